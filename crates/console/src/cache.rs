@@ -1,0 +1,166 @@
+//! The offline cache: a SQLite file holding the last synced state of each profile, with fetch times.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use konnect::ControlPlane;
+use rusqlite::{params, Connection, OptionalExtension};
+
+/// Each entry moves the cache schema one version forward (`PRAGMA user_version`).
+const MIGRATIONS: &[&str] = &[
+    // 1: runtime groups per profile with their instance counts, and each profile's last sync.
+    "CREATE TABLE groups (
+        profile_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        body TEXT NOT NULL,
+        active_instances INTEGER NOT NULL,
+        total_instances INTEGER NOT NULL,
+        fetched_at TEXT NOT NULL,
+        PRIMARY KEY (profile_id, id)
+     );
+     CREATE TABLE sync_state (
+        profile_id TEXT PRIMARY KEY,
+        synced_at TEXT,
+        last_error TEXT,
+        last_error_at TEXT
+     );",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    #[error("{0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("cached data is unreadable: {0}")]
+    Corrupt(String),
+    #[error("cache task failed: {0}")]
+    Join(String),
+}
+
+/// A group as last fetched, with its instance counts at that time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CachedGroup {
+    pub group: ControlPlane,
+    pub active_instances: i64,
+    pub total_instances: i64,
+    pub fetched_at: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SyncState {
+    pub synced_at: Option<String>,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct Cache {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl Cache {
+    pub fn open(path: &Path) -> Result<Cache, CacheError> {
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            conn.execute_batch(&format!("BEGIN; {sql}; PRAGMA user_version = {}; COMMIT;", i + 1))?;
+        }
+        Ok(Cache { conn: Arc::new(Mutex::new(conn)) })
+    }
+
+    async fn call<R: Send + 'static>(&self, f: impl FnOnce(&mut Connection) -> Result<R, CacheError> + Send + 'static) -> Result<R, CacheError> {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || f(&mut conn.lock().unwrap_or_else(|p| p.into_inner())))
+            .await
+            .map_err(|e| CacheError::Join(e.to_string()))?
+    }
+
+    /// Replaces a profile's groups with a fresh listing in one transaction: readers see all old or all new.
+    pub async fn replace_groups(&self, profile: &str, groups: Vec<CachedGroup>, synced_at: String) -> Result<(), CacheError> {
+        let profile = profile.to_string();
+        self.call(move |c| {
+            let tx = c.transaction()?;
+            tx.execute("DELETE FROM groups WHERE profile_id = ?1", params![profile])?;
+            for g in &groups {
+                insert_group(&tx, &profile, g)?;
+            }
+            tx.execute(
+                "INSERT INTO sync_state (profile_id, synced_at, last_error, last_error_at) VALUES (?1, ?2, NULL, NULL)
+                 ON CONFLICT(profile_id) DO UPDATE SET synced_at = excluded.synced_at, last_error = NULL, last_error_at = NULL",
+                params![profile, synced_at],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn upsert_group(&self, profile: &str, group: CachedGroup) -> Result<(), CacheError> {
+        let profile = profile.to_string();
+        self.call(move |c| insert_group(c, &profile, &group).map_err(CacheError::from)).await
+    }
+
+    pub async fn remove_group(&self, profile: &str, id: &str) -> Result<(), CacheError> {
+        let (profile, id) = (profile.to_string(), id.to_string());
+        self.call(move |c| {
+            c.execute("DELETE FROM groups WHERE profile_id = ?1 AND id = ?2", params![profile, id])?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Remembers why the last sync failed, keeping the previous data and its sync time.
+    pub async fn record_sync_error(&self, profile: &str, error: String, at: String) -> Result<(), CacheError> {
+        let profile = profile.to_string();
+        self.call(move |c| {
+            c.execute(
+                "INSERT INTO sync_state (profile_id, synced_at, last_error, last_error_at) VALUES (?1, NULL, ?2, ?3)
+                 ON CONFLICT(profile_id) DO UPDATE SET last_error = excluded.last_error, last_error_at = excluded.last_error_at",
+                params![profile, error, at],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn groups(&self, profile: &str) -> Result<Vec<CachedGroup>, CacheError> {
+        let profile = profile.to_string();
+        self.call(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT body, active_instances, total_instances, fetched_at FROM groups WHERE profile_id = ?1 ORDER BY lower(name)",
+            )?;
+            let rows = stmt.query_map(params![profile], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (body, active_instances, total_instances, fetched_at) = row?;
+                let group = serde_json::from_str(&body).map_err(|e| CacheError::Corrupt(e.to_string()))?;
+                out.push(CachedGroup { group, active_instances, total_instances, fetched_at });
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    pub async fn sync_state(&self, profile: &str) -> Result<SyncState, CacheError> {
+        let profile = profile.to_string();
+        self.call(move |c| {
+            Ok(c
+                .query_row("SELECT synced_at, last_error, last_error_at FROM sync_state WHERE profile_id = ?1", params![profile], |r| {
+                    Ok(SyncState { synced_at: r.get(0)?, last_error: r.get(1)?, last_error_at: r.get(2)? })
+                })
+                .optional()?
+                .unwrap_or_default())
+        })
+        .await
+    }
+}
+
+fn insert_group(c: &Connection, profile: &str, g: &CachedGroup) -> rusqlite::Result<()> {
+    let body = serde_json::to_string(&g.group).unwrap_or_default();
+    c.execute(
+        "INSERT OR REPLACE INTO groups (profile_id, id, name, body, active_instances, total_instances, fetched_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![profile, g.group.id, g.group.name, body, g.active_instances, g.total_instances, g.fetched_at],
+    )?;
+    Ok(())
+}

@@ -1,0 +1,135 @@
+//! The console: one profile's client and cache, and the operations the UI calls.
+
+use std::path::Path;
+
+use konnect::{ControlPlane, CreateControlPlaneRequest, KonnectClient, KonnectError, Node};
+use tokio::task::JoinSet;
+
+use crate::cache::{Cache, CachedGroup};
+use crate::error::{ConsoleError, ErrorCode};
+use crate::groups::{parse_labels, NewRuntimeGroup, Overview, RuntimeGroupRow, ACTIVE_WINDOW_SECS};
+use crate::profile::Profile;
+
+/// At most this many groups' node lists are fetched at once, to stay polite to the API.
+const NODE_FETCH_CONCURRENCY: usize = 8;
+
+pub struct Console {
+    profile: Profile,
+    client: KonnectClient,
+    cache: Cache,
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+impl Console {
+    pub fn new(profile: Profile, client: KonnectClient, cache_path: &Path) -> Result<Console, ConsoleError> {
+        Ok(Console { profile, client, cache: Cache::open(cache_path)? })
+    }
+
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    /// The overview from the cache alone: what was last known, with no network.
+    pub async fn cached_overview(&self) -> Result<Overview, ConsoleError> {
+        let groups = self.cache.groups(self.profile.id()).await?;
+        let state = self.cache.sync_state(self.profile.id()).await?;
+        // The last error only matters if it came after the last good sync.
+        let offline_reason = match (&state.last_error_at, &state.synced_at) {
+            (Some(err_at), Some(ok_at)) if err_at < ok_at => None,
+            _ => state.last_error,
+        };
+        Ok(Overview {
+            profile_name: self.profile.name().to_string(),
+            groups: groups.into_iter().map(RuntimeGroupRow::from).collect(),
+            synced_at: state.synced_at,
+            offline_reason,
+        })
+    }
+
+    /// Fetches every group and its nodes, commits them to the cache, and returns the overview.
+    /// When the API cannot be reached the cached overview comes back, marked with the reason.
+    pub async fn refresh_overview(&self) -> Result<Overview, ConsoleError> {
+        match self.fetch_groups().await {
+            Ok(groups) => self.cache.replace_groups(self.profile.id(), groups, now()).await?,
+            Err(e) => {
+                let err = ConsoleError::from(e);
+                if !matches!(err.code, ErrorCode::Offline | ErrorCode::Server | ErrorCode::RateLimited) {
+                    return Err(err);
+                }
+                tracing::warn!("refresh failed, serving the cache: {}", err.message);
+                self.cache.record_sync_error(self.profile.id(), err.message, now()).await?;
+            }
+        }
+        self.cached_overview().await
+    }
+
+    async fn fetch_groups(&self) -> Result<Vec<CachedGroup>, KonnectError> {
+        let groups = self.client.list_all_control_planes().await?;
+        let mut counts = std::collections::HashMap::new();
+        let mut tasks = JoinSet::new();
+        let mut pending = groups.iter().map(|g| g.id.clone()).collect::<Vec<_>>();
+        while !pending.is_empty() || !tasks.is_empty() {
+            while tasks.len() < NODE_FETCH_CONCURRENCY {
+                let Some(id) = pending.pop() else { break };
+                let client = self.client.clone();
+                tasks.spawn(async move { (id.clone(), client.list_all_nodes(&id).await) });
+            }
+            if let Some(done) = tasks.join_next().await {
+                let (id, nodes) = done.map_err(|e| KonnectError::Decode { url: String::new(), message: e.to_string() })?;
+                counts.insert(id, instance_counts(&nodes?));
+            }
+        }
+        let fetched_at = now();
+        Ok(groups
+            .into_iter()
+            .map(|group| {
+                let (active, total) = counts.get(&group.id).copied().unwrap_or((0, 0));
+                CachedGroup { group, active_instances: active, total_instances: total, fetched_at: fetched_at.clone() }
+            })
+            .collect())
+    }
+
+    /// Creates a group through the API and adds it to the cache. Field errors name the form's inputs.
+    pub async fn create_group(&self, form: NewRuntimeGroup) -> Result<RuntimeGroupRow, ConsoleError> {
+        let labels = parse_labels(&form.labels)?;
+        let req = CreateControlPlaneRequest {
+            name: form.name.trim().to_string(),
+            description: Some(form.description.trim().to_string()).filter(|d| !d.is_empty()),
+            labels: Some(labels),
+            ..Default::default()
+        };
+        let created: ControlPlane = self.client.create_control_plane(&req).await.map_err(|e| {
+            let mut err = ConsoleError::from(e);
+            if err.code == ErrorCode::Conflict {
+                // Konnect says the name is taken in `detail`; the form shows it on the name field.
+                err.fields.insert("name".into(), format!("A runtime group named '{}' already exists.", req.name));
+            }
+            err
+        })?;
+        let cached = CachedGroup { group: created, active_instances: 0, total_instances: 0, fetched_at: now() };
+        self.cache.upsert_group(self.profile.id(), cached.clone()).await?;
+        Ok(cached.into())
+    }
+
+    /// Deletes a group through the API and drops it from the cache.
+    pub async fn delete_group(&self, id: &str) -> Result<(), ConsoleError> {
+        match self.client.delete_control_plane(id).await {
+            Ok(()) => {}
+            // Already gone: the cache was stale, which the delete fixes.
+            Err(KonnectError::Api(e)) if e.status == 404 => {}
+            Err(e) => return Err(e.into()),
+        }
+        self.cache.remove_group(self.profile.id(), id).await?;
+        Ok(())
+    }
+}
+
+/// (active, total): active nodes pinged within the last minute.
+fn instance_counts(nodes: &[Node]) -> (i64, i64) {
+    let cutoff = chrono::Utc::now().timestamp() - ACTIVE_WINDOW_SECS;
+    let active = nodes.iter().filter(|n| n.last_ping >= cutoff).count() as i64;
+    (active, nodes.len() as i64)
+}

@@ -1,0 +1,16 @@
+//! Runtime Manager's core: everything the console knows, independent of any window or host.
+//!
+//! The desktop shell (`src-tauri`) only delegates to [`Console`]; tests drive the same API
+//! against the real local control plane.
+
+pub mod cache;
+pub mod console;
+pub mod embedded;
+pub mod error;
+pub mod groups;
+pub mod profile;
+
+pub use console::Console;
+pub use error::{ConsoleError, ErrorCode};
+pub use groups::{NewRuntimeGroup, Overview, RuntimeGroupRow};
+pub use profile::Profile;

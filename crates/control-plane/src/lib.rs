@@ -1,0 +1,13 @@
+//! The local Konnect-compatible control plane: the console's embedded default and a binary.
+//!
+//! It serves Konnect's paths, bodies and errors from a SQLite file in its data directory, so
+//! the console talks to it with the very client it uses for Konnect.
+
+pub mod auth;
+pub mod control_planes;
+pub mod problem;
+pub mod server;
+pub mod store;
+mod validate;
+
+pub use server::{Config, RunningControlPlane, StartError};

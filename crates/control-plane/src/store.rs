@@ -1,0 +1,95 @@
+//! The control plane's SQLite file: schema migrations and a handle that runs queries off the async runtime.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use rusqlite::Connection;
+
+/// Each entry moves the schema one version forward; `PRAGMA user_version` records how far a file is.
+const MIGRATIONS: &[&str] = &[
+    // 1: runtime groups, principals and their hashed access tokens, data plane nodes.
+    "CREATE TABLE control_planes (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        description TEXT NOT NULL,
+        labels TEXT NOT NULL,
+        cluster_type TEXT NOT NULL,
+        auth_type TEXT NOT NULL,
+        cloud_gateway INTEGER NOT NULL,
+        proxy_urls TEXT NOT NULL,
+        is_default INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+     );
+     CREATE TABLE principals (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        org_admin INTEGER NOT NULL,
+        created_at TEXT NOT NULL
+     );
+     CREATE TABLE access_tokens (
+        hash TEXT PRIMARY KEY,
+        principal_id TEXT NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+        created_at TEXT NOT NULL
+     );
+     CREATE TABLE nodes (
+        control_plane_id TEXT NOT NULL REFERENCES control_planes(id) ON DELETE CASCADE,
+        id TEXT NOT NULL,
+        version TEXT NOT NULL,
+        hostname TEXT NOT NULL,
+        ip TEXT NOT NULL,
+        last_ping INTEGER NOT NULL,
+        config_hash TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (control_plane_id, id)
+     );",
+];
+
+#[derive(Clone)]
+pub struct Store {
+    conn: Arc<Mutex<Connection>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("database task failed: {0}")]
+    Join(String),
+}
+
+impl Store {
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        migrate(&conn)?;
+        Ok(Store { conn: Arc::new(Mutex::new(conn)) })
+    }
+
+    /// Runs `f` on a blocking thread with the connection, so SQLite never stalls the async runtime.
+    pub async fn call<R, F>(&self, f: F) -> Result<R, StoreError>
+    where
+        F: FnOnce(&mut Connection) -> Result<R, rusqlite::Error> + Send + 'static,
+        R: Send + 'static,
+    {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut guard).map_err(StoreError::from)
+        })
+        .await
+        .map_err(|e| StoreError::Join(e.to_string()))?
+    }
+}
+
+fn migrate(conn: &Connection) -> Result<(), rusqlite::Error> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        conn.execute_batch(&format!("BEGIN; {sql}; PRAGMA user_version = {}; COMMIT;", i + 1))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,241 @@
+//! The async HTTP client: one method per Konnect operation the console uses.
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::error::{problem_from_body, ApiError, KonnectError};
+use crate::models::*;
+
+/// Konnect caps `page[size]` for control planes at 100; asking for more is refused.
+const CONTROL_PLANE_PAGE_SIZE: i64 = 100;
+
+/// Filters for `GET /v2/control-planes`, named as the query parameters are.
+#[derive(Debug, Clone, Default)]
+pub struct ControlPlaneQuery {
+    pub page_size: Option<i64>,
+    pub page_number: Option<i64>,
+    pub name_eq: Option<String>,
+    pub name_contains: Option<String>,
+    pub cluster_type_eq: Option<String>,
+    /// Konnect's label filter, e.g. `env:dev,team` (key:value pairs, or bare keys that must exist).
+    pub labels: Option<String>,
+}
+
+impl ControlPlaneQuery {
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        let mut q = Vec::new();
+        if let Some(v) = self.page_size {
+            q.push(("page[size]", v.to_string()));
+        }
+        if let Some(v) = self.page_number {
+            q.push(("page[number]", v.to_string()));
+        }
+        if let Some(v) = &self.name_eq {
+            q.push(("filter[name][eq]", v.clone()));
+        }
+        if let Some(v) = &self.name_contains {
+            q.push(("filter[name][contains]", v.clone()));
+        }
+        if let Some(v) = &self.cluster_type_eq {
+            q.push(("filter[cluster_type][eq]", v.clone()));
+        }
+        if let Some(v) = &self.labels {
+            q.push(("labels", v.clone()));
+        }
+        q
+    }
+}
+
+/// A client bound to one API base (a Konnect region or the local control plane) and one token.
+///
+/// The token is held only in memory; it never appears in `Debug` output or logs.
+#[derive(Clone)]
+pub struct KonnectClient {
+    http: reqwest::Client,
+    base: url::Url,
+    token: String,
+}
+
+impl std::fmt::Debug for KonnectClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KonnectClient").field("base", &self.base.as_str()).finish_non_exhaustive()
+    }
+}
+
+impl KonnectClient {
+    pub fn new(base_url: &str, token: impl Into<String>) -> Result<Self, KonnectError> {
+        let base = url::Url::parse(base_url).map_err(|_| KonnectError::BaseUrl(base_url.to_string()))?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(30))
+            .user_agent(concat!("runtime-manager/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| KonnectError::BaseUrl(e.to_string()))?;
+        Ok(KonnectClient { http, base, token: token.into() })
+    }
+
+    pub fn base_url(&self) -> &str {
+        self.base.as_str()
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base.as_str().trim_end_matches('/'), path)
+    }
+
+    async fn send<B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&B>,
+    ) -> Result<(StatusCode, String), KonnectError> {
+        let url = self.url(path);
+        let mut req = self.http.request(method, &url).bearer_auth(&self.token).query(query);
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| KonnectError::Transport { url: url.clone(), message: transport_message(&e) })?;
+        let status = resp.status();
+        let text = resp
+            .text()
+            .await
+            .map_err(|e| KonnectError::Transport { url: url.clone(), message: transport_message(&e) })?;
+        if status.is_success() {
+            Ok((status, text))
+        } else {
+            let problem = problem_from_body(status.as_u16(), &text);
+            Err(KonnectError::Api(ApiError { status: status.as_u16(), problem }))
+        }
+    }
+
+    async fn json<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&B>,
+    ) -> Result<T, KonnectError> {
+        let (_, text) = self.send(method, path, query, body).await?;
+        serde_json::from_str(&text).map_err(|e| KonnectError::Decode { url: self.url(path), message: e.to_string() })
+    }
+
+    /// `GET /v2/control-planes`: one page.
+    pub async fn list_control_planes(&self, query: &ControlPlaneQuery) -> Result<ListControlPlanesResponse, KonnectError> {
+        self.json::<_, ()>(Method::GET, "/v2/control-planes", &query.pairs(), None).await
+    }
+
+    /// Every control plane of the organization, following page numbers until a short page.
+    pub async fn list_all_control_planes(&self) -> Result<Vec<ControlPlane>, KonnectError> {
+        let mut all = Vec::new();
+        let mut number = 1;
+        loop {
+            let q = ControlPlaneQuery { page_size: Some(CONTROL_PLANE_PAGE_SIZE), page_number: Some(number), ..Default::default() };
+            let page = self.list_control_planes(&q).await?;
+            let got = page.data.len() as i64;
+            all.extend(page.data);
+            if got < CONTROL_PLANE_PAGE_SIZE || got == 0 {
+                return Ok(all);
+            }
+            number += 1;
+        }
+    }
+
+    /// `POST /v2/control-planes` → 201 with the new group.
+    pub async fn create_control_plane(&self, req: &CreateControlPlaneRequest) -> Result<ControlPlane, KonnectError> {
+        self.json(Method::POST, "/v2/control-planes", &[], Some(req)).await
+    }
+
+    pub async fn get_control_plane(&self, id: &str) -> Result<ControlPlane, KonnectError> {
+        self.json::<_, ()>(Method::GET, &format!("/v2/control-planes/{id}"), &[], None).await
+    }
+
+    pub async fn update_control_plane(&self, id: &str, req: &UpdateControlPlaneRequest) -> Result<ControlPlane, KonnectError> {
+        self.json(Method::PATCH, &format!("/v2/control-planes/{id}"), &[], Some(req)).await
+    }
+
+    /// `DELETE /v2/control-planes/{id}` → 204.
+    pub async fn delete_control_plane(&self, id: &str) -> Result<(), KonnectError> {
+        self.send::<()>(Method::DELETE, &format!("/v2/control-planes/{id}"), &[], None).await.map(|_| ())
+    }
+
+    /// Every data plane node of a group, following the `page[after]` cursor.
+    pub async fn list_all_nodes(&self, control_plane_id: &str) -> Result<Vec<Node>, KonnectError> {
+        let path = format!("/v2/control-planes/{control_plane_id}/nodes");
+        let mut all = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let mut q = vec![("page[size]", "100".to_string())];
+            if let Some(a) = &after {
+                q.push(("page[after]", a.clone()));
+            }
+            let page: ListNodesResponse = self.json::<_, ()>(Method::GET, &path, &q, None).await?;
+            all.extend(page.items);
+            match page.page.next.as_deref().and_then(cursor_from_next) {
+                Some(c) if Some(&c) != after.as_ref() => after = Some(c),
+                _ => return Ok(all),
+            }
+        }
+    }
+}
+
+/// `page.next` is a URI (`/v2/…/nodes?page[after]=X…`) or a bare cursor; take the cursor.
+fn cursor_from_next(next: &str) -> Option<String> {
+    if next.is_empty() {
+        return None;
+    }
+    if !next.contains('?') {
+        return Some(next.to_string());
+    }
+    let parsed = url::Url::parse("http://x").ok()?.join(next).ok()?;
+    parsed.query_pairs().find(|(k, _)| k == "page[after]").map(|(_, v)| v.into_owned())
+}
+
+fn transport_message(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "the request timed out".into()
+    } else if e.is_connect() {
+        "connection refused or unreachable".into()
+    } else {
+        let mut msg = e.to_string();
+        let mut src = std::error::Error::source(e);
+        while let Some(s) = src {
+            msg = format!("{msg}: {s}");
+            src = s.source();
+        }
+        msg
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_uses_konnects_deep_object_names() {
+        let q = ControlPlaneQuery { name_contains: Some("de".into()), labels: Some("env:dev".into()), page_size: Some(5), ..Default::default() };
+        let pairs = q.pairs();
+        assert!(pairs.contains(&("filter[name][contains]", "de".to_string())));
+        assert!(pairs.contains(&("labels", "env:dev".to_string())));
+        assert!(pairs.contains(&("page[size]", "5".to_string())));
+    }
+
+    #[test]
+    fn cursor_is_read_from_a_next_uri_or_taken_bare() {
+        assert_eq!(cursor_from_next("/v2/control-planes/x/nodes?page%5Bafter%5D=abc&page%5Bsize%5D=2").as_deref(), Some("abc"));
+        assert_eq!(cursor_from_next("/v2/control-planes/x/nodes?page[after]=abc").as_deref(), Some("abc"));
+        assert_eq!(cursor_from_next("abc").as_deref(), Some("abc"));
+        assert_eq!(cursor_from_next(""), None);
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_token() {
+        let c = KonnectClient::new("http://127.0.0.1:1", "kpat_secret").unwrap();
+        assert!(!format!("{c:?}").contains("kpat_secret"));
+    }
+}

@@ -1,0 +1,106 @@
+//! Konnect's error bodies as typed errors.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// One entry of a problem+json `invalid_parameters` list: which field, which rule, why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct InvalidParameter {
+    pub field: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub rule: Option<String>,
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub minimum: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub maximum: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "Array<unknown>")]
+    pub choices: Option<Vec<serde_json::Value>>,
+}
+
+/// `application/problem+json` body of Konnect-native APIs (control planes, identity, analytics).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProblemDetails {
+    pub status: u16,
+    pub title: String,
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub problem_type: Option<String>,
+    #[serde(default)]
+    pub instance: String,
+    #[serde(default)]
+    pub detail: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub invalid_parameters: Vec<InvalidParameter>,
+}
+
+/// An error answer from the API: the status and what the body said.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    pub status: u16,
+    pub problem: ProblemDetails,
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.problem.detail.is_empty() {
+            write!(f, "{} {}", self.status, self.problem.title)
+        } else {
+            write!(f, "{} {}: {}", self.status, self.problem.title, self.problem.detail)
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KonnectError {
+    /// The server answered with an error status.
+    #[error("{0}")]
+    Api(ApiError),
+    /// No answer: connection refused, reset, DNS, TLS or timeout.
+    #[error("could not reach {url}: {message}")]
+    Transport { url: String, message: String },
+    /// An answer whose body is not what the contract says.
+    #[error("unexpected response from {url}: {message}")]
+    Decode { url: String, message: String },
+    #[error("invalid base URL {0}")]
+    BaseUrl(String),
+}
+
+impl KonnectError {
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            KonnectError::Api(e) => Some(e.status),
+            _ => None,
+        }
+    }
+
+    /// True when the server could not be reached at all (as opposed to answering with an error).
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, KonnectError::Transport { .. })
+    }
+}
+
+/// Reads any error body Konnect may send into a `ProblemDetails`, keeping what it can: a
+/// problem+json document, a `{message}` body (core-entities, 429s) or plain text.
+pub(crate) fn problem_from_body(status: u16, body: &str) -> ProblemDetails {
+    if let Ok(p) = serde_json::from_str::<ProblemDetails>(body) {
+        return p;
+    }
+    let title = reqwest::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("Error")
+        .to_string();
+    let detail = serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_string))
+        .unwrap_or_else(|| body.trim().chars().take(300).collect());
+    ProblemDetails { status, title, problem_type: None, instance: String::new(), detail, invalid_parameters: vec![] }
+}

@@ -1,0 +1,14 @@
+//! Typed async client for Kong Konnect's control-plane API (`/v2/control-planes`, …).
+//!
+//! The same models serve the local control plane (`crates/control-plane`), so the console
+//! and its embedded default speak one contract: Konnect's published OpenAPI documents.
+
+pub mod client;
+pub mod error;
+pub mod models;
+pub mod region;
+
+pub use client::{ControlPlaneQuery, KonnectClient};
+pub use error::{ApiError, KonnectError, ProblemDetails, InvalidParameter};
+pub use models::*;
+pub use region::Region;

@@ -1,0 +1,40 @@
+//! The desktop shell: window, app state and command registration. All logic lives in `console`.
+
+use std::path::PathBuf;
+
+use console::embedded::EmbeddedDefault;
+use tauri::Manager;
+
+mod commands;
+
+/// Where the embedded default keeps its data: `RUNTIME_MANAGER_DATA_DIR` if set (tests use a temp
+/// dir), otherwise the platform's app data dir.
+fn data_dir(app: &tauri::App) -> PathBuf {
+    match std::env::var_os("RUNTIME_MANAGER_DATA_DIR") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => app.path().app_data_dir().unwrap_or_else(|_| PathBuf::from(".runtime-manager")),
+    }
+}
+
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
+    let app = tauri::Builder::default()
+        .setup(|app| {
+            let dir = data_dir(app);
+            let embedded = tauri::async_runtime::block_on(EmbeddedDefault::start(&dir))?;
+            tracing::info!(data_dir = %dir.display(), control_plane = %embedded.control_plane.base_url(), "embedded default started");
+            app.manage(embedded);
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::cached_overview,
+            commands::refresh_overview,
+            commands::create_group,
+            commands::delete_group,
+        ])
+        .build(tauri::generate_context!("../tauri.conf.json"))
+        .expect("error while building Runtime Manager");
+    app.run(|_, _| {});
+}

@@ -1,0 +1,6 @@
+//! `runtime-manager`: the desktop app's entry point.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+fn main() {
+    runtime_manager::run()
+}

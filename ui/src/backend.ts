@@ -1,0 +1,34 @@
+// The only place the UI calls Rust: typed wrappers over Tauri commands.
+import { invoke } from '@tauri-apps/api/core'
+import type { ConsoleError } from './bindings/ConsoleError'
+import type { NewRuntimeGroup } from './bindings/NewRuntimeGroup'
+import type { Overview } from './bindings/Overview'
+import type { RuntimeGroupRow } from './bindings/RuntimeGroupRow'
+
+export type { ConsoleError, NewRuntimeGroup, Overview, RuntimeGroupRow }
+
+/** Errors from Rust arrive as `ConsoleError`; anything else (a bridge failure) is wrapped into one. */
+export function asConsoleError(e: unknown): ConsoleError {
+  if (e && typeof e === 'object' && 'code' in e && 'message' in e) {
+    const err = e as ConsoleError
+    return { code: err.code, message: err.message, fields: err.fields ?? {} }
+  }
+  return { code: 'local', message: String(e), fields: {} }
+}
+
+async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args)
+  } catch (e) {
+    throw asConsoleError(e)
+  }
+}
+
+export const backend = {
+  cachedOverview: () => call<Overview>('cached_overview'),
+  refreshOverview: () => call<Overview>('refresh_overview'),
+  createGroup: (form: NewRuntimeGroup) => call<RuntimeGroupRow>('create_group', { form }),
+  deleteGroup: (id: string) => call<void>('delete_group', { id }),
+}
+
+export type Backend = typeof backend

@@ -1,0 +1,34 @@
+// Display helpers: Konnect's words for API values, and times as people read them.
+
+const CLUSTER_TYPES: Record<string, string> = {
+  CLUSTER_TYPE_CONTROL_PLANE: 'Hybrid',
+  CLUSTER_TYPE_K8S_INGRESS_CONTROLLER: 'Kong Ingress Controller',
+  CLUSTER_TYPE_CONTROL_PLANE_GROUP: 'Control plane group',
+  CLUSTER_TYPE_SERVERLESS: 'Serverless',
+  CLUSTER_TYPE_SERVERLESS_V1: 'Serverless',
+  CLUSTER_TYPE_KAFKA_NATIVE_EVENT_PROXY: 'Event gateway',
+}
+
+export function clusterTypeLabel(type: string): string {
+  return CLUSTER_TYPES[type] ?? type
+}
+
+/** "just now", "5 minutes ago", "3 days ago"; `now` is injectable for tests. */
+export function relativeTime(iso: string, now: Date = new Date()): string {
+  const seconds = Math.round((now.getTime() - new Date(iso).getTime()) / 1000)
+  if (Number.isNaN(seconds)) return 'unknown'
+  if (seconds < 10) return 'just now'
+  const units: Array<[number, string]> = [[86400, 'day'], [3600, 'hour'], [60, 'minute'], [1, 'second']]
+  for (const [size, name] of units) {
+    if (seconds >= size) {
+      const n = Math.floor(seconds / size)
+      return `${n} ${name}${n === 1 ? '' : 's'} ago`
+    }
+  }
+  return 'just now'
+}
+
+export function exactTime(iso: string): string {
+  const d = new Date(iso)
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString()
+}

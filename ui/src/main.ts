@@ -1,0 +1,8 @@
+// Boots the Vue app: Kongponents styles, the router, the root layout.
+import { createApp } from 'vue'
+import '@kong/kongponents/dist/style.css'
+import './styles.css'
+import App from './App.vue'
+import { router } from './router'
+
+createApp(App).use(router).mount('#app')

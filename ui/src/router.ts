@@ -1,0 +1,15 @@
+// Routes of the console; pages are thin and load lazily.
+import { createRouter, createWebHashHistory } from 'vue-router'
+
+export const router = createRouter({
+  history: createWebHashHistory(),
+  routes: [
+    { path: '/', redirect: '/runtime-groups' },
+    {
+      path: '/runtime-groups',
+      name: 'runtime-groups',
+      component: () => import('./pages/OverviewPage.vue'),
+      meta: { title: 'Runtime groups' },
+    },
+  ],
+})
