@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every test of Runtime Manager: UI unit tests, Rust unit and contract tests, whole-system
+# tests, and the end-to-end test in the real webview under Xvfb. Installs what it needs first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./scripts/setup.sh
+
+# Konnect's OpenAPI documents: the contract tests fail (never skip) when they are missing.
+export KONNECT_OPENAPI_DIR="${KONNECT_OPENAPI_DIR:-$(cd .. && pwd)/shared/konnect-openapi}"
+
+# The UI first: the app embeds ui/dist at compile time.
+(cd ui && npm run build && npm test)
+
+# The app and tool binaries the system tests launch.
+cargo build --locked --workspace --bins
+
+# Every Rust test, with an X display for the real-webview tests. CI=true makes a missing
+# display a failure rather than a skip.
+xvfb-run -a -s "-screen 0 1280x800x24" cargo test --locked --workspace
+
+# The TypeScript types are generated from Rust by the test run above; they must be committed.
+if ! git diff --quiet -- ui/src/bindings || [ -n "$(git ls-files --others --exclude-standard ui/src/bindings)" ]; then
+  echo "ui/src/bindings is out of date: commit the files cargo test regenerated" >&2
+  git status --short ui/src/bindings >&2
+  exit 1
+fi

@@ -1,0 +1,82 @@
+//! The desktop app end to end in its real webview (tauri-driver + WebKitWebDriver under Xvfb):
+//! create a group, see it, hit the duplicate-name error, delete it, and screenshot the overview.
+
+use system_tests::bin_dir;
+use system_tests::webdriver::AppSession;
+
+/// Needs an X display. Under CI (`CI` set) a missing display is a failure, never a skip.
+fn have_display() -> bool {
+    if std::env::var_os("DISPLAY").is_some() {
+        return true;
+    }
+    assert!(std::env::var_os("CI").is_none(), "CI must run the UI tests under Xvfb (xvfb-run)");
+    eprintln!("SKIP: no DISPLAY; run under xvfb-run to drive the real webview");
+    false
+}
+
+fn input(testid: &str) -> String {
+    format!("[data-testid={testid}] input, input[data-testid={testid}], [data-testid={testid}] textarea, textarea[data-testid={testid}]")
+}
+
+#[tokio::test]
+async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
+    if !have_display() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let home = tmp.path().join("home");
+    let runtime_dir = tmp.path().join("xdg-runtime");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::create_dir_all(&runtime_dir).unwrap();
+    let app = bin_dir().join("runtime-manager");
+    let s = AppSession::launch(&app, &[("RUNTIME_MANAGER_DATA_DIR", &data), ("HOME", &home), ("XDG_RUNTIME_DIR", &runtime_dir)]).await;
+
+    // The overview opens on the embedded default's groups.
+    s.find("[data-testid=group-row-default]").await;
+    assert_eq!(s.execute("return document.title").await, "Runtime Manager");
+
+    // New runtime group `dev` with label env:dev.
+    s.click(&s.find("[data-testid=new-group]").await).await;
+    s.type_text(&s.find(&input("field-name")).await, "dev").await;
+    s.type_text(&s.find(&input("field-labels")).await, "env:dev").await;
+    s.click(&s.find("[data-testid=modal-action-button]").await).await;
+    s.find("[data-testid=group-row-dev]").await;
+    let row_text = s.text_content("[data-testid=group-row-dev]").await;
+    assert!(row_text.contains("env:dev"), "the row shows the label: {row_text}");
+    assert!(row_text.contains("Hybrid"), "and the type: {row_text}");
+    s.wait_gone("[data-testid=new-group-form]").await;
+
+    // The same name again: the API's 409 shows on the name field, and the form keeps the input.
+    s.click(&s.find("[data-testid=new-group]").await).await;
+    let name = s.find(&input("field-name")).await;
+    s.type_text(&name, "dev").await;
+    s.click(&s.find("[data-testid=modal-action-button]").await).await;
+    s.wait_for_text("A runtime group named 'dev' already exists.").await;
+    let kept = s.execute("return document.querySelector('[data-testid=field-name] input, input[data-testid=field-name]').value").await;
+    assert_eq!(kept, "dev", "nothing typed is lost");
+    s.screenshot(&bin_dir().parent().unwrap().join("screenshots/new-group-duplicate.png")).await;
+    s.click(&s.find("[data-testid=modal-cancel-button]").await).await;
+    s.wait_gone("[data-testid=new-group-form]").await;
+
+    // The default group offers no delete.
+    s.click(&s.find("[data-testid=group-row-default] [data-testid=actions-dropdown] button").await).await;
+    s.find_visible("[data-testid=delete-group-disabled]").await;
+    assert!(s.find_now("[data-testid=group-row-default] [data-testid=delete-group]").await.is_none());
+    // Clicking the trigger again closes the menu; wait until it has faded out.
+    s.click(&s.find("[data-testid=group-row-default] [data-testid=actions-dropdown] button").await).await;
+    s.wait_hidden("[data-testid=delete-group-disabled]").await;
+
+    // Delete `dev` through the confirmation dialog.
+    s.click(&s.find("[data-testid=group-row-dev] [data-testid=actions-dropdown] button").await).await;
+    s.click(&s.find_visible("[data-testid=delete-group]").await).await;
+    s.wait_for_text("Are you sure you want to delete the runtime group").await;
+    s.type_text(&s.find(&input("confirmation-input")).await, "dev").await;
+    s.click(&s.find("[data-testid=modal-action-button]").await).await;
+    s.wait_gone("[data-testid=group-row-dev]").await;
+    s.find("[data-testid=group-row-default]").await;
+
+    let shot = s.screenshot(&bin_dir().parent().unwrap().join("screenshots/overview.png")).await;
+    assert!(std::fs::metadata(&shot).unwrap().len() > 10_000, "a real picture, not a blank");
+    s.close().await;
+}
