@@ -19,7 +19,7 @@ struct Args {
 
 #[tokio::main]
 async fn main() {
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into())).init();
+    tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into())).init();
     let args = Args::parse();
     // Read from the environment only, never from the command line, so it stays out of `ps`.
     let admin_token = std::env::var("CONTROL_PLANE_ADMIN_TOKEN").ok().filter(|t| !t.is_empty());
