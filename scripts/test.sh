@@ -17,7 +17,8 @@ cargo build --locked --workspace --bins
 
 # Every Rust test, with an X display for the real-webview tests. CI=true makes a missing
 # display a failure rather than a skip.
-xvfb-run -a -s "-screen 0 1280x800x24" cargo test --locked --workspace
+mkdir -p target
+xvfb-run -a -s "-screen 0 1280x800x24" cargo test --locked --workspace 2>&1 | tee target/test-output.log
 
 # The TypeScript types are generated from Rust by the test run above; they must be committed.
 if ! git diff --quiet -- ui/src/bindings || [ -n "$(git ls-files --others --exclude-standard ui/src/bindings)" ]; then
@@ -25,3 +26,7 @@ if ! git diff --quiet -- ui/src/bindings || [ -n "$(git ls-files --others --excl
   git status --short ui/src/bindings >&2
   exit 1
 fi
+
+# One closing line for the whole run (cargo's last line is a doc-test run that may count 0).
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "Tests: %d passed, %d failed\n", p, f }' target/test-output.log
