@@ -33,9 +33,8 @@ impl Spec {
         let mut doc: Value = serde_json::to_value(yaml).expect("YAML as JSON");
         let openapi = doc["openapi"].as_str().unwrap_or("3.0").to_string();
         let draft = if openapi.starts_with("3.1") { Draft::Draft202012 } else { Draft::Draft4 };
-        if draft == Draft::Draft4 {
-            openapi30_to_json_schema(&mut doc);
-        }
+        // Konnect's 3.1 documents still use 3.0's `nullable`, so it is converted in both.
+        openapi30_to_json_schema(&mut doc);
         sanitize(&mut doc);
         Spec { name: file.into(), doc, draft, compiled: Mutex::new(HashMap::new()) }
     }

@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod control_planes;
+pub mod entities;
 pub mod problem;
 pub mod server;
 pub mod store;

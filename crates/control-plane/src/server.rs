@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use axum::middleware;
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{any, get};
 use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -30,6 +30,14 @@ pub struct AppState {
     pub sessions: SessionTokens,
     /// How clients reach this server, e.g. `http://127.0.0.1:8001/v2`; used in endpoint URLs it hands out.
     pub base_url: String,
+    /// Ticks on every configuration write; the data plane link listens to push new config.
+    pub config_events: tokio::sync::broadcast::Sender<()>,
+}
+
+impl AppState {
+    pub fn config_changed(&self) {
+        let _ = self.config_events.send(());
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -58,7 +66,7 @@ impl RunningControlPlane {
         let store = Store::open(&config.data_dir.join("control-plane.sqlite"))?;
         let listener = TcpListener::bind(config.listen).await.map_err(|e| StartError::Listen(config.listen, e))?;
         let addr = listener.local_addr().map_err(|e| StartError::Listen(config.listen, e))?;
-        let state = AppState { store, sessions: SessionTokens::default(), base_url: format!("http://{addr}/v2") };
+        let state = AppState { store, sessions: SessionTokens::default(), base_url: format!("http://{addr}/v2"), config_events: tokio::sync::broadcast::channel(64).0 };
         let generated_admin_token = auth::bootstrap_admin(&state.store, config.admin_token).await?;
         control_planes::ensure_default_group(&state).await?;
 
@@ -104,7 +112,8 @@ fn router(state: AppState) -> Router {
     let v2 = Router::new()
         .route("/control-planes", get(control_planes::list).post(control_planes::create))
         .route("/control-planes/{id}", get(control_planes::get).patch(control_planes::update).delete(control_planes::delete))
-        .route("/control-planes/{id}/nodes", get(control_planes::list_nodes));
+        .route("/control-planes/{id}/nodes", get(control_planes::list_nodes))
+        .route("/control-planes/{cp}/core-entities/{*rest}", any(crate::entities::api::dispatch));
     Router::new()
         .nest("/v2", v2)
         .fallback(|| async { Problem::new(axum::http::StatusCode::NOT_FOUND, "No such API path.").into_response() })

@@ -45,6 +45,47 @@ const MIGRATIONS: &[&str] = &[
         updated_at INTEGER NOT NULL,
         PRIMARY KEY (control_plane_id, id)
      );",
+    // 2: configuration entities of every kind in one table, with their unique values and
+    //    references kept beside them so uniqueness, existence and delete rules are indexed lookups.
+    "CREATE TABLE entities (
+        cp_id TEXT NOT NULL REFERENCES control_planes(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        id TEXT NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (cp_id, kind, id)
+     ) WITHOUT ROWID;
+     CREATE TABLE entity_unique (
+        cp_id TEXT NOT NULL REFERENCES control_planes(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        field TEXT NOT NULL,
+        value TEXT NOT NULL,
+        id TEXT NOT NULL,
+        PRIMARY KEY (cp_id, kind, field, value)
+     ) WITHOUT ROWID;
+     CREATE INDEX entity_unique_owner ON entity_unique (cp_id, kind, id);
+     CREATE TABLE entity_refs (
+        cp_id TEXT NOT NULL REFERENCES control_planes(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        id TEXT NOT NULL,
+        field TEXT NOT NULL,
+        ref_kind TEXT NOT NULL,
+        ref_id TEXT NOT NULL,
+        PRIMARY KEY (cp_id, kind, id, field)
+     ) WITHOUT ROWID;
+     CREATE INDEX entity_refs_target ON entity_refs (cp_id, ref_kind, ref_id);
+     CREATE TABLE group_members (
+        cp_id TEXT NOT NULL REFERENCES control_planes(id) ON DELETE CASCADE,
+        group_id TEXT NOT NULL,
+        consumer_id TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (cp_id, group_id, consumer_id)
+     ) WITHOUT ROWID;
+     CREATE INDEX group_members_consumer ON group_members (cp_id, consumer_id);
+     CREATE TABLE config_state (
+        cp_id TEXT PRIMARY KEY REFERENCES control_planes(id) ON DELETE CASCADE,
+        version INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+     );",
 ];
 
 #[derive(Clone)]

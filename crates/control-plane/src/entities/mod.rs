@@ -1,0 +1,7 @@
+//! The configuration API (`/v2/control-planes/{id}/core-entities/...`): Kong Admin API semantics
+//! for every entity kind, driven by one schema per kind.
+
+pub mod api;
+pub mod schema;
+pub mod store;
+pub mod validate;

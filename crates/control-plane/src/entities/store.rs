@@ -1,0 +1,308 @@
+//! Entity rows in SQLite: list with offset paging and filters, get by id or endpoint key,
+//! create/replace with uniqueness and reference checks, delete with Kong's cascade/restrict rules.
+
+use rusqlite::types::Value as Sql;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
+use serde_json::{Map, Value};
+
+use super::schema::{kind as kind_of, Kind, KINDS};
+use super::validate::{ErrorType, FieldError, Validated};
+
+#[derive(Debug)]
+pub enum WriteError {
+    /// Field or entity rule broken; Konnect's "validation error".
+    Invalid(Vec<FieldError>),
+    /// A unique value is taken; Konnect's "data constraint error".
+    Unique(Vec<FieldError>),
+    /// Delete refused: another entity depends on this one.
+    Referenced(String),
+    NotFound,
+    Sql(rusqlite::Error),
+}
+
+impl From<rusqlite::Error> for WriteError {
+    fn from(e: rusqlite::Error) -> Self {
+        WriteError::Sql(e)
+    }
+}
+
+/// List filters: tags (`a,b` all, `a/b` any) and the kind's name filter.
+#[derive(Debug, Default, Clone)]
+pub struct ListQuery {
+    pub tags_all: Vec<String>,
+    pub tags_any: Vec<String>,
+    pub name_eq: Option<String>,
+    pub name_contains: Option<String>,
+    /// Only entities whose `field` references `id` (nested paths like `services/{id}/routes`).
+    pub parent: Option<(String, String)>,
+    pub size: usize,
+    pub after: Option<String>,
+}
+
+pub struct Page {
+    pub bodies: Vec<String>,
+    /// The last id of this page when more follow.
+    pub next_after: Option<String>,
+}
+
+pub fn now_secs() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+pub fn list(c: &Connection, cp: &str, kind: &Kind, q: &ListQuery) -> rusqlite::Result<Page> {
+    let mut sql = String::from("SELECT e.id, e.body FROM entities e");
+    let mut args: Vec<Sql> = Vec::new();
+    if let Some((field, id)) = &q.parent {
+        sql.push_str(" JOIN entity_refs r ON r.cp_id = e.cp_id AND r.kind = e.kind AND r.id = e.id AND r.field = ? AND r.ref_id = ?");
+        args.push(Sql::Text(field.clone()));
+        args.push(Sql::Text(id.clone()));
+    }
+    sql.push_str(" WHERE e.cp_id = ? AND e.kind = ? AND e.id > ?");
+    args.extend([Sql::Text(cp.into()), Sql::Text(kind.path.into()), Sql::Text(q.after.clone().unwrap_or_default())]);
+    if let (Some(field), Some(v)) = (kind.name_filter, &q.name_eq) {
+        sql.push_str(&format!(" AND json_extract(e.body, '$.{field}') = ?"));
+        args.push(Sql::Text(v.clone()));
+    }
+    if let (Some(field), Some(v)) = (kind.name_filter, &q.name_contains) {
+        sql.push_str(&format!(" AND instr(lower(json_extract(e.body, '$.{field}')), lower(?)) > 0"));
+        args.push(Sql::Text(v.clone()));
+    }
+    for t in &q.tags_all {
+        sql.push_str(" AND EXISTS (SELECT 1 FROM json_each(e.body, '$.tags') t WHERE t.value = ?)");
+        args.push(Sql::Text(t.clone()));
+    }
+    if !q.tags_any.is_empty() {
+        sql.push_str(&format!(" AND EXISTS (SELECT 1 FROM json_each(e.body, '$.tags') t WHERE t.value IN ({}))", vec!["?"; q.tags_any.len()].join(",")));
+        args.extend(q.tags_any.iter().cloned().map(Sql::Text));
+    }
+    sql.push_str(" ORDER BY e.id LIMIT ?");
+    args.push(Sql::Integer(q.size as i64 + 1));
+    let mut stmt = c.prepare_cached(&sql)?;
+    let mut rows: Vec<(String, String)> = stmt.query_map(params_from_iter(args), |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+    let next_after = if rows.len() > q.size {
+        rows.truncate(q.size);
+        rows.last().map(|(id, _)| id.clone())
+    } else {
+        None
+    };
+    Ok(Page { bodies: rows.into_iter().map(|(_, b)| b).collect(), next_after })
+}
+
+/// Resolves a path key (an id, or the kind's endpoint key such as a service name) to an id.
+pub fn resolve_id(c: &Connection, cp: &str, kind: &Kind, key: &str) -> rusqlite::Result<Option<String>> {
+    if uuid::Uuid::parse_str(key).is_ok() {
+        let found: Option<String> = c.query_row("SELECT id FROM entities WHERE cp_id = ?1 AND kind = ?2 AND id = ?3", params![cp, kind.path, key], |r| r.get(0)).optional()?;
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    match kind.endpoint_key {
+        Some(field) => c
+            .query_row("SELECT id FROM entity_unique WHERE cp_id = ?1 AND kind = ?2 AND field = ?3 AND value = ?4", params![cp, kind.path, field, key], |r| r.get(0))
+            .optional(),
+        None => Ok(None),
+    }
+}
+
+pub fn get(c: &Connection, cp: &str, kind: &Kind, id: &str) -> rusqlite::Result<Option<Value>> {
+    let body: Option<String> = c.query_row("SELECT body FROM entities WHERE cp_id = ?1 AND kind = ?2 AND id = ?3", params![cp, kind.path, id], |r| r.get(0)).optional()?;
+    Ok(body.and_then(|b| serde_json::from_str(&b).ok()))
+}
+
+/// The values that must be unique within the group for this entity.
+fn unique_values(kind: &Kind, e: &Map<String, Value>) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for f in kind.schema["fields"].as_array().into_iter().flatten() {
+        let Some((name, attrs)) = f.as_object().and_then(|o| o.iter().next()) else { continue };
+        if attrs["unique"].as_bool() == Some(true) {
+            if let Some(v) = e.get(name).filter(|v| !v.is_null()) {
+                out.push((name.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())));
+            }
+        }
+    }
+    if kind.path == "plugins" {
+        // One plugin of a name per scope (global, or a service/route/consumer/consumer group combination).
+        let id = |f: &str| e.get(f).and_then(|v| v.get("id")).and_then(Value::as_str).unwrap_or("").to_string();
+        let name = e.get("name").and_then(Value::as_str).unwrap_or("");
+        out.push(("_scope".into(), format!("{name}|{}|{}|{}|{}", id("route"), id("service"), id("consumer"), id("consumer_group"))));
+    }
+    out
+}
+
+/// Creates or replaces one entity in an open transaction. `id` is the entity's id (new or existing).
+pub fn write(c: &Connection, cp: &str, kind: &Kind, id: &str, v: Validated) -> Result<Value, WriteError> {
+    let mut e = v.entity;
+    let mut missing = Vec::new();
+    for r in &v.references {
+        let exists: bool = c.query_row("SELECT EXISTS (SELECT 1 FROM entities WHERE cp_id = ?1 AND kind = ?2 AND id = ?3)", params![cp, r.kind, r.id], |row| row.get(0))?;
+        if !exists {
+            let singular = kind_of(r.kind).map(|k| k.singular).unwrap_or(r.kind);
+            missing.push(FieldError { kind: ErrorType::Reference, field: r.field.clone(), message: format!("the referenced {singular} '{}' does not exist", r.id) });
+        }
+    }
+    if !missing.is_empty() {
+        return Err(WriteError::Invalid(missing));
+    }
+    let existing: Option<String> = c.query_row("SELECT body FROM entities WHERE cp_id = ?1 AND kind = ?2 AND id = ?3", params![cp, kind.path, id], |r| r.get(0)).optional()?;
+    let now = now_secs();
+    let created_at = existing
+        .as_deref()
+        .and_then(|b| serde_json::from_str::<Value>(b).ok())
+        .and_then(|b| b.get("created_at").cloned())
+        .filter(|v| !v.is_null())
+        .unwrap_or(Value::from(now));
+    e.insert("id".into(), Value::String(id.to_string()));
+    let stamp = |n: i64| if kind.path == "targets" { Value::from(n as f64) } else { Value::from(n) };
+    e.insert("created_at".into(), if kind.path == "targets" { Value::from(created_at.as_f64().unwrap_or(now as f64)) } else { created_at });
+    if super::schema::has_field(kind, "updated_at") {
+        e.insert("updated_at".into(), stamp(now));
+    }
+    match kind.path {
+        "key-auths" if e.get("key").is_none_or(Value::is_null) => {
+            e.insert("key".into(), Value::String(uuid::Uuid::new_v4().simple().to_string()));
+        }
+        "ca_certificates" => {
+            use sha2::Digest;
+            let cert = e.get("cert").and_then(Value::as_str).unwrap_or("");
+            e.insert("cert_digest".into(), Value::String(hex::encode(sha2::Sha256::digest(cert.trim().as_bytes()))));
+        }
+        _ => {}
+    }
+    let mut taken = Vec::new();
+    for (field, value) in unique_values(kind, &e) {
+        let owner: Option<String> =
+            c.query_row("SELECT id FROM entity_unique WHERE cp_id = ?1 AND kind = ?2 AND field = ?3 AND value = ?4", params![cp, kind.path, field, value], |r| r.get(0)).optional()?;
+        if owner.is_some_and(|o| o != id) {
+            let message = if field == "_scope" {
+                format!("a plugin named '{}' is already configured for this scope", e.get("name").and_then(Value::as_str).unwrap_or(""))
+            } else {
+                format!("{field} (type: unique) constraint failed")
+            };
+            taken.push(FieldError { kind: ErrorType::Field, field: if field == "_scope" { "name".into() } else { field }, message });
+        }
+    }
+    if !taken.is_empty() {
+        return Err(WriteError::Unique(taken));
+    }
+    c.execute("DELETE FROM entity_unique WHERE cp_id = ?1 AND kind = ?2 AND id = ?3", params![cp, kind.path, id])?;
+    c.execute("DELETE FROM entity_refs WHERE cp_id = ?1 AND kind = ?2 AND id = ?3", params![cp, kind.path, id])?;
+    for (field, value) in unique_values(kind, &e) {
+        c.execute("INSERT INTO entity_unique (cp_id, kind, field, value, id) VALUES (?1, ?2, ?3, ?4, ?5)", params![cp, kind.path, field, value, id])?;
+    }
+    for r in &v.references {
+        c.execute("INSERT INTO entity_refs (cp_id, kind, id, field, ref_kind, ref_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", params![cp, kind.path, id, r.field, r.kind, r.id])?;
+    }
+    let body = Value::Object(e);
+    c.execute(
+        "INSERT INTO entities (cp_id, kind, id, body) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (cp_id, kind, id) DO UPDATE SET body = excluded.body",
+        params![cp, kind.path, id, body.to_string()],
+    )?;
+    bump_version(c, cp)?;
+    Ok(body)
+}
+
+/// Deletes an entity and whatever cascades from it, or refuses when a dependent restricts it.
+pub fn delete(c: &Connection, cp: &str, kind: &Kind, id: &str) -> Result<(), WriteError> {
+    let exists: bool = c.query_row("SELECT EXISTS (SELECT 1 FROM entities WHERE cp_id = ?1 AND kind = ?2 AND id = ?3)", params![cp, kind.path, id], |r| r.get(0))?;
+    if !exists {
+        return Err(WriteError::NotFound);
+    }
+    let mut doomed = vec![(kind.path.to_string(), id.to_string())];
+    let mut i = 0;
+    while i < doomed.len() {
+        let (k, eid) = doomed[i].clone();
+        let mut stmt = c.prepare_cached("SELECT kind, id, field FROM entity_refs WHERE cp_id = ?1 AND ref_kind = ?2 AND ref_id = ?3")?;
+        let deps: Vec<(String, String, String)> = stmt.query_map(params![cp, k, eid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<_>>()?;
+        for (dk, did, field) in deps {
+            let restrict = kind_of(&dk).map(|dkind| on_delete(dkind, &field) == "restrict").unwrap_or(false);
+            if restrict {
+                let singular = kind_of(&k).map(|x| x.singular).unwrap_or("entity");
+                return Err(WriteError::Referenced(format!("an existing '{dk}' entity references this '{singular}' entity")));
+            }
+            if !doomed.contains(&(dk.clone(), did.clone())) {
+                doomed.push((dk, did));
+            }
+        }
+        i += 1;
+    }
+    for (k, eid) in &doomed {
+        c.execute("DELETE FROM entities WHERE cp_id = ?1 AND kind = ?2 AND id = ?3", params![cp, k, eid])?;
+        c.execute("DELETE FROM entity_unique WHERE cp_id = ?1 AND kind = ?2 AND id = ?3", params![cp, k, eid])?;
+        c.execute("DELETE FROM entity_refs WHERE cp_id = ?1 AND kind = ?2 AND id = ?3", params![cp, k, eid])?;
+        match k.as_str() {
+            "consumers" => c.execute("DELETE FROM group_members WHERE cp_id = ?1 AND consumer_id = ?2", params![cp, eid])?,
+            "consumer_groups" => c.execute("DELETE FROM group_members WHERE cp_id = ?1 AND group_id = ?2", params![cp, eid])?,
+            _ => 0,
+        };
+    }
+    bump_version(c, cp)?;
+    Ok(())
+}
+
+fn on_delete(kind: &Kind, field: &str) -> String {
+    kind.schema["fields"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find_map(|f| f.get(field))
+        .and_then(|a| a["on_delete"].as_str())
+        .unwrap_or("restrict")
+        .to_string()
+}
+
+/// Each write moves the group's config version forward; the data plane link pushes on a change.
+pub fn bump_version(c: &Connection, cp: &str) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO config_state (cp_id, version, updated_at) VALUES (?1, 1, ?2) ON CONFLICT (cp_id) DO UPDATE SET version = version + 1, updated_at = excluded.updated_at",
+        params![cp, now_secs()],
+    )?;
+    Ok(())
+}
+
+/// Consumer group membership: add, list and remove; ids must exist.
+pub fn members_of_group(c: &Connection, cp: &str, group_id: &str) -> rusqlite::Result<Vec<Value>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT e.body FROM group_members m JOIN entities e ON e.cp_id = m.cp_id AND e.kind = 'consumers' AND e.id = m.consumer_id
+         WHERE m.cp_id = ?1 AND m.group_id = ?2 ORDER BY e.id",
+    )?;
+    let rows = stmt.query_map(params![cp, group_id], |r| r.get::<_, String>(0))?;
+    Ok(rows.filter_map(|r| r.ok()).filter_map(|b| serde_json::from_str(&b).ok()).collect())
+}
+
+pub fn groups_of_consumer(c: &Connection, cp: &str, consumer_id: &str) -> rusqlite::Result<Vec<Value>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT e.body FROM group_members m JOIN entities e ON e.cp_id = m.cp_id AND e.kind = 'consumer_groups' AND e.id = m.group_id
+         WHERE m.cp_id = ?1 AND m.consumer_id = ?2 ORDER BY e.id",
+    )?;
+    let rows = stmt.query_map(params![cp, consumer_id], |r| r.get::<_, String>(0))?;
+    Ok(rows.filter_map(|r| r.ok()).filter_map(|b| serde_json::from_str(&b).ok()).collect())
+}
+
+pub fn add_member(c: &Connection, cp: &str, group_id: &str, consumer_id: &str) -> rusqlite::Result<bool> {
+    let added = c.execute(
+        "INSERT OR IGNORE INTO group_members (cp_id, group_id, consumer_id, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![cp, group_id, consumer_id, now_secs()],
+    )?;
+    bump_version(c, cp)?;
+    Ok(added > 0)
+}
+
+pub fn remove_members(c: &Connection, cp: &str, group_id: Option<&str>, consumer_id: Option<&str>) -> rusqlite::Result<usize> {
+    let n = c.execute(
+        "DELETE FROM group_members WHERE cp_id = ?1 AND (?2 IS NULL OR group_id = ?2) AND (?3 IS NULL OR consumer_id = ?3)",
+        params![cp, group_id, consumer_id],
+    )?;
+    bump_version(c, cp)?;
+    Ok(n)
+}
+
+/// The group's whole configuration, kind by kind, for export and for the data plane push.
+pub fn all_entities(c: &Connection, cp: &str) -> rusqlite::Result<Vec<(&'static Kind, Vec<Value>)>> {
+    let mut out = Vec::new();
+    for kind in KINDS.iter() {
+        let mut stmt = c.prepare_cached("SELECT body FROM entities WHERE cp_id = ?1 AND kind = ?2 ORDER BY id")?;
+        let rows: Vec<Value> = stmt.query_map(params![cp, kind.path], |r| r.get::<_, String>(0))?.filter_map(|r| r.ok()).filter_map(|b| serde_json::from_str(&b).ok()).collect();
+        out.push((kind, rows));
+    }
+    Ok(out)
+}
