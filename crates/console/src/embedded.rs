@@ -31,6 +31,7 @@ impl EmbeddedDefault {
         let config = Config {
             data_dir: control_plane_dir(data_dir),
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            cluster_listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             admin_token: None,
         };
         let control_plane = RunningControlPlane::start(config).await.map_err(|e| ConsoleError::local(format!("The local control plane did not start: {e}")))?;

@@ -29,14 +29,16 @@ impl From<crate::store::StoreError> for Problem {
     }
 }
 
+/// `base` is the data plane link's `host:port`: every group's runtimes dial it, and their pinned
+/// certificate tells which group they belong to.
 fn group_from_row(r: &Row, base: &str) -> rusqlite::Result<ControlPlane> {
     let id: String = r.get("id")?;
     let labels: String = r.get("labels")?;
     let proxy_urls: String = r.get("proxy_urls")?;
     Ok(ControlPlane {
         config: ControlPlaneConfig {
-            control_plane_endpoint: format!("{base}/control-planes/{id}/cluster"),
-            telemetry_endpoint: format!("{base}/control-planes/{id}/telemetry"),
+            control_plane_endpoint: format!("https://{base}"),
+            telemetry_endpoint: format!("https://{base}"),
             cluster_type: r.get("cluster_type")?,
             auth_type: r.get("auth_type")?,
             cloud_gateway: r.get::<_, i64>("cloud_gateway")? != 0,
@@ -182,7 +184,7 @@ impl ListFilter {
 
 pub async fn list(State(state): State<AppState>, Query(q): Query<HashMap<String, String>>) -> ApiResult<Json<ListControlPlanesResponse>> {
     let (filter, size, number) = ListFilter::parse(&q)?;
-    let base = state.base_url.clone();
+    let base = state.cluster_endpoint.clone();
     let mut groups = state
         .store
         .call(move |c| {
@@ -223,7 +225,7 @@ pub async fn create(State(state): State<AppState>, body: Bytes) -> ApiResult<Res
     }
     let name = name.unwrap_or_default();
     let id = uuid::Uuid::new_v4().to_string();
-    let base = state.base_url.clone();
+    let base = state.cluster_endpoint.clone();
     let created = state
         .store
         .call(move |c| {
@@ -258,7 +260,7 @@ pub async fn create(State(state): State<AppState>, body: Bytes) -> ApiResult<Res
 
 pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<ControlPlane>> {
     let id = parse_uuid(&id)?;
-    let base = state.base_url.clone();
+    let base = state.cluster_endpoint.clone();
     let found = state.store.call(move |c| load_group(c, &id, &base)).await?;
     found.map(|(g, _)| Json(g)).ok_or_else(|| Problem::not_found("control plane"))
 }
@@ -283,7 +285,7 @@ pub async fn update(State(state): State<AppState>, Path(id): Path<String>, body:
     if !v.is_empty() {
         return Err(Problem::bad_request("Request contains invalid fields", v.0));
     }
-    let base = state.base_url.clone();
+    let base = state.cluster_endpoint.clone();
     let outcome = state
         .store
         .call(move |c| {
@@ -343,6 +345,7 @@ pub async fn update(State(state): State<AppState>, Path(id): Path<String>, body:
 
 pub async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     let id = parse_uuid(&id)?;
+    let group = id.clone();
     let outcome = state
         .store
         .call(move |c| {
@@ -358,7 +361,11 @@ pub async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> Ap
         })
         .await?;
     match outcome {
-        Some(true) => Ok(StatusCode::NO_CONTENT.into_response()),
+        Some(true) => {
+            // Its links learn the group is gone and close; the nodes keep what they run.
+            state.config_changed(&group);
+            Ok(StatusCode::NO_CONTENT.into_response())
+        }
         Some(false) => Err(Problem::not_found("control plane")),
         None => Err(Problem::bad_request(
             "The default control plane cannot be deleted: it is the organization's fallback group for runtime instances.",
@@ -370,12 +377,13 @@ pub async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> Ap
 /// `GET /v2/control-planes/{id}/nodes`: the group's data plane nodes, cursor-paged.
 pub async fn list_nodes(State(state): State<AppState>, Path(id): Path<String>, Query(q): Query<HashMap<String, String>>) -> ApiResult<Json<ListNodesResponse>> {
     let id = parse_uuid(&id)?;
+    let group = id.clone();
     let size: i64 = match q.get("page[size]") {
         Some(s) => s.parse().ok().filter(|n| (1..=1000).contains(n)).ok_or_else(|| query_param_error("page[size]", "invalid", "must be an integer from 1 to 1000"))?,
         None => 100,
     };
     let after = q.get("page[after]").cloned().unwrap_or_default();
-    let base = state.base_url.clone();
+    let base = state.cluster_endpoint.clone();
     let page = state
         .store
         .call(move |c| {
@@ -384,7 +392,7 @@ pub async fn list_nodes(State(state): State<AppState>, Path(id): Path<String>, Q
             }
             let total: i64 = c.query_row("SELECT COUNT(*) FROM nodes WHERE control_plane_id = ?1", params![id], |r| r.get(0))?;
             let mut stmt = c.prepare_cached(
-                "SELECT id, version, hostname, last_ping, config_hash, created_at, updated_at FROM nodes
+                "SELECT id, version, hostname, last_ping, config_hash, created_at, updated_at, ip FROM nodes
                  WHERE control_plane_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
             )?;
             let items = stmt
@@ -398,6 +406,7 @@ pub async fn list_nodes(State(state): State<AppState>, Path(id): Path<String>, Q
                         config_hash: r.get(4)?,
                         created_at: r.get(5)?,
                         updated_at: r.get(6)?,
+                        ip: r.get(7)?,
                     })
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -407,9 +416,61 @@ pub async fn list_nodes(State(state): State<AppState>, Path(id): Path<String>, Q
     let Some((total, mut items)) = page else { return Err(Problem::not_found("control plane")) };
     let next = if items.len() as i64 > size {
         items.truncate(size as usize);
-        items.last().map(|n| n.id.clone())
+        items.last().map(|n| format!("/v2/control-planes/{group}/nodes?page%5Bsize%5D={size}&page%5Bafter%5D={}", n.id))
     } else {
         None
     };
     Ok(Json(ListNodesResponse { items, page: CursorPage { total_count: total, next } }))
+}
+
+fn node_from_row(r: &Row) -> rusqlite::Result<Node> {
+    Ok(Node {
+        id: r.get("id")?,
+        version: r.get("version")?,
+        hostname: r.get("hostname")?,
+        last_ping: r.get("last_ping")?,
+        node_type: "kong-proxy".into(),
+        config_hash: r.get("config_hash")?,
+        created_at: r.get("created_at")?,
+        updated_at: r.get("updated_at")?,
+        ip: r.get("ip")?,
+    })
+}
+
+/// `GET /v2/control-planes/{id}/nodes/{nodeId}` → `{item}`.
+pub async fn get_node(State(state): State<AppState>, Path((id, node)): Path<(String, String)>) -> ApiResult<Json<konnect::GetNodeResponse>> {
+    let id = parse_uuid(&id)?;
+    let found = state
+        .store
+        .call(move |c| c.query_row("SELECT * FROM nodes WHERE control_plane_id = ?1 AND id = ?2", params![id, node], node_from_row).optional())
+        .await?;
+    found.map(|item| Json(konnect::GetNodeResponse { item })).ok_or_else(|| Problem::not_found("node"))
+}
+
+/// Removes the node's record only; a connected node shows up again at its next ping.
+pub async fn delete_node(State(state): State<AppState>, Path((id, node)): Path<(String, String)>) -> ApiResult<Response> {
+    let id = parse_uuid(&id)?;
+    let n = state.store.call(move |c| c.execute("DELETE FROM nodes WHERE control_plane_id = ?1 AND id = ?2", params![id, node])).await?;
+    if n == 0 {
+        return Err(Problem::not_found("node"));
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The hash a node must report to be in sync: Kong's hash of the group's exported config.
+pub async fn expected_config_hash(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<konnect::ExpectedConfigHash>> {
+    let id = parse_uuid(&id)?;
+    let Some((_, hash, _)) = crate::cluster::current_config(&state, &id).await.map_err(Problem::internal)? else {
+        return Err(Problem::not_found("control plane"));
+    };
+    let times = state
+        .store
+        .call(move |c| {
+            let created: String = c.query_row("SELECT created_at FROM control_planes WHERE id = ?1", [&id], |r| r.get(0))?;
+            let updated: Option<i64> = c.query_row("SELECT updated_at FROM config_state WHERE cp_id = ?1", [&id], |r| r.get(0)).optional()?;
+            Ok((created, updated))
+        })
+        .await?;
+    let created_at = chrono::DateTime::parse_from_rfc3339(&times.0).map(|d| d.timestamp()).unwrap_or_default();
+    Ok(Json(konnect::ExpectedConfigHash { expected_hash: hash, created_at, updated_at: times.1.unwrap_or(created_at) }))
 }

@@ -3,9 +3,13 @@
 //! It serves Konnect's paths, bodies and errors from a SQLite file in its data directory, so
 //! the console talks to it with the very client it uses for Konnect.
 
+pub mod analytics;
 pub mod auth;
+pub mod cluster;
+pub mod dp_certs;
 pub mod control_planes;
 pub mod entities;
+pub mod export;
 pub mod problem;
 pub mod server;
 pub mod store;

@@ -15,6 +15,9 @@ struct Args {
     /// Address of the API listener.
     #[arg(long, env = "CONTROL_PLANE_LISTEN", default_value = "127.0.0.1:8001")]
     listen: SocketAddr,
+    /// Address of the data plane link (TLS WebSocket `/v1/outlet`).
+    #[arg(long, env = "CONTROL_PLANE_CLUSTER_LISTEN", default_value = "127.0.0.1:8005")]
+    cluster_listen: SocketAddr,
 }
 
 #[tokio::main]
@@ -23,7 +26,7 @@ async fn main() {
     let args = Args::parse();
     // Read from the environment only, never from the command line, so it stays out of `ps`.
     let admin_token = std::env::var("CONTROL_PLANE_ADMIN_TOKEN").ok().filter(|t| !t.is_empty());
-    let cp = match RunningControlPlane::start(Config { data_dir: args.data_dir, listen: args.listen, admin_token }).await {
+    let cp = match RunningControlPlane::start(Config { data_dir: args.data_dir, listen: args.listen, cluster_listen: args.cluster_listen, admin_token }).await {
         Ok(cp) => cp,
         Err(e) => {
             eprintln!("control-plane: {e}");
@@ -34,6 +37,7 @@ async fn main() {
         // Shown once: only its hash is stored.
         println!("Org admin token (shown once, store it now): {token}");
     }
+    println!("data plane link on {}", cp.cluster_addr);
     println!("control-plane listening on {}", cp.base_url());
     let _ = tokio::signal::ctrl_c().await;
     cp.shutdown().await;

@@ -20,6 +20,8 @@ use crate::store::{Store, StoreError};
 pub struct Config {
     pub data_dir: PathBuf,
     pub listen: SocketAddr,
+    /// Address of the data plane link (TLS WebSocket), Kong's `cluster_listen`.
+    pub cluster_listen: SocketAddr,
     /// The org admin's token on first start; generated (and returned once) when `None`.
     pub admin_token: Option<String>,
 }
@@ -30,13 +32,16 @@ pub struct AppState {
     pub sessions: SessionTokens,
     /// How clients reach this server, e.g. `http://127.0.0.1:8001/v2`; used in endpoint URLs it hands out.
     pub base_url: String,
-    /// Ticks on every configuration write; the data plane link listens to push new config.
-    pub config_events: tokio::sync::broadcast::Sender<()>,
+    /// The group id of every configuration write; the data plane link listens to push new config.
+    pub config_events: tokio::sync::broadcast::Sender<String>,
+    /// `host:port` data planes dial, handed out as each group's `control_plane_endpoint`.
+    pub cluster_endpoint: String,
+    pub connected: crate::cluster::Connected,
 }
 
 impl AppState {
-    pub fn config_changed(&self) {
-        let _ = self.config_events.send(());
+    pub fn config_changed(&self, cp: &str) {
+        let _ = self.config_events.send(cp.to_string());
     }
 }
 
@@ -53,11 +58,14 @@ pub enum StartError {
 /// A control plane serving on a loopback socket; dropping the handle leaves it running until `shutdown`.
 pub struct RunningControlPlane {
     pub addr: SocketAddr,
+    /// Where data planes connect (TLS WebSocket `/v1/outlet`).
+    pub cluster_addr: SocketAddr,
     /// The admin token generated on first start, to be shown once; `None` on later starts.
     pub generated_admin_token: Option<String>,
     state: AppState,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
+    cluster_task: JoinHandle<()>,
 }
 
 impl RunningControlPlane {
@@ -66,7 +74,17 @@ impl RunningControlPlane {
         let store = Store::open(&config.data_dir.join("control-plane.sqlite"))?;
         let listener = TcpListener::bind(config.listen).await.map_err(|e| StartError::Listen(config.listen, e))?;
         let addr = listener.local_addr().map_err(|e| StartError::Listen(config.listen, e))?;
-        let state = AppState { store, sessions: SessionTokens::default(), base_url: format!("http://{addr}/v2"), config_events: tokio::sync::broadcast::channel(64).0 };
+        let cluster = TcpListener::bind(config.cluster_listen).await.map_err(|e| StartError::Listen(config.cluster_listen, e))?;
+        let cluster_addr = cluster.local_addr().map_err(|e| StartError::Listen(config.cluster_listen, e))?;
+        let acceptor = crate::cluster::tls_acceptor(&config.data_dir).map_err(|e| StartError::DataDir(config.data_dir.clone(), e))?;
+        let state = AppState {
+            store,
+            sessions: SessionTokens::default(),
+            base_url: format!("http://{addr}/v2"),
+            config_events: tokio::sync::broadcast::channel(256).0,
+            cluster_endpoint: cluster_addr.to_string(),
+            connected: Default::default(),
+        };
         let generated_admin_token = auth::bootstrap_admin(&state.store, config.admin_token).await?;
         control_planes::ensure_default_group(&state).await?;
 
@@ -82,8 +100,9 @@ impl RunningControlPlane {
                 tracing::error!("control plane stopped: {e}");
             }
         });
-        tracing::info!(%addr, "control plane listening");
-        Ok(RunningControlPlane { addr, generated_admin_token, state, stop: Some(stop_tx), task })
+        let cluster_task = tokio::spawn(crate::cluster::serve(cluster, acceptor, state.clone()));
+        tracing::info!(%addr, %cluster_addr, "control plane listening");
+        Ok(RunningControlPlane { addr, cluster_addr, generated_admin_token, state, stop: Some(stop_tx), task, cluster_task })
     }
 
     /// The API root clients use, e.g. `http://127.0.0.1:8001`.
@@ -105,6 +124,7 @@ impl RunningControlPlane {
             let _ = stop.send(());
         }
         let _ = (&mut self.task).await;
+        self.cluster_task.abort();
     }
 }
 
@@ -113,6 +133,11 @@ fn router(state: AppState) -> Router {
         .route("/control-planes", get(control_planes::list).post(control_planes::create))
         .route("/control-planes/{id}", get(control_planes::get).patch(control_planes::update).delete(control_planes::delete))
         .route("/control-planes/{id}/nodes", get(control_planes::list_nodes))
+        .route("/control-planes/{id}/nodes/{node}", get(control_planes::get_node).delete(control_planes::delete_node))
+        .route("/control-planes/{id}/expected-config-hash", get(control_planes::expected_config_hash))
+        .route("/control-planes/{id}/dp-client-certificates", get(crate::dp_certs::list).post(crate::dp_certs::create))
+        .route("/control-planes/{id}/dp-client-certificates/{cert}", get(crate::dp_certs::get).delete(crate::dp_certs::delete))
+        .route("/metrics", axum::routing::post(crate::analytics::metrics))
         .route("/control-planes/{cp}/core-entities/{*rest}", any(crate::entities::api::dispatch));
     Router::new()
         .nest("/v2", v2)

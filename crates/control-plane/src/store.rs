@@ -86,6 +86,37 @@ const MIGRATIONS: &[&str] = &[
         version INTEGER NOT NULL,
         updated_at INTEGER NOT NULL
      );",
+    // 3: pinned data plane certificates, and analytics reported by runtimes (deduplicated by id).
+    "CREATE TABLE dp_certs (
+        cp_id TEXT NOT NULL REFERENCES control_planes(id) ON DELETE CASCADE,
+        id TEXT NOT NULL,
+        cert TEXT NOT NULL,
+        title TEXT,
+        fingerprint TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (cp_id, id)
+     );
+     CREATE INDEX dp_certs_fingerprint ON dp_certs (fingerprint);
+     CREATE TABLE analytics_reports (
+        cp_id TEXT NOT NULL,
+        report_id TEXT NOT NULL,
+        received_at INTEGER NOT NULL,
+        PRIMARY KEY (cp_id, report_id)
+     ) WITHOUT ROWID;
+     CREATE TABLE analytics (
+        cp_id TEXT NOT NULL,
+        node_id TEXT NOT NULL,
+        bucket INTEGER NOT NULL,
+        service TEXT,
+        route TEXT,
+        consumer TEXT,
+        status INTEGER NOT NULL,
+        count INTEGER NOT NULL,
+        series TEXT NOT NULL
+     );
+     CREATE INDEX analytics_time ON analytics (cp_id, bucket);
+     CREATE INDEX analytics_bucket ON analytics (bucket);",
 ];
 
 #[derive(Clone)]

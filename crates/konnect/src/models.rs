@@ -134,6 +134,37 @@ pub struct Node {
     pub config_hash: String,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The node's address as the control plane saw it (the local control plane reports it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub ip: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GetNodeResponse {
+    pub item: Node,
+}
+
+/// `GET /v2/control-planes/{id}/expected-config-hash`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ExpectedConfigHash {
+    pub expected_hash: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A certificate pinned to a group for its data planes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct DataPlaneCertificate {
+    pub id: String,
+    pub cert: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub title: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

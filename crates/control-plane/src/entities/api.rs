@@ -172,6 +172,7 @@ pub async fn dispatch(
         Err(r) => return r,
     };
     let is_write = method != Method::GET;
+    let group = cp.clone();
     let result = state
         .store
         .call(move |c| {
@@ -184,7 +185,7 @@ pub async fn dispatch(
         .await;
     let response = result.unwrap_or_else(internal);
     if response.status().is_success() && is_write {
-        state.config_changed();
+        state.config_changed(&group);
     }
     response
 }

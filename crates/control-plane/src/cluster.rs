@@ -1,0 +1,303 @@
+//! The data plane link, shaped like Kong's hybrid mode v1: a TLS listener that requires a client
+//! certificate pinned to a group, a WebSocket at `/v1/outlet`, `basic_info` from the node,
+//! gzip `reconfigure` pushes from here, pings carrying the node's config hash.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use rusqlite::{params, OptionalExtension};
+use rustls::client::danger::HandshakeSignatureValid;
+use rustls::crypto::CryptoProvider;
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::{DigitallySignedStruct, DistinguishedName, SignatureScheme};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::broadcast::error::RecvError;
+use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
+use tokio_tungstenite::tungstenite::http::StatusCode;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::export;
+use crate::server::AppState;
+
+/// A node that sends nothing for this long is dropped (Kong's PING_WAIT).
+pub const PING_WAIT: Duration = Duration::from_secs(45);
+/// Bursts of writes within this window go out as one push.
+const COALESCE: Duration = Duration::from_millis(50);
+
+/// Nodes connected now, by node id → group id: a group's active instances.
+#[derive(Clone, Default)]
+pub struct Connected(Arc<Mutex<HashMap<String, String>>>);
+
+impl Connected {
+    pub fn count(&self, cp: &str) -> usize {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).values().filter(|c| *c == cp).count()
+    }
+    pub fn is_connected(&self, node: &str) -> bool {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).contains_key(node)
+    }
+}
+
+/// SHA-256 of a certificate's DER: how a pinned certificate is recognized.
+pub fn fingerprint(der: &[u8]) -> String {
+    hex::encode(Sha256::digest(der))
+}
+
+/// Parses the first certificate of a PEM string.
+pub fn parse_cert_pem(pem: &str) -> Option<CertificateDer<'static>> {
+    CertificateDer::from_pem_slice(pem.as_bytes()).ok()
+}
+
+/// Accepts any client certificate at the TLS layer (the handshake signature is still verified);
+/// whether it is pinned to a group is decided right after, against `dp-client-certificates`.
+#[derive(Debug)]
+struct PinnedLater(Arc<CryptoProvider>);
+
+impl ClientCertVerifier for PinnedLater {
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        &[]
+    }
+    fn verify_client_cert(&self, _end: &CertificateDer<'_>, _intermediates: &[CertificateDer<'_>], _now: UnixTime) -> Result<ClientCertVerified, rustls::Error> {
+        Ok(ClientCertVerified::assertion())
+    }
+    fn verify_tls12_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+    fn verify_tls13_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// The listener's own certificate: made on first start and kept in the data dir.
+fn server_identity(data_dir: &Path) -> std::io::Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)> {
+    let (cert_path, key_path) = (data_dir.join("cluster.crt"), data_dir.join("cluster.key"));
+    if !cert_path.exists() || !key_path.exists() {
+        let made = rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).map_err(std::io::Error::other)?;
+        std::fs::write(&cert_path, made.cert.pem())?;
+        std::fs::write(&key_path, made.key_pair.serialize_pem())?;
+    }
+    let cert = CertificateDer::from_pem_file(&cert_path).map_err(std::io::Error::other)?;
+    let key = PrivateKeyDer::from_pem_file(&key_path).map_err(std::io::Error::other)?;
+    Ok((vec![cert], key))
+}
+
+pub fn tls_acceptor(data_dir: &Path) -> std::io::Result<tokio_rustls::TlsAcceptor> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let (certs, key) = server_identity(data_dir)?;
+    let config = rustls::ServerConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(std::io::Error::other)?
+        .with_client_cert_verifier(Arc::new(PinnedLater(provider)))
+        .with_single_cert(certs, key)
+        .map_err(std::io::Error::other)?;
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+}
+
+pub async fn serve(listener: TcpListener, acceptor: tokio_rustls::TlsAcceptor, state: AppState) {
+    loop {
+        let Ok((tcp, peer)) = listener.accept().await else { continue };
+        let (acceptor, state) = (acceptor.clone(), state.clone());
+        tokio::spawn(async move {
+            if let Err(reason) = handle(tcp, peer, acceptor, state).await {
+                tracing::debug!(%peer, "data plane link closed: {reason}");
+            }
+        });
+    }
+}
+
+struct Hello {
+    node_id: String,
+    hostname: String,
+    version: String,
+}
+
+fn parse_hello(uri: &str) -> Result<Hello, &'static str> {
+    let url = url_lite(uri);
+    if url.0 != "/v1/outlet" {
+        return Err("unknown path");
+    }
+    let get = |k: &str| url.1.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+    let node_id = get("node_id").ok_or("node_id is required")?;
+    let version = get("node_version").ok_or("node_version is required")?;
+    if uuid::Uuid::parse_str(&node_id).is_err() {
+        return Err("node_id must be a UUID");
+    }
+    Ok(Hello { node_id, hostname: get("node_hostname").unwrap_or_default(), version })
+}
+
+/// Path and query pairs of a request target (values are not escaped by Kong's data planes).
+fn url_lite(uri: &str) -> (String, Vec<(String, String)>) {
+    let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
+    let pairs = query.split('&').filter(|p| !p.is_empty()).map(|p| p.split_once('=').unwrap_or((p, ""))).map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    (path.to_string(), pairs)
+}
+
+async fn handle(tcp: TcpStream, peer: SocketAddr, acceptor: tokio_rustls::TlsAcceptor, state: AppState) -> Result<(), String> {
+    let tls = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await.map_err(|_| "TLS handshake timed out")?.map_err(|e| e.to_string())?;
+    let cert = tls.get_ref().1.peer_certificates().and_then(|c| c.first()).map(|c| fingerprint(c.as_ref())).ok_or("no client certificate")?;
+    // Like Kong's `ngx.exit(444)`: an unknown certificate gets no answer at all.
+    let cp = state
+        .store
+        .call(move |c| {
+            let mut stmt = c.prepare_cached("SELECT cp_id FROM dp_certs WHERE fingerprint = ?1")?;
+            let groups: Vec<String> = stmt.query_map([cert], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+            Ok(if groups.len() == 1 { groups.into_iter().next() } else { None })
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("client certificate is not pinned to exactly one group")?;
+
+    let hello: Arc<Mutex<Option<Hello>>> = Arc::default();
+    let seen = hello.clone();
+    let check = move |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
+        match parse_hello(&req.uri().to_string()) {
+            Ok(h) => {
+                *seen.lock().unwrap() = Some(h);
+                Ok(resp)
+            }
+            Err(why) => {
+                let mut r = ErrorResponse::new(Some(why.to_string()));
+                *r.status_mut() = StatusCode::BAD_REQUEST;
+                Err(r)
+            }
+        }
+    };
+    let ws_config = WebSocketConfig::default().max_message_size(Some(64 << 20)).max_frame_size(Some(64 << 20));
+    let mut ws = tokio_tungstenite::accept_hdr_async_with_config(tls, check, Some(ws_config)).await.map_err(|e| e.to_string())?;
+    let hello = hello.lock().unwrap().take().ok_or("no handshake")?;
+
+    // The node speaks first: `basic_info` as a binary JSON frame.
+    match tokio::time::timeout(Duration::from_secs(5), ws.next()).await {
+        Ok(Some(Ok(Message::Binary(b)))) if serde_json::from_slice::<Value>(&b).ok().is_some_and(|v| v["type"] == "basic_info") => {}
+        _ => return Err("the first frame was not basic_info".into()),
+    }
+
+    let ip = peer.ip().to_string();
+    let node = hello.node_id.clone();
+    record_node(&state, &cp, &hello, &ip, None).await?;
+    state.connected.0.lock().unwrap_or_else(|p| p.into_inner()).insert(node.clone(), cp.clone());
+    tracing::info!(node = %node, group = %cp, "data plane connected");
+    let result = session(&mut ws, &state, &cp, &hello, &ip).await;
+    state.connected.0.lock().unwrap_or_else(|p| p.into_inner()).remove(&node);
+    let _ = ws.close(None).await;
+    tracing::info!(node = %node, group = %cp, "data plane disconnected");
+    result
+}
+
+async fn session<S>(ws: &mut tokio_tungstenite::WebSocketStream<S>, state: &AppState, cp: &str, hello: &Hello, ip: &str) -> Result<(), String>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let mut events = state.config_events.subscribe();
+    let mut last_pushed = String::new();
+    if !push(ws, state, cp, &mut last_pushed).await? {
+        return Ok(());
+    }
+    let mut deadline = tokio::time::Instant::now() + PING_WAIT;
+    loop {
+        tokio::select! {
+            msg = ws.next() => match msg {
+                Some(Ok(Message::Ping(payload))) => {
+                    deadline = tokio::time::Instant::now() + PING_WAIT;
+                    let hash = String::from_utf8_lossy(&payload).to_string();
+                    record_node(state, cp, hello, ip, Some(hash)).await?;
+                    ws.flush().await.map_err(|e| e.to_string())?;
+                }
+                Some(Ok(Message::Binary(b))) => {
+                    deadline = tokio::time::Instant::now() + PING_WAIT;
+                    if let Some(reply) = crate::analytics::on_frame(state, cp, &hello.node_id, &b).await {
+                        ws.send(Message::Binary(reply.into())).await.map_err(|e| e.to_string())?;
+                    }
+                }
+                Some(Ok(Message::Close(_))) | None => return Ok(()),
+                Some(Err(e)) => return Err(e.to_string()),
+                Some(Ok(_)) => {}
+            },
+            ev = events.recv() => {
+                match ev {
+                    Ok(changed) if changed != cp => continue,
+                    Err(RecvError::Closed) => return Ok(()),
+                    _ => {}
+                }
+                // Let a burst of writes land, then push once.
+                tokio::time::sleep(COALESCE).await;
+                while events.try_recv().is_ok() {}
+                if !push(ws, state, cp, &mut last_pushed).await? {
+                    return Ok(());
+                }
+            }
+            _ = tokio::time::sleep_until(deadline) => return Err("no ping within 45 s".into()),
+        }
+    }
+}
+
+/// The group's config and hash, or `None` when the group no longer exists.
+pub async fn current_config(state: &AppState, cp: &str) -> Result<Option<(Value, String, Value)>, String> {
+    let cp = cp.to_string();
+    state
+        .store
+        .call(move |c| {
+            let exists: bool = c.query_row("SELECT EXISTS (SELECT 1 FROM control_planes WHERE id = ?1)", [&cp], |r| r.get(0))?;
+            if !exists {
+                return Ok(None);
+            }
+            let table = export::config_table(c, &cp)?;
+            let (hash, hashes) = export::config_hash(&table);
+            Ok(Some((table, hash, hashes)))
+        })
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Sends `reconfigure` when the config differs from the last push. False once the group is gone:
+/// the node is then orphaned and keeps serving what it has.
+async fn push<S>(ws: &mut tokio_tungstenite::WebSocketStream<S>, state: &AppState, cp: &str, last: &mut String) -> Result<bool, String>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let Some((table, hash, hashes)) = current_config(state, cp).await? else { return Ok(false) };
+    if *last == hash {
+        return Ok(true);
+    }
+    let timestamp = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
+    let payload = json!({"type": "reconfigure", "timestamp": timestamp, "config_table": table, "config_hash": hash, "hashes": hashes});
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(payload.to_string().as_bytes()).map_err(|e| e.to_string())?;
+    let bytes = gz.finish().map_err(|e| e.to_string())?;
+    ws.send(Message::Binary(bytes.into())).await.map_err(|e| e.to_string())?;
+    *last = hash;
+    Ok(true)
+}
+
+async fn record_node(state: &AppState, cp: &str, hello: &Hello, ip: &str, hash: Option<String>) -> Result<(), String> {
+    let (cp, id, hostname, version, ip) = (cp.to_string(), hello.node_id.clone(), hello.hostname.clone(), hello.version.clone(), ip.to_string());
+    state
+        .store
+        .call(move |c| {
+            let now = chrono::Utc::now().timestamp();
+            let existing: Option<String> = c.query_row("SELECT config_hash FROM nodes WHERE control_plane_id = ?1 AND id = ?2", params![cp, id], |r| r.get(0)).optional()?;
+            let hash = hash.or(existing).unwrap_or_default();
+            c.execute(
+                "INSERT INTO nodes (control_plane_id, id, version, hostname, ip, last_ping, config_hash, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?6, ?6)
+                 ON CONFLICT (control_plane_id, id) DO UPDATE SET version = excluded.version, hostname = excluded.hostname,
+                   ip = excluded.ip, last_ping = excluded.last_ping, config_hash = excluded.config_hash, updated_at = excluded.updated_at",
+                params![cp, id, version, hostname, ip, now, hash],
+            )?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| e.to_string())
+}
