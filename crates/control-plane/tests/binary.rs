@@ -12,7 +12,7 @@ struct Process {
 
 fn start(dir: &std::path::Path, env_token: Option<&str>) -> Process {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_control-plane"));
-    cmd.args(["--data-dir", dir.to_str().unwrap(), "--listen", "127.0.0.1:0"]).stdout(Stdio::piped()).stderr(Stdio::null());
+    cmd.args(["--data-dir", dir.to_str().unwrap(), "--listen", "127.0.0.1:0", "--cluster-listen", "127.0.0.1:0"]).stdout(Stdio::piped()).stderr(Stdio::null());
     cmd.env_remove("CONTROL_PLANE_ADMIN_TOKEN");
     if let Some(t) = env_token {
         cmd.env("CONTROL_PLANE_ADMIN_TOKEN", t);
@@ -25,7 +25,9 @@ fn start(dir: &std::path::Path, env_token: Option<&str>) -> Process {
         if let Some(base) = line.strip_prefix("control-plane listening on ") {
             return Process { child, base: base.to_string(), token_line };
         }
-        token_line = Some(line);
+        if line.starts_with("Org admin token") {
+            token_line = Some(line);
+        }
     }
 }
 

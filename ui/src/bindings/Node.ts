@@ -3,4 +3,8 @@
 /**
  * A data plane node as `GET /v2/control-planes/{id}/nodes` lists it.
  */
-export type Node = { id: string, version: string, hostname: string, last_ping: bigint, type: string, config_hash: string, created_at: bigint, updated_at: bigint, };
+export type Node = { id: string, version: string, hostname: string, last_ping: bigint, type: string, config_hash: string, created_at: bigint, updated_at: bigint, 
+/**
+ * The node's address as the control plane saw it (the local control plane reports it).
+ */
+ip?: string, };
