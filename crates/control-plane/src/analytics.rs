@@ -227,7 +227,7 @@ fn dimension_value(dim: &str, row: &Row) -> Option<String> {
     }
 }
 
-pub async fn metrics(State(state): State<AppState>, body: Bytes) -> Result<Json<Value>, Problem> {
+pub async fn metrics(State(state): State<AppState>, access: Option<axum::Extension<crate::authz::Access>>, body: Bytes) -> Result<Json<Value>, Problem> {
     let body: Value = serde_json::from_slice(&body).map_err(|_| invalid("body", "request format is invalid"))?;
     let q = parse_query(&body)?;
     let (start, end) = (q.start, q.end);
@@ -245,7 +245,8 @@ pub async fn metrics(State(state): State<AppState>, body: Bytes) -> Result<Json<
         .await?;
     let mut groups: BTreeMap<(i64, Vec<String>), Acc> = BTreeMap::new();
     let time_dim = q.dimensions.iter().any(|d| d == "time");
-    for row in rows.iter().filter(|r| r.bucket + 10 > q.start) {
+    // A principal sees analytics of the groups it may read, and no others.
+    for row in rows.iter().filter(|r| r.bucket + 10 > q.start).filter(|r| access.as_ref().is_none_or(|a| a.can_read(&r.cp))) {
         let keep = q.filters.iter().all(|(field, include, values)| {
             let v = dimension_value(field, row);
             let hit = v.as_ref().is_some_and(|v| values.iter().any(|x| x.eq_ignore_ascii_case(v)));

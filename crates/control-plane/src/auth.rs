@@ -94,12 +94,22 @@ async fn resolve(state: &AppState, token: &str) -> Result<Option<Principal>, Sto
     state
         .store
         .call(move |c| {
-            c.query_row(
-                "SELECT p.id, p.org_admin FROM access_tokens t JOIN principals p ON p.id = t.principal_id WHERE t.hash = ?1",
-                params![hash],
-                |r| Ok(Principal { id: r.get(0)?, org_admin: r.get::<_, i64>(1)? != 0 }),
-            )
-            .optional()
+            let found = c
+                .query_row(
+                    "SELECT p.id, p.org_admin, t.expires_at, t.id FROM access_tokens t JOIN principals p ON p.id = t.principal_id WHERE t.hash = ?1",
+                    params![hash],
+                    |r| Ok((Principal { id: r.get(0)?, org_admin: r.get::<_, i64>(1)? != 0 }, r.get::<_, Option<String>>(2)?, r.get::<_, Option<String>>(3)?)),
+                )
+                .optional()?;
+            let Some((principal, expires_at, token_id)) = found else { return Ok(None) };
+            let expired = expires_at.and_then(|e| chrono::DateTime::parse_from_rfc3339(&e).ok()).is_some_and(|e| e.timestamp() <= chrono::Utc::now().timestamp());
+            if expired {
+                return Ok(None);
+            }
+            if let Some(id) = token_id {
+                c.execute("UPDATE access_tokens SET last_used_at = ?2 WHERE id = ?1", params![id, now()])?;
+            }
+            Ok(Some(principal))
         })
         .await
 }

@@ -6,7 +6,10 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::{Extension, Json};
+
+use crate::auth::Principal;
+use crate::authz::Access;
 use konnect::{ControlPlane, ControlPlaneConfig, CursorPage, InvalidParameter, ListControlPlanesResponse, ListNodesResponse, Node, PageMeta, PaginatedMeta, AUTH_TYPES, CLUSTER_TYPES, CLUSTER_TYPE_CONTROL_PLANE};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde_json::{Map, Value};
@@ -182,7 +185,7 @@ impl ListFilter {
     }
 }
 
-pub async fn list(State(state): State<AppState>, Query(q): Query<HashMap<String, String>>) -> ApiResult<Json<ListControlPlanesResponse>> {
+pub async fn list(State(state): State<AppState>, access: Option<Extension<Access>>, Query(q): Query<HashMap<String, String>>) -> ApiResult<Json<ListControlPlanesResponse>> {
     let (filter, size, number) = ListFilter::parse(&q)?;
     let base = state.cluster_endpoint.clone();
     let mut groups = state
@@ -193,7 +196,7 @@ pub async fn list(State(state): State<AppState>, Query(q): Query<HashMap<String,
             rows.collect::<rusqlite::Result<Vec<_>>>()
         })
         .await?;
-    groups.retain(|g| filter.matches(g));
+    groups.retain(|g| filter.matches(g) && access.as_ref().is_none_or(|a| a.can_read(&g.id)));
     if filter.newest_first {
         groups.reverse();
     }
@@ -209,7 +212,8 @@ fn duplicate_name() -> Problem {
     Problem::conflict("Control Plane with provided name already exists.")
 }
 
-pub async fn create(State(state): State<AppState>, body: Bytes) -> ApiResult<Response> {
+pub async fn create(State(state): State<AppState>, principal: Option<Extension<Principal>>, body: Bytes) -> ApiResult<Response> {
+    let creator = principal.filter(|p| !p.org_admin).map(|p| p.id.clone());
     let body = parse_body(&body)?;
     let mut v = Violations::default();
     validate::unknown_properties(&body, &CREATE_FIELDS, &mut v);
@@ -249,6 +253,9 @@ pub async fn create(State(state): State<AppState>, body: Bytes) -> ApiResult<Res
                     ts
                 ],
             )?;
+            if let Some(p) = creator {
+                crate::identity::grant_creator_admin(c, &p, &id)?;
+            }
             load_group(c, &id, &base)
         })
         .await?;
@@ -473,4 +480,19 @@ pub async fn expected_config_hash(State(state): State<AppState>, Path(id): Path<
         .await?;
     let created_at = chrono::DateTime::parse_from_rfc3339(&times.0).map(|d| d.timestamp()).unwrap_or_default();
     Ok(Json(konnect::ExpectedConfigHash { expected_hash: hash, created_at, updated_at: times.1.unwrap_or(created_at) }))
+}
+
+/// The legacy list decK's Konnect mode reads to find a group by name:
+/// `{data: [{id, name}], page, pageCount}`, paged by `page` and `size`.
+pub async fn legacy_runtime_groups(State(state): State<AppState>, access: Option<Extension<Access>>, Query(q): Query<HashMap<String, String>>) -> ApiResult<Json<serde_json::Value>> {
+    let page: usize = q.get("page").and_then(|p| p.parse().ok()).filter(|p| *p >= 1).unwrap_or(1);
+    let size: usize = q.get("size").and_then(|p| p.parse().ok()).filter(|s| (1..=1000).contains(s)).unwrap_or(100);
+    let all: Vec<(String, String)> = state
+        .store
+        .call(|c| c.prepare_cached("SELECT id, name FROM control_planes ORDER BY created_at, rowid")?.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<Vec<_>>>())
+        .await?;
+    let all: Vec<_> = all.into_iter().filter(|(id, _)| access.as_ref().is_none_or(|a| a.can_read(id))).collect();
+    let page_count = all.len().div_ceil(size).max(1);
+    let data: Vec<_> = all.into_iter().skip((page - 1) * size).take(size).map(|(id, name)| serde_json::json!({"id": id, "name": name})).collect();
+    Ok(Json(serde_json::json!({"data": data, "page": page, "pageCount": page_count})))
 }

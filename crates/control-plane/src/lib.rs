@@ -5,11 +5,13 @@
 
 pub mod analytics;
 pub mod auth;
+pub mod authz;
 pub mod cluster;
 pub mod dp_certs;
 pub mod control_planes;
 pub mod entities;
 pub mod export;
+pub mod identity;
 pub mod problem;
 pub mod server;
 pub mod store;

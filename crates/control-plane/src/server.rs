@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use axum::middleware;
 use axum::response::IntoResponse;
-use axum::routing::{any, get};
+use axum::routing::{any, delete, get};
 use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -13,6 +13,10 @@ use tokio::task::JoinHandle;
 
 use crate::auth::{self, Principal, SessionTokens};
 use crate::control_planes;
+use crate::identity;
+
+/// This control plane's own OpenAPI document: exactly the operations it implements.
+pub const OPENAPI: &str = include_str!("../openapi.yaml");
 use crate::problem::Problem;
 use crate::store::{Store, StoreError};
 
@@ -137,11 +141,35 @@ fn router(state: AppState) -> Router {
         .route("/control-planes/{id}/expected-config-hash", get(control_planes::expected_config_hash))
         .route("/control-planes/{id}/dp-client-certificates", get(crate::dp_certs::list).post(crate::dp_certs::create))
         .route("/control-planes/{id}/dp-client-certificates/{cert}", get(crate::dp_certs::get).delete(crate::dp_certs::delete))
+        .route("/control-planes/{cp}/core-entities/{*rest}", any(crate::entities::api::dispatch))
         .route("/metrics", axum::routing::post(crate::analytics::metrics))
-        .route("/control-planes/{cp}/core-entities/{*rest}", any(crate::entities::api::dispatch));
-    Router::new()
+        .route("/organizations/me", get(identity::organization));
+    let v3 = Router::new()
+        .route("/users/me", get(identity::me))
+        .route("/roles", get(identity::roles))
+        .route("/organizations/me", get(identity::organization))
+        .route("/system-accounts", get(identity::list_accounts).post(identity::create_account))
+        .route("/system-accounts/{id}", get(identity::get_account).patch(identity::update_account).delete(identity::delete_account))
+        .route("/system-accounts/{id}/access-tokens", get(identity::list_tokens).post(identity::create_token))
+        .route("/system-accounts/{id}/access-tokens/{token}", get(identity::get_token).delete(identity::delete_token))
+        .route("/system-accounts/{id}/assigned-roles", get(identity::account_roles).post(identity::assign_account_role))
+        .route("/system-accounts/{id}/assigned-roles/{role}", delete(identity::remove_account_role))
+        .route("/teams", get(identity::list_teams).post(identity::create_team))
+        .route("/teams/{id}", get(identity::get_team).patch(identity::update_team).delete(identity::delete_team))
+        .route("/teams/{id}/system-accounts", get(identity::list_team_accounts).post(identity::add_team_account))
+        .route("/teams/{id}/system-accounts/{account}", delete(identity::remove_team_account))
+        .route("/teams/{id}/assigned-roles", get(identity::team_roles).post(identity::assign_team_role))
+        .route("/teams/{id}/assigned-roles/{role}", delete(identity::remove_team_role));
+    let api = Router::new()
         .nest("/v2", v2)
+        .nest("/v3", v3)
+        .route("/konnect-api/api/runtime_groups", get(control_planes::legacy_runtime_groups))
         .fallback(|| async { Problem::new(axum::http::StatusCode::NOT_FOUND, "No such API path.").into_response() })
-        .layer(middleware::from_fn_with_state(state.clone(), auth::require_token))
+        // Layers run outside-in: authenticate, then authorize.
+        .layer(middleware::from_fn_with_state(state.clone(), crate::authz::authorize))
+        .layer(middleware::from_fn_with_state(state.clone(), auth::require_token));
+    Router::new()
+        .route("/openapi.yaml", get(|| async { ([(axum::http::header::CONTENT_TYPE, "application/yaml")], OPENAPI) }))
+        .merge(api)
         .with_state(state)
 }

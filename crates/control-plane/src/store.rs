@@ -117,6 +117,39 @@ const MIGRATIONS: &[&str] = &[
      );
      CREATE INDEX analytics_time ON analytics (cp_id, bucket);
      CREATE INDEX analytics_bucket ON analytics (bucket);",
+    // 4: identity: system accounts' named tokens, teams and their members, roles assigned per group.
+    "ALTER TABLE principals ADD COLUMN description TEXT NOT NULL DEFAULT '';
+     ALTER TABLE principals ADD COLUMN updated_at TEXT;
+     ALTER TABLE access_tokens ADD COLUMN id TEXT;
+     ALTER TABLE access_tokens ADD COLUMN name TEXT;
+     ALTER TABLE access_tokens ADD COLUMN expires_at TEXT;
+     ALTER TABLE access_tokens ADD COLUMN updated_at TEXT;
+     ALTER TABLE access_tokens ADD COLUMN last_used_at TEXT;
+     CREATE TABLE teams (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        description TEXT NOT NULL DEFAULT '',
+        labels TEXT NOT NULL DEFAULT '{}',
+        system_team INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+     );
+     CREATE TABLE team_members (
+        team_id TEXT NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
+        principal_id TEXT NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+        PRIMARY KEY (team_id, principal_id)
+     );
+     CREATE TABLE assigned_roles (
+        id TEXT PRIMARY KEY,
+        owner_kind TEXT NOT NULL,
+        owner_id TEXT NOT NULL,
+        role_name TEXT NOT NULL,
+        entity_id TEXT NOT NULL,
+        entity_type_name TEXT NOT NULL,
+        entity_region TEXT NOT NULL,
+        UNIQUE (owner_kind, owner_id, role_name, entity_id, entity_type_name)
+     );
+     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
 ];
 
 #[derive(Clone)]
