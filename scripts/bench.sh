@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Runs the benchmarks (release builds) and prints one figure a line beside its goal.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+for bench in $(ls tests/benches/*.rs | xargs -n1 basename | sed 's/\.rs$//'); do
+  cargo bench --locked -p system-tests --bench "$bench" 2>/dev/null
+done
