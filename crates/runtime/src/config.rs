@@ -1,0 +1,167 @@
+//! The configuration a runtime serves, built from the control plane's `config_table` push and
+//! kept only in memory: services, the router, upstream balancers, plugins, consumers and keys.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::balancer::Balancer;
+use crate::router::{Route, Router};
+
+#[derive(Debug, Clone)]
+pub struct Service {
+    pub id: String,
+    pub protocol: String,
+    pub host: String,
+    pub port: u16,
+    pub path: Option<String>,
+    pub retries: u32,
+    pub connect_timeout_ms: u64,
+    pub read_timeout_ms: u64,
+    pub write_timeout_ms: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Plugin {
+    pub id: String,
+    pub name: String,
+    pub route: Option<String>,
+    pub service: Option<String>,
+    pub consumer: Option<String>,
+    pub consumer_group: Option<String>,
+    pub config: Value,
+}
+
+#[derive(Debug, Clone)]
+pub struct Consumer {
+    pub id: String,
+    pub username: Option<String>,
+    pub custom_id: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Credential {
+    pub id: String,
+    pub consumer: String,
+}
+
+/// Everything needed to serve a request; replaced whole on each push.
+#[derive(Default)]
+pub struct Snapshot {
+    pub hash: String,
+    pub router: Router,
+    pub services: HashMap<String, Service>,
+    /// By upstream name: a service whose host names an upstream balances over its targets.
+    pub upstreams: HashMap<String, Arc<Balancer>>,
+    pub plugins: Vec<Plugin>,
+    pub consumers: HashMap<String, Consumer>,
+    pub keys: HashMap<String, Credential>,
+    pub groups_of_consumer: HashMap<String, Vec<String>>,
+}
+
+fn s(v: &Value, k: &str) -> Option<String> {
+    v.get(k).and_then(Value::as_str).map(str::to_string)
+}
+fn strings(v: &Value, k: &str) -> Vec<String> {
+    v.get(k).and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect()).unwrap_or_default()
+}
+/// A foreign key: Kong's export writes a bare id; an `{id}` object is accepted too.
+fn fk(v: &Value, k: &str) -> Option<String> {
+    match v.get(k) {
+        Some(Value::String(id)) => Some(id.clone()),
+        Some(Value::Object(o)) => o.get("id").and_then(Value::as_str).map(str::to_string),
+        _ => None,
+    }
+}
+fn rows<'a>(table: &'a Value, key: &str) -> impl Iterator<Item = &'a Value> {
+    table.get(key).and_then(Value::as_array).into_iter().flatten()
+}
+
+impl Snapshot {
+    pub fn build(table: &Value, hash: &str) -> Result<Snapshot, String> {
+        let mut snap = Snapshot { hash: hash.to_string(), ..Default::default() };
+        for svc in rows(table, "services") {
+            let id = s(svc, "id").ok_or("a service has no id")?;
+            snap.services.insert(
+                id.clone(),
+                Service {
+                    id,
+                    protocol: s(svc, "protocol").unwrap_or_else(|| "http".into()),
+                    host: s(svc, "host").ok_or("a service has no host")?,
+                    port: svc.get("port").and_then(Value::as_u64).unwrap_or(80) as u16,
+                    path: s(svc, "path"),
+                    retries: svc.get("retries").and_then(Value::as_u64).unwrap_or(5) as u32,
+                    connect_timeout_ms: svc.get("connect_timeout").and_then(Value::as_u64).unwrap_or(60_000),
+                    read_timeout_ms: svc.get("read_timeout").and_then(Value::as_u64).unwrap_or(60_000),
+                    write_timeout_ms: svc.get("write_timeout").and_then(Value::as_u64).unwrap_or(60_000),
+                },
+            );
+        }
+        let mut routes = Vec::new();
+        for r in rows(table, "routes") {
+            let headers: Vec<(String, Vec<String>)> = r
+                .get("headers")
+                .and_then(Value::as_object)
+                .map(|h| h.iter().map(|(k, v)| (k.to_lowercase(), v.as_array().map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect()).unwrap_or_default())).collect())
+                .unwrap_or_default();
+            routes.push(Route::new(
+                s(r, "id").ok_or("a route has no id")?,
+                fk(r, "service"),
+                strings(r, "hosts"),
+                strings(r, "paths"),
+                strings(r, "methods"),
+                headers,
+                r.get("strip_path").and_then(Value::as_bool).unwrap_or(true),
+                r.get("preserve_host").and_then(Value::as_bool).unwrap_or(false),
+                s(r, "path_handling").unwrap_or_else(|| "v0".into()),
+                r.get("regex_priority").and_then(Value::as_i64).unwrap_or(0),
+                r.get("created_at").and_then(Value::as_f64).unwrap_or(0.0),
+                strings(r, "protocols"),
+            )?);
+        }
+        snap.router = Router::new(routes);
+        let mut targets: HashMap<String, Vec<(String, u32)>> = HashMap::new();
+        for t in rows(table, "targets") {
+            if let (Some(up), Some(target)) = (fk(t, "upstream"), s(t, "target")) {
+                let weight = t.get("weight").and_then(Value::as_u64).unwrap_or(100) as u32;
+                targets.entry(up).or_default().push((target, weight));
+            }
+        }
+        for u in rows(table, "upstreams") {
+            if let (Some(id), Some(name)) = (s(u, "id"), s(u, "name")) {
+                let host_header = s(u, "host_header");
+                snap.upstreams.insert(name, Arc::new(Balancer::new(targets.remove(&id).unwrap_or_default(), host_header)));
+            }
+        }
+        for p in rows(table, "plugins") {
+            if p.get("enabled").and_then(Value::as_bool) == Some(false) {
+                continue;
+            }
+            snap.plugins.push(Plugin {
+                id: s(p, "id").unwrap_or_default(),
+                name: s(p, "name").unwrap_or_default(),
+                route: fk(p, "route"),
+                service: fk(p, "service"),
+                consumer: fk(p, "consumer"),
+                consumer_group: fk(p, "consumer_group"),
+                config: p.get("config").cloned().unwrap_or(Value::Null),
+            });
+        }
+        for c in rows(table, "consumers") {
+            let id = s(c, "id").ok_or("a consumer has no id")?;
+            snap.consumers.insert(id.clone(), Consumer { id, username: s(c, "username"), custom_id: s(c, "custom_id") });
+        }
+        for k in rows(table, "keyauth_credentials") {
+            if let (Some(key), Some(consumer), Some(id)) = (s(k, "key"), fk(k, "consumer"), s(k, "id")) {
+                snap.keys.insert(key, Credential { id, consumer });
+            }
+        }
+        for m in rows(table, "consumer_group_consumers") {
+            if let (Some(g), Some(c)) = (fk(m, "consumer_group"), fk(m, "consumer")) {
+                snap.groups_of_consumer.entry(c).or_default().push(g);
+            }
+        }
+        Ok(snap)
+    }
+}

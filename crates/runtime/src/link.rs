@@ -1,0 +1,101 @@
+//! The runtime's side of the link: join, apply pushes whose hash differs, ping with the hash,
+//! send analytics until acknowledged, and reconnect after a random 5–10 s when the link drops.
+
+use std::collections::HashSet;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use hybrid::link::{self, Incoming, Link, NodeIdentity};
+use hybrid::Frame;
+use rand::Rng;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::config::Snapshot;
+use crate::Shared;
+
+const EMPTY_HASH: &str = "00000000000000000000000000000000";
+/// The link is dropped when nothing arrives for this long (Kong's PING_WAIT).
+const PING_WAIT: Duration = Duration::from_secs(45);
+
+pub async fn run(shared: Arc<Shared>) {
+    let tls = match link::client_tls(&shared.options.cert_pem, &shared.options.key_pem) {
+        Ok(t) => Arc::new(t),
+        Err(e) => {
+            tracing::error!("cannot use the client certificate: {e}");
+            return;
+        }
+    };
+    let who = NodeIdentity { node_id: shared.options.node_id.clone(), hostname: shared.options.hostname.clone(), version: link::NODE_VERSION.into() };
+    loop {
+        match link::connect(&shared.options.control_plane, tls.clone(), &who, &["key-auth", "rate-limiting"]).await {
+            Ok(ws) => {
+                shared.connected.store(true, Ordering::SeqCst);
+                tracing::info!(control_plane = %shared.options.control_plane, "connected to the control plane");
+                if let Err(e) = session(ws, &shared).await {
+                    tracing::warn!("link lost: {e}");
+                }
+                shared.connected.store(false, Ordering::SeqCst);
+            }
+            Err(e) => tracing::warn!("cannot reach the control plane: {e}"),
+        }
+        let (lo, hi) = shared.options.reconnect_ms;
+        let wait = rand::rng().random_range(lo..=hi.max(lo));
+        tokio::time::sleep(Duration::from_millis(wait)).await;
+    }
+}
+
+fn current_hash(shared: &Shared) -> String {
+    let snap = shared.snapshot.load();
+    if snap.hash.is_empty() { EMPTY_HASH.to_string() } else { snap.hash.clone() }
+}
+
+async fn session(mut ws: Link, shared: &Shared) -> Result<(), String> {
+    let mut ping = tokio::time::interval(Duration::from_millis(shared.options.ping_interval_ms));
+    let mut flush = tokio::time::interval(Duration::from_millis(500));
+    let mut sent: HashSet<String> = HashSet::new();
+    loop {
+        tokio::select! {
+            msg = tokio::time::timeout(PING_WAIT, ws.next()) => {
+                let msg = msg.map_err(|_| "nothing from the control plane for 45 s".to_string())?;
+                match msg {
+                    Some(Ok(Message::Binary(b))) => match link::decode(&b) {
+                        Incoming::Reconfigure(r) => {
+                            if r.config_hash != shared.snapshot.load().hash {
+                                match Snapshot::build(&r.config_table, &r.config_hash) {
+                                    Ok(snap) => {
+                                        shared.snapshot.store(Arc::new(snap));
+                                        shared.configured.store(true, Ordering::SeqCst);
+                                        *shared.last_config_at.lock().unwrap_or_else(|p| p.into_inner()) = Some(chrono::Utc::now().to_rfc3339());
+                                        tracing::info!(hash = %r.config_hash, "configuration applied");
+                                    }
+                                    // Like Kong: an invalid config is refused and the old one kept.
+                                    Err(e) => tracing::error!("configuration refused, keeping the previous one: {e}"),
+                                }
+                            }
+                            ws.send(Message::Ping(current_hash(shared).into_bytes().into())).await.map_err(|e| e.to_string())?;
+                        }
+                        Incoming::Frame(Frame::AnalyticsAck { ids }) => shared.recorder.ack(&ids),
+                        _ => {}
+                    },
+                    Some(Ok(Message::Close(_))) | None => return Err("closed by the control plane".into()),
+                    Some(Err(e)) => return Err(e.to_string()),
+                    Some(Ok(_)) => {}
+                }
+            }
+            _ = ping.tick() => {
+                ws.send(Message::Ping(current_hash(shared).into_bytes().into())).await.map_err(|e| e.to_string())?;
+            }
+            _ = flush.tick() => {
+                shared.recorder.tick();
+                let batch: Vec<_> = shared.recorder.pending(120).into_iter().filter(|r| !sent.contains(&r.id)).collect();
+                if !batch.is_empty() {
+                    sent.extend(batch.iter().map(|r| r.id.clone()));
+                    let frame = serde_json::to_vec(&Frame::Analytics { reports: batch }).map_err(|e| e.to_string())?;
+                    ws.send(Message::Binary(frame.into())).await.map_err(|e| e.to_string())?;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,305 @@
+//! The proxy: route, authenticate, rate-limit, balance, forward with pooled keep-alive
+//! connections, retry connection failures, and answer Kong's errors (404, 401, 429, 502, 503, 504).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full};
+use hyper::header::{HeaderName, HeaderValue, HOST};
+use hyper::{HeaderMap, Request, Response, StatusCode};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+
+use crate::analytics::Sample;
+use crate::plugins::{self, Refusal, Scope};
+use crate::router::upstream_path;
+use crate::Shared;
+
+pub type Body = BoxBody<Bytes, hyper::Error>;
+type Upstream = Client<HttpConnector, Full<Bytes>>;
+
+/// Upstream clients by connect timeout; each keeps its own pool of keep-alive connections.
+#[derive(Default)]
+pub struct Clients(Mutex<HashMap<u64, Upstream>>);
+
+impl Clients {
+    fn get(&self, connect_timeout_ms: u64) -> Upstream {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        map.entry(connect_timeout_ms)
+            .or_insert_with(|| {
+                let mut connector = HttpConnector::new();
+                connector.set_connect_timeout(Some(Duration::from_millis(connect_timeout_ms)));
+                connector.set_nodelay(true);
+                Client::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(60)).pool_max_idle_per_host(256).build(connector)
+            })
+            .clone()
+    }
+}
+
+const HOP_BY_HOP: [&str; 8] = ["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"];
+
+fn request_id() -> String {
+    format!("{:032x}", rand::random::<u128>())
+}
+
+fn full(b: impl Into<Bytes>) -> Body {
+    Full::new(b.into()).map_err(|never| match never {}).boxed()
+}
+
+/// Kong's error answer: `{"message": …, "request_id": …}` as JSON.
+fn kong_error(status: u16, message: &str, rid: &str, extra: &[(String, String)]) -> Response<Body> {
+    let body = format!("{{\n  \"message\":{},\n  \"request_id\":\"{rid}\"\n}}", serde_json::to_string(message).unwrap_or_default());
+    let mut resp = Response::builder()
+        .status(status)
+        .header("content-type", "application/json; charset=utf-8")
+        .header("x-kong-request-id", rid)
+        .header("server", concat!("runtime-manager-runtime/", env!("CARGO_PKG_VERSION")));
+    for (k, v) in extra {
+        resp = resp.header(k.as_str(), v.as_str());
+    }
+    resp.body(full(body)).unwrap()
+}
+
+fn parse_query(q: Option<&str>) -> Vec<(String, String)> {
+    q.unwrap_or("").split('&').filter(|p| !p.is_empty()).map(|p| p.split_once('=').unwrap_or((p, ""))).map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+fn client_ip_identifier(peer: &SocketAddr) -> String {
+    peer.ip().to_string()
+}
+
+pub async fn handle(req: Request<hyper::body::Incoming>, peer: SocketAddr, shared: Arc<Shared>) -> Result<Response<Body>, std::convert::Infallible> {
+    let started = Instant::now();
+    let rid = request_id();
+    if !shared.configured.load(Ordering::Relaxed) {
+        return Ok(kong_error(503, "no configuration received yet from the control plane", &rid, &[]));
+    }
+    let snap = shared.snapshot.load_full();
+    let method = req.method().as_str().to_string();
+    let host = req.headers().get(HOST).and_then(|h| h.to_str().ok()).unwrap_or("").to_string();
+    let path = req.uri().path().to_string();
+    let headers = req.headers().clone();
+    let Some(m) = snap.router.find(&method, &host, &path, |name| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)) else {
+        let resp = kong_error(404, "no Route matched with those values", &rid, &[]);
+        shared.recorder.record(Sample { service: None, route: None, consumer: None, status: 404, total_ms: started.elapsed().as_secs_f64() * 1000.0, upstream_ms: None, request_bytes: 0, response_bytes: 0 });
+        return Ok(resp);
+    };
+    let route = m.route;
+    let remainder = m.remainder;
+    let record = |status: u16, consumer: Option<&str>, upstream_ms: Option<f64>, resp_bytes: u64| {
+        shared.recorder.record(Sample { service: route.service.as_deref(), route: Some(&route.id), consumer, status, total_ms: started.elapsed().as_secs_f64() * 1000.0, upstream_ms, request_bytes: 0, response_bytes: resp_bytes });
+    };
+    if !route.protocols.is_empty() && !route.protocols.iter().any(|p| p == "http") {
+        record(426, None, None, 0);
+        return Ok(kong_error(426, "Please use HTTPS protocol", &rid, &[]));
+    }
+    let Some(service) = route.service.as_ref().and_then(|s| snap.services.get(s)) else {
+        record(503, None, None, 0);
+        return Ok(kong_error(503, "no Service found with those values", &rid, &[]));
+    };
+
+    // Authentication runs before the consumer is known; then plugins are resolved again with it.
+    let mut query = parse_query(req.uri().query());
+    let original_query_len = query.len();
+    let mut hidden_headers = Vec::new();
+    let base_scope = Scope { route: Some(&route.id), service: Some(&service.id), consumer: None, groups: &[] };
+    let mut consumer_id: Option<String> = None;
+    let mut credential_id: Option<String> = None;
+    let mut anonymous = false;
+    if let Some(ka) = plugins::resolve(&snap, "key-auth", &base_scope) {
+        match plugins::key_auth(&snap, &ka.config, &method, &headers, &mut query, &mut hidden_headers) {
+            Ok(Some(auth)) => {
+                consumer_id = Some(auth.consumer);
+                credential_id = auth.credential;
+                anonymous = auth.anonymous;
+            }
+            Ok(None) => {}
+            Err(Refusal { status, message, headers }) => {
+                record(status, None, None, 0);
+                return Ok(kong_error(status, &message, &rid, &headers));
+            }
+        }
+    }
+    let no_groups = Vec::new();
+    let groups = consumer_id.as_ref().and_then(|c| snap.groups_of_consumer.get(c)).unwrap_or(&no_groups);
+    let scope = Scope { consumer: consumer_id.as_deref(), groups, ..base_scope };
+    let mut extra_headers: Vec<(String, String)> = Vec::new();
+    if let Some(rl) = plugins::resolve(&snap, "rate-limiting", &scope) {
+        let ip = client_ip_identifier(&peer);
+        let identifier = match rl.config["limit_by"].as_str().unwrap_or("consumer") {
+            "consumer" => consumer_id.clone().unwrap_or(ip),
+            "credential" => credential_id.clone().unwrap_or(ip),
+            "service" => service.id.clone(),
+            "header" => rl.config["header_name"].as_str().and_then(|h| headers.get(h)).and_then(|v| v.to_str().ok()).map(str::to_string).unwrap_or(ip),
+            "path" => path.clone(),
+            _ => ip,
+        };
+        match shared.counters.rate_limit(rl, &identifier, chrono::Utc::now().timestamp()) {
+            Ok(h) => extra_headers = h,
+            Err(Refusal { status, message, headers }) => {
+                record(status, consumer_id.as_deref(), None, 0);
+                return Ok(kong_error(status, &message, &rid, &headers));
+            }
+        }
+    }
+
+    // The upstream request.
+    let mut target_path = upstream_path(service.path.as_deref(), &remainder, &route.path_handling);
+    let query_string = if query.len() != original_query_len {
+        query.iter().map(|(k, v)| if v.is_empty() { k.clone() } else { format!("{k}={v}") }).collect::<Vec<_>>().join("&")
+    } else {
+        req.uri().query().unwrap_or("").to_string()
+    };
+    if !query_string.is_empty() {
+        target_path.push('?');
+        target_path.push_str(&query_string);
+    }
+    let balancer = snap.upstreams.get(&service.host).cloned();
+    let default_port = if service.protocol == "https" { 443 } else { 80 };
+    let upstream_host_header = if route.preserve_host && !host.is_empty() {
+        host.clone()
+    } else if let Some(h) = balancer.as_ref().and_then(|b| b.host_header.clone()) {
+        h
+    } else if service.port == default_port {
+        service.host.clone()
+    } else {
+        format!("{}:{}", service.host, service.port)
+    };
+    let mut out_headers = HeaderMap::new();
+    for (k, v) in headers.iter() {
+        let name = k.as_str();
+        if HOP_BY_HOP.contains(&name) || name == "host" || hidden_headers.iter().any(|h| h.eq_ignore_ascii_case(name)) {
+            continue;
+        }
+        out_headers.append(k.clone(), v.clone());
+    }
+    let set = |h: &mut HeaderMap, k: &'static str, v: &str| {
+        if let Ok(v) = HeaderValue::from_str(v) {
+            h.insert(HeaderName::from_static(k), v);
+        }
+    };
+    let ip = peer.ip().to_string();
+    let xff = match headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
+        Some(prev) => format!("{prev}, {ip}"),
+        None => ip.clone(),
+    };
+    set(&mut out_headers, "host", &upstream_host_header);
+    set(&mut out_headers, "x-forwarded-for", &xff);
+    set(&mut out_headers, "x-real-ip", &ip);
+    set(&mut out_headers, "x-forwarded-proto", "http");
+    set(&mut out_headers, "x-forwarded-host", host.split(':').next().unwrap_or(""));
+    set(&mut out_headers, "x-forwarded-path", &path);
+    set(&mut out_headers, "x-kong-request-id", &rid);
+    if let Some(c) = consumer_id.as_ref().and_then(|c| snap.consumers.get(c)) {
+        set(&mut out_headers, "x-consumer-id", &c.id);
+        if let Some(u) = &c.username {
+            set(&mut out_headers, "x-consumer-username", u);
+        }
+        if let Some(ci) = &c.custom_id {
+            set(&mut out_headers, "x-consumer-custom-id", ci);
+        }
+        if let Some(cred) = &credential_id {
+            set(&mut out_headers, "x-credential-identifier", cred);
+        }
+        if anonymous {
+            set(&mut out_headers, "x-anonymous-consumer", "true");
+        }
+    }
+    let body = match req.into_body().collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => return Ok(kong_error(400, "Bad request", &rid, &[])),
+    };
+
+    let client = shared.clients.get(service.connect_timeout_ms);
+    let read_timeout = Duration::from_millis(service.read_timeout_ms.max(1));
+    let attempts = service.retries + 1;
+    let mut last_failure = (502u16, "An invalid response was received from the upstream server");
+    let upstream_started = Instant::now();
+    for _ in 0..attempts {
+        let target = match &balancer {
+            Some(b) => match b.pick() {
+                Some(t) => t.to_string(),
+                None => {
+                    last_failure = (503, "failure to get a peer from the ring-balancer");
+                    break;
+                }
+            },
+            None => format!("{}:{}", service.host, service.port),
+        };
+        let uri = format!("http://{target}{target_path}");
+        let mut builder = Request::builder().method(method.as_str()).uri(&uri);
+        *builder.headers_mut().unwrap() = out_headers.clone();
+        let Ok(upstream_req) = builder.body(Full::new(body.clone())) else {
+            return Ok(kong_error(500, "An unexpected error occurred", &rid, &[]));
+        };
+        match tokio::time::timeout(read_timeout, client.request(upstream_req)).await {
+            Ok(Ok(resp)) => {
+                let upstream_ms = upstream_started.elapsed().as_secs_f64() * 1000.0;
+                let status = resp.status().as_u16();
+                let size = resp.headers().get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()).unwrap_or(0);
+                let (mut parts, incoming) = resp.into_parts();
+                for h in HOP_BY_HOP {
+                    if h != "transfer-encoding" {
+                        parts.headers.remove(h);
+                    }
+                }
+                for (k, v) in &extra_headers {
+                    if let (Ok(k), Ok(v)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(v)) {
+                        parts.headers.insert(k, v);
+                    }
+                }
+                let total_ms = started.elapsed().as_secs_f64() * 1000.0;
+                if let Ok(v) = HeaderValue::from_str(&format!("{}", upstream_ms.round() as u64)) {
+                    parts.headers.insert(HeaderName::from_static("x-kong-upstream-latency"), v);
+                }
+                if let Ok(v) = HeaderValue::from_str(&format!("{}", (total_ms - upstream_ms).max(0.0).round() as u64)) {
+                    parts.headers.insert(HeaderName::from_static("x-kong-proxy-latency"), v);
+                }
+                parts.headers.insert(HeaderName::from_static("via"), HeaderValue::from_static("1.1 runtime-manager-runtime"));
+                if let Ok(v) = HeaderValue::from_str(&rid) {
+                    parts.headers.insert(HeaderName::from_static("x-kong-request-id"), v);
+                }
+                record(status, consumer_id.as_deref(), Some(upstream_ms), size);
+                return Ok(Response::from_parts(parts, incoming.boxed()));
+            }
+            Ok(Err(e)) if e.is_connect() => {
+                last_failure = (502, "An invalid response was received from the upstream server");
+                continue; // Kong retries connection failures on the next target
+            }
+            Ok(Err(_)) => {
+                last_failure = (502, "An invalid response was received from the upstream server");
+                break;
+            }
+            Err(_) => {
+                last_failure = (504, "The upstream server is timing out");
+                break;
+            }
+        }
+    }
+    record(last_failure.0, consumer_id.as_deref(), None, 0);
+    Ok(kong_error(last_failure.0, last_failure.1, &rid, &extra_headers))
+}
+
+/// Accepts proxy connections (HTTP/1.1 keep-alive) until the task is dropped.
+pub async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
+    loop {
+        let Ok((stream, peer)) = listener.accept().await else { continue };
+        stream.set_nodelay(true).ok();
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let svc = hyper::service::service_fn(move |req| handle(req, peer, shared.clone()));
+            let _ = hyper::server::conn::http1::Builder::new().keep_alive(true).serve_connection(hyper_util::rt::TokioIo::new(stream), svc).await;
+        });
+    }
+}
+
+#[allow(dead_code)]
+fn status_of(code: u16) -> StatusCode {
+    StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_GATEWAY)
+}

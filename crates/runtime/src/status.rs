@@ -1,0 +1,34 @@
+//! `GET /status` on the status listener: config hash, link state, last config time, counts.
+
+use std::convert::Infallible;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::{Request, Response};
+use serde_json::json;
+
+use crate::Shared;
+
+pub async fn handle(req: Request<hyper::body::Incoming>, shared: Arc<Shared>) -> Result<Response<Full<Bytes>>, Infallible> {
+    let configured = shared.configured.load(Ordering::SeqCst);
+    let (requests, queued, dropped) = shared.recorder.stats();
+    let (status, body) = match req.uri().path() {
+        "/status" => (200, json!({
+            "node_id": shared.options.node_id,
+            "hostname": shared.options.hostname,
+            "version": hybrid::link::NODE_VERSION,
+            "configured": configured,
+            "config_hash": shared.snapshot.load().hash,
+            "connected": shared.connected.load(Ordering::SeqCst),
+            "last_config_at": *shared.last_config_at.lock().unwrap_or_else(|p| p.into_inner()),
+            "requests_total": requests,
+            "analytics": {"reports_waiting": queued, "reports_dropped": dropped},
+        })),
+        "/status/ready" if configured => (200, json!({"message": "ready"})),
+        "/status/ready" => (503, json!({"message": "no configuration received yet"})),
+        _ => (404, json!({"message": "Not found"})),
+    };
+    Ok(Response::builder().status(status).header("content-type", "application/json").body(Full::new(Bytes::from(body.to_string()))).unwrap())
+}
