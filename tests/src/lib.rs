@@ -28,3 +28,6 @@ pub async fn start_control_plane(dir: &Path) -> RunningControlPlane {
         .await
         .expect("control plane starts")
 }
+
+pub mod processes;
+pub mod upstream;

@@ -1,0 +1,80 @@
+//! The control plane and runtimes as real processes: start, read their addresses, stop.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use crate::{bin_dir, ADMIN_TOKEN};
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A child process killed (SIGKILL) on drop.
+pub struct Proc {
+    pub child: Child,
+    /// Lines it printed before it was ready.
+    pub lines: Vec<String>,
+}
+
+impl Proc {
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    pub fn line_after(&self, prefix: &str) -> Option<String> {
+        self.lines.iter().find_map(|l| l.strip_prefix(prefix).map(str::to_string))
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn spawn_until(mut cmd: Command, ready: &str) -> Proc {
+    cmd.stdout(Stdio::piped()).stderr(Stdio::null());
+    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("{cmd:?}: {e} (build with cargo build --workspace --bins)"));
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut lines = Vec::new();
+    loop {
+        let mut line = String::new();
+        assert!(reader.read_line(&mut line).unwrap() > 0, "{cmd:?} exited before printing {ready:?}; it printed {lines:?}");
+        let line = line.trim_end().to_string();
+        let done = line.starts_with(ready);
+        lines.push(line);
+        if done {
+            break;
+        }
+    }
+    // Keep draining stdout so the child never blocks on a full pipe.
+    std::thread::spawn(move || for _ in reader.lines() {});
+    Proc { child, lines }
+}
+
+pub fn bin(name: &str) -> PathBuf {
+    bin_dir().join(name)
+}
+
+/// `control-plane` on fixed ports (so a restart keeps its addresses) with [`ADMIN_TOKEN`].
+pub fn control_plane(data_dir: &Path, api_port: u16, cluster_port: u16) -> Proc {
+    let mut cmd = Command::new(bin("control-plane"));
+    cmd.args(["--data-dir", data_dir.to_str().unwrap(), "--listen", &format!("127.0.0.1:{api_port}"), "--cluster-listen", &format!("127.0.0.1:{cluster_port}")]);
+    cmd.env("CONTROL_PLANE_ADMIN_TOKEN", ADMIN_TOKEN);
+    spawn_until(cmd, "control-plane listening on")
+}
+
+/// A `runtime` for a group, with short ping and reconnect intervals for tests.
+pub fn runtime(control_plane: &str, cert: &Path, key: &Path, hostname: &str) -> (Proc, String, String) {
+    let mut cmd = Command::new(bin("runtime"));
+    cmd.args(["--control-plane", control_plane, "--cert", cert.to_str().unwrap(), "--key", key.to_str().unwrap()]);
+    cmd.args(["--proxy-listen", "127.0.0.1:0", "--status-listen", "127.0.0.1:0", "--hostname", hostname]);
+    cmd.args(["--ping-interval-ms", "300", "--reconnect-min-ms", "200", "--reconnect-max-ms", "500"]);
+    let p = spawn_until(cmd, "status listening on");
+    let proxy = format!("http://{}", p.line_after("proxy listening on ").unwrap());
+    let status = format!("http://{}", p.line_after("status listening on ").unwrap());
+    (p, proxy, status)
+}
