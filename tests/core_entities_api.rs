@@ -4,25 +4,8 @@
 
 use serde_json::{json, Value};
 use system_tests::spec::Spec;
-use system_tests::{start_control_plane, ADMIN_TOKEN};
+use system_tests::{start_control_plane, Api, ADMIN_TOKEN};
 
-struct Api {
-    http: reqwest::Client,
-    base: String,
-}
-
-impl Api {
-    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut req = self.http.request(method.parse().unwrap(), format!("{}{path}", self.base)).bearer_auth(ADMIN_TOKEN);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status().as_u16();
-        let text = resp.text().await.unwrap();
-        (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or_else(|_| panic!("JSON, got {text}")) })
-    }
-}
 
 const CERT: &str = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ0FAKE=\n-----END CERTIFICATE-----\n";
 const KEY: &str = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg=\n-----END PRIVATE KEY-----\n";
@@ -38,7 +21,7 @@ async fn every_entity_kind_round_trips_and_matches_konnects_spec() {
     let cp = start_control_plane(dir.path()).await;
     let client = konnect::KonnectClient::new(&cp.base_url(), ADMIN_TOKEN).unwrap();
     let group = client.list_all_control_planes().await.unwrap().remove(0);
-    let api = Api { http: reqwest::Client::new(), base: format!("{}/v2/control-planes/{}/core-entities", cp.base_url(), group.id) };
+    let api = Api::new(format!("{}/v2/control-planes/{}/core-entities", cp.base_url(), group.id), ADMIN_TOKEN);
     let p = |suffix: &str| format!("/control-planes/{{controlPlaneId}}/core-entities{suffix}");
 
     // Create one of every kind through its collection (or nested) path.
@@ -207,7 +190,7 @@ async fn every_entity_kind_round_trips_and_matches_konnects_spec() {
 
     // Deleting the group deletes its configuration.
     let other = client.create_control_plane(&konnect::CreateControlPlaneRequest { name: "temp".into(), ..Default::default() }).await.unwrap();
-    let other_api = Api { http: reqwest::Client::new(), base: format!("{}/v2/control-planes/{}/core-entities", cp.base_url(), other.id) };
+    let other_api = Api::new(format!("{}/v2/control-planes/{}/core-entities", cp.base_url(), other.id), ADMIN_TOKEN);
     assert_eq!(other_api.call("POST", "/services", Some(json!({"host": "x.internal"}))).await.0, 201);
     client.delete_control_plane(&other.id).await.unwrap();
     assert_eq!(other_api.call("GET", "/services", None).await.0, 404);
@@ -220,7 +203,7 @@ async fn validation_errors_use_konnects_config_error_body() {
     let cp = start_control_plane(dir.path()).await;
     let client = konnect::KonnectClient::new(&cp.base_url(), ADMIN_TOKEN).unwrap();
     let group = client.list_all_control_planes().await.unwrap().remove(0);
-    let api = Api { http: reqwest::Client::new(), base: format!("{}/v2/control-planes/{}/core-entities", cp.base_url(), group.id) };
+    let api = Api::new(format!("{}/v2/control-planes/{}/core-entities", cp.base_url(), group.id), ADMIN_TOKEN);
 
     let (s, e) = api.call("POST", "/services", Some(json!({"name": "svc", "port": 99999, "protocol": "ftp"}))).await;
     assert_eq!(s, 400);
@@ -267,7 +250,7 @@ async fn lists_page_by_offset_and_filter_by_tags_and_name() {
     let cp = start_control_plane(dir.path()).await;
     let client = konnect::KonnectClient::new(&cp.base_url(), ADMIN_TOKEN).unwrap();
     let group = client.list_all_control_planes().await.unwrap().remove(0);
-    let api = Api { http: reqwest::Client::new(), base: format!("{}/v2/control-planes/{}/core-entities", cp.base_url(), group.id) };
+    let api = Api::new(format!("{}/v2/control-planes/{}/core-entities", cp.base_url(), group.id), ADMIN_TOKEN);
     for i in 0..250 {
         let tags = if i % 2 == 0 { json!(["even", "all"]) } else { json!(["odd", "all"]) };
         let (s, _) = api.call("POST", "/services", Some(json!({"name": format!("svc-{i:03}"), "host": "h.internal", "tags": tags}))).await;

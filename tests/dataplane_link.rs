@@ -7,28 +7,11 @@ use std::time::{Duration, Instant};
 use futures_util::{SinkExt, StreamExt};
 use hybrid::link::{self, Incoming, Link, NodeIdentity};
 use hybrid::{Frame, Histogram, Report, Series};
-use serde_json::{json, Value};
+use serde_json::json;
 use system_tests::spec::Spec;
-use system_tests::{start_control_plane, ADMIN_TOKEN};
+use system_tests::{start_control_plane, Api, ADMIN_TOKEN};
 use tokio_tungstenite::tungstenite::Message;
 
-struct Api {
-    http: reqwest::Client,
-    root: String,
-}
-
-impl Api {
-    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut req = self.http.request(method.parse().unwrap(), format!("{}{path}", self.root)).bearer_auth(ADMIN_TOKEN);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status().as_u16();
-        let text = resp.text().await.unwrap();
-        (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap() })
-    }
-}
 
 async fn next_config(ws: &mut Link) -> link::Reconfigure {
     loop {
@@ -59,7 +42,7 @@ async fn a_runtime_shaped_client_gets_config_and_its_sync_status_follows_its_has
     let config_spec = Spec::load("control-planes-config.v2.yaml");
     let dir = tempfile::tempdir().unwrap();
     let cp = start_control_plane(dir.path()).await;
-    let api = Api { http: reqwest::Client::new(), root: cp.base_url() };
+    let api = Api::new(cp.base_url(), ADMIN_TOKEN);
     let client = konnect::KonnectClient::new(&cp.base_url(), ADMIN_TOKEN).unwrap();
     let group = client.list_all_control_planes().await.unwrap().remove(0);
     let g = group.id.clone();

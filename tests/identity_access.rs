@@ -3,26 +3,8 @@
 
 use serde_json::{json, Value};
 use system_tests::spec::Spec;
-use system_tests::{start_control_plane, ADMIN_TOKEN};
+use system_tests::{start_control_plane, Api, ADMIN_TOKEN};
 
-struct As<'a> {
-    http: &'a reqwest::Client,
-    base: &'a str,
-    token: &'a str,
-}
-
-impl As<'_> {
-    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut req = self.http.request(method.parse().unwrap(), format!("{}{path}", self.base)).bearer_auth(self.token);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status().as_u16();
-        let text = resp.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
-    }
-}
 
 #[tokio::test]
 async fn a_viewer_reads_its_group_only_and_every_write_is_refused() {
@@ -31,8 +13,7 @@ async fn a_viewer_reads_its_group_only_and_every_write_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let cp = start_control_plane(dir.path()).await;
     let base = cp.base_url();
-    let http = reqwest::Client::new();
-    let admin = As { http: &http, base: &base, token: ADMIN_TOKEN };
+    let admin = Api::new(base.clone(), ADMIN_TOKEN);
 
     let (_, a) = admin.call("POST", "/v2/control-planes", Some(json!({"name": "team-a"}))).await;
     let (_, b) = admin.call("POST", "/v2/control-planes", Some(json!({"name": "team-b"}))).await;
@@ -68,7 +49,7 @@ async fn a_viewer_reads_its_group_only_and_every_write_is_refused() {
     assert_eq!(admin.call("POST", &format!("/v3/teams/{team_id}/assigned-roles"), Some(json!({"role_name": "Viewer", "entity_id": a, "entity_type_name": "Control Planes", "entity_region": "us"}))).await.0, 409);
     assert_eq!(admin.call("POST", &format!("/v3/teams/{team_id}/assigned-roles"), Some(json!({"role_name": "Wizard", "entity_id": a, "entity_type_name": "Control Planes"}))).await.0, 400);
 
-    let viewer = As { http: &http, base: &base, token: &spat };
+    let viewer = Api::new(base.clone(), spat.clone());
     let (s, me) = viewer.call("GET", "/v3/users/me", None).await;
     assert_eq!(s, 200);
     identity.assert_response("/users/me", "get", 200, &me);

@@ -8,29 +8,8 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use system_tests::processes::{self, free_port};
 use system_tests::upstream::echo;
-use system_tests::ADMIN_TOKEN;
+use system_tests::{Api, ADMIN_TOKEN};
 
-struct Api {
-    http: reqwest::Client,
-    base: String,
-}
-
-impl Api {
-    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut req = self.http.request(method.parse().unwrap(), format!("{}{path}", self.base)).bearer_auth(ADMIN_TOKEN);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        match req.send().await {
-            Ok(resp) => {
-                let status = resp.status().as_u16();
-                let text = resp.text().await.unwrap_or_default();
-                (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-            }
-            Err(_) => (0, Value::Null),
-        }
-    }
-}
 
 async fn wait_until<F: std::future::Future<Output = bool>>(what: &str, secs: u64, mut f: impl FnMut() -> F) {
     let deadline = Instant::now() + Duration::from_secs(secs);
@@ -65,7 +44,7 @@ async fn two_runtimes_proxy_report_and_outlive_their_control_plane() {
     let tmp = tempfile::tempdir().unwrap();
     let (api_port, cluster_port) = (free_port(), free_port());
     let mut cp = processes::control_plane(&tmp.path().join("cp"), api_port, cluster_port);
-    let api = Api { http: reqwest::Client::new(), base: format!("http://127.0.0.1:{api_port}") };
+    let api = Api::new(format!("http://127.0.0.1:{api_port}"), ADMIN_TOKEN);
     let upstream = echo("users").await;
     let (g, cert, key) = group_with_cert(&api, "prod", tmp.path()).await;
     let ce = format!("/v2/control-planes/{g}/core-entities");
@@ -182,7 +161,7 @@ async fn the_proxy_balances_limits_and_answers_kongs_errors() {
     let tmp = tempfile::tempdir().unwrap();
     let (api_port, cluster_port) = (free_port(), free_port());
     let _cp = processes::control_plane(&tmp.path().join("cp"), api_port, cluster_port);
-    let api = Api { http: reqwest::Client::new(), base: format!("http://127.0.0.1:{api_port}") };
+    let api = Api::new(format!("http://127.0.0.1:{api_port}"), ADMIN_TOKEN);
     let (a, b) = (echo("a").await, echo("b").await);
     let (g, cert, key) = group_with_cert(&api, "edge", tmp.path()).await;
     let ce = format!("/v2/control-planes/{g}/core-entities");

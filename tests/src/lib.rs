@@ -31,3 +31,29 @@ pub async fn start_control_plane(dir: &Path) -> RunningControlPlane {
 
 pub mod processes;
 pub mod upstream;
+
+/// A bearer-token HTTP caller for API tests: `(status, JSON body)`; status 0 when unreachable,
+/// `Null` for an empty body, the raw text as a JSON string when it is not JSON.
+pub struct Api {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub token: String,
+}
+
+impl Api {
+    pub fn new(base: impl Into<String>, token: impl Into<String>) -> Api {
+        Api { http: reqwest::Client::new(), base: base.into(), token: token.into() }
+    }
+
+    pub async fn call(&self, method: &str, path: &str, body: Option<serde_json::Value>) -> (u16, serde_json::Value) {
+        let mut req = self.http.request(method.parse().unwrap(), format!("{}{path}", self.base)).bearer_auth(&self.token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let Ok(resp) = req.send().await else { return (0, serde_json::Value::Null) };
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap_or_default();
+        let body = if text.is_empty() { serde_json::Value::Null } else { serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)) };
+        (status, body)
+    }
+}

@@ -7,6 +7,7 @@ pub mod balancer;
 pub mod config;
 pub mod link;
 pub mod plugins;
+pub mod pool;
 pub mod proxy;
 pub mod router;
 pub mod status;
@@ -41,7 +42,6 @@ pub struct Shared {
     pub last_config_at: Mutex<Option<String>>,
     pub recorder: analytics::Recorder,
     pub counters: plugins::Counters,
-    pub clients: proxy::Clients,
 }
 
 pub struct Running {
@@ -66,9 +66,9 @@ pub async fn start(options: Options) -> std::io::Result<Running> {
         connected: AtomicBool::new(false),
         last_config_at: Mutex::new(None),
         counters: Default::default(),
-        clients: Default::default(),
     });
-    tokio::spawn(proxy::serve(proxy, shared.clone()));
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    proxy::serve_on_threads(proxy.into_std()?, shared.clone(), workers)?;
     if let Some(listener) = status {
         let shared = shared.clone();
         tokio::spawn(async move {

@@ -5,6 +5,11 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
+/// The proxy allocates per request (headers, bodies); mimalloc's thread-local free lists keep
+/// that off glibc's arena locks, which cost a sixth of the proxy's CPU in profiles.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(version, about = "Runtime instance: proxies HTTP by its runtime group's configuration")]
 struct Args {
@@ -54,7 +59,8 @@ fn main() {
         ping_interval_ms: args.ping_interval_ms,
         reconnect_ms: (args.reconnect_min_ms, args.reconnect_max_ms),
     };
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    // The link and the status endpoint need little; the proxy runs its own per-core event loops.
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("tokio runtime");
     rt.block_on(async move {
         let running = match runtime::start(options).await {
             Ok(r) => r,

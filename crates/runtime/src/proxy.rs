@@ -1,10 +1,9 @@
 //! The proxy: route, authenticate, rate-limit, balance, forward with pooled keep-alive
 //! connections, retry connection failures, and answer Kong's errors (404, 401, 429, 502, 503, 504).
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -12,35 +11,17 @@ use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper::header::{HeaderName, HeaderValue, HOST};
 use hyper::{HeaderMap, Request, Response, StatusCode};
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 
 use crate::analytics::Sample;
+use crate::pool;
 use crate::plugins::{self, Refusal, Scope};
 use crate::router::upstream_path;
 use crate::Shared;
 
 pub type Body = BoxBody<Bytes, hyper::Error>;
-type Upstream = Client<HttpConnector, Full<Bytes>>;
 
-/// Upstream clients by connect timeout; each keeps its own pool of keep-alive connections.
-#[derive(Default)]
-pub struct Clients(Mutex<HashMap<u64, Upstream>>);
-
-impl Clients {
-    fn get(&self, connect_timeout_ms: u64) -> Upstream {
-        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        map.entry(connect_timeout_ms)
-            .or_insert_with(|| {
-                let mut connector = HttpConnector::new();
-                connector.set_connect_timeout(Some(Duration::from_millis(connect_timeout_ms)));
-                connector.set_nodelay(true);
-                Client::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(60)).pool_max_idle_per_host(256).build(connector)
-            })
-            .clone()
-    }
-}
+/// Upstream bodies up to this size (with a Content-Length) are forwarded in one piece.
+const SMALL_BODY: u64 = 256 * 1024;
 
 const HOP_BY_HOP: [&str; 8] = ["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"];
 
@@ -81,10 +62,11 @@ pub async fn handle(req: Request<hyper::body::Incoming>, peer: SocketAddr, share
         return Ok(kong_error(503, "no configuration received yet from the control plane", &rid, &[]));
     }
     let snap = shared.snapshot.load_full();
-    let method = req.method().as_str().to_string();
-    let host = req.headers().get(HOST).and_then(|h| h.to_str().ok()).unwrap_or("").to_string();
-    let path = req.uri().path().to_string();
-    let headers = req.headers().clone();
+    let (req_parts, req_body) = req.into_parts();
+    let method = req_parts.method.as_str().to_string();
+    let headers = &req_parts.headers;
+    let host = headers.get(HOST).and_then(|h| h.to_str().ok()).unwrap_or("").to_string();
+    let path = req_parts.uri.path().to_string();
     let Some(m) = snap.router.find(&method, &host, &path, |name| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)) else {
         let resp = kong_error(404, "no Route matched with those values", &rid, &[]);
         shared.recorder.record(Sample { service: None, route: None, consumer: None, status: 404, total_ms: started.elapsed().as_secs_f64() * 1000.0, upstream_ms: None, request_bytes: 0, response_bytes: 0 });
@@ -105,7 +87,8 @@ pub async fn handle(req: Request<hyper::body::Incoming>, peer: SocketAddr, share
     };
 
     // Authentication runs before the consumer is known; then plugins are resolved again with it.
-    let mut query = parse_query(req.uri().query());
+    // The query is only taken apart when key-auth may read (and hide) a key from it.
+    let mut query = if snap.plugins.iter().any(|p| p.name == "key-auth") { parse_query(req_parts.uri.query()) } else { Vec::new() };
     let original_query_len = query.len();
     let mut hidden_headers = Vec::new();
     let base_scope = Scope { route: Some(&route.id), service: Some(&service.id), consumer: None, groups: &[] };
@@ -113,7 +96,7 @@ pub async fn handle(req: Request<hyper::body::Incoming>, peer: SocketAddr, share
     let mut credential_id: Option<String> = None;
     let mut anonymous = false;
     if let Some(ka) = plugins::resolve(&snap, "key-auth", &base_scope) {
-        match plugins::key_auth(&snap, &ka.config, &method, &headers, &mut query, &mut hidden_headers) {
+        match plugins::key_auth(&snap, &ka.config, &method, headers, &mut query, &mut hidden_headers) {
             Ok(Some(auth)) => {
                 consumer_id = Some(auth.consumer);
                 credential_id = auth.credential;
@@ -154,7 +137,7 @@ pub async fn handle(req: Request<hyper::body::Incoming>, peer: SocketAddr, share
     let query_string = if query.len() != original_query_len {
         query.iter().map(|(k, v)| if v.is_empty() { k.clone() } else { format!("{k}={v}") }).collect::<Vec<_>>().join("&")
     } else {
-        req.uri().query().unwrap_or("").to_string()
+        req_parts.uri.query().unwrap_or("").to_string()
     };
     if !query_string.is_empty() {
         target_path.push('?');
@@ -211,12 +194,12 @@ pub async fn handle(req: Request<hyper::body::Incoming>, peer: SocketAddr, share
             set(&mut out_headers, "x-anonymous-consumer", "true");
         }
     }
-    let body = match req.into_body().collect().await {
+    let body = match req_body.collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => return Ok(kong_error(400, "Bad request", &rid, &[])),
     };
 
-    let client = shared.clients.get(service.connect_timeout_ms);
+    let connect_timeout = Duration::from_millis(service.connect_timeout_ms.max(1));
     let read_timeout = Duration::from_millis(service.read_timeout_ms.max(1));
     let attempts = service.retries + 1;
     let mut last_failure = (502u16, "An invalid response was received from the upstream server");
@@ -232,13 +215,23 @@ pub async fn handle(req: Request<hyper::body::Incoming>, peer: SocketAddr, share
             },
             None => format!("{}:{}", service.host, service.port),
         };
-        let uri = format!("http://{target}{target_path}");
-        let mut builder = Request::builder().method(method.as_str()).uri(&uri);
+        let mut sender = match pool::checkout(&target, connect_timeout).await {
+            Ok(s) => s,
+            Err(pool::ConnectError::Refused) => {
+                last_failure = (502, "An invalid response was received from the upstream server");
+                continue; // Kong retries connection failures on the next target
+            }
+            Err(pool::ConnectError::TimedOut) => {
+                last_failure = (504, "The upstream server is timing out");
+                continue;
+            }
+        };
+        let mut builder = Request::builder().method(method.as_str()).uri(target_path.as_str());
         *builder.headers_mut().unwrap() = out_headers.clone();
         let Ok(upstream_req) = builder.body(Full::new(body.clone())) else {
             return Ok(kong_error(500, "An unexpected error occurred", &rid, &[]));
         };
-        match tokio::time::timeout(read_timeout, client.request(upstream_req)).await {
+        match tokio::time::timeout(read_timeout, sender.send_request(upstream_req)).await {
             Ok(Ok(resp)) => {
                 let upstream_ms = upstream_started.elapsed().as_secs_f64() * 1000.0;
                 let status = resp.status().as_u16();
@@ -266,11 +259,24 @@ pub async fn handle(req: Request<hyper::body::Incoming>, peer: SocketAddr, share
                     parts.headers.insert(HeaderName::from_static("x-kong-request-id"), v);
                 }
                 record(status, consumer_id.as_deref(), Some(upstream_ms), size);
+                // A small answer of known length is read whole, goes out in one write with its
+                // headers, and frees its connection for the next request; larger bodies stream.
+                let known_small = parts.headers.get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok()).is_some_and(|n| n <= SMALL_BODY);
+                if known_small {
+                    return Ok(match incoming.collect().await {
+                        Ok(collected) => {
+                            pool::checkin(&target, sender);
+                            Response::from_parts(parts, full(collected.to_bytes()))
+                        }
+                        Err(_) => kong_error(502, "An invalid response was received from the upstream server", &rid, &[]),
+                    });
+                }
                 return Ok(Response::from_parts(parts, incoming.boxed()));
             }
-            Ok(Err(e)) if e.is_connect() => {
+            // The upstream closed an idle connection before the request left: safe to retry.
+            Ok(Err(e)) if e.is_canceled() => {
                 last_failure = (502, "An invalid response was received from the upstream server");
-                continue; // Kong retries connection failures on the next target
+                continue;
             }
             Ok(Err(_)) => {
                 last_failure = (502, "An invalid response was received from the upstream server");
@@ -286,6 +292,23 @@ pub async fn handle(req: Request<hyper::body::Incoming>, peer: SocketAddr, share
     Ok(kong_error(last_failure.0, last_failure.1, &rid, &extra_headers))
 }
 
+/// Runs the proxy on `workers` threads, each a single-threaded event loop accepting from the
+/// shared listening socket.
+pub fn serve_on_threads(listener: std::net::TcpListener, shared: Arc<Shared>, workers: usize) -> std::io::Result<()> {
+    listener.set_nonblocking(true)?;
+    for i in 0..workers.max(1) {
+        let (listener, shared) = (listener.try_clone()?, shared.clone());
+        std::thread::Builder::new().name(format!("proxy-{i}")).spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("proxy event loop");
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).expect("proxy listener");
+                serve(listener, shared).await
+            });
+        })?;
+    }
+    Ok(())
+}
+
 /// Accepts proxy connections (HTTP/1.1 keep-alive) until the task is dropped.
 pub async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
     loop {
@@ -294,7 +317,7 @@ pub async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
         let shared = shared.clone();
         tokio::spawn(async move {
             let svc = hyper::service::service_fn(move |req| handle(req, peer, shared.clone()));
-            let _ = hyper::server::conn::http1::Builder::new().keep_alive(true).serve_connection(hyper_util::rt::TokioIo::new(stream), svc).await;
+            let _ = hyper::server::conn::http1::Builder::new().keep_alive(true).writev(false).serve_connection(hyper_util::rt::TokioIo::new(stream), svc).await;
         });
     }
 }

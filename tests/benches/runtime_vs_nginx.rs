@@ -1,0 +1,115 @@
+//! Runtime vs nginx as proxies of the same loopback upstream: throughput under the same load tool
+//! (wrk, best of 3 runs each), and the p99 latency each adds at a fixed 2,000 req/s (an open-loop
+//! generator that times every request from when it was due, so queueing is counted).
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use serde_json::json;
+use system_tests::processes::{self, free_port};
+use system_tests::ADMIN_TOKEN;
+
+fn nginx(dir: &std::path::Path, upstream_port: u16, proxy_port: u16) -> std::process::Child {
+    let conf = format!(
+        "worker_processes 2;\npid {d}/nginx.pid;\nerror_log stderr crit;\nevents {{ worker_connections 4096; }}\nhttp {{\n  access_log off;\n  client_body_temp_path {d}/body; proxy_temp_path {d}/proxy; fastcgi_temp_path {d}/fcgi; uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;\n  upstream origin {{ server 127.0.0.1:{upstream_port}; keepalive 256; }}\n  server {{ listen 127.0.0.1:{upstream_port}; location / {{ return 200 'hello from the origin'; }} }}\n  server {{ listen 127.0.0.1:{proxy_port}; location / {{ proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection \"\"; }} }}\n}}\n",
+        d = dir.display()
+    );
+    std::fs::write(dir.join("nginx.conf"), conf).unwrap();
+    let child = Command::new("nginx").args(["-p", dir.to_str().unwrap(), "-c", dir.join("nginx.conf").to_str().unwrap(), "-g", "daemon off;"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("nginx (Debian package nginx-light; scripts/setup.sh installs it)");
+    std::thread::sleep(Duration::from_millis(500));
+    child
+}
+
+/// wrk's Requests/sec for `url` (1 thread, 64 connections, 8 s), best of 3.
+fn wrk(url: &str) -> f64 {
+    (0..3)
+        .map(|_| {
+            let out = Command::new("wrk").args(["-t1", "-c64", "-d8s", url]).output().expect("wrk (Debian package; scripts/setup.sh installs it)");
+            let text = String::from_utf8_lossy(&out.stdout);
+            text.lines().find_map(|l| l.strip_prefix("Requests/sec:")).and_then(|v| v.trim().parse().ok()).unwrap_or_else(|| panic!("wrk printed no rate: {text}"))
+        })
+        .fold(0.0, f64::max)
+}
+
+/// Latencies (ms) of `rate` req/s for `secs`, each timed from when it was due.
+async fn open_loop(url: &str, rate: u64, secs: u64) -> Vec<f64> {
+    let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).pool_max_idle_per_host(512).build_http();
+    let uri: hyper::Uri = url.parse().unwrap();
+    // Warm the pool.
+    for _ in 0..50 {
+        let _ = client.get(uri.clone()).await.unwrap().into_body().collect().await;
+    }
+    let start = Instant::now() + Duration::from_millis(100);
+    let total = rate * secs;
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..total {
+        let due = start + Duration::from_nanos(i * 1_000_000_000 / rate);
+        tokio::time::sleep_until(due.into()).await;
+        let (client, uri) = (client.clone(), uri.clone());
+        tasks.spawn(async move {
+            let resp = client.get(uri).await.unwrap();
+            assert!(resp.status().is_success());
+            let _ = resp.into_body().collect().await;
+            due.elapsed().as_secs_f64() * 1000.0
+        });
+    }
+    let mut out = Vec::with_capacity(total as usize);
+    while let Some(r) = tasks.join_next().await {
+        out.push(r.unwrap());
+    }
+    out
+}
+
+fn pct(v: &mut [f64], p: f64) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[((v.len() as f64 * p).ceil() as usize).clamp(1, v.len()) - 1]
+}
+
+#[tokio::main]
+async fn main() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (upstream_port, nginx_port, api_port, cluster_port) = (free_port(), free_port(), free_port(), free_port());
+    let mut nginx = nginx(tmp.path(), upstream_port, nginx_port);
+    let _cp = processes::control_plane(&tmp.path().join("cp"), api_port, cluster_port);
+    let http = reqwest::Client::new();
+    let api = format!("http://127.0.0.1:{api_port}/v2");
+    let g: serde_json::Value = http.post(format!("{api}/control-planes")).bearer_auth(ADMIN_TOKEN).json(&json!({"name": "bench"})).send().await.unwrap().json().await.unwrap();
+    let g = g["id"].as_str().unwrap().to_string();
+    let (cert, key) = hybrid::link::generate_client_certificate("bench").unwrap();
+    http.post(format!("{api}/control-planes/{g}/dp-client-certificates")).bearer_auth(ADMIN_TOKEN).json(&json!({"cert": cert})).send().await.unwrap();
+    std::fs::write(tmp.path().join("c.pem"), &cert).unwrap();
+    std::fs::write(tmp.path().join("k.pem"), &key).unwrap();
+    let svc: serde_json::Value = http.post(format!("{api}/control-planes/{g}/core-entities/services")).bearer_auth(ADMIN_TOKEN).json(&json!({"name": "origin", "url": format!("http://127.0.0.1:{upstream_port}")})).send().await.unwrap().json().await.unwrap();
+    http.post(format!("{api}/control-planes/{g}/core-entities/services/{}/routes", svc["id"].as_str().unwrap())).bearer_auth(ADMIN_TOKEN).json(&json!({"paths": ["/"]})).send().await.unwrap();
+    let (_rt, proxy, status) = processes::runtime(&format!("127.0.0.1:{cluster_port}"), &tmp.path().join("c.pem"), &tmp.path().join("k.pem"), "bench-1");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while reqwest::get(format!("{proxy}/")).await.map(|r| r.status().as_u16()).unwrap_or(0) != 200 {
+        assert!(Instant::now() < deadline, "the runtime never got its config ({status})");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let origin = format!("http://127.0.0.1:{upstream_port}/");
+    let via_nginx = format!("http://127.0.0.1:{nginx_port}/");
+    let via_runtime = format!("{proxy}/");
+    let nginx_rps = wrk(&via_nginx);
+    let runtime_rps = wrk(&via_runtime);
+    println!("throughput via nginx (wrk, best of 3): {nginx_rps:.0} req/s");
+    println!("throughput via runtime (wrk, best of 3): {runtime_rps:.0} req/s");
+    println!("throughput ratio runtime / nginx: {:.2} (goal >= 0.80)", runtime_rps / nginx_rps);
+
+    let mut direct = open_loop(&origin, 2000, 10).await;
+    let mut runtime = open_loop(&via_runtime, 2000, 10).await;
+    let mut through_nginx = open_loop(&via_nginx, 2000, 10).await;
+    let (d50, d99) = (pct(&mut direct, 0.5), pct(&mut direct, 0.99));
+    let (r50, r99) = (pct(&mut runtime, 0.5), pct(&mut runtime, 0.99));
+    let (n50, n99) = (pct(&mut through_nginx, 0.5), pct(&mut through_nginx, 0.99));
+    println!("at 2,000 req/s for 10 s: direct p50 {d50:.3} ms p99 {d99:.3} ms; via runtime p50 {r50:.3} ms p99 {r99:.3} ms; via nginx p50 {n50:.3} ms p99 {n99:.3} ms");
+    println!("p99 latency the runtime adds at 2,000 req/s: {:.3} ms (goal <= 1 ms; nginx adds {:.3} ms)", r99 - d99, n99 - d99);
+    // SIGQUIT: nginx's master stops its workers too (a SIGKILLed master leaves them running).
+    let _ = Command::new("kill").args(["-QUIT", &nginx.id().to_string()]).status();
+    let _ = nginx.wait();
+}
