@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 ./scripts/setup.sh
 (cd ui && npm run build)
-cargo build --locked -p runtime-manager
+cargo build --locked -p runtime-manager -p runtime
 
 if [ -z "${DISPLAY:-}" ]; then
   echo "No DISPLAY: starting Xvfb on :99 (screenshot with: DISPLAY=:99 import -window root shot.png)"

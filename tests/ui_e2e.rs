@@ -61,22 +61,45 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
 
     // The default group offers no delete.
     s.click(&s.find("[data-testid=group-row-default] [data-testid=actions-dropdown] button").await).await;
-    s.find_visible("[data-testid=delete-group-disabled]").await;
-    assert!(s.find_now("[data-testid=group-row-default] [data-testid=delete-group]").await.is_none());
+    s.find_visible("[data-testid=group-row-default-actions-dropdown-popover] [data-testid=delete-group-disabled]").await;
+    assert!(s.find_now("[data-testid=group-row-default-actions-dropdown-popover] [data-testid=delete-group]").await.is_none());
     // Clicking the trigger again closes the menu; wait until it has faded out.
     s.click(&s.find("[data-testid=group-row-default] [data-testid=actions-dropdown] button").await).await;
-    s.wait_hidden("[data-testid=delete-group-disabled]").await;
+    s.wait_hidden("[data-testid=group-row-default-actions-dropdown-popover] [data-testid=delete-group-disabled]").await;
 
     // Delete `dev` through the confirmation dialog.
     s.click(&s.find("[data-testid=group-row-dev] [data-testid=actions-dropdown] button").await).await;
-    s.click(&s.find_visible("[data-testid=delete-group]").await).await;
+    s.click(&s.find_visible("[data-testid=group-row-dev-actions-dropdown-popover] [data-testid=delete-group]").await).await;
     s.wait_for_text("Are you sure you want to delete the runtime group").await;
     s.type_text(&s.find(&input("confirmation-input")).await, "dev").await;
     s.click(&s.find("[data-testid=modal-action-button]").await).await;
     s.wait_gone("[data-testid=group-row-dev]").await;
     s.find("[data-testid=group-row-default]").await;
 
-    let shot = s.screenshot(&bin_dir().parent().unwrap().join("screenshots/overview.png")).await;
+    let shots = bin_dir().parent().unwrap().join("screenshots");
+    let shot = s.screenshot(&shots.join("overview.png")).await;
     assert!(std::fs::metadata(&shot).unwrap().len() > 10_000, "a real picture, not a blank");
+
+    // The living demo: its groups are marked, their real runtimes show up in sync.
+    s.find("[data-testid=demo-banner]").await;
+    s.find("[data-testid=group-row-production] [data-testid=demo-badge]").await;
+    s.click(&s.find("[data-testid=group-row-production] a[data-testid=group-name]").await).await;
+    s.find("[data-testid=group-page]").await;
+    assert_eq!(s.text_content("[data-testid=group-title]").await, "production");
+    s.find("[data-testid=instance-production-runtime-1]").await;
+    s.find("[data-testid=instance-production-runtime-2]").await;
+    let row = s.text_content("[data-testid=instance-production-runtime-1]").await;
+    assert!(row.contains("In sync") && row.contains("127.0.0.1") && row.contains("3.10.0"), "host, IP, version and sync status: {row}");
+    s.screenshot(&shots.join("runtime-instances.png")).await;
+    s.click(&s.find("[data-testid=nav-runtime-groups]").await).await;
+
+    // Removing the demo stops it and deletes its groups.
+    s.click(&s.find("[data-testid=remove-demo]").await).await;
+    s.wait_for_text("This stops the demo traffic").await;
+    s.click(&s.find_visible("[data-testid=remove-demo-prompt] [data-testid=modal-action-button], [data-testid=modal-action-button]").await).await;
+    s.wait_gone("[data-testid=group-row-production]").await;
+    s.wait_gone("[data-testid=group-row-development]").await;
+    s.wait_gone("[data-testid=demo-banner]").await;
+    s.screenshot(&shots.join("overview-demo-removed.png")).await;
     s.close().await;
 }

@@ -1,6 +1,8 @@
 //! Tauri commands: one-line delegations to `console::Console`.
 
 use console::embedded::EmbeddedDefault;
+use console::demo::DemoStatus;
+use console::instances::GroupInstances;
 use console::{ConsoleError, NewRuntimeGroup, Overview, RuntimeGroupRow};
 use tauri::State;
 
@@ -24,4 +26,19 @@ pub async fn create_group(app: Embedded<'_>, form: NewRuntimeGroup) -> Result<Ru
 #[tauri::command]
 pub async fn delete_group(app: Embedded<'_>, id: String) -> Result<(), ConsoleError> {
     app.console.delete_group(&id).await
+}
+
+#[tauri::command]
+pub async fn group_instances(app: Embedded<'_>, id: String) -> Result<GroupInstances, ConsoleError> {
+    app.console.group_instances(&id).await
+}
+
+#[tauri::command]
+pub async fn demo_status(app: Embedded<'_>) -> Result<DemoStatus, ConsoleError> {
+    Ok(app.demo_status().await)
+}
+
+#[tauri::command]
+pub async fn remove_demo(app: Embedded<'_>) -> Result<DemoStatus, ConsoleError> {
+    app.remove_demo().await
 }

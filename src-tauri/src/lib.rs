@@ -26,6 +26,14 @@ pub fn run() {
             let dir = data_dir(app);
             let embedded = tauri::async_runtime::block_on(EmbeddedDefault::start(&dir))?;
             tracing::info!(data_dir = %dir.display(), control_plane = %embedded.control_plane.base_url(), "embedded default started");
+            // The living demo: on first run it seeds groups, starts runtimes and traffic.
+            // RUNTIME_MANAGER_DEMO=off keeps an empty organization (some tests want one).
+            if std::env::var("RUNTIME_MANAGER_DEMO").as_deref() != Ok("off") {
+                match tauri::async_runtime::block_on(embedded.start_demo()) {
+                    Ok(status) => tracing::info!(runtimes = status.runtimes, "living demo: {:?}", status.groups),
+                    Err(e) => tracing::warn!("the living demo did not start: {}", e.message),
+                }
+            }
             app.manage(embedded);
             Ok(())
         })
@@ -34,6 +42,9 @@ pub fn run() {
             commands::refresh_overview,
             commands::create_group,
             commands::delete_group,
+            commands::group_instances,
+            commands::demo_status,
+            commands::remove_demo,
         ])
         .build(tauri::generate_context!("../tauri.conf.json"))
         .expect("error while building Runtime Manager");

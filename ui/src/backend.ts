@@ -4,8 +4,11 @@ import type { ConsoleError } from './bindings/ConsoleError'
 import type { NewRuntimeGroup } from './bindings/NewRuntimeGroup'
 import type { Overview } from './bindings/Overview'
 import type { RuntimeGroupRow } from './bindings/RuntimeGroupRow'
+import type { DemoStatus } from './bindings/DemoStatus'
+import type { GroupInstances } from './bindings/GroupInstances'
+import type { RuntimeInstanceRow } from './bindings/RuntimeInstanceRow'
 
-export type { ConsoleError, NewRuntimeGroup, Overview, RuntimeGroupRow }
+export type { ConsoleError, DemoStatus, GroupInstances, NewRuntimeGroup, Overview, RuntimeGroupRow, RuntimeInstanceRow }
 
 /** Errors from Rust arrive as `ConsoleError`; anything else (a bridge failure) is wrapped into one. */
 export function asConsoleError(e: unknown): ConsoleError {
@@ -29,6 +32,9 @@ export const backend = {
   refreshOverview: () => call<Overview>('refresh_overview'),
   createGroup: (form: NewRuntimeGroup) => call<RuntimeGroupRow>('create_group', { form }),
   deleteGroup: (id: string) => call<void>('delete_group', { id }),
+  groupInstances: (id: string) => call<GroupInstances>('group_instances', { id }),
+  demoStatus: () => call<DemoStatus>('demo_status'),
+  removeDemo: () => call<DemoStatus>('remove_demo'),
 }
 
 export type Backend = typeof backend

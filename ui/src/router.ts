@@ -11,5 +11,11 @@ export const router = createRouter({
       component: () => import('./pages/OverviewPage.vue'),
       meta: { title: 'Runtime groups' },
     },
+    {
+      path: '/runtime-groups/:id',
+      name: 'runtime-group',
+      component: () => import('./pages/GroupPage.vue'),
+      meta: { title: 'Runtime group' },
+    },
   ],
 })

@@ -25,6 +25,15 @@ const MIGRATIONS: &[&str] = &[
         last_error TEXT,
         last_error_at TEXT
      );",
+    // 2: each group's runtime instances as last fetched, and how many were in sync.
+    "ALTER TABLE groups ADD COLUMN in_sync_instances INTEGER NOT NULL DEFAULT 0;
+     CREATE TABLE instances (
+        profile_id TEXT NOT NULL,
+        group_id TEXT NOT NULL,
+        body TEXT NOT NULL,
+        fetched_at TEXT NOT NULL,
+        PRIMARY KEY (profile_id, group_id)
+     );",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +52,7 @@ pub struct CachedGroup {
     pub group: ControlPlane,
     pub active_instances: i64,
     pub total_instances: i64,
+    pub in_sync_instances: i64,
     pub fetched_at: String,
 }
 
@@ -128,14 +138,14 @@ impl Cache {
         let profile = profile.to_string();
         self.call(move |c| {
             let mut stmt = c.prepare_cached(
-                "SELECT body, active_instances, total_instances, fetched_at FROM groups WHERE profile_id = ?1 ORDER BY lower(name)",
+                "SELECT body, active_instances, total_instances, fetched_at, in_sync_instances FROM groups WHERE profile_id = ?1 ORDER BY lower(name)",
             )?;
-            let rows = stmt.query_map(params![profile], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+            let rows = stmt.query_map(params![profile], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
             let mut out = Vec::new();
             for row in rows {
-                let (body, active_instances, total_instances, fetched_at) = row?;
+                let (body, active_instances, total_instances, fetched_at, in_sync_instances) = row?;
                 let group = serde_json::from_str(&body).map_err(|e| CacheError::Corrupt(e.to_string()))?;
-                out.push(CachedGroup { group, active_instances, total_instances, fetched_at });
+                out.push(CachedGroup { group, active_instances, total_instances, in_sync_instances, fetched_at });
             }
             Ok(out)
         })
@@ -159,8 +169,32 @@ impl Cache {
 fn insert_group(c: &Connection, profile: &str, g: &CachedGroup) -> rusqlite::Result<()> {
     let body = serde_json::to_string(&g.group).unwrap_or_default();
     c.execute(
-        "INSERT OR REPLACE INTO groups (profile_id, id, name, body, active_instances, total_instances, fetched_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![profile, g.group.id, g.group.name, body, g.active_instances, g.total_instances, g.fetched_at],
+        "INSERT OR REPLACE INTO groups (profile_id, id, name, body, active_instances, total_instances, fetched_at, in_sync_instances) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![profile, g.group.id, g.group.name, body, g.active_instances, g.total_instances, g.fetched_at, g.in_sync_instances],
     )?;
     Ok(())
+}
+
+impl Cache {
+    /// Stores a group's instances view (any serializable snapshot) with its fetch time.
+    pub async fn put_instances(&self, profile: &str, group: &str, body: String, fetched_at: String) -> Result<(), CacheError> {
+        let (profile, group) = (profile.to_string(), group.to_string());
+        self.call(move |c| {
+            c.execute(
+                "INSERT OR REPLACE INTO instances (profile_id, group_id, body, fetched_at) VALUES (?1, ?2, ?3, ?4)",
+                params![profile, group, body, fetched_at],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn instances(&self, profile: &str, group: &str) -> Result<Option<(String, String)>, CacheError> {
+        let (profile, group) = (profile.to_string(), group.to_string());
+        self.call(move |c| {
+            Ok(c.query_row("SELECT body, fetched_at FROM instances WHERE profile_id = ?1 AND group_id = ?2", params![profile, group], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?)
+        })
+        .await
+    }
 }

@@ -8,6 +8,7 @@ use tokio::task::JoinSet;
 use crate::cache::{Cache, CachedGroup};
 use crate::error::{ConsoleError, ErrorCode};
 use crate::groups::{parse_labels, NewRuntimeGroup, Overview, RuntimeGroupRow, ACTIVE_WINDOW_SECS};
+use crate::instances::{self, GroupInstances};
 use crate::profile::Profile;
 
 /// At most this many groups' node lists are fetched at once, to stay polite to the API.
@@ -75,19 +76,27 @@ impl Console {
             while tasks.len() < NODE_FETCH_CONCURRENCY {
                 let Some(id) = pending.pop() else { break };
                 let client = self.client.clone();
-                tasks.spawn(async move { (id.clone(), client.list_all_nodes(&id).await) });
+                tasks.spawn(async move {
+                    let nodes = client.list_all_nodes(&id).await;
+                    // Groups without nodes need no hash; a failed hash lookup only loses the in-sync count.
+                    let expected = match &nodes {
+                        Ok(n) if !n.is_empty() => client.expected_config_hash(&id).await.map(|h| h.expected_hash).unwrap_or_default(),
+                        _ => String::new(),
+                    };
+                    (id, nodes, expected)
+                });
             }
             if let Some(done) = tasks.join_next().await {
-                let (id, nodes) = done.map_err(|e| KonnectError::Decode { url: String::new(), message: e.to_string() })?;
-                counts.insert(id, instance_counts(&nodes?));
+                let (id, nodes, expected) = done.map_err(|e| KonnectError::Decode { url: String::new(), message: e.to_string() })?;
+                counts.insert(id, instance_counts(&nodes?, &expected));
             }
         }
         let fetched_at = now();
         Ok(groups
             .into_iter()
             .map(|group| {
-                let (active, total) = counts.get(&group.id).copied().unwrap_or((0, 0));
-                CachedGroup { group, active_instances: active, total_instances: total, fetched_at: fetched_at.clone() }
+                let (active, total, in_sync) = counts.get(&group.id).copied().unwrap_or((0, 0, 0));
+                CachedGroup { group, active_instances: active, total_instances: total, in_sync_instances: in_sync, fetched_at: fetched_at.clone() }
             })
             .collect())
     }
@@ -109,7 +118,7 @@ impl Console {
             }
             err
         })?;
-        let cached = CachedGroup { group: created, active_instances: 0, total_instances: 0, fetched_at: now() };
+        let cached = CachedGroup { group: created, active_instances: 0, total_instances: 0, in_sync_instances: 0, fetched_at: now() };
         self.cache.upsert_group(self.profile.id(), cached.clone()).await?;
         Ok(cached.into())
     }
@@ -127,9 +136,50 @@ impl Console {
     }
 }
 
-/// (active, total): active nodes pinged within the last minute.
-fn instance_counts(nodes: &[Node]) -> (i64, i64) {
+/// (active, total, in sync): active nodes pinged within the last minute; in sync when their hash
+/// is the group's expected hash.
+fn instance_counts(nodes: &[Node], expected_hash: &str) -> (i64, i64, i64) {
     let cutoff = chrono::Utc::now().timestamp() - ACTIVE_WINDOW_SECS;
     let active = nodes.iter().filter(|n| n.last_ping >= cutoff).count() as i64;
-    (active, nodes.len() as i64)
+    let in_sync = nodes.iter().filter(|n| !expected_hash.is_empty() && n.config_hash == expected_hash).count() as i64;
+    (active, nodes.len() as i64, in_sync)
+}
+
+impl Console {
+    pub fn client(&self) -> &KonnectClient {
+        &self.client
+    }
+
+    /// A group's runtime instances, fetched live and cached; when the control plane cannot be
+    /// reached, the last known rows with the reason.
+    pub async fn group_instances(&self, group_id: &str) -> Result<GroupInstances, ConsoleError> {
+        let fetched = async {
+            let nodes = self.client.list_all_nodes(group_id).await?;
+            let expected = self.client.expected_config_hash(group_id).await?.expected_hash;
+            Ok::<_, KonnectError>((nodes, expected))
+        }
+        .await;
+        match fetched {
+            Ok((nodes, expected_hash)) => {
+                let view = GroupInstances { group_id: group_id.to_string(), instances: instances::rows(&nodes, &expected_hash), expected_hash, fetched_at: now(), offline_reason: None };
+                let body = serde_json::to_string(&view).map_err(|e| ConsoleError::local(e.to_string()))?;
+                self.cache.put_instances(self.profile.id(), group_id, body, view.fetched_at.clone()).await?;
+                Ok(view)
+            }
+            Err(e) => {
+                let err = ConsoleError::from(e);
+                if err.code != ErrorCode::Offline {
+                    return Err(err);
+                }
+                match self.cache.instances(self.profile.id(), group_id).await? {
+                    Some((body, _)) => {
+                        let mut view: GroupInstances = serde_json::from_str(&body).map_err(|e| ConsoleError::local(e.to_string()))?;
+                        view.offline_reason = Some(err.message);
+                        Ok(view)
+                    }
+                    None => Err(err),
+                }
+            }
+        }
+    }
 }

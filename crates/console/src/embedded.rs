@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use control_plane::{Config, RunningControlPlane};
 use konnect::KonnectClient;
 
+use crate::demo::{DemoStatus, LivingDemo};
 use crate::error::ConsoleError;
 use crate::profile::Profile;
 use crate::Console;
@@ -14,6 +15,8 @@ use crate::Console;
 pub struct EmbeddedDefault {
     pub console: Console,
     pub control_plane: RunningControlPlane,
+    data_dir: PathBuf,
+    demo: tokio::sync::Mutex<Option<LivingDemo>>,
 }
 
 pub fn control_plane_dir(data_dir: &Path) -> PathBuf {
@@ -38,10 +41,39 @@ impl EmbeddedDefault {
         let token = control_plane.mint_admin_session().await.map_err(|e| ConsoleError::local(format!("The local control plane refused a session: {e}")))?;
         let client = KonnectClient::new(&control_plane.base_url(), token)?;
         let console = Console::new(Profile::local(), client, &cache_path(data_dir))?;
-        Ok(EmbeddedDefault { console, control_plane })
+        Ok(EmbeddedDefault { console, control_plane, data_dir: data_dir.to_path_buf(), demo: Default::default() })
+    }
+
+    /// Starts (or revives) the living demo; a no-op once the demo was removed.
+    pub async fn start_demo(&self) -> Result<DemoStatus, ConsoleError> {
+        let mut slot = self.demo.lock().await;
+        if slot.is_none() {
+            *slot = LivingDemo::start(self.console.client(), &self.control_plane.cluster_addr.to_string(), &self.data_dir.join("demo")).await?;
+        }
+        Ok(Self::status_of(&slot))
+    }
+
+    fn status_of(slot: &Option<LivingDemo>) -> DemoStatus {
+        slot.as_ref().map(LivingDemo::status).unwrap_or(DemoStatus { running: false, groups: vec![], runtimes: 0, requests_sent: 0, note: None })
+    }
+
+    pub async fn demo_status(&self) -> DemoStatus {
+        Self::status_of(&*self.demo.lock().await)
+    }
+
+    /// Removes the demo: its traffic, runtimes and groups; it does not come back on later runs.
+    pub async fn remove_demo(&self) -> Result<DemoStatus, ConsoleError> {
+        let mut slot = self.demo.lock().await;
+        if let Some(demo) = slot.take() {
+            demo.remove(self.console.client()).await?;
+        }
+        Ok(Self::status_of(&slot))
     }
 
     pub async fn shutdown(self) {
+        if let Some(mut demo) = self.demo.into_inner() {
+            demo.stop().await;
+        }
         self.control_plane.shutdown().await;
     }
 }

@@ -25,7 +25,11 @@ pub struct RuntimeGroupRow {
     pub labels: BTreeMap<String, String>,
     pub active_instances: i64,
     pub total_instances: i64,
+    /// Instances whose config hash equals the group's expected hash.
+    pub in_sync_instances: i64,
     pub is_default: bool,
+    /// Part of the first-run demo (label `demo: true`), which the UI can remove.
+    pub is_demo: bool,
     pub created_at: String,
     /// When this row was fetched from the API (RFC 3339, UTC).
     pub fetched_at: String,
@@ -35,6 +39,8 @@ impl From<CachedGroup> for RuntimeGroupRow {
     fn from(c: CachedGroup) -> Self {
         RuntimeGroupRow {
             is_default: c.group.name == DEFAULT_GROUP_NAME,
+            is_demo: c.group.labels.get("demo").map(String::as_str) == Some("true"),
+            in_sync_instances: c.in_sync_instances,
             id: c.group.id,
             name: c.group.name,
             description: c.group.description,

@@ -5,9 +5,11 @@
 
 pub mod cache;
 pub mod console;
+pub mod demo;
 pub mod embedded;
 pub mod error;
 pub mod groups;
+pub mod instances;
 pub mod profile;
 
 pub use console::Console;

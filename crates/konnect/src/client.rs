@@ -184,6 +184,59 @@ impl KonnectClient {
     }
 }
 
+impl KonnectClient {
+    /// `GET /v2/control-planes/{id}/expected-config-hash`: the hash in-sync nodes report.
+    pub async fn expected_config_hash(&self, control_plane_id: &str) -> Result<ExpectedConfigHash, KonnectError> {
+        self.json::<_, ()>(Method::GET, &format!("/v2/control-planes/{control_plane_id}/expected-config-hash"), &[], None).await
+    }
+
+    /// Pins a data plane certificate (PEM) to a group.
+    pub async fn pin_dp_certificate(&self, control_plane_id: &str, cert_pem: &str, title: &str) -> Result<DataPlaneCertificate, KonnectError> {
+        #[derive(serde::Deserialize)]
+        struct Item {
+            item: DataPlaneCertificate,
+        }
+        let body = serde_json::json!({ "cert": cert_pem, "title": title });
+        let item: Item = self.json(Method::POST, &format!("/v2/control-planes/{control_plane_id}/dp-client-certificates"), &[], Some(&body)).await?;
+        Ok(item.item)
+    }
+
+    /// `POST …/core-entities/{path}`: creates an entity of any kind (`services`, `services/{id}/routes`, …).
+    pub async fn create_entity(&self, control_plane_id: &str, path: &str, body: &serde_json::Value) -> Result<serde_json::Value, KonnectError> {
+        self.json(Method::POST, &format!("/v2/control-planes/{control_plane_id}/core-entities/{path}"), &[], Some(body)).await
+    }
+
+    /// `PUT …/core-entities/{path}`: creates or replaces an entity.
+    pub async fn put_entity(&self, control_plane_id: &str, path: &str, body: &serde_json::Value) -> Result<serde_json::Value, KonnectError> {
+        self.json(Method::PUT, &format!("/v2/control-planes/{control_plane_id}/core-entities/{path}"), &[], Some(body)).await
+    }
+
+    /// Every entity of a kind, following Konnect's offset paging (`size`, `offset`).
+    pub async fn list_all_entities(&self, control_plane_id: &str, kind: &str) -> Result<Vec<serde_json::Value>, KonnectError> {
+        #[derive(serde::Deserialize)]
+        struct Page {
+            data: Vec<serde_json::Value>,
+            #[serde(default)]
+            offset: Option<String>,
+        }
+        let path = format!("/v2/control-planes/{control_plane_id}/core-entities/{kind}");
+        let mut all = Vec::new();
+        let mut offset: Option<String> = None;
+        loop {
+            let mut q = vec![("size", "1000".to_string())];
+            if let Some(o) = &offset {
+                q.push(("offset", o.clone()));
+            }
+            let page: Page = self.json::<_, ()>(Method::GET, &path, &q, None).await?;
+            all.extend(page.data);
+            match page.offset {
+                Some(o) if !o.is_empty() => offset = Some(o),
+                _ => return Ok(all),
+            }
+        }
+    }
+}
+
 /// `page.next` is a URI (`/v2/…/nodes?page[after]=X…`) or a bare cursor; take the cursor.
 fn cursor_from_next(next: &str) -> Option<String> {
     if next.is_empty() {

@@ -3,7 +3,15 @@
 /**
  * One row of the runtime groups overview.
  */
-export type RuntimeGroupRow = { id: string, name: string, description: string, cluster_type: string, labels: { [key in string]?: string }, active_instances: bigint, total_instances: bigint, is_default: boolean, created_at: string, 
+export type RuntimeGroupRow = { id: string, name: string, description: string, cluster_type: string, labels: { [key in string]?: string }, active_instances: bigint, total_instances: bigint, 
+/**
+ * Instances whose config hash equals the group's expected hash.
+ */
+in_sync_instances: bigint, is_default: boolean, 
+/**
+ * Part of the first-run demo (label `demo: true`), which the UI can remove.
+ */
+is_demo: boolean, created_at: string, 
 /**
  * When this row was fetched from the API (RFC 3339, UTC).
  */

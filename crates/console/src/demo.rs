@@ -1,0 +1,324 @@
+//! The living demo on the embedded default: on first run, groups `development` and `production`
+//! with services, routes and consumers with key-auth; two real runtime processes per group; a
+//! real upstream; and steady traffic with a realistic share of 4xx and 5xx, so every screen shows
+//! live data. It is marked (label `demo: true`) and can be removed.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use konnect::{CreateControlPlaneRequest, KonnectClient};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio::task::JoinHandle;
+use ts_rs::TS;
+
+use crate::error::ConsoleError;
+
+const RUNTIMES_PER_GROUP: usize = 2;
+
+/// What the demo made, kept beside the cache so later runs bring the same demo back to life.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct DemoState {
+    removed: bool,
+    upstream_port: u16,
+    groups: Vec<DemoGroup>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct DemoGroup {
+    id: String,
+    name: String,
+    node_ids: Vec<String>,
+    keys: Vec<String>,
+    /// Milliseconds between requests: production is busier and cleaner than development.
+    pace_ms: u64,
+    error_share: u32,
+}
+
+/// What the UI says about the demo.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(export)]
+pub struct DemoStatus {
+    pub running: bool,
+    pub groups: Vec<String>,
+    pub runtimes: usize,
+    pub requests_sent: u64,
+    /// Why the demo is not running (removed, or the runtime binary is missing).
+    pub note: Option<String>,
+}
+
+pub struct LivingDemo {
+    state: DemoState,
+    dir: PathBuf,
+    runtimes: Vec<Child>,
+    tasks: Vec<JoinHandle<()>>,
+    sent: Arc<AtomicU64>,
+}
+
+fn state_path(dir: &Path) -> PathBuf {
+    dir.join("demo.json")
+}
+
+fn load_state(dir: &Path) -> Option<DemoState> {
+    std::fs::read_to_string(state_path(dir)).ok().and_then(|t| serde_json::from_str(&t).ok())
+}
+
+fn save_state(dir: &Path, s: &DemoState) -> Result<(), ConsoleError> {
+    std::fs::create_dir_all(dir).map_err(|e| ConsoleError::local(e.to_string()))?;
+    std::fs::write(state_path(dir), serde_json::to_string_pretty(s).unwrap_or_default()).map_err(|e| ConsoleError::local(e.to_string()))
+}
+
+/// The `runtime` binary: `RUNTIME_MANAGER_RUNTIME_BIN`, or beside the running executable.
+pub fn runtime_binary() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("RUNTIME_MANAGER_RUNTIME_BIN") {
+        return Some(PathBuf::from(p)).filter(|p| p.exists());
+    }
+    let exe = std::env::current_exe().ok()?;
+    Some(exe.parent()?.join("runtime")).filter(|p| p.exists())
+}
+
+/// The demo's origin: orders and users APIs that answer JSON after a few milliseconds, with
+/// `/fail` answering 500 and `/missing` 404.
+async fn start_upstream(port: u16) -> std::io::Result<(u16, JoinHandle<()>)> {
+    let listener = match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {
+        Ok(l) => l,
+        Err(_) => tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?,
+    };
+    let port = listener.local_addr()?.port();
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else { continue };
+            tokio::spawn(async move {
+                let svc = hyper::service::service_fn(|req: hyper::Request<hyper::body::Incoming>| async move {
+                    let path = req.uri().path().to_string();
+                    let delay = rand::rng().random_range(2..25);
+                    tokio::time::sleep(Duration::from_millis(delay)).await;
+                    let (status, body) = if path.contains("/fail") {
+                        (500, json!({"error": "the order service failed"}))
+                    } else if path.contains("/missing") {
+                        (404, json!({"error": "no such record"}))
+                    } else {
+                        (200, json!({"path": path, "consumer": req.headers().get("x-consumer-username").and_then(|v| v.to_str().ok())}))
+                    };
+                    Ok::<_, std::convert::Infallible>(hyper::Response::builder().status(status).header("content-type", "application/json").body(Full::new(Bytes::from(body.to_string()))).unwrap())
+                });
+                let _ = hyper::server::conn::http1::Builder::new().serve_connection(hyper_util::rt::TokioIo::new(stream), svc).await;
+            });
+        }
+    });
+    Ok((port, task))
+}
+
+/// The demo's services, routes, plugins and consumers in one group, with `port` as the origin.
+async fn seed_group(client: &KonnectClient, cp: &str, tag: &str, port: u16) -> Result<Vec<String>, ConsoleError> {
+    let orders = client.create_entity(cp, "services", &json!({"name": "orders-api", "url": format!("http://127.0.0.1:{port}/orders"), "tags": ["demo"]})).await?;
+    let users = client.create_entity(cp, "services", &json!({"name": "users-api", "url": format!("http://127.0.0.1:{port}/users"), "tags": ["demo"]})).await?;
+    let (oid, uid) = (orders["id"].as_str().unwrap_or_default(), users["id"].as_str().unwrap_or_default());
+    let orders_route = client.create_entity(cp, &format!("services/{oid}/routes"), &json!({"name": "orders", "paths": ["/orders"], "tags": ["demo"]})).await?;
+    client.create_entity(cp, &format!("services/{uid}/routes"), &json!({"name": "users", "paths": ["/users"], "methods": ["GET", "POST"], "tags": ["demo"]})).await?;
+    client.create_entity(cp, &format!("services/{uid}/plugins"), &json!({"name": "key-auth", "tags": ["demo"]})).await?;
+    let rid = orders_route["id"].as_str().unwrap_or_default();
+    client.create_entity(cp, &format!("routes/{rid}/plugins"), &json!({"name": "rate-limiting", "config": {"second": 6, "limit_by": "ip"}, "tags": ["demo"]})).await?;
+    let mut keys = Vec::new();
+    for user in ["alice", "bob", "carol"] {
+        client.create_entity(cp, "consumers", &json!({"username": user, "tags": ["demo"]})).await?;
+        let key = format!("demo-{user}-{tag}");
+        client.create_entity(cp, &format!("consumers/{user}/key-auth"), &json!({"key": key})).await?;
+        keys.push(key);
+    }
+    Ok(keys)
+}
+
+/// Points the demo services at the origin's current port (it may differ between runs).
+async fn repoint(client: &KonnectClient, cp: &str, port: u16) {
+    for (name, path) in [("orders-api", "orders"), ("users-api", "users")] {
+        let body = json!({"name": name, "url": format!("http://127.0.0.1:{port}/{path}"), "tags": ["demo"]});
+        let _ = client.put_entity(cp, &format!("services/{name}"), &body).await;
+    }
+}
+
+impl LivingDemo {
+    /// Brings the demo up: seeds it when the organization holds only the default group and no demo
+    /// was made before, otherwise revives the one recorded in `dir`. `None` once removed.
+    pub async fn start(client: &KonnectClient, cluster_endpoint: &str, dir: &Path) -> Result<Option<LivingDemo>, ConsoleError> {
+        let mut state = match load_state(dir) {
+            Some(s) if s.removed => return Ok(None),
+            Some(s) => s,
+            None => {
+                let groups = client.list_all_control_planes().await?;
+                if groups.iter().any(|g| g.name != "default") {
+                    return Ok(None); // an organization already in use gets no demo
+                }
+                DemoState::default()
+            }
+        };
+        let (port, upstream) = start_upstream(state.upstream_port).await.map_err(|e| ConsoleError::local(format!("The demo upstream did not start: {e}")))?;
+        if state.groups.is_empty() {
+            for (name, tag, pace_ms, error_share) in [("development", "dev", 450, 30), ("production", "prod", 220, 12)] {
+                let mut labels = std::collections::BTreeMap::new();
+                labels.insert("env".to_string(), tag.to_string());
+                labels.insert("demo".to_string(), "true".to_string());
+                let req = CreateControlPlaneRequest { name: name.into(), description: Some(format!("Demo {name} environment with live traffic.")), labels: Some(labels), ..Default::default() };
+                let group = client.create_control_plane(&req).await?;
+                let keys = seed_group(client, &group.id, tag, port).await?;
+                let (cert, key) = hybrid::link::generate_client_certificate(&format!("demo-{tag}")).map_err(|e| ConsoleError::local(e.to_string()))?;
+                client.pin_dp_certificate(&group.id, &cert, &format!("demo {name} runtimes")).await?;
+                std::fs::create_dir_all(dir).map_err(|e| ConsoleError::local(e.to_string()))?;
+                std::fs::write(dir.join(format!("{name}.crt")), cert).map_err(|e| ConsoleError::local(e.to_string()))?;
+                std::fs::write(dir.join(format!("{name}.key")), key).map_err(|e| ConsoleError::local(e.to_string()))?;
+                let node_ids = (0..RUNTIMES_PER_GROUP).map(|_| uuid_v4()).collect();
+                state.groups.push(DemoGroup { id: group.id, name: name.into(), node_ids, keys, pace_ms, error_share });
+            }
+        } else if state.upstream_port != port {
+            for g in &state.groups {
+                repoint(client, &g.id, port).await;
+            }
+        }
+        state.upstream_port = port;
+        // Groups deleted from elsewhere are no longer part of the demo.
+        let live: Vec<String> = client.list_all_control_planes().await?.into_iter().map(|g| g.id).collect();
+        state.groups.retain(|g| live.contains(&g.id));
+        save_state(dir, &state)?;
+
+        let mut demo = LivingDemo { state: state.clone(), dir: dir.to_path_buf(), runtimes: Vec::new(), tasks: vec![upstream], sent: Arc::default() };
+        let Some(binary) = runtime_binary() else {
+            tracing::warn!("demo runtimes not started: the runtime binary was not found");
+            return Ok(Some(demo));
+        };
+        for g in &state.groups {
+            let mut proxies = Vec::new();
+            for (i, node_id) in g.node_ids.iter().enumerate() {
+                let (child, proxy) = spawn_runtime(&binary, cluster_endpoint, dir, g, i, node_id).await?;
+                demo.runtimes.push(child);
+                proxies.push(proxy);
+            }
+            demo.tasks.push(tokio::spawn(drive_traffic(g.clone(), proxies, demo.sent.clone())));
+        }
+        Ok(Some(demo))
+    }
+
+    pub fn status(&self) -> DemoStatus {
+        DemoStatus {
+            running: !self.runtimes.is_empty(),
+            groups: self.state.groups.iter().map(|g| g.name.clone()).collect(),
+            runtimes: self.runtimes.len(),
+            requests_sent: self.sent.load(Ordering::Relaxed),
+            note: self.runtimes.is_empty().then(|| "The runtime binary was not found next to the app, so the demo has no runtimes.".to_string()),
+        }
+    }
+
+    /// Stops traffic and runtimes, deletes the demo groups, and records that the demo is gone.
+    pub async fn remove(mut self, client: &KonnectClient) -> Result<(), ConsoleError> {
+        self.stop().await;
+        for g in &self.state.groups {
+            match client.delete_control_plane(&g.id).await {
+                Ok(()) => {}
+                Err(konnect::KonnectError::Api(e)) if e.status == 404 => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        save_state(&self.dir, &DemoState { removed: true, ..Default::default() })
+    }
+
+    pub async fn stop(&mut self) {
+        for t in self.tasks.drain(..) {
+            t.abort();
+        }
+        for mut c in self.runtimes.drain(..) {
+            let _ = c.kill().await;
+        }
+    }
+}
+
+fn uuid_v4() -> String {
+    let b: [u8; 16] = rand::random();
+    let mut b = b;
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+}
+
+async fn spawn_runtime(binary: &Path, cluster: &str, dir: &Path, g: &DemoGroup, i: usize, node_id: &str) -> Result<(Child, String), ConsoleError> {
+    let mut cmd = Command::new(binary);
+    cmd.args(["--control-plane", cluster])
+        .arg("--cert")
+        .arg(dir.join(format!("{}.crt", g.name)))
+        .arg("--key")
+        .arg(dir.join(format!("{}.key", g.name)))
+        .args(["--proxy-listen", "127.0.0.1:0", "--node-id", node_id, "--hostname", &format!("{}-runtime-{}", g.name, i + 1)])
+        .args(["--ping-interval-ms", "10000", "--reconnect-min-ms", "1000", "--reconnect-max-ms", "3000"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true);
+    // If the app dies, its runtimes go with it rather than lingering.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().map_err(|e| ConsoleError::local(format!("A demo runtime did not start: {e}")))?;
+    let stdout = child.stdout.take().ok_or_else(|| ConsoleError::local("no runtime output"))?;
+    let mut lines = BufReader::new(stdout).lines();
+    let addr = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Some(a) = line.strip_prefix("proxy listening on ") {
+                return Some(a.to_string());
+            }
+        }
+        None
+    })
+    .await
+    .ok()
+    .flatten()
+    .ok_or_else(|| ConsoleError::local("A demo runtime did not report its proxy address"))?;
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Ok((child, format!("http://{addr}")))
+}
+
+/// Steady traffic through the group's runtimes: mostly good requests, some without or with wrong
+/// keys (401), unknown paths (404), failing orders (500) and bursts past the rate limit (429).
+async fn drive_traffic(g: DemoGroup, proxies: Vec<String>, sent: Arc<AtomicU64>) {
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap_or_default();
+    let mut n: u64 = 0;
+    loop {
+        tokio::time::sleep(Duration::from_millis(g.pace_ms)).await;
+        n += 1;
+        let proxy = &proxies[(n as usize) % proxies.len().max(1)];
+        let roll = rand::rng().random_range(0..100u32);
+        let key = &g.keys[(n as usize) % g.keys.len().max(1)];
+        let bad = roll < g.error_share;
+        let req = if !bad {
+            match roll % 3 {
+                0 => http.get(format!("{proxy}/users/{}", n % 50)).header("apikey", key),
+                1 => http.post(format!("{proxy}/users")).header("apikey", key).body("{}"),
+                _ => http.get(format!("{proxy}/orders/{}", n % 200)),
+            }
+        } else {
+            match roll % 5 {
+                0 => http.get(format!("{proxy}/users/{}", n % 50)),
+                1 => http.get(format!("{proxy}/users/{}", n % 50)).header("apikey", "not-a-key"),
+                2 => http.get(format!("{proxy}/catalog/{}", n % 9)),
+                3 => http.get(format!("{proxy}/orders/fail")),
+                _ => {
+                    for _ in 0..8 {
+                        let _ = http.get(format!("{proxy}/orders/burst")).send().await;
+                        sent.fetch_add(1, Ordering::Relaxed);
+                    }
+                    http.get(format!("{proxy}/orders/missing"))
+                }
+            }
+        };
+        let _ = req.send().await;
+        sent.fetch_add(1, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,54 @@
+//! A group's runtime instances as the UI lists them: host, IP, last seen, version, sync status.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use konnect::Node;
+
+use crate::groups::ACTIVE_WINDOW_SECS;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct RuntimeInstanceRow {
+    pub id: String,
+    pub hostname: String,
+    /// As the control plane saw it; Konnect does not report it, so it may be empty.
+    pub ip: String,
+    /// RFC 3339, UTC.
+    pub last_seen: String,
+    pub version: String,
+    pub config_hash: String,
+    pub in_sync: bool,
+    /// Pinged within the last minute.
+    pub connected: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct GroupInstances {
+    pub group_id: String,
+    pub expected_hash: String,
+    pub instances: Vec<RuntimeInstanceRow>,
+    pub fetched_at: String,
+    /// Set when the control plane could not be reached: the rows are the last known ones.
+    pub offline_reason: Option<String>,
+}
+
+pub fn rows(nodes: &[Node], expected_hash: &str) -> Vec<RuntimeInstanceRow> {
+    let now = chrono::Utc::now().timestamp();
+    let mut rows: Vec<RuntimeInstanceRow> = nodes
+        .iter()
+        .map(|n| RuntimeInstanceRow {
+            id: n.id.clone(),
+            hostname: n.hostname.clone(),
+            ip: n.ip.clone().unwrap_or_default(),
+            last_seen: chrono::DateTime::from_timestamp(n.last_ping, 0).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            version: n.version.clone(),
+            config_hash: n.config_hash.clone(),
+            in_sync: !expected_hash.is_empty() && n.config_hash == expected_hash,
+            connected: n.last_ping >= now - ACTIVE_WINDOW_SECS,
+        })
+        .collect();
+    rows.sort_by(|a, b| b.last_seen.cmp(&a.last_seen).then(a.hostname.cmp(&b.hostname)));
+    rows
+}
