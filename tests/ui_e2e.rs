@@ -86,6 +86,24 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     s.click(&s.find("[data-testid=group-row-production] a[data-testid=group-name]").await).await;
     s.find("[data-testid=group-page]").await;
     assert_eq!(s.text_content("[data-testid=group-title]").await, "production");
+    // Its dashboard: cards and charts from the analytics the runtimes report (every 10 s).
+    s.find("[data-testid=card-requests]").await;
+    s.find("[data-testid=traffic-chart] svg").await;
+    // Runtimes report every 10 s and the dashboard refreshes every 10 s: wait for real figures.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let card = s.text_content("[data-testid=card-requests] .card-value").await;
+        let n: i64 = card.chars().filter(|c| c.is_ascii_digit()).collect::<String>().parse().unwrap_or(0);
+        if n > 0 && !card.contains('–') {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the dashboard never showed the demo's requests: {card}");
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    let charted = s.text_content("[data-testid=traffic-chart]").await;
+    assert!(charted.contains("4XX"), "the traffic chart has its legend: {charted}");
+    s.screenshot(&shots.join("dashboard.png")).await;
+    s.click(&s.find("[data-testid=instances-tab]").await).await;
     s.find("[data-testid=instance-production-runtime-1]").await;
     s.find("[data-testid=instance-production-runtime-2]").await;
     let row = s.text_content("[data-testid=instance-production-runtime-1]").await;

@@ -1,6 +1,7 @@
 //! Tauri commands: one-line delegations to `console::Console`.
 
 use console::embedded::EmbeddedDefault;
+use console::analytics::Dashboard;
 use console::demo::DemoStatus;
 use console::instances::GroupInstances;
 use console::{ConsoleError, NewRuntimeGroup, Overview, RuntimeGroupRow};
@@ -41,4 +42,9 @@ pub async fn demo_status(app: Embedded<'_>) -> Result<DemoStatus, ConsoleError> 
 #[tauri::command]
 pub async fn remove_demo(app: Embedded<'_>) -> Result<DemoStatus, ConsoleError> {
     app.remove_demo().await
+}
+
+#[tauri::command]
+pub async fn group_dashboard(app: Embedded<'_>, id: String, time_frame: String) -> Result<Dashboard, ConsoleError> {
+    app.console.group_dashboard(&id, &time_frame).await
 }

@@ -43,6 +43,7 @@ pub fn run() {
             commands::create_group,
             commands::delete_group,
             commands::group_instances,
+            commands::group_dashboard,
             commands::demo_status,
             commands::remove_demo,
         ])

@@ -5,10 +5,11 @@ import type { NewRuntimeGroup } from './bindings/NewRuntimeGroup'
 import type { Overview } from './bindings/Overview'
 import type { RuntimeGroupRow } from './bindings/RuntimeGroupRow'
 import type { DemoStatus } from './bindings/DemoStatus'
+import type { Dashboard } from './bindings/Dashboard'
 import type { GroupInstances } from './bindings/GroupInstances'
 import type { RuntimeInstanceRow } from './bindings/RuntimeInstanceRow'
 
-export type { ConsoleError, DemoStatus, GroupInstances, NewRuntimeGroup, Overview, RuntimeGroupRow, RuntimeInstanceRow }
+export type { ConsoleError, Dashboard, DemoStatus, GroupInstances, NewRuntimeGroup, Overview, RuntimeGroupRow, RuntimeInstanceRow }
 
 /** Errors from Rust arrive as `ConsoleError`; anything else (a bridge failure) is wrapped into one. */
 export function asConsoleError(e: unknown): ConsoleError {
@@ -33,6 +34,7 @@ export const backend = {
   createGroup: (form: NewRuntimeGroup) => call<RuntimeGroupRow>('create_group', { form }),
   deleteGroup: (id: string) => call<void>('delete_group', { id }),
   groupInstances: (id: string) => call<GroupInstances>('group_instances', { id }),
+  groupDashboard: (id: string, timeFrame: string) => call<Dashboard>('group_dashboard', { id, timeFrame }),
   demoStatus: () => call<DemoStatus>('demo_status'),
   removeDemo: () => call<DemoStatus>('remove_demo'),
 }

@@ -34,6 +34,14 @@ const MIGRATIONS: &[&str] = &[
         fetched_at TEXT NOT NULL,
         PRIMARY KEY (profile_id, group_id)
      );",
+    // 3: other cached views (dashboards per group and time frame), by key.
+    "CREATE TABLE views (
+        profile_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        body TEXT NOT NULL,
+        fetched_at TEXT NOT NULL,
+        PRIMARY KEY (profile_id, key)
+     );",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -196,5 +204,21 @@ impl Cache {
                 .optional()?)
         })
         .await
+    }
+}
+
+impl Cache {
+    pub async fn put_view(&self, profile: &str, key: &str, body: String, fetched_at: String) -> Result<(), CacheError> {
+        let (profile, key) = (profile.to_string(), key.to_string());
+        self.call(move |c| {
+            c.execute("INSERT OR REPLACE INTO views (profile_id, key, body, fetched_at) VALUES (?1, ?2, ?3, ?4)", params![profile, key, body, fetched_at])?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn view(&self, profile: &str, key: &str) -> Result<Option<String>, CacheError> {
+        let (profile, key) = (profile.to_string(), key.to_string());
+        self.call(move |c| Ok(c.query_row("SELECT body FROM views WHERE profile_id = ?1 AND key = ?2", params![profile, key], |r| r.get(0)).optional()?)).await
     }
 }

@@ -183,3 +183,35 @@ impl Console {
         }
     }
 }
+
+impl Console {
+    /// The group's dashboard for a time frame (15m … 30d), fetched live and cached; offline, the
+    /// last one fetched for that frame with the reason.
+    pub async fn group_dashboard(&self, group_id: &str, time_frame: &str) -> Result<crate::analytics::Dashboard, ConsoleError> {
+        if crate::analytics::time_frame_secs(time_frame).is_none() {
+            return Err(ConsoleError::field("time_frame", "must be one of 15m, 1h, 6h, 12h, 24h, 7d, 30d"));
+        }
+        let key = format!("dashboard:{group_id}:{time_frame}");
+        match crate::analytics::fetch(&self.client, group_id, time_frame).await {
+            Ok(d) => {
+                let body = serde_json::to_string(&d).map_err(|e| ConsoleError::local(e.to_string()))?;
+                self.cache.put_view(self.profile.id(), &key, body, d.fetched_at.clone()).await?;
+                Ok(d)
+            }
+            Err(e) => {
+                let err = ConsoleError::from(e);
+                if !matches!(err.code, ErrorCode::Offline | ErrorCode::RateLimited) {
+                    return Err(err);
+                }
+                match self.cache.view(self.profile.id(), &key).await? {
+                    Some(body) => {
+                        let mut d: crate::analytics::Dashboard = serde_json::from_str(&body).map_err(|e| ConsoleError::local(e.to_string()))?;
+                        d.offline_reason = Some(err.message);
+                        Ok(d)
+                    }
+                    None => Err(err),
+                }
+            }
+        }
+    }
+}

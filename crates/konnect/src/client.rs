@@ -206,6 +206,11 @@ impl KonnectClient {
         self.json(Method::POST, &format!("/v2/control-planes/{control_plane_id}/core-entities/{path}"), &[], Some(body)).await
     }
 
+    /// `POST /v2/metrics`: an analytics query in Konnect's shape; the answer as JSON.
+    pub async fn query_metrics(&self, query: &serde_json::Value) -> Result<serde_json::Value, KonnectError> {
+        self.json(Method::POST, "/v2/metrics", &[], Some(query)).await
+    }
+
     /// `PUT …/core-entities/{path}`: creates or replaces an entity.
     pub async fn put_entity(&self, control_plane_id: &str, path: &str, body: &serde_json::Value) -> Result<serde_json::Value, KonnectError> {
         self.json(Method::PUT, &format!("/v2/control-planes/{control_plane_id}/core-entities/{path}"), &[], Some(body)).await

@@ -1,0 +1,276 @@
+//! A group's dashboard: requests, error rate and p99 latency with their change against the
+//! previous period, traffic by status class and error rate over time, top services; charts drawn
+//! with plotters as SVG with an embedded font. Figures come from `POST /v2/metrics`.
+
+use std::collections::BTreeMap;
+
+use konnect::{KonnectClient, KonnectError};
+use plotters::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use ts_rs::TS;
+
+const TIME_FRAMES: [(&str, i64); 7] = [("15m", 900), ("1h", 3600), ("6h", 21600), ("12h", 43200), ("24h", 86400), ("7d", 604800), ("30d", 2592000)];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct MetricCard {
+    pub value: Option<f64>,
+    pub previous: Option<f64>,
+    /// Percent change against the previous period of the same length.
+    pub change_pct: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct TrafficPoint {
+    pub timestamp: String,
+    /// 1XX–3XX answers.
+    pub success: f64,
+    pub client_errors: f64,
+    pub server_errors: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct TopService {
+    pub id: String,
+    pub name: String,
+    pub requests: f64,
+    pub error_rate: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Dashboard {
+    pub group_id: String,
+    pub time_frame: String,
+    pub requests: MetricCard,
+    /// (4XX + 5XX) / all, in percent.
+    pub error_rate: MetricCard,
+    pub p99_latency_ms: MetricCard,
+    pub traffic: Vec<TrafficPoint>,
+    pub top_services: Vec<TopService>,
+    pub traffic_svg: String,
+    pub error_rate_svg: String,
+    pub fetched_at: String,
+    pub offline_reason: Option<String>,
+}
+
+pub fn time_frame_secs(tf: &str) -> Option<i64> {
+    TIME_FRAMES.iter().find(|(n, _)| *n == tf).map(|(_, s)| *s)
+}
+
+fn scoped(group: &str) -> Value {
+    json!([{"field": "control_plane", "operator": "in", "value": [group]}])
+}
+
+fn iso(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Sums of request_count per status class in a metrics answer.
+fn by_class(answer: &Value) -> BTreeMap<String, f64> {
+    let mut out = BTreeMap::new();
+    for row in answer["data"].as_array().into_iter().flatten() {
+        let class = row["event"]["status_code_grouped"].as_str().unwrap_or("").to_string();
+        *out.entry(class).or_insert(0.0) += row["event"]["request_count"].as_f64().unwrap_or(0.0);
+    }
+    out
+}
+
+fn error_rate(classes: &BTreeMap<String, f64>) -> Option<f64> {
+    let total: f64 = classes.values().sum();
+    (total > 0.0).then(|| (classes.get("4XX").unwrap_or(&0.0) + classes.get("5XX").unwrap_or(&0.0)) / total * 100.0)
+}
+
+fn card(value: Option<f64>, previous: Option<f64>) -> MetricCard {
+    let change_pct = match (value, previous) {
+        (Some(v), Some(p)) if p > 0.0 => Some((v - p) / p * 100.0),
+        _ => None,
+    };
+    MetricCard { value, previous, change_pct }
+}
+
+/// Runs the dashboard's queries for `group` over the relative `time_frame`.
+pub async fn fetch(client: &KonnectClient, group: &str, time_frame: &str) -> Result<Dashboard, KonnectError> {
+    let secs = time_frame_secs(time_frame).unwrap_or(3600);
+    let now = chrono::Utc::now().timestamp();
+    let relative = json!({"type": "relative", "time_range": time_frame});
+    // Konnect answers at most 32 days back, so a 30-day frame has no previous period to compare.
+    let previous = (secs * 2 <= 32 * 86400).then(|| json!({"type": "absolute", "start": iso(now - 2 * secs), "end": iso(now - secs)}));
+    let classes_q = |tr: &Value| json!({"metrics": ["request_count"], "dimensions": ["status_code_grouped"], "filters": scoped(group), "time_range": tr});
+    let p99_q = |tr: &Value| json!({"metrics": ["response_latency_p99"], "filters": scoped(group), "time_range": tr});
+
+    let current = by_class(&client.query_metrics(&classes_q(&relative)).await?);
+    let p99_now = client.query_metrics(&p99_q(&relative)).await?["data"][0]["event"]["response_latency_p99"].as_f64();
+    let (prev_classes, p99_prev) = match &previous {
+        Some(tr) => (Some(by_class(&client.query_metrics(&classes_q(tr)).await?)), client.query_metrics(&p99_q(tr)).await?["data"][0]["event"]["response_latency_p99"].as_f64()),
+        None => (None, None),
+    };
+    // `+ 0.0`: an empty f64 sum is -0.0 in Rust, which would show as "-0".
+    let total = |c: &BTreeMap<String, f64>| c.values().sum::<f64>() + 0.0;
+
+    let series = client.query_metrics(&json!({"metrics": ["request_count"], "dimensions": ["time", "status_code_grouped"], "filters": scoped(group), "time_range": relative})).await?;
+    let mut points: BTreeMap<String, TrafficPoint> = BTreeMap::new();
+    for row in series["data"].as_array().into_iter().flatten() {
+        let ts = row["timestamp"].as_str().unwrap_or("").to_string();
+        let p = points.entry(ts.clone()).or_insert(TrafficPoint { timestamp: ts, success: 0.0, client_errors: 0.0, server_errors: 0.0 });
+        let n = row["event"]["request_count"].as_f64().unwrap_or(0.0);
+        match row["event"]["status_code_grouped"].as_str() {
+            Some("4XX") => p.client_errors += n,
+            Some("5XX") => p.server_errors += n,
+            _ => p.success += n,
+        }
+    }
+    let traffic: Vec<TrafficPoint> = points.into_values().collect();
+
+    let by_service = client.query_metrics(&json!({"metrics": ["request_count"], "dimensions": ["gateway_service", "status_code_grouped"], "filters": scoped(group), "time_range": relative, "limit": 1000})).await?;
+    let mut services: BTreeMap<String, (String, f64, f64)> = BTreeMap::new();
+    for row in by_service["data"].as_array().into_iter().flatten() {
+        let Some(id) = row["event"]["gateway_service"].as_str() else { continue };
+        let name = by_service["meta"]["display"]["gateway_service"][id]["name"].as_str().unwrap_or(id).to_string();
+        let n = row["event"]["request_count"].as_f64().unwrap_or(0.0);
+        let e = services.entry(id.to_string()).or_insert((name, 0.0, 0.0));
+        e.1 += n;
+        if matches!(row["event"]["status_code_grouped"].as_str(), Some("4XX") | Some("5XX")) {
+            e.2 += n;
+        }
+    }
+    let mut top_services: Vec<TopService> = services
+        .into_iter()
+        .map(|(id, (name, requests, errors))| TopService { id: id.split(':').next_back().unwrap_or(&id).to_string(), name, requests, error_rate: if requests > 0.0 { errors / requests * 100.0 } else { 0.0 } })
+        .collect();
+    top_services.sort_by(|a, b| b.requests.partial_cmp(&a.requests).unwrap_or(std::cmp::Ordering::Equal));
+    top_services.truncate(5);
+
+    Ok(Dashboard {
+        group_id: group.to_string(),
+        time_frame: time_frame.to_string(),
+        requests: card(Some(total(&current)), prev_classes.as_ref().map(total)),
+        error_rate: card(error_rate(&current), prev_classes.as_ref().and_then(error_rate)),
+        p99_latency_ms: card(p99_now, p99_prev),
+        traffic_svg: traffic_chart(&traffic),
+        error_rate_svg: error_rate_chart(&traffic),
+        traffic,
+        top_services,
+        fetched_at: iso(now),
+        offline_reason: None,
+    })
+}
+
+static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+
+fn register_font() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
+    });
+}
+
+const W: u32 = 560;
+const H: u32 = 220;
+
+fn times(points: &[TrafficPoint]) -> Vec<i64> {
+    points.iter().map(|p| chrono::DateTime::parse_from_rfc3339(&p.timestamp).map(|d| d.timestamp()).unwrap_or(0)).collect()
+}
+
+fn hhmm(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0).unwrap_or_default().format("%H:%M").to_string()
+}
+
+/// Lines of successful, 4XX and 5XX requests per time bucket.
+pub fn traffic_chart(points: &[TrafficPoint]) -> String {
+    let series: [(&str, RGBColor, Vec<f64>); 3] = [
+        ("1XX–3XX", RGBColor(7, 168, 141), points.iter().map(|p| p.success).collect()),
+        ("4XX", RGBColor(242, 153, 30), points.iter().map(|p| p.client_errors).collect()),
+        ("5XX", RGBColor(214, 54, 54), points.iter().map(|p| p.server_errors).collect()),
+    ];
+    line_chart(&times(points), &series, "requests")
+}
+
+/// (4XX + 5XX) / all per time bucket, in percent.
+pub fn error_rate_chart(points: &[TrafficPoint]) -> String {
+    let rates: Vec<f64> = points
+        .iter()
+        .map(|p| {
+            let all = p.success + p.client_errors + p.server_errors;
+            if all > 0.0 { (p.client_errors + p.server_errors) / all * 100.0 } else { 0.0 }
+        })
+        .collect();
+    line_chart(&times(points), &[("error rate %", RGBColor(214, 54, 54), rates)], "%")
+}
+
+fn line_chart(xs: &[i64], series: &[(&str, RGBColor, Vec<f64>)], unit: &str) -> String {
+    register_font();
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (W, H)).into_drawing_area();
+        let _ = root.fill(&WHITE);
+        let (x0, x1) = match (xs.first(), xs.last()) {
+            (Some(a), Some(b)) if b > a => (*a, *b),
+            (Some(a), _) => (*a - 60, *a + 60),
+            _ => {
+                let now = chrono::Utc::now().timestamp();
+                (now - 3600, now)
+            }
+        };
+        let ymax = series.iter().flat_map(|(_, _, v)| v.iter().copied()).fold(0.0_f64, f64::max).max(1.0) * 1.1;
+        let Ok(mut chart) = ChartBuilder::on(&root).margin(8).x_label_area_size(24).y_label_area_size(44).build_cartesian_2d(x0..x1, 0.0..ymax) else { return svg_empty() };
+        let _ = chart
+            .configure_mesh()
+            .light_line_style(RGBColor(235, 238, 242))
+            .bold_line_style(RGBColor(224, 228, 234))
+            .x_labels(6)
+            .y_labels(5)
+            .x_label_formatter(&|t| hhmm(*t))
+            .y_label_formatter(&|v| if unit == "%" { format!("{v:.0}%") } else { format!("{v:.0}") })
+            .label_style(("sans-serif", 13).into_font().color(&RGBColor(82, 89, 110)))
+            .draw();
+        for (name, color, values) in series {
+            let color = *color;
+            if let Ok(drawn) = chart.draw_series(LineSeries::new(xs.iter().copied().zip(values.iter().copied()), color.stroke_width(2))) {
+                drawn.label(*name).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], color.stroke_width(2)));
+            }
+            // Each bucket is marked too, so a frame with one bucket so far still shows its value.
+            let _ = chart.draw_series(xs.iter().copied().zip(values.iter().copied()).map(|p| Circle::new(p, 3, color.filled())));
+        }
+        let _ = chart.configure_series_labels().position(SeriesLabelPosition::UpperLeft).background_style(WHITE.mix(0.85)).border_style(RGBColor(224, 228, 234)).label_font(("sans-serif", 13)).draw();
+        let _ = root.present();
+    }
+    svg
+}
+
+fn svg_empty() -> String {
+    format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\"></svg>")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn charts_render_as_svg_with_their_labels() {
+        let pts = vec![
+            TrafficPoint { timestamp: "2026-11-22T10:00:00Z".into(), success: 90.0, client_errors: 8.0, server_errors: 2.0 },
+            TrafficPoint { timestamp: "2026-11-22T10:05:00Z".into(), success: 120.0, client_errors: 4.0, server_errors: 0.0 },
+        ];
+        let svg = traffic_chart(&pts);
+        assert!(svg.starts_with("<svg") && svg.contains("polyline") || svg.contains("<path"), "{}", &svg[..200.min(svg.len())]);
+        assert!(svg.contains("4XX") && svg.contains("10:00"));
+        let rate = error_rate_chart(&pts);
+        assert!(rate.contains("error rate %"));
+    }
+
+    #[test]
+    fn cards_compare_with_the_previous_period() {
+        let c = card(Some(150.0), Some(100.0));
+        assert_eq!(c.change_pct, Some(50.0));
+        assert_eq!(card(Some(1.0), Some(0.0)).change_pct, None);
+        let mut classes = BTreeMap::new();
+        classes.insert("2XX".to_string(), 90.0);
+        classes.insert("4XX".to_string(), 6.0);
+        classes.insert("5XX".to_string(), 4.0);
+        assert_eq!(error_rate(&classes), Some(10.0));
+    }
+}
