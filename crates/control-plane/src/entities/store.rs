@@ -259,23 +259,23 @@ pub fn bump_version(c: &Connection, cp: &str) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// Consumer group membership: add, list and remove; ids must exist.
-pub fn members_of_group(c: &Connection, cp: &str, group_id: &str) -> rusqlite::Result<Vec<Value>> {
-    let mut stmt = c.prepare_cached(
-        "SELECT e.body FROM group_members m JOIN entities e ON e.cp_id = m.cp_id AND e.kind = 'consumers' AND e.id = m.consumer_id
-         WHERE m.cp_id = ?1 AND m.group_id = ?2 ORDER BY e.id",
-    )?;
-    let rows = stmt.query_map(params![cp, group_id], |r| r.get::<_, String>(0))?;
+/// Consumer group membership: the consumers of a group, or the groups of a consumer.
+fn membership(c: &Connection, cp: &str, listed_kind: &str, join_on: &str, filter_on: &str, id: &str) -> rusqlite::Result<Vec<Value>> {
+    let sql = format!(
+        "SELECT e.body FROM group_members m JOIN entities e ON e.cp_id = m.cp_id AND e.kind = ?3 AND e.id = m.{join_on}
+         WHERE m.cp_id = ?1 AND m.{filter_on} = ?2 ORDER BY e.id"
+    );
+    let mut stmt = c.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![cp, id, listed_kind], |r| r.get::<_, String>(0))?;
     Ok(rows.filter_map(|r| r.ok()).filter_map(|b| serde_json::from_str(&b).ok()).collect())
 }
 
+pub fn members_of_group(c: &Connection, cp: &str, group_id: &str) -> rusqlite::Result<Vec<Value>> {
+    membership(c, cp, "consumers", "consumer_id", "group_id", group_id)
+}
+
 pub fn groups_of_consumer(c: &Connection, cp: &str, consumer_id: &str) -> rusqlite::Result<Vec<Value>> {
-    let mut stmt = c.prepare_cached(
-        "SELECT e.body FROM group_members m JOIN entities e ON e.cp_id = m.cp_id AND e.kind = 'consumer_groups' AND e.id = m.group_id
-         WHERE m.cp_id = ?1 AND m.consumer_id = ?2 ORDER BY e.id",
-    )?;
-    let rows = stmt.query_map(params![cp, consumer_id], |r| r.get::<_, String>(0))?;
-    Ok(rows.filter_map(|r| r.ok()).filter_map(|b| serde_json::from_str(&b).ok()).collect())
+    membership(c, cp, "consumer_groups", "group_id", "consumer_id", consumer_id)
 }
 
 pub fn add_member(c: &Connection, cp: &str, group_id: &str, consumer_id: &str) -> rusqlite::Result<bool> {
