@@ -108,6 +108,15 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     s.find("[data-testid=instance-production-runtime-2]").await;
     let row = s.text_content("[data-testid=instance-production-runtime-1]").await;
     assert!(row.contains("In sync") && row.contains("127.0.0.1") && row.contains("3.10.0"), "host, IP, version and sync status: {row}");
+    // "New runtime instance" starts a third, real runtime; it joins in sync.
+    s.click(&s.find("[data-testid=new-instance]").await).await;
+    s.find("[data-testid=instance-production-local-1]").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !s.text_content("[data-testid=instance-production-local-1]").await.contains("In sync") {
+        assert!(std::time::Instant::now() < deadline, "the new instance never showed in sync");
+        s.click(&s.find("[data-testid=refresh-instances]").await).await;
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
     s.screenshot(&shots.join("runtime-instances.png")).await;
     s.click(&s.find("[data-testid=nav-runtime-groups]").await).await;
 

@@ -1,6 +1,6 @@
 //! Tauri commands: one-line delegations to `console::Console`.
 
-use console::embedded::EmbeddedDefault;
+use console::embedded::{EmbeddedDefault, StartedInstance};
 use console::analytics::Dashboard;
 use console::demo::DemoStatus;
 use console::instances::GroupInstances;
@@ -47,4 +47,9 @@ pub async fn remove_demo(app: Embedded<'_>) -> Result<DemoStatus, ConsoleError> 
 #[tauri::command]
 pub async fn group_dashboard(app: Embedded<'_>, id: String, time_frame: String) -> Result<Dashboard, ConsoleError> {
     app.console.group_dashboard(&id, &time_frame).await
+}
+
+#[tauri::command]
+pub async fn new_runtime_instance(app: Embedded<'_>, id: String) -> Result<StartedInstance, ConsoleError> {
+    app.new_runtime_instance(&id).await
 }

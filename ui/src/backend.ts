@@ -8,6 +8,7 @@ import type { DemoStatus } from './bindings/DemoStatus'
 import type { Dashboard } from './bindings/Dashboard'
 import type { GroupInstances } from './bindings/GroupInstances'
 import type { RuntimeInstanceRow } from './bindings/RuntimeInstanceRow'
+import type { StartedInstance } from './bindings/StartedInstance'
 
 export type { ConsoleError, Dashboard, DemoStatus, GroupInstances, NewRuntimeGroup, Overview, RuntimeGroupRow, RuntimeInstanceRow }
 
@@ -35,6 +36,7 @@ export const backend = {
   deleteGroup: (id: string) => call<void>('delete_group', { id }),
   groupInstances: (id: string) => call<GroupInstances>('group_instances', { id }),
   groupDashboard: (id: string, timeFrame: string) => call<Dashboard>('group_dashboard', { id, timeFrame }),
+  newRuntimeInstance: (id: string) => call<StartedInstance>('new_runtime_instance', { id }),
   demoStatus: () => call<DemoStatus>('demo_status'),
   removeDemo: () => call<DemoStatus>('remove_demo'),
 }

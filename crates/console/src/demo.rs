@@ -4,7 +4,6 @@
 //! live data. It is marked (label `demo: true`) and can be removed.
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,12 +14,12 @@ use konnect::{CreateControlPlaneRequest, KonnectClient};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 use tokio::task::JoinHandle;
 use ts_rs::TS;
 
 use crate::error::ConsoleError;
+use crate::fleet;
 
 const RUNTIMES_PER_GROUP: usize = 2;
 
@@ -174,7 +173,7 @@ impl LivingDemo {
                 std::fs::create_dir_all(dir).map_err(|e| ConsoleError::local(e.to_string()))?;
                 std::fs::write(dir.join(format!("{name}.crt")), cert).map_err(|e| ConsoleError::local(e.to_string()))?;
                 std::fs::write(dir.join(format!("{name}.key")), key).map_err(|e| ConsoleError::local(e.to_string()))?;
-                let node_ids = (0..RUNTIMES_PER_GROUP).map(|_| uuid_v4()).collect();
+                let node_ids = (0..RUNTIMES_PER_GROUP).map(|_| fleet::node_id()).collect();
                 state.groups.push(DemoGroup { id: group.id, name: name.into(), node_ids, keys, pace_ms, error_share });
             }
         } else if state.upstream_port != port {
@@ -196,9 +195,11 @@ impl LivingDemo {
         for g in &state.groups {
             let mut proxies = Vec::new();
             for (i, node_id) in g.node_ids.iter().enumerate() {
-                let (child, proxy) = spawn_runtime(&binary, cluster_endpoint, dir, g, i, node_id).await?;
-                demo.runtimes.push(child);
-                proxies.push(proxy);
+                let cert = dir.join(format!("{}.crt", g.name));
+                let key = dir.join(format!("{}.key", g.name));
+                let p = fleet::spawn(&binary, cluster_endpoint, &cert, &key, node_id, &format!("{}-runtime-{}", g.name, i + 1)).await?;
+                proxies.push(p.proxy);
+                demo.runtimes.push(p.child);
             }
             demo.tasks.push(tokio::spawn(drive_traffic(g.clone(), proxies, demo.sent.clone())));
         }
@@ -236,53 +237,6 @@ impl LivingDemo {
             let _ = c.kill().await;
         }
     }
-}
-
-fn uuid_v4() -> String {
-    let b: [u8; 16] = rand::random();
-    let mut b = b;
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
-}
-
-async fn spawn_runtime(binary: &Path, cluster: &str, dir: &Path, g: &DemoGroup, i: usize, node_id: &str) -> Result<(Child, String), ConsoleError> {
-    let mut cmd = Command::new(binary);
-    cmd.args(["--control-plane", cluster])
-        .arg("--cert")
-        .arg(dir.join(format!("{}.crt", g.name)))
-        .arg("--key")
-        .arg(dir.join(format!("{}.key", g.name)))
-        .args(["--proxy-listen", "127.0.0.1:0", "--node-id", node_id, "--hostname", &format!("{}-runtime-{}", g.name, i + 1)])
-        .args(["--ping-interval-ms", "10000", "--reconnect-min-ms", "1000", "--reconnect-max-ms", "3000"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true);
-    // If the app dies, its runtimes go with it rather than lingering.
-    unsafe {
-        cmd.pre_exec(|| {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
-            Ok(())
-        });
-    }
-    let mut child = cmd.spawn().map_err(|e| ConsoleError::local(format!("A demo runtime did not start: {e}")))?;
-    let stdout = child.stdout.take().ok_or_else(|| ConsoleError::local("no runtime output"))?;
-    let mut lines = BufReader::new(stdout).lines();
-    let addr = tokio::time::timeout(Duration::from_secs(10), async {
-        while let Ok(Some(line)) = lines.next_line().await {
-            if let Some(a) = line.strip_prefix("proxy listening on ") {
-                return Some(a.to_string());
-            }
-        }
-        None
-    })
-    .await
-    .ok()
-    .flatten()
-    .ok_or_else(|| ConsoleError::local("A demo runtime did not report its proxy address"))?;
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    Ok((child, format!("http://{addr}")))
 }
 
 /// Steady traffic through the group's runtimes: mostly good requests, some without or with wrong

@@ -8,6 +8,7 @@ use konnect::KonnectClient;
 
 use crate::demo::{DemoStatus, LivingDemo};
 use crate::error::ConsoleError;
+use crate::fleet::{self, RuntimeProcess};
 use crate::profile::Profile;
 use crate::Console;
 
@@ -17,6 +18,17 @@ pub struct EmbeddedDefault {
     pub control_plane: RunningControlPlane,
     data_dir: PathBuf,
     demo: tokio::sync::Mutex<Option<LivingDemo>>,
+    /// Runtimes started with "New runtime instance"; they run while the app does.
+    started: tokio::sync::Mutex<Vec<RuntimeProcess>>,
+}
+
+/// What "New runtime instance" started.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct StartedInstance {
+    pub hostname: String,
+    pub node_id: String,
+    pub proxy_url: String,
 }
 
 pub fn control_plane_dir(data_dir: &Path) -> PathBuf {
@@ -41,7 +53,7 @@ impl EmbeddedDefault {
         let token = control_plane.mint_admin_session().await.map_err(|e| ConsoleError::local(format!("The local control plane refused a session: {e}")))?;
         let client = KonnectClient::new(&control_plane.base_url(), token)?;
         let console = Console::new(Profile::local(), client, &cache_path(data_dir))?;
-        Ok(EmbeddedDefault { console, control_plane, data_dir: data_dir.to_path_buf(), demo: Default::default() })
+        Ok(EmbeddedDefault { console, control_plane, data_dir: data_dir.to_path_buf(), demo: Default::default(), started: Default::default() })
     }
 
     /// Starts (or revives) the living demo; a no-op once the demo was removed.
@@ -68,6 +80,29 @@ impl EmbeddedDefault {
             demo.remove(self.console.client()).await?;
         }
         Ok(Self::status_of(&slot))
+    }
+
+    /// Makes a certificate, pins it to the group, and starts a real `runtime` process with it.
+    pub async fn new_runtime_instance(&self, group_id: &str) -> Result<StartedInstance, ConsoleError> {
+        let binary = crate::demo::runtime_binary().ok_or_else(|| ConsoleError::local("The runtime binary was not found next to the app (build it with cargo build -p runtime)."))?;
+        let client = self.console.client();
+        let group = client.get_control_plane(group_id).await?;
+        let mut started = self.started.lock().await;
+        let n = started.iter().filter(|p| p.hostname.starts_with(&format!("{}-local-", group.name))).count() + 1;
+        let hostname = format!("{}-local-{n}", group.name);
+        let (cert, key) = hybrid::link::generate_client_certificate(&hostname).map_err(|e| ConsoleError::local(e.to_string()))?;
+        client.pin_dp_certificate(group_id, &cert, &format!("{hostname} (started by Runtime Manager)")).await?;
+        let dir = self.data_dir.join("instances").join(group_id);
+        std::fs::create_dir_all(&dir).map_err(|e| ConsoleError::local(e.to_string()))?;
+        let (cert_path, key_path) = (dir.join(format!("{hostname}.crt")), dir.join(format!("{hostname}.key")));
+        std::fs::write(&cert_path, cert).map_err(|e| ConsoleError::local(e.to_string()))?;
+        std::fs::write(&key_path, key).map_err(|e| ConsoleError::local(e.to_string()))?;
+        let node_id = fleet::node_id();
+        let cluster = self.control_plane.cluster_addr.to_string();
+        let process = fleet::spawn(&binary, &cluster, &cert_path, &key_path, &node_id, &hostname).await?;
+        let info = StartedInstance { hostname, node_id, proxy_url: process.proxy.clone() };
+        started.push(process);
+        Ok(info)
     }
 
     pub async fn shutdown(self) {

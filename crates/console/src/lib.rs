@@ -9,6 +9,7 @@ pub mod console;
 pub mod demo;
 pub mod embedded;
 pub mod error;
+pub mod fleet;
 pub mod groups;
 pub mod instances;
 pub mod profile;
