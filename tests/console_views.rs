@@ -84,7 +84,15 @@ async fn instances_and_dashboard_come_live_then_from_the_cache() {
     let bad = console.group_dashboard(&g, "2y").await.unwrap_err();
     assert!(bad.fields.contains_key("time_frame"));
 
-    // The control plane goes away: both views come from the cache, marked as such.
+    // Configuration lists, every kind through one path.
+    let services = console.group_entities(&g, "services").await.unwrap();
+    let mut names: Vec<&str> = services.rows.iter().filter_map(|r| r["name"].as_str()).collect();
+    names.sort();
+    assert_eq!(names, ["orders-api", "users-api"]);
+    assert!(console.group_entities(&g, "routes").await.unwrap().rows.is_empty());
+    assert!(console.group_entities(&g, "widgets").await.unwrap_err().fields.contains_key("kind"));
+
+    // The control plane goes away: the views come from the cache, marked as such.
     drop(ws);
     cp.shutdown().await;
     let cached = console.group_instances(&g).await.unwrap();
@@ -94,4 +102,7 @@ async fn instances_and_dashboard_come_live_then_from_the_cache() {
     assert_eq!(cached.requests.value, Some(10.0));
     assert!(cached.offline_reason.is_some());
     assert!(console.group_dashboard(&g, "7d").await.is_err(), "a frame never fetched has nothing cached to show");
+    let cached = console.group_entities(&g, "services").await.unwrap();
+    assert_eq!(cached.rows.len(), 2);
+    assert!(cached.offline_reason.is_some());
 }

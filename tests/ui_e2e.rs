@@ -118,6 +118,18 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
     s.screenshot(&shots.join("runtime-instances.png")).await;
+
+    // Configuration: one list per kind with Kong's columns and a filter.
+    s.click(&s.find("[data-testid=configuration-tab]").await).await;
+    s.find("[data-testid=entity-orders-api]").await;
+    s.find("[data-testid=entity-users-api]").await;
+    s.type_text(&s.find(&input("entity-filter")).await, "users").await;
+    s.wait_gone("[data-testid=entity-orders-api]").await;
+    s.click(&s.find("[data-testid=kind-plugins]").await).await;
+    s.find("[data-testid=entity-rate-limiting]").await;
+    let plugin = s.text_content("[data-testid=entity-key-auth]").await;
+    assert!(plugin.contains("service"), "key-auth applies to a service: {plugin}");
+    s.screenshot(&shots.join("configuration.png")).await;
     s.click(&s.find("[data-testid=nav-runtime-groups]").await).await;
 
     // Removing the demo stops it and deletes its groups.

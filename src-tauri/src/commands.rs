@@ -53,3 +53,8 @@ pub async fn group_dashboard(app: Embedded<'_>, id: String, time_frame: String) 
 pub async fn new_runtime_instance(app: Embedded<'_>, id: String) -> Result<StartedInstance, ConsoleError> {
     app.new_runtime_instance(&id).await
 }
+
+#[tauri::command]
+pub async fn group_entities(app: Embedded<'_>, id: String, kind: String) -> Result<console::entities::EntityList, ConsoleError> {
+    app.console.group_entities(&id, &kind).await
+}

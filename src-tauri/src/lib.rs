@@ -44,6 +44,7 @@ pub fn run() {
             commands::delete_group,
             commands::group_instances,
             commands::group_dashboard,
+            commands::group_entities,
             commands::new_runtime_instance,
             commands::demo_status,
             commands::remove_demo,

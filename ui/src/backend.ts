@@ -9,6 +9,7 @@ import type { Dashboard } from './bindings/Dashboard'
 import type { GroupInstances } from './bindings/GroupInstances'
 import type { RuntimeInstanceRow } from './bindings/RuntimeInstanceRow'
 import type { StartedInstance } from './bindings/StartedInstance'
+import type { EntityList } from './bindings/EntityList'
 
 export type { ConsoleError, Dashboard, DemoStatus, GroupInstances, NewRuntimeGroup, Overview, RuntimeGroupRow, RuntimeInstanceRow }
 
@@ -36,6 +37,7 @@ export const backend = {
   deleteGroup: (id: string) => call<void>('delete_group', { id }),
   groupInstances: (id: string) => call<GroupInstances>('group_instances', { id }),
   groupDashboard: (id: string, timeFrame: string) => call<Dashboard>('group_dashboard', { id, timeFrame }),
+  groupEntities: (id: string, kind: string) => call<EntityList>('group_entities', { id, kind }),
   newRuntimeInstance: (id: string) => call<StartedInstance>('new_runtime_instance', { id }),
   demoStatus: () => call<DemoStatus>('demo_status'),
   removeDemo: () => call<DemoStatus>('remove_demo'),

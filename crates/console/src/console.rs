@@ -215,3 +215,35 @@ impl Console {
         }
     }
 }
+
+impl Console {
+    /// Every entity of `kind` in the group, fetched live and cached; offline, the last list fetched.
+    pub async fn group_entities(&self, group_id: &str, kind: &str) -> Result<crate::entities::EntityList, ConsoleError> {
+        if !crate::entities::KINDS.contains(&kind) {
+            return Err(ConsoleError::field("kind", format!("must be one of: {}", crate::entities::KINDS.join(", "))));
+        }
+        let key = format!("entities:{group_id}:{kind}");
+        match self.client.list_all_entities(group_id, kind).await {
+            Ok(rows) => {
+                let list = crate::entities::EntityList { group_id: group_id.to_string(), kind: kind.to_string(), rows, fetched_at: now(), offline_reason: None };
+                let body = serde_json::to_string(&list).map_err(|e| ConsoleError::local(e.to_string()))?;
+                self.cache.put_view(self.profile.id(), &key, body, list.fetched_at.clone()).await?;
+                Ok(list)
+            }
+            Err(e) => {
+                let err = ConsoleError::from(e);
+                if err.code != ErrorCode::Offline {
+                    return Err(err);
+                }
+                match self.cache.view(self.profile.id(), &key).await? {
+                    Some(body) => {
+                        let mut list: crate::entities::EntityList = serde_json::from_str(&body).map_err(|e| ConsoleError::local(e.to_string()))?;
+                        list.offline_reason = Some(err.message);
+                        Ok(list)
+                    }
+                    None => Err(err),
+                }
+            }
+        }
+    }
+}

@@ -8,6 +8,7 @@ pub mod cache;
 pub mod console;
 pub mod demo;
 pub mod embedded;
+pub mod entities;
 pub mod error;
 pub mod fleet;
 pub mod groups;

@@ -1,0 +1,31 @@
+// Cells as text and the configuration filter, shared by every entity kind.
+import { describe, expect, it } from 'vitest'
+import { cellText, KINDS, matches } from '../entityColumns'
+
+describe('entity columns', () => {
+  it('renders lists, booleans, references and blanks', () => {
+    expect(cellText(['GET', 'POST'])).toBe('GET, POST')
+    expect(cellText(true)).toBe('Yes')
+    expect(cellText({ id: '7f9fd312-a987-4628-b4c5-bb4f4fddd5f7' })).toBe('7f9fd312')
+    expect(cellText(null)).toBe('–')
+    expect(cellText([])).toBe('–')
+  })
+
+  it('filters on any column, the id and tags, word by word', () => {
+    const services = KINDS.find((k) => k.kind === 'services')!
+    const row = { id: 'abc-123', name: 'users-api', host: 'users.internal', tags: ['team-a'] }
+    expect(matches(row, services, 'usr')).toBe(false)
+    expect(matches(row, services, 'users internal')).toBe(true)
+    expect(matches(row, services, 'team-a')).toBe(true)
+    expect(matches(row, services, 'abc')).toBe(true)
+    expect(matches(row, services, 'orders')).toBe(false)
+  })
+
+  it('says where a plugin applies', () => {
+    const plugins = KINDS.find((k) => k.kind === 'plugins')!
+    const applied = plugins.columns.find((c) => c.key === 'applied_to')!
+    expect(applied.get!({ name: 'key-auth' })).toBe('Global')
+    expect(applied.get!({ name: 'key-auth', service: { id: 'x' } })).toBe('service')
+    expect(applied.get!({ name: 'rate-limiting', route: { id: 'r' }, consumer_group: { id: 'g' } })).toBe('route + consumer group')
+  })
+})

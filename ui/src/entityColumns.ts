@@ -1,0 +1,69 @@
+// Kong's list columns per entity kind (as Konnect and Kong Manager show them): data, not code,
+// so one list component serves every kind.
+
+export interface Column {
+  key: string
+  label: string
+  /** How to read the value: a field name, or a function of the row. */
+  get?: (row: Record<string, unknown>) => unknown
+}
+
+export interface KindSpec {
+  kind: string
+  label: string
+  singular: string
+  columns: Column[]
+}
+
+const appliedTo = (row: Record<string, unknown>) => {
+  const scopes = ['service', 'route', 'consumer', 'consumer_group'].filter((k) => row[k])
+  return scopes.length ? scopes.map((s) => s.replace('_', ' ')).join(' + ') : 'Global'
+}
+
+export const KINDS: KindSpec[] = [
+  { kind: 'services', label: 'Gateway services', singular: 'gateway service', columns: [
+    { key: 'name', label: 'Name' }, { key: 'protocol', label: 'Protocol' }, { key: 'host', label: 'Host' },
+    { key: 'port', label: 'Port' }, { key: 'path', label: 'Path' }, { key: 'enabled', label: 'Enabled' }, { key: 'tags', label: 'Tags' }] },
+  { kind: 'routes', label: 'Routes', singular: 'route', columns: [
+    { key: 'name', label: 'Name' }, { key: 'protocols', label: 'Protocols' }, { key: 'hosts', label: 'Hosts' },
+    { key: 'methods', label: 'Methods' }, { key: 'paths', label: 'Paths' }, { key: 'tags', label: 'Tags' }] },
+  { kind: 'consumers', label: 'Consumers', singular: 'consumer', columns: [
+    { key: 'username', label: 'Username' }, { key: 'custom_id', label: 'Custom ID' }, { key: 'tags', label: 'Tags' }] },
+  { kind: 'consumer_groups', label: 'Consumer groups', singular: 'consumer group', columns: [
+    { key: 'name', label: 'Name' }, { key: 'tags', label: 'Tags' }] },
+  { kind: 'plugins', label: 'Plugins', singular: 'plugin', columns: [
+    { key: 'name', label: 'Plugin' }, { key: 'instance_name', label: 'Instance name' },
+    { key: 'applied_to', label: 'Applied to', get: appliedTo }, { key: 'enabled', label: 'Enabled' }, { key: 'tags', label: 'Tags' }] },
+  { kind: 'upstreams', label: 'Upstreams', singular: 'upstream', columns: [
+    { key: 'name', label: 'Name' }, { key: 'algorithm', label: 'Algorithm' }, { key: 'slots', label: 'Slots' }, { key: 'tags', label: 'Tags' }] },
+  { kind: 'certificates', label: 'Certificates', singular: 'certificate', columns: [
+    { key: 'tags', label: 'Tags' }] },
+  { kind: 'snis', label: 'SNIs', singular: 'SNI', columns: [
+    { key: 'name', label: 'Name' }, { key: 'certificate', label: 'SSL certificate ID' }] },
+  { kind: 'vaults', label: 'Vaults', singular: 'vault', columns: [
+    { key: 'prefix', label: 'Prefix' }, { key: 'name', label: 'Vault type' }, { key: 'description', label: 'Description' }] },
+  { kind: 'keys', label: 'Keys', singular: 'key', columns: [
+    { key: 'name', label: 'Name' }, { key: 'kid', label: 'Key ID' }, { key: 'tags', label: 'Tags' }] },
+  { kind: 'key-sets', label: 'Key sets', singular: 'key set', columns: [
+    { key: 'name', label: 'Name' }, { key: 'tags', label: 'Tags' }] },
+]
+
+/** A cell as text: lists joined, booleans as Yes/No, references as short ids, empty as a dash. */
+export function cellText(value: unknown): string {
+  if (value === null || value === undefined || value === '') return '–'
+  if (Array.isArray(value)) return value.length ? value.map((v) => cellText(v)).join(', ') : '–'
+  if (typeof value === 'boolean') return value ? 'Yes' : 'No'
+  if (typeof value === 'object') {
+    const id = (value as { id?: unknown }).id
+    return typeof id === 'string' ? id.slice(0, 8) : JSON.stringify(value)
+  }
+  return String(value)
+}
+
+/** Whether a row matches a filter: any column's text, the id or a tag contains every word. */
+export function matches(row: Record<string, unknown>, spec: KindSpec, filter: string): boolean {
+  const words = filter.toLowerCase().split(/\s+/).filter(Boolean)
+  if (!words.length) return true
+  const hay = [String(row.id ?? ''), ...spec.columns.map((c) => cellText(c.get ? c.get(row) : row[c.key]))].join(' ').toLowerCase()
+  return words.every((w) => hay.includes(w))
+}
