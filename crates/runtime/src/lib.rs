@@ -67,7 +67,8 @@ pub async fn start(options: Options) -> std::io::Result<Running> {
         last_config_at: Mutex::new(None),
         counters: Default::default(),
     });
-    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    // One event loop per core by default, like nginx's `worker_processes auto`.
+    let workers = std::env::var("RUNTIME_PROXY_WORKERS").ok().and_then(|w| w.parse().ok()).unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
     proxy::serve_on_threads(proxy.into_std()?, shared.clone(), workers)?;
     if let Some(listener) = status {
         let shared = shared.clone();
