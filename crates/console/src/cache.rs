@@ -42,6 +42,8 @@ const MIGRATIONS: &[&str] = &[
         fetched_at TEXT NOT NULL,
         PRIMARY KEY (profile_id, key)
      );",
+    // 4: instances are cached as views like the others; their own table goes.
+    "DROP TABLE instances;",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -183,29 +185,6 @@ fn insert_group(c: &Connection, profile: &str, g: &CachedGroup) -> rusqlite::Res
     Ok(())
 }
 
-impl Cache {
-    /// Stores a group's instances view (any serializable snapshot) with its fetch time.
-    pub async fn put_instances(&self, profile: &str, group: &str, body: String, fetched_at: String) -> Result<(), CacheError> {
-        let (profile, group) = (profile.to_string(), group.to_string());
-        self.call(move |c| {
-            c.execute(
-                "INSERT OR REPLACE INTO instances (profile_id, group_id, body, fetched_at) VALUES (?1, ?2, ?3, ?4)",
-                params![profile, group, body, fetched_at],
-            )?;
-            Ok(())
-        })
-        .await
-    }
-
-    pub async fn instances(&self, profile: &str, group: &str) -> Result<Option<(String, String)>, CacheError> {
-        let (profile, group) = (profile.to_string(), group.to_string());
-        self.call(move |c| {
-            Ok(c.query_row("SELECT body, fetched_at FROM instances WHERE profile_id = ?1 AND group_id = ?2", params![profile, group], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()?)
-        })
-        .await
-    }
-}
 
 impl Cache {
     pub async fn put_view(&self, profile: &str, key: &str, body: String, fetched_at: String) -> Result<(), CacheError> {

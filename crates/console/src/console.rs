@@ -153,28 +153,56 @@ impl Console {
     /// A group's runtime instances, fetched live and cached; when the control plane cannot be
     /// reached, the last known rows with the reason.
     pub async fn group_instances(&self, group_id: &str) -> Result<GroupInstances, ConsoleError> {
-        let fetched = async {
+        let fetch = async {
             let nodes = self.client.list_all_nodes(group_id).await?;
-            let expected = self.client.expected_config_hash(group_id).await?.expected_hash;
-            Ok::<_, KonnectError>((nodes, expected))
+            let expected_hash = self.client.expected_config_hash(group_id).await?.expected_hash;
+            Ok(GroupInstances { group_id: group_id.to_string(), instances: instances::rows(&nodes, &expected_hash), expected_hash, fetched_at: now(), offline_reason: None })
+        };
+        self.live_or_cached(&format!("instances:{group_id}"), fetch).await
+    }
+
+    /// The group's dashboard for a time frame (15m … 30d), live or, offline, as last fetched.
+    pub async fn group_dashboard(&self, group_id: &str, time_frame: &str) -> Result<crate::analytics::Dashboard, ConsoleError> {
+        if crate::analytics::time_frame_secs(time_frame).is_none() {
+            return Err(ConsoleError::field("time_frame", "must be one of 15m, 1h, 6h, 12h, 24h, 7d, 30d"));
         }
-        .await;
-        match fetched {
-            Ok((nodes, expected_hash)) => {
-                let view = GroupInstances { group_id: group_id.to_string(), instances: instances::rows(&nodes, &expected_hash), expected_hash, fetched_at: now(), offline_reason: None };
+        let fetch = crate::analytics::fetch(&self.client, group_id, time_frame);
+        self.live_or_cached(&format!("dashboard:{group_id}:{time_frame}"), fetch).await
+    }
+
+    /// Every entity of `kind` in the group, live or, offline, the last list fetched.
+    pub async fn group_entities(&self, group_id: &str, kind: &str) -> Result<crate::entities::EntityList, ConsoleError> {
+        if !crate::entities::KINDS.contains(&kind) {
+            return Err(ConsoleError::field("kind", format!("must be one of: {}", crate::entities::KINDS.join(", "))));
+        }
+        let fetch = async {
+            let rows = self.client.list_all_entities(group_id, kind).await?;
+            Ok(crate::entities::EntityList { group_id: group_id.to_string(), kind: kind.to_string(), rows, fetched_at: now(), offline_reason: None })
+        };
+        self.live_or_cached(&format!("entities:{group_id}:{kind}"), fetch).await
+    }
+
+    /// Every group view goes through here: fetch live and cache it; when the control plane cannot
+    /// be reached (or rate-limits us), the cached copy marked with why, or the error if none.
+    async fn live_or_cached<V>(&self, key: &str, fetch: impl std::future::Future<Output = Result<V, KonnectError>>) -> Result<V, ConsoleError>
+    where
+        V: CachedView + serde::Serialize + serde::de::DeserializeOwned,
+    {
+        match fetch.await {
+            Ok(view) => {
                 let body = serde_json::to_string(&view).map_err(|e| ConsoleError::local(e.to_string()))?;
-                self.cache.put_instances(self.profile.id(), group_id, body, view.fetched_at.clone()).await?;
+                self.cache.put_view(self.profile.id(), key, body, view.fetched_at().to_string()).await?;
                 Ok(view)
             }
             Err(e) => {
                 let err = ConsoleError::from(e);
-                if err.code != ErrorCode::Offline {
+                if !matches!(err.code, ErrorCode::Offline | ErrorCode::RateLimited) {
                     return Err(err);
                 }
-                match self.cache.instances(self.profile.id(), group_id).await? {
-                    Some((body, _)) => {
-                        let mut view: GroupInstances = serde_json::from_str(&body).map_err(|e| ConsoleError::local(e.to_string()))?;
-                        view.offline_reason = Some(err.message);
+                match self.cache.view(self.profile.id(), key).await? {
+                    Some(body) => {
+                        let mut view: V = serde_json::from_str(&body).map_err(|e| ConsoleError::local(e.to_string()))?;
+                        view.mark_offline(err.message);
                         Ok(view)
                     }
                     None => Err(err),
@@ -184,66 +212,26 @@ impl Console {
     }
 }
 
-impl Console {
-    /// The group's dashboard for a time frame (15m … 30d), fetched live and cached; offline, the
-    /// last one fetched for that frame with the reason.
-    pub async fn group_dashboard(&self, group_id: &str, time_frame: &str) -> Result<crate::analytics::Dashboard, ConsoleError> {
-        if crate::analytics::time_frame_secs(time_frame).is_none() {
-            return Err(ConsoleError::field("time_frame", "must be one of 15m, 1h, 6h, 12h, 24h, 7d, 30d"));
-        }
-        let key = format!("dashboard:{group_id}:{time_frame}");
-        match crate::analytics::fetch(&self.client, group_id, time_frame).await {
-            Ok(d) => {
-                let body = serde_json::to_string(&d).map_err(|e| ConsoleError::local(e.to_string()))?;
-                self.cache.put_view(self.profile.id(), &key, body, d.fetched_at.clone()).await?;
-                Ok(d)
-            }
-            Err(e) => {
-                let err = ConsoleError::from(e);
-                if !matches!(err.code, ErrorCode::Offline | ErrorCode::RateLimited) {
-                    return Err(err);
-                }
-                match self.cache.view(self.profile.id(), &key).await? {
-                    Some(body) => {
-                        let mut d: crate::analytics::Dashboard = serde_json::from_str(&body).map_err(|e| ConsoleError::local(e.to_string()))?;
-                        d.offline_reason = Some(err.message);
-                        Ok(d)
-                    }
-                    None => Err(err),
-                }
-            }
-        }
-    }
+/// A view the console caches: when it was fetched, and how to say it is the last known one.
+pub trait CachedView {
+    fn fetched_at(&self) -> &str;
+    fn mark_offline(&mut self, reason: String);
 }
 
-impl Console {
-    /// Every entity of `kind` in the group, fetched live and cached; offline, the last list fetched.
-    pub async fn group_entities(&self, group_id: &str, kind: &str) -> Result<crate::entities::EntityList, ConsoleError> {
-        if !crate::entities::KINDS.contains(&kind) {
-            return Err(ConsoleError::field("kind", format!("must be one of: {}", crate::entities::KINDS.join(", "))));
-        }
-        let key = format!("entities:{group_id}:{kind}");
-        match self.client.list_all_entities(group_id, kind).await {
-            Ok(rows) => {
-                let list = crate::entities::EntityList { group_id: group_id.to_string(), kind: kind.to_string(), rows, fetched_at: now(), offline_reason: None };
-                let body = serde_json::to_string(&list).map_err(|e| ConsoleError::local(e.to_string()))?;
-                self.cache.put_view(self.profile.id(), &key, body, list.fetched_at.clone()).await?;
-                Ok(list)
+macro_rules! cached_view {
+    ($($t:ty),*) => {$(
+        impl CachedView for $t {
+            fn fetched_at(&self) -> &str {
+                &self.fetched_at
             }
-            Err(e) => {
-                let err = ConsoleError::from(e);
-                if err.code != ErrorCode::Offline {
-                    return Err(err);
-                }
-                match self.cache.view(self.profile.id(), &key).await? {
-                    Some(body) => {
-                        let mut list: crate::entities::EntityList = serde_json::from_str(&body).map_err(|e| ConsoleError::local(e.to_string()))?;
-                        list.offline_reason = Some(err.message);
-                        Ok(list)
-                    }
-                    None => Err(err),
-                }
+            fn mark_offline(&mut self, reason: String) {
+                self.offline_reason = Some(reason);
             }
         }
-    }
+    )*};
 }
+
+cached_view!(GroupInstances, crate::analytics::Dashboard, crate::entities::EntityList);
+
+
+
