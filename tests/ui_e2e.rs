@@ -85,7 +85,11 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     s.find("[data-testid=group-row-production] [data-testid=demo-badge]").await;
     s.click(&s.find("[data-testid=group-row-production] a[data-testid=group-name]").await).await;
     s.find("[data-testid=group-page]").await;
-    assert_eq!(s.text_content("[data-testid=group-title]").await, "production");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while s.text_content("[data-testid=group-title]").await != "production" {
+        assert!(std::time::Instant::now() < deadline, "the group page never showed its name");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     // Its dashboard: cards and charts from the analytics the runtimes report (every 10 s).
     s.find("[data-testid=card-requests]").await;
     s.find("[data-testid=traffic-chart] svg").await;
