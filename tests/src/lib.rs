@@ -29,6 +29,7 @@ pub async fn start_control_plane(dir: &Path) -> RunningControlPlane {
         .expect("control plane starts")
 }
 
+pub mod faults;
 pub mod processes;
 pub mod upstream;
 

@@ -49,6 +49,67 @@ impl ControlPlaneQuery {
     }
 }
 
+/// When and how often a request is tried again.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Tries in all, the first included.
+    pub attempts: u32,
+    /// Backoff before the n-th retry is random in [0, min(max_delay, base_delay × 2ⁿ)] ("full jitter").
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+    /// A `Retry-After` longer than this is not waited for: the 429 is returned instead.
+    pub max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy { attempts: 4, base_delay: Duration::from_millis(200), max_delay: Duration::from_secs(5), max_retry_after: Duration::from_secs(60) }
+    }
+}
+
+impl RetryPolicy {
+    fn backoff(&self, retry: u32) -> Duration {
+        let cap = self.base_delay.saturating_mul(1u32 << retry.min(16)).min(self.max_delay);
+        cap.mul_f64(rand_unit())
+    }
+}
+
+/// A uniform number in [0, 1) without another dependency: the clock's nanoseconds mixed.
+fn rand_unit() -> f64 {
+    let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0) as u64;
+    let mixed = n.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11;
+    mixed as f64 / (1u64 << 53) as f64
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim().to_string();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate_to_unix(&v)?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs() as i64;
+    Some(Duration::from_secs((when - now).max(0) as u64))
+}
+
+/// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) to unix seconds.
+fn httpdate_to_unix(s: &str) -> Option<i64> {
+    let parts: Vec<&str> = s.split_whitespace().collect();
+    let [_, day, month, year, time, "GMT"] = parts.as_slice() else { return None };
+    let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"].iter().position(|m| m == month)? as i64 + 1;
+    let (day, year): (i64, i64) = (day.parse().ok()?, year.parse().ok()?);
+    let hms: Vec<i64> = time.split(':').filter_map(|p| p.parse().ok()).collect();
+    let [h, m, sec] = hms.as_slice() else { return None };
+    // Days from civil (Howard Hinnant's algorithm).
+    let (y, mo) = if month <= 2 { (year - 1, month + 9) } else { (year, month - 3) };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * mo + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146097 + doe - 719468;
+    Some(days * 86400 + h * 3600 + m * 60 + sec)
+}
+
 /// A client bound to one API base (a Konnect region or the local control plane) and one token.
 ///
 /// The token is held only in memory; it never appears in `Debug` output or logs.
@@ -57,6 +118,7 @@ pub struct KonnectClient {
     http: reqwest::Client,
     base: url::Url,
     token: String,
+    retry: RetryPolicy,
 }
 
 impl std::fmt::Debug for KonnectClient {
@@ -74,7 +136,13 @@ impl KonnectClient {
             .user_agent(concat!("runtime-manager/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| KonnectError::BaseUrl(e.to_string()))?;
-        Ok(KonnectClient { http, base, token: token.into() })
+        Ok(KonnectClient { http, base, token: token.into(), retry: RetryPolicy::default() })
+    }
+
+    /// The same client with another retry policy (tests shorten the delays).
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
     }
 
     pub fn base_url(&self) -> &str {
@@ -85,6 +153,9 @@ impl KonnectClient {
         format!("{}{}", self.base.as_str().trim_end_matches('/'), path)
     }
 
+    /// Sends a request, retrying as the policy says: transport errors and 5xx for idempotent
+    /// methods (GET, PUT, DELETE) with jittered backoff; 429 for any method after `Retry-After`
+    /// (the server did not process it). A POST is never repeated after a 5xx or a lost answer.
     async fn send<B: Serialize + ?Sized>(
         &self,
         method: Method,
@@ -93,24 +164,50 @@ impl KonnectClient {
         body: Option<&B>,
     ) -> Result<(StatusCode, String), KonnectError> {
         let url = self.url(path);
-        let mut req = self.http.request(method, &url).bearer_auth(&self.token).query(query);
-        if let Some(b) = body {
-            req = req.json(b);
-        }
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| KonnectError::Transport { url: url.clone(), message: transport_message(&e) })?;
-        let status = resp.status();
-        let text = resp
-            .text()
-            .await
-            .map_err(|e| KonnectError::Transport { url: url.clone(), message: transport_message(&e) })?;
-        if status.is_success() {
-            Ok((status, text))
-        } else {
+        let payload = match body {
+            Some(b) => Some(serde_json::to_vec(b).map_err(|e| KonnectError::Decode { url: url.clone(), message: e.to_string() })?),
+            None => None,
+        };
+        let idempotent = matches!(method, Method::GET | Method::PUT | Method::DELETE | Method::HEAD | Method::OPTIONS);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let last = attempt >= self.retry.attempts;
+            let mut req = self.http.request(method.clone(), &url).bearer_auth(&self.token).query(query);
+            if let Some(p) = &payload {
+                req = req.header(reqwest::header::CONTENT_TYPE, "application/json").body(p.clone());
+            }
+            let resp = match req.send().await {
+                Ok(r) => r,
+                Err(e) => {
+                    if idempotent && !last {
+                        tracing::debug!(%url, attempt, "transport error, retrying: {e}");
+                        tokio::time::sleep(self.retry.backoff(attempt)).await;
+                        continue;
+                    }
+                    return Err(KonnectError::Transport { url: url.clone(), message: transport_message(&e) });
+                }
+            };
+            let status = resp.status();
+            if status == StatusCode::TOO_MANY_REQUESTS && !last {
+                let wait = retry_after(resp.headers()).unwrap_or_else(|| self.retry.backoff(attempt));
+                if wait <= self.retry.max_retry_after {
+                    tracing::debug!(%url, attempt, ?wait, "rate limited, waiting as asked");
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+            }
+            if status.is_server_error() && idempotent && !last {
+                tracing::debug!(%url, attempt, %status, "server error, retrying");
+                tokio::time::sleep(self.retry.backoff(attempt)).await;
+                continue;
+            }
+            let text = resp.text().await.map_err(|e| KonnectError::Transport { url: url.clone(), message: transport_message(&e) })?;
+            if status.is_success() {
+                return Ok((status, text));
+            }
             let problem = problem_from_body(status.as_u16(), &text);
-            Err(KonnectError::Api(ApiError { status: status.as_u16(), problem }))
+            return Err(KonnectError::Api(ApiError { status: status.as_u16(), problem }));
         }
     }
 
@@ -289,6 +386,18 @@ mod tests {
         assert_eq!(cursor_from_next("/v2/control-planes/x/nodes?page[after]=abc").as_deref(), Some("abc"));
         assert_eq!(cursor_from_next("abc").as_deref(), Some("abc"));
         assert_eq!(cursor_from_next(""), None);
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_http_dates() {
+        let mut h = reqwest::header::HeaderMap::new();
+        h.insert(reqwest::header::RETRY_AFTER, "3".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(3)));
+        assert_eq!(httpdate_to_unix("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784111777));
+        let p = RetryPolicy::default();
+        for n in 1..8 {
+            assert!(p.backoff(n) <= p.max_delay);
+        }
     }
 
     #[test]

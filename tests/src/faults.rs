@@ -1,0 +1,91 @@
+//! A fault-injecting proxy in front of the real control plane: each request takes the next
+//! scripted fault (a status, a 429 with Retry-After, a dropped connection) or is forwarded.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::{Request, Response};
+
+#[derive(Debug, Clone)]
+pub enum Fault {
+    Status(u16),
+    TooManyRequests { retry_after_secs: u64 },
+    /// Close the connection without answering.
+    Drop,
+}
+
+pub struct FaultProxy {
+    pub base: String,
+    script: Arc<Mutex<VecDeque<Fault>>>,
+    seen: Arc<AtomicU64>,
+}
+
+impl FaultProxy {
+    /// The faults the next requests get, in order; requests beyond them are forwarded.
+    pub fn script(&self, faults: Vec<Fault>) {
+        *self.script.lock().unwrap() = faults.into();
+        self.seen.store(0, Ordering::SeqCst);
+    }
+
+    /// Requests received since the last `script`.
+    pub fn seen(&self) -> u64 {
+        self.seen.load(Ordering::SeqCst)
+    }
+}
+
+pub async fn start(upstream: String) -> FaultProxy {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let script: Arc<Mutex<VecDeque<Fault>>> = Arc::default();
+    let seen = Arc::new(AtomicU64::new(0));
+    let (s2, seen2) = (script.clone(), seen.clone());
+    let http = reqwest::Client::new();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else { continue };
+            let (script, seen, http, upstream) = (s2.clone(), seen2.clone(), http.clone(), upstream.clone());
+            tokio::spawn(async move {
+                let svc = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+                    let (script, seen, http, upstream) = (script.clone(), seen.clone(), http.clone(), upstream.clone());
+                    async move {
+                        seen.fetch_add(1, Ordering::SeqCst);
+                        let fault = script.lock().unwrap().pop_front();
+                        match fault {
+                            Some(Fault::Drop) => Err("dropped on purpose"),
+                            Some(Fault::Status(code)) => Ok(Response::builder().status(code).header("content-type", "application/problem+json")
+                                .body(Full::new(Bytes::from(format!("{{\"status\":{code},\"title\":\"Injected\",\"instance\":\"fault\",\"detail\":\"injected {code}\"}}")))).unwrap()),
+                            Some(Fault::TooManyRequests { retry_after_secs }) => Ok(Response::builder().status(429).header("retry-after", retry_after_secs.to_string())
+                                .header("content-type", "application/problem+json").body(Full::new(Bytes::from_static(b"{\"status\":429,\"title\":\"Too Many Requests\",\"instance\":\"fault\",\"detail\":\"slow down\"}"))).unwrap()),
+                            None => {
+                                let method = req.method().clone();
+                                let url = format!("{upstream}{}", req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/"));
+                                let headers = req.headers().clone();
+                                let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                                let mut fwd = http.request(method, url).body(body);
+                                for name in ["authorization", "content-type"] {
+                                    if let Some(v) = headers.get(name) {
+                                        fwd = fwd.header(name, v);
+                                    }
+                                }
+                                let resp = fwd.send().await.map_err(|_| "upstream unreachable")?;
+                                let status = resp.status().as_u16();
+                                let ct = resp.headers().get("content-type").cloned();
+                                let bytes = resp.bytes().await.unwrap_or_default();
+                                let mut out = Response::builder().status(status);
+                                if let Some(ct) = ct {
+                                    out = out.header("content-type", ct);
+                                }
+                                Ok(out.body(Full::new(bytes)).unwrap())
+                            }
+                        }
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new().serve_connection(hyper_util::rt::TokioIo::new(stream), svc).await;
+            });
+        }
+    });
+    FaultProxy { base, script, seen }
+}
