@@ -144,5 +144,16 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     s.wait_gone("[data-testid=group-row-development]").await;
     s.wait_gone("[data-testid=demo-banner]").await;
     s.screenshot(&shots.join("overview-demo-removed.png")).await;
+
+    // The same window at 1920×1080: the layout uses the width, nothing overflows.
+    s.set_window_size(1920, 1080).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while s.execute("return window.innerWidth").await.as_i64().unwrap_or(0) < 1900 {
+        assert!(std::time::Instant::now() < deadline, "the window did not grow to 1920 wide");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let overflow = s.execute("return document.documentElement.scrollWidth - window.innerWidth").await.as_i64().unwrap_or(1);
+    assert_eq!(overflow, 0, "no horizontal overflow at 1920×1080");
+    s.screenshot(&shots.join("overview-1920x1080.png")).await;
     s.close().await;
 }

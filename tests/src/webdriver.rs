@@ -169,6 +169,11 @@ impl AppSession {
         path.to_path_buf()
     }
 
+    /// Resizes the app's window (W3C Set Window Rect).
+    pub async fn set_window_size(&self, width: u32, height: u32) -> Value {
+        self.post("/window/rect", json!({"width": width, "height": height})).await
+    }
+
     pub async fn close(mut self) {
         let _ = self.cmd(reqwest::Method::DELETE, "", None).await;
         self.stop_driver();
