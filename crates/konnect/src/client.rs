@@ -264,17 +264,31 @@ impl KonnectClient {
     /// Every data plane node of a group, following the `page[after]` cursor.
     pub async fn list_all_nodes(&self, control_plane_id: &str) -> Result<Vec<Node>, KonnectError> {
         let path = format!("/v2/control-planes/{control_plane_id}/nodes");
+        self.follow_pages(&path, ("page[size]", "100"), "page[after]", |p: ListNodesResponse| (p.items, p.page.next.as_deref().and_then(cursor_from_next))).await
+    }
+
+    /// Fetches page after page of `path` until no next cursor comes back (or the same one again):
+    /// `split` takes a page apart into its items and the next cursor. Serves both cursor styles,
+    /// `page[after]` (nodes) and `offset` (core entities).
+    async fn follow_pages<P: DeserializeOwned, T>(
+        &self,
+        path: &str,
+        size: (&'static str, &str),
+        cursor_param: &'static str,
+        split: impl Fn(P) -> (Vec<T>, Option<String>),
+    ) -> Result<Vec<T>, KonnectError> {
         let mut all = Vec::new();
-        let mut after: Option<String> = None;
+        let mut cursor: Option<String> = None;
         loop {
-            let mut q = vec![("page[size]", "100".to_string())];
-            if let Some(a) = &after {
-                q.push(("page[after]", a.clone()));
+            let mut q = vec![(size.0, size.1.to_string())];
+            if let Some(c) = &cursor {
+                q.push((cursor_param, c.clone()));
             }
-            let page: ListNodesResponse = self.json::<_, ()>(Method::GET, &path, &q, None).await?;
-            all.extend(page.items);
-            match page.page.next.as_deref().and_then(cursor_from_next) {
-                Some(c) if Some(&c) != after.as_ref() => after = Some(c),
+            let page: P = self.json::<_, ()>(Method::GET, path, &q, None).await?;
+            let (items, next) = split(page);
+            all.extend(items);
+            match next.filter(|n| !n.is_empty()) {
+                Some(n) if Some(&n) != cursor.as_ref() => cursor = Some(n),
                 _ => return Ok(all),
             }
         }
@@ -322,20 +336,7 @@ impl KonnectClient {
             offset: Option<String>,
         }
         let path = format!("/v2/control-planes/{control_plane_id}/core-entities/{kind}");
-        let mut all = Vec::new();
-        let mut offset: Option<String> = None;
-        loop {
-            let mut q = vec![("size", "1000".to_string())];
-            if let Some(o) = &offset {
-                q.push(("offset", o.clone()));
-            }
-            let page: Page = self.json::<_, ()>(Method::GET, &path, &q, None).await?;
-            all.extend(page.data);
-            match page.offset {
-                Some(o) if !o.is_empty() => offset = Some(o),
-                _ => return Ok(all),
-            }
-        }
+        self.follow_pages(&path, ("size", "1000"), "offset", |p: Page| (p.data, p.offset)).await
     }
 }
 
