@@ -2,6 +2,7 @@
 //! closed every 10 s into reports that wait, bounded, until the control plane acknowledges them.
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::Mutex;
 
 use hybrid::{Report, Series};
@@ -10,11 +11,12 @@ pub const INTERVAL_SECS: i64 = 10;
 /// One day of 10-second reports; beyond that the oldest are dropped (and counted).
 pub const MAX_QUEUED: usize = 8640;
 
-type Key = (Option<String>, Option<String>, Option<String>, u16);
-
 struct Inner {
     interval_start: i64,
-    series: HashMap<Key, Series>,
+    /// Series by the hash of (service, route, consumer, status): the hot path looks a request's
+    /// series up from borrowed names without allocating; equal hashes share a short list.
+    series: HashMap<u64, Vec<Series>>,
+    hasher: foldhash::fast::RandomState,
     queue: VecDeque<Report>,
     dropped: u64,
     requests: u64,
@@ -44,7 +46,7 @@ fn window(now: i64) -> i64 {
 impl Recorder {
     pub fn new(node_id: String) -> Recorder {
         let now = chrono::Utc::now().timestamp();
-        Recorder { node_id, inner: Mutex::new(Inner { interval_start: window(now), series: HashMap::new(), queue: VecDeque::new(), dropped: 0, requests: 0 }) }
+        Recorder { node_id, inner: Mutex::new(Inner { interval_start: window(now), series: HashMap::new(), hasher: Default::default(), queue: VecDeque::new(), dropped: 0, requests: 0 }) }
     }
 
     fn close_if_due(&self, inner: &mut Inner, now: i64) {
@@ -53,7 +55,7 @@ impl Recorder {
             return;
         }
         if !inner.series.is_empty() {
-            let series: Vec<Series> = inner.series.drain().map(|(_, s)| s).collect();
+            let series: Vec<Series> = inner.series.drain().flat_map(|(_, s)| s).collect();
             let report = Report { id: format!("{}:{}", self.node_id, inner.interval_start), interval_start: inner.interval_start, interval_secs: INTERVAL_SECS as u32, series };
             if inner.queue.len() >= MAX_QUEUED {
                 inner.queue.pop_front();
@@ -69,14 +71,15 @@ impl Recorder {
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         self.close_if_due(&mut inner, now);
         inner.requests += 1;
-        let key = (s.service.map(str::to_string), s.route.map(str::to_string), s.consumer.map(str::to_string), s.status);
-        let e = inner.series.entry(key).or_insert_with(|| Series {
-            service: s.service.map(str::to_string),
-            route: s.route.map(str::to_string),
-            consumer: s.consumer.map(str::to_string),
-            status: s.status,
-            ..Default::default()
+        let mut h = inner.hasher.build_hasher();
+        (s.service, s.route, s.consumer, s.status).hash(&mut h);
+        let bucket = inner.series.entry(h.finish()).or_default();
+        let found = bucket.iter().position(|e| e.status == s.status && e.service.as_deref() == s.service && e.route.as_deref() == s.route && e.consumer.as_deref() == s.consumer);
+        let i = found.unwrap_or_else(|| {
+            bucket.push(Series { service: s.service.map(str::to_string), route: s.route.map(str::to_string), consumer: s.consumer.map(str::to_string), status: s.status, ..Default::default() });
+            bucket.len() - 1
         });
+        let e = &mut bucket[i];
         e.count += 1;
         e.response_latency.record(s.total_ms);
         e.response_latency_sum += s.total_ms;

@@ -2,6 +2,9 @@
 //! kept only in memory: services, the router, upstream balancers, plugins, consumers and keys.
 
 use std::collections::HashMap;
+
+/// Maps read on every request: a fast hash (keys are ids and names from our own control plane).
+pub type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -20,6 +23,10 @@ pub struct Service {
     pub connect_timeout_ms: u64,
     pub read_timeout_ms: u64,
     pub write_timeout_ms: u64,
+    /// `host:port`, worked out once per config rather than per request.
+    pub address: String,
+    /// The Host header the upstream gets (the port only when it is not the protocol's default).
+    pub host_header: String,
 }
 
 #[derive(Debug, Clone)]
@@ -51,13 +58,13 @@ pub struct Credential {
 pub struct Snapshot {
     pub hash: String,
     pub router: Router,
-    pub services: HashMap<String, Service>,
+    pub services: FastMap<String, Service>,
     /// By upstream name: a service whose host names an upstream balances over its targets.
-    pub upstreams: HashMap<String, Arc<Balancer>>,
+    pub upstreams: FastMap<String, Arc<Balancer>>,
     pub plugins: Vec<Plugin>,
-    pub consumers: HashMap<String, Consumer>,
-    pub keys: HashMap<String, Credential>,
-    pub groups_of_consumer: HashMap<String, Vec<String>>,
+    pub consumers: FastMap<String, Consumer>,
+    pub keys: FastMap<String, Credential>,
+    pub groups_of_consumer: FastMap<String, Vec<String>>,
 }
 
 fn s(v: &Value, k: &str) -> Option<String> {
@@ -83,13 +90,19 @@ impl Snapshot {
         let mut snap = Snapshot { hash: hash.to_string(), ..Default::default() };
         for svc in rows(table, "services") {
             let id = s(svc, "id").ok_or("a service has no id")?;
+            let protocol = s(svc, "protocol").unwrap_or_else(|| "http".into());
+            let host = s(svc, "host").ok_or("a service has no host")?;
+            let port = svc.get("port").and_then(Value::as_u64).unwrap_or(80) as u16;
+            let default_port = if protocol == "https" { 443 } else { 80 };
             snap.services.insert(
                 id.clone(),
                 Service {
                     id,
-                    protocol: s(svc, "protocol").unwrap_or_else(|| "http".into()),
-                    host: s(svc, "host").ok_or("a service has no host")?,
-                    port: svc.get("port").and_then(Value::as_u64).unwrap_or(80) as u16,
+                    address: format!("{host}:{port}"),
+                    host_header: if port == default_port { host.clone() } else { format!("{host}:{port}") },
+                    protocol,
+                    host,
+                    port,
                     path: s(svc, "path"),
                     retries: svc.get("retries").and_then(Value::as_u64).unwrap_or(5) as u32,
                     connect_timeout_ms: svc.get("connect_timeout").and_then(Value::as_u64).unwrap_or(60_000),

@@ -5,7 +5,6 @@
 //! pool once its response body has been read in full.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -17,7 +16,7 @@ use hyper_util::rt::TokioIo;
 const MAX_IDLE: usize = 256;
 
 thread_local! {
-    static IDLE: RefCell<HashMap<String, Vec<SendRequest<Full<Bytes>>>>> = RefCell::new(HashMap::new());
+    static IDLE: RefCell<crate::config::FastMap<String, Vec<SendRequest<Full<Bytes>>>>> = RefCell::new(Default::default());
 }
 
 #[derive(Debug)]

@@ -1,7 +1,6 @@
 //! The proxy: route, authenticate, rate-limit, balance, forward with pooled keep-alive
 //! connections, retry connection failures, and answer Kong's errors (404, 401, 429, 502, 503, 504).
 
-use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -10,7 +9,7 @@ use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper::header::{HeaderName, HeaderValue, HOST};
-use hyper::{HeaderMap, Request, Response, StatusCode};
+use hyper::{HeaderMap, Request, Response};
 
 use crate::analytics::Sample;
 use crate::pool;
@@ -23,10 +22,27 @@ pub type Body = BoxBody<Bytes, hyper::Error>;
 /// Upstream bodies up to this size (with a Content-Length) are forwarded in one piece.
 const SMALL_BODY: u64 = 256 * 1024;
 
+/// Hop-by-hop headers dropped from an upstream answer (transfer-encoding stays: hyper frames the body).
+const HOP_BY_HOP_ANSWER: [HeaderName; 7] = [
+    hyper::header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    hyper::header::PROXY_AUTHENTICATE,
+    hyper::header::PROXY_AUTHORIZATION,
+    hyper::header::TE,
+    hyper::header::TRAILER,
+    hyper::header::UPGRADE,
+];
 const HOP_BY_HOP: [&str; 8] = ["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"];
 
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const X_KONG_REQUEST_ID: HeaderName = HeaderName::from_static("x-kong-request-id");
+
+/// A request id as Kong writes it: 32 hex digits, formatted without the `fmt` machinery.
 fn request_id() -> String {
-    format!("{:032x}", rand::random::<u128>())
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let n = rand::random::<u128>();
+    let digits: Vec<u8> = (0..32).rev().map(|i| HEX[((n >> (i * 4)) & 0xf) as usize]).collect();
+    String::from_utf8(digits).unwrap_or_default()
 }
 
 fn full(b: impl Into<Bytes>) -> Body {
@@ -51,11 +67,10 @@ fn parse_query(q: Option<&str>) -> Vec<(String, String)> {
     q.unwrap_or("").split('&').filter(|p| !p.is_empty()).map(|p| p.split_once('=').unwrap_or((p, ""))).map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
-fn client_ip_identifier(peer: &SocketAddr) -> String {
-    peer.ip().to_string()
-}
+/// The client's address as text, formatted once per connection.
+pub type ClientIp = Arc<str>;
 
-pub async fn handle(req: Request<hyper::body::Incoming>, peer: SocketAddr, shared: Arc<Shared>) -> Result<Response<Body>, std::convert::Infallible> {
+pub async fn handle(req: Request<hyper::body::Incoming>, client_ip: ClientIp, shared: Arc<Shared>) -> Result<Response<Body>, std::convert::Infallible> {
     let started = Instant::now();
     let rid = request_id();
     if !shared.configured.load(Ordering::Relaxed) {
@@ -63,11 +78,11 @@ pub async fn handle(req: Request<hyper::body::Incoming>, peer: SocketAddr, share
     }
     let snap = shared.snapshot.load_full();
     let (req_parts, req_body) = req.into_parts();
-    let method = req_parts.method.as_str().to_string();
+    let method = req_parts.method.as_str();
     let headers = &req_parts.headers;
-    let host = headers.get(HOST).and_then(|h| h.to_str().ok()).unwrap_or("").to_string();
-    let path = req_parts.uri.path().to_string();
-    let Some(m) = snap.router.find(&method, &host, &path, |name| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)) else {
+    let host = headers.get(HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+    let path = req_parts.uri.path();
+    let Some(m) = snap.router.find(method, host, path, |name| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)) else {
         let resp = kong_error(404, "no Route matched with those values", &rid, &[]);
         shared.recorder.record(Sample { service: None, route: None, consumer: None, status: 404, total_ms: started.elapsed().as_secs_f64() * 1000.0, upstream_ms: None, request_bytes: 0, response_bytes: 0 });
         return Ok(resp);
@@ -96,7 +111,7 @@ pub async fn handle(req: Request<hyper::body::Incoming>, peer: SocketAddr, share
     let mut credential_id: Option<String> = None;
     let mut anonymous = false;
     if let Some(ka) = plugins::resolve(&snap, "key-auth", &base_scope) {
-        match plugins::key_auth(&snap, &ka.config, &method, headers, &mut query, &mut hidden_headers) {
+        match plugins::key_auth(&snap, &ka.config, method, headers, &mut query, &mut hidden_headers) {
             Ok(Some(auth)) => {
                 consumer_id = Some(auth.consumer);
                 credential_id = auth.credential;
@@ -114,13 +129,13 @@ pub async fn handle(req: Request<hyper::body::Incoming>, peer: SocketAddr, share
     let scope = Scope { consumer: consumer_id.as_deref(), groups, ..base_scope };
     let mut extra_headers: Vec<(String, String)> = Vec::new();
     if let Some(rl) = plugins::resolve(&snap, "rate-limiting", &scope) {
-        let ip = client_ip_identifier(&peer);
+        let ip = client_ip.to_string();
         let identifier = match rl.config["limit_by"].as_str().unwrap_or("consumer") {
             "consumer" => consumer_id.clone().unwrap_or(ip),
             "credential" => credential_id.clone().unwrap_or(ip),
             "service" => service.id.clone(),
             "header" => rl.config["header_name"].as_str().and_then(|h| headers.get(h)).and_then(|v| v.to_str().ok()).map(str::to_string).unwrap_or(ip),
-            "path" => path.clone(),
+            "path" => path.to_string(),
             _ => ip,
         };
         match shared.counters.rate_limit(rl, &identifier, chrono::Utc::now().timestamp()) {
@@ -144,15 +159,12 @@ pub async fn handle(req: Request<hyper::body::Incoming>, peer: SocketAddr, share
         target_path.push_str(&query_string);
     }
     let balancer = snap.upstreams.get(&service.host).cloned();
-    let default_port = if service.protocol == "https" { 443 } else { 80 };
     let upstream_host_header = if route.preserve_host && !host.is_empty() {
-        host.clone()
-    } else if let Some(h) = balancer.as_ref().and_then(|b| b.host_header.clone()) {
+        host
+    } else if let Some(h) = balancer.as_ref().and_then(|b| b.host_header.as_deref()) {
         h
-    } else if service.port == default_port {
-        service.host.clone()
     } else {
-        format!("{}:{}", service.host, service.port)
+        &service.host_header
     };
     let mut out_headers = HeaderMap::new();
     for (k, v) in headers.iter() {
@@ -167,18 +179,19 @@ pub async fn handle(req: Request<hyper::body::Incoming>, peer: SocketAddr, share
             h.insert(HeaderName::from_static(k), v);
         }
     };
-    let ip = peer.ip().to_string();
-    let xff = match headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
+    let ip = &*client_ip;
+    let xff = match headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
         Some(prev) => format!("{prev}, {ip}"),
-        None => ip.clone(),
+        None => ip.to_string(),
     };
-    set(&mut out_headers, "host", &upstream_host_header);
+    set(&mut out_headers, "host", upstream_host_header);
     set(&mut out_headers, "x-forwarded-for", &xff);
-    set(&mut out_headers, "x-real-ip", &ip);
-    set(&mut out_headers, "x-forwarded-proto", "http");
+    set(&mut out_headers, "x-real-ip", ip);
+    out_headers.insert(HeaderName::from_static("x-forwarded-proto"), HeaderValue::from_static("http"));
     set(&mut out_headers, "x-forwarded-host", host.split(':').next().unwrap_or(""));
-    set(&mut out_headers, "x-forwarded-path", &path);
-    set(&mut out_headers, "x-kong-request-id", &rid);
+    set(&mut out_headers, "x-forwarded-path", path);
+    let rid_value = HeaderValue::from_str(&rid).unwrap_or(HeaderValue::from_static(""));
+    out_headers.insert(X_KONG_REQUEST_ID, rid_value.clone());
     if let Some(c) = consumer_id.as_ref().and_then(|c| snap.consumers.get(c)) {
         set(&mut out_headers, "x-consumer-id", &c.id);
         if let Some(u) = &c.username {
@@ -204,7 +217,15 @@ pub async fn handle(req: Request<hyper::body::Incoming>, peer: SocketAddr, share
     let attempts = service.retries + 1;
     let mut last_failure = (502u16, "An invalid response was received from the upstream server");
     let upstream_started = Instant::now();
+    // Built once; a retry gets the request back from hyper when it never left.
+    let mut builder = Request::builder().method(req_parts.method.clone()).uri(target_path.as_str());
+    *builder.headers_mut().unwrap() = out_headers;
+    let Ok(upstream_req) = builder.body(Full::new(body)) else {
+        return Ok(kong_error(500, "An unexpected error occurred", &rid, &[]));
+    };
+    let mut pending = Some(upstream_req);
     for _ in 0..attempts {
+        let Some(upstream_req) = pending.take() else { break };
         let target = match &balancer {
             Some(b) => match b.pick() {
                 Some(t) => t.to_string(),
@@ -213,34 +234,27 @@ pub async fn handle(req: Request<hyper::body::Incoming>, peer: SocketAddr, share
                     break;
                 }
             },
-            None => format!("{}:{}", service.host, service.port),
+            None => service.address.clone(),
         };
         let mut sender = match pool::checkout(&target, connect_timeout).await {
             Ok(s) => s,
-            Err(pool::ConnectError::Refused) => {
-                last_failure = (502, "An invalid response was received from the upstream server");
+            Err(e) => {
+                last_failure = match e {
+                    pool::ConnectError::Refused => (502, "An invalid response was received from the upstream server"),
+                    pool::ConnectError::TimedOut => (504, "The upstream server is timing out"),
+                };
+                pending = Some(upstream_req);
                 continue; // Kong retries connection failures on the next target
             }
-            Err(pool::ConnectError::TimedOut) => {
-                last_failure = (504, "The upstream server is timing out");
-                continue;
-            }
         };
-        let mut builder = Request::builder().method(method.as_str()).uri(target_path.as_str());
-        *builder.headers_mut().unwrap() = out_headers.clone();
-        let Ok(upstream_req) = builder.body(Full::new(body.clone())) else {
-            return Ok(kong_error(500, "An unexpected error occurred", &rid, &[]));
-        };
-        match tokio::time::timeout(read_timeout, sender.send_request(upstream_req)).await {
+        match tokio::time::timeout(read_timeout, sender.try_send_request(upstream_req)).await {
             Ok(Ok(resp)) => {
                 let upstream_ms = upstream_started.elapsed().as_secs_f64() * 1000.0;
                 let status = resp.status().as_u16();
-                let size = resp.headers().get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()).unwrap_or(0);
+                let size = resp.headers().get(hyper::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()).unwrap_or(0);
                 let (mut parts, incoming) = resp.into_parts();
-                for h in HOP_BY_HOP {
-                    if h != "transfer-encoding" {
-                        parts.headers.remove(h);
-                    }
+                for h in HOP_BY_HOP_ANSWER {
+                    parts.headers.remove(h);
                 }
                 for (k, v) in &extra_headers {
                     if let (Ok(k), Ok(v)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(v)) {
@@ -248,20 +262,14 @@ pub async fn handle(req: Request<hyper::body::Incoming>, peer: SocketAddr, share
                     }
                 }
                 let total_ms = started.elapsed().as_secs_f64() * 1000.0;
-                if let Ok(v) = HeaderValue::from_str(&format!("{}", upstream_ms.round() as u64)) {
-                    parts.headers.insert(HeaderName::from_static("x-kong-upstream-latency"), v);
-                }
-                if let Ok(v) = HeaderValue::from_str(&format!("{}", (total_ms - upstream_ms).max(0.0).round() as u64)) {
-                    parts.headers.insert(HeaderName::from_static("x-kong-proxy-latency"), v);
-                }
+                parts.headers.insert(HeaderName::from_static("x-kong-upstream-latency"), HeaderValue::from(upstream_ms.round() as u64));
+                parts.headers.insert(HeaderName::from_static("x-kong-proxy-latency"), HeaderValue::from((total_ms - upstream_ms).max(0.0).round() as u64));
                 parts.headers.insert(HeaderName::from_static("via"), HeaderValue::from_static("1.1 runtime-manager-runtime"));
-                if let Ok(v) = HeaderValue::from_str(&rid) {
-                    parts.headers.insert(HeaderName::from_static("x-kong-request-id"), v);
-                }
+                parts.headers.insert(X_KONG_REQUEST_ID, rid_value);
                 record(status, consumer_id.as_deref(), Some(upstream_ms), size);
                 // A small answer of known length is read whole, goes out in one write with its
                 // headers, and frees its connection for the next request; larger bodies stream.
-                let known_small = parts.headers.get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok()).is_some_and(|n| n <= SMALL_BODY);
+                let known_small = parts.headers.get(hyper::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok()).is_some_and(|n| n <= SMALL_BODY);
                 if known_small {
                     return Ok(match incoming.collect().await {
                         Ok(collected) => {
@@ -274,8 +282,9 @@ pub async fn handle(req: Request<hyper::body::Incoming>, peer: SocketAddr, share
                 return Ok(Response::from_parts(parts, incoming.boxed()));
             }
             // The upstream closed an idle connection before the request left: safe to retry.
-            Ok(Err(e)) if e.is_canceled() => {
+            Ok(Err(mut e)) if e.error().is_canceled() && e.message().is_some() => {
                 last_failure = (502, "An invalid response was received from the upstream server");
+                pending = e.take_message();
                 continue;
             }
             Ok(Err(_)) => {
@@ -315,14 +324,10 @@ pub async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
         let Ok((stream, peer)) = listener.accept().await else { continue };
         stream.set_nodelay(true).ok();
         let shared = shared.clone();
+        let client_ip: ClientIp = peer.ip().to_string().into();
         tokio::spawn(async move {
-            let svc = hyper::service::service_fn(move |req| handle(req, peer, shared.clone()));
+            let svc = hyper::service::service_fn(move |req| handle(req, client_ip.clone(), shared.clone()));
             let _ = hyper::server::conn::http1::Builder::new().keep_alive(true).writev(false).serve_connection(hyper_util::rt::TokioIo::new(stream), svc).await;
         });
     }
-}
-
-#[allow(dead_code)]
-fn status_of(code: u16) -> StatusCode {
-    StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_GATEWAY)
 }
