@@ -15,12 +15,18 @@ pub enum Fault {
     TooManyRequests { retry_after_secs: u64 },
     /// Close the connection without answering.
     Drop,
+    /// Forward as usual (to let some requests through before later faults).
+    Pass,
+    /// Forward after this wait: a slow answer.
+    Delay(std::time::Duration),
 }
 
 pub struct FaultProxy {
     pub base: String,
     script: Arc<Mutex<VecDeque<Fault>>>,
     seen: Arc<AtomicU64>,
+    /// Added to every forwarded request, in microseconds: a round trip to a far region.
+    latency_us: Arc<AtomicU64>,
 }
 
 impl FaultProxy {
@@ -28,6 +34,11 @@ impl FaultProxy {
     pub fn script(&self, faults: Vec<Fault>) {
         *self.script.lock().unwrap() = faults.into();
         self.seen.store(0, Ordering::SeqCst);
+    }
+
+    /// Every forwarded request waits this long first (a simulated round-trip time).
+    pub fn set_latency(&self, rtt: std::time::Duration) {
+        self.latency_us.store(rtt.as_micros() as u64, Ordering::SeqCst);
     }
 
     /// Requests received since the last `script`.
@@ -41,15 +52,16 @@ pub async fn start(upstream: String) -> FaultProxy {
     let base = format!("http://{}", listener.local_addr().unwrap());
     let script: Arc<Mutex<VecDeque<Fault>>> = Arc::default();
     let seen = Arc::new(AtomicU64::new(0));
-    let (s2, seen2) = (script.clone(), seen.clone());
+    let latency_us = Arc::new(AtomicU64::new(0));
+    let (s2, seen2, lat2) = (script.clone(), seen.clone(), latency_us.clone());
     let http = reqwest::Client::new();
     tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else { continue };
-            let (script, seen, http, upstream) = (s2.clone(), seen2.clone(), http.clone(), upstream.clone());
+            let (script, seen, http, upstream, lat) = (s2.clone(), seen2.clone(), http.clone(), upstream.clone(), lat2.clone());
             tokio::spawn(async move {
                 let svc = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
-                    let (script, seen, http, upstream) = (script.clone(), seen.clone(), http.clone(), upstream.clone());
+                    let (script, seen, http, upstream, lat) = (script.clone(), seen.clone(), http.clone(), upstream.clone(), lat.clone());
                     async move {
                         seen.fetch_add(1, Ordering::SeqCst);
                         let fault = script.lock().unwrap().pop_front();
@@ -59,7 +71,14 @@ pub async fn start(upstream: String) -> FaultProxy {
                                 .body(Full::new(Bytes::from(format!("{{\"status\":{code},\"title\":\"Injected\",\"instance\":\"fault\",\"detail\":\"injected {code}\"}}")))).unwrap()),
                             Some(Fault::TooManyRequests { retry_after_secs }) => Ok(Response::builder().status(429).header("retry-after", retry_after_secs.to_string())
                                 .header("content-type", "application/problem+json").body(Full::new(Bytes::from_static(b"{\"status\":429,\"title\":\"Too Many Requests\",\"instance\":\"fault\",\"detail\":\"slow down\"}"))).unwrap()),
-                            None => {
+                            Some(Fault::Pass) | Some(Fault::Delay(_)) | None => {
+                                if let Some(Fault::Delay(d)) = fault {
+                                    tokio::time::sleep(d).await;
+                                }
+                                let rtt = lat.load(Ordering::SeqCst);
+                                if rtt > 0 {
+                                    tokio::time::sleep(std::time::Duration::from_micros(rtt)).await;
+                                }
                                 let method = req.method().clone();
                                 let url = format!("{upstream}{}", req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/"));
                                 let headers = req.headers().clone();
@@ -87,5 +106,5 @@ pub async fn start(upstream: String) -> FaultProxy {
             });
         }
     });
-    FaultProxy { base, script, seen }
+    FaultProxy { base, script, seen, latency_us }
 }

@@ -179,66 +179,123 @@ fn hhmm(t: i64) -> String {
     chrono::DateTime::from_timestamp(t, 0).unwrap_or_default().format("%H:%M").to_string()
 }
 
+/// A line chart before it is drawn: time buckets, named coloured series, the y unit.
+#[derive(Debug, Clone)]
+pub struct ChartSpec {
+    pub xs: Vec<i64>,
+    pub series: Vec<(String, RGBColor, Vec<f64>)>,
+    pub unit: &'static str,
+}
+
 /// Lines of successful, 4XX and 5XX requests per time bucket.
-pub fn traffic_chart(points: &[TrafficPoint]) -> String {
-    let series: [(&str, RGBColor, Vec<f64>); 3] = [
-        ("1XX–3XX", RGBColor(7, 168, 141), points.iter().map(|p| p.success).collect()),
-        ("4XX", RGBColor(242, 153, 30), points.iter().map(|p| p.client_errors).collect()),
-        ("5XX", RGBColor(214, 54, 54), points.iter().map(|p| p.server_errors).collect()),
-    ];
-    line_chart(&times(points), &series, "requests")
+pub fn traffic_spec(points: &[TrafficPoint]) -> ChartSpec {
+    ChartSpec {
+        xs: times(points),
+        series: vec![
+            ("1XX–3XX".into(), RGBColor(7, 168, 141), points.iter().map(|p| p.success).collect()),
+            ("4XX".into(), RGBColor(242, 153, 30), points.iter().map(|p| p.client_errors).collect()),
+            ("5XX".into(), RGBColor(214, 54, 54), points.iter().map(|p| p.server_errors).collect()),
+        ],
+        unit: "requests",
+    }
+}
+
+fn bucket_error_rate(p: &TrafficPoint) -> f64 {
+    let all = p.success + p.client_errors + p.server_errors;
+    if all > 0.0 { (p.client_errors + p.server_errors) / all * 100.0 } else { 0.0 }
 }
 
 /// (4XX + 5XX) / all per time bucket, in percent.
-pub fn error_rate_chart(points: &[TrafficPoint]) -> String {
-    let rates: Vec<f64> = points
-        .iter()
-        .map(|p| {
-            let all = p.success + p.client_errors + p.server_errors;
-            if all > 0.0 { (p.client_errors + p.server_errors) / all * 100.0 } else { 0.0 }
-        })
-        .collect();
-    line_chart(&times(points), &[("error rate %", RGBColor(214, 54, 54), rates)], "%")
+pub fn error_rate_spec(points: &[TrafficPoint]) -> ChartSpec {
+    ChartSpec { xs: times(points), series: vec![("error rate %".into(), RGBColor(214, 54, 54), points.iter().map(bucket_error_rate).collect())], unit: "%" }
 }
 
-fn line_chart(xs: &[i64], series: &[(&str, RGBColor, Vec<f64>)], unit: &str) -> String {
+pub fn traffic_chart(points: &[TrafficPoint]) -> String {
+    render_svg(&traffic_spec(points))
+}
+
+pub fn error_rate_chart(points: &[TrafficPoint]) -> String {
+    render_svg(&error_rate_spec(points))
+}
+
+/// Two groups' series of one measure on the same axes: every bucket of either group on one
+/// time axis, a missing bucket counted as zero.
+pub fn compare_spec(left: (&str, &[TrafficPoint]), right: (&str, &[TrafficPoint]), measure: &str) -> ChartSpec {
+    let value = |p: &TrafficPoint| if measure == "error_rate" { bucket_error_rate(p) } else { p.success + p.client_errors + p.server_errors };
+    let mut xs: Vec<i64> = times(left.1).into_iter().chain(times(right.1)).collect();
+    xs.sort_unstable();
+    xs.dedup();
+    let line = |pts: &[TrafficPoint]| -> Vec<f64> {
+        let by: std::collections::HashMap<i64, f64> = times(pts).into_iter().zip(pts.iter().map(value)).collect();
+        xs.iter().map(|x| by.get(x).copied().unwrap_or(0.0)).collect()
+    };
+    let (l, r) = (line(left.1), line(right.1));
+    ChartSpec { series: vec![(left.0.to_string(), RGBColor(23, 115, 235), l), (right.0.to_string(), RGBColor(155, 81, 224), r)], unit: if measure == "error_rate" { "%" } else { "requests" }, xs }
+}
+
+/// Draws `spec`; `k` scales every length (1 for the UI's SVG, 2 for a sharp PNG).
+fn draw<DB: DrawingBackend>(root: DrawingArea<DB, plotters::coord::Shift>, spec: &ChartSpec, k: u32) {
+    let _ = root.fill(&WHITE);
+    let xs = &spec.xs;
+    let (x0, x1) = match (xs.first(), xs.last()) {
+        (Some(a), Some(b)) if b > a => (*a, *b),
+        (Some(a), _) => (*a - 60, *a + 60),
+        _ => {
+            let now = chrono::Utc::now().timestamp();
+            (now - 3600, now)
+        }
+    };
+    let ymax = spec.series.iter().flat_map(|(_, _, v)| v.iter().copied()).fold(0.0_f64, f64::max).max(1.0) * 1.1;
+    let Ok(mut chart) = ChartBuilder::on(&root).margin(8 * k).x_label_area_size(24 * k).y_label_area_size(44 * k).build_cartesian_2d(x0..x1, 0.0..ymax) else { return };
+    let unit = spec.unit;
+    let _ = chart
+        .configure_mesh()
+        .light_line_style(RGBColor(235, 238, 242))
+        .bold_line_style(RGBColor(224, 228, 234))
+        .x_labels(6)
+        .y_labels(5)
+        .x_label_formatter(&|t| hhmm(*t))
+        .y_label_formatter(&|v| if unit == "%" { format!("{v:.0}%") } else { format!("{v:.0}") })
+        .label_style(("sans-serif", 13 * k).into_font().color(&RGBColor(82, 89, 110)))
+        .draw();
+    for (name, color, values) in &spec.series {
+        let color = *color;
+        if let Ok(drawn) = chart.draw_series(LineSeries::new(xs.iter().copied().zip(values.iter().copied()), color.stroke_width(2 * k))) {
+            drawn.label(name.as_str()).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14 * k as i32, y)], color.stroke_width(2 * k)));
+        }
+        // Each bucket is marked too, so a frame with one bucket so far still shows its value.
+        let _ = chart.draw_series(xs.iter().copied().zip(values.iter().copied()).map(|p| Circle::new(p, 3 * k, color.filled())));
+    }
+    let _ = chart.configure_series_labels().position(SeriesLabelPosition::UpperLeft).background_style(WHITE.mix(0.85)).border_style(RGBColor(224, 228, 234)).label_font(("sans-serif", 13 * k)).draw();
+    let _ = root.present();
+}
+
+/// The chart as SVG for the UI.
+pub fn render_svg(spec: &ChartSpec) -> String {
     register_font();
     let mut svg = String::new();
+    draw(SVGBackend::with_string(&mut svg, (W, H)).into_drawing_area(), spec, 1);
+    if svg.is_empty() { svg_empty() } else { svg }
+}
+
+/// The chart as a PNG file (twice the on-screen size, for sharp exports); text is drawn with
+/// the embedded font, so no system fonts are needed.
+pub fn render_png(spec: &ChartSpec) -> Result<Vec<u8>, String> {
+    register_font();
+    let (w, h) = (W * 2, H * 2);
+    let mut rgb = vec![255u8; (w * h * 3) as usize];
     {
-        let root = SVGBackend::with_string(&mut svg, (W, H)).into_drawing_area();
-        let _ = root.fill(&WHITE);
-        let (x0, x1) = match (xs.first(), xs.last()) {
-            (Some(a), Some(b)) if b > a => (*a, *b),
-            (Some(a), _) => (*a - 60, *a + 60),
-            _ => {
-                let now = chrono::Utc::now().timestamp();
-                (now - 3600, now)
-            }
-        };
-        let ymax = series.iter().flat_map(|(_, _, v)| v.iter().copied()).fold(0.0_f64, f64::max).max(1.0) * 1.1;
-        let Ok(mut chart) = ChartBuilder::on(&root).margin(8).x_label_area_size(24).y_label_area_size(44).build_cartesian_2d(x0..x1, 0.0..ymax) else { return svg_empty() };
-        let _ = chart
-            .configure_mesh()
-            .light_line_style(RGBColor(235, 238, 242))
-            .bold_line_style(RGBColor(224, 228, 234))
-            .x_labels(6)
-            .y_labels(5)
-            .x_label_formatter(&|t| hhmm(*t))
-            .y_label_formatter(&|v| if unit == "%" { format!("{v:.0}%") } else { format!("{v:.0}") })
-            .label_style(("sans-serif", 13).into_font().color(&RGBColor(82, 89, 110)))
-            .draw();
-        for (name, color, values) in series {
-            let color = *color;
-            if let Ok(drawn) = chart.draw_series(LineSeries::new(xs.iter().copied().zip(values.iter().copied()), color.stroke_width(2))) {
-                drawn.label(*name).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], color.stroke_width(2)));
-            }
-            // Each bucket is marked too, so a frame with one bucket so far still shows its value.
-            let _ = chart.draw_series(xs.iter().copied().zip(values.iter().copied()).map(|p| Circle::new(p, 3, color.filled())));
-        }
-        let _ = chart.configure_series_labels().position(SeriesLabelPosition::UpperLeft).background_style(WHITE.mix(0.85)).border_style(RGBColor(224, 228, 234)).label_font(("sans-serif", 13)).draw();
-        let _ = root.present();
+        draw(BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area(), spec, 2);
     }
-    svg
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, w, h);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut writer = enc.write_header().map_err(|e| e.to_string())?;
+        writer.write_image_data(&rgb).map_err(|e| e.to_string())?;
+    }
+    Ok(out)
 }
 
 fn svg_empty() -> String {
@@ -260,6 +317,15 @@ mod tests {
         assert!(svg.contains("4XX") && svg.contains("10:00"));
         let rate = error_rate_chart(&pts);
         assert!(rate.contains("error rate %"));
+        // The PNG: a real image of twice the size, with drawn (non-white) pixels.
+        let png = render_png(&traffic_spec(&pts)).unwrap();
+        assert_eq!(&png[1..4], b"PNG");
+        let decoder = png::Decoder::new(std::io::Cursor::new(&png));
+        let mut reader = decoder.read_info().unwrap();
+        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        assert_eq!((info.width, info.height), (W * 2, H * 2));
+        assert!(buf.iter().filter(|b| **b < 200).count() > 1000, "the chart has lines and text");
     }
 
     #[test]

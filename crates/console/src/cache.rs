@@ -44,6 +44,23 @@ const MIGRATIONS: &[&str] = &[
      );",
     // 4: instances are cached as views like the others; their own table goes.
     "DROP TABLE instances;",
+    // 5: every entity of every synced group, and the config hash each group was synced at.
+    "CREATE TABLE entities (
+        profile_id TEXT NOT NULL,
+        group_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        id TEXT NOT NULL,
+        body TEXT NOT NULL,
+        fetched_at TEXT NOT NULL,
+        PRIMARY KEY (profile_id, group_id, kind, id)
+     );
+     CREATE TABLE group_sync (
+        profile_id TEXT NOT NULL,
+        group_id TEXT NOT NULL,
+        config_hash TEXT NOT NULL,
+        synced_at TEXT NOT NULL,
+        PRIMARY KEY (profile_id, group_id)
+     );",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -124,7 +141,11 @@ impl Cache {
     pub async fn remove_group(&self, profile: &str, id: &str) -> Result<(), CacheError> {
         let (profile, id) = (profile.to_string(), id.to_string());
         self.call(move |c| {
-            c.execute("DELETE FROM groups WHERE profile_id = ?1 AND id = ?2", params![profile, id])?;
+            let tx = c.transaction()?;
+            tx.execute("DELETE FROM groups WHERE profile_id = ?1 AND id = ?2", params![profile, id])?;
+            tx.execute("DELETE FROM entities WHERE profile_id = ?1 AND group_id = ?2", params![profile, id])?;
+            tx.execute("DELETE FROM group_sync WHERE profile_id = ?1 AND group_id = ?2", params![profile, id])?;
+            tx.commit()?;
             Ok(())
         })
         .await
@@ -199,5 +220,126 @@ impl Cache {
     pub async fn view(&self, profile: &str, key: &str) -> Result<Option<String>, CacheError> {
         let (profile, key) = (profile.to_string(), key.to_string());
         self.call(move |c| Ok(c.query_row("SELECT body FROM views WHERE profile_id = ?1 AND key = ?2", params![profile, key], |r| r.get(0)).optional()?)).await
+    }
+}
+
+/// One group's configuration as fetched in one sync: every kind's rows and the hash they match.
+#[derive(Debug, Clone, Default)]
+pub struct GroupSnapshot {
+    pub group_id: String,
+    pub config_hash: String,
+    /// (kind, entity body)
+    pub entities: Vec<(String, serde_json::Value)>,
+    /// The runtime instances view, stored with the entities so both are of the same moment.
+    pub instances_view: Option<String>,
+    pub fetched_at: String,
+}
+
+impl Cache {
+    /// Replaces a group's entities (and its instances view and synced hash) in one transaction:
+    /// a crash or a cancel leaves the group wholly as it was or wholly as fetched.
+    pub async fn commit_group(&self, profile: &str, snap: GroupSnapshot) -> Result<(), CacheError> {
+        let profile = profile.to_string();
+        self.call(move |c| {
+            let tx = c.transaction()?;
+            tx.execute("DELETE FROM entities WHERE profile_id = ?1 AND group_id = ?2", params![profile, snap.group_id])?;
+            {
+                let mut ins = tx.prepare_cached("INSERT OR REPLACE INTO entities (profile_id, group_id, kind, id, body, fetched_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
+                for (kind, body) in &snap.entities {
+                    let id = body.get("id").and_then(|v| v.as_str()).unwrap_or_default();
+                    ins.execute(params![profile, snap.group_id, kind, id, body.to_string(), snap.fetched_at])?;
+                }
+            }
+            if let Some(view) = &snap.instances_view {
+                tx.execute("INSERT OR REPLACE INTO views (profile_id, key, body, fetched_at) VALUES (?1, ?2, ?3, ?4)", params![profile, format!("instances:{}", snap.group_id), view, snap.fetched_at])?;
+            }
+            tx.execute("INSERT OR REPLACE INTO group_sync (profile_id, group_id, config_hash, synced_at) VALUES (?1, ?2, ?3, ?4)", params![profile, snap.group_id, snap.config_hash, snap.fetched_at])?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Replaces one kind's rows of a group (a live list of that kind), in one transaction.
+    pub async fn replace_kind(&self, profile: &str, group_id: &str, kind: &str, rows: Vec<serde_json::Value>, fetched_at: String) -> Result<(), CacheError> {
+        let (profile, group_id, kind) = (profile.to_string(), group_id.to_string(), kind.to_string());
+        self.call(move |c| {
+            let tx = c.transaction()?;
+            tx.execute("DELETE FROM entities WHERE profile_id = ?1 AND group_id = ?2 AND kind = ?3", params![profile, group_id, kind])?;
+            {
+                let mut ins = tx.prepare_cached("INSERT OR REPLACE INTO entities (profile_id, group_id, kind, id, body, fetched_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
+                for body in &rows {
+                    let id = body.get("id").and_then(|v| v.as_str()).unwrap_or_default();
+                    ins.execute(params![profile, group_id, kind, id, body.to_string(), fetched_at])?;
+                }
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Writes one entity after a successful create or update.
+    pub async fn put_entity(&self, profile: &str, group_id: &str, kind: &str, body: serde_json::Value, fetched_at: String) -> Result<(), CacheError> {
+        let (profile, group_id, kind) = (profile.to_string(), group_id.to_string(), kind.to_string());
+        self.call(move |c| {
+            let id = body.get("id").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+            c.execute("INSERT OR REPLACE INTO entities (profile_id, group_id, kind, id, body, fetched_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", params![profile, group_id, kind, id, body.to_string(), fetched_at])?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn remove_entity(&self, profile: &str, group_id: &str, kind: &str, id: &str) -> Result<(), CacheError> {
+        let (profile, group_id, kind, id) = (profile.to_string(), group_id.to_string(), kind.to_string(), id.to_string());
+        self.call(move |c| {
+            let tx = c.transaction()?;
+            tx.execute("DELETE FROM entities WHERE profile_id = ?1 AND group_id = ?2 AND kind = ?3 AND id = ?4", params![profile, group_id, kind, id])?;
+            // Kong cascades a delete to what references the entity (a service's routes and
+            // plugins); a reference is stored as `{"id":"…"}` and nothing else.
+            let reference = format!("%{{\"id\":\"{id}\"}}%");
+            tx.execute("DELETE FROM entities WHERE profile_id = ?1 AND group_id = ?2 AND body LIKE ?3", params![profile, group_id, reference])?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// A group's entities of one kind (or every kind with `None`), with when they were fetched.
+    pub async fn entities(&self, profile: &str, group_id: &str, kind: Option<&str>) -> Result<Vec<(String, serde_json::Value, String)>, CacheError> {
+        let (profile, group_id, kind) = (profile.to_string(), group_id.to_string(), kind.map(str::to_string));
+        self.call(move |c| {
+            let mut stmt = c.prepare_cached("SELECT kind, body, fetched_at FROM entities WHERE profile_id = ?1 AND group_id = ?2 AND (?3 IS NULL OR kind = ?3) ORDER BY rowid")?;
+            let rows = stmt.query_map(params![profile, group_id, kind], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (kind, body, at) = row?;
+                out.push((kind, serde_json::from_str(&body).map_err(|e| CacheError::Corrupt(e.to_string()))?, at));
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Every cached entity of the profile, for the search index: (group id, kind, body).
+    pub async fn all_entities(&self, profile: &str) -> Result<Vec<(String, String, serde_json::Value)>, CacheError> {
+        let profile = profile.to_string();
+        self.call(move |c| {
+            let mut stmt = c.prepare_cached("SELECT group_id, kind, body FROM entities WHERE profile_id = ?1")?;
+            let rows = stmt.query_map(params![profile], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (g, k, body) = row?;
+                out.push((g, k, serde_json::from_str(&body).map_err(|e| CacheError::Corrupt(e.to_string()))?));
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    /// The config hash each group was last synced at.
+    pub async fn synced_hash(&self, profile: &str, group_id: &str) -> Result<Option<String>, CacheError> {
+        let (profile, group_id) = (profile.to_string(), group_id.to_string());
+        self.call(move |c| Ok(c.query_row("SELECT config_hash FROM group_sync WHERE profile_id = ?1 AND group_id = ?2", params![profile, group_id], |r| r.get(0)).optional()?)).await
     }
 }

@@ -3,7 +3,6 @@
 use std::path::Path;
 
 use konnect::{ControlPlane, CreateControlPlaneRequest, KonnectClient, KonnectError, Node};
-use tokio::task::JoinSet;
 
 use crate::cache::{Cache, CachedGroup};
 use crate::error::{ConsoleError, ErrorCode};
@@ -11,22 +10,21 @@ use crate::groups::{parse_labels, NewRuntimeGroup, Overview, RuntimeGroupRow, AC
 use crate::instances::{self, GroupInstances};
 use crate::profile::Profile;
 
-/// At most this many groups' node lists are fetched at once, to stay polite to the API.
-const NODE_FETCH_CONCURRENCY: usize = 8;
-
 pub struct Console {
     profile: Profile,
-    client: KonnectClient,
-    cache: Cache,
+    pub(crate) client: KonnectClient,
+    pub(crate) cache: Cache,
+    /// Built from the cache on the first search after a change, then reused.
+    search_index: std::sync::Mutex<Option<std::sync::Arc<crate::search::SearchIndex>>>,
 }
 
-fn now() -> String {
+pub(crate) fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 impl Console {
     pub fn new(profile: Profile, client: KonnectClient, cache_path: &Path) -> Result<Console, ConsoleError> {
-        Ok(Console { profile, client, cache: Cache::open(cache_path)? })
+        Ok(Console { profile, client, cache: Cache::open(cache_path)?, search_index: Default::default() })
     }
 
     pub fn profile(&self) -> &Profile {
@@ -50,55 +48,68 @@ impl Console {
         })
     }
 
-    /// Fetches every group and its nodes, commits them to the cache, and returns the overview.
-    /// When the API cannot be reached the cached overview comes back, marked with the reason.
+    /// Syncs (groups, nodes, and the entities of groups whose config changed) and returns the
+    /// overview. When the API cannot be reached the cached overview comes back, marked with the reason.
     pub async fn refresh_overview(&self) -> Result<Overview, ConsoleError> {
-        match self.fetch_groups().await {
-            Ok(groups) => self.cache.replace_groups(self.profile.id(), groups, now()).await?,
-            Err(e) => {
-                let err = ConsoleError::from(e);
-                if !matches!(err.code, ErrorCode::Offline | ErrorCode::Server | ErrorCode::RateLimited) {
-                    return Err(err);
-                }
-                tracing::warn!("refresh failed, serving the cache: {}", err.message);
-                self.cache.record_sync_error(self.profile.id(), err.message, now()).await?;
-            }
+        match self.sync(std::sync::Arc::new(|_| {}), crate::sync::CancelToken::default()).await {
+            Ok(_) => {}
+            Err(err) if matches!(err.code, ErrorCode::Offline | ErrorCode::Server | ErrorCode::RateLimited) => {}
+            Err(err) => return Err(err),
         }
         self.cached_overview().await
     }
 
-    async fn fetch_groups(&self) -> Result<Vec<CachedGroup>, KonnectError> {
-        let groups = self.client.list_all_control_planes().await?;
-        let mut counts = std::collections::HashMap::new();
-        let mut tasks = JoinSet::new();
-        let mut pending = groups.iter().map(|g| g.id.clone()).collect::<Vec<_>>();
-        while !pending.is_empty() || !tasks.is_empty() {
-            while tasks.len() < NODE_FETCH_CONCURRENCY {
-                let Some(id) = pending.pop() else { break };
-                let client = self.client.clone();
-                tasks.spawn(async move {
-                    let nodes = client.list_all_nodes(&id).await;
-                    // Groups without nodes need no hash; a failed hash lookup only loses the in-sync count.
-                    let expected = match &nodes {
-                        Ok(n) if !n.is_empty() => client.expected_config_hash(&id).await.map(|h| h.expected_hash).unwrap_or_default(),
-                        _ => String::new(),
-                    };
-                    (id, nodes, expected)
-                });
-            }
-            if let Some(done) = tasks.join_next().await {
-                let (id, nodes, expected) = done.map_err(|e| KonnectError::Decode { url: String::new(), message: e.to_string() })?;
-                counts.insert(id, instance_counts(&nodes?, &expected));
+    /// One sync of the whole organization into the cache, reporting progress as it goes. An
+    /// unreachable API is remembered (the overview then says since when it is offline).
+    pub async fn sync(&self, progress: std::sync::Arc<dyn Fn(crate::sync::SyncProgress) + Send + Sync>, cancel: crate::sync::CancelToken) -> Result<crate::sync::SyncReport, ConsoleError> {
+        let result = crate::sync::run(&self.client, &self.cache, self.profile.id(), crate::sync::DEFAULT_CONCURRENCY, progress, cancel).await;
+        self.invalidate_search();
+        match result {
+            Ok(report) => Ok(report),
+            Err(e) => {
+                let err = ConsoleError::from(e);
+                if matches!(err.code, ErrorCode::Offline | ErrorCode::Server | ErrorCode::RateLimited) {
+                    tracing::warn!("sync failed, serving the cache: {}", err.message);
+                    self.cache.record_sync_error(self.profile.id(), err.message.clone(), now()).await?;
+                }
+                Err(err)
             }
         }
-        let fetched_at = now();
-        Ok(groups
-            .into_iter()
-            .map(|group| {
-                let (active, total, in_sync) = counts.get(&group.id).copied().unwrap_or((0, 0, 0));
-                CachedGroup { group, active_instances: active, total_instances: total, in_sync_instances: in_sync, fetched_at: fetched_at.clone() }
-            })
-            .collect())
+    }
+
+    pub(crate) fn invalidate_search(&self) {
+        *self.search_index.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    /// Searches every cached group and entity (works offline).
+    pub async fn search(&self, query: &str, limit: usize) -> Result<Vec<crate::search::SearchHit>, ConsoleError> {
+        let cached = self.search_index.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let index = match cached {
+            Some(i) => i,
+            None => {
+                let groups = self.cache.groups(self.profile.id()).await?;
+                let names: std::collections::HashMap<String, String> = groups.iter().map(|g| (g.group.id.clone(), g.group.name.clone())).collect();
+                let mut items: Vec<crate::search::SearchItem> = groups
+                    .iter()
+                    .map(|g| crate::search::SearchItem {
+                        kind: "group".into(),
+                        id: g.group.id.clone(),
+                        label: g.group.name.clone(),
+                        group_id: g.group.id.clone(),
+                        group_name: g.group.name.clone(),
+                        terms: vec![("name", g.group.name.to_lowercase()), ("id", g.group.id.to_lowercase())],
+                    })
+                    .collect();
+                for (gid, kind, body) in self.cache.all_entities(self.profile.id()).await? {
+                    let gname = names.get(&gid).cloned().unwrap_or_default();
+                    items.extend(crate::search::SearchItem::from_entity(&kind, &body, &gid, &gname));
+                }
+                let index = std::sync::Arc::new(crate::search::SearchIndex::new(items));
+                *self.search_index.lock().unwrap_or_else(|p| p.into_inner()) = Some(index.clone());
+                index
+            }
+        };
+        Ok(index.search(query, limit))
     }
 
     /// Creates a group through the API and adds it to the cache. Field errors name the form's inputs.
@@ -138,7 +149,7 @@ impl Console {
 
 /// (active, total, in sync): active nodes pinged within the last minute; in sync when their hash
 /// is the group's expected hash.
-fn instance_counts(nodes: &[Node], expected_hash: &str) -> (i64, i64, i64) {
+pub(crate) fn instance_counts(nodes: &[Node], expected_hash: &str) -> (i64, i64, i64) {
     let cutoff = chrono::Utc::now().timestamp() - ACTIVE_WINDOW_SECS;
     let active = nodes.iter().filter(|n| n.last_ping >= cutoff).count() as i64;
     let in_sync = nodes.iter().filter(|n| !expected_hash.is_empty() && n.config_hash == expected_hash).count() as i64;
@@ -170,16 +181,34 @@ impl Console {
         self.live_or_cached(&format!("dashboard:{group_id}:{time_frame}"), fetch).await
     }
 
-    /// Every entity of `kind` in the group, live or, offline, the last list fetched.
+    /// Every entity of `kind` in the group, live (and written to the cache) or, offline, as last synced.
     pub async fn group_entities(&self, group_id: &str, kind: &str) -> Result<crate::entities::EntityList, ConsoleError> {
-        if !crate::entities::KINDS.contains(&kind) {
-            return Err(ConsoleError::field("kind", format!("must be one of: {}", crate::entities::KINDS.join(", "))));
+        crate::entities::check_kind(kind)?;
+        match self.client.list_all_entities(group_id, kind).await {
+            Ok(rows) => {
+                let fetched_at = now();
+                self.cache.replace_kind(self.profile.id(), group_id, kind, rows.clone(), fetched_at.clone()).await?;
+                self.invalidate_search();
+                Ok(crate::entities::EntityList { group_id: group_id.to_string(), kind: kind.to_string(), rows, fetched_at, offline_reason: None })
+            }
+            Err(e) => {
+                let err = ConsoleError::from(e);
+                if !matches!(err.code, ErrorCode::Offline | ErrorCode::RateLimited) {
+                    return Err(err);
+                }
+                let cached = self.cache.entities(self.profile.id(), group_id, Some(kind)).await?;
+                let Some(fetched_at) = cached.iter().map(|(_, _, at)| at.clone()).max() else {
+                    // Nothing of this kind was ever synced: say so rather than show an empty list as fact.
+                    if self.cache.synced_hash(self.profile.id(), group_id).await?.is_none() {
+                        return Err(err);
+                    }
+                    let at = self.cache.sync_state(self.profile.id()).await?.synced_at.unwrap_or_default();
+                    return Ok(crate::entities::EntityList { group_id: group_id.to_string(), kind: kind.to_string(), rows: vec![], fetched_at: at, offline_reason: Some(err.message) });
+                };
+                let rows = cached.into_iter().map(|(_, body, _)| body).collect();
+                Ok(crate::entities::EntityList { group_id: group_id.to_string(), kind: kind.to_string(), rows, fetched_at, offline_reason: Some(err.message) })
+            }
         }
-        let fetch = async {
-            let rows = self.client.list_all_entities(group_id, kind).await?;
-            Ok(crate::entities::EntityList { group_id: group_id.to_string(), kind: kind.to_string(), rows, fetched_at: now(), offline_reason: None })
-        };
-        self.live_or_cached(&format!("entities:{group_id}:{kind}"), fetch).await
     }
 
     /// Every group view goes through here: fetch live and cache it; when the control plane cannot
@@ -231,7 +260,7 @@ macro_rules! cached_view {
     )*};
 }
 
-cached_view!(GroupInstances, crate::analytics::Dashboard, crate::entities::EntityList);
+cached_view!(GroupInstances, crate::analytics::Dashboard);
 
 
 

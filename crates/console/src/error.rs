@@ -55,9 +55,13 @@ impl ConsoleError {
     }
 }
 
-/// The form field an API parameter belongs to: `labels.env` is shown on the labels input.
+/// The form field an API parameter belongs to: `labels.env` is shown on the labels input (one
+/// input for all labels); entity fields keep their path (`config.minute`), less any list index.
 fn form_field(api_field: &str) -> String {
-    api_field.split(['.', '[']).next().unwrap_or(api_field).to_string()
+    if api_field.starts_with("labels") {
+        return "labels".into();
+    }
+    api_field.split('[').next().unwrap_or(api_field).to_string()
 }
 
 impl From<KonnectError> for ConsoleError {

@@ -5,6 +5,7 @@
 
 pub mod analytics;
 pub mod cache;
+pub mod declarative;
 pub mod console;
 pub mod demo;
 pub mod embedded;
@@ -14,6 +15,9 @@ pub mod fleet;
 pub mod groups;
 pub mod instances;
 pub mod profile;
+pub mod search;
+pub mod sync;
+pub mod transfer;
 
 pub use console::Console;
 pub use error::{ConsoleError, ErrorCode};

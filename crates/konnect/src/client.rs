@@ -327,6 +327,32 @@ impl KonnectClient {
         self.json(Method::PUT, &format!("/v2/control-planes/{control_plane_id}/core-entities/{path}"), &[], Some(body)).await
     }
 
+    /// One page of a kind (`size` 1000 from `offset`): its rows and the next offset, if any.
+    pub async fn list_entities_page(&self, control_plane_id: &str, kind: &str, offset: Option<&str>) -> Result<(Vec<serde_json::Value>, Option<String>), KonnectError> {
+        #[derive(serde::Deserialize)]
+        struct Page {
+            data: Vec<serde_json::Value>,
+            #[serde(default)]
+            offset: Option<String>,
+        }
+        let mut query = vec![("size", "1000".to_string())];
+        if let Some(o) = offset {
+            query.push(("offset", o.to_string()));
+        }
+        let page: Page = self.json::<_, ()>(Method::GET, &format!("/v2/control-planes/{control_plane_id}/core-entities/{kind}"), &query, None).await?;
+        Ok((page.data, page.offset))
+    }
+
+    /// `GET …/core-entities/{path}`: one entity.
+    pub async fn get_entity(&self, control_plane_id: &str, path: &str) -> Result<serde_json::Value, KonnectError> {
+        self.json::<_, ()>(Method::GET, &format!("/v2/control-planes/{control_plane_id}/core-entities/{path}"), &[], None).await
+    }
+
+    /// `DELETE …/core-entities/{path}`.
+    pub async fn delete_entity(&self, control_plane_id: &str, path: &str) -> Result<(), KonnectError> {
+        self.send::<()>(Method::DELETE, &format!("/v2/control-planes/{control_plane_id}/core-entities/{path}"), &[], None).await.map(|_| ())
+    }
+
     /// Every entity of a kind, following Konnect's offset paging (`size`, `offset`).
     pub async fn list_all_entities(&self, control_plane_id: &str, kind: &str) -> Result<Vec<serde_json::Value>, KonnectError> {
         #[derive(serde::Deserialize)]

@@ -1,0 +1,498 @@
+//! A group's configuration as decK sees it: entities keyed by natural names (not IDs), references
+//! by name, no timestamps. One form serves decK export, decK import (plan, then apply) and the
+//! comparison of two groups.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+use ts_rs::TS;
+
+use crate::sync::SYNC_KINDS;
+
+/// Fields of each kind that hold a reference, and the kind they point at.
+const REFERENCES: [(&str, &str); 7] = [("service", "services"), ("route", "routes"), ("consumer", "consumers"), ("consumer_group", "consumer_groups"), ("upstream", "upstreams"), ("certificate", "certificates"), ("set", "key-sets")];
+
+/// Fields the server owns; they never count as a difference and are not exported.
+const SERVER_FIELDS: [&str; 3] = ["id", "created_at", "updated_at"];
+
+/// One entity in declarative form.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    pub kind: String,
+    /// The natural key within its kind (a service's name, a target's `upstream/target`, …).
+    pub key: String,
+    /// The ID where the entity exists in a group (none for an entity only in a file).
+    pub id: Option<String>,
+    /// Fields without server-owned ones; references are names.
+    pub body: Map<String, Value>,
+}
+
+/// Entities by (kind, key), in SYNC_KINDS order.
+pub type Declared = BTreeMap<(usize, String), Item>;
+
+fn kind_index(kind: &str) -> usize {
+    SYNC_KINDS.iter().position(|k| *k == kind).unwrap_or(usize::MAX)
+}
+
+fn text(body: &Map<String, Value>, field: &str) -> Option<String> {
+    body.get(field).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+fn short_digest(s: &str) -> String {
+    use md5::Digest;
+    hex::encode(&md5::Md5::digest(s.trim().as_bytes())[..6])
+}
+
+/// The natural key of an entity whose references are already names.
+fn natural_key(kind: &str, b: &Map<String, Value>) -> Option<String> {
+    let r = |f: &str| text(b, f).unwrap_or_default();
+    Some(match kind {
+        "consumers" => text(b, "username").or_else(|| text(b, "custom_id"))?,
+        "targets" => format!("{}/{}", r("upstream"), r("target")),
+        "key-auths" => format!("{}/{}", r("consumer"), r("key")),
+        "certificates" | "ca_certificates" => short_digest(&r("cert")),
+        "vaults" => text(b, "prefix")?,
+        "keys" => text(b, "name").or_else(|| text(b, "kid"))?,
+        "plugins" => {
+            let scope: Vec<String> = ["service", "route", "consumer", "consumer_group"].iter().filter_map(|f| text(b, f).map(|v| format!("{f}={v}"))).collect();
+            let instance = text(b, "instance_name").map(|n| format!("#{n}")).unwrap_or_default();
+            format!("{}{}@{}", r("name"), instance, if scope.is_empty() { "global".into() } else { scope.join(",") })
+        }
+        _ => text(b, "name")?,
+    })
+}
+
+/// A group's entities (as the API returns them) in declarative form. Entities without a natural
+/// key (an unnamed route) are keyed by their ID, so they still show up and compare.
+pub fn from_entities(entities: &[(String, Value)]) -> Declared {
+    // First the keys of referenceable entities, so references can be written as names.
+    let mut names: HashMap<(&str, String), String> = HashMap::new();
+    let mut out = Declared::new();
+    let mut pending: Vec<(&str, &Map<String, Value>)> = entities.iter().filter_map(|(k, v)| Some((k.as_str(), v.as_object()?))).collect();
+    pending.sort_by_key(|(k, _)| kind_index(k));
+    for (kind, raw) in pending {
+        let id = text(raw, "id");
+        let mut body = Map::new();
+        for (f, v) in raw {
+            if SERVER_FIELDS.contains(&f.as_str()) || v.is_null() {
+                continue;
+            }
+            let target_kind = REFERENCES.iter().find(|(rf, _)| rf == f).map(|(_, k)| *k);
+            match (target_kind, v.get("id").and_then(Value::as_str)) {
+                (Some(tk), Some(rid)) => {
+                    let name = names.get(&(tk, rid.to_string())).cloned().unwrap_or_else(|| rid.to_string());
+                    body.insert(f.clone(), Value::String(name));
+                }
+                _ => {
+                    body.insert(f.clone(), v.clone());
+                }
+            }
+        }
+        let key = natural_key(kind, &body).or_else(|| id.clone()).unwrap_or_default();
+        if let Some(id) = &id {
+            let kind_static = SYNC_KINDS.iter().find(|k| **k == kind).copied().unwrap_or("");
+            names.insert((kind_static, id.clone()), key.clone());
+        }
+        out.insert((kind_index(kind), key.clone()), Item { kind: kind.to_string(), key, id, body });
+    }
+    out
+}
+
+/// One field that differs between two sides.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(export)]
+pub struct FieldChange {
+    pub field: String,
+    #[ts(type = "unknown")]
+    pub left: Value,
+    #[ts(type = "unknown")]
+    pub right: Value,
+}
+
+/// An entity present on both sides with different fields.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(export)]
+pub struct Changed {
+    pub kind: String,
+    pub key: String,
+    pub fields: Vec<FieldChange>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(export)]
+pub struct EntityRef {
+    pub kind: String,
+    pub key: String,
+}
+
+/// The entity-level difference between two declarative states.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, TS)]
+#[ts(export)]
+pub struct Difference {
+    pub only_left: Vec<EntityRef>,
+    pub only_right: Vec<EntityRef>,
+    pub changed: Vec<Changed>,
+    pub same: u32,
+}
+
+/// Fields that differ; with `right_only_fields`, only the fields the right side states (a decK
+/// file leaves out what it does not set, which then keeps its current value).
+pub fn field_changes(left: &Map<String, Value>, right: &Map<String, Value>, right_only_fields: bool) -> Vec<FieldChange> {
+    let mut fields: Vec<&String> = right.keys().collect();
+    if !right_only_fields {
+        fields.extend(left.keys().filter(|k| !right.contains_key(*k)));
+    }
+    fields.sort();
+    fields.dedup();
+    fields
+        .into_iter()
+        .filter_map(|f| {
+            let (l, r) = (left.get(f).cloned().unwrap_or(Value::Null), right.get(f).cloned().unwrap_or(Value::Null));
+            (!same_value(&l, &r)).then(|| FieldChange { field: f.clone(), left: l, right: r })
+        })
+        .collect()
+}
+
+/// Equal, treating lists as sets where Kong does (tags, hosts, methods…) by comparing sorted copies.
+fn same_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Array(x), Value::Array(y)) => {
+            let (mut x, mut y): (Vec<String>, Vec<String>) = (x.iter().map(Value::to_string).collect(), y.iter().map(Value::to_string).collect());
+            x.sort();
+            y.sort();
+            x == y
+        }
+        (Value::Object(x), Value::Object(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same_value(v, w))),
+        _ => a == b,
+    }
+}
+
+pub fn difference(left: &Declared, right: &Declared) -> Difference {
+    let mut d = Difference::default();
+    for (k, l) in left {
+        match right.get(k) {
+            None => d.only_left.push(EntityRef { kind: l.kind.clone(), key: l.key.clone() }),
+            Some(r) => {
+                let fields = field_changes(&l.body, &r.body, false);
+                if fields.is_empty() {
+                    d.same += 1;
+                } else {
+                    d.changed.push(Changed { kind: l.kind.clone(), key: l.key.clone(), fields });
+                }
+            }
+        }
+    }
+    for (k, r) in right {
+        if !left.contains_key(k) {
+            d.only_right.push(EntityRef { kind: r.kind.clone(), key: r.key.clone() });
+        }
+    }
+    d
+}
+
+// ---- decK files ----
+
+/// decK's top-level key of a kind, and the key it is nested under in a parent.
+fn deck_key(kind: &str) -> &'static str {
+    match kind {
+        "key-sets" => "key_sets",
+        "key-auths" => "keyauth_credentials",
+        k => SYNC_KINDS.iter().find(|x| **x == k).copied().unwrap_or("unknown"),
+    }
+}
+
+fn strip(mut body: Map<String, Value>, fields: &[&str]) -> Value {
+    for f in fields {
+        body.remove(*f);
+    }
+    Value::Object(body)
+}
+
+/// A group as a decK file: services with their routes and plugins nested, consumers with their
+/// key-auth credentials and plugins, upstreams with targets, certificates with SNIs.
+pub fn to_deck(group_name: &str, declared: &Declared) -> Value {
+    fn of_kind<'a>(declared: &'a Declared, kind: &'a str) -> impl Iterator<Item = &'a Item> + 'a {
+        declared.values().filter(move |i| i.kind == kind)
+    }
+    let of = |kind: &'static str| of_kind(declared, kind);
+    let mut doc = Map::new();
+    doc.insert("_format_version".into(), json!("3.0"));
+    doc.insert("_konnect".into(), json!({ "control_plane_name": group_name }));
+    let plugin_scope = |p: &Item| ["service", "route", "consumer", "consumer_group"].iter().filter(|f| p.body.contains_key(**f)).copied().collect::<Vec<_>>();
+    let nested_plugins = |field: &str, owner: &str| -> Vec<Value> { of("plugins").filter(|p| plugin_scope(p) == [field] && text(&p.body, field).as_deref() == Some(owner)).map(|p| strip(p.body.clone(), &[field])).collect() };
+
+    let mut services = Vec::new();
+    for s in of("services") {
+        let mut v = s.body.clone();
+        let routes: Vec<Value> = of("routes").filter(|r| text(&r.body, "service").as_deref() == Some(&s.key)).map(|r| {
+            let mut rb = r.body.clone();
+            rb.remove("service");
+            let rp = nested_plugins("route", &r.key);
+            if !rp.is_empty() {
+                rb.insert("plugins".into(), Value::Array(rp));
+            }
+            Value::Object(rb)
+        }).collect();
+        if !routes.is_empty() {
+            v.insert("routes".into(), Value::Array(routes));
+        }
+        let sp = nested_plugins("service", &s.key);
+        if !sp.is_empty() {
+            v.insert("plugins".into(), Value::Array(sp));
+        }
+        services.push(Value::Object(v));
+    }
+    let loose_routes: Vec<Value> = of("routes").filter(|r| !r.body.contains_key("service")).map(|r| Value::Object(r.body.clone())).collect();
+    let mut consumers = Vec::new();
+    for c in of("consumers") {
+        let mut v = c.body.clone();
+        let creds: Vec<Value> = of("key-auths").filter(|k| text(&k.body, "consumer").as_deref() == Some(&c.key)).map(|k| strip(k.body.clone(), &["consumer"])).collect();
+        if !creds.is_empty() {
+            v.insert("keyauth_credentials".into(), Value::Array(creds));
+        }
+        let cp = nested_plugins("consumer", &c.key);
+        if !cp.is_empty() {
+            v.insert("plugins".into(), Value::Array(cp));
+        }
+        consumers.push(Value::Object(v));
+    }
+    let upstreams: Vec<Value> = of("upstreams").map(|u| {
+        let mut v = u.body.clone();
+        let targets: Vec<Value> = of("targets").filter(|t| text(&t.body, "upstream").as_deref() == Some(&u.key)).map(|t| strip(t.body.clone(), &["upstream"])).collect();
+        if !targets.is_empty() {
+            v.insert("targets".into(), Value::Array(targets));
+        }
+        Value::Object(v)
+    }).collect();
+    let certificates: Vec<Value> = of("certificates").map(|c| {
+        let mut v = c.body.clone();
+        let snis: Vec<Value> = of("snis").filter(|s| text(&s.body, "certificate").as_deref() == Some(&c.key)).map(|s| strip(s.body.clone(), &["certificate"])).collect();
+        if !snis.is_empty() {
+            v.insert("snis".into(), Value::Array(snis));
+        }
+        Value::Object(v)
+    }).collect();
+    // Plugins that are global or scoped to more than one entity stay at the top level.
+    let top_plugins: Vec<Value> = of("plugins").filter(|p| plugin_scope(p).len() != 1 || plugin_scope(p) == ["consumer_group"]).map(|p| Value::Object(p.body.clone())).collect();
+    for (key, list) in [("services", services), ("routes", loose_routes), ("consumers", consumers), ("upstreams", upstreams), ("certificates", certificates), ("plugins", top_plugins)] {
+        if !list.is_empty() {
+            doc.insert(key.into(), Value::Array(list));
+        }
+    }
+    for kind in ["ca_certificates", "consumer_groups", "vaults", "key-sets", "keys"] {
+        let list: Vec<Value> = of(kind).map(|i| Value::Object(i.body.clone())).collect();
+        if !list.is_empty() {
+            doc.insert(deck_key(kind).into(), Value::Array(list));
+        }
+    }
+    Value::Object(doc)
+}
+
+/// Parses a decK file (YAML or JSON) into declarative form, un-nesting what decK nests.
+/// Errors name where the file is wrong.
+pub fn from_deck(text_in: &str) -> Result<Declared, String> {
+    let doc: Value = match serde_json::from_str(text_in) {
+        Ok(v) => v,
+        Err(_) => serde_yaml::from_str(text_in).map_err(|e| format!("The file is neither JSON nor YAML: {e}"))?,
+    };
+    let Some(doc) = doc.as_object() else { return Err("The file must be a mapping with `_format_version` and entity lists.".into()) };
+    match doc.get("_format_version").and_then(Value::as_str) {
+        Some("3.0") | Some("1.1") => {}
+        Some(v) => return Err(format!("_format_version {v} is not supported; use \"3.0\".")),
+        None => return Err("_format_version is missing; decK files start with `_format_version: \"3.0\"`.".into()),
+    }
+    let mut flat: Vec<(String, Map<String, Value>)> = Vec::new();
+    fn list<'a>(v: Option<&'a Value>, at: &str) -> Result<Vec<&'a Map<String, Value>>, String> {
+        match v {
+            None => Ok(vec![]),
+            Some(Value::Array(a)) => a.iter().enumerate().map(|(i, x)| x.as_object().ok_or_else(|| format!("{at}[{i}] must be a mapping."))).collect(),
+            Some(_) => Err(format!("{at} must be a list.")),
+        }
+    }
+    let own = |m: &Map<String, Value>, nested: &[&str]| -> Map<String, Value> { m.iter().filter(|(k, _)| !nested.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect() };
+    let with = |mut m: Map<String, Value>, field: &str, owner: &str| {
+        m.insert(field.into(), Value::String(owner.to_string()));
+        m
+    };
+    let need_name = |m: &Map<String, Value>, field: &str, at: &str| text(m, field).ok_or_else(|| format!("{at} needs a {field}."));
+    for (i, s) in list(doc.get("services"), "services")?.into_iter().enumerate() {
+        let at = format!("services[{i}]");
+        let name = need_name(s, "name", &at)?;
+        flat.push(("services".into(), own(s, &["routes", "plugins"])));
+        for (j, r) in list(s.get("routes"), &format!("{at}.routes"))?.into_iter().enumerate() {
+            let rname = need_name(r, "name", &format!("{at}.routes[{j}]"))?;
+            flat.push(("routes".into(), with(own(r, &["plugins"]), "service", &name)));
+            for p in list(r.get("plugins"), &format!("{at}.routes[{j}].plugins"))? {
+                flat.push(("plugins".into(), with(p.clone(), "route", &rname)));
+            }
+        }
+        for p in list(s.get("plugins"), &format!("{at}.plugins"))? {
+            flat.push(("plugins".into(), with(p.clone(), "service", &name)));
+        }
+    }
+    for (i, r) in list(doc.get("routes"), "routes")?.into_iter().enumerate() {
+        let rname = need_name(r, "name", &format!("routes[{i}]"))?;
+        flat.push(("routes".into(), own(r, &["plugins"])));
+        for p in list(r.get("plugins"), &format!("routes[{i}].plugins"))? {
+            flat.push(("plugins".into(), with(p.clone(), "route", &rname)));
+        }
+    }
+    for (i, c) in list(doc.get("consumers"), "consumers")?.into_iter().enumerate() {
+        let at = format!("consumers[{i}]");
+        let name = text(c, "username").or_else(|| text(c, "custom_id")).ok_or_else(|| format!("{at} needs a username or custom_id."))?;
+        flat.push(("consumers".into(), own(c, &["keyauth_credentials", "plugins", "groups"])));
+        for k in list(c.get("keyauth_credentials"), &format!("{at}.keyauth_credentials"))? {
+            flat.push(("key-auths".into(), with(k.clone(), "consumer", &name)));
+        }
+        for p in list(c.get("plugins"), &format!("{at}.plugins"))? {
+            flat.push(("plugins".into(), with(p.clone(), "consumer", &name)));
+        }
+    }
+    for (i, u) in list(doc.get("upstreams"), "upstreams")?.into_iter().enumerate() {
+        let name = need_name(u, "name", &format!("upstreams[{i}]"))?;
+        flat.push(("upstreams".into(), own(u, &["targets"])));
+        for t in list(u.get("targets"), &format!("upstreams[{i}].targets"))? {
+            flat.push(("targets".into(), with(t.clone(), "upstream", &name)));
+        }
+    }
+    for c in list(doc.get("certificates"), "certificates")? {
+        let key = short_digest(&text(c, "cert").unwrap_or_default());
+        flat.push(("certificates".into(), own(c, &["snis"])));
+        for s in list(c.get("snis"), "certificates[].snis")? {
+            flat.push(("snis".into(), with(s.clone(), "certificate", &key)));
+        }
+    }
+    for p in list(doc.get("plugins"), "plugins")? {
+        flat.push(("plugins".into(), p.clone()));
+    }
+    for kind in ["ca_certificates", "consumer_groups", "vaults", "key-sets", "keys", "snis"] {
+        for e in list(doc.get(deck_key(kind)), deck_key(kind))? {
+            flat.push((kind.into(), e.clone()));
+        }
+    }
+    let mut out = Declared::new();
+    for (kind, mut body) in flat {
+        for f in SERVER_FIELDS {
+            body.remove(f);
+        }
+        // A reference written as `{id: …}` or `{name: …}` in a file becomes the plain name.
+        for (rf, _) in REFERENCES {
+            if let Some(Value::Object(o)) = body.get(rf) {
+                if let Some(n) = o.get("name").or_else(|| o.get("id")).cloned() {
+                    body.insert(rf.into(), n);
+                }
+            }
+        }
+        let key = natural_key(&kind, &body).ok_or_else(|| format!("A {kind} entry has no name to identify it: {}", Value::Object(body.clone())))?;
+        if out.contains_key(&(kind_index(&kind), key.clone())) {
+            return Err(format!("{kind} '{key}' appears twice in the file."));
+        }
+        out.insert((kind_index(&kind), key.clone()), Item { kind, key, id: None, body });
+    }
+    Ok(out)
+}
+
+/// What an import will do, shown before anything is applied.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, TS)]
+#[ts(export)]
+pub struct ImportPlan {
+    pub create: Vec<EntityRef>,
+    pub update: Vec<Changed>,
+    pub delete: Vec<EntityRef>,
+    pub unchanged: u32,
+}
+
+/// The plan to make `current` what `file` declares (decK sync semantics: what the file lacks is deleted).
+pub fn plan(current: &Declared, file: &Declared) -> ImportPlan {
+    let mut p = ImportPlan::default();
+    for (k, want) in file {
+        match current.get(k) {
+            None => p.create.push(EntityRef { kind: want.kind.clone(), key: want.key.clone() }),
+            Some(have) => {
+                let fields = field_changes(&have.body, &want.body, true);
+                if fields.is_empty() {
+                    p.unchanged += 1;
+                } else {
+                    p.update.push(Changed { kind: want.kind.clone(), key: want.key.clone(), fields });
+                }
+            }
+        }
+    }
+    for (k, have) in current {
+        if !file.contains_key(k) {
+            p.delete.push(EntityRef { kind: have.kind.clone(), key: have.key.clone() });
+        }
+    }
+    p
+}
+
+/// A declarative body as the API wants it: references by `{id}` of the group's entities.
+pub fn to_api_body(item: &Item, ids: &HashMap<(String, String), String>) -> Result<Value, String> {
+    let mut body = item.body.clone();
+    for (rf, tk) in REFERENCES {
+        if let Some(Value::String(name)) = body.get(rf).cloned() {
+            let id = ids.get(&(tk.to_string(), name.clone())).ok_or_else(|| format!("{} '{}' refers to {rf} '{name}', which is neither in the group nor in the file.", item.kind, item.key))?;
+            body.insert(rf.into(), json!({ "id": id }));
+        }
+    }
+    Ok(Value::Object(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn group() -> Vec<(String, Value)> {
+        vec![
+            ("services".into(), json!({"id": "s1", "name": "users-api", "host": "users.internal", "port": 80, "created_at": 1})),
+            ("routes".into(), json!({"id": "r1", "name": "users", "paths": ["/users"], "service": {"id": "s1"}})),
+            ("plugins".into(), json!({"id": "p1", "name": "key-auth", "route": {"id": "r1"}, "config": {"key_names": ["apikey"]}})),
+            ("plugins".into(), json!({"id": "p2", "name": "rate-limiting", "config": {"minute": 5}})),
+            ("consumers".into(), json!({"id": "c1", "username": "ann"})),
+            ("key-auths".into(), json!({"id": "k1", "key": "secret-1", "consumer": {"id": "c1"}})),
+        ]
+    }
+
+    #[test]
+    fn references_become_names_and_keys_are_natural() {
+        let d = from_entities(&group());
+        let route = d.values().find(|i| i.kind == "routes").unwrap();
+        assert_eq!(route.body["service"], "users-api");
+        assert!(!route.body.contains_key("id"));
+        assert!(d.values().any(|i| i.kind == "plugins" && i.key == "key-auth@route=users"));
+        assert!(d.values().any(|i| i.kind == "key-auths" && i.key == "ann/secret-1"));
+    }
+
+    #[test]
+    fn export_nests_as_deck_does_and_reads_back_the_same() {
+        let d = from_entities(&group());
+        let doc = to_deck("dev", &d);
+        assert_eq!(doc["_format_version"], "3.0");
+        assert_eq!(doc["services"][0]["routes"][0]["name"], "users");
+        assert_eq!(doc["services"][0]["routes"][0]["plugins"][0]["name"], "key-auth");
+        assert_eq!(doc["consumers"][0]["keyauth_credentials"][0]["key"], "secret-1");
+        assert_eq!(doc["plugins"][0]["name"], "rate-limiting");
+        let yaml = serde_yaml::to_string(&doc).unwrap();
+        let back = from_deck(&yaml).unwrap();
+        let p = plan(&d, &back);
+        assert!(p.create.is_empty() && p.update.is_empty() && p.delete.is_empty(), "{p:?}");
+    }
+
+    #[test]
+    fn plan_lists_creates_updates_and_deletes() {
+        let d = from_entities(&group());
+        let file = from_deck(r#"{"_format_version": "3.0", "services": [{"name": "users-api", "host": "users.v2.internal", "port": 80}, {"name": "orders", "host": "orders"}]}"#).unwrap();
+        let p = plan(&d, &file);
+        assert_eq!(p.create, vec![EntityRef { kind: "services".into(), key: "orders".into() }]);
+        assert_eq!(p.update[0].fields[0].field, "host");
+        assert!(p.delete.iter().any(|e| e.kind == "routes" && e.key == "users"));
+    }
+
+    #[test]
+    fn bad_files_are_refused_with_where() {
+        assert!(from_deck("services: []").unwrap_err().contains("_format_version"));
+        assert!(from_deck("_format_version: \"3.0\"\nservices:\n  - host: x\n").unwrap_err().contains("services[0] needs a name"));
+        assert!(from_deck("{not yaml: [").is_err());
+    }
+}

@@ -1,0 +1,202 @@
+//! The sync engine: every group, its nodes and every entity kind, fetched concurrently under one
+//! bound on requests in flight, with progress events; a group whose expected config hash is the
+//! one it was last synced at is not fetched again; each group is committed in one transaction.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use konnect::{KonnectClient, KonnectError};
+use serde::Serialize;
+use tokio::sync::{Notify, Semaphore};
+use tokio::task::JoinSet;
+use ts_rs::TS;
+
+use crate::cache::{Cache, CachedGroup, GroupSnapshot};
+use crate::instances::{self, GroupInstances};
+
+/// Requests in flight at once during a sync, across all groups and kinds.
+pub const DEFAULT_CONCURRENCY: usize = 8;
+
+/// Every core-entity kind a sync copies, referenced kinds first (as decK orders them).
+pub const SYNC_KINDS: [&str; 14] = [
+    "certificates", "ca_certificates", "snis", "services", "routes", "consumers", "consumer_groups", "upstreams", "targets", "key-sets", "keys", "vaults", "key-auths", "plugins",
+];
+
+/// What a progress bar needs, sent after every finished step.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, TS)]
+#[ts(export)]
+pub struct SyncProgress {
+    pub groups_total: u32,
+    pub groups_done: u32,
+    /// Groups whose config had not changed since their last sync (no entities fetched).
+    pub groups_unchanged: u32,
+    pub entities_done: u64,
+    pub requests: u64,
+}
+
+/// The outcome of a finished (or cancelled) sync.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, TS)]
+#[ts(export)]
+pub struct SyncReport {
+    pub progress: SyncProgress,
+    pub cancelled: bool,
+    /// Groups that failed, with why; the others were committed.
+    pub failed: Vec<(String, String)>,
+}
+
+/// Stops a running sync: steps not yet started are not started, groups not yet committed stay as they were.
+#[derive(Clone, Default)]
+pub struct CancelToken(Arc<(AtomicBool, Notify)>);
+
+impl CancelToken {
+    pub fn cancel(&self) {
+        self.0 .0.store(true, Ordering::SeqCst);
+        self.0 .1.notify_waiters();
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0 .0.load(Ordering::SeqCst)
+    }
+
+    async fn cancelled(&self) {
+        let notified = self.0 .1.notified();
+        if self.is_cancelled() {
+            return;
+        }
+        notified.await
+    }
+}
+
+/// Shared by every task of one sync.
+struct Run {
+    client: KonnectClient,
+    limit: Semaphore,
+    requests: AtomicU64,
+    entities: AtomicU64,
+}
+
+impl Run {
+    /// One API call under the concurrency bound, counted.
+    async fn call<T>(&self, f: impl std::future::Future<Output = Result<T, KonnectError>>) -> Result<T, KonnectError> {
+        let _permit = self.limit.acquire().await.expect("the semaphore is never closed");
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        f.await
+    }
+}
+
+type Progress = Arc<dyn Fn(SyncProgress) + Send + Sync>;
+
+/// Runs one sync of `profile` into `cache`. Unreachable API → the error; a group that fails
+/// alone is reported in `failed` and keeps its previous cached state.
+pub async fn run(client: &KonnectClient, cache: &Cache, profile: &str, concurrency: usize, progress: Progress, cancel: CancelToken) -> Result<SyncReport, KonnectError> {
+    let run = Arc::new(Run { client: client.clone(), limit: Semaphore::new(concurrency.max(1)), requests: AtomicU64::new(0), entities: AtomicU64::new(0) });
+    let groups = run.call(client.list_all_control_planes()).await?;
+    let mut state = SyncProgress { groups_total: groups.len() as u32, requests: run.requests.load(Ordering::Relaxed), ..Default::default() };
+    progress(state.clone());
+
+    let mut tasks = JoinSet::new();
+    for g in &groups {
+        let (run, cache, profile, cancel, id) = (run.clone(), cache.clone(), profile.to_string(), cancel.clone(), g.id.clone());
+        tasks.spawn(async move {
+            let outcome = tokio::select! {
+                r = sync_group(&run, &cache, &profile, &id) => Some(r),
+                _ = cancel.cancelled() => None,
+            };
+            (id, outcome)
+        });
+    }
+    let mut counts = std::collections::HashMap::new();
+    let mut report = SyncReport::default();
+    while let Some(joined) = tasks.join_next().await {
+        let Ok((id, outcome)) = joined else { continue };
+        match outcome {
+            Some(Ok(done)) => {
+                state.groups_done += 1;
+                state.groups_unchanged += u32::from(done.unchanged);
+                counts.insert(id, done.counts);
+            }
+            Some(Err(e)) => {
+                state.groups_done += 1;
+                report.failed.push((id, e.to_string()));
+            }
+            None => report.cancelled = true,
+        }
+        state.requests = run.requests.load(Ordering::Relaxed);
+        state.entities_done = run.entities.load(Ordering::Relaxed);
+        progress(state.clone());
+    }
+    // The group list is replaced only after a whole sync: a cancelled one keeps the old list.
+    if !report.cancelled {
+        let fetched_at = crate::console::now();
+        let previous: std::collections::HashMap<String, CachedGroup> = cache.groups(profile).await.unwrap_or_default().into_iter().map(|g| (g.group.id.clone(), g)).collect();
+        let rows = groups
+            .into_iter()
+            .map(|group| {
+                let (active, total, in_sync) = counts.get(&group.id).copied().or_else(|| previous.get(&group.id).map(|p| (p.active_instances, p.total_instances, p.in_sync_instances))).unwrap_or((0, 0, 0));
+                CachedGroup { group, active_instances: active, total_instances: total, in_sync_instances: in_sync, fetched_at: fetched_at.clone() }
+            })
+            .collect();
+        cache.replace_groups(profile, rows, fetched_at).await.map_err(|e| KonnectError::Decode { url: "cache".into(), message: e.to_string() })?;
+    }
+    report.progress = state;
+    Ok(report)
+}
+
+struct GroupDone {
+    unchanged: bool,
+    counts: (i64, i64, i64),
+}
+
+async fn sync_group(run: &Arc<Run>, cache: &Cache, profile: &str, group_id: &str) -> Result<GroupDone, KonnectError> {
+    let (hash, nodes) = tokio::try_join!(run.call(run.client.expected_config_hash(group_id)), run.call(run.client.list_all_nodes(group_id)))?;
+    let expected = hash.expected_hash;
+    let counts = crate::console::instance_counts(&nodes, &expected);
+    let fetched_at = crate::console::now();
+    let view = GroupInstances { group_id: group_id.to_string(), instances: instances::rows(&nodes, &expected), expected_hash: expected.clone(), fetched_at: fetched_at.clone(), offline_reason: None };
+    let view = serde_json::to_string(&view).ok();
+    let local_err = |e: crate::cache::CacheError| KonnectError::Decode { url: "cache".into(), message: e.to_string() };
+    let unchanged = !expected.is_empty() && cache.synced_hash(profile, group_id).await.map_err(local_err)?.as_deref() == Some(expected.as_str());
+    if unchanged {
+        if let Some(v) = view {
+            cache.put_view(profile, &format!("instances:{group_id}"), v, fetched_at).await.map_err(local_err)?;
+        }
+        return Ok(GroupDone { unchanged: true, counts });
+    }
+    let mut kinds = JoinSet::new();
+    for kind in SYNC_KINDS {
+        let (run, gid) = (run.clone(), group_id.to_string());
+        kinds.spawn(async move {
+            let rows = list_kind(&run, &gid, kind).await?;
+            run.entities.fetch_add(rows.len() as u64, Ordering::Relaxed);
+            Ok::<_, KonnectError>((kind, rows))
+        });
+    }
+    let mut by_kind = Vec::new();
+    while let Some(joined) = kinds.join_next().await {
+        let (kind, rows) = joined.map_err(|e| KonnectError::Decode { url: String::new(), message: e.to_string() })??;
+        by_kind.push((kind, rows));
+    }
+    by_kind.sort_by_key(|(k, _)| SYNC_KINDS.iter().position(|x| x == k));
+    let entities = by_kind.into_iter().flat_map(|(k, rows)| rows.into_iter().map(move |r| (k.to_string(), r))).collect();
+    cache.commit_group(profile, GroupSnapshot { group_id: group_id.to_string(), config_hash: expected, entities, instances_view: view, fetched_at }).await.map_err(local_err)?;
+    Ok(GroupDone { unchanged: false, counts })
+}
+
+/// One kind's every page; each page is one request under the bound. A kind the API does not
+/// serve (404) is an empty list, so older control planes still sync.
+async fn list_kind(run: &Run, group_id: &str, kind: &str) -> Result<Vec<serde_json::Value>, KonnectError> {
+    let mut out = Vec::new();
+    let mut offset: Option<String> = None;
+    loop {
+        let page = match run.call(run.client.list_entities_page(group_id, kind, offset.as_deref())).await {
+            Ok(p) => p,
+            Err(KonnectError::Api(e)) if e.status == 404 => return Ok(out),
+            Err(e) => return Err(e),
+        };
+        out.extend(page.0);
+        match page.1 {
+            Some(next) if !next.is_empty() => offset = Some(next),
+            _ => return Ok(out),
+        }
+    }
+}

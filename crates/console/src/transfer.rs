@@ -1,0 +1,182 @@
+//! Moving configuration in and out of groups: decK export and import (plan first, then apply),
+//! the comparison of two groups, and charts exported as PNG.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use ts_rs::TS;
+
+use crate::console::now;
+use crate::declarative::{self, Declared, Difference, ImportPlan};
+use crate::sync::SYNC_KINDS;
+use crate::{Console, ConsoleError, ErrorCode};
+
+/// What `apply_import` did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, TS)]
+#[ts(export)]
+pub struct ImportResult {
+    pub created: u32,
+    pub updated: u32,
+    pub deleted: u32,
+}
+
+/// Two groups side by side: their configuration difference and their analytics on the same axes.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(export)]
+pub struct Comparison {
+    pub left_group: String,
+    pub right_group: String,
+    pub difference: Difference,
+    pub time_frame: String,
+    pub left_requests: Option<f64>,
+    pub right_requests: Option<f64>,
+    pub left_error_rate: Option<f64>,
+    pub right_error_rate: Option<f64>,
+    pub left_p99_ms: Option<f64>,
+    pub right_p99_ms: Option<f64>,
+    /// Both groups' requests per bucket on one chart, and their error rates on another.
+    pub requests_svg: String,
+    pub error_rate_svg: String,
+    /// Set when either side came from the cache.
+    pub offline_reason: Option<String>,
+}
+
+impl Console {
+    /// Every entity of the group, live (and cached) or, offline, as last synced.
+    async fn group_state(&self, group_id: &str) -> Result<(Vec<(String, serde_json::Value)>, Option<String>), ConsoleError> {
+        let mut all = Vec::new();
+        let mut offline = None;
+        for kind in SYNC_KINDS {
+            match self.client.list_all_entities(group_id, kind).await {
+                Ok(rows) => {
+                    self.cache.replace_kind(self.profile().id(), group_id, kind, rows.clone(), now()).await?;
+                    all.extend(rows.into_iter().map(|r| (kind.to_string(), r)));
+                }
+                Err(konnect::KonnectError::Api(e)) if e.status == 404 => {}
+                Err(e) => {
+                    let err = ConsoleError::from(e);
+                    if !matches!(err.code, ErrorCode::Offline | ErrorCode::RateLimited) {
+                        return Err(err);
+                    }
+                    if self.cache.synced_hash(self.profile().id(), group_id).await?.is_none() && self.cache.entities(self.profile().id(), group_id, None).await?.is_empty() {
+                        return Err(err);
+                    }
+                    offline = Some(err.message);
+                    all = self.cache.entities(self.profile().id(), group_id, None).await?.into_iter().map(|(k, b, _)| (k, b)).collect();
+                    break;
+                }
+            }
+        }
+        self.invalidate_search();
+        Ok((all, offline))
+    }
+
+    async fn group_name(&self, group_id: &str) -> Result<String, ConsoleError> {
+        let groups = self.cache.groups(self.profile().id()).await?;
+        Ok(groups.into_iter().find(|g| g.group.id == group_id).map(|g| g.group.name).unwrap_or_else(|| group_id.to_string()))
+    }
+
+    /// The group as a decK file, `yaml` or `json` (works offline from the cache).
+    pub async fn export_group(&self, group_id: &str, format: &str) -> Result<String, ConsoleError> {
+        let (entities, _) = self.group_state(group_id).await?;
+        let doc = declarative::to_deck(&self.group_name(group_id).await?, &declarative::from_entities(&entities));
+        match format {
+            "json" => serde_json::to_string_pretty(&doc).map_err(|e| ConsoleError::local(e.to_string())),
+            "yaml" => serde_yaml::to_string(&doc).map_err(|e| ConsoleError::local(e.to_string())),
+            _ => Err(ConsoleError::field("format", "must be yaml or json")),
+        }
+    }
+
+    async fn live_declared(&self, group_id: &str) -> Result<Declared, ConsoleError> {
+        let (entities, offline) = self.group_state(group_id).await?;
+        if let Some(reason) = offline {
+            return Err(ConsoleError::new(ErrorCode::Offline, format!("An import needs the group's current configuration: {reason}")));
+        }
+        Ok(declarative::from_entities(&entities))
+    }
+
+    fn parse_file(text: &str) -> Result<Declared, ConsoleError> {
+        declarative::from_deck(text).map_err(|reason| ConsoleError::field("file", reason))
+    }
+
+    /// What importing `file` into the group would create, update and delete; nothing is changed.
+    pub async fn plan_import(&self, group_id: &str, file: &str) -> Result<ImportPlan, ConsoleError> {
+        let want = Self::parse_file(file)?;
+        Ok(declarative::plan(&self.live_declared(group_id).await?, &want))
+    }
+
+    /// Makes the group what `file` declares: creates and updates parents first, deletes
+    /// dependants first. Re-plans against the live state, so it applies what the preview showed
+    /// unless the group changed in between.
+    pub async fn apply_import(&self, group_id: &str, file: &str) -> Result<ImportResult, ConsoleError> {
+        let want = Self::parse_file(file)?;
+        let have = self.live_declared(group_id).await?;
+        let plan = declarative::plan(&have, &want);
+        let mut ids: HashMap<(String, String), String> = have.values().filter_map(|i| Some(((i.kind.clone(), i.key.clone()), i.id.clone()?))).collect();
+        let mut result = ImportResult::default();
+        let changing: std::collections::HashSet<(String, String)> = plan.create.iter().map(|e| (e.kind.clone(), e.key.clone())).chain(plan.update.iter().map(|c| (c.kind.clone(), c.key.clone()))).collect();
+        for item in want.values().filter(|i| changing.contains(&(i.kind.clone(), i.key.clone()))) {
+            let body = declarative::to_api_body(item, &ids).map_err(|r| ConsoleError::field("file", r))?;
+            let saved = match ids.get(&(item.kind.clone(), item.key.clone())) {
+                Some(id) => {
+                    result.updated += 1;
+                    self.update_entity(group_id, &item.kind, &id.clone(), body).await
+                }
+                None => {
+                    result.created += 1;
+                    self.create_entity(group_id, &item.kind, body).await
+                }
+            }
+            .map_err(|e| ConsoleError { message: format!("{} '{}': {}", item.kind, item.key, e.message), ..e })?;
+            if let Some(id) = saved.get("id").and_then(|v| v.as_str()) {
+                ids.insert((item.kind.clone(), item.key.clone()), id.to_string());
+            }
+        }
+        for item in have.values().rev().filter(|i| plan.delete.iter().any(|d| d.kind == i.kind && d.key == i.key)) {
+            if let Some(id) = &item.id {
+                self.delete_entity(group_id, &item.kind, id).await?;
+                result.deleted += 1;
+            }
+        }
+        Ok(result)
+    }
+
+    /// Two groups compared: entity differences and analytics for one time frame on shared axes.
+    pub async fn compare_groups(&self, left: &str, right: &str, time_frame: &str) -> Result<Comparison, ConsoleError> {
+        if left == right {
+            return Err(ConsoleError::field("right", "Pick two different runtime groups."));
+        }
+        let (l_entities, l_off) = self.group_state(left).await?;
+        let (r_entities, r_off) = self.group_state(right).await?;
+        let difference = declarative::difference(&declarative::from_entities(&l_entities), &declarative::from_entities(&r_entities));
+        let (ld, rd) = (self.group_dashboard(left, time_frame).await?, self.group_dashboard(right, time_frame).await?);
+        let (ln, rn) = (self.group_name(left).await?, self.group_name(right).await?);
+        let spec = |measure| crate::analytics::compare_spec((&ln, &ld.traffic), (&rn, &rd.traffic), measure);
+        Ok(Comparison {
+            requests_svg: crate::analytics::render_svg(&spec("requests")),
+            error_rate_svg: crate::analytics::render_svg(&spec("error_rate")),
+            left_group: ln,
+            right_group: rn,
+            difference,
+            time_frame: time_frame.to_string(),
+            left_requests: ld.requests.value,
+            right_requests: rd.requests.value,
+            left_error_rate: ld.error_rate.value,
+            right_error_rate: rd.error_rate.value,
+            left_p99_ms: ld.p99_latency_ms.value,
+            right_p99_ms: rd.p99_latency_ms.value,
+            offline_reason: l_off.or(r_off).or(ld.offline_reason).or(rd.offline_reason),
+        })
+    }
+
+    /// One dashboard chart (`traffic` or `error_rate`) as PNG bytes, from the live or cached dashboard.
+    pub async fn export_chart_png(&self, group_id: &str, time_frame: &str, chart: &str) -> Result<Vec<u8>, ConsoleError> {
+        let d = self.group_dashboard(group_id, time_frame).await?;
+        let spec = match chart {
+            "traffic" => crate::analytics::traffic_spec(&d.traffic),
+            "error_rate" => crate::analytics::error_rate_spec(&d.traffic),
+            _ => return Err(ConsoleError::field("chart", "must be traffic or error_rate")),
+        };
+        crate::analytics::render_png(&spec).map_err(ConsoleError::local)
+    }
+}
