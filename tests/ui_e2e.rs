@@ -134,6 +134,73 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     let plugin = s.text_content("[data-testid=entity-key-auth]").await;
     assert!(plugin.contains("service"), "key-auth applies to a service: {plugin}");
     s.screenshot(&shots.join("configuration.png")).await;
+
+    // A gateway service through the schema-driven form: client checks first, on their fields.
+    s.click(&s.find("[data-testid=kind-services]").await).await;
+    s.find("[data-testid=entity-orders-api]").await;
+    s.click(&s.find("[data-testid=new-entity]").await).await;
+    s.type_text(&s.find(&input("entity-field-name")).await, "payments").await;
+    s.type_text(&s.find(&input("entity-field-port")).await, "70000").await;
+    s.click(&s.find_visible("[data-testid=entity-form-modal] [data-testid=modal-action-button]").await).await;
+    s.wait_for_text("Host is required.").await;
+    s.wait_for_text("Port must be at most 65535.").await;
+    s.screenshot(&shots.join("entity-form-errors.png")).await;
+    s.type_text(&s.find(&input("entity-field-host")).await, "payments.internal").await;
+    s.execute("const i = document.querySelector('[data-testid=entity-field-port] input, input[data-testid=entity-field-port]'); i.value = ''; i.dispatchEvent(new Event('input'))").await;
+    s.type_text(&s.find(&input("entity-field-port")).await, "8080").await;
+    s.click(&s.find_visible("[data-testid=entity-form-modal] [data-testid=modal-action-button]").await).await;
+    s.find("[data-testid=entity-payments]").await;
+    assert!(s.text_content("[data-testid=entity-payments]").await.contains("8080"));
+    s.wait_gone("[data-testid=entity-form]").await;
+    // The same name again: the API's error lands on the name field; the input stays.
+    s.click(&s.find("[data-testid=new-entity]").await).await;
+    s.type_text(&s.find(&input("entity-field-name")).await, "payments").await;
+    s.type_text(&s.find(&input("entity-field-host")).await, "other.internal").await;
+    s.click(&s.find_visible("[data-testid=entity-form-modal] [data-testid=modal-action-button]").await).await;
+    s.wait_for_text("name (type: unique) constraint failed").await;
+    assert_eq!(s.execute("return document.querySelector('[data-testid=entity-field-host] input, input[data-testid=entity-field-host]').value").await, "other.internal");
+    s.click(&s.find_visible("[data-testid=entity-form-modal] [data-testid=modal-cancel-button]").await).await;
+    s.wait_gone("[data-testid=entity-form]").await;
+    // Edit it: the port changes in place.
+    s.click(&s.find("[data-testid=entity-payments] [data-testid=actions-dropdown] button").await).await;
+    s.click(&s.find_visible("[data-testid=entity-payments-actions-dropdown-popover] [data-testid=entity-edit]").await).await;
+    s.execute("const i = document.querySelector('[data-testid=entity-field-port] input, input[data-testid=entity-field-port]'); i.value = ''; i.dispatchEvent(new Event('input'))").await;
+    s.type_text(&s.find(&input("entity-field-port")).await, "9090").await;
+    s.click(&s.find_visible("[data-testid=entity-form-modal] [data-testid=modal-action-button]").await).await;
+    s.wait_gone("[data-testid=entity-form]").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !s.text_content("[data-testid=entity-payments]").await.contains("9090") {
+        assert!(std::time::Instant::now() < deadline, "the edit never showed");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // View as YAML.
+    s.click(&s.find("[data-testid=entity-payments] [data-testid=actions-dropdown] button").await).await;
+    s.click(&s.find_visible("[data-testid=entity-payments-actions-dropdown-popover] [data-testid=entity-view]").await).await;
+    let code = s.text_content("[data-testid=entity-code]").await;
+    assert!(code.contains("host: payments.internal") && code.contains("port: 9090"), "{code}");
+    s.screenshot(&shots.join("entity-yaml.png")).await;
+    s.click(&s.find_visible("[data-testid=entity-view-modal] [data-testid=modal-action-button]").await).await;
+    s.wait_gone("[data-testid=entity-code]").await;
+    // Delete through the confirmation.
+    s.click(&s.find("[data-testid=entity-payments] [data-testid=actions-dropdown] button").await).await;
+    s.click(&s.find_visible("[data-testid=entity-payments-actions-dropdown-popover] [data-testid=entity-delete]").await).await;
+    s.wait_for_text("Delete the gateway service").await;
+    s.click(&s.find_visible("[data-testid=entity-delete-prompt] [data-testid=modal-action-button]").await).await;
+    s.wait_gone("[data-testid=entity-payments]").await;
+
+    // The command palette: Ctrl+K, fuzzy `usr`, Enter-free click jumps to the entity.
+    s.execute("window.dispatchEvent(new KeyboardEvent('keydown', { key: 'k', ctrlKey: true }))").await;
+    s.type_text(&s.find("[data-testid=palette-input]").await, "usr").await;
+    s.find("[data-testid=palette-hit-users-api]").await;
+    s.screenshot(&shots.join("command-palette.png")).await;
+    s.execute("document.querySelector('[data-testid=palette-input]').dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }))").await;
+    s.wait_gone("[data-testid=palette]").await;
+    s.execute("window.dispatchEvent(new KeyboardEvent('keydown', { key: '/' }))").await;
+    s.type_text(&s.find("[data-testid=palette-input]").await, "usr").await;
+    s.click(&s.find("[data-testid=palette-hit-users-api]").await).await;
+    s.wait_gone("[data-testid=palette]").await;
+    s.find("[data-testid=entity-users-api]").await;
+    s.wait_gone("[data-testid=entity-orders-api]").await;
     s.click(&s.find("[data-testid=nav-runtime-groups]").await).await;
 
     // Removing the demo stops it and deletes its groups.

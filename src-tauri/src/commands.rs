@@ -58,3 +58,23 @@ pub async fn new_runtime_instance(app: Embedded<'_>, id: String) -> Result<Start
 pub async fn group_entities(app: Embedded<'_>, id: String, kind: String) -> Result<console::entities::EntityList, ConsoleError> {
     app.console.group_entities(&id, &kind).await
 }
+
+#[tauri::command]
+pub async fn create_entity(app: Embedded<'_>, id: String, kind: String, body: serde_json::Value) -> Result<serde_json::Value, ConsoleError> {
+    app.console.create_entity(&id, &kind, body).await
+}
+
+#[tauri::command]
+pub async fn update_entity(app: Embedded<'_>, id: String, kind: String, entity_id: String, body: serde_json::Value) -> Result<serde_json::Value, ConsoleError> {
+    app.console.update_entity(&id, &kind, &entity_id, body).await
+}
+
+#[tauri::command]
+pub async fn delete_entity(app: Embedded<'_>, id: String, kind: String, entity_id: String) -> Result<(), ConsoleError> {
+    app.console.delete_entity(&id, &kind, &entity_id).await
+}
+
+#[tauri::command]
+pub async fn search(app: Embedded<'_>, query: String) -> Result<Vec<console::search::SearchHit>, ConsoleError> {
+    app.console.search(&query, 20).await
+}

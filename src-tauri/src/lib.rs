@@ -48,6 +48,10 @@ pub fn run() {
             commands::new_runtime_instance,
             commands::demo_status,
             commands::remove_demo,
+            commands::create_entity,
+            commands::update_entity,
+            commands::delete_entity,
+            commands::search,
         ])
         .build(tauri::generate_context!("../tauri.conf.json"))
         .expect("error while building Runtime Manager");

@@ -10,8 +10,9 @@ import type { GroupInstances } from './bindings/GroupInstances'
 import type { RuntimeInstanceRow } from './bindings/RuntimeInstanceRow'
 import type { StartedInstance } from './bindings/StartedInstance'
 import type { EntityList } from './bindings/EntityList'
+import type { SearchHit } from './bindings/SearchHit'
 
-export type { ConsoleError, Dashboard, DemoStatus, GroupInstances, NewRuntimeGroup, Overview, RuntimeGroupRow, RuntimeInstanceRow }
+export type { ConsoleError, SearchHit, Dashboard, DemoStatus, GroupInstances, NewRuntimeGroup, Overview, RuntimeGroupRow, RuntimeInstanceRow }
 
 /** Errors from Rust arrive as `ConsoleError`; anything else (a bridge failure) is wrapped into one. */
 export function asConsoleError(e: unknown): ConsoleError {
@@ -41,6 +42,10 @@ export const backend = {
   newRuntimeInstance: (id: string) => call<StartedInstance>('new_runtime_instance', { id }),
   demoStatus: () => call<DemoStatus>('demo_status'),
   removeDemo: () => call<DemoStatus>('remove_demo'),
+  createEntity: (id: string, kind: string, body: Record<string, unknown>) => call<Record<string, unknown>>('create_entity', { id, kind, body }),
+  updateEntity: (id: string, kind: string, entityId: string, body: Record<string, unknown>) => call<Record<string, unknown>>('update_entity', { id, kind, entityId, body }),
+  deleteEntity: (id: string, kind: string, entityId: string) => call<void>('delete_entity', { id, kind, entityId }),
+  search: (query: string) => call<SearchHit[]>('search', { query }),
 }
 
 export type Backend = typeof backend

@@ -99,6 +99,9 @@ impl Cache {
     pub fn open(path: &Path) -> Result<Cache, CacheError> {
         let conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
+        // With WAL, NORMAL still commits atomically (a crash loses at most the last commits, never
+        // half of one); what it skips is an fsync per commit, which a re-fetchable cache can spare.
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             conn.execute_batch(&format!("BEGIN; {sql}; PRAGMA user_version = {}; COMMIT;", i + 1))?;
@@ -228,8 +231,8 @@ impl Cache {
 pub struct GroupSnapshot {
     pub group_id: String,
     pub config_hash: String,
-    /// (kind, entity body)
-    pub entities: Vec<(String, serde_json::Value)>,
+    /// (kind, entity) with the entity's JSON text as the API sent it.
+    pub entities: Vec<(String, konnect::RawEntity)>,
     /// The runtime instances view, stored with the entities so both are of the same moment.
     pub instances_view: Option<String>,
     pub fetched_at: String,
@@ -245,9 +248,8 @@ impl Cache {
             tx.execute("DELETE FROM entities WHERE profile_id = ?1 AND group_id = ?2", params![profile, snap.group_id])?;
             {
                 let mut ins = tx.prepare_cached("INSERT OR REPLACE INTO entities (profile_id, group_id, kind, id, body, fetched_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
-                for (kind, body) in &snap.entities {
-                    let id = body.get("id").and_then(|v| v.as_str()).unwrap_or_default();
-                    ins.execute(params![profile, snap.group_id, kind, id, body.to_string(), snap.fetched_at])?;
+                for (kind, e) in &snap.entities {
+                    ins.execute(params![profile, snap.group_id, kind, e.id, e.json, snap.fetched_at])?;
                 }
             }
             if let Some(view) = &snap.instances_view {
@@ -321,23 +323,37 @@ impl Cache {
         .await
     }
 
-    /// Every cached entity of the profile, for the search index: (group id, kind, body).
-    pub async fn all_entities(&self, profile: &str) -> Result<Vec<(String, String, serde_json::Value)>, CacheError> {
+    /// Maps every cached entity of the profile (group id, kind, body) as it is read, so only
+    /// the results are held, never every body at once.
+    pub async fn map_entities<T: Send + 'static>(&self, profile: &str, f: impl Fn(&str, &str, &serde_json::Value) -> Option<T> + Send + 'static) -> Result<Vec<T>, CacheError> {
         let profile = profile.to_string();
         self.call(move |c| {
             let mut stmt = c.prepare_cached("SELECT group_id, kind, body FROM entities WHERE profile_id = ?1")?;
-            let rows = stmt.query_map(params![profile], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
+            let mut rows = stmt.query(params![profile])?;
             let mut out = Vec::new();
-            for row in rows {
-                let (g, k, body) = row?;
-                out.push((g, k, serde_json::from_str(&body).map_err(|e| CacheError::Corrupt(e.to_string()))?));
+            while let Some(r) = rows.next()? {
+                let (g, k, body): (String, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
+                let v: serde_json::Value = serde_json::from_str(&body).map_err(|e| CacheError::Corrupt(e.to_string()))?;
+                out.extend(f(&g, &k, &v));
             }
             Ok(out)
         })
         .await
     }
 
-    /// The config hash each group was last synced at.
+    /// Every group's last synced config hash, read once at the start of a sync (so no group
+    /// waits on the cache, busy with another group's commit, before it starts fetching).
+    pub async fn synced_hashes(&self, profile: &str) -> Result<std::collections::HashMap<String, String>, CacheError> {
+        let profile = profile.to_string();
+        self.call(move |c| {
+            let mut stmt = c.prepare_cached("SELECT group_id, config_hash FROM group_sync WHERE profile_id = ?1")?;
+            let rows = stmt.query_map(params![profile], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    /// The config hash a group was last synced at.
     pub async fn synced_hash(&self, profile: &str, group_id: &str) -> Result<Option<String>, CacheError> {
         let (profile, group_id) = (profile.to_string(), group_id.to_string());
         self.call(move |c| Ok(c.query_row("SELECT config_hash FROM group_sync WHERE profile_id = ?1 AND group_id = ?2", params![profile, group_id], |r| r.get(0)).optional()?)).await

@@ -88,22 +88,27 @@ impl Console {
             Some(i) => i,
             None => {
                 let groups = self.cache.groups(self.profile.id()).await?;
-                let names: std::collections::HashMap<String, String> = groups.iter().map(|g| (g.group.id.clone(), g.group.name.clone())).collect();
+                let shared: std::collections::HashMap<String, std::sync::Arc<(String, String)>> = groups.iter().map(|g| (g.group.id.clone(), std::sync::Arc::new((g.group.id.clone(), g.group.name.clone())))).collect();
                 let mut items: Vec<crate::search::SearchItem> = groups
                     .iter()
                     .map(|g| crate::search::SearchItem {
                         kind: "group".into(),
                         id: g.group.id.clone(),
                         label: g.group.name.clone(),
-                        group_id: g.group.id.clone(),
-                        group_name: g.group.name.clone(),
-                        terms: vec![("name", g.group.name.to_lowercase()), ("id", g.group.id.to_lowercase())],
+                        group: shared[&g.group.id].clone(),
+                        terms: vec![("name", g.group.name.to_lowercase().into()), ("id", g.group.id.to_lowercase().into())],
                     })
                     .collect();
-                for (gid, kind, body) in self.cache.all_entities(self.profile.id()).await? {
-                    let gname = names.get(&gid).cloned().unwrap_or_default();
-                    items.extend(crate::search::SearchItem::from_entity(&kind, &body, &gid, &gname));
-                }
+                let kinds: Vec<std::sync::Arc<str>> = crate::sync::SYNC_KINDS.iter().map(|k| std::sync::Arc::from(*k)).collect();
+                items.extend(
+                    self.cache
+                        .map_entities(self.profile.id(), move |gid, kind, body| {
+                            let group = shared.get(gid).cloned().unwrap_or_else(|| std::sync::Arc::new((gid.to_string(), String::new())));
+                            let kind = kinds.iter().find(|k| &***k == kind).cloned().unwrap_or_else(|| kind.into());
+                            crate::search::SearchItem::from_entity(kind, body, group)
+                        })
+                        .await?,
+                );
                 let index = std::sync::Arc::new(crate::search::SearchIndex::new(items));
                 *self.search_index.lock().unwrap_or_else(|p| p.into_inner()) = Some(index.clone());
                 index

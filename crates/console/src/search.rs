@@ -1,6 +1,8 @@
 //! Search across every cached group and entity kind: by name, ID, tag, host and path, fuzzy
 //! enough that `usr` finds `users-api` (the letters in order), best matches first.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -20,37 +22,38 @@ pub struct SearchHit {
     pub score: i64,
 }
 
-/// The searchable text of one item, lower-cased once when the index is built.
+/// The searchable text of one item, lower-cased once when the index is built. Kind and group
+/// are shared (`Arc<str>`): 100,000 items of 20 groups hold 20 group names, not 100,000.
 #[derive(Debug, Clone)]
 pub struct SearchItem {
-    pub kind: String,
+    pub kind: Arc<str>,
     pub id: String,
     pub label: String,
-    pub group_id: String,
-    pub group_name: String,
-    /// (field, lower-cased value)
-    pub terms: Vec<(&'static str, String)>,
+    pub group: Arc<(String, String)>,
+    /// (field, lower-cased value); the name and the ID are always the first two.
+    pub terms: Vec<(&'static str, Box<str>)>,
 }
 
 impl SearchItem {
     /// The terms of an entity body as Kong shapes it: name, id, tags, hosts, paths, and for
     /// nameless kinds their natural key (a consumer's username, a target's address, an SNI's name).
-    pub fn from_entity(kind: &str, body: &serde_json::Value, group_id: &str, group_name: &str) -> Option<SearchItem> {
+    pub fn from_entity(kind: Arc<str>, body: &serde_json::Value, group: Arc<(String, String)>) -> Option<SearchItem> {
         let id = body.get("id")?.as_str()?.to_string();
         let text = |k: &str| body.get(k).and_then(|v| v.as_str()).map(str::to_string);
         let list = |k: &str| body.get(k).and_then(|v| v.as_array()).map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect::<Vec<_>>()).unwrap_or_default();
         let label = text("name").or_else(|| text("username")).or_else(|| text("custom_id")).or_else(|| text("target")).or_else(|| text("prefix")).unwrap_or_else(|| id.clone());
-        let mut terms = vec![("name", label.to_lowercase()), ("id", id.to_lowercase())];
+        let mut terms: Vec<(&'static str, Box<str>)> = vec![("name", label.to_lowercase().into()), ("id", id.to_lowercase().into())];
         for t in list("tags") {
-            terms.push(("tag", t.to_lowercase()));
+            terms.push(("tag", t.to_lowercase().into()));
         }
         for h in list("hosts").into_iter().chain(text("host")) {
-            terms.push(("host", h.to_lowercase()));
+            terms.push(("host", h.to_lowercase().into()));
         }
         for p in list("paths").into_iter().chain(text("path")) {
-            terms.push(("path", p.to_lowercase()));
+            terms.push(("path", p.to_lowercase().into()));
         }
-        Some(SearchItem { kind: kind.to_string(), id, label, group_id: group_id.to_string(), group_name: group_name.to_string(), terms })
+        terms.shrink_to_fit();
+        Some(SearchItem { kind, id, label, group, terms })
     }
 }
 
@@ -60,29 +63,43 @@ pub fn fuzzy_score(query: &str, text: &str) -> Option<i64> {
     if query.is_empty() {
         return None;
     }
-    if let Some(pos) = text.find(query) {
-        let exact = if text.len() == query.len() { 500 } else { 0 };
-        return Some(1000 + exact - pos as i64 * 2 - (text.len() - query.len()) as i64 / 4);
-    }
-    let (mut qi, mut first, mut last, mut gaps) = (query.chars().peekable(), None, 0usize, 0i64);
-    let mut prev: Option<usize> = None;
-    for (i, c) in text.char_indices() {
-        let Some(&want) = qi.peek() else { break };
-        if c == want {
-            first.get_or_insert(i);
-            if let Some(p) = prev {
-                gaps += (i - p - 1) as i64;
+    // Most terms fail: reject them with one pass over the bytes before anything dearer. Byte-wise
+    // matching is exact for UTF-8 too (a character's bytes only match the same character's).
+    let (q, t) = (query.as_bytes(), text.as_bytes());
+    let (mut qi, mut first, mut last, mut gaps, mut prev) = (0usize, usize::MAX, 0usize, 0i64, usize::MAX);
+    for (i, &c) in t.iter().enumerate() {
+        if c == q[qi] {
+            if first == usize::MAX {
+                first = i;
             }
-            prev = Some(i);
+            if prev != usize::MAX {
+                gaps += (i - prev - 1) as i64;
+            }
+            prev = i;
             last = i;
-            qi.next();
+            qi += 1;
+            if qi == q.len() {
+                break;
+            }
         }
     }
-    if qi.peek().is_some() {
+    if qi < q.len() {
         return None;
     }
-    let span = (last - first.unwrap_or(0)) as i64;
-    Some(500 - gaps * 10 - first.unwrap_or(0) as i64 * 2 - span)
+    if gaps > 0 {
+        if let Some(pos) = text.find(query) {
+            return Some(substring_score(pos, text.len(), query.len()));
+        }
+    } else {
+        return Some(substring_score(first, text.len(), query.len()));
+    }
+    let span = (last - first) as i64;
+    Some(500 - gaps * 10 - first as i64 * 2 - span)
+}
+
+fn substring_score(pos: usize, text_len: usize, query_len: usize) -> i64 {
+    let exact = if text_len == query_len { 500 } else { 0 };
+    1000 + exact - pos as i64 * 2 - (text_len - query_len) as i64 / 4
 }
 
 /// The index: every item of every group, searched in memory.
@@ -129,7 +146,7 @@ impl SearchIndex {
         }
         hits.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.label.cmp(&b.1.label)));
         hits.into_iter()
-            .map(|(score, it, field)| SearchHit { kind: it.kind.clone(), id: it.id.clone(), label: it.label.clone(), group_id: it.group_id.clone(), group_name: it.group_name.clone(), matched: field.to_string(), score })
+            .map(|(score, it, field)| SearchHit { kind: it.kind.to_string(), id: it.id.clone(), label: it.label.clone(), group_id: it.group.0.clone(), group_name: it.group.1.clone(), matched: field.to_string(), score })
             .collect()
     }
 }
@@ -146,7 +163,8 @@ mod tests {
             ("routes", json!({"id": "3333", "name": "login", "paths": ["/auth/login"], "hosts": ["api.example.com"]})),
             ("consumers", json!({"id": "4444", "username": "ursula"})),
         ];
-        SearchIndex::new(items.iter().filter_map(|(k, b)| SearchItem::from_entity(k, b, "g1", "dev")).collect())
+        let group = Arc::new(("g1".to_string(), "dev".to_string()));
+        SearchIndex::new(items.iter().filter_map(|(k, b)| SearchItem::from_entity((*k).into(), b, group.clone())).collect())
     }
 
     #[test]

@@ -16,6 +16,9 @@ use crate::instances::{self, GroupInstances};
 
 /// Requests in flight at once during a sync, across all groups and kinds.
 pub const DEFAULT_CONCURRENCY: usize = 8;
+/// Groups being fetched at once: enough kinds in flight to keep the request bound busy, few
+/// enough that only these groups' entities are held in memory before their commit.
+const GROUPS_IN_FLIGHT: usize = 4;
 
 /// Every core-entity kind a sync copies, referenced kinds first (as decK orders them).
 pub const SYNC_KINDS: [&str; 14] = [
@@ -71,6 +74,7 @@ impl CancelToken {
 struct Run {
     client: KonnectClient,
     limit: Semaphore,
+    groups: Semaphore,
     requests: AtomicU64,
     entities: AtomicU64,
 }
@@ -89,17 +93,21 @@ type Progress = Arc<dyn Fn(SyncProgress) + Send + Sync>;
 /// Runs one sync of `profile` into `cache`. Unreachable API → the error; a group that fails
 /// alone is reported in `failed` and keeps its previous cached state.
 pub async fn run(client: &KonnectClient, cache: &Cache, profile: &str, concurrency: usize, progress: Progress, cancel: CancelToken) -> Result<SyncReport, KonnectError> {
-    let run = Arc::new(Run { client: client.clone(), limit: Semaphore::new(concurrency.max(1)), requests: AtomicU64::new(0), entities: AtomicU64::new(0) });
+    let run = Arc::new(Run { client: client.clone(), limit: Semaphore::new(concurrency.max(1)), groups: Semaphore::new(GROUPS_IN_FLIGHT), requests: AtomicU64::new(0), entities: AtomicU64::new(0) });
     let groups = run.call(client.list_all_control_planes()).await?;
+    let synced = Arc::new(cache.synced_hashes(profile).await.map_err(|e| KonnectError::Decode { url: "cache".into(), message: e.to_string() })?);
     let mut state = SyncProgress { groups_total: groups.len() as u32, requests: run.requests.load(Ordering::Relaxed), ..Default::default() };
     progress(state.clone());
 
     let mut tasks = JoinSet::new();
     for g in &groups {
-        let (run, cache, profile, cancel, id) = (run.clone(), cache.clone(), profile.to_string(), cancel.clone(), g.id.clone());
+        let (run, cache, profile, cancel, id, synced) = (run.clone(), cache.clone(), profile.to_string(), cancel.clone(), g.id.clone(), synced.clone());
         tasks.spawn(async move {
             let outcome = tokio::select! {
-                r = sync_group(&run, &cache, &profile, &id) => Some(r),
+                r = async {
+                    let slot = run.groups.acquire().await.expect("the semaphore is never closed");
+                    sync_group(&run, &cache, &profile, &id, synced.get(&id).map(String::as_str), slot).await
+                } => Some(r),
                 _ = cancel.cancelled() => None,
             };
             (id, outcome)
@@ -147,7 +155,9 @@ struct GroupDone {
     counts: (i64, i64, i64),
 }
 
-async fn sync_group(run: &Arc<Run>, cache: &Cache, profile: &str, group_id: &str) -> Result<GroupDone, KonnectError> {
+/// Fetches one group and commits it. `slot` (one of GROUPS_IN_FLIGHT) is given back as soon as
+/// the fetching is done, so the next group's requests overlap this group's commit.
+async fn sync_group(run: &Arc<Run>, cache: &Cache, profile: &str, group_id: &str, synced_hash: Option<&str>, slot: tokio::sync::SemaphorePermit<'_>) -> Result<GroupDone, KonnectError> {
     let (hash, nodes) = tokio::try_join!(run.call(run.client.expected_config_hash(group_id)), run.call(run.client.list_all_nodes(group_id)))?;
     let expected = hash.expected_hash;
     let counts = crate::console::instance_counts(&nodes, &expected);
@@ -155,7 +165,7 @@ async fn sync_group(run: &Arc<Run>, cache: &Cache, profile: &str, group_id: &str
     let view = GroupInstances { group_id: group_id.to_string(), instances: instances::rows(&nodes, &expected), expected_hash: expected.clone(), fetched_at: fetched_at.clone(), offline_reason: None };
     let view = serde_json::to_string(&view).ok();
     let local_err = |e: crate::cache::CacheError| KonnectError::Decode { url: "cache".into(), message: e.to_string() };
-    let unchanged = !expected.is_empty() && cache.synced_hash(profile, group_id).await.map_err(local_err)?.as_deref() == Some(expected.as_str());
+    let unchanged = !expected.is_empty() && synced_hash == Some(expected.as_str());
     if unchanged {
         if let Some(v) = view {
             cache.put_view(profile, &format!("instances:{group_id}"), v, fetched_at).await.map_err(local_err)?;
@@ -178,13 +188,14 @@ async fn sync_group(run: &Arc<Run>, cache: &Cache, profile: &str, group_id: &str
     }
     by_kind.sort_by_key(|(k, _)| SYNC_KINDS.iter().position(|x| x == k));
     let entities = by_kind.into_iter().flat_map(|(k, rows)| rows.into_iter().map(move |r| (k.to_string(), r))).collect();
+    drop(slot);
     cache.commit_group(profile, GroupSnapshot { group_id: group_id.to_string(), config_hash: expected, entities, instances_view: view, fetched_at }).await.map_err(local_err)?;
     Ok(GroupDone { unchanged: false, counts })
 }
 
 /// One kind's every page; each page is one request under the bound. A kind the API does not
 /// serve (404) is an empty list, so older control planes still sync.
-async fn list_kind(run: &Run, group_id: &str, kind: &str) -> Result<Vec<serde_json::Value>, KonnectError> {
+async fn list_kind(run: &Run, group_id: &str, kind: &str) -> Result<Vec<konnect::RawEntity>, KonnectError> {
     let mut out = Vec::new();
     let mut offset: Option<String> = None;
     loop {

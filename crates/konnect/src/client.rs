@@ -295,6 +295,13 @@ impl KonnectClient {
     }
 }
 
+/// An entity as the JSON text the API sent, with its id read out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawEntity {
+    pub id: String,
+    pub json: String,
+}
+
 impl KonnectClient {
     /// `GET /v2/control-planes/{id}/expected-config-hash`: the hash in-sync nodes report.
     pub async fn expected_config_hash(&self, control_plane_id: &str) -> Result<ExpectedConfigHash, KonnectError> {
@@ -327,20 +334,35 @@ impl KonnectClient {
         self.json(Method::PUT, &format!("/v2/control-planes/{control_plane_id}/core-entities/{path}"), &[], Some(body)).await
     }
 
-    /// One page of a kind (`size` 1000 from `offset`): its rows and the next offset, if any.
-    pub async fn list_entities_page(&self, control_plane_id: &str, kind: &str, offset: Option<&str>) -> Result<(Vec<serde_json::Value>, Option<String>), KonnectError> {
+    /// One page of a kind (`size` 1000 from `offset`): its rows, each kept as the JSON text the
+    /// server sent (a sync stores text; building a value tree per entity would cost memory and
+    /// time for nothing), and the next offset, if any.
+    pub async fn list_entities_page(&self, control_plane_id: &str, kind: &str, offset: Option<&str>) -> Result<(Vec<RawEntity>, Option<String>), KonnectError> {
         #[derive(serde::Deserialize)]
         struct Page {
-            data: Vec<serde_json::Value>,
+            data: Vec<Box<serde_json::value::RawValue>>,
             #[serde(default)]
             offset: Option<String>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Id {
+            id: String,
         }
         let mut query = vec![("size", "1000".to_string())];
         if let Some(o) = offset {
             query.push(("offset", o.to_string()));
         }
-        let page: Page = self.json::<_, ()>(Method::GET, &format!("/v2/control-planes/{control_plane_id}/core-entities/{kind}"), &query, None).await?;
-        Ok((page.data, page.offset))
+        let path = format!("/v2/control-planes/{control_plane_id}/core-entities/{kind}");
+        let page: Page = self.json::<_, ()>(Method::GET, &path, &query, None).await?;
+        let rows = page
+            .data
+            .into_iter()
+            .map(|raw| {
+                let id = serde_json::from_str::<Id>(raw.get()).map_err(|e| KonnectError::Decode { url: self.url(&path), message: format!("an entity without an id: {e}") })?.id;
+                Ok(RawEntity { id, json: raw.get().to_string() })
+            })
+            .collect::<Result<Vec<_>, KonnectError>>()?;
+        Ok((rows, page.offset))
     }
 
     /// `GET …/core-entities/{path}`: one entity.

@@ -8,7 +8,7 @@ pub mod error;
 pub mod models;
 pub mod region;
 
-pub use client::{ControlPlaneQuery, KonnectClient, RetryPolicy};
+pub use client::{ControlPlaneQuery, KonnectClient, RawEntity, RetryPolicy};
 pub use error::{ApiError, KonnectError, ProblemDetails, InvalidParameter};
 pub use models::*;
 pub use region::Region;

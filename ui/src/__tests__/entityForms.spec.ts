@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest'
+import { initialValues, toBody } from '../entityForms'
+import { toYaml } from '../yaml'
+
+describe('entity forms', () => {
+  it('turns form values into a Kong body, leaving blanks to the defaults', () => {
+    const { body, errors } = toBody('services', { ...initialValues('services'), name: 'payments', host: 'pay.internal', port: '8080', tags: 'a, b' })
+    expect(errors).toEqual({})
+    expect(body).toMatchObject({ name: 'payments', host: 'pay.internal', port: 8080, tags: ['a', 'b'], enabled: true })
+    expect(body).not.toHaveProperty('path')
+  })
+
+  it('checks required fields, ranges and shapes on their fields', () => {
+    const { errors } = toBody('services', { ...initialValues('services'), port: '70000', path: 'v1' })
+    expect(errors.host).toBe('Host is required.')
+    expect(errors.port).toBe('Port must be at most 65535.')
+    expect(errors.path).toBe('Path must start with /.')
+    expect(toBody('routes', initialValues('routes')).errors.paths).toContain('at least one of hosts, paths or methods')
+    expect(toBody('plugins', { ...initialValues('plugins'), name: 'rate-limiting', config: '{bad' }).errors.config).toBe('Configuration is not valid JSON.')
+  })
+
+  it('lets a plugin have one scope at most', () => {
+    const { errors } = toBody('plugins', { ...initialValues('plugins'), name: 'key-auth', service: 's1', route: 'r1' })
+    expect(errors.service).toContain('Choose one scope')
+    expect(toBody('plugins', { ...initialValues('plugins'), name: 'key-auth' }).body).not.toHaveProperty('service')
+  })
+
+  it('starts an edit from the entity', () => {
+    const v = initialValues('routes', { name: 'users', paths: ['/users', '/u'], service: { id: 's1' }, strip_path: false })
+    expect(v).toMatchObject({ name: 'users', paths: '/users, /u', service: 's1', strip_path: false, preserve_host: false })
+  })
+})
+
+describe('yaml', () => {
+  it('writes nested entities readably', () => {
+    expect(toYaml({ name: 'x', port: 80, tags: ['a'], service: { id: 's' }, path: null })).toBe('name: x\nport: 80\ntags:\n  - a\nservice:\n  id: s\npath: null')
+  })
+})
