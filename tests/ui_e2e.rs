@@ -30,7 +30,8 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     std::fs::create_dir_all(&home).unwrap();
     std::fs::create_dir_all(&runtime_dir).unwrap();
     let app = bin_dir().join("runtime-manager");
-    let s = AppSession::launch(&app, &[("RUNTIME_MANAGER_DATA_DIR", &data), ("HOME", &home), ("XDG_RUNTIME_DIR", &runtime_dir)]).await;
+    let exports = tmp.path().join("exports");
+    let s = AppSession::launch(&app, &[("RUNTIME_MANAGER_DATA_DIR", &data), ("HOME", &home), ("XDG_RUNTIME_DIR", &runtime_dir), ("RUNTIME_MANAGER_EXPORT_DIR", &exports)]).await;
 
     // The overview opens on the embedded default's groups.
     s.find("[data-testid=group-row-default]").await;
@@ -144,6 +145,7 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     s.click(&s.find_visible("[data-testid=entity-form-modal] [data-testid=modal-action-button]").await).await;
     s.wait_for_text("Host is required.").await;
     s.wait_for_text("Port must be at most 65535.").await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await; // the error text fades in
     s.screenshot(&shots.join("entity-form-errors.png")).await;
     s.type_text(&s.find(&input("entity-field-host")).await, "payments.internal").await;
     s.execute("const i = document.querySelector('[data-testid=entity-field-port] input, input[data-testid=entity-field-port]'); i.value = ''; i.dispatchEvent(new Event('input'))").await;
@@ -158,6 +160,8 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     s.type_text(&s.find(&input("entity-field-host")).await, "other.internal").await;
     s.click(&s.find_visible("[data-testid=entity-form-modal] [data-testid=modal-action-button]").await).await;
     s.wait_for_text("name (type: unique) constraint failed").await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    s.screenshot(&shots.join("entity-form-api-error.png")).await;
     assert_eq!(s.execute("return document.querySelector('[data-testid=entity-field-host] input, input[data-testid=entity-field-host]').value").await, "other.internal");
     s.click(&s.find_visible("[data-testid=entity-form-modal] [data-testid=modal-cancel-button]").await).await;
     s.wait_gone("[data-testid=entity-form]").await;
@@ -181,6 +185,8 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     s.screenshot(&shots.join("entity-yaml.png")).await;
     s.click(&s.find_visible("[data-testid=entity-view-modal] [data-testid=modal-action-button]").await).await;
     s.wait_gone("[data-testid=entity-code]").await;
+    let overflow = s.execute("return document.documentElement.scrollWidth - window.innerWidth").await.as_i64().unwrap_or(1);
+    assert_eq!(overflow, 0, "the configuration list scrolls inside itself, not the window");
     // Delete through the confirmation.
     s.click(&s.find("[data-testid=entity-payments] [data-testid=actions-dropdown] button").await).await;
     s.click(&s.find_visible("[data-testid=entity-payments-actions-dropdown-popover] [data-testid=entity-delete]").await).await;
@@ -201,7 +207,66 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     s.wait_gone("[data-testid=palette]").await;
     s.find("[data-testid=entity-users-api]").await;
     s.wait_gone("[data-testid=entity-orders-api]").await;
+
+    // Export the group as a decK file and save it.
+    s.click(&s.find("[data-testid=export-group]").await).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !s.text_content("[data-testid=export-text]").await.contains("_format_version") {
+        assert!(std::time::Instant::now() < deadline, "the export never showed");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    s.screenshot(&shots.join("export.png")).await;
+    s.click(&s.find_visible("[data-testid=export-modal] [data-testid=modal-action-button]").await).await;
+    s.find("[data-testid=export-saved]").await;
+    let saved = s.text_content("[data-testid=export-saved]").await.trim().trim_start_matches("Saved to ").to_string();
+    let exported = std::fs::read_to_string(&saved).unwrap_or_else(|e| panic!("{saved}: {e}"));
+    assert!(exported.contains("users-api") && exported.contains("keyauth_credentials"), "{exported}");
+    s.click(&s.find_visible("[data-testid=export-modal] [data-testid=modal-cancel-button]").await).await;
+    s.wait_gone("[data-testid=export-text]").await;
+
+    // Import: a bad file is refused on its field; the export plus one service previews as one create.
+    s.click(&s.find("[data-testid=import-group]").await).await;
+    s.type_text(&s.find(&input("import-text")).await, "services: []").await;
+    s.click(&s.find_visible("[data-testid=import-modal] [data-testid=modal-action-button]").await).await;
+    s.wait_for_text("_format_version is missing").await;
+    let mut doc: serde_json::Value = serde_yaml::from_str(&exported).unwrap();
+    doc["services"].as_array_mut().unwrap().push(serde_json::json!({"name": "inventory", "host": "inventory.internal", "port": 8080}));
+    s.execute("const t = document.querySelector('[data-testid=import-text] textarea, textarea[data-testid=import-text]'); t.value = ''; t.dispatchEvent(new Event('input'))").await;
+    s.type_text(&s.find(&input("import-text")).await, &serde_json::to_string(&doc).unwrap()).await;
+    s.click(&s.find_visible("[data-testid=import-modal] [data-testid=modal-action-button]").await).await;
+    s.find("[data-testid=plan-create]").await;
+    let summary = s.text_content("[data-testid=import-summary]").await;
+    assert!(summary.contains("1 to create") && summary.contains("0 to delete"), "{summary}");
+    assert!(s.text_content("[data-testid=plan-create]").await.contains("inventory"));
+    s.screenshot(&shots.join("import-preview.png")).await;
+    s.click(&s.find_visible("[data-testid=import-modal] [data-testid=modal-action-button]").await).await;
+    s.wait_gone("[data-testid=import-summary]").await;
+    s.click(&s.find("[data-testid=kind-services]").await).await;
+    s.find("[data-testid=entity-inventory]").await;
+
+    // A dashboard chart saved as PNG.
+    s.click(&s.find("[data-testid=dashboard-tab]").await).await;
+    s.click(&s.find("[data-testid=export-traffic-png]").await).await;
+    s.find("[data-testid=png-saved]").await;
+    let png_path = s.text_content("[data-testid=png-saved]").await.trim().trim_start_matches("Chart saved to ").to_string();
+    let png = std::fs::read(&png_path).unwrap_or_else(|e| panic!("{png_path}: {e}"));
+    assert_eq!(&png[1..4], b"PNG", "a PNG file");
+
+    // Compare development with production: analytics on the same axes, the configuration difference.
+    s.click(&s.find("[data-testid=nav-compare]").await).await;
+    s.click(&s.find("[data-testid=compare-run]").await).await;
+    s.find("[data-testid=compare-metrics]").await;
+    s.find("[data-testid=compare-requests-chart] svg").await;
+    // The palette opened one of the two demo groups; the import went there, so the service is on one side only.
+    let one_side = format!("{} {}", s.text_content("[data-testid=only-left]").await, s.text_content("[data-testid=only-right]").await);
+    assert!(one_side.contains("inventory"), "the imported service is on one side only: {one_side}");
+    s.screenshot(&shots.join("compare.png")).await;
+
+    // Sync now: every group and entity, with progress, then a summary.
     s.click(&s.find("[data-testid=nav-runtime-groups]").await).await;
+    s.click(&s.find("[data-testid=sync-now]").await).await;
+    s.wait_for_text("Synced 3 groups:").await;
+    s.screenshot(&shots.join("sync-now.png")).await;
 
     // Removing the demo stops it and deletes its groups.
     s.click(&s.find("[data-testid=remove-demo]").await).await;

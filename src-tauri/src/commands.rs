@@ -78,3 +78,50 @@ pub async fn delete_entity(app: Embedded<'_>, id: String, kind: String, entity_i
 pub async fn search(app: Embedded<'_>, query: String) -> Result<Vec<console::search::SearchHit>, ConsoleError> {
     app.console.search(&query, 20).await
 }
+
+#[tauri::command]
+pub async fn sync_now(app: Embedded<'_>, window: tauri::Window) -> Result<console::sync::SyncReport, ConsoleError> {
+    use tauri::Emitter;
+    app.sync_now(std::sync::Arc::new(move |p| {
+        let _ = window.emit("sync-progress", p);
+    }))
+    .await
+}
+
+#[tauri::command]
+pub async fn cancel_sync(app: Embedded<'_>) -> Result<bool, ConsoleError> {
+    Ok(app.cancel_sync())
+}
+
+#[tauri::command]
+pub async fn export_group(app: Embedded<'_>, id: String, format: String) -> Result<String, ConsoleError> {
+    app.console.export_group(&id, &format).await
+}
+
+#[tauri::command]
+pub async fn plan_import(app: Embedded<'_>, id: String, file: String) -> Result<console::declarative::ImportPlan, ConsoleError> {
+    app.console.plan_import(&id, &file).await
+}
+
+#[tauri::command]
+pub async fn apply_import(app: Embedded<'_>, id: String, file: String) -> Result<console::transfer::ImportResult, ConsoleError> {
+    app.console.apply_import(&id, &file).await
+}
+
+#[tauri::command]
+pub async fn compare_groups(app: Embedded<'_>, left: String, right: String, time_frame: String) -> Result<console::transfer::Comparison, ConsoleError> {
+    app.console.compare_groups(&left, &right, &time_frame).await
+}
+
+/// Saves an export (a decK file, a chart) in the downloads folder and says where.
+#[tauri::command]
+pub async fn save_export(app: Embedded<'_>, handle: tauri::AppHandle, name: String, text: Option<String>, chart: Option<(String, String, String)>) -> Result<String, ConsoleError> {
+    use tauri::Manager;
+    let dir = std::env::var_os("RUNTIME_MANAGER_EXPORT_DIR").map(std::path::PathBuf::from).or_else(|| handle.path().download_dir().ok().filter(|d| d.is_dir())).unwrap_or_else(|| app.default_export_dir());
+    let bytes = match (text, chart) {
+        (Some(t), _) => t.into_bytes(),
+        (None, Some((group, time_frame, which))) => app.console.export_chart_png(&group, &time_frame, &which).await?,
+        (None, None) => return Err(ConsoleError::field("text", "Nothing to save.")),
+    };
+    Ok(console::transfer::save_file(&dir, &name, &bytes)?.display().to_string())
+}

@@ -52,6 +52,13 @@ pub fn run() {
             commands::update_entity,
             commands::delete_entity,
             commands::search,
+            commands::sync_now,
+            commands::cancel_sync,
+            commands::export_group,
+            commands::plan_import,
+            commands::apply_import,
+            commands::compare_groups,
+            commands::save_export,
         ])
         .build(tauri::generate_context!("../tauri.conf.json"))
         .expect("error while building Runtime Manager");

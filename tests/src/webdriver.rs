@@ -15,7 +15,7 @@ pub struct AppSession {
     http: reqwest::Client,
     base: String,
     session: String,
-    driver: Child,
+    driver: Driver,
 }
 
 pub struct Element(String);
@@ -35,7 +35,8 @@ impl AppSession {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let driver = cmd.spawn().expect("tauri-driver on PATH (scripts/setup.sh installs it)");
+        // Guarded from here on: a launch that fails below still stops the driver.
+        let driver = Driver(cmd.spawn().expect("tauri-driver on PATH (scripts/setup.sh installs it)"));
         let deadline = Instant::now() + Duration::from_secs(20);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(Instant::now() < deadline, "tauri-driver did not listen on {port}");
@@ -44,7 +45,19 @@ impl AppSession {
         let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap();
         let base = format!("http://127.0.0.1:{port}");
         let caps = json!({"capabilities": {"alwaysMatch": {"tauri:options": {"application": application}}}});
-        let resp: Value = http.post(format!("{base}/session")).json(&caps).send().await.expect("new session").json().await.unwrap();
+        // tauri-driver listens before WebKitWebDriver is ready; a first session can be cut off.
+        let mut attempt = 0;
+        let resp: Value = loop {
+            attempt += 1;
+            match http.post(format!("{base}/session")).json(&caps).send().await {
+                Ok(r) => break r.json().await.unwrap(),
+                Err(e) if attempt < 3 => {
+                    eprintln!("new session failed ({e}), retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                Err(e) => panic!("new session: {e}"),
+            }
+        };
         let session = resp["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {resp}")).to_string();
         AppSession { http, base, session, driver }
     }
@@ -133,8 +146,16 @@ impl AppSession {
         }
     }
 
+    /// Clicks, retrying while the driver says the element cannot take it yet (a modal still
+    /// sliding in, an overlay fading out); a click that never lands fails the test.
     pub async fn click(&self, e: &Element) {
-        self.post(&format!("/element/{}/click", e.0), json!({})).await;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let v = self.post(&format!("/element/{}/click", e.0), json!({})).await;
+            let Some(err) = v.get("error").and_then(Value::as_str) else { break };
+            assert!(Instant::now() < deadline, "click failed: {err}: {}", v.get("message").and_then(Value::as_str).unwrap_or(""));
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 
     pub async fn type_text(&self, e: &Element, text: &str) {
@@ -174,27 +195,25 @@ impl AppSession {
         self.post("/window/rect", json!({"width": width, "height": height})).await
     }
 
-    pub async fn close(mut self) {
+    pub async fn close(self) {
         let _ = self.cmd(reqwest::Method::DELETE, "", None).await;
-        self.stop_driver();
     }
+}
 
+/// The tauri-driver process, stopped when dropped (a passed test, a panic, a failed launch).
+struct Driver(Child);
+
+impl Drop for Driver {
     /// SIGTERM, not SIGKILL: tauri-driver then stops WebKitWebDriver too.
-    fn stop_driver(&mut self) {
-        let _ = Command::new("kill").arg("-TERM").arg(self.driver.id().to_string()).status();
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg("-TERM").arg(self.0.id().to_string()).status();
         let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.driver.try_wait() {
+            if let Ok(Some(_)) = self.0.try_wait() {
                 return;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        let _ = self.driver.kill();
-    }
-}
-
-impl Drop for AppSession {
-    fn drop(&mut self) {
-        self.stop_driver();
+        let _ = self.0.kill();
     }
 }

@@ -1,5 +1,6 @@
 // The only place the UI calls Rust: typed wrappers over Tauri commands.
 import { invoke } from '@tauri-apps/api/core'
+import { listen } from '@tauri-apps/api/event'
 import type { ConsoleError } from './bindings/ConsoleError'
 import type { NewRuntimeGroup } from './bindings/NewRuntimeGroup'
 import type { Overview } from './bindings/Overview'
@@ -11,8 +12,13 @@ import type { RuntimeInstanceRow } from './bindings/RuntimeInstanceRow'
 import type { StartedInstance } from './bindings/StartedInstance'
 import type { EntityList } from './bindings/EntityList'
 import type { SearchHit } from './bindings/SearchHit'
+import type { SyncProgress } from './bindings/SyncProgress'
+import type { SyncReport } from './bindings/SyncReport'
+import type { ImportPlan } from './bindings/ImportPlan'
+import type { ImportResult } from './bindings/ImportResult'
+import type { Comparison } from './bindings/Comparison'
 
-export type { ConsoleError, SearchHit, Dashboard, DemoStatus, GroupInstances, NewRuntimeGroup, Overview, RuntimeGroupRow, RuntimeInstanceRow }
+export type { ConsoleError, SearchHit, SyncProgress, SyncReport, ImportPlan, ImportResult, Comparison, Dashboard, DemoStatus, GroupInstances, NewRuntimeGroup, Overview, RuntimeGroupRow, RuntimeInstanceRow }
 
 /** Errors from Rust arrive as `ConsoleError`; anything else (a bridge failure) is wrapped into one. */
 export function asConsoleError(e: unknown): ConsoleError {
@@ -46,6 +52,17 @@ export const backend = {
   updateEntity: (id: string, kind: string, entityId: string, body: Record<string, unknown>) => call<Record<string, unknown>>('update_entity', { id, kind, entityId, body }),
   deleteEntity: (id: string, kind: string, entityId: string) => call<void>('delete_entity', { id, kind, entityId }),
   search: (query: string) => call<SearchHit[]>('search', { query }),
+  syncNow: () => call<SyncReport>('sync_now'),
+  cancelSync: () => call<boolean>('cancel_sync'),
+  /** Progress events of a running sync; resolves to the function that stops listening. */
+  onSyncProgress: (cb: (p: SyncProgress) => void) => listen<SyncProgress>('sync-progress', (e) => cb(e.payload)),
+  exportGroup: (id: string, format: 'yaml' | 'json') => call<string>('export_group', { id, format }),
+  planImport: (id: string, file: string) => call<ImportPlan>('plan_import', { id, file }),
+  applyImport: (id: string, file: string) => call<ImportResult>('apply_import', { id, file }),
+  compareGroups: (left: string, right: string, timeFrame: string) => call<Comparison>('compare_groups', { left, right, timeFrame }),
+  /** Saves text, or a dashboard chart as PNG, in the downloads folder; the path it was saved to. */
+  saveText: (name: string, text: string) => call<string>('save_export', { name, text }),
+  saveChart: (name: string, group: string, timeFrame: string, chart: 'traffic' | 'error_rate') => call<string>('save_export', { name, chart: [group, timeFrame, chart] }),
 }
 
 export type Backend = typeof backend

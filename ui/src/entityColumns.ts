@@ -48,6 +48,12 @@ export const KINDS: KindSpec[] = [
     { key: 'name', label: 'Name' }, { key: 'tags', label: 'Tags' }] },
 ]
 
+/** A kind's singular name for any kind the console syncs, listed or not. */
+export function kindName(kind: string): string {
+  const extra: Record<string, string> = { 'key-auths': 'key-auth credential', targets: 'target', ca_certificates: 'CA certificate', group: 'runtime group' }
+  return KINDS.find((k) => k.kind === kind)?.singular ?? extra[kind] ?? kind
+}
+
 /** A cell as text: lists joined, booleans as Yes/No, references as short ids, empty as a dash. */
 export function cellText(value: unknown): string {
   if (value === null || value === undefined || value === '') return '–'

@@ -12,6 +12,12 @@ export const router = createRouter({
       meta: { title: 'Runtime groups' },
     },
     {
+      path: '/compare',
+      name: 'compare',
+      component: () => import('./pages/ComparePage.vue'),
+      meta: { title: 'Compare' },
+    },
+    {
       path: '/runtime-groups/:id',
       name: 'runtime-group',
       component: () => import('./pages/GroupPage.vue'),

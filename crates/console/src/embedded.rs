@@ -20,6 +20,8 @@ pub struct EmbeddedDefault {
     demo: tokio::sync::Mutex<Option<LivingDemo>>,
     /// Runtimes started with "New runtime instance"; they run while the app does.
     started: tokio::sync::Mutex<Vec<RuntimeProcess>>,
+    /// The running sync's cancel switch, for "Cancel" beside the progress bar.
+    sync_cancel: std::sync::Mutex<Option<crate::sync::CancelToken>>,
 }
 
 /// What "New runtime instance" started.
@@ -53,7 +55,7 @@ impl EmbeddedDefault {
         let token = control_plane.mint_admin_session().await.map_err(|e| ConsoleError::local(format!("The local control plane refused a session: {e}")))?;
         let client = KonnectClient::new(&control_plane.base_url(), token)?;
         let console = Console::new(Profile::local(), client, &cache_path(data_dir))?;
-        Ok(EmbeddedDefault { console, control_plane, data_dir: data_dir.to_path_buf(), demo: Default::default(), started: Default::default() })
+        Ok(EmbeddedDefault { console, control_plane, data_dir: data_dir.to_path_buf(), demo: Default::default(), started: Default::default(), sync_cancel: Default::default() })
     }
 
     /// Starts (or revives) the living demo; a no-op once the demo was removed.
@@ -103,6 +105,37 @@ impl EmbeddedDefault {
         let info = StartedInstance { hostname, node_id, proxy_url: process.proxy.clone() };
         started.push(process);
         Ok(info)
+    }
+
+    /// "Sync now": one sync with progress; a second request while one runs is refused.
+    pub async fn sync_now(&self, progress: std::sync::Arc<dyn Fn(crate::sync::SyncProgress) + Send + Sync>) -> Result<crate::sync::SyncReport, ConsoleError> {
+        let cancel = crate::sync::CancelToken::default();
+        {
+            let mut slot = self.sync_cancel.lock().unwrap_or_else(|p| p.into_inner());
+            if slot.is_some() {
+                return Err(ConsoleError::new(crate::ErrorCode::Conflict, "A sync is already running."));
+            }
+            *slot = Some(cancel.clone());
+        }
+        let result = self.console.sync(progress, cancel).await;
+        *self.sync_cancel.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        result
+    }
+
+    /// Cancels the running sync, if any; groups already committed stay, the others as they were.
+    pub fn cancel_sync(&self) -> bool {
+        match self.sync_cancel.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            Some(c) => {
+                c.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Where exports are saved when the platform has no downloads folder.
+    pub fn default_export_dir(&self) -> PathBuf {
+        self.data_dir.join("exports")
     }
 
     pub async fn shutdown(self) {

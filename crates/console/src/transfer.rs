@@ -41,6 +41,21 @@ pub struct Comparison {
     pub offline_reason: Option<String>,
 }
 
+/// Saves an export as `dir/name`, never overwriting: `name (2).ext` and so on. Returns the path.
+pub fn save_file(dir: &std::path::Path, name: &str, bytes: &[u8]) -> Result<std::path::PathBuf, ConsoleError> {
+    let safe: String = name.chars().map(|c| if c.is_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '-' }).collect();
+    std::fs::create_dir_all(dir).map_err(|e| ConsoleError::local(format!("Cannot create {}: {e}", dir.display())))?;
+    let (stem, ext) = safe.rsplit_once('.').map(|(s, e)| (s.to_string(), format!(".{e}"))).unwrap_or((safe.clone(), String::new()));
+    let mut path = dir.join(&safe);
+    let mut n = 2;
+    while path.exists() {
+        path = dir.join(format!("{stem} ({n}){ext}"));
+        n += 1;
+    }
+    std::fs::write(&path, bytes).map_err(|e| ConsoleError::local(format!("Cannot write {}: {e}", path.display())))?;
+    Ok(path)
+}
+
 impl Console {
     /// Every entity of the group, live (and cached) or, offline, as last synced.
     async fn group_state(&self, group_id: &str) -> Result<(Vec<(String, serde_json::Value)>, Option<String>), ConsoleError> {

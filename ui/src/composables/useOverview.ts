@@ -1,6 +1,6 @@
 // The runtime groups overview: cached state first, then a live refresh; create and delete.
 import { ref } from 'vue'
-import { backend as defaultBackend, type Backend, type ConsoleError, type NewRuntimeGroup, type Overview } from '../backend'
+import { backend as defaultBackend, type Backend, type ConsoleError, type NewRuntimeGroup, type Overview, type SyncProgress, type SyncReport } from '../backend'
 
 export function useOverview(backend: Backend = defaultBackend) {
   const overview = ref<Overview | null>(null)
@@ -40,5 +40,23 @@ export function useOverview(backend: Backend = defaultBackend) {
     await refresh()
   }
 
-  return { overview, refreshing, loadError, load, refresh, createGroup, deleteGroup }
+  /** "Sync now": every group and entity, with progress; the overview then shows the cache. */
+  const progress = ref<SyncProgress | null>(null)
+  const syncing = ref(false)
+  async function syncNow(): Promise<SyncReport> {
+    syncing.value = true
+    progress.value = null
+    const stop = await backend.onSyncProgress((p) => (progress.value = p))
+    try {
+      const report = await backend.syncNow()
+      overview.value = await backend.cachedOverview()
+      loadError.value = null
+      return report
+    } finally {
+      stop()
+      syncing.value = false
+    }
+  }
+
+  return { overview, refreshing, loadError, load, refresh, createGroup, deleteGroup, progress, syncing, syncNow }
 }
