@@ -64,7 +64,7 @@ async fn the_overview_is_served_from_the_cache_while_the_control_plane_is_stoppe
 async fn deleting_a_group_removes_it_from_the_cache_and_the_default_group_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let embedded = console::embedded::EmbeddedDefault::start(dir.path()).await.unwrap();
-    let c = &embedded.console;
+    let c = embedded.console().await;
     let dev = c.create_group(NewRuntimeGroup { name: "dev".into(), ..Default::default() }).await.unwrap();
     let overview = c.refresh_overview().await.unwrap();
     let default = overview.groups.iter().find(|g| g.is_default).unwrap().clone();

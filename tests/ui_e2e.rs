@@ -31,6 +31,11 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     std::fs::create_dir_all(&runtime_dir).unwrap();
     let app = bin_dir().join("runtime-manager");
     let exports = tmp.path().join("exports");
+    // A real keyring for the app's Konnect tokens, and a second control plane as the "Konnect" org.
+    let _keyring = system_tests::keyring::KeyringSession::start(&home);
+    let konnect = system_tests::start_control_plane(&tmp.path().join("konnect")).await;
+    let konnect_api = system_tests::Api::new(konnect.base_url(), system_tests::ADMIN_TOKEN);
+    konnect_api.call("POST", "/v2/control-planes", Some(serde_json::json!({"name": "konnect-prod"}))).await;
     let s = AppSession::launch(&app, &[("RUNTIME_MANAGER_DATA_DIR", &data), ("HOME", &home), ("XDG_RUNTIME_DIR", &runtime_dir), ("RUNTIME_MANAGER_EXPORT_DIR", &exports)]).await;
 
     // The overview opens on the embedded default's groups.
@@ -267,6 +272,38 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     s.click(&s.find("[data-testid=sync-now]").await).await;
     s.wait_for_text("Synced 3 groups:").await;
     s.screenshot(&shots.join("sync-now.png")).await;
+
+    // Profiles: a refused token shows on its field; a good one is kept in the keyring and the
+    // app switches to that organization; back to Local; remove the profile.
+    s.click(&s.find("[data-testid=profile-current]").await).await;
+    s.click(&s.find("[data-testid=profile-add]").await).await;
+    s.type_text(&s.find(&input("profile-field-name")).await, "Acme").await;
+    s.type_text(&s.find(&input("profile-field-token")).await, "kpat_wrong_token_value").await;
+    s.type_text(&s.find(&input("profile-field-base-url")).await, &konnect.base_url()).await;
+    s.click(&s.find_visible("[data-testid=profile-add-modal] [data-testid=modal-action-button]").await).await;
+    s.wait_for_text("Konnect refused this token").await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    s.screenshot(&shots.join("profile-token-refused.png")).await;
+    s.execute("const i = document.querySelector('[data-testid=profile-field-token] input, input[data-testid=profile-field-token]'); i.value = ''; i.dispatchEvent(new Event('input'))").await;
+    s.type_text(&s.find(&input("profile-field-token")).await, system_tests::ADMIN_TOKEN).await;
+    s.click(&s.find_visible("[data-testid=profile-add-modal] [data-testid=modal-action-button]").await).await;
+    s.find("[data-testid=group-row-konnect-prod]").await;
+    assert!(s.text_content("[data-testid=profile-current]").await.contains("Acme"));
+    assert!(s.find_now("[data-testid=group-row-production]").await.is_none(), "the Konnect org's groups only");
+    s.wait_gone("[data-testid=demo-banner]").await; // the demo belongs to the Local profile
+    s.screenshot(&shots.join("profile-konnect.png")).await;
+    let secrets = std::process::Command::new("secret-tool").args(["search", "--all", "service", "runtime-manager"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&secrets.stdout).contains(system_tests::ADMIN_TOKEN) || String::from_utf8_lossy(&secrets.stderr).contains(system_tests::ADMIN_TOKEN), "the token is in GNOME Keyring");
+    s.click(&s.find("[data-testid=profile-current]").await).await;
+    s.click(&s.find("[data-testid=profile-local]").await).await;
+    s.find("[data-testid=group-row-production]").await;
+    s.click(&s.find("[data-testid=profile-current]").await).await;
+    s.click(&s.find("[data-testid=profile-remove-Acme]").await).await;
+    s.click(&s.find_visible("[data-testid=profile-remove-prompt] [data-testid=modal-action-button]").await).await;
+    s.wait_gone("[data-testid=profile-remove-prompt] [data-testid=modal-action-button]").await;
+    s.click(&s.find("[data-testid=profile-current]").await).await;
+    assert!(s.find_now("[data-testid=profile-Acme]").await.is_none(), "the profile is gone");
+    s.click(&s.find("[data-testid=profile-current]").await).await;
 
     // Removing the demo stops it and deletes its groups.
     s.click(&s.find("[data-testid=remove-demo]").await).await;

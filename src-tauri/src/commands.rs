@@ -11,27 +11,27 @@ type Embedded<'a> = State<'a, EmbeddedDefault>;
 
 #[tauri::command]
 pub async fn cached_overview(app: Embedded<'_>) -> Result<Overview, ConsoleError> {
-    app.console.cached_overview().await
+    app.console().await.cached_overview().await
 }
 
 #[tauri::command]
 pub async fn refresh_overview(app: Embedded<'_>) -> Result<Overview, ConsoleError> {
-    app.console.refresh_overview().await
+    app.console().await.refresh_overview().await
 }
 
 #[tauri::command]
 pub async fn create_group(app: Embedded<'_>, form: NewRuntimeGroup) -> Result<RuntimeGroupRow, ConsoleError> {
-    app.console.create_group(form).await
+    app.console().await.create_group(form).await
 }
 
 #[tauri::command]
 pub async fn delete_group(app: Embedded<'_>, id: String) -> Result<(), ConsoleError> {
-    app.console.delete_group(&id).await
+    app.console().await.delete_group(&id).await
 }
 
 #[tauri::command]
 pub async fn group_instances(app: Embedded<'_>, id: String) -> Result<GroupInstances, ConsoleError> {
-    app.console.group_instances(&id).await
+    app.console().await.group_instances(&id).await
 }
 
 #[tauri::command]
@@ -46,7 +46,7 @@ pub async fn remove_demo(app: Embedded<'_>) -> Result<DemoStatus, ConsoleError> 
 
 #[tauri::command]
 pub async fn group_dashboard(app: Embedded<'_>, id: String, time_frame: String) -> Result<Dashboard, ConsoleError> {
-    app.console.group_dashboard(&id, &time_frame).await
+    app.console().await.group_dashboard(&id, &time_frame).await
 }
 
 #[tauri::command]
@@ -56,27 +56,27 @@ pub async fn new_runtime_instance(app: Embedded<'_>, id: String) -> Result<Start
 
 #[tauri::command]
 pub async fn group_entities(app: Embedded<'_>, id: String, kind: String) -> Result<console::entities::EntityList, ConsoleError> {
-    app.console.group_entities(&id, &kind).await
+    app.console().await.group_entities(&id, &kind).await
 }
 
 #[tauri::command]
 pub async fn create_entity(app: Embedded<'_>, id: String, kind: String, body: serde_json::Value) -> Result<serde_json::Value, ConsoleError> {
-    app.console.create_entity(&id, &kind, body).await
+    app.console().await.create_entity(&id, &kind, body).await
 }
 
 #[tauri::command]
 pub async fn update_entity(app: Embedded<'_>, id: String, kind: String, entity_id: String, body: serde_json::Value) -> Result<serde_json::Value, ConsoleError> {
-    app.console.update_entity(&id, &kind, &entity_id, body).await
+    app.console().await.update_entity(&id, &kind, &entity_id, body).await
 }
 
 #[tauri::command]
 pub async fn delete_entity(app: Embedded<'_>, id: String, kind: String, entity_id: String) -> Result<(), ConsoleError> {
-    app.console.delete_entity(&id, &kind, &entity_id).await
+    app.console().await.delete_entity(&id, &kind, &entity_id).await
 }
 
 #[tauri::command]
 pub async fn search(app: Embedded<'_>, query: String) -> Result<Vec<console::search::SearchHit>, ConsoleError> {
-    app.console.search(&query, 20).await
+    app.console().await.search(&query, 20).await
 }
 
 #[tauri::command]
@@ -95,22 +95,22 @@ pub async fn cancel_sync(app: Embedded<'_>) -> Result<bool, ConsoleError> {
 
 #[tauri::command]
 pub async fn export_group(app: Embedded<'_>, id: String, format: String) -> Result<String, ConsoleError> {
-    app.console.export_group(&id, &format).await
+    app.console().await.export_group(&id, &format).await
 }
 
 #[tauri::command]
 pub async fn plan_import(app: Embedded<'_>, id: String, file: String) -> Result<console::declarative::ImportPlan, ConsoleError> {
-    app.console.plan_import(&id, &file).await
+    app.console().await.plan_import(&id, &file).await
 }
 
 #[tauri::command]
 pub async fn apply_import(app: Embedded<'_>, id: String, file: String) -> Result<console::transfer::ImportResult, ConsoleError> {
-    app.console.apply_import(&id, &file).await
+    app.console().await.apply_import(&id, &file).await
 }
 
 #[tauri::command]
 pub async fn compare_groups(app: Embedded<'_>, left: String, right: String, time_frame: String) -> Result<console::transfer::Comparison, ConsoleError> {
-    app.console.compare_groups(&left, &right, &time_frame).await
+    app.console().await.compare_groups(&left, &right, &time_frame).await
 }
 
 /// Saves an export (a decK file, a chart) in the downloads folder and says where.
@@ -120,8 +120,28 @@ pub async fn save_export(app: Embedded<'_>, handle: tauri::AppHandle, name: Stri
     let dir = std::env::var_os("RUNTIME_MANAGER_EXPORT_DIR").map(std::path::PathBuf::from).or_else(|| handle.path().download_dir().ok().filter(|d| d.is_dir())).unwrap_or_else(|| app.default_export_dir());
     let bytes = match (text, chart) {
         (Some(t), _) => t.into_bytes(),
-        (None, Some((group, time_frame, which))) => app.console.export_chart_png(&group, &time_frame, &which).await?,
+        (None, Some((group, time_frame, which))) => app.console().await.export_chart_png(&group, &time_frame, &which).await?,
         (None, None) => return Err(ConsoleError::field("text", "Nothing to save.")),
     };
     Ok(console::transfer::save_file(&dir, &name, &bytes)?.display().to_string())
+}
+
+#[tauri::command]
+pub async fn list_profiles(app: Embedded<'_>) -> Result<console::profiles::ProfileList, ConsoleError> {
+    Ok(app.list_profiles())
+}
+
+#[tauri::command]
+pub async fn add_konnect_profile(app: Embedded<'_>, form: console::profiles::NewKonnectProfile) -> Result<console::profiles::ProfileList, ConsoleError> {
+    app.add_konnect_profile(form).await
+}
+
+#[tauri::command]
+pub async fn switch_profile(app: Embedded<'_>, id: String) -> Result<console::profiles::ProfileList, ConsoleError> {
+    app.switch_profile(&id).await
+}
+
+#[tauri::command]
+pub async fn remove_profile(app: Embedded<'_>, id: String) -> Result<console::profiles::ProfileList, ConsoleError> {
+    app.remove_profile(&id).await
 }

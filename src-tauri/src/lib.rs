@@ -59,6 +59,10 @@ pub fn run() {
             commands::apply_import,
             commands::compare_groups,
             commands::save_export,
+            commands::list_profiles,
+            commands::add_konnect_profile,
+            commands::switch_profile,
+            commands::remove_profile,
         ])
         .build(tauri::generate_context!("../tauri.conf.json"))
         .expect("error while building Runtime Manager");

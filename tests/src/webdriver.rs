@@ -15,7 +15,8 @@ pub struct AppSession {
     http: reqwest::Client,
     base: String,
     session: String,
-    driver: Driver,
+    /// Held for its Drop: the driver stops with the session.
+    _driver: Driver,
 }
 
 pub struct Element(String);
@@ -59,7 +60,7 @@ impl AppSession {
             }
         };
         let session = resp["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {resp}")).to_string();
-        AppSession { http, base, session, driver }
+        AppSession { http, base, session, _driver: driver }
     }
 
     async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {

@@ -17,6 +17,8 @@ import type { SyncReport } from './bindings/SyncReport'
 import type { ImportPlan } from './bindings/ImportPlan'
 import type { ImportResult } from './bindings/ImportResult'
 import type { Comparison } from './bindings/Comparison'
+import type { ProfileList } from './bindings/ProfileList'
+import type { NewKonnectProfile } from './bindings/NewKonnectProfile'
 
 export type { ConsoleError, SearchHit, SyncProgress, SyncReport, ImportPlan, ImportResult, Comparison, Dashboard, DemoStatus, GroupInstances, NewRuntimeGroup, Overview, RuntimeGroupRow, RuntimeInstanceRow }
 
@@ -62,6 +64,10 @@ export const backend = {
   compareGroups: (left: string, right: string, timeFrame: string) => call<Comparison>('compare_groups', { left, right, timeFrame }),
   /** Saves text, or a dashboard chart as PNG, in the downloads folder; the path it was saved to. */
   saveText: (name: string, text: string) => call<string>('save_export', { name, text }),
+  listProfiles: () => call<ProfileList>('list_profiles'),
+  addKonnectProfile: (form: NewKonnectProfile) => call<ProfileList>('add_konnect_profile', { form }),
+  switchProfile: (id: string) => call<ProfileList>('switch_profile', { id }),
+  removeProfile: (id: string) => call<ProfileList>('remove_profile', { id }),
   saveChart: (name: string, group: string, timeFrame: string, chart: 'traffic' | 'error_rate') => call<string>('save_export', { name, chart: [group, timeFrame, chart] }),
 }
 

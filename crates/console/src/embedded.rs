@@ -2,6 +2,7 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use control_plane::{Config, RunningControlPlane};
 use konnect::KonnectClient;
@@ -10,11 +11,17 @@ use crate::demo::{DemoStatus, LivingDemo};
 use crate::error::ConsoleError;
 use crate::fleet::{self, RuntimeProcess};
 use crate::profile::Profile;
+use crate::profiles::{NewKonnectProfile, ProfileList, ProfileStore};
+use crate::secrets::Secrets;
 use crate::Console;
 
 /// The local control plane and the console talking to it; stop with [`EmbeddedDefault::shutdown`].
 pub struct EmbeddedDefault {
-    pub console: Console,
+    /// The Local profile's console, always there (the demo and local runtimes use it).
+    local: Arc<Console>,
+    /// The console of the active profile (Local or a Konnect organization).
+    active: tokio::sync::RwLock<Arc<Console>>,
+    pub profiles: ProfileStore,
     pub control_plane: RunningControlPlane,
     data_dir: PathBuf,
     demo: tokio::sync::Mutex<Option<LivingDemo>>,
@@ -24,13 +31,16 @@ pub struct EmbeddedDefault {
     sync_cancel: std::sync::Mutex<Option<crate::sync::CancelToken>>,
 }
 
-/// What "New runtime instance" started.
+/// What "New runtime instance" did: on the Local profile it started a runtime process; on a
+/// Konnect profile it registered a certificate and gives the command that starts Kong Gateway.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, ts_rs::TS)]
 #[ts(export)]
 pub struct StartedInstance {
     pub hostname: String,
     pub node_id: String,
     pub proxy_url: String,
+    /// Konnect profile: `docker run …` for a Kong Gateway data plane with the new certificate.
+    pub docker_command: Option<String>,
 }
 
 pub fn control_plane_dir(data_dir: &Path) -> PathBuf {
@@ -54,15 +64,72 @@ impl EmbeddedDefault {
         let control_plane = RunningControlPlane::start(config).await.map_err(|e| ConsoleError::local(format!("The local control plane did not start: {e}")))?;
         let token = control_plane.mint_admin_session().await.map_err(|e| ConsoleError::local(format!("The local control plane refused a session: {e}")))?;
         let client = KonnectClient::new(&control_plane.base_url(), token)?;
-        let console = Console::new(Profile::local(), client, &cache_path(data_dir))?;
-        Ok(EmbeddedDefault { console, control_plane, data_dir: data_dir.to_path_buf(), demo: Default::default(), started: Default::default(), sync_cancel: Default::default() })
+        let local = Arc::new(Console::new(Profile::local(), client, &cache_path(data_dir))?);
+        // RUNTIME_MANAGER_SECRETS=memory keeps tokens in memory (for runs that must not touch a keyring).
+        let secrets = if std::env::var("RUNTIME_MANAGER_SECRETS").as_deref() == Ok("memory") { Secrets::memory("RUNTIME_MANAGER_SECRETS=memory") } else { Secrets::detect() };
+        let profiles = ProfileStore::new(data_dir, secrets);
+        let embedded = EmbeddedDefault {
+            active: tokio::sync::RwLock::new(local.clone()),
+            local,
+            profiles,
+            control_plane,
+            data_dir: data_dir.to_path_buf(),
+            demo: Default::default(),
+            started: Default::default(),
+            sync_cancel: Default::default(),
+        };
+        // Reopen on the profile used last; if its token is gone, say why and stay on Local.
+        let last = embedded.profiles.list().active;
+        if last != "local" {
+            if let Err(e) = embedded.switch_profile(&last).await {
+                tracing::warn!("staying on the Local profile: {}", e.message);
+                embedded.profiles.set_active("local")?;
+            }
+        }
+        Ok(embedded)
+    }
+
+    /// The active profile's console.
+    pub async fn console(&self) -> Arc<Console> {
+        self.active.read().await.clone()
+    }
+
+    pub fn list_profiles(&self) -> ProfileList {
+        self.profiles.list()
+    }
+
+    /// Makes `id` the active profile: its client with the token from the keyring, the same cache file.
+    pub async fn switch_profile(&self, id: &str) -> Result<ProfileList, ConsoleError> {
+        let profile = self.profiles.find(id)?;
+        let console = match &profile {
+            Profile::Local { .. } => self.local.clone(),
+            Profile::Konnect { .. } => Arc::new(Console::new(profile.clone(), self.profiles.client_for(&profile)?, &cache_path(&self.data_dir))?),
+        };
+        *self.active.write().await = console;
+        self.profiles.set_active(id)?;
+        Ok(self.profiles.list())
+    }
+
+    /// Adds a Konnect profile (token checked, then kept in the keyring) and switches to it.
+    pub async fn add_konnect_profile(&self, form: NewKonnectProfile) -> Result<ProfileList, ConsoleError> {
+        let profile = self.profiles.add_konnect(form).await?;
+        self.switch_profile(profile.id()).await
+    }
+
+    /// Removes a Konnect profile and its token; if it was active, Local becomes active.
+    pub async fn remove_profile(&self, id: &str) -> Result<ProfileList, ConsoleError> {
+        self.profiles.remove(id)?;
+        if self.console().await.profile().id() == id {
+            *self.active.write().await = self.local.clone();
+        }
+        Ok(self.profiles.list())
     }
 
     /// Starts (or revives) the living demo; a no-op once the demo was removed.
     pub async fn start_demo(&self) -> Result<DemoStatus, ConsoleError> {
         let mut slot = self.demo.lock().await;
         if slot.is_none() {
-            *slot = LivingDemo::start(self.console.client(), &self.control_plane.cluster_addr.to_string(), &self.data_dir.join("demo")).await?;
+            *slot = LivingDemo::start(self.local.client(), &self.control_plane.cluster_addr.to_string(), &self.data_dir.join("demo")).await?;
         }
         Ok(Self::status_of(&slot))
     }
@@ -71,7 +138,11 @@ impl EmbeddedDefault {
         slot.as_ref().map(LivingDemo::status).unwrap_or(DemoStatus { running: false, groups: vec![], runtimes: 0, requests_sent: 0, note: None })
     }
 
+    /// The demo lives in the Local profile; on a Konnect profile there is none to show.
     pub async fn demo_status(&self) -> DemoStatus {
+        if matches!(self.console().await.profile(), Profile::Konnect { .. }) {
+            return Self::status_of(&None);
+        }
         Self::status_of(&*self.demo.lock().await)
     }
 
@@ -79,15 +150,21 @@ impl EmbeddedDefault {
     pub async fn remove_demo(&self) -> Result<DemoStatus, ConsoleError> {
         let mut slot = self.demo.lock().await;
         if let Some(demo) = slot.take() {
-            demo.remove(self.console.client()).await?;
+            demo.remove(self.local.client()).await?;
         }
         Ok(Self::status_of(&slot))
     }
 
-    /// Makes a certificate, pins it to the group, and starts a real `runtime` process with it.
+    /// Local profile: makes a certificate, pins it to the group, and starts a real `runtime`
+    /// process with it. Konnect profile: makes and pins the certificate, and returns the
+    /// `docker run` command for a Kong Gateway data plane that uses it.
     pub async fn new_runtime_instance(&self, group_id: &str) -> Result<StartedInstance, ConsoleError> {
+        let active = self.console().await;
+        if matches!(active.profile(), Profile::Konnect { .. }) {
+            return konnect_instance(active.client(), group_id).await;
+        }
         let binary = crate::demo::runtime_binary().ok_or_else(|| ConsoleError::local("The runtime binary was not found next to the app (build it with cargo build -p runtime)."))?;
-        let client = self.console.client();
+        let client = self.local.client();
         let group = client.get_control_plane(group_id).await?;
         let mut started = self.started.lock().await;
         let n = started.iter().filter(|p| p.hostname.starts_with(&format!("{}-local-", group.name))).count() + 1;
@@ -102,7 +179,7 @@ impl EmbeddedDefault {
         let node_id = fleet::node_id();
         let cluster = self.control_plane.cluster_addr.to_string();
         let process = fleet::spawn(&binary, &cluster, &cert_path, &key_path, &node_id, &hostname).await?;
-        let info = StartedInstance { hostname, node_id, proxy_url: process.proxy.clone() };
+        let info = StartedInstance { hostname, node_id, proxy_url: process.proxy.clone(), docker_command: None };
         started.push(process);
         Ok(info)
     }
@@ -117,7 +194,7 @@ impl EmbeddedDefault {
             }
             *slot = Some(cancel.clone());
         }
-        let result = self.console.sync(progress, cancel).await;
+        let result = self.console().await.sync(progress, cancel).await;
         *self.sync_cancel.lock().unwrap_or_else(|p| p.into_inner()) = None;
         result
     }
@@ -144,4 +221,31 @@ impl EmbeddedDefault {
         }
         self.control_plane.shutdown().await;
     }
+}
+
+/// The `host:port` of an endpoint URL (`https://x.cp0.konghq.com` → `x.cp0.konghq.com:443`).
+fn host_port(url: &str) -> (String, String) {
+    let rest = url.split("://").nth(1).unwrap_or(url).trim_end_matches('/');
+    let host = rest.split(':').next().unwrap_or(rest).to_string();
+    let hp = if rest.contains(':') { rest.to_string() } else { format!("{rest}:443") };
+    (hp, host)
+}
+
+/// A Konnect data plane: a fresh certificate pinned to the group and the command to run Kong
+/// Gateway with it (the flags Konnect's own "New data plane node" page uses).
+async fn konnect_instance(client: &konnect::KonnectClient, group_id: &str) -> Result<StartedInstance, ConsoleError> {
+    let group = client.get_control_plane(group_id).await?;
+    let hostname = format!("{}-dp", group.name);
+    let (cert, key) = hybrid::link::generate_client_certificate(&hostname).map_err(|e| ConsoleError::local(e.to_string()))?;
+    client.pin_dp_certificate(group_id, &cert, &format!("{hostname} (Runtime Manager)")).await?;
+    let (cp, cp_host) = host_port(&group.config.control_plane_endpoint);
+    let (tel, tel_host) = host_port(&group.config.telemetry_endpoint);
+    // The PEM goes in as is: a double-quoted shell string keeps its line breaks.
+    let quote = |pem: &str| pem.trim().to_string();
+    let docker_command = format!(
+        "docker run -d --name {hostname} \\\n  -e KONG_ROLE=data_plane -e KONG_DATABASE=off -e KONG_VITALS=off -e KONG_KONNECT_MODE=on \\\n  -e KONG_CLUSTER_MTLS=pki -e KONG_CLUSTER_CONTROL_PLANE={cp} -e KONG_CLUSTER_SERVER_NAME={cp_host} \\\n  -e KONG_CLUSTER_TELEMETRY_ENDPOINT={tel} -e KONG_CLUSTER_TELEMETRY_SERVER_NAME={tel_host} \\\n  -e KONG_LUA_SSL_TRUSTED_CERTIFICATE=system \\\n  -e \"KONG_CLUSTER_CERT={}\" \\\n  -e \"KONG_CLUSTER_CERT_KEY={}\" \\\n  -p 8000:8000 -p 8443:8443 kong/kong-gateway:3.10",
+        quote(&cert),
+        quote(&key)
+    );
+    Ok(StartedInstance { hostname, node_id: String::new(), proxy_url: String::new(), docker_command: Some(docker_command) })
 }

@@ -15,6 +15,8 @@ pub mod fleet;
 pub mod groups;
 pub mod instances;
 pub mod profile;
+pub mod profiles;
+pub mod secrets;
 pub mod search;
 pub mod sync;
 pub mod transfer;
