@@ -169,12 +169,18 @@ fn same_value(a: &Value, b: &Value) -> bool {
 }
 
 pub fn difference(left: &Declared, right: &Declared) -> Difference {
+    compare(left, right, false)
+}
+
+/// Entities only on one side, and those on both whose fields differ; with `right_only_fields`,
+/// only the fields the right side states count (see `field_changes`).
+fn compare(left: &Declared, right: &Declared, right_only_fields: bool) -> Difference {
     let mut d = Difference::default();
     for (k, l) in left {
         match right.get(k) {
             None => d.only_left.push(EntityRef { kind: l.kind.clone(), key: l.key.clone() }),
             Some(r) => {
-                let fields = field_changes(&l.body, &r.body, false);
+                let fields = field_changes(&l.body, &r.body, right_only_fields);
                 if fields.is_empty() {
                     d.same += 1;
                 } else {
@@ -183,11 +189,7 @@ pub fn difference(left: &Declared, right: &Declared) -> Difference {
             }
         }
     }
-    for (k, r) in right {
-        if !left.contains_key(k) {
-            d.only_right.push(EntityRef { kind: r.kind.clone(), key: r.key.clone() });
-        }
-    }
+    d.only_right = right.iter().filter(|(k, _)| !left.contains_key(*k)).map(|(_, r)| EntityRef { kind: r.kind.clone(), key: r.key.clone() }).collect();
     d
 }
 
@@ -316,6 +318,14 @@ pub fn from_deck(text_in: &str) -> Result<Declared, String> {
         m
     };
     let need_name = |m: &Map<String, Value>, field: &str, at: &str| text(m, field).ok_or_else(|| format!("{at} needs a {field}."));
+    // A list nested under its owner (a service's routes, a consumer's credentials…) becomes
+    // entities of `kind` whose `field` names the owner.
+    let nested = |flat: &mut Vec<(String, Map<String, Value>)>, parent: &Map<String, Value>, key: &str, at: &str, kind: &str, field: &str, owner: &str| -> Result<(), String> {
+        for e in list(parent.get(key), &format!("{at}.{key}"))? {
+            flat.push((kind.into(), with(e.clone(), field, owner)));
+        }
+        Ok(())
+    };
     for (i, s) in list(doc.get("services"), "services")?.into_iter().enumerate() {
         let at = format!("services[{i}]");
         let name = need_name(s, "name", &at)?;
@@ -323,45 +333,33 @@ pub fn from_deck(text_in: &str) -> Result<Declared, String> {
         for (j, r) in list(s.get("routes"), &format!("{at}.routes"))?.into_iter().enumerate() {
             let rname = need_name(r, "name", &format!("{at}.routes[{j}]"))?;
             flat.push(("routes".into(), with(own(r, &["plugins"]), "service", &name)));
-            for p in list(r.get("plugins"), &format!("{at}.routes[{j}].plugins"))? {
-                flat.push(("plugins".into(), with(p.clone(), "route", &rname)));
-            }
+            nested(&mut flat, r, "plugins", &format!("{at}.routes[{j}]"), "plugins", "route", &rname)?;
         }
-        for p in list(s.get("plugins"), &format!("{at}.plugins"))? {
-            flat.push(("plugins".into(), with(p.clone(), "service", &name)));
-        }
+        nested(&mut flat, s, "plugins", &at, "plugins", "service", &name)?;
     }
     for (i, r) in list(doc.get("routes"), "routes")?.into_iter().enumerate() {
-        let rname = need_name(r, "name", &format!("routes[{i}]"))?;
+        let at = format!("routes[{i}]");
+        let rname = need_name(r, "name", &at)?;
         flat.push(("routes".into(), own(r, &["plugins"])));
-        for p in list(r.get("plugins"), &format!("routes[{i}].plugins"))? {
-            flat.push(("plugins".into(), with(p.clone(), "route", &rname)));
-        }
+        nested(&mut flat, r, "plugins", &at, "plugins", "route", &rname)?;
     }
     for (i, c) in list(doc.get("consumers"), "consumers")?.into_iter().enumerate() {
         let at = format!("consumers[{i}]");
         let name = text(c, "username").or_else(|| text(c, "custom_id")).ok_or_else(|| format!("{at} needs a username or custom_id."))?;
         flat.push(("consumers".into(), own(c, &["keyauth_credentials", "plugins", "groups"])));
-        for k in list(c.get("keyauth_credentials"), &format!("{at}.keyauth_credentials"))? {
-            flat.push(("key-auths".into(), with(k.clone(), "consumer", &name)));
-        }
-        for p in list(c.get("plugins"), &format!("{at}.plugins"))? {
-            flat.push(("plugins".into(), with(p.clone(), "consumer", &name)));
-        }
+        nested(&mut flat, c, "keyauth_credentials", &at, "key-auths", "consumer", &name)?;
+        nested(&mut flat, c, "plugins", &at, "plugins", "consumer", &name)?;
     }
     for (i, u) in list(doc.get("upstreams"), "upstreams")?.into_iter().enumerate() {
-        let name = need_name(u, "name", &format!("upstreams[{i}]"))?;
+        let at = format!("upstreams[{i}]");
+        let name = need_name(u, "name", &at)?;
         flat.push(("upstreams".into(), own(u, &["targets"])));
-        for t in list(u.get("targets"), &format!("upstreams[{i}].targets"))? {
-            flat.push(("targets".into(), with(t.clone(), "upstream", &name)));
-        }
+        nested(&mut flat, u, "targets", &at, "targets", "upstream", &name)?;
     }
-    for c in list(doc.get("certificates"), "certificates")? {
+    for (i, c) in list(doc.get("certificates"), "certificates")?.into_iter().enumerate() {
         let key = short_digest(&text(c, "cert").unwrap_or_default());
         flat.push(("certificates".into(), own(c, &["snis"])));
-        for s in list(c.get("snis"), "certificates[].snis")? {
-            flat.push(("snis".into(), with(s.clone(), "certificate", &key)));
-        }
+        nested(&mut flat, c, "snis", &format!("certificates[{i}]"), "snis", "certificate", &key)?;
     }
     for p in list(doc.get("plugins"), "plugins")? {
         flat.push(("plugins".into(), p.clone()));
@@ -405,26 +403,8 @@ pub struct ImportPlan {
 
 /// The plan to make `current` what `file` declares (decK sync semantics: what the file lacks is deleted).
 pub fn plan(current: &Declared, file: &Declared) -> ImportPlan {
-    let mut p = ImportPlan::default();
-    for (k, want) in file {
-        match current.get(k) {
-            None => p.create.push(EntityRef { kind: want.kind.clone(), key: want.key.clone() }),
-            Some(have) => {
-                let fields = field_changes(&have.body, &want.body, true);
-                if fields.is_empty() {
-                    p.unchanged += 1;
-                } else {
-                    p.update.push(Changed { kind: want.kind.clone(), key: want.key.clone(), fields });
-                }
-            }
-        }
-    }
-    for (k, have) in current {
-        if !file.contains_key(k) {
-            p.delete.push(EntityRef { kind: have.kind.clone(), key: have.key.clone() });
-        }
-    }
-    p
+    let d = compare(current, file, true);
+    ImportPlan { create: d.only_right, update: d.changed, delete: d.only_left, unchanged: d.same }
 }
 
 /// A declarative body as the API wants it: references by `{id}` of the group's entities.
