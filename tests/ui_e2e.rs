@@ -35,7 +35,15 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     let _keyring = system_tests::keyring::KeyringSession::start(&home);
     let konnect = system_tests::start_control_plane(&tmp.path().join("konnect")).await;
     let konnect_api = system_tests::Api::new(konnect.base_url(), system_tests::ADMIN_TOKEN);
-    konnect_api.call("POST", "/v2/control-planes", Some(serde_json::json!({"name": "konnect-prod"}))).await;
+    let (_, kp) = konnect_api.call("POST", "/v2/control-planes", Some(serde_json::json!({"name": "konnect-prod"}))).await;
+    // 1,000 services, to see a long list open a window at a time and grow as it scrolls.
+    let kp_services = format!("/v2/control-planes/{}/core-entities/services", kp["id"].as_str().unwrap());
+    for chunk in (0..1000).collect::<Vec<_>>().chunks(50) {
+        let calls = chunk.iter().map(|i| konnect_api.call("POST", &kp_services, Some(serde_json::json!({"name": format!("svc-{i:04}"), "host": "bulk.internal"}))));
+        for (status, body) in futures_util::future::join_all(calls).await {
+            assert_eq!(status, 201, "{body}");
+        }
+    }
     let s = AppSession::launch(&app, &[("RUNTIME_MANAGER_DATA_DIR", &data), ("HOME", &home), ("XDG_RUNTIME_DIR", &runtime_dir), ("RUNTIME_MANAGER_EXPORT_DIR", &exports)]).await;
 
     // The overview opens on the embedded default's groups.
@@ -292,6 +300,21 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     assert!(s.find_now("[data-testid=group-row-production]").await.is_none(), "the Konnect org's groups only");
     s.wait_gone("[data-testid=demo-banner]").await; // the demo belongs to the Local profile
     s.screenshot(&shots.join("profile-konnect.png")).await;
+    s.click(&s.find("[data-testid=group-row-konnect-prod] a[data-testid=group-name]").await).await;
+    s.click(&s.find("[data-testid=configuration-tab]").await).await;
+    s.find("[data-testid=entity-list-end]").await;
+    s.wait_for_text("1000 of 1000").await;
+    let rows = || s.execute("return document.querySelectorAll('[data-testid=entity-table] tbody tr').length");
+    assert_eq!(rows().await, 200, "the first window of the list");
+    assert!(s.text_content("[data-testid=entity-list-end]").await.contains("Showing 200 of"), "{}", s.text_content("[data-testid=entity-list-end]").await);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while rows().await.as_i64().unwrap_or(0) < 1000 {
+        assert!(std::time::Instant::now() < deadline, "scrolling never showed every row: {}", rows().await);
+        s.execute("const c = document.querySelector('main.content'); c.scrollTop = 0; c.scrollTop = c.scrollHeight").await;
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    s.screenshot(&shots.join("long-list.png")).await;
+    s.click(&s.find("[data-testid=nav-runtime-groups]").await).await;
     let secrets = std::process::Command::new("secret-tool").args(["search", "--all", "service", "runtime-manager"]).output().unwrap();
     assert!(String::from_utf8_lossy(&secrets.stdout).contains(system_tests::ADMIN_TOKEN) || String::from_utf8_lossy(&secrets.stderr).contains(system_tests::ADMIN_TOKEN), "the token is in GNOME Keyring");
     s.click(&s.find("[data-testid=profile-current]").await).await;
