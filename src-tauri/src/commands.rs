@@ -113,17 +113,11 @@ pub async fn compare_groups(app: Embedded<'_>, left: String, right: String, time
     app.console().await.compare_groups(&left, &right, &time_frame).await
 }
 
-/// Saves an export (a decK file, a chart) in the downloads folder and says where.
+/// Saves an export (a decK file, a chart) and says where; the shell only knows the downloads folder.
 #[tauri::command]
 pub async fn save_export(app: Embedded<'_>, handle: tauri::AppHandle, name: String, text: Option<String>, chart: Option<(String, String, String)>) -> Result<String, ConsoleError> {
     use tauri::Manager;
-    let dir = std::env::var_os("RUNTIME_MANAGER_EXPORT_DIR").map(std::path::PathBuf::from).or_else(|| handle.path().download_dir().ok().filter(|d| d.is_dir())).unwrap_or_else(|| app.default_export_dir());
-    let bytes = match (text, chart) {
-        (Some(t), _) => t.into_bytes(),
-        (None, Some((group, time_frame, which))) => app.console().await.export_chart_png(&group, &time_frame, &which).await?,
-        (None, None) => return Err(ConsoleError::field("text", "Nothing to save.")),
-    };
-    Ok(console::transfer::save_file(&dir, &name, &bytes)?.display().to_string())
+    app.save_export(handle.path().download_dir().ok(), &name, text, chart).await
 }
 
 #[tauri::command]

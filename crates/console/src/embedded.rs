@@ -210,9 +210,17 @@ impl EmbeddedDefault {
         }
     }
 
-    /// Where exports are saved when the platform has no downloads folder.
-    pub fn default_export_dir(&self) -> PathBuf {
-        self.data_dir.join("exports")
+    /// Saves an export — `text` (a decK file) or a dashboard `chart` (group, time frame, which) as
+    /// PNG — in `RUNTIME_MANAGER_EXPORT_DIR`, else the platform's downloads folder, else the app's
+    /// data dir; returns where it went.
+    pub async fn save_export(&self, downloads: Option<PathBuf>, name: &str, text: Option<String>, chart: Option<(String, String, String)>) -> Result<String, ConsoleError> {
+        let dir = std::env::var_os("RUNTIME_MANAGER_EXPORT_DIR").map(PathBuf::from).or(downloads.filter(|d| d.is_dir())).unwrap_or_else(|| self.data_dir.join("exports"));
+        let bytes = match (text, chart) {
+            (Some(t), _) => t.into_bytes(),
+            (None, Some((group, time_frame, which))) => self.console().await.export_chart_png(&group, &time_frame, &which).await?,
+            (None, None) => return Err(ConsoleError::field("text", "Nothing to save.")),
+        };
+        Ok(crate::transfer::save_file(&dir, name, &bytes)?.display().to_string())
     }
 
     pub async fn shutdown(self) {
