@@ -59,18 +59,22 @@ async fn main() {
     // CONSOLE_BENCH_GROUPS scales the org down for profiling; the figures are for 20.
     let groups: usize = std::env::var("CONSOLE_BENCH_GROUPS").ok().and_then(|v| v.parse().ok()).unwrap_or(20);
     let tmp = tempfile::tempdir().unwrap();
+    // CONSOLE_BENCH_DATA keeps the seeded control plane between runs while profiling.
+    let data = std::env::var("CONSOLE_BENCH_DATA").map(std::path::PathBuf::from).unwrap_or_else(|_| tmp.path().join("cp"));
+    let seeded = data.join("seeded").exists();
     let (api_port, cluster_port) = (free_port(), free_port());
-    let _cp = processes::control_plane(&tmp.path().join("cp"), api_port, cluster_port);
+    let _cp = processes::control_plane(&data, api_port, cluster_port);
     let base = format!("http://127.0.0.1:{api_port}");
     let http = reqwest::Client::new();
 
     let seeding = Instant::now();
-    for g in 0..groups {
+    for g in (0..groups).filter(|_| !seeded) {
         let r: serde_json::Value = http.post(format!("{base}/v2/control-planes")).bearer_auth(ADMIN_TOKEN).json(&json!({"name": format!("group-{g:02}")})).send().await.unwrap().json().await.unwrap();
         let gid = r["id"].as_str().unwrap().to_string();
         let svc_ids = create_many(&http, format!("{base}/v2/control-planes/{gid}/core-entities/services"), SERVICES_PER_GROUP, |i| json!({"name": format!("svc-{i:05}"), "host": format!("svc-{i}.internal")})).await;
         create_many(&http, format!("{base}/v2/control-planes/{gid}/core-entities/routes"), ROUTES_PER_GROUP, |i| json!({"name": format!("route-{i:05}"), "paths": [format!("/r{i}")], "service": {"id": svc_ids[i % svc_ids.len()]}})).await;
     }
+    std::fs::write(data.join("seeded"), b"").unwrap();
     eprintln!("seeded {} entities in {:.1} s", groups * (SERVICES_PER_GROUP + ROUTES_PER_GROUP), seeding.elapsed().as_secs_f64());
 
     if std::env::var("CONSOLE_BENCH_DIAG").is_ok() {

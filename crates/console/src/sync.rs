@@ -199,11 +199,13 @@ async fn list_kind(run: &Run, group_id: &str, kind: &str) -> Result<Vec<konnect:
     let mut out = Vec::new();
     let mut offset: Option<String> = None;
     loop {
-        let page = match run.call(run.client.list_entities_page(group_id, kind, offset.as_deref())).await {
-            Ok(p) => p,
+        let text = match run.call(run.client.entities_page_text(group_id, kind, offset.as_deref())).await {
+            Ok(t) => t,
             Err(KonnectError::Api(e)) if e.status == 404 => return Ok(out),
             Err(e) => return Err(e),
         };
+        // Parsed after the request slot is given back, so the next request is already on its way.
+        let page = run.client.parse_entities_page(group_id, kind, &text)?;
         out.extend(page.0);
         match page.1 {
             Some(next) if !next.is_empty() => offset = Some(next),

@@ -243,22 +243,89 @@ where
     }
 }
 
+/// Group id → (config version, Kong's hash, the per-kind `hashes`).
+pub type HashCache = Arc<std::sync::Mutex<HashMap<String, (i64, String, Value)>>>;
+
+/// The group's config version, or `None` when the group no longer exists.
+fn config_version(c: &rusqlite::Connection, cp: &str) -> rusqlite::Result<Option<i64>> {
+    let exists: bool = c.query_row("SELECT EXISTS (SELECT 1 FROM control_planes WHERE id = ?1)", [cp], |r| r.get(0))?;
+    if !exists {
+        return Ok(None);
+    }
+    let version: Option<i64> = c.query_row("SELECT version FROM config_state WHERE cp_id = ?1", [cp], |r| r.get(0)).optional()?;
+    Ok(Some(version.unwrap_or(0)))
+}
+
+/// How long a group's config must stay unchanged before its hash is worked out again: a burst of
+/// writes (an import, a seeding script) is hashed once, after it ends.
+const QUIET_BEFORE_HASHING: Duration = Duration::from_millis(200);
+
+/// Keeps every group's expected hash worked out ahead of the requests that ask for it: all groups
+/// at start, then each group once its writes have quietened down.
+pub async fn keep_hashes_current(state: AppState) {
+    let all_groups = || async { state.store.call(|c| c.prepare("SELECT id FROM control_planes")?.query_map([], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<String>>>()).await.unwrap_or_default() };
+    let mut events = state.config_events.subscribe();
+    let mut due: HashMap<String, tokio::time::Instant> = all_groups().await.into_iter().map(|g: String| (g, tokio::time::Instant::now())).collect();
+    loop {
+        let next = due.values().min().copied();
+        tokio::select! {
+            event = events.recv() => match event {
+                Ok(cp) => { due.insert(cp, tokio::time::Instant::now() + QUIET_BEFORE_HASHING); }
+                // Missed events: which groups changed is unknown, so every group is looked at.
+                Err(RecvError::Lagged(_)) => {
+                    let at = tokio::time::Instant::now() + QUIET_BEFORE_HASHING;
+                    due.extend(all_groups().await.into_iter().map(|g| (g, at)));
+                }
+                Err(RecvError::Closed) => return,
+            },
+            _ = async { tokio::time::sleep_until(next.expect("guarded")).await }, if next.is_some() => {
+                let now = tokio::time::Instant::now();
+                let ready: Vec<String> = due.iter().filter(|(_, at)| **at <= now).map(|(g, _)| g.clone()).collect();
+                for g in ready {
+                    due.remove(&g);
+                    if let Err(e) = current_hash(&state, &g).await {
+                        tracing::warn!(group = %g, "could not hash the group's config: {e}");
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The group's config and hash, or `None` when the group no longer exists.
 pub async fn current_config(state: &AppState, cp: &str) -> Result<Option<(Value, String, Value)>, String> {
-    let cp = cp.to_string();
+    let (cp, cache) = (cp.to_string(), state.hashes.clone());
     state
         .store
         .call(move |c| {
-            let exists: bool = c.query_row("SELECT EXISTS (SELECT 1 FROM control_planes WHERE id = ?1)", [&cp], |r| r.get(0))?;
-            if !exists {
-                return Ok(None);
-            }
+            let Some(version) = config_version(c, &cp)? else { return Ok(None) };
             let table = export::config_table(c, &cp)?;
             let (hash, hashes) = export::config_hash(&table);
+            cache.lock().expect("hash cache").insert(cp, (version, hash.clone(), hashes.clone()));
             Ok(Some((table, hash, hashes)))
         })
         .await
         .map_err(|e| e.to_string())
+}
+
+/// The group's config hash, worked out again only when its config version moved; `None` when
+/// the group no longer exists.
+pub async fn current_hash(state: &AppState, cp: &str) -> Result<Option<String>, String> {
+    let (group, cache) = (cp.to_string(), state.hashes.clone());
+    let known = state
+        .store
+        .call(move |c| {
+            let Some(version) = config_version(c, &group)? else { return Ok(None) };
+            let hit = cache.lock().expect("hash cache").get(&group).filter(|(v, _, _)| *v == version).map(|(_, h, _)| h.clone());
+            Ok(Some(hit))
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    match known {
+        None => Ok(None),
+        Some(Some(hash)) => Ok(Some(hash)),
+        Some(None) => Ok(current_config(state, cp).await?.map(|(_, hash, _)| hash)),
+    }
 }
 
 /// Sends `reconfigure` when the config differs from the last push. False once the group is gone:
@@ -267,10 +334,12 @@ async fn push<S>(ws: &mut tokio_tungstenite::WebSocketStream<S>, state: &AppStat
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
-    let Some((table, hash, hashes)) = current_config(state, cp).await? else { return Ok(false) };
-    if *last == hash {
-        return Ok(true);
+    match current_hash(state, cp).await? {
+        None => return Ok(false),
+        Some(hash) if *last == hash => return Ok(true),
+        Some(_) => {}
     }
+    let Some((table, hash, hashes)) = current_config(state, cp).await? else { return Ok(false) };
     let timestamp = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
     let payload = json!({"type": "reconfigure", "timestamp": timestamp, "config_table": table, "config_hash": hash, "hashes": hashes});
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());

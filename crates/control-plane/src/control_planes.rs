@@ -467,7 +467,7 @@ pub async fn delete_node(State(state): State<AppState>, Path((id, node)): Path<(
 /// The hash a node must report to be in sync: Kong's hash of the group's exported config.
 pub async fn expected_config_hash(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<konnect::ExpectedConfigHash>> {
     let id = parse_uuid(&id)?;
-    let Some((_, hash, _)) = crate::cluster::current_config(&state, &id).await.map_err(Problem::internal)? else {
+    let Some(hash) = crate::cluster::current_hash(&state, &id).await.map_err(Problem::internal)? else {
         return Err(Problem::not_found("control plane"));
     };
     let times = state

@@ -41,6 +41,9 @@ pub struct AppState {
     /// `host:port` data planes dial, handed out as each group's `control_plane_endpoint`.
     pub cluster_endpoint: String,
     pub connected: crate::cluster::Connected,
+    /// Each group's config hash at a config version, so asking for the expected hash of an
+    /// unchanged group costs one row read instead of an export of the whole config.
+    pub hashes: crate::cluster::HashCache,
 }
 
 impl AppState {
@@ -70,6 +73,7 @@ pub struct RunningControlPlane {
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
     cluster_task: JoinHandle<()>,
+    hashes_task: JoinHandle<()>,
 }
 
 impl RunningControlPlane {
@@ -88,6 +92,7 @@ impl RunningControlPlane {
             config_events: tokio::sync::broadcast::channel(256).0,
             cluster_endpoint: cluster_addr.to_string(),
             connected: Default::default(),
+            hashes: Default::default(),
         };
         let generated_admin_token = auth::bootstrap_admin(&state.store, config.admin_token).await?;
         control_planes::ensure_default_group(&state).await?;
@@ -105,8 +110,9 @@ impl RunningControlPlane {
             }
         });
         let cluster_task = tokio::spawn(crate::cluster::serve(cluster, acceptor, state.clone()));
+        let hashes_task = tokio::spawn(crate::cluster::keep_hashes_current(state.clone()));
         tracing::info!(%addr, %cluster_addr, "control plane listening");
-        Ok(RunningControlPlane { addr, cluster_addr, generated_admin_token, state, stop: Some(stop_tx), task, cluster_task })
+        Ok(RunningControlPlane { addr, cluster_addr, generated_admin_token, state, stop: Some(stop_tx), task, cluster_task, hashes_task })
     }
 
     /// The API root clients use, e.g. `http://127.0.0.1:8001`.
@@ -129,6 +135,7 @@ impl RunningControlPlane {
         }
         let _ = (&mut self.task).await;
         self.cluster_task.abort();
+        self.hashes_task.abort();
     }
 }
 

@@ -11,6 +11,8 @@ use crate::models::*;
 
 /// Konnect caps `page[size]` for control planes at 100; asking for more is refused.
 const CONTROL_PLANE_PAGE_SIZE: i64 = 100;
+/// Entities per page: the most Konnect's core-entities lists return at once.
+const ENTITY_PAGE_SIZE: u32 = 1000;
 
 /// Filters for `GET /v2/control-planes`, named as the query parameters are.
 #[derive(Debug, Clone, Default)]
@@ -338,27 +340,43 @@ impl KonnectClient {
     /// server sent (a sync stores text; building a value tree per entity would cost memory and
     /// time for nothing), and the next offset, if any.
     pub async fn list_entities_page(&self, control_plane_id: &str, kind: &str, offset: Option<&str>) -> Result<(Vec<RawEntity>, Option<String>), KonnectError> {
-        #[derive(serde::Deserialize)]
-        struct Page {
-            data: Vec<Box<serde_json::value::RawValue>>,
-            #[serde(default)]
-            offset: Option<String>,
-        }
-        #[derive(serde::Deserialize)]
-        struct Id {
-            id: String,
-        }
-        let mut query = vec![("size", "1000".to_string())];
+        let text = self.entities_page_text(control_plane_id, kind, offset).await?;
+        self.parse_entities_page(control_plane_id, kind, &text)
+    }
+
+    /// The body of one page of a kind, unparsed: a sync holds its request slot only for the
+    /// exchange itself and parses after giving the slot back.
+    pub async fn entities_page_text(&self, control_plane_id: &str, kind: &str, offset: Option<&str>) -> Result<String, KonnectError> {
+        let mut query = vec![("size", ENTITY_PAGE_SIZE.to_string())];
         if let Some(o) = offset {
             query.push(("offset", o.to_string()));
         }
         let path = format!("/v2/control-planes/{control_plane_id}/core-entities/{kind}");
-        let page: Page = self.json::<_, ()>(Method::GET, &path, &query, None).await?;
+        Ok(self.send::<()>(Method::GET, &path, &query, None).await?.1)
+    }
+
+    /// A page body from `entities_page_text`: each entity's id and its JSON text as sent, and the
+    /// next page's offset.
+    pub fn parse_entities_page(&self, control_plane_id: &str, kind: &str, text: &str) -> Result<(Vec<RawEntity>, Option<String>), KonnectError> {
+        #[derive(serde::Deserialize)]
+        struct Page<'a> {
+            #[serde(borrow)]
+            data: Vec<&'a serde_json::value::RawValue>,
+            #[serde(default)]
+            offset: Option<String>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Id<'a> {
+            #[serde(borrow)]
+            id: std::borrow::Cow<'a, str>,
+        }
+        let url = || self.url(&format!("/v2/control-planes/{control_plane_id}/core-entities/{kind}"));
+        let page: Page = serde_json::from_str(text).map_err(|e| KonnectError::Decode { url: url(), message: e.to_string() })?;
         let rows = page
             .data
             .into_iter()
             .map(|raw| {
-                let id = serde_json::from_str::<Id>(raw.get()).map_err(|e| KonnectError::Decode { url: self.url(&path), message: format!("an entity without an id: {e}") })?.id;
+                let id = serde_json::from_str::<Id>(raw.get()).map_err(|e| KonnectError::Decode { url: url(), message: format!("an entity without an id: {e}") })?.id.into_owned();
                 Ok(RawEntity { id, json: raw.get().to_string() })
             })
             .collect::<Result<Vec<_>, KonnectError>>()?;
