@@ -6,7 +6,6 @@ use serde_json::{json, Value};
 use system_tests::spec::Spec;
 use system_tests::{start_control_plane, Api, ADMIN_TOKEN};
 
-
 const CERT: &str = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ0FAKE=\n-----END CERTIFICATE-----\n";
 const KEY: &str = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg=\n-----END PRIVATE KEY-----\n";
 

@@ -12,7 +12,6 @@ use system_tests::spec::Spec;
 use system_tests::{start_control_plane, Api, ADMIN_TOKEN};
 use tokio_tungstenite::tungstenite::Message;
 
-
 async fn next_config(ws: &mut Link) -> link::Reconfigure {
     loop {
         let msg = tokio::time::timeout(Duration::from_secs(3), ws.next()).await.expect("a push within 3 s").expect("link open").unwrap();

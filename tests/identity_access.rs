@@ -5,7 +5,6 @@ use serde_json::{json, Value};
 use system_tests::spec::Spec;
 use system_tests::{start_control_plane, Api, ADMIN_TOKEN};
 
-
 #[tokio::test]
 async fn a_viewer_reads_its_group_only_and_every_write_is_refused() {
     let identity = Spec::load("identity.v3.yaml");
@@ -136,12 +135,7 @@ async fn the_served_openapi_document_matches_the_router() {
     let mut checked = 0;
     for (path, ops) in doc["paths"].as_object().unwrap() {
         for method in ops.as_object().unwrap().keys() {
-            let concrete = path
-                .replace("{controlPlaneId}", &default_id)
-                .replace("{entity}", "services")
-                .replace("{parent}", "services")
-                .replace("{pluginName}", "key-auth")
-                .replace(['{', '}'], "");
+            let concrete = path.replace("{controlPlaneId}", &default_id).replace("{entity}", "services").replace("{parent}", "services").replace("{pluginName}", "key-auth").replace(['{', '}'], "");
             let resp = http.request(method.to_uppercase().parse().unwrap(), format!("{base}{concrete}")).bearer_auth(ADMIN_TOKEN).json(&json!({})).send().await.unwrap();
             let status = resp.status().as_u16();
             let body = resp.text().await.unwrap();

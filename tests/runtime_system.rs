@@ -10,7 +10,6 @@ use system_tests::processes::{self, free_port};
 use system_tests::upstream::echo;
 use system_tests::{Api, ADMIN_TOKEN};
 
-
 async fn wait_until<F: std::future::Future<Output = bool>>(what: &str, secs: u64, mut f: impl FnMut() -> F) {
     let deadline = Instant::now() + Duration::from_secs(secs);
     while !f().await {

@@ -1,8 +1,8 @@
 //! Tauri commands: one-line delegations to `console::Console`.
 
-use console::embedded::{EmbeddedDefault, StartedInstance};
 use console::analytics::Dashboard;
 use console::demo::DemoStatus;
+use console::embedded::{EmbeddedDefault, StartedInstance};
 use console::instances::GroupInstances;
 use console::{ConsoleError, NewRuntimeGroup, Overview, RuntimeGroupRow};
 use tauri::State;

@@ -17,10 +17,7 @@ fn data_dir(app: &tauri::App) -> PathBuf {
 }
 
 pub fn run() {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .init();
+    tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into())).init();
     let app = tauri::Builder::default()
         .setup(|app| {
             let dir = data_dir(app);

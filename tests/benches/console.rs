@@ -137,7 +137,15 @@ async fn main() {
 
     // 4. A search over 10,000 routes.
     let (kind, group): (Arc<str>, _) = ("routes".into(), Arc::new(("g".to_string(), "group".to_string())));
-    let routes: Vec<SearchItem> = (0..10_000).filter_map(|i| SearchItem::from_entity(kind.clone(), &json!({"id": format!("00000000-0000-4000-8000-{i:012}"), "name": format!("route-{i:05}-users-api"), "paths": [format!("/users/{i}")], "hosts": ["api.example.com"], "tags": ["team-a"]}), group.clone())).collect();
+    let routes: Vec<SearchItem> = (0..10_000)
+        .filter_map(|i| {
+            SearchItem::from_entity(
+                kind.clone(),
+                &json!({"id": format!("00000000-0000-4000-8000-{i:012}"), "name": format!("route-{i:05}-users-api"), "paths": [format!("/users/{i}")], "hosts": ["api.example.com"], "tags": ["team-a"]}),
+                group.clone(),
+            )
+        })
+        .collect();
     let index = SearchIndex::new(routes);
     let mut times = Vec::new();
     for q in ["usr", "route-0999", "/users/42", "team", "zzz"].iter().cycle().take(100) {

@@ -132,11 +132,6 @@ async fn main() {
             got += 1;
         }
     }
-    println!(
-        "change -> 100 runtime clients report the new hash, 20 changes: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms (goal p99 <= 1,000 ms)",
-        percentile(delays.clone(), 0.5),
-        percentile(delays.clone(), 0.99),
-        percentile(delays, 1.0)
-    );
+    println!("change -> 100 runtime clients report the new hash, 20 changes: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms (goal p99 <= 1,000 ms)", percentile(delays.clone(), 0.5), percentile(delays.clone(), 0.99), percentile(delays, 1.0));
     cp.shutdown().await;
 }

@@ -19,7 +19,12 @@ fn nginx(dir: &std::path::Path, upstream_port: u16, proxy_port: u16) -> std::pro
         d = dir.display()
     );
     std::fs::write(dir.join("nginx.conf"), conf).unwrap();
-    let child = Command::new("nginx").args(["-p", dir.to_str().unwrap(), "-c", dir.join("nginx.conf").to_str().unwrap(), "-g", "daemon off;"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("nginx (Debian package nginx-light; scripts/setup.sh installs it)");
+    let child = Command::new("nginx")
+        .args(["-p", dir.to_str().unwrap(), "-c", dir.join("nginx.conf").to_str().unwrap(), "-g", "daemon off;"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("nginx (Debian package nginx-light; scripts/setup.sh installs it)");
     std::thread::sleep(Duration::from_millis(500));
     child
 }
@@ -34,7 +39,11 @@ fn wrk(url: &str, secs: u32) -> f64 {
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
     let n = v.len();
-    if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
 }
 
 /// Latencies (ms) of `rate` req/s for `secs`, each timed from when it was due.
@@ -85,7 +94,8 @@ async fn main() {
     http.post(format!("{api}/control-planes/{g}/dp-client-certificates")).bearer_auth(ADMIN_TOKEN).json(&json!({"cert": cert})).send().await.unwrap();
     std::fs::write(tmp.path().join("c.pem"), &cert).unwrap();
     std::fs::write(tmp.path().join("k.pem"), &key).unwrap();
-    let svc: serde_json::Value = http.post(format!("{api}/control-planes/{g}/core-entities/services")).bearer_auth(ADMIN_TOKEN).json(&json!({"name": "origin", "url": format!("http://127.0.0.1:{upstream_port}")})).send().await.unwrap().json().await.unwrap();
+    let svc: serde_json::Value =
+        http.post(format!("{api}/control-planes/{g}/core-entities/services")).bearer_auth(ADMIN_TOKEN).json(&json!({"name": "origin", "url": format!("http://127.0.0.1:{upstream_port}")})).send().await.unwrap().json().await.unwrap();
     http.post(format!("{api}/control-planes/{g}/core-entities/services/{}/routes", svc["id"].as_str().unwrap())).bearer_auth(ADMIN_TOKEN).json(&json!({"paths": ["/"]})).send().await.unwrap();
     let (_rt, proxy, status) = processes::runtime(&format!("127.0.0.1:{cluster_port}"), &tmp.path().join("c.pem"), &tmp.path().join("k.pem"), "bench-1");
     let deadline = Instant::now() + Duration::from_secs(10);

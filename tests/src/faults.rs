@@ -12,7 +12,9 @@ use hyper::{Request, Response};
 #[derive(Debug, Clone)]
 pub enum Fault {
     Status(u16),
-    TooManyRequests { retry_after_secs: u64 },
+    TooManyRequests {
+        retry_after_secs: u64,
+    },
     /// Close the connection without answering.
     Drop,
     /// Forward as usual (to let some requests through before later faults).
@@ -67,10 +69,17 @@ pub async fn start(upstream: String) -> FaultProxy {
                         let fault = script.lock().unwrap().pop_front();
                         match fault {
                             Some(Fault::Drop) => Err("dropped on purpose"),
-                            Some(Fault::Status(code)) => Ok(Response::builder().status(code).header("content-type", "application/problem+json")
-                                .body(Full::new(Bytes::from(format!("{{\"status\":{code},\"title\":\"Injected\",\"instance\":\"fault\",\"detail\":\"injected {code}\"}}")))).unwrap()),
-                            Some(Fault::TooManyRequests { retry_after_secs }) => Ok(Response::builder().status(429).header("retry-after", retry_after_secs.to_string())
-                                .header("content-type", "application/problem+json").body(Full::new(Bytes::from_static(b"{\"status\":429,\"title\":\"Too Many Requests\",\"instance\":\"fault\",\"detail\":\"slow down\"}"))).unwrap()),
+                            Some(Fault::Status(code)) => Ok(Response::builder()
+                                .status(code)
+                                .header("content-type", "application/problem+json")
+                                .body(Full::new(Bytes::from(format!("{{\"status\":{code},\"title\":\"Injected\",\"instance\":\"fault\",\"detail\":\"injected {code}\"}}"))))
+                                .unwrap()),
+                            Some(Fault::TooManyRequests { retry_after_secs }) => Ok(Response::builder()
+                                .status(429)
+                                .header("retry-after", retry_after_secs.to_string())
+                                .header("content-type", "application/problem+json")
+                                .body(Full::new(Bytes::from_static(b"{\"status\":429,\"title\":\"Too Many Requests\",\"instance\":\"fault\",\"detail\":\"slow down\"}")))
+                                .unwrap()),
                             Some(Fault::Pass) | Some(Fault::Delay(_)) | None => {
                                 if let Some(Fault::Delay(d)) = fault {
                                     tokio::time::sleep(d).await;

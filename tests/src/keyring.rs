@@ -61,4 +61,3 @@ impl Drop for KeyringSession {
         let _ = self.bus.kill();
     }
 }
-

@@ -24,9 +24,7 @@ pub const ADMIN_TOKEN: &str = "kpat_system_test_admin_token";
 
 /// A control plane on a free loopback port with its data in `dir`, admin token [`ADMIN_TOKEN`].
 pub async fn start_control_plane(dir: &Path) -> RunningControlPlane {
-    RunningControlPlane::start(Config { data_dir: dir.to_path_buf(), listen: "127.0.0.1:0".parse().unwrap(), cluster_listen: "127.0.0.1:0".parse().unwrap(), admin_token: Some(ADMIN_TOKEN.into()) })
-        .await
-        .expect("control plane starts")
+    RunningControlPlane::start(Config { data_dir: dir.to_path_buf(), listen: "127.0.0.1:0".parse().unwrap(), cluster_listen: "127.0.0.1:0".parse().unwrap(), admin_token: Some(ADMIN_TOKEN.into()) }).await.expect("control plane starts")
 }
 
 pub mod faults;

@@ -136,10 +136,8 @@ impl AppSession {
 
     /// Waits until nothing matching `css` is visible (hidden popovers may stay in the DOM).
     pub async fn wait_hidden(&self, css: &str) {
-        let script = format!(
-            "return Array.from(document.querySelectorAll({})).some(e => {{ const s = getComputedStyle(e); return e.getClientRects().length > 0 && s.visibility !== 'hidden' && s.display !== 'none'; }})",
-            serde_json::to_string(css).unwrap()
-        );
+        let script =
+            format!("return Array.from(document.querySelectorAll({})).some(e => {{ const s = getComputedStyle(e); return e.getClientRects().length > 0 && s.visibility !== 'hidden' && s.display !== 'none'; }})", serde_json::to_string(css).unwrap());
         let deadline = Instant::now() + Duration::from_secs(15);
         while self.execute(&script).await == Value::Bool(true) {
             assert!(Instant::now() < deadline, "{css} is still visible");

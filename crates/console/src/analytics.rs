@@ -137,10 +137,8 @@ pub async fn fetch(client: &KonnectClient, group: &str, time_frame: &str) -> Res
             e.2 += n;
         }
     }
-    let mut top_services: Vec<TopService> = services
-        .into_iter()
-        .map(|(id, (name, requests, errors))| TopService { id: id.split(':').next_back().unwrap_or(&id).to_string(), name, requests, error_rate: if requests > 0.0 { errors / requests * 100.0 } else { 0.0 } })
-        .collect();
+    let mut top_services: Vec<TopService> =
+        services.into_iter().map(|(id, (name, requests, errors))| TopService { id: id.split(':').next_back().unwrap_or(&id).to_string(), name, requests, error_rate: if requests > 0.0 { errors / requests * 100.0 } else { 0.0 } }).collect();
     top_services.sort_by(|a, b| b.requests.partial_cmp(&a.requests).unwrap_or(std::cmp::Ordering::Equal));
     top_services.truncate(5);
 
@@ -202,7 +200,11 @@ pub fn traffic_spec(points: &[TrafficPoint]) -> ChartSpec {
 
 fn bucket_error_rate(p: &TrafficPoint) -> f64 {
     let all = p.success + p.client_errors + p.server_errors;
-    if all > 0.0 { (p.client_errors + p.server_errors) / all * 100.0 } else { 0.0 }
+    if all > 0.0 {
+        (p.client_errors + p.server_errors) / all * 100.0
+    } else {
+        0.0
+    }
 }
 
 /// (4XX + 5XX) / all per time bucket, in percent.
@@ -275,7 +277,11 @@ pub fn render_svg(spec: &ChartSpec) -> String {
     register_font();
     let mut svg = String::new();
     draw(SVGBackend::with_string(&mut svg, (W, H)).into_drawing_area(), spec, 1);
-    if svg.is_empty() { svg_empty() } else { svg }
+    if svg.is_empty() {
+        svg_empty()
+    } else {
+        svg
+    }
 }
 
 /// The chart as a PNG file (twice the on-screen size, for sharp exports); text is drawn with
@@ -308,10 +314,8 @@ mod tests {
 
     #[test]
     fn charts_render_as_svg_with_their_labels() {
-        let pts = vec![
-            TrafficPoint { timestamp: "2026-11-22T10:00:00Z".into(), success: 90.0, client_errors: 8.0, server_errors: 2.0 },
-            TrafficPoint { timestamp: "2026-11-22T10:05:00Z".into(), success: 120.0, client_errors: 4.0, server_errors: 0.0 },
-        ];
+        let pts =
+            vec![TrafficPoint { timestamp: "2026-11-22T10:00:00Z".into(), success: 90.0, client_errors: 8.0, server_errors: 2.0 }, TrafficPoint { timestamp: "2026-11-22T10:05:00Z".into(), success: 120.0, client_errors: 4.0, server_errors: 0.0 }];
         let svg = traffic_chart(&pts);
         assert!(svg.starts_with("<svg") && svg.contains("polyline") || svg.contains("<path"), "{}", &svg[..200.min(svg.len())]);
         assert!(svg.contains("4XX") && svg.contains("10:00"));

@@ -111,9 +111,7 @@ impl Cache {
 
     async fn call<R: Send + 'static>(&self, f: impl FnOnce(&mut Connection) -> Result<R, CacheError> + Send + 'static) -> Result<R, CacheError> {
         let conn = self.conn.clone();
-        tokio::task::spawn_blocking(move || f(&mut conn.lock().unwrap_or_else(|p| p.into_inner())))
-            .await
-            .map_err(|e| CacheError::Join(e.to_string()))?
+        tokio::task::spawn_blocking(move || f(&mut conn.lock().unwrap_or_else(|p| p.into_inner()))).await.map_err(|e| CacheError::Join(e.to_string()))?
     }
 
     /// Replaces a profile's groups with a fresh listing in one transaction: readers see all old or all new.
@@ -171,9 +169,7 @@ impl Cache {
     pub async fn groups(&self, profile: &str) -> Result<Vec<CachedGroup>, CacheError> {
         let profile = profile.to_string();
         self.call(move |c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT body, active_instances, total_instances, fetched_at, in_sync_instances FROM groups WHERE profile_id = ?1 ORDER BY lower(name)",
-            )?;
+            let mut stmt = c.prepare_cached("SELECT body, active_instances, total_instances, fetched_at, in_sync_instances FROM groups WHERE profile_id = ?1 ORDER BY lower(name)")?;
             let rows = stmt.query_map(params![profile], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
             let mut out = Vec::new();
             for row in rows {
@@ -189,10 +185,7 @@ impl Cache {
     pub async fn sync_state(&self, profile: &str) -> Result<SyncState, CacheError> {
         let profile = profile.to_string();
         self.call(move |c| {
-            Ok(c
-                .query_row("SELECT synced_at, last_error, last_error_at FROM sync_state WHERE profile_id = ?1", params![profile], |r| {
-                    Ok(SyncState { synced_at: r.get(0)?, last_error: r.get(1)?, last_error_at: r.get(2)? })
-                })
+            Ok(c.query_row("SELECT synced_at, last_error, last_error_at FROM sync_state WHERE profile_id = ?1", params![profile], |r| Ok(SyncState { synced_at: r.get(0)?, last_error: r.get(1)?, last_error_at: r.get(2)? }))
                 .optional()?
                 .unwrap_or_default())
         })
@@ -208,7 +201,6 @@ fn insert_group(c: &Connection, profile: &str, g: &CachedGroup) -> rusqlite::Res
     )?;
     Ok(())
 }
-
 
 impl Cache {
     pub async fn put_view(&self, profile: &str, key: &str, body: String, fetched_at: String) -> Result<(), CacheError> {

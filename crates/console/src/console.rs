@@ -40,12 +40,7 @@ impl Console {
             (Some(err_at), Some(ok_at)) if err_at < ok_at => None,
             _ => state.last_error,
         };
-        Ok(Overview {
-            profile_name: self.profile.name().to_string(),
-            groups: groups.into_iter().map(RuntimeGroupRow::from).collect(),
-            synced_at: state.synced_at,
-            offline_reason,
-        })
+        Ok(Overview { profile_name: self.profile.name().to_string(), groups: groups.into_iter().map(RuntimeGroupRow::from).collect(), synced_at: state.synced_at, offline_reason })
     }
 
     /// Syncs (groups, nodes, and the entities of groups whose config changed) and returns the
@@ -120,12 +115,7 @@ impl Console {
     /// Creates a group through the API and adds it to the cache. Field errors name the form's inputs.
     pub async fn create_group(&self, form: NewRuntimeGroup) -> Result<RuntimeGroupRow, ConsoleError> {
         let labels = parse_labels(&form.labels)?;
-        let req = CreateControlPlaneRequest {
-            name: form.name.trim().to_string(),
-            description: Some(form.description.trim().to_string()).filter(|d| !d.is_empty()),
-            labels: Some(labels),
-            ..Default::default()
-        };
+        let req = CreateControlPlaneRequest { name: form.name.trim().to_string(), description: Some(form.description.trim().to_string()).filter(|d| !d.is_empty()), labels: Some(labels), ..Default::default() };
         let created: ControlPlane = self.client.create_control_plane(&req).await.map_err(|e| {
             let mut err = ConsoleError::from(e);
             if err.code == ErrorCode::Conflict {
@@ -266,6 +256,3 @@ macro_rules! cached_view {
 }
 
 cached_view!(GroupInstances, crate::analytics::Dashboard);
-
-
-

@@ -227,15 +227,18 @@ pub fn to_deck(group_name: &str, declared: &Declared) -> Value {
     let mut services = Vec::new();
     for s in of("services") {
         let mut v = s.body.clone();
-        let routes: Vec<Value> = of("routes").filter(|r| text(&r.body, "service").as_deref() == Some(&s.key)).map(|r| {
-            let mut rb = r.body.clone();
-            rb.remove("service");
-            let rp = nested_plugins("route", &r.key);
-            if !rp.is_empty() {
-                rb.insert("plugins".into(), Value::Array(rp));
-            }
-            Value::Object(rb)
-        }).collect();
+        let routes: Vec<Value> = of("routes")
+            .filter(|r| text(&r.body, "service").as_deref() == Some(&s.key))
+            .map(|r| {
+                let mut rb = r.body.clone();
+                rb.remove("service");
+                let rp = nested_plugins("route", &r.key);
+                if !rp.is_empty() {
+                    rb.insert("plugins".into(), Value::Array(rp));
+                }
+                Value::Object(rb)
+            })
+            .collect();
         if !routes.is_empty() {
             v.insert("routes".into(), Value::Array(routes));
         }
@@ -259,22 +262,26 @@ pub fn to_deck(group_name: &str, declared: &Declared) -> Value {
         }
         consumers.push(Value::Object(v));
     }
-    let upstreams: Vec<Value> = of("upstreams").map(|u| {
-        let mut v = u.body.clone();
-        let targets: Vec<Value> = of("targets").filter(|t| text(&t.body, "upstream").as_deref() == Some(&u.key)).map(|t| strip(t.body.clone(), &["upstream"])).collect();
-        if !targets.is_empty() {
-            v.insert("targets".into(), Value::Array(targets));
-        }
-        Value::Object(v)
-    }).collect();
-    let certificates: Vec<Value> = of("certificates").map(|c| {
-        let mut v = c.body.clone();
-        let snis: Vec<Value> = of("snis").filter(|s| text(&s.body, "certificate").as_deref() == Some(&c.key)).map(|s| strip(s.body.clone(), &["certificate"])).collect();
-        if !snis.is_empty() {
-            v.insert("snis".into(), Value::Array(snis));
-        }
-        Value::Object(v)
-    }).collect();
+    let upstreams: Vec<Value> = of("upstreams")
+        .map(|u| {
+            let mut v = u.body.clone();
+            let targets: Vec<Value> = of("targets").filter(|t| text(&t.body, "upstream").as_deref() == Some(&u.key)).map(|t| strip(t.body.clone(), &["upstream"])).collect();
+            if !targets.is_empty() {
+                v.insert("targets".into(), Value::Array(targets));
+            }
+            Value::Object(v)
+        })
+        .collect();
+    let certificates: Vec<Value> = of("certificates")
+        .map(|c| {
+            let mut v = c.body.clone();
+            let snis: Vec<Value> = of("snis").filter(|s| text(&s.body, "certificate").as_deref() == Some(&c.key)).map(|s| strip(s.body.clone(), &["certificate"])).collect();
+            if !snis.is_empty() {
+                v.insert("snis".into(), Value::Array(snis));
+            }
+            Value::Object(v)
+        })
+        .collect();
     // Plugins that are global or scoped to more than one entity stay at the top level.
     let top_plugins: Vec<Value> = of("plugins").filter(|p| plugin_scope(p).len() != 1 || plugin_scope(p) == ["consumer_group"]).map(|p| Value::Object(p.body.clone())).collect();
     for (key, list) in [("services", services), ("routes", loose_routes), ("consumers", consumers), ("upstreams", upstreams), ("certificates", certificates), ("plugins", top_plugins)] {

@@ -55,12 +55,7 @@ impl EmbeddedDefault {
     /// Starts the control plane on a free loopback port with its data under `data_dir`, and mints
     /// an in-memory admin token for this run: the Local profile needs no stored secret.
     pub async fn start(data_dir: &Path) -> Result<EmbeddedDefault, ConsoleError> {
-        let config = Config {
-            data_dir: control_plane_dir(data_dir),
-            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-            cluster_listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-            admin_token: None,
-        };
+        let config = Config { data_dir: control_plane_dir(data_dir), listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), cluster_listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), admin_token: None };
         let control_plane = RunningControlPlane::start(config).await.map_err(|e| ConsoleError::local(format!("The local control plane did not start: {e}")))?;
         let token = control_plane.mint_admin_session().await.map_err(|e| ConsoleError::local(format!("The local control plane refused a session: {e}")))?;
         let client = KonnectClient::new(&control_plane.base_url(), token)?;
@@ -68,16 +63,7 @@ impl EmbeddedDefault {
         // RUNTIME_MANAGER_SECRETS=memory keeps tokens in memory (for runs that must not touch a keyring).
         let secrets = if std::env::var("RUNTIME_MANAGER_SECRETS").as_deref() == Ok("memory") { Secrets::memory("RUNTIME_MANAGER_SECRETS=memory") } else { Secrets::detect() };
         let profiles = ProfileStore::new(data_dir, secrets);
-        let embedded = EmbeddedDefault {
-            active: tokio::sync::RwLock::new(local.clone()),
-            local,
-            profiles,
-            control_plane,
-            data_dir: data_dir.to_path_buf(),
-            demo: Default::default(),
-            started: Default::default(),
-            sync_cancel: Default::default(),
-        };
+        let embedded = EmbeddedDefault { active: tokio::sync::RwLock::new(local.clone()), local, profiles, control_plane, data_dir: data_dir.to_path_buf(), demo: Default::default(), started: Default::default(), sync_cancel: Default::default() };
         // Reopen on the profile used last; if its token is gone, say why and stay on Local.
         let last = embedded.profiles.list().active;
         if last != "local" {

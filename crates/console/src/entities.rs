@@ -35,9 +35,7 @@ pub fn check_kind(kind: &str) -> Result<(), ConsoleError> {
 /// The core-entities path of a kind's collection for `body`: targets live under their upstream
 /// and key-auth credentials under their consumer, as Konnect serves them.
 fn collection_path(kind: &str, body: &serde_json::Value) -> Result<String, ConsoleError> {
-    let parent = |field: &str, label: &str| {
-        body.get(field).and_then(|p| p.get("id").or(Some(p))).and_then(|v| v.as_str()).map(str::to_string).ok_or_else(|| ConsoleError::field(field, format!("A {label} is required.")))
-    };
+    let parent = |field: &str, label: &str| body.get(field).and_then(|p| p.get("id").or(Some(p))).and_then(|v| v.as_str()).map(str::to_string).ok_or_else(|| ConsoleError::field(field, format!("A {label} is required.")));
     Ok(match kind {
         "targets" => format!("upstreams/{}/targets", parent("upstream", "upstream")?),
         "key-auths" => format!("consumers/{}/key-auth", parent("consumer", "consumer")?),

@@ -80,10 +80,13 @@ impl From<KonnectError> for ConsoleError {
                 let mut fields = BTreeMap::new();
                 for p in &api.problem.invalid_parameters {
                     let key = form_field(&p.field);
-                    fields.entry(key).and_modify(|r: &mut String| {
-                        r.push_str("; ");
-                        r.push_str(&p.reason)
-                    }).or_insert_with(|| p.reason.clone());
+                    fields
+                        .entry(key)
+                        .and_modify(|r: &mut String| {
+                            r.push_str("; ");
+                            r.push_str(&p.reason)
+                        })
+                        .or_insert_with(|| p.reason.clone());
                 }
                 let message = if api.problem.detail.is_empty() { api.problem.title.clone() } else { api.problem.detail.clone() };
                 ConsoleError { code, message, fields }

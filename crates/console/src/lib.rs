@@ -5,8 +5,8 @@
 
 pub mod analytics;
 pub mod cache;
-pub mod declarative;
 pub mod console;
+pub mod declarative;
 pub mod demo;
 pub mod embedded;
 pub mod entities;
@@ -16,8 +16,8 @@ pub mod groups;
 pub mod instances;
 pub mod profile;
 pub mod profiles;
-pub mod secrets;
 pub mod search;
+pub mod secrets;
 pub mod sync;
 pub mod transfer;
 

@@ -145,9 +145,7 @@ impl SearchIndex {
             hits.truncate(limit);
         }
         hits.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.label.cmp(&b.1.label)));
-        hits.into_iter()
-            .map(|(score, it, field)| SearchHit { kind: it.kind.to_string(), id: it.id.clone(), label: it.label.clone(), group_id: it.group.0.clone(), group_name: it.group.1.clone(), matched: field.to_string(), score })
-            .collect()
+        hits.into_iter().map(|(score, it, field)| SearchHit { kind: it.kind.to_string(), id: it.id.clone(), label: it.label.clone(), group_id: it.group.0.clone(), group_name: it.group.1.clone(), matched: field.to_string(), score }).collect()
     }
 }
 

@@ -54,7 +54,11 @@ fn probe(entry: impl Fn(&str) -> keyring::Result<keyring::Entry>) -> Result<(), 
     e.set_password("probe").map_err(|e| e.to_string())?;
     let back = e.get_password().map_err(|e| e.to_string())?;
     let _ = e.delete_credential();
-    if back == "probe" { Ok(()) } else { Err("the keyring returned something else".into()) }
+    if back == "probe" {
+        Ok(())
+    } else {
+        Err("the keyring returned something else".into())
+    }
 }
 
 impl Secrets {
@@ -69,11 +73,7 @@ impl Secrets {
             if kernel.is_ok() {
                 return Secrets { store: Store::Kernel, backend: SecretBackend::KernelKeyring };
             }
-            let reason = format!(
-                "No keyring is available (Secret Service: {}; kernel keyring: {}). Tokens are kept in memory for this run only.",
-                ss.err().unwrap_or_default(),
-                kernel.err().unwrap_or_default()
-            );
+            let reason = format!("No keyring is available (Secret Service: {}; kernel keyring: {}). Tokens are kept in memory for this run only.", ss.err().unwrap_or_default(), kernel.err().unwrap_or_default());
             tracing::warn!("{reason}");
             Secrets { store: Store::Memory(Mutex::default()), backend: SecretBackend::SessionOnly { reason } }
         })

@@ -21,9 +21,7 @@ pub const DEFAULT_CONCURRENCY: usize = 8;
 const GROUPS_IN_FLIGHT: usize = 4;
 
 /// Every core-entity kind a sync copies, referenced kinds first (as decK orders them).
-pub const SYNC_KINDS: [&str; 14] = [
-    "certificates", "ca_certificates", "snis", "services", "routes", "consumers", "consumer_groups", "upstreams", "targets", "key-sets", "keys", "vaults", "key-auths", "plugins",
-];
+pub const SYNC_KINDS: [&str; 14] = ["certificates", "ca_certificates", "snis", "services", "routes", "consumers", "consumer_groups", "upstreams", "targets", "key-sets", "keys", "vaults", "key-auths", "plugins"];
 
 /// What a progress bar needs, sent after every finished step.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, TS)]

@@ -79,19 +79,8 @@ const METRICS: [&str; 14] = [
 const DIMENSIONS: [&str; 8] = ["time", "status_code", "status_code_grouped", "gateway_service", "route", "consumer", "control_plane", "data_plane_node"];
 
 /// Granularities Konnect names, with their length in seconds.
-const GRANULARITIES: [(&str, i64); 11] = [
-    ("tenSecondly", 10),
-    ("thirtySecondly", 30),
-    ("minutely", 60),
-    ("fiveMinutely", 300),
-    ("tenMinutely", 600),
-    ("thirtyMinutely", 1800),
-    ("hourly", 3600),
-    ("twoHourly", 7200),
-    ("twelveHourly", 43200),
-    ("daily", 86400),
-    ("weekly", 604800),
-];
+const GRANULARITIES: [(&str, i64); 11] =
+    [("tenSecondly", 10), ("thirtySecondly", 30), ("minutely", 60), ("fiveMinutely", 300), ("tenMinutely", 600), ("thirtyMinutely", 1800), ("hourly", 3600), ("twoHourly", 7200), ("twelveHourly", 43200), ("daily", 86400), ("weekly", 604800)];
 
 /// Relative range → (seconds, finest and coarsest granularity allowed, default).
 fn relative_range(name: &str) -> Option<(i64, i64, i64, i64)> {
@@ -316,7 +305,22 @@ pub async fn metrics(State(state): State<AppState>, access: Option<axum::Extensi
         data.truncate(q.limit);
     }
     let display = display_names(&state, &q.dimensions, &data).await?;
-    let units: Map<String, Value> = q.metrics.iter().map(|m| (m.clone(), json!(if m.contains("latency") { "ms" } else if m == "request_per_minute" { "count/minute" } else { "count" }))).collect();
+    let units: Map<String, Value> = q
+        .metrics
+        .iter()
+        .map(|m| {
+            (
+                m.clone(),
+                json!(if m.contains("latency") {
+                    "ms"
+                } else if m == "request_per_minute" {
+                    "count/minute"
+                } else {
+                    "count"
+                }),
+            )
+        })
+        .collect();
     let fmt = |t: i64| chrono::DateTime::from_timestamp(t, 0).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     Ok(Json(json!({
         "data": data,
@@ -349,7 +353,11 @@ async fn display_names(state: &AppState, dims: &[String], data: &[Value]) -> Res
                         "data_plane_node" => c.query_row("SELECT hostname FROM nodes WHERE id = ?1", [&id], |r| r.get(0)).ok(),
                         kind_dim => {
                             let (cp, eid) = id.split_once(':').unwrap_or(("", &id));
-                            let (kind, field) = match kind_dim { "gateway_service" => ("services", "name"), "route" => ("routes", "name"), _ => ("consumers", "username") };
+                            let (kind, field) = match kind_dim {
+                                "gateway_service" => ("services", "name"),
+                                "route" => ("routes", "name"),
+                                _ => ("consumers", "username"),
+                            };
                             c.query_row(&format!("SELECT coalesce(json_extract(body, '$.{field}'), id) FROM entities WHERE cp_id = ?1 AND kind = ?2 AND id = ?3"), params_from_iter([cp, kind, eid]), |r| r.get(0)).ok()
                         }
                     };

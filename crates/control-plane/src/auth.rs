@@ -44,13 +44,9 @@ pub async fn bootstrap_admin(store: &Store, given: Option<String>) -> Result<Opt
             if existing > 0 {
                 // An admin exists; a token given now is still honoured so operators can rotate in one step.
                 if let Some(t) = given {
-                    let admin: Option<String> =
-                        c.query_row("SELECT id FROM principals WHERE org_admin = 1 ORDER BY created_at LIMIT 1", [], |r| r.get(0)).optional()?;
+                    let admin: Option<String> = c.query_row("SELECT id FROM principals WHERE org_admin = 1 ORDER BY created_at LIMIT 1", [], |r| r.get(0)).optional()?;
                     if let Some(admin) = admin {
-                        c.execute(
-                            "INSERT OR IGNORE INTO access_tokens (hash, principal_id, created_at) VALUES (?1, ?2, ?3)",
-                            params![hash_token(&t), admin, now()],
-                        )?;
+                        c.execute("INSERT OR IGNORE INTO access_tokens (hash, principal_id, created_at) VALUES (?1, ?2, ?3)", params![hash_token(&t), admin, now()])?;
                     }
                 }
                 return Ok(None);
@@ -61,14 +57,8 @@ pub async fn bootstrap_admin(store: &Store, given: Option<String>) -> Result<Opt
             };
             let id = uuid::Uuid::new_v4().to_string();
             let tx = c.transaction()?;
-            tx.execute(
-                "INSERT INTO principals (id, kind, name, org_admin, created_at) VALUES (?1, 'user', 'admin', 1, ?2)",
-                params![id, now()],
-            )?;
-            tx.execute(
-                "INSERT INTO access_tokens (hash, principal_id, created_at) VALUES (?1, ?2, ?3)",
-                params![hash_token(&token), id, now()],
-            )?;
+            tx.execute("INSERT INTO principals (id, kind, name, org_admin, created_at) VALUES (?1, 'user', 'admin', 1, ?2)", params![id, now()])?;
+            tx.execute("INSERT INTO access_tokens (hash, principal_id, created_at) VALUES (?1, ?2, ?3)", params![hash_token(&token), id, now()])?;
             tx.commit()?;
             Ok(generated.then_some(token))
         })
@@ -76,14 +66,7 @@ pub async fn bootstrap_admin(store: &Store, given: Option<String>) -> Result<Opt
 }
 
 pub async fn org_admin(store: &Store) -> Result<Option<Principal>, StoreError> {
-    store
-        .call(|c| {
-            c.query_row("SELECT id FROM principals WHERE org_admin = 1 ORDER BY created_at LIMIT 1", [], |r| {
-                Ok(Principal { id: r.get(0)?, org_admin: true })
-            })
-            .optional()
-        })
-        .await
+    store.call(|c| c.query_row("SELECT id FROM principals WHERE org_admin = 1 ORDER BY created_at LIMIT 1", [], |r| Ok(Principal { id: r.get(0)?, org_admin: true })).optional()).await
 }
 
 async fn resolve(state: &AppState, token: &str) -> Result<Option<Principal>, StoreError> {
@@ -95,11 +78,9 @@ async fn resolve(state: &AppState, token: &str) -> Result<Option<Principal>, Sto
         .store
         .call(move |c| {
             let found = c
-                .query_row(
-                    "SELECT p.id, p.org_admin, t.expires_at, t.id FROM access_tokens t JOIN principals p ON p.id = t.principal_id WHERE t.hash = ?1",
-                    params![hash],
-                    |r| Ok((Principal { id: r.get(0)?, org_admin: r.get::<_, i64>(1)? != 0 }, r.get::<_, Option<String>>(2)?, r.get::<_, Option<String>>(3)?)),
-                )
+                .query_row("SELECT p.id, p.org_admin, t.expires_at, t.id FROM access_tokens t JOIN principals p ON p.id = t.principal_id WHERE t.hash = ?1", params![hash], |r| {
+                    Ok((Principal { id: r.get(0)?, org_admin: r.get::<_, i64>(1)? != 0 }, r.get::<_, Option<String>>(2)?, r.get::<_, Option<String>>(3)?))
+                })
                 .optional()?;
             let Some((principal, expires_at, token_id)) = found else { return Ok(None) };
             let expired = expires_at.and_then(|e| chrono::DateTime::parse_from_rfc3339(&e).ok()).is_some_and(|e| e.timestamp() <= chrono::Utc::now().timestamp());
@@ -122,14 +103,7 @@ impl SessionTokens {
 
 /// Middleware: every API request needs `Authorization: Bearer <token>` naming a known principal.
 pub async fn require_token(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let token = req
-        .headers()
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(str::to_string);
+    let token = req.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer "))).map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
     let Some(token) = token else {
         return Problem::unauthenticated().into_response();
     };

@@ -129,7 +129,11 @@ pub async fn authorize(State(state): State<AppState>, mut req: Request, next: Ne
     let seg: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let decision: Result<(), String> = match seg.as_slice() {
         ["v2", "control-planes"] if method == Method::POST => {
-            if access.can_create_groups() { Ok(()) } else { Err("Insufficient role-set to create control planes.".into()) }
+            if access.can_create_groups() {
+                Ok(())
+            } else {
+                Err("Insufficient role-set to create control planes.".into())
+            }
         }
         ["v2", "control-planes", cp, rest @ ..] => {
             let action = match (method.clone(), rest) {

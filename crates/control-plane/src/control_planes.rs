@@ -57,8 +57,7 @@ fn group_from_row(r: &Row, base: &str) -> rusqlite::Result<ControlPlane> {
 }
 
 fn load_group(c: &Connection, id: &str, base: &str) -> rusqlite::Result<Option<(ControlPlane, bool)>> {
-    c.query_row("SELECT *, is_default FROM control_planes WHERE id = ?1", params![id], |r| Ok((group_from_row(r, base)?, r.get::<_, i64>("is_default")? != 0)))
-        .optional()
+    c.query_row("SELECT *, is_default FROM control_planes WHERE id = ?1", params![id], |r| Ok((group_from_row(r, base)?, r.get::<_, i64>("is_default")? != 0))).optional()
 }
 
 /// Creates the default group on first start, so a fresh organization has somewhere to put runtimes.
@@ -85,12 +84,7 @@ fn parse_uuid(id: &str) -> ApiResult<String> {
 }
 
 fn parse_body(body: &Bytes) -> ApiResult<Map<String, Value>> {
-    let invalid = || {
-        Problem::bad_request(
-            "Invalid request format",
-            vec![InvalidParameter { field: "body".into(), rule: Some("invalid".into()), reason: "request format is invalid".into(), ..blank_param() }],
-        )
-    };
+    let invalid = || Problem::bad_request("Invalid request format", vec![InvalidParameter { field: "body".into(), rule: Some("invalid".into()), reason: "request format is invalid".into(), ..blank_param() }]);
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(m)) => Ok(m),
         _ => Err(invalid()),
@@ -98,10 +92,7 @@ fn parse_body(body: &Bytes) -> ApiResult<Map<String, Value>> {
 }
 
 fn query_param_error(field: &str, rule: &str, reason: &str) -> Problem {
-    Problem::bad_request(
-        "Invalid query parameter",
-        vec![InvalidParameter { field: field.into(), rule: Some(rule.into()), reason: reason.into(), source: Some("query".into()), ..blank_param() }],
-    )
+    Problem::bad_request("Invalid query parameter", vec![InvalidParameter { field: field.into(), rule: Some(rule.into()), reason: reason.into(), source: Some("query".into()), ..blank_param() }])
 }
 
 /// What a list request asks for, parsed from Konnect's deepObject query parameters.
@@ -128,14 +119,8 @@ impl ListFilter {
         let list = |v: &str| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect::<Vec<_>>();
         for (key, value) in q {
             match key.as_str() {
-                "page[size]" => {
-                    size = value.parse().ok().filter(|n| (1..=MAX_PAGE_SIZE).contains(n)).ok_or_else(|| {
-                        query_param_error(key, "invalid", &format!("must be an integer from 1 to {MAX_PAGE_SIZE}"))
-                    })?
-                }
-                "page[number]" => {
-                    number = value.parse().ok().filter(|n| *n >= 1).ok_or_else(|| query_param_error(key, "invalid", "must be an integer of at least 1"))?
-                }
+                "page[size]" => size = value.parse().ok().filter(|n| (1..=MAX_PAGE_SIZE).contains(n)).ok_or_else(|| query_param_error(key, "invalid", &format!("must be an integer from 1 to {MAX_PAGE_SIZE}")))?,
+                "page[number]" => number = value.parse().ok().filter(|n| *n >= 1).ok_or_else(|| query_param_error(key, "invalid", "must be an integer of at least 1"))?,
                 "filter[id][eq]" | "filter[id]" => f.id_eq = Some(value.clone()),
                 "filter[id][oeq]" => f.id_oeq = Some(list(value)),
                 "filter[name][eq]" | "filter[name]" => f.name_eq = Some(value.clone()),
@@ -144,9 +129,7 @@ impl ListFilter {
                 "filter[cluster_type][eq]" | "filter[cluster_type]" => f.cluster_type_eq = Some(value.clone()),
                 "filter[cluster_type][neq]" => f.cluster_type_neq = Some(value.clone()),
                 "filter[cluster_type][oeq]" => f.cluster_type_oeq = Some(list(value)),
-                "filter[cloud_gateway]" => {
-                    f.cloud_gateway = Some(value.parse().map_err(|_| query_param_error(key, "is_boolean", "must be true or false"))?)
-                }
+                "filter[cloud_gateway]" => f.cloud_gateway = Some(value.parse().map_err(|_| query_param_error(key, "is_boolean", "must be true or false"))?),
                 "labels" => {
                     for part in list(value) {
                         match part.split_once(':') {
@@ -241,17 +224,7 @@ pub async fn create(State(state): State<AppState>, principal: Option<Extension<P
             c.execute(
                 "INSERT INTO control_planes (id, name, description, labels, cluster_type, auth_type, cloud_gateway, proxy_urls, is_default, created_at, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?9)",
-                params![
-                    id,
-                    name,
-                    description,
-                    serde_json::to_string(&labels).unwrap_or_else(|_| "{}".into()),
-                    cluster_type,
-                    auth_type,
-                    cloud_gateway as i64,
-                    serde_json::to_string(&proxy_urls).unwrap_or_else(|_| "[]".into()),
-                    ts
-                ],
+                params![id, name, description, serde_json::to_string(&labels).unwrap_or_else(|_| "{}".into()), cluster_type, auth_type, cloud_gateway as i64, serde_json::to_string(&proxy_urls).unwrap_or_else(|_| "[]".into()), ts],
             )?;
             if let Some(p) = creator {
                 crate::identity::grant_creator_admin(c, &p, &id)?;
@@ -325,15 +298,7 @@ pub async fn update(State(state): State<AppState>, Path(id): Path<String>, body:
             g.updated_at = now();
             tx.execute(
                 "UPDATE control_planes SET name = ?2, description = ?3, labels = ?4, auth_type = ?5, proxy_urls = ?6, updated_at = ?7 WHERE id = ?1",
-                params![
-                    id,
-                    g.name,
-                    g.description,
-                    serde_json::to_string(&g.labels).unwrap_or_else(|_| "{}".into()),
-                    g.config.auth_type,
-                    serde_json::to_string(&g.config.proxy_urls).unwrap_or_else(|_| "[]".into()),
-                    g.updated_at
-                ],
+                params![id, g.name, g.description, serde_json::to_string(&g.labels).unwrap_or_else(|_| "{}".into()), g.config.auth_type, serde_json::to_string(&g.config.proxy_urls).unwrap_or_else(|_| "[]".into()), g.updated_at],
             )?;
             tx.commit()?;
             Ok(UpdateOutcome::Updated(g))
@@ -404,17 +369,7 @@ pub async fn list_nodes(State(state): State<AppState>, Path(id): Path<String>, Q
             )?;
             let items = stmt
                 .query_map(params![id, after, size + 1], |r| {
-                    Ok(Node {
-                        id: r.get(0)?,
-                        version: r.get(1)?,
-                        hostname: r.get(2)?,
-                        last_ping: r.get(3)?,
-                        node_type: "kong-proxy".into(),
-                        config_hash: r.get(4)?,
-                        created_at: r.get(5)?,
-                        updated_at: r.get(6)?,
-                        ip: r.get(7)?,
-                    })
+                    Ok(Node { id: r.get(0)?, version: r.get(1)?, hostname: r.get(2)?, last_ping: r.get(3)?, node_type: "kong-proxy".into(), config_hash: r.get(4)?, created_at: r.get(5)?, updated_at: r.get(6)?, ip: r.get(7)? })
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(Some((total, items)))
@@ -447,10 +402,7 @@ fn node_from_row(r: &Row) -> rusqlite::Result<Node> {
 /// `GET /v2/control-planes/{id}/nodes/{nodeId}` → `{item}`.
 pub async fn get_node(State(state): State<AppState>, Path((id, node)): Path<(String, String)>) -> ApiResult<Json<konnect::GetNodeResponse>> {
     let id = parse_uuid(&id)?;
-    let found = state
-        .store
-        .call(move |c| c.query_row("SELECT * FROM nodes WHERE control_plane_id = ?1 AND id = ?2", params![id, node], node_from_row).optional())
-        .await?;
+    let found = state.store.call(move |c| c.query_row("SELECT * FROM nodes WHERE control_plane_id = ?1 AND id = ?2", params![id, node], node_from_row).optional()).await?;
     found.map(|item| Json(konnect::GetNodeResponse { item })).ok_or_else(|| Problem::not_found("node"))
 }
 
@@ -487,10 +439,7 @@ pub async fn expected_config_hash(State(state): State<AppState>, Path(id): Path<
 pub async fn legacy_runtime_groups(State(state): State<AppState>, access: Option<Extension<Access>>, Query(q): Query<HashMap<String, String>>) -> ApiResult<Json<serde_json::Value>> {
     let page: usize = q.get("page").and_then(|p| p.parse().ok()).filter(|p| *p >= 1).unwrap_or(1);
     let size: usize = q.get("size").and_then(|p| p.parse().ok()).filter(|s| (1..=1000).contains(s)).unwrap_or(100);
-    let all: Vec<(String, String)> = state
-        .store
-        .call(|c| c.prepare_cached("SELECT id, name FROM control_planes ORDER BY created_at, rowid")?.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<Vec<_>>>())
-        .await?;
+    let all: Vec<(String, String)> = state.store.call(|c| c.prepare_cached("SELECT id, name FROM control_planes ORDER BY created_at, rowid")?.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<Vec<_>>>()).await?;
     let all: Vec<_> = all.into_iter().filter(|(id, _)| access.as_ref().is_none_or(|a| a.can_read(id))).collect();
     let page_count = all.len().div_ceil(size).max(1);
     let data: Vec<_> = all.into_iter().skip((page - 1) * size).take(size).map(|(id, name)| serde_json::json!({"id": id, "name": name})).collect();

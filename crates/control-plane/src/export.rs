@@ -17,23 +17,10 @@ const MAX_BUF_LEN: usize = 1_000_000;
 /// foreign keys as bare ids, disabled services (and what hangs off them) and disabled plugins left out.
 pub fn config_table(c: &Connection, cp: &str) -> rusqlite::Result<Value> {
     let all = store::all_entities(c, cp)?;
-    let disabled_services: Vec<String> = all
-        .iter()
-        .filter(|(k, _)| k.path == "services")
-        .flat_map(|(_, rows)| rows.iter())
-        .filter(|s| s["enabled"] == Value::Bool(false))
-        .filter_map(|s| s["id"].as_str().map(str::to_string))
-        .collect();
-    let routes_of_disabled: Vec<String> = all
-        .iter()
-        .filter(|(k, _)| k.path == "routes")
-        .flat_map(|(_, rows)| rows.iter())
-        .filter(|r| r["service"]["id"].as_str().is_some_and(|s| disabled_services.iter().any(|d| d == s)))
-        .filter_map(|r| r["id"].as_str().map(str::to_string))
-        .collect();
-    let refers_to_disabled = |e: &Value| {
-        e["service"]["id"].as_str().is_some_and(|s| disabled_services.iter().any(|d| d == s)) || e["route"]["id"].as_str().is_some_and(|r| routes_of_disabled.iter().any(|d| d == r))
-    };
+    let disabled_services: Vec<String> = all.iter().filter(|(k, _)| k.path == "services").flat_map(|(_, rows)| rows.iter()).filter(|s| s["enabled"] == Value::Bool(false)).filter_map(|s| s["id"].as_str().map(str::to_string)).collect();
+    let routes_of_disabled: Vec<String> =
+        all.iter().filter(|(k, _)| k.path == "routes").flat_map(|(_, rows)| rows.iter()).filter(|r| r["service"]["id"].as_str().is_some_and(|s| disabled_services.iter().any(|d| d == s))).filter_map(|r| r["id"].as_str().map(str::to_string)).collect();
+    let refers_to_disabled = |e: &Value| e["service"]["id"].as_str().is_some_and(|s| disabled_services.iter().any(|d| d == s)) || e["route"]["id"].as_str().is_some_and(|r| routes_of_disabled.iter().any(|d| d == r));
     let mut table = Map::new();
     table.insert("_format_version".into(), json!("3.0"));
     table.insert("_transform".into(), json!(false));
@@ -50,9 +37,7 @@ pub fn config_table(c: &Connection, cp: &str) -> rusqlite::Result<Value> {
         }
     }
     let mut stmt = c.prepare_cached("SELECT group_id, consumer_id FROM group_members WHERE cp_id = ?1 ORDER BY group_id, consumer_id")?;
-    let members: Vec<Value> = stmt
-        .query_map([cp], |r| Ok(json!({"consumer_group": r.get::<_, String>(0)?, "consumer": r.get::<_, String>(1)?})))?
-        .collect::<rusqlite::Result<_>>()?;
+    let members: Vec<Value> = stmt.query_map([cp], |r| Ok(json!({"consumer_group": r.get::<_, String>(0)?, "consumer": r.get::<_, String>(1)?})))?.collect::<rusqlite::Result<_>>()?;
     if !members.is_empty() {
         table.insert("consumer_group_consumers".into(), Value::Array(members));
     }

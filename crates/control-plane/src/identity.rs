@@ -99,10 +99,7 @@ pub async fn organization(State(state): State<AppState>) -> R {
         .store
         .call(|c| {
             let id = organization_id(c)?;
-            let (owner, created): (Option<String>, Option<String>) = c
-                .query_row("SELECT id, created_at FROM principals WHERE org_admin = 1 ORDER BY created_at LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()?
-                .unwrap_or((None, None));
+            let (owner, created): (Option<String>, Option<String>) = c.query_row("SELECT id, created_at FROM principals WHERE org_admin = 1 ORDER BY created_at LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?))).optional()?.unwrap_or((None, None));
             let created = created.unwrap_or_else(now);
             Ok(json!({"id": id, "name": "Local organization", "owner_id": owner, "login_path": "local", "created_at": created, "updated_at": created, "state": "active", "retention_period_days": 30}))
         })
@@ -140,10 +137,7 @@ pub async fn roles() -> R {
 // --- system accounts ---
 
 pub async fn list_accounts(State(state): State<AppState>, Query(q): Query<HashMap<String, String>>) -> R {
-    let all = state
-        .store
-        .call(|c| c.prepare_cached("SELECT * FROM principals WHERE kind = 'system_account' ORDER BY created_at")?.query_map([], account_json)?.collect::<rusqlite::Result<Vec<_>>>())
-        .await?;
+    let all = state.store.call(|c| c.prepare_cached("SELECT * FROM principals WHERE kind = 'system_account' ORDER BY created_at")?.query_map([], account_json)?.collect::<rusqlite::Result<Vec<_>>>()).await?;
     ok(page(&q, all))
 }
 
@@ -180,10 +174,7 @@ pub async fn update_account(State(state): State<AppState>, Path(id): Path<String
             if !account_exists(c, &id)? {
                 return Ok(None);
             }
-            c.execute(
-                "UPDATE principals SET name = coalesce(?2, name), description = coalesce(?3, description), updated_at = ?4 WHERE id = ?1",
-                params![id, name, description, now()],
-            )?;
+            c.execute("UPDATE principals SET name = coalesce(?2, name), description = coalesce(?3, description), updated_at = ?4 WHERE id = ?1", params![id, name, description, now()])?;
             c.query_row("SELECT * FROM principals WHERE id = ?1", [&id], account_json).map(Some)
         })
         .await?;
@@ -198,7 +189,11 @@ pub async fn delete_account(State(state): State<AppState>, Path(id): Path<String
             c.execute("DELETE FROM principals WHERE id = ?1 AND kind = 'system_account'", [&id])
         })
         .await?;
-    if n == 0 { Err(Problem::not_found("system account")) } else { no_content() }
+    if n == 0 {
+        Err(Problem::not_found("system account"))
+    } else {
+        no_content()
+    }
 }
 
 // --- access tokens ---
@@ -236,10 +231,7 @@ pub async fn create_token(State(state): State<AppState>, Path(id): Path<String>,
             }
             let tid = uuid::Uuid::new_v4().to_string();
             let ts = now();
-            c.execute(
-                "INSERT INTO access_tokens (hash, principal_id, created_at, id, name, expires_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?3)",
-                params![hash, id, ts, tid, name, expires_at],
-            )?;
+            c.execute("INSERT INTO access_tokens (hash, principal_id, created_at, id, name, expires_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?3)", params![hash, id, ts, tid, name, expires_at])?;
             c.query_row("SELECT * FROM access_tokens WHERE id = ?1", [&tid], token_json).map(Some)
         })
         .await?;
@@ -259,7 +251,11 @@ pub async fn get_token(State(state): State<AppState>, Path((id, tid)): Path<(Str
 
 pub async fn delete_token(State(state): State<AppState>, Path((id, tid)): Path<(String, String)>) -> R {
     let n = state.store.call(move |c| c.execute("DELETE FROM access_tokens WHERE principal_id = ?1 AND id = ?2", params![id, tid])).await?;
-    if n == 0 { Err(Problem::not_found("access token")) } else { no_content() }
+    if n == 0 {
+        Err(Problem::not_found("access token"))
+    } else {
+        no_content()
+    }
 }
 
 // --- teams ---
@@ -268,11 +264,7 @@ pub async fn list_teams(State(state): State<AppState>, Query(q): Query<HashMap<S
     let eq = q.get("filter[name][eq]").cloned();
     let contains = q.get("filter[name][contains]").map(|s| s.to_lowercase());
     let all = state.store.call(|c| c.prepare_cached("SELECT * FROM teams ORDER BY created_at")?.query_map([], team_json)?.collect::<rusqlite::Result<Vec<_>>>()).await?;
-    let all = all
-        .into_iter()
-        .filter(|t| eq.as_deref().is_none_or(|e| t["name"] == e))
-        .filter(|t| contains.as_deref().is_none_or(|s| t["name"].as_str().unwrap_or("").to_lowercase().contains(s)))
-        .collect();
+    let all = all.into_iter().filter(|t| eq.as_deref().is_none_or(|e| t["name"] == e)).filter(|t| contains.as_deref().is_none_or(|s| t["name"].as_str().unwrap_or("").to_lowercase().contains(s))).collect();
     ok(page(&q, all))
 }
 
@@ -311,10 +303,7 @@ pub async fn update_team(State(state): State<AppState>, Path(id): Path<String>, 
     let v = state
         .store
         .call(move |c| {
-            let n = c.execute(
-                "UPDATE teams SET name = coalesce(?2, name), description = coalesce(?3, description), labels = coalesce(?4, labels), updated_at = ?5 WHERE id = ?1",
-                params![id, name, description, labels, now()],
-            )?;
+            let n = c.execute("UPDATE teams SET name = coalesce(?2, name), description = coalesce(?3, description), labels = coalesce(?4, labels), updated_at = ?5 WHERE id = ?1", params![id, name, description, labels, now()])?;
             if n == 0 {
                 return Ok(None);
             }
@@ -332,7 +321,11 @@ pub async fn delete_team(State(state): State<AppState>, Path(id): Path<String>) 
             c.execute("DELETE FROM teams WHERE id = ?1", [&id])
         })
         .await?;
-    if n == 0 { Err(Problem::not_found("team")) } else { no_content() }
+    if n == 0 {
+        Err(Problem::not_found("team"))
+    } else {
+        no_content()
+    }
 }
 
 pub async fn list_team_accounts(State(state): State<AppState>, Path(id): Path<String>, Query(q): Query<HashMap<String, String>>) -> R {
@@ -373,7 +366,11 @@ pub async fn add_team_account(State(state): State<AppState>, Path(team): Path<St
 
 pub async fn remove_team_account(State(state): State<AppState>, Path((team, account)): Path<(String, String)>) -> R {
     let n = state.store.call(move |c| c.execute("DELETE FROM team_members WHERE team_id = ?1 AND principal_id = ?2", params![team, account])).await?;
-    if n == 0 { Err(Problem::not_found("team member")) } else { no_content() }
+    if n == 0 {
+        Err(Problem::not_found("team member"))
+    } else {
+        no_content()
+    }
 }
 
 // --- assigned roles (teams and system accounts share one implementation) ---
@@ -429,10 +426,7 @@ async fn assign_role_to(state: &AppState, kind: &'static str, id: String, body: 
                 return Ok(Err(StatusCode::BAD_REQUEST));
             }
             let rid = uuid::Uuid::new_v4().to_string();
-            let n = c.execute(
-                "INSERT OR IGNORE INTO assigned_roles (id, owner_kind, owner_id, role_name, entity_id, entity_type_name, entity_region) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![rid, kind, id, role, entity, entity_type, region],
-            )?;
+            let n = c.execute("INSERT OR IGNORE INTO assigned_roles (id, owner_kind, owner_id, role_name, entity_id, entity_type_name, entity_region) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", params![rid, kind, id, role, entity, entity_type, region])?;
             if n == 0 {
                 return Ok(Err(StatusCode::CONFLICT));
             }
@@ -449,7 +443,11 @@ async fn assign_role_to(state: &AppState, kind: &'static str, id: String, body: 
 
 async fn remove_role_of(state: &AppState, kind: &'static str, id: String, role: String) -> R {
     let n = state.store.call(move |c| c.execute("DELETE FROM assigned_roles WHERE owner_kind = ?1 AND owner_id = ?2 AND id = ?3", params![kind, id, role])).await?;
-    if n == 0 { Err(Problem::not_found("assigned role")) } else { no_content() }
+    if n == 0 {
+        Err(Problem::not_found("assigned role"))
+    } else {
+        no_content()
+    }
 }
 
 pub async fn team_roles(State(s): State<AppState>, Path(id): Path<String>, Query(q): Query<HashMap<String, String>>) -> R {

@@ -10,14 +10,7 @@ pub struct Problem(pub ProblemDetails);
 
 impl Problem {
     pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
-        Problem(ProblemDetails {
-            status: status.as_u16(),
-            title: title_for(status).to_string(),
-            problem_type: Some(format!("https://httpstatuses.com/{}", status.as_u16())),
-            instance: trace_id(),
-            detail: detail.into(),
-            invalid_parameters: vec![],
-        })
+        Problem(ProblemDetails { status: status.as_u16(), title: title_for(status).to_string(), problem_type: Some(format!("https://httpstatuses.com/{}", status.as_u16())), instance: trace_id(), detail: detail.into(), invalid_parameters: vec![] })
     }
 
     pub fn bad_request(detail: impl Into<String>, invalid: Vec<InvalidParameter>) -> Self {
@@ -44,10 +37,7 @@ impl Problem {
 
     /// 400 for a path id that is not a UUID, worded as Konnect words it.
     pub fn invalid_id(field: &str) -> Self {
-        Problem::bad_request(
-            "Request contains invalid ID format",
-            vec![InvalidParameter { field: field.into(), rule: Some("is_uuid".into()), reason: "invalid ID format".into(), ..blank_param() }],
-        )
+        Problem::bad_request("Request contains invalid ID format", vec![InvalidParameter { field: field.into(), rule: Some("is_uuid".into()), reason: "invalid ID format".into(), ..blank_param() }])
     }
 }
 

@@ -175,8 +175,5 @@ fn router(state: AppState) -> Router {
         // Layers run outside-in: authenticate, then authorize.
         .layer(middleware::from_fn_with_state(state.clone(), crate::authz::authorize))
         .layer(middleware::from_fn_with_state(state.clone(), auth::require_token));
-    Router::new()
-        .route("/openapi.yaml", get(|| async { ([(axum::http::header::CONTENT_TYPE, "application/yaml")], OPENAPI) }))
-        .merge(api)
-        .with_state(state)
+    Router::new().route("/openapi.yaml", get(|| async { ([(axum::http::header::CONTENT_TYPE, "application/yaml")], OPENAPI) })).merge(api).with_state(state)
 }

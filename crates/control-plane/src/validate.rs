@@ -16,25 +16,11 @@ impl Violations {
     }
 
     pub fn min_length(&mut self, field: &str, min: i64) {
-        self.0.push(InvalidParameter {
-            field: field.into(),
-            rule: Some("min_length".into()),
-            reason: format!("must have at least {min} characters"),
-            minimum: Some(min),
-            source: Some("body".into()),
-            ..blank_param()
-        });
+        self.0.push(InvalidParameter { field: field.into(), rule: Some("min_length".into()), reason: format!("must have at least {min} characters"), minimum: Some(min), source: Some("body".into()), ..blank_param() });
     }
 
     pub fn max_length(&mut self, field: &str, max: i64) {
-        self.0.push(InvalidParameter {
-            field: field.into(),
-            rule: Some("max_length".into()),
-            reason: format!("must have at most {max} characters"),
-            maximum: Some(max),
-            source: Some("body".into()),
-            ..blank_param()
-        });
+        self.0.push(InvalidParameter { field: field.into(), rule: Some("max_length".into()), reason: format!("must have at most {max} characters"), maximum: Some(max), source: Some("body".into()), ..blank_param() });
     }
 
     pub fn choice(&mut self, field: &str, choices: &[&str]) {
@@ -157,9 +143,7 @@ pub fn labels(value: Option<&Value>, v: &mut Violations) -> Option<BTreeMap<Stri
             Value::String(s) if label_token(s) && s.chars().count() <= 63 => {
                 out.insert(key.clone(), s.clone());
             }
-            Value::String(_) => {
-                v.push(&field, "is_label", "label values must have 1 to 63 characters, start and end with a letter or digit, and contain only letters, digits, '-', '.' and '_'")
-            }
+            Value::String(_) => v.push(&field, "is_label", "label values must have 1 to 63 characters, start and end with a letter or digit, and contain only letters, digits, '-', '.' and '_'"),
             _ => v.push(&field, "is_string", "label values must be strings"),
         }
     }

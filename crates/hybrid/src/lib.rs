@@ -124,8 +124,12 @@ pub enum Frame {
         #[serde(default)]
         labels: BTreeMap<String, String>,
     },
-    Analytics { reports: Vec<Report> },
-    AnalyticsAck { ids: Vec<String> },
+    Analytics {
+        reports: Vec<Report>,
+    },
+    AnalyticsAck {
+        ids: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -70,13 +70,7 @@ pub fn client_tls(cert_pem: &str, key_pem: &str) -> Result<rustls::ClientConfig,
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let cert = CertificateDer::from_pem_slice(cert_pem.as_bytes()).map_err(|e| err(format!("certificate: {e}")))?;
     let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).map_err(|e| err(format!("key: {e}")))?;
-    rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .map_err(err)?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(AcceptServer(provider)))
-        .with_client_auth_cert(vec![cert], key)
-        .map_err(err)
+    rustls::ClientConfig::builder_with_provider(provider.clone()).with_safe_default_protocol_versions().map_err(err)?.dangerous().with_custom_certificate_verifier(Arc::new(AcceptServer(provider))).with_client_auth_cert(vec![cert], key).map_err(err)
 }
 
 /// Dials the control plane and sends `basic_info`; the first `reconfigure` follows on the link.

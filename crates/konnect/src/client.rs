@@ -132,12 +132,7 @@ impl std::fmt::Debug for KonnectClient {
 impl KonnectClient {
     pub fn new(base_url: &str, token: impl Into<String>) -> Result<Self, KonnectError> {
         let base = url::Url::parse(base_url).map_err(|_| KonnectError::BaseUrl(base_url.to_string()))?;
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(30))
-            .user_agent(concat!("runtime-manager/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| KonnectError::BaseUrl(e.to_string()))?;
+        let http = reqwest::Client::builder().connect_timeout(Duration::from_secs(5)).timeout(Duration::from_secs(30)).user_agent(concat!("runtime-manager/", env!("CARGO_PKG_VERSION"))).build().map_err(|e| KonnectError::BaseUrl(e.to_string()))?;
         Ok(KonnectClient { http, base, token: token.into(), retry: RetryPolicy::default() })
     }
 
@@ -158,13 +153,7 @@ impl KonnectClient {
     /// Sends a request, retrying as the policy says: transport errors and 5xx for idempotent
     /// methods (GET, PUT, DELETE) with jittered backoff; 429 for any method after `Retry-After`
     /// (the server did not process it). A POST is never repeated after a 5xx or a lost answer.
-    async fn send<B: Serialize + ?Sized>(
-        &self,
-        method: Method,
-        path: &str,
-        query: &[(&str, String)],
-        body: Option<&B>,
-    ) -> Result<(StatusCode, String), KonnectError> {
+    async fn send<B: Serialize + ?Sized>(&self, method: Method, path: &str, query: &[(&str, String)], body: Option<&B>) -> Result<(StatusCode, String), KonnectError> {
         let url = self.url(path);
         let payload = match body {
             Some(b) => Some(serde_json::to_vec(b).map_err(|e| KonnectError::Decode { url: url.clone(), message: e.to_string() })?),
@@ -213,13 +202,7 @@ impl KonnectClient {
         }
     }
 
-    async fn json<T: DeserializeOwned, B: Serialize + ?Sized>(
-        &self,
-        method: Method,
-        path: &str,
-        query: &[(&str, String)],
-        body: Option<&B>,
-    ) -> Result<T, KonnectError> {
+    async fn json<T: DeserializeOwned, B: Serialize + ?Sized>(&self, method: Method, path: &str, query: &[(&str, String)], body: Option<&B>) -> Result<T, KonnectError> {
         let (_, text) = self.send(method, path, query, body).await?;
         serde_json::from_str(&text).map_err(|e| KonnectError::Decode { url: self.url(path), message: e.to_string() })
     }
@@ -272,13 +255,7 @@ impl KonnectClient {
     /// Fetches page after page of `path` until no next cursor comes back (or the same one again):
     /// `split` takes a page apart into its items and the next cursor. Serves both cursor styles,
     /// `page[after]` (nodes) and `offset` (core entities).
-    async fn follow_pages<P: DeserializeOwned, T>(
-        &self,
-        path: &str,
-        size: (&'static str, &str),
-        cursor_param: &'static str,
-        split: impl Fn(P) -> (Vec<T>, Option<String>),
-    ) -> Result<Vec<T>, KonnectError> {
+    async fn follow_pages<P: DeserializeOwned, T>(&self, path: &str, size: (&'static str, &str), cursor_param: &'static str, split: impl Fn(P) -> (Vec<T>, Option<String>)) -> Result<Vec<T>, KonnectError> {
         let mut all = Vec::new();
         let mut cursor: Option<String> = None;
         loop {

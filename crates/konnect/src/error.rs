@@ -93,15 +93,9 @@ pub(crate) fn problem_from_body(status: u16, body: &str) -> ProblemDetails {
     if let Ok(p) = serde_json::from_str::<ProblemDetails>(body) {
         return p;
     }
-    let title = reqwest::StatusCode::from_u16(status)
-        .ok()
-        .and_then(|s| s.canonical_reason())
-        .unwrap_or("Error")
-        .to_string();
+    let title = reqwest::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("Error").to_string();
     let json = serde_json::from_str::<serde_json::Value>(body).ok();
-    let detail = json.as_ref()
-        .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_string))
-        .unwrap_or_else(|| body.trim().chars().take(300).collect());
+    let detail = json.as_ref().and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_string)).unwrap_or_else(|| body.trim().chars().take(300).collect());
     ProblemDetails { status, title, problem_type: None, instance: String::new(), detail, invalid_parameters: json.as_ref().map(config_error_fields).unwrap_or_default() }
 }
 

@@ -9,6 +9,6 @@ pub mod models;
 pub mod region;
 
 pub use client::{ControlPlaneQuery, KonnectClient, RawEntity, RetryPolicy};
-pub use error::{ApiError, KonnectError, ProblemDetails, InvalidParameter};
+pub use error::{ApiError, InvalidParameter, KonnectError, ProblemDetails};
 pub use models::*;
 pub use region::Region;

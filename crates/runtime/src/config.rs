@@ -113,11 +113,8 @@ impl Snapshot {
         }
         let mut routes = Vec::new();
         for r in rows(table, "routes") {
-            let headers: Vec<(String, Vec<String>)> = r
-                .get("headers")
-                .and_then(Value::as_object)
-                .map(|h| h.iter().map(|(k, v)| (k.to_lowercase(), v.as_array().map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect()).unwrap_or_default())).collect())
-                .unwrap_or_default();
+            let headers: Vec<(String, Vec<String>)> =
+                r.get("headers").and_then(Value::as_object).map(|h| h.iter().map(|(k, v)| (k.to_lowercase(), v.as_array().map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect()).unwrap_or_default())).collect()).unwrap_or_default();
             routes.push(Route::new(
                 s(r, "id").ok_or("a route has no id")?,
                 fk(r, "service"),

@@ -48,7 +48,11 @@ pub async fn run(shared: Arc<Shared>) {
 
 fn current_hash(shared: &Shared) -> String {
     let snap = shared.snapshot.load();
-    if snap.hash.is_empty() { EMPTY_HASH.to_string() } else { snap.hash.clone() }
+    if snap.hash.is_empty() {
+        EMPTY_HASH.to_string()
+    } else {
+        snap.hash.clone()
+    }
 }
 
 async fn session(mut ws: Link, shared: &Shared) -> Result<(), String> {

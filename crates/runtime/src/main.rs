@@ -44,10 +44,12 @@ struct Args {
 fn main() {
     tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into())).init();
     let args = Args::parse();
-    let read = |p: &PathBuf| std::fs::read_to_string(p).unwrap_or_else(|e| {
-        eprintln!("runtime: cannot read {}: {e}", p.display());
-        std::process::exit(2)
-    });
+    let read = |p: &PathBuf| {
+        std::fs::read_to_string(p).unwrap_or_else(|e| {
+            eprintln!("runtime: cannot read {}: {e}", p.display());
+            std::process::exit(2)
+        })
+    };
     let options = runtime::Options {
         control_plane: args.control_plane,
         cert_pem: read(&args.cert),

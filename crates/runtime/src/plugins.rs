@@ -63,14 +63,7 @@ pub struct Authenticated {
 }
 
 /// key-auth: the key from a header or the query string, by each configured key name.
-pub fn key_auth(
-    snap: &Snapshot,
-    config: &Value,
-    method: &str,
-    headers: &hyper::HeaderMap,
-    query: &mut Vec<(String, String)>,
-    strip_header: &mut Vec<String>,
-) -> Result<Option<Authenticated>, Refusal> {
+pub fn key_auth(snap: &Snapshot, config: &Value, method: &str, headers: &hyper::HeaderMap, query: &mut Vec<(String, String)>, strip_header: &mut Vec<String>) -> Result<Option<Authenticated>, Refusal> {
     if method == "OPTIONS" && config["run_on_preflight"] == Value::Bool(false) {
         return Ok(None);
     }
@@ -103,9 +96,7 @@ pub fn key_auth(
             break;
         }
     }
-    let anonymous = config["anonymous"].as_str().filter(|a| !a.is_empty()).and_then(|a| {
-        snap.consumers.values().find(|c| c.id == a || c.username.as_deref() == Some(a)).map(|c| c.id.clone())
-    });
+    let anonymous = config["anonymous"].as_str().filter(|a| !a.is_empty()).and_then(|a| snap.consumers.values().find(|c| c.id == a || c.username.as_deref() == Some(a)).map(|c| c.id.clone()));
     let Some(key) = found else {
         return match anonymous {
             Some(consumer) => Ok(Some(Authenticated { consumer, credential: None, anonymous: true })),
@@ -174,11 +165,7 @@ impl Counters {
         match blocked_retry {
             Some(retry) => {
                 headers.push(("Retry-After".into(), retry.to_string()));
-                Err(Refusal {
-                    status: cfg["error_code"].as_f64().map(|c| c as u16).unwrap_or(429),
-                    message: cfg["error_message"].as_str().unwrap_or("API rate limit exceeded").to_string(),
-                    headers,
-                })
+                Err(Refusal { status: cfg["error_code"].as_f64().map(|c| c as u16).unwrap_or(429), message: cfg["error_message"].as_str().unwrap_or("API rate limit exceeded").to_string(), headers })
             }
             None => Ok(headers),
         }

@@ -12,8 +12,8 @@ use hyper::header::{HeaderName, HeaderValue, HOST};
 use hyper::{HeaderMap, Request, Response};
 
 use crate::analytics::Sample;
-use crate::pool;
 use crate::plugins::{self, Refusal, Scope};
+use crate::pool;
 use crate::router::upstream_path;
 use crate::Shared;
 
@@ -23,15 +23,7 @@ pub type Body = BoxBody<Bytes, hyper::Error>;
 const SMALL_BODY: u64 = 256 * 1024;
 
 /// Hop-by-hop headers dropped from an upstream answer (transfer-encoding stays: hyper frames the body).
-const HOP_BY_HOP_ANSWER: [HeaderName; 7] = [
-    hyper::header::CONNECTION,
-    HeaderName::from_static("keep-alive"),
-    hyper::header::PROXY_AUTHENTICATE,
-    hyper::header::PROXY_AUTHORIZATION,
-    hyper::header::TE,
-    hyper::header::TRAILER,
-    hyper::header::UPGRADE,
-];
+const HOP_BY_HOP_ANSWER: [HeaderName; 7] = [hyper::header::CONNECTION, HeaderName::from_static("keep-alive"), hyper::header::PROXY_AUTHENTICATE, hyper::header::PROXY_AUTHORIZATION, hyper::header::TE, hyper::header::TRAILER, hyper::header::UPGRADE];
 const HOP_BY_HOP: [&str; 8] = ["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"];
 
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
@@ -52,11 +44,7 @@ fn full(b: impl Into<Bytes>) -> Body {
 /// Kong's error answer: `{"message": …, "request_id": …}` as JSON.
 fn kong_error(status: u16, message: &str, rid: &str, extra: &[(String, String)]) -> Response<Body> {
     let body = format!("{{\n  \"message\":{},\n  \"request_id\":\"{rid}\"\n}}", serde_json::to_string(message).unwrap_or_default());
-    let mut resp = Response::builder()
-        .status(status)
-        .header("content-type", "application/json; charset=utf-8")
-        .header("x-kong-request-id", rid)
-        .header("server", concat!("runtime-manager-runtime/", env!("CARGO_PKG_VERSION")));
+    let mut resp = Response::builder().status(status).header("content-type", "application/json; charset=utf-8").header("x-kong-request-id", rid).header("server", concat!("runtime-manager-runtime/", env!("CARGO_PKG_VERSION")));
     for (k, v) in extra {
         resp = resp.header(k.as_str(), v.as_str());
     }
@@ -149,11 +137,7 @@ pub async fn handle(req: Request<hyper::body::Incoming>, client_ip: ClientIp, sh
 
     // The upstream request.
     let mut target_path = upstream_path(service.path.as_deref(), &remainder, &route.path_handling);
-    let query_string = if query.len() != original_query_len {
-        query.iter().map(|(k, v)| if v.is_empty() { k.clone() } else { format!("{k}={v}") }).collect::<Vec<_>>().join("&")
-    } else {
-        req_parts.uri.query().unwrap_or("").to_string()
-    };
+    let query_string = if query.len() != original_query_len { query.iter().map(|(k, v)| if v.is_empty() { k.clone() } else { format!("{k}={v}") }).collect::<Vec<_>>().join("&") } else { req_parts.uri.query().unwrap_or("").to_string() };
     if !query_string.is_empty() {
         target_path.push('?');
         target_path.push_str(&query_string);

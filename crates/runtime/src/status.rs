@@ -15,17 +15,20 @@ pub async fn handle(req: Request<hyper::body::Incoming>, shared: Arc<Shared>) ->
     let configured = shared.configured.load(Ordering::SeqCst);
     let (requests, queued, dropped) = shared.recorder.stats();
     let (status, body) = match req.uri().path() {
-        "/status" => (200, json!({
-            "node_id": shared.options.node_id,
-            "hostname": shared.options.hostname,
-            "version": hybrid::link::NODE_VERSION,
-            "configured": configured,
-            "config_hash": shared.snapshot.load().hash,
-            "connected": shared.connected.load(Ordering::SeqCst),
-            "last_config_at": *shared.last_config_at.lock().unwrap_or_else(|p| p.into_inner()),
-            "requests_total": requests,
-            "analytics": {"reports_waiting": queued, "reports_dropped": dropped},
-        })),
+        "/status" => (
+            200,
+            json!({
+                "node_id": shared.options.node_id,
+                "hostname": shared.options.hostname,
+                "version": hybrid::link::NODE_VERSION,
+                "configured": configured,
+                "config_hash": shared.snapshot.load().hash,
+                "connected": shared.connected.load(Ordering::SeqCst),
+                "last_config_at": *shared.last_config_at.lock().unwrap_or_else(|p| p.into_inner()),
+                "requests_total": requests,
+                "analytics": {"reports_waiting": queued, "reports_dropped": dropped},
+            }),
+        ),
         "/status/ready" if configured => (200, json!({"message": "ready"})),
         "/status/ready" => (503, json!({"message": "no configuration received yet"})),
         _ => (404, json!({"message": "Not found"})),

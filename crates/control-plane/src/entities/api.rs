@@ -158,13 +158,7 @@ fn group_exists(c: &Connection, cp: &str) -> rusqlite::Result<bool> {
 }
 
 /// Every `/v2/control-planes/{cp}/core-entities/{rest}` request.
-pub async fn dispatch(
-    State(state): State<AppState>,
-    Path((cp, rest)): Path<(String, String)>,
-    method: Method,
-    Query(q): Query<HashMap<String, String>>,
-    body: Bytes,
-) -> Response {
+pub async fn dispatch(State(state): State<AppState>, Path((cp, rest)): Path<(String, String)>, method: Method, Query(q): Query<HashMap<String, String>>, body: Bytes) -> Response {
     let segments: Vec<String> = rest.split('/').filter(|s| !s.is_empty()).map(str::to_string).collect();
     let base_path = format!("/v2/control-planes/{cp}/core-entities/{}", segments.join("/"));
     let body = match parse_body(&body) {
@@ -295,11 +289,7 @@ fn item(c: &mut Connection, cp: &str, method: &Method, k: &Kind, key: &str, pare
     let belongs = |c: &Connection, id: &str| -> rusqlite::Result<bool> {
         match &parent {
             None => Ok(true),
-            Some((field, pid)) => Ok(c
-                .query_row("SELECT ref_id FROM entity_refs WHERE cp_id = ?1 AND kind = ?2 AND id = ?3 AND field = ?4", params![cp, k.path, id, field], |r| r.get::<_, String>(0))
-                .optional()?
-                .as_deref()
-                == Some(pid.as_str())),
+            Some((field, pid)) => Ok(c.query_row("SELECT ref_id FROM entity_refs WHERE cp_id = ?1 AND kind = ?2 AND id = ?3 AND field = ?4", params![cp, k.path, id, field], |r| r.get::<_, String>(0)).optional()?.as_deref() == Some(pid.as_str())),
         }
     };
     match *method {
@@ -380,7 +370,11 @@ fn membership(c: &mut Connection, cp: &str, method: &Method, from: &str, key: &s
             })
         }
         (Method::DELETE, []) => {
-            if from == "consumer_groups" { store::remove_members(c, cp, Some(&from_id), None)? } else { store::remove_members(c, cp, None, Some(&from_id))? };
+            if from == "consumer_groups" {
+                store::remove_members(c, cp, Some(&from_id), None)?
+            } else {
+                store::remove_members(c, cp, None, Some(&from_id))?
+            };
             Ok(StatusCode::NO_CONTENT.into_response())
         }
         (Method::DELETE, [other_key]) => {

@@ -87,10 +87,7 @@ fn routes() -> Value {
 }
 
 fn consumers() -> Value {
-    fields(vec![
-        json!({"username": {"type": "string", "unique": true}}),
-        json!({"custom_id": {"type": "string", "unique": true}}),
-    ])
+    fields(vec![json!({"username": {"type": "string", "unique": true}}), json!({"custom_id": {"type": "string", "unique": true}})])
 }
 
 fn consumer_groups() -> Value {
@@ -155,10 +152,7 @@ fn ca_certificates() -> Value {
 }
 
 fn snis() -> Value {
-    fields(vec![
-        json!({"name": {"type": "string", "required": true, "unique": true, "wildcard_host": true}}),
-        json!({"certificate": {"type": "foreign", "reference": "certificates", "required": true, "on_delete": "cascade"}}),
-    ])
+    fields(vec![json!({"name": {"type": "string", "required": true, "unique": true, "wildcard_host": true}}), json!({"certificate": {"type": "foreign", "reference": "certificates", "required": true, "on_delete": "cascade"}})])
 }
 
 fn vaults() -> Value {
@@ -187,11 +181,14 @@ fn key_sets() -> Value {
 
 fn key_auths() -> Value {
     // Credentials carry only created_at in Kong.
-    without_field(fields(vec![
-        json!({"consumer": {"type": "foreign", "reference": "consumers", "required": true, "on_delete": "cascade"}}),
-        json!({"key": {"type": "string", "unique": true, "auto": true}}),
-        json!({"ttl": {"type": "integer", "between": [0, 100000000]}}),
-    ]), "updated_at")
+    without_field(
+        fields(vec![
+            json!({"consumer": {"type": "foreign", "reference": "consumers", "required": true, "on_delete": "cascade"}}),
+            json!({"key": {"type": "string", "unique": true, "auto": true}}),
+            json!({"ttl": {"type": "integer", "between": [0, 100000000]}}),
+        ]),
+        "updated_at",
+    )
 }
 
 fn without_field(mut schema: Value, name: &str) -> Value {

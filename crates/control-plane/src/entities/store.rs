@@ -97,9 +97,7 @@ pub fn resolve_id(c: &Connection, cp: &str, kind: &Kind, key: &str) -> rusqlite:
         }
     }
     match kind.endpoint_key {
-        Some(field) => c
-            .query_row("SELECT id FROM entity_unique WHERE cp_id = ?1 AND kind = ?2 AND field = ?3 AND value = ?4", params![cp, kind.path, field, key], |r| r.get(0))
-            .optional(),
+        Some(field) => c.query_row("SELECT id FROM entity_unique WHERE cp_id = ?1 AND kind = ?2 AND field = ?3 AND value = ?4", params![cp, kind.path, field, key], |r| r.get(0)).optional(),
         None => Ok(None),
     }
 }
@@ -145,12 +143,7 @@ pub fn write(c: &Connection, cp: &str, kind: &Kind, id: &str, v: Validated) -> R
     }
     let existing: Option<String> = c.query_row("SELECT body FROM entities WHERE cp_id = ?1 AND kind = ?2 AND id = ?3", params![cp, kind.path, id], |r| r.get(0)).optional()?;
     let now = now_secs();
-    let created_at = existing
-        .as_deref()
-        .and_then(|b| serde_json::from_str::<Value>(b).ok())
-        .and_then(|b| b.get("created_at").cloned())
-        .filter(|v| !v.is_null())
-        .unwrap_or(Value::from(now));
+    let created_at = existing.as_deref().and_then(|b| serde_json::from_str::<Value>(b).ok()).and_then(|b| b.get("created_at").cloned()).filter(|v| !v.is_null()).unwrap_or(Value::from(now));
     e.insert("id".into(), Value::String(id.to_string()));
     let stamp = |n: i64| if kind.path == "targets" { Value::from(n as f64) } else { Value::from(n) };
     e.insert("created_at".into(), if kind.path == "targets" { Value::from(created_at.as_f64().unwrap_or(now as f64)) } else { created_at });
@@ -170,14 +163,9 @@ pub fn write(c: &Connection, cp: &str, kind: &Kind, id: &str, v: Validated) -> R
     }
     let mut taken = Vec::new();
     for (field, value) in unique_values(kind, &e) {
-        let owner: Option<String> =
-            c.query_row("SELECT id FROM entity_unique WHERE cp_id = ?1 AND kind = ?2 AND field = ?3 AND value = ?4", params![cp, kind.path, field, value], |r| r.get(0)).optional()?;
+        let owner: Option<String> = c.query_row("SELECT id FROM entity_unique WHERE cp_id = ?1 AND kind = ?2 AND field = ?3 AND value = ?4", params![cp, kind.path, field, value], |r| r.get(0)).optional()?;
         if owner.is_some_and(|o| o != id) {
-            let message = if field == "_scope" {
-                format!("a plugin named '{}' is already configured for this scope", e.get("name").and_then(Value::as_str).unwrap_or(""))
-            } else {
-                format!("{field} (type: unique) constraint failed")
-            };
+            let message = if field == "_scope" { format!("a plugin named '{}' is already configured for this scope", e.get("name").and_then(Value::as_str).unwrap_or("")) } else { format!("{field} (type: unique) constraint failed") };
             taken.push(FieldError { kind: ErrorType::Field, field: if field == "_scope" { "name".into() } else { field }, message });
         }
     }
@@ -193,10 +181,7 @@ pub fn write(c: &Connection, cp: &str, kind: &Kind, id: &str, v: Validated) -> R
         c.execute("INSERT INTO entity_refs (cp_id, kind, id, field, ref_kind, ref_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", params![cp, kind.path, id, r.field, r.kind, r.id])?;
     }
     let body = Value::Object(e);
-    c.execute(
-        "INSERT INTO entities (cp_id, kind, id, body) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (cp_id, kind, id) DO UPDATE SET body = excluded.body",
-        params![cp, kind.path, id, body.to_string()],
-    )?;
+    c.execute("INSERT INTO entities (cp_id, kind, id, body) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (cp_id, kind, id) DO UPDATE SET body = excluded.body", params![cp, kind.path, id, body.to_string()])?;
     bump_version(c, cp)?;
     Ok(body)
 }
@@ -240,22 +225,12 @@ pub fn delete(c: &Connection, cp: &str, kind: &Kind, id: &str) -> Result<(), Wri
 }
 
 fn on_delete(kind: &Kind, field: &str) -> String {
-    kind.schema["fields"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find_map(|f| f.get(field))
-        .and_then(|a| a["on_delete"].as_str())
-        .unwrap_or("restrict")
-        .to_string()
+    kind.schema["fields"].as_array().into_iter().flatten().find_map(|f| f.get(field)).and_then(|a| a["on_delete"].as_str()).unwrap_or("restrict").to_string()
 }
 
 /// Each write moves the group's config version forward; the data plane link pushes on a change.
 pub fn bump_version(c: &Connection, cp: &str) -> rusqlite::Result<()> {
-    c.execute(
-        "INSERT INTO config_state (cp_id, version, updated_at) VALUES (?1, 1, ?2) ON CONFLICT (cp_id) DO UPDATE SET version = version + 1, updated_at = excluded.updated_at",
-        params![cp, now_secs()],
-    )?;
+    c.execute("INSERT INTO config_state (cp_id, version, updated_at) VALUES (?1, 1, ?2) ON CONFLICT (cp_id) DO UPDATE SET version = version + 1, updated_at = excluded.updated_at", params![cp, now_secs()])?;
     Ok(())
 }
 
@@ -279,19 +254,13 @@ pub fn groups_of_consumer(c: &Connection, cp: &str, consumer_id: &str) -> rusqli
 }
 
 pub fn add_member(c: &Connection, cp: &str, group_id: &str, consumer_id: &str) -> rusqlite::Result<bool> {
-    let added = c.execute(
-        "INSERT OR IGNORE INTO group_members (cp_id, group_id, consumer_id, created_at) VALUES (?1, ?2, ?3, ?4)",
-        params![cp, group_id, consumer_id, now_secs()],
-    )?;
+    let added = c.execute("INSERT OR IGNORE INTO group_members (cp_id, group_id, consumer_id, created_at) VALUES (?1, ?2, ?3, ?4)", params![cp, group_id, consumer_id, now_secs()])?;
     bump_version(c, cp)?;
     Ok(added > 0)
 }
 
 pub fn remove_members(c: &Connection, cp: &str, group_id: Option<&str>, consumer_id: Option<&str>) -> rusqlite::Result<usize> {
-    let n = c.execute(
-        "DELETE FROM group_members WHERE cp_id = ?1 AND (?2 IS NULL OR group_id = ?2) AND (?3 IS NULL OR consumer_id = ?3)",
-        params![cp, group_id, consumer_id],
-    )?;
+    let n = c.execute("DELETE FROM group_members WHERE cp_id = ?1 AND (?2 IS NULL OR group_id = ?2) AND (?3 IS NULL OR consumer_id = ?3)", params![cp, group_id, consumer_id])?;
     bump_version(c, cp)?;
     Ok(n)
 }

@@ -44,7 +44,11 @@ pub struct Validated {
 }
 
 fn join(prefix: &str, name: &str) -> String {
-    if prefix.is_empty() { name.to_string() } else { format!("{prefix}.{name}") }
+    if prefix.is_empty() {
+        name.to_string()
+    } else {
+        format!("{prefix}.{name}")
+    }
 }
 
 /// Iterates a Kong `fields` array: `[{"name": {attrs}}, ...]`.
@@ -332,9 +336,7 @@ fn valid_host(s: &str, wildcard: bool) -> bool {
     if stars == 1 && labels.first() != Some(&"*") && labels.last() != Some(&"*") {
         return false;
     }
-    !host.is_empty()
-        && host.len() <= 253
-        && labels.iter().all(|l| *l == "*" || (!l.is_empty() && l.len() <= 63 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') && !l.starts_with('-')))
+    !host.is_empty() && host.len() <= 253 && labels.iter().all(|l| *l == "*" || (!l.is_empty() && l.len() <= 63 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') && !l.starts_with('-')))
 }
 
 /// Shorthands Kong accepts on input: a service `url` splits into protocol, host, port and path.
