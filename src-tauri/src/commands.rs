@@ -80,6 +80,11 @@ pub async fn search(app: Embedded<'_>, query: String) -> Result<Vec<console::sea
 }
 
 #[tauri::command]
+pub async fn access(app: Embedded<'_>) -> Result<console::access::AccessView, ConsoleError> {
+    app.console().await.access().await
+}
+
+#[tauri::command]
 pub async fn sync_now(app: Embedded<'_>, window: tauri::Window) -> Result<console::sync::SyncReport, ConsoleError> {
     use tauri::Emitter;
     app.sync_now(std::sync::Arc::new(move |p| {

@@ -49,6 +49,7 @@ pub fn run() {
             commands::update_entity,
             commands::delete_entity,
             commands::search,
+            commands::access,
             commands::sync_now,
             commands::cancel_sync,
             commands::export_group,

@@ -16,6 +16,10 @@ pub struct Console {
     pub(crate) cache: Cache,
     /// Built from the cache on the first search after a change, then reused.
     search_index: std::sync::Mutex<Option<std::sync::Arc<crate::search::SearchIndex>>>,
+    /// The token's roles, read once per profile and again after each sync.
+    pub(crate) roles: std::sync::Mutex<Option<crate::access::Roles>>,
+    /// What the API refused with a 403 since the roles were read.
+    pub(crate) refusals: std::sync::Mutex<crate::access::Refusals>,
 }
 
 pub(crate) fn now() -> String {
@@ -24,7 +28,7 @@ pub(crate) fn now() -> String {
 
 impl Console {
     pub fn new(profile: Profile, client: KonnectClient, cache_path: &Path) -> Result<Console, ConsoleError> {
-        Ok(Console { profile, client, cache: Cache::open(cache_path)?, search_index: Default::default() })
+        Ok(Console { profile, client, cache: Cache::open(cache_path)?, search_index: Default::default(), roles: Default::default(), refusals: Default::default() })
     }
 
     pub fn profile(&self) -> &Profile {
@@ -60,7 +64,10 @@ impl Console {
         let result = crate::sync::run(&self.client, &self.cache, self.profile.id(), crate::sync::DEFAULT_CONCURRENCY, progress, cancel).await;
         self.invalidate_search();
         match result {
-            Ok(report) => Ok(report),
+            Ok(report) => {
+                self.forget_access();
+                Ok(report)
+            }
             Err(e) => {
                 let err = ConsoleError::from(e);
                 if matches!(err.code, ErrorCode::Offline | ErrorCode::Server | ErrorCode::RateLimited) {
@@ -122,7 +129,7 @@ impl Console {
                 // Konnect says the name is taken in `detail`; the form shows it on the name field.
                 err.fields.insert("name".into(), format!("A runtime group named '{}' already exists.", req.name));
             }
-            err
+            self.note_refusal("*", "create", err)
         })?;
         let cached = CachedGroup { group: created, active_instances: 0, total_instances: 0, in_sync_instances: 0, fetched_at: now() };
         self.cache.upsert_group(self.profile.id(), cached.clone()).await?;
@@ -135,7 +142,7 @@ impl Console {
             Ok(()) => {}
             // Already gone: the cache was stale, which the delete fixes.
             Err(KonnectError::Api(e)) if e.status == 404 => {}
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(self.note_refusal(id, "group", e.into())),
         }
         self.cache.remove_group(self.profile.id(), id).await?;
         Ok(())

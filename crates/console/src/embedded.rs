@@ -147,7 +147,7 @@ impl EmbeddedDefault {
     pub async fn new_runtime_instance(&self, group_id: &str) -> Result<StartedInstance, ConsoleError> {
         let active = self.console().await;
         if matches!(active.profile(), Profile::Konnect { .. }) {
-            return konnect_instance(active.client(), group_id).await;
+            return konnect_instance(active.client(), group_id).await.map_err(|e| active.note_refusal(group_id, "nodes", e));
         }
         let binary = crate::demo::runtime_binary().ok_or_else(|| ConsoleError::local("The runtime binary was not found next to the app (build it with cargo build -p runtime)."))?;
         let client = self.local.client();
@@ -156,7 +156,7 @@ impl EmbeddedDefault {
         let n = started.iter().filter(|p| p.hostname.starts_with(&format!("{}-local-", group.name))).count() + 1;
         let hostname = format!("{}-local-{n}", group.name);
         let (cert, key) = hybrid::link::generate_client_certificate(&hostname).map_err(|e| ConsoleError::local(e.to_string()))?;
-        client.pin_dp_certificate(group_id, &cert, &format!("{hostname} (started by Runtime Manager)")).await?;
+        client.pin_dp_certificate(group_id, &cert, &format!("{hostname} (started by Runtime Manager)")).await.map_err(|e| active.note_refusal(group_id, "nodes", e.into()))?;
         let dir = self.data_dir.join("instances").join(group_id);
         std::fs::create_dir_all(&dir).map_err(|e| ConsoleError::local(e.to_string()))?;
         let (cert_path, key_path) = (dir.join(format!("{hostname}.crt")), dir.join(format!("{hostname}.key")));

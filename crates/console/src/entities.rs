@@ -57,7 +57,7 @@ impl Console {
     pub async fn create_entity(&self, group_id: &str, kind: &str, body: serde_json::Value) -> Result<serde_json::Value, ConsoleError> {
         check_kind(kind)?;
         let path = collection_path(kind, &body)?;
-        let created = self.client.create_entity(group_id, &path, &body).await.map_err(write_error)?;
+        let created = self.client.create_entity(group_id, &path, &body).await.map_err(|e| self.note_refusal(group_id, kind, write_error(e)))?;
         self.cache.put_entity(self.profile().id(), group_id, kind, created.clone(), now()).await?;
         self.invalidate_search();
         Ok(created)
@@ -97,7 +97,7 @@ impl Console {
                 }
             }
         }
-        let updated = self.client.put_entity(group_id, &path, &current).await.map_err(write_error)?;
+        let updated = self.client.put_entity(group_id, &path, &current).await.map_err(|e| self.note_refusal(group_id, kind, write_error(e)))?;
         self.cache.put_entity(self.profile().id(), group_id, kind, updated.clone(), now()).await?;
         self.invalidate_search();
         Ok(updated)
@@ -114,7 +114,7 @@ impl Console {
         match self.client.delete_entity(group_id, &path).await {
             Ok(()) => {}
             Err(konnect::KonnectError::Api(e)) if e.status == 404 => {}
-            Err(e) => return Err(write_error(e)),
+            Err(e) => return Err(self.note_refusal(group_id, kind, write_error(e))),
         }
         // The cache drops what Kong's cascade deleted with it too.
         self.cache.remove_entity(self.profile().id(), group_id, kind, id).await?;

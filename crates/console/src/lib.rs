@@ -3,6 +3,7 @@
 //! The desktop shell (`src-tauri`) only delegates to [`Console`]; tests drive the same API
 //! against the real local control plane.
 
+pub mod access;
 pub mod analytics;
 pub mod cache;
 pub mod console;

@@ -41,28 +41,48 @@ pub async fn bootstrap_admin(store: &Store, given: Option<String>) -> Result<Opt
     store
         .call(move |c| {
             let existing: i64 = c.query_row("SELECT COUNT(*) FROM principals", [], |r| r.get(0))?;
-            if existing > 0 {
-                // An admin exists; a token given now is still honoured so operators can rotate in one step.
-                if let Some(t) = given {
-                    let admin: Option<String> = c.query_row("SELECT id FROM principals WHERE org_admin = 1 ORDER BY created_at LIMIT 1", [], |r| r.get(0)).optional()?;
-                    if let Some(admin) = admin {
-                        c.execute("INSERT OR IGNORE INTO access_tokens (hash, principal_id, created_at) VALUES (?1, ?2, ?3)", params![hash_token(&t), admin, now()])?;
-                    }
-                }
-                return Ok(None);
-            }
-            let (token, generated) = match given {
-                Some(t) => (t, false),
-                None => (generate_token("kpat_"), true),
-            };
-            let id = uuid::Uuid::new_v4().to_string();
-            let tx = c.transaction()?;
-            tx.execute("INSERT INTO principals (id, kind, name, org_admin, created_at) VALUES (?1, 'user', 'admin', 1, ?2)", params![id, now()])?;
-            tx.execute("INSERT INTO access_tokens (hash, principal_id, created_at) VALUES (?1, ?2, ?3)", params![hash_token(&token), id, now()])?;
-            tx.commit()?;
-            Ok(generated.then_some(token))
+            let outcome = bootstrap(c, existing, given)?;
+            ensure_org_admin_team(c)?;
+            Ok(outcome)
         })
         .await
+}
+
+/// Konnect's predefined "Organization Admin" team, with every org admin in it: what a client
+/// reads (`/v3/users/{id}/teams`) to learn that its token may do everything.
+fn ensure_org_admin_team(c: &mut rusqlite::Connection) -> rusqlite::Result<()> {
+    let at = now();
+    c.execute(
+        "INSERT OR IGNORE INTO teams (id, name, description, labels, system_team, created_at, updated_at) VALUES (?1, ?2, 'Users have full access to all objects in the organization.', '{}', 1, ?3, ?3)",
+        params![uuid::Uuid::new_v4().to_string(), konnect::roles::ORG_ADMIN_TEAM, at],
+    )?;
+    c.execute("INSERT OR IGNORE INTO team_members (team_id, principal_id) SELECT t.id, p.id FROM teams t, principals p WHERE t.name = ?1 AND t.system_team = 1 AND p.org_admin = 1", [konnect::roles::ORG_ADMIN_TEAM])?;
+    Ok(())
+}
+
+fn bootstrap(c: &mut rusqlite::Connection, existing: i64, given: Option<String>) -> rusqlite::Result<Option<String>> {
+    {
+        if existing > 0 {
+            // An admin exists; a token given now is still honoured so operators can rotate in one step.
+            if let Some(t) = given {
+                let admin: Option<String> = c.query_row("SELECT id FROM principals WHERE org_admin = 1 ORDER BY created_at LIMIT 1", [], |r| r.get(0)).optional()?;
+                if let Some(admin) = admin {
+                    c.execute("INSERT OR IGNORE INTO access_tokens (hash, principal_id, created_at) VALUES (?1, ?2, ?3)", params![hash_token(&t), admin, now()])?;
+                }
+            }
+            return Ok(None);
+        }
+        let (token, generated) = match given {
+            Some(t) => (t, false),
+            None => (generate_token("kpat_"), true),
+        };
+        let id = uuid::Uuid::new_v4().to_string();
+        let tx = c.transaction()?;
+        tx.execute("INSERT INTO principals (id, kind, name, org_admin, created_at) VALUES (?1, 'user', 'admin', 1, ?2)", params![id, now()])?;
+        tx.execute("INSERT INTO access_tokens (hash, principal_id, created_at) VALUES (?1, ?2, ?3)", params![hash_token(&token), id, now()])?;
+        tx.commit()?;
+        Ok(generated.then_some(token))
+    }
 }
 
 pub async fn org_admin(store: &Store) -> Result<Option<Principal>, StoreError> {

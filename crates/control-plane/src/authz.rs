@@ -13,23 +13,7 @@ use crate::auth::Principal;
 use crate::problem::Problem;
 use crate::server::AppState;
 
-pub const CONTROL_PLANES: &str = "Control Planes";
-
-/// The control-plane roles we enforce, with Konnect's descriptions and what each may write
-/// (besides reading its group).
-pub const ROLES: [(&str, &str, &[&str]); 11] = [
-    ("Admin", "This role grants full write access to all entities within a control plane.", &["*"]),
-    ("Viewer", "This role grants read only access to all entities within a control plane.", &[]),
-    ("Creator", "Creates a new Control Plane in an organization. The creator becomes the owner of the Control Plane they create.", &[]),
-    ("Deployer", "This role grants full write access to administer services, routes and plugins necessary to deploy services in Service Hub.", &["services", "routes", "plugins", "upstreams", "targets"]),
-    ("Gateway Service Admin", "This role grants full write access to administer gateway services.", &["services", "routes"]),
-    ("Route Admin", "This role grants full write access to administer routes.", &["routes"]),
-    ("Plugin Admin", "This role grants full write access to administer plugins.", &["plugins"]),
-    ("Consumer Admin", "This role grants full write access to administer consumers.", &["consumers", "consumer_groups", "key-auths"]),
-    ("Certificate Admin", "This role grants full write access to administer certificates.", &["certificates", "ca_certificates"]),
-    ("SNI Admin", "This role grants full write access to administer SNIs.", &["snis"]),
-    ("Upstream Admin", "This role grants full write access to administer upstreams.", &["upstreams", "targets"]),
-];
+pub use konnect::roles::{Action, CONTROL_PLANES, ROLES};
 
 /// What one principal may do, read from its own and its teams' assigned roles.
 #[derive(Debug, Clone, Default)]
@@ -37,15 +21,9 @@ pub struct Access {
     pub org_admin: bool,
     /// Group id (or `*` for every group) → role names.
     roles: HashMap<String, Vec<String>>,
-}
-
-/// What a request wants to do to a group.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Action {
-    Read,
-    EditGroup,
-    ManageNodes,
-    Write(String),
+    /// The principal itself and the teams it is in: whose roles and memberships it may read.
+    principal: String,
+    teams: Vec<String>,
 }
 
 impl Access {
@@ -61,24 +39,27 @@ impl Access {
         if self.org_admin {
             return true;
         }
-        self.roles_on(cp).any(|role| {
-            let writes = ROLES.iter().find(|(n, _, _)| n == role).map(|(_, _, w)| *w).unwrap_or(&[]);
-            match action {
-                Action::Read => role != "Creator",
-                Action::EditGroup | Action::ManageNodes => role == "Admin",
-                Action::Write(kind) => writes.contains(&"*") || writes.contains(&kind.as_str()),
-            }
-        })
+        self.roles_on(cp).any(|role| konnect::roles::role_allows(role, action))
     }
 
     pub fn can_read(&self, cp: &str) -> bool {
         self.can(cp, &Action::Read)
     }
+
+    /// Anyone may read their own assigned roles and teams, and the roles of their teams: that is
+    /// how a client learns what its token may do.
+    fn may_read_identity(&self, path: &[&str]) -> bool {
+        match path {
+            ["v3", "users" | "system-accounts", id, "assigned-roles" | "teams"] => *id == self.principal,
+            ["v3", "teams", team, "assigned-roles"] => self.teams.iter().any(|t| t == team),
+            _ => false,
+        }
+    }
 }
 
 pub async fn load(state: &AppState, p: &Principal) -> Result<Access, crate::store::StoreError> {
     if p.org_admin {
-        return Ok(Access { org_admin: true, roles: HashMap::new() });
+        return Ok(Access { org_admin: true, roles: HashMap::new(), principal: p.id.clone(), teams: Vec::new() });
     }
     let id = p.id.clone();
     state
@@ -94,7 +75,8 @@ pub async fn load(state: &AppState, p: &Principal) -> Result<Access, crate::stor
                 let (cp, role) = row?;
                 roles.entry(cp).or_default().push(role);
             }
-            Ok(Access { org_admin: false, roles })
+            let teams = c.prepare_cached("SELECT team_id FROM team_members WHERE principal_id = ?1")?.query_map([&id], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
+            Ok(Access { org_admin: false, roles, principal: id, teams })
         })
         .await
 }
@@ -119,7 +101,9 @@ fn forbidden(detail: String) -> Response {
 /// Middleware after authentication: refuses what the principal's roles do not allow (403), and
 /// hands the `Access` on so lists show only readable groups.
 pub async fn authorize(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let Some(principal) = req.extensions().get::<Principal>().cloned() else { return next.run(req).await };
+    let Some(principal) = req.extensions().get::<Principal>().cloned() else {
+        return next.run(req).await;
+    };
     let access = match load(&state, &principal).await {
         Ok(a) => a,
         Err(e) => return Problem::internal(e.to_string()).into_response(),
@@ -154,6 +138,7 @@ pub async fn authorize(State(state): State<AppState>, mut req: Request, next: Ne
             }
         }
         ["v3", "users", "me"] | ["v3", "roles"] => Ok(()),
+        ["v3", ..] if method == Method::GET && access.may_read_identity(&seg) => Ok(()),
         ["v3", ..] if !access.org_admin => Err("Only organization admins manage identities, teams and roles.".into()),
         _ => Ok(()),
     };

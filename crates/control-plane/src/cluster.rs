@@ -107,7 +107,9 @@ pub fn tls_acceptor(data_dir: &Path) -> std::io::Result<tokio_rustls::TlsAccepto
 
 pub async fn serve(listener: TcpListener, acceptor: tokio_rustls::TlsAcceptor, state: AppState) {
     loop {
-        let Ok((tcp, peer)) = listener.accept().await else { continue };
+        let Ok((tcp, peer)) = listener.accept().await else {
+            continue;
+        };
         let (acceptor, state) = (acceptor.clone(), state.clone());
         tokio::spawn(async move {
             if let Err(reason) = handle(tcp, peer, acceptor, state).await {
@@ -298,7 +300,9 @@ pub async fn current_config(state: &AppState, cp: &str) -> Result<Option<(Value,
     state
         .store
         .call(move |c| {
-            let Some(version) = config_version(c, &cp)? else { return Ok(None) };
+            let Some(version) = config_version(c, &cp)? else {
+                return Ok(None);
+            };
             let table = export::config_table(c, &cp)?;
             let (hash, hashes) = export::config_hash(&table);
             cache.lock().expect("hash cache").insert(cp, (version, hash.clone(), hashes.clone()));
@@ -315,7 +319,9 @@ pub async fn current_hash(state: &AppState, cp: &str) -> Result<Option<String>, 
     let known = state
         .store
         .call(move |c| {
-            let Some(version) = config_version(c, &group)? else { return Ok(None) };
+            let Some(version) = config_version(c, &group)? else {
+                return Ok(None);
+            };
             let hit = cache.lock().expect("hash cache").get(&group).filter(|(v, _, _)| *v == version).map(|(_, h, _)| h.clone());
             Ok(Some(hit))
         })
@@ -339,7 +345,9 @@ where
         Some(hash) if *last == hash => return Ok(true),
         Some(_) => {}
     }
-    let Some((table, hash, hashes)) = current_config(state, cp).await? else { return Ok(false) };
+    let Some((table, hash, hashes)) = current_config(state, cp).await? else {
+        return Ok(false);
+    };
     let timestamp = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
     let payload = json!({"type": "reconfigure", "timestamp": timestamp, "config_table": table, "config_hash": hash, "hashes": hashes});
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());

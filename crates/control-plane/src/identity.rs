@@ -59,8 +59,10 @@ fn account_json(r: &Row) -> rusqlite::Result<Value> {
 }
 
 fn team_json(r: &Row) -> rusqlite::Result<Value> {
+    // Konnect's Team.description is 1–250 characters or null: a team made without one has null.
+    let description = Some(r.get::<_, String>("description")?).filter(|d| !d.is_empty());
     Ok(json!({
-        "id": r.get::<_, String>("id")?, "name": r.get::<_, String>("name")?, "description": r.get::<_, String>("description")?,
+        "id": r.get::<_, String>("id")?, "name": r.get::<_, String>("name")?, "description": description,
         "system_team": r.get::<_, i64>("system_team")? != 0, "labels": serde_json::from_str::<Value>(&r.get::<_, String>("labels")?).unwrap_or(json!({})),
         "created_at": r.get::<_, String>("created_at")?, "updated_at": r.get::<_, String>("updated_at")?,
     }))
@@ -317,14 +319,18 @@ pub async fn delete_team(State(state): State<AppState>, Path(id): Path<String>) 
     let n = state
         .store
         .call(move |c| {
+            let system: Option<bool> = c.query_row("SELECT system_team != 0 FROM teams WHERE id = ?1", [&id], |r| r.get(0)).optional()?;
+            if system == Some(true) {
+                return Ok(None);
+            }
             c.execute("DELETE FROM assigned_roles WHERE owner_kind = 'team' AND owner_id = ?1", [&id])?;
-            c.execute("DELETE FROM teams WHERE id = ?1", [&id])
+            c.execute("DELETE FROM teams WHERE id = ?1", [&id]).map(Some)
         })
         .await?;
-    if n == 0 {
-        Err(Problem::not_found("team"))
-    } else {
-        no_content()
+    match n {
+        None => Err(Problem::new(StatusCode::FORBIDDEN, "System teams cannot be deleted.")),
+        Some(0) => Err(Problem::not_found("team")),
+        Some(_) => no_content(),
     }
 }
 
@@ -376,11 +382,42 @@ pub async fn remove_team_account(State(state): State<AppState>, Path((team, acco
 // --- assigned roles (teams and system accounts share one implementation) ---
 
 fn owner_exists(c: &Connection, kind: &str, id: &str) -> rusqlite::Result<bool> {
-    if kind == "team" {
-        c.query_row("SELECT EXISTS (SELECT 1 FROM teams WHERE id = ?1)", [id], |r| r.get(0))
-    } else {
-        account_exists(c, id)
+    match kind {
+        "team" => c.query_row("SELECT EXISTS (SELECT 1 FROM teams WHERE id = ?1)", [id], |r| r.get(0)),
+        "user" => c.query_row("SELECT EXISTS (SELECT 1 FROM principals WHERE id = ?1 AND kind = 'user')", [id], |r| r.get(0)),
+        _ => account_exists(c, id),
     }
+}
+
+/// The teams a user or system account belongs to (`/v3/users/{id}/teams`, `/v3/system-accounts/{id}/teams`).
+async fn teams_of(state: &AppState, kind: &'static str, id: String, q: HashMap<String, String>) -> R {
+    let all = state
+        .store
+        .call(move |c| {
+            if !owner_exists(c, kind, &id)? {
+                return Ok(None);
+            }
+            let rows = c.prepare_cached("SELECT t.* FROM team_members m JOIN teams t ON t.id = m.team_id WHERE m.principal_id = ?1 ORDER BY t.created_at")?.query_map([&id], team_json)?.collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(Some(rows))
+        })
+        .await?;
+    all.map(|a| ok(page(&q, a))).unwrap_or_else(|| Err(Problem::not_found(kind)))
+}
+
+pub async fn user_teams(State(s): State<AppState>, Path(id): Path<String>, Query(q): Query<HashMap<String, String>>) -> R {
+    teams_of(&s, "user", id, q).await
+}
+pub async fn account_teams(State(s): State<AppState>, Path(id): Path<String>, Query(q): Query<HashMap<String, String>>) -> R {
+    teams_of(&s, "system_account", id, q).await
+}
+pub async fn user_roles(State(s): State<AppState>, Path(id): Path<String>, Query(q): Query<HashMap<String, String>>) -> R {
+    list_roles_of(&s, "user", id, q).await
+}
+pub async fn assign_user_role(State(s): State<AppState>, Path(id): Path<String>, body: Bytes) -> R {
+    assign_role_to(&s, "user", id, body).await
+}
+pub async fn remove_user_role(State(s): State<AppState>, Path((id, role)): Path<(String, String)>) -> R {
+    remove_role_of(&s, "user", id, role).await
 }
 
 async fn list_roles_of(state: &AppState, kind: &'static str, id: String, q: HashMap<String, String>) -> R {
@@ -396,7 +433,9 @@ async fn list_roles_of(state: &AppState, kind: &'static str, id: String, q: Hash
             Ok(Some(rows))
         })
         .await?;
-    let Some(all) = all else { return Err(Problem::not_found(kind)) };
+    let Some(all) = all else {
+        return Err(Problem::not_found(kind));
+    };
     let all = all.into_iter().filter(|r| role_eq.as_deref().is_none_or(|e| r["role_name"] == e)).filter(|r| type_eq.as_deref().is_none_or(|e| r["entity_type_name"] == e)).collect();
     ok(page(&q, all))
 }

@@ -153,6 +153,10 @@ fn router(state: AppState) -> Router {
         .route("/organizations/me", get(identity::organization));
     let v3 = Router::new()
         .route("/users/me", get(identity::me))
+        .route("/users/{id}/teams", get(identity::user_teams))
+        .route("/users/{id}/assigned-roles", get(identity::user_roles).post(identity::assign_user_role))
+        .route("/users/{id}/assigned-roles/{role}", delete(identity::remove_user_role))
+        .route("/system-accounts/{id}/teams", get(identity::account_teams))
         .route("/roles", get(identity::roles))
         .route("/organizations/me", get(identity::organization))
         .route("/system-accounts", get(identity::list_accounts).post(identity::create_account))

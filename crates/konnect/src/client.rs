@@ -97,11 +97,15 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
 /// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) to unix seconds.
 fn httpdate_to_unix(s: &str) -> Option<i64> {
     let parts: Vec<&str> = s.split_whitespace().collect();
-    let [_, day, month, year, time, "GMT"] = parts.as_slice() else { return None };
+    let [_, day, month, year, time, "GMT"] = parts.as_slice() else {
+        return None;
+    };
     let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"].iter().position(|m| m == month)? as i64 + 1;
     let (day, year): (i64, i64) = (day.parse().ok()?, year.parse().ok()?);
     let hms: Vec<i64> = time.split(':').filter_map(|p| p.parse().ok()).collect();
-    let [h, m, sec] = hms.as_slice() else { return None };
+    let [h, m, sec] = hms.as_slice() else {
+        return None;
+    };
     // Days from civil (Howard Hinnant's algorithm).
     let (y, mo) = if month <= 2 { (year - 1, month + 9) } else { (year, month - 3) };
     let era = y.div_euclid(400);
@@ -130,6 +134,11 @@ impl std::fmt::Debug for KonnectClient {
 }
 
 impl KonnectClient {
+    /// A system-account token (`spat_`), whose owner is read at `/v3/system-accounts/{id}`, not `/v3/users/{id}`.
+    pub fn is_system_account_token(&self) -> bool {
+        self.token.starts_with("spat_")
+    }
+
     pub fn new(base_url: &str, token: impl Into<String>) -> Result<Self, KonnectError> {
         let base = url::Url::parse(base_url).map_err(|_| KonnectError::BaseUrl(base_url.to_string()))?;
         let http = reqwest::Client::builder().connect_timeout(Duration::from_secs(5)).timeout(Duration::from_secs(30)).user_agent(concat!("runtime-manager/", env!("CARGO_PKG_VERSION"))).build().map_err(|e| KonnectError::BaseUrl(e.to_string()))?;
@@ -246,6 +255,36 @@ impl KonnectClient {
         self.send::<()>(Method::DELETE, &format!("/v2/control-planes/{id}"), &[], None).await.map(|_| ())
     }
 
+    /// `GET /v3/users/me`: the token's owner.
+    pub async fn current_user(&self) -> Result<CurrentUser, KonnectError> {
+        self.json::<_, ()>(Method::GET, "/v3/users/me", &[], None).await
+    }
+
+    /// Every team of a user (`/v3/users/{id}/teams`) or system account (`/v3/system-accounts/{id}/teams`).
+    pub async fn teams_of(&self, owner: RoleOwner<'_>) -> Result<Vec<Team>, KonnectError> {
+        self.all_v3_pages(&format!("{}/teams", owner.path())).await
+    }
+
+    /// Every role assigned to a user, system account or team (`…/assigned-roles`).
+    pub async fn assigned_roles(&self, owner: RoleOwner<'_>) -> Result<Vec<AssignedRole>, KonnectError> {
+        self.all_v3_pages(&format!("{}/assigned-roles", owner.path())).await
+    }
+
+    /// Page-number paging of `/v3` lists (`page[number]`, `page[size]`, `meta.page.total`).
+    async fn all_v3_pages<T: DeserializeOwned>(&self, path: &str) -> Result<Vec<T>, KonnectError> {
+        let mut all = Vec::new();
+        for number in 1.. {
+            let q = [("page[size]", "100".to_string()), ("page[number]", number.to_string())];
+            let page: V3Page<T> = self.json::<_, ()>(Method::GET, path, &q, None).await?;
+            let got = page.data.len();
+            all.extend(page.data);
+            if got == 0 || all.len() as i64 >= page.meta.page.total {
+                break;
+            }
+        }
+        Ok(all)
+    }
+
     /// Every data plane node of a group, following the `page[after]` cursor.
     pub async fn list_all_nodes(&self, control_plane_id: &str) -> Result<Vec<Node>, KonnectError> {
         let path = format!("/v2/control-planes/{control_plane_id}/nodes");
@@ -270,6 +309,24 @@ impl KonnectClient {
                 Some(n) if Some(&n) != cursor.as_ref() => cursor = Some(n),
                 _ => return Ok(all),
             }
+        }
+    }
+}
+
+/// Whose teams or roles to list.
+#[derive(Debug, Clone, Copy)]
+pub enum RoleOwner<'a> {
+    User(&'a str),
+    SystemAccount(&'a str),
+    Team(&'a str),
+}
+
+impl RoleOwner<'_> {
+    fn path(&self) -> String {
+        match self {
+            RoleOwner::User(id) => format!("/v3/users/{id}"),
+            RoleOwner::SystemAccount(id) => format!("/v3/system-accounts/{id}"),
+            RoleOwner::Team(id) => format!("/v3/teams/{id}"),
         }
     }
 }

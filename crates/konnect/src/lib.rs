@@ -7,8 +7,9 @@ pub mod client;
 pub mod error;
 pub mod models;
 pub mod region;
+pub mod roles;
 
-pub use client::{ControlPlaneQuery, KonnectClient, RawEntity, RetryPolicy};
+pub use client::{ControlPlaneQuery, KonnectClient, RawEntity, RetryPolicy, RoleOwner};
 pub use error::{ApiError, InvalidParameter, KonnectError, ProblemDetails};
 pub use models::*;
 pub use region::Region;

@@ -172,3 +172,40 @@ pub struct ListNodesResponse {
     pub items: Vec<Node>,
     pub page: CursorPage,
 }
+
+/// `GET /v3/users/me`: who the token belongs to (users and, here, system accounts alike).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CurrentUser {
+    pub id: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub full_name: Option<String>,
+}
+
+/// A team as `/v3/.../teams` lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Team {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub system_team: bool,
+}
+
+/// A role assigned to a user, system account or team on one entity (a control plane, or `*`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AssignedRole {
+    pub id: String,
+    pub role_name: String,
+    pub entity_id: String,
+    pub entity_type_name: String,
+    #[serde(default)]
+    pub entity_region: Option<String>,
+}
+
+/// One page of a `/v3` list: `data` and `meta.page`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct V3Page<T> {
+    pub data: Vec<T>,
+    pub meta: PaginatedMeta,
+}
