@@ -68,11 +68,11 @@ async fn roles_decide_what_the_console_offers_and_403s_correct_it() {
     let in_a = &access.groups[&a];
     assert_eq!(in_a.roles, ["Viewer"]);
     assert!(in_a.writable_kinds.is_empty() && !in_a.can_edit_group && !in_a.can_manage_nodes);
-    assert_eq!(in_a.reason.as_deref(), Some("Your roles here (Viewer) do not allow this."));
+    assert_eq!(in_a.reason.as_deref(), Some("Not allowed by your roles in this runtime group (Viewer)."));
     let in_b = &access.groups[&b];
     assert_eq!(in_b.roles, ["Route Admin"]);
     assert_eq!(in_b.writable_kinds, ["routes"]);
-    assert!(!in_b.can_edit_group);
+    assert!(!in_b.can_edit_group && !in_b.can_import);
     // What the roles allow, the API allows; what they do not, it refuses.
     let (_, svc) = admin.call("POST", &format!("/v2/control-planes/{b}/core-entities/services"), Some(json!({"name": "users", "host": "users.internal"}))).await;
     let route = console.create_entity(&b, "routes", json!({"name": "users", "paths": ["/users"], "service": {"id": svc["id"]}})).await.unwrap();
@@ -86,7 +86,7 @@ async fn roles_decide_what_the_console_offers_and_403s_correct_it() {
     let all = admin_console.access().await.unwrap();
     assert!(all.org_admin && all.can_create_groups, "{all:?}");
     assert_eq!(all.groups[&a].writable_kinds.len(), console::entities::EDITABLE_KINDS.len());
-    assert!(all.groups[&a].can_edit_group && all.groups[&a].can_manage_nodes);
+    assert!(all.groups[&a].can_edit_group && all.groups[&a].can_manage_nodes && all.groups[&a].can_import);
     assert_eq!(all.groups[&a].roles, ["Organization Admin"]);
 
     // When the identity API will not say, everything is offered until the API refuses it; each

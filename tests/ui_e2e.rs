@@ -44,6 +44,16 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
             assert_eq!(status, 201, "{body}");
         }
     }
+    // A pipeline's token that is only Viewer of konnect-prod, through a team.
+    let (_, account) = konnect_api.call("POST", "/v3/system-accounts", Some(serde_json::json!({"name": "ci", "description": "reads konnect-prod"}))).await;
+    let account_id = account["id"].as_str().unwrap().to_string();
+    let (_, token) = konnect_api.call("POST", &format!("/v3/system-accounts/{account_id}/access-tokens"), Some(serde_json::json!({"name": "ci", "expires_at": "2099-01-01T00:00:00Z"}))).await;
+    let viewer_token = token["token"].as_str().unwrap().to_string();
+    let (_, team) = konnect_api.call("POST", "/v3/teams", Some(serde_json::json!({"name": "Readers"}))).await;
+    let team_id = team["id"].as_str().unwrap().to_string();
+    konnect_api.call("POST", &format!("/v3/teams/{team_id}/system-accounts"), Some(serde_json::json!({"id": account_id}))).await;
+    let (st, _) = konnect_api.call("POST", &format!("/v3/teams/{team_id}/assigned-roles"), Some(serde_json::json!({"role_name": "Viewer", "entity_id": kp["id"], "entity_type_name": "Control Planes", "entity_region": "*"}))).await;
+    assert_eq!(st, 201);
     let s = AppSession::launch(&app, &[("RUNTIME_MANAGER_DATA_DIR", &data), ("HOME", &home), ("XDG_RUNTIME_DIR", &runtime_dir), ("RUNTIME_MANAGER_EXPORT_DIR", &exports)]).await;
 
     // The overview opens on the embedded default's groups.
@@ -326,7 +336,41 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     s.wait_gone("[data-testid=profile-remove-prompt] [data-testid=modal-action-button]").await;
     s.click(&s.find("[data-testid=profile-current]").await).await;
     assert!(s.find_now("[data-testid=profile-Acme]").await.is_none(), "the profile is gone");
+
+    // A Viewer's token: the app reads its roles and disables what they do not allow, saying why.
+    s.click(&s.find("[data-testid=profile-add]").await).await;
+    s.type_text(&s.find(&input("profile-field-name")).await, "Readers").await;
+    s.type_text(&s.find(&input("profile-field-token")).await, &viewer_token).await;
+    s.type_text(&s.find(&input("profile-field-base-url")).await, &konnect.base_url()).await;
+    s.click(&s.find_visible("[data-testid=profile-add-modal] [data-testid=modal-action-button]").await).await;
+    s.find("[data-testid=group-row-konnect-prod]").await;
+    let session = &s;
+    let disabled = |sel: &'static str| async move { session.execute(&format!("const b = document.querySelector('[data-testid={sel}]'); return b ? b.disabled : null")).await };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while disabled("new-group").await != serde_json::json!(true) {
+        assert!(std::time::Instant::now() < deadline, "New runtime group stays enabled for a Viewer");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    s.click(&s.find("[data-testid=group-row-konnect-prod] a[data-testid=group-name]").await).await;
+    s.click(&s.find("[data-testid=configuration-tab]").await).await;
+    s.wait_for_text("View only. Not allowed by your roles in this runtime group (Viewer).").await;
+    s.wait_for_text("1000 of 1000").await;
+    assert_eq!(disabled("new-entity").await, serde_json::json!(true), "a Viewer cannot create services");
+    assert_eq!(disabled("import-group").await, serde_json::json!(true), "nor import a decK file");
+    assert_eq!(disabled("export-group").await, serde_json::json!(false), "but may export");
+    s.screenshot(&shots.join("access-viewer.png")).await;
+    s.click(&s.find("[data-testid=instances-tab]").await).await;
+    s.find("[data-testid=new-instance]").await;
+    assert_eq!(disabled("new-instance").await, serde_json::json!(true), "nor pin a certificate for a new runtime instance");
+    s.click(&s.find("[data-testid=nav-runtime-groups]").await).await;
     s.click(&s.find("[data-testid=profile-current]").await).await;
+    s.click(&s.find("[data-testid=profile-local]").await).await;
+    s.find("[data-testid=group-row-production]").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while disabled("new-group").await != serde_json::json!(false) {
+        assert!(std::time::Instant::now() < deadline, "the Local profile's admin may create groups");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 
     // Removing the demo stops it and deletes its groups.
     s.click(&s.find("[data-testid=remove-demo]").await).await;

@@ -19,6 +19,7 @@ import type { ImportResult } from './bindings/ImportResult'
 import type { Comparison } from './bindings/Comparison'
 import type { ProfileList } from './bindings/ProfileList'
 import type { NewKonnectProfile } from './bindings/NewKonnectProfile'
+import type { AccessView } from './bindings/AccessView'
 
 export type { ConsoleError, SearchHit, SyncProgress, SyncReport, ImportPlan, ImportResult, Comparison, Dashboard, DemoStatus, GroupInstances, NewRuntimeGroup, Overview, RuntimeGroupRow, RuntimeInstanceRow }
 
@@ -54,6 +55,8 @@ export const backend = {
   updateEntity: (id: string, kind: string, entityId: string, body: Record<string, unknown>) => call<Record<string, unknown>>('update_entity', { id, kind, entityId, body }),
   deleteEntity: (id: string, kind: string, entityId: string) => call<void>('delete_entity', { id, kind, entityId }),
   search: (query: string) => call<SearchHit[]>('search', { query }),
+  /** What the token may do in each group: roles from the identity API, then the 403s met. */
+  access: () => call<AccessView>('access'),
   syncNow: () => call<SyncReport>('sync_now'),
   cancelSync: () => call<boolean>('cancel_sync'),
   /** Progress events of a running sync; resolves to the function that stops listening. */

@@ -48,6 +48,8 @@ pub struct GroupAccess {
     pub can_manage_nodes: bool,
     /// Entity kinds that may be created, changed and deleted here.
     pub writable_kinds: Vec<String>,
+    /// A decK import may create, change and delete every kind, so it needs them all.
+    pub can_import: bool,
     /// Shown beside what the roles do not allow: which roles apply here.
     pub reason: Option<String>,
     /// What the API refused here (a kind, `group` or `nodes`), in its own words.
@@ -134,9 +136,10 @@ impl Roles {
         let limited = !self.org_admin && self.source == AccessSource::Roles && (!can_edit_group || writable_kinds.len() < EDITABLE_KINDS.len());
         let reason = limited.then(|| match roles.as_slice() {
             [] => "Your token has no role in this runtime group.".to_string(),
-            r => format!("Your roles here ({}) do not allow this.", r.join(", ")),
+            r => format!("Not allowed by your roles in this runtime group ({}).", r.join(", ")),
         });
-        GroupAccess { roles, can_edit_group, can_manage_nodes, writable_kinds, reason, refused }
+        let can_import = writable_kinds.len() == EDITABLE_KINDS.len();
+        GroupAccess { roles, can_edit_group, can_manage_nodes, writable_kinds, can_import, reason, refused }
     }
 
     fn can_create_groups(&self, refusals: &Refusals) -> bool {

@@ -21,6 +21,14 @@ can_manage_nodes: boolean,
  */
 writable_kinds: Array<string>, 
 /**
- * Shown beside what is disabled: which role is missing, or what the API answered.
+ * A decK import may create, change and delete every kind, so it needs them all.
  */
-reason: string | null, };
+can_import: boolean, 
+/**
+ * Shown beside what the roles do not allow: which roles apply here.
+ */
+reason: string | null, 
+/**
+ * What the API refused here (a kind, `group` or `nodes`), in its own words.
+ */
+refused: { [key in string]?: string }, };
