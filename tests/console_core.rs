@@ -203,3 +203,30 @@ async fn groups_are_committed_whole_when_a_sync_fails_or_is_cancelled() {
     console.sync(recorder().0, CancelToken::default()).await.unwrap();
     assert_eq!(check_whole(console.search("new-svc", 50).await.unwrap(), console.search("new-user", 50).await.unwrap()), groups.len());
 }
+
+#[tokio::test]
+async fn a_group_is_renamed_and_relabelled_and_a_taken_name_is_said_on_its_field() {
+    let (cp_dir, app_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let cp = start_control_plane(cp_dir.path()).await;
+    let console = Console::new(Profile::local(), KonnectClient::new(&cp.base_url(), ADMIN_TOKEN).unwrap(), &app_dir.path().join("cache.sqlite")).unwrap();
+    let form = |name: &str, labels: &str| console::NewRuntimeGroup { name: name.into(), description: "payments".into(), labels: labels.into() };
+    let dev = console.create_group(form("dev", "env:dev, team:a")).await.unwrap();
+    console.create_group(form("prod", "")).await.unwrap();
+
+    let renamed = console.update_group(&dev.id, form("development", "env:dev")).await.unwrap();
+    assert_eq!(renamed.name, "development");
+    assert_eq!(renamed.labels.len(), 1, "the form's labels replace the group's: {:?}", renamed.labels);
+    let cached = console.cached_overview().await.unwrap();
+    assert!(cached.groups.iter().any(|g| g.id == dev.id && g.name == "development" && g.description == "payments"), "the cache has the new name");
+    let live = Api::new(cp.base_url(), ADMIN_TOKEN).call("GET", &format!("/v2/control-planes/{}", dev.id), None).await.1;
+    assert_eq!(live["name"], "development");
+    assert_eq!(live["labels"], json!({"env": "dev"}));
+
+    let taken = console.update_group(&dev.id, form("prod", "")).await.unwrap_err();
+    assert_eq!(taken.code, ErrorCode::Conflict);
+    assert_eq!(taken.fields["name"], "A runtime group named 'prod' already exists.");
+    let bad = console.update_group(&dev.id, form("development", "env")).await.unwrap_err();
+    assert_eq!(bad.code, ErrorCode::Validation);
+    assert!(bad.fields.contains_key("labels"), "{bad:?}");
+    assert_eq!(console.cached_overview().await.unwrap().groups.iter().find(|g| g.id == dev.id).unwrap().name, "development", "a refused edit changes nothing");
+}

@@ -91,13 +91,41 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     s.click(&s.find("[data-testid=group-row-default] [data-testid=actions-dropdown] button").await).await;
     s.wait_hidden("[data-testid=group-row-default-actions-dropdown-popover] [data-testid=delete-group-disabled]").await;
 
-    // Delete `dev` through the confirmation dialog.
+    // Edit `dev`: the form opens filled in, a taken name is said on its field, then it is renamed
+    // and relabelled.
+    let set_field = |field: &'static str, value: &'static str| {
+        let s = &s;
+        async move {
+            s.execute(&format!("const i = document.querySelector('[data-testid={field}] input, input[data-testid={field}]'); i.value = ''; i.dispatchEvent(new Event('input'))")).await;
+            s.type_text(&s.find(&input(field)).await, value).await;
+        }
+    };
     s.click(&s.find("[data-testid=group-row-dev] [data-testid=actions-dropdown] button").await).await;
-    s.click(&s.find_visible("[data-testid=group-row-dev-actions-dropdown-popover] [data-testid=delete-group]").await).await;
-    s.wait_for_text("Are you sure you want to delete the runtime group").await;
-    s.type_text(&s.find(&input("confirmation-input")).await, "dev").await;
+    s.click(&s.find_visible("[data-testid=group-row-dev-actions-dropdown-popover] [data-testid=edit-group]").await).await;
+    s.wait_for_text("Edit runtime group dev").await;
+    assert_eq!(s.execute("return document.querySelector('[data-testid=field-labels] input, input[data-testid=field-labels]').value").await, "env:dev", "the form opens with the group's labels");
+    set_field("field-name", "default").await;
     s.click(&s.find("[data-testid=modal-action-button]").await).await;
-    s.wait_gone("[data-testid=group-row-dev]").await;
+    s.wait_for_text("A runtime group named 'default' already exists.").await;
+    set_field("field-name", "dev-eu").await;
+    set_field("field-labels", "env:dev, team:payments").await;
+    s.screenshot(&bin_dir().parent().unwrap().join("screenshots/edit-group.png")).await;
+    s.click(&s.find("[data-testid=modal-action-button]").await).await;
+    s.find("[data-testid=group-row-dev-eu]").await;
+    assert!(s.text_content("[data-testid=group-row-dev-eu]").await.contains("team:payments"));
+    s.wait_gone("[data-testid=new-group-form]").await;
+
+    // Delete it through the confirmation dialog, exporting its configuration first.
+    s.click(&s.find("[data-testid=group-row-dev-eu] [data-testid=actions-dropdown] button").await).await;
+    s.click(&s.find_visible("[data-testid$=actions-dropdown-popover] [data-testid=delete-group]").await).await;
+    s.wait_for_text("Are you sure you want to delete the runtime group").await;
+    s.click(&s.find("[data-testid=delete-export]").await).await;
+    s.wait_for_text("Saved to").await;
+    let saved = std::fs::read_to_string(exports.join("dev-eu.yaml")).expect("the export before the delete is on disk");
+    assert!(saved.contains("_format_version"), "{saved}");
+    s.type_text(&s.find(&input("confirmation-input")).await, "dev-eu").await;
+    s.click(&s.find("[data-testid=modal-action-button]").await).await;
+    s.wait_gone("[data-testid=group-row-dev-eu]").await;
     s.find("[data-testid=group-row-default]").await;
 
     let shots = bin_dir().parent().unwrap().join("screenshots");

@@ -25,6 +25,11 @@ pub async fn create_group(app: Embedded<'_>, form: NewRuntimeGroup) -> Result<Ru
 }
 
 #[tauri::command]
+pub async fn update_group(app: Embedded<'_>, id: String, form: NewRuntimeGroup) -> Result<RuntimeGroupRow, ConsoleError> {
+    app.console().await.update_group(&id, form).await
+}
+
+#[tauri::command]
 pub async fn delete_group(app: Embedded<'_>, id: String) -> Result<(), ConsoleError> {
     app.console().await.delete_group(&id).await
 }

@@ -38,6 +38,7 @@ pub fn run() {
             commands::cached_overview,
             commands::refresh_overview,
             commands::create_group,
+            commands::update_group,
             commands::delete_group,
             commands::group_instances,
             commands::group_dashboard,

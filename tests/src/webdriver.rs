@@ -119,11 +119,13 @@ impl AppSession {
         }
     }
 
-    /// Waits until an element matching `css` is visible and its fade-in has finished, then returns it.
+    /// Waits until an element matching `css` is visible and its fade-in has finished, then returns
+    /// it (the first visible one of all that match: hidden popovers share selectors with the open one).
     pub async fn find_visible(&self, css: &str) -> Element {
         let script = format!(
-            "const e = document.querySelector({}); if (!e || e.getClientRects().length === 0) return false; \
-             let n = e; while (n) {{ const s = getComputedStyle(n); if (s.visibility === 'hidden' || s.display === 'none' || Number(s.opacity) < 1) return false; n = n.parentElement; }} return true",
+            "document.querySelectorAll('[data-e2e-visible]').forEach(e => e.removeAttribute('data-e2e-visible')); \
+             const shown = (e) => {{ if (e.getClientRects().length === 0) return false; let n = e; while (n) {{ const s = getComputedStyle(n); if (s.visibility === 'hidden' || s.display === 'none' || Number(s.opacity) < 1) return false; n = n.parentElement; }} return true }}; \
+             const e = Array.from(document.querySelectorAll({})).find(shown); if (!e) return false; e.setAttribute('data-e2e-visible', '1'); return true",
             serde_json::to_string(css).unwrap()
         );
         let deadline = Instant::now() + Duration::from_secs(15);
@@ -131,7 +133,7 @@ impl AppSession {
             assert!(Instant::now() < deadline, "{css} never became visible");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        self.find(css).await
+        self.find("[data-e2e-visible]").await
     }
 
     /// Waits until nothing matching `css` is visible (hidden popovers may stay in the DOM).

@@ -44,6 +44,7 @@ export const backend = {
   cachedOverview: () => call<Overview>('cached_overview'),
   refreshOverview: () => call<Overview>('refresh_overview'),
   createGroup: (form: NewRuntimeGroup) => call<RuntimeGroupRow>('create_group', { form }),
+  updateGroup: (id: string, form: NewRuntimeGroup) => call<RuntimeGroupRow>('update_group', { id, form }),
   deleteGroup: (id: string) => call<void>('delete_group', { id }),
   groupInstances: (id: string) => call<GroupInstances>('group_instances', { id }),
   groupDashboard: (id: string, timeFrame: string) => call<Dashboard>('group_dashboard', { id, timeFrame }),

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use konnect::{ControlPlane, CreateControlPlaneRequest, KonnectClient, KonnectError, Node};
+use konnect::{ControlPlane, CreateControlPlaneRequest, KonnectClient, KonnectError, Node, UpdateControlPlaneRequest};
 
 use crate::cache::{Cache, CachedGroup};
 use crate::error::{ConsoleError, ErrorCode};
@@ -122,17 +122,26 @@ impl Console {
     /// Creates a group through the API and adds it to the cache. Field errors name the form's inputs.
     pub async fn create_group(&self, form: NewRuntimeGroup) -> Result<RuntimeGroupRow, ConsoleError> {
         let labels = parse_labels(&form.labels)?;
-        let req = CreateControlPlaneRequest { name: form.name.trim().to_string(), description: Some(form.description.trim().to_string()).filter(|d| !d.is_empty()), labels: Some(labels), ..Default::default() };
-        let created: ControlPlane = self.client.create_control_plane(&req).await.map_err(|e| {
-            let mut err = ConsoleError::from(e);
-            if err.code == ErrorCode::Conflict {
-                // Konnect says the name is taken in `detail`; the form shows it on the name field.
-                err.fields.insert("name".into(), format!("A runtime group named '{}' already exists.", req.name));
-            }
-            self.note_refusal("*", "create", err)
-        })?;
+        let name = form.name.trim().to_string();
+        let req = CreateControlPlaneRequest { name: name.clone(), description: Some(form.description.trim().to_string()).filter(|d| !d.is_empty()), labels: Some(labels), ..Default::default() };
+        let created: ControlPlane = self.client.create_control_plane(&req).await.map_err(|e| self.note_refusal("*", "create", group_form_error(e, &name)))?;
         let cached = CachedGroup { group: created, active_instances: 0, total_instances: 0, in_sync_instances: 0, fetched_at: now() };
         self.cache.upsert_group(self.profile.id(), cached.clone()).await?;
+        Ok(cached.into())
+    }
+
+    /// Renames a group, or changes its description or labels (the form's labels replace the
+    /// group's). The cached row keeps its instance counts.
+    pub async fn update_group(&self, id: &str, form: NewRuntimeGroup) -> Result<RuntimeGroupRow, ConsoleError> {
+        let labels = parse_labels(&form.labels)?;
+        let name = form.name.trim().to_string();
+        let req = UpdateControlPlaneRequest { name: Some(name.clone()), description: Some(form.description.trim().to_string()), labels: Some(labels), ..Default::default() };
+        let updated = self.client.update_control_plane(id, &req).await.map_err(|e| self.note_refusal(id, "group", group_form_error(e, &name)))?;
+        let previous = self.cache.groups(self.profile.id()).await?.into_iter().find(|g| g.group.id == id);
+        let (active, total, in_sync) = previous.map(|p| (p.active_instances, p.total_instances, p.in_sync_instances)).unwrap_or((0, 0, 0));
+        let cached = CachedGroup { group: updated, active_instances: active, total_instances: total, in_sync_instances: in_sync, fetched_at: now() };
+        self.cache.upsert_group(self.profile.id(), cached.clone()).await?;
+        self.invalidate_search();
         Ok(cached.into())
     }
 
@@ -147,6 +156,15 @@ impl Console {
         self.cache.remove_group(self.profile.id(), id).await?;
         Ok(())
     }
+}
+
+/// A taken name is said on the form's name field (Konnect says it only in `detail`).
+fn group_form_error(e: KonnectError, name: &str) -> ConsoleError {
+    let mut err = ConsoleError::from(e);
+    if err.code == ErrorCode::Conflict {
+        err.fields.insert("name".into(), format!("A runtime group named '{name}' already exists."));
+    }
+    err
 }
 
 /// (active, total, in sync): active nodes pinged within the last minute; in sync when their hash

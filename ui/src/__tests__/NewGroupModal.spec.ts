@@ -5,7 +5,7 @@ import NewGroupModal from '../components/NewGroupModal.vue'
 import type { NewRuntimeGroup, RuntimeGroupRow } from '../backend'
 
 function mountForm(create: (f: NewRuntimeGroup) => Promise<RuntimeGroupRow>) {
-  return mount(NewGroupModal, { props: { visible: true, create }, attachTo: document.body })
+  return mount(NewGroupModal, { props: { visible: true, save: create }, attachTo: document.body })
 }
 
 describe('NewGroupModal', () => {
@@ -37,7 +37,7 @@ describe('NewGroupModal', () => {
     expect(document.body.textContent).toContain("A runtime group named 'dev' already exists.")
     expect(name.value).toBe('dev')
     expect(labels.value).toBe('env:dev')
-    expect(w.emitted('created')).toBeUndefined()
+    expect(w.emitted('saved')).toBeUndefined()
     w.unmount()
   })
 })

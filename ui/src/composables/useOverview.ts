@@ -35,6 +35,12 @@ export function useOverview(backend: Backend = defaultBackend) {
     return row
   }
 
+  async function updateGroup(id: string, form: NewRuntimeGroup) {
+    const row = await backend.updateGroup(id, form)
+    await refresh()
+    return row
+  }
+
   async function deleteGroup(id: string) {
     await backend.deleteGroup(id)
     await refresh()
@@ -58,5 +64,5 @@ export function useOverview(backend: Backend = defaultBackend) {
     }
   }
 
-  return { overview, refreshing, loadError, load, refresh, createGroup, deleteGroup, progress, syncing, syncNow }
+  return { overview, refreshing, loadError, load, refresh, createGroup, updateGroup, deleteGroup, progress, syncing, syncNow }
 }
