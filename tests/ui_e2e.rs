@@ -14,6 +14,9 @@ fn have_display() -> bool {
     false
 }
 
+/// One app window at a time: the tests share two cores and a display.
+static ONE_WINDOW: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn input(testid: &str) -> String {
     format!("[data-testid={testid}] input, input[data-testid={testid}], [data-testid={testid}] textarea, textarea[data-testid={testid}]")
 }
@@ -23,6 +26,7 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     if !have_display() {
         return;
     }
+    let _window = ONE_WINDOW.lock().await;
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let home = tmp.path().join("home");
@@ -419,5 +423,43 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     let overflow = s.execute("return document.documentElement.scrollWidth - window.innerWidth").await.as_i64().unwrap_or(1);
     assert_eq!(overflow, 0, "no horizontal overflow at 1920×1080");
     s.screenshot(&shots.join("overview-1920x1080.png")).await;
+    s.close().await;
+}
+
+/// With the system (GTK) in dark mode the window is dark too, Kongponents' components included.
+#[tokio::test]
+async fn the_window_follows_a_dark_system_theme() {
+    if !have_display() {
+        return;
+    }
+    let _window = ONE_WINDOW.lock().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, home) = (tmp.path().join("data"), tmp.path().join("home"));
+    std::fs::create_dir_all(&home).unwrap();
+    let dark = std::path::Path::new("Adwaita:dark");
+    let s = AppSession::launch(&bin_dir().join("runtime-manager"), &[("RUNTIME_MANAGER_DATA_DIR", &data), ("HOME", &home), ("GTK_THEME", dark), ("RUNTIME_MANAGER_SECRETS", std::path::Path::new("memory"))]).await;
+    s.find("[data-testid=group-row-production]").await;
+    assert_eq!(s.execute("return matchMedia('(prefers-color-scheme: dark)').matches").await, serde_json::json!(true), "the webview sees the system's dark mode");
+    let background = |css: &'static str| {
+        let s = &s;
+        async move { s.execute(&format!("return getComputedStyle(document.querySelector('{css}')).backgroundColor")).await.as_str().unwrap_or_default().to_string() }
+    };
+    let luminance = |rgb: &str| -> f64 {
+        let n: Vec<f64> = rgb.trim_start_matches("rgba(").trim_start_matches("rgb(").trim_end_matches(')').split(',').filter_map(|v| v.trim().parse().ok()).collect();
+        (0.2126 * n[0] + 0.7152 * n[1] + 0.0722 * n[2]) / 255.0
+    };
+    let page = background("body").await;
+    assert!(luminance(&page) < 0.15, "the page is dark: {page}");
+    // A Kongponents table: its rows take the dark surface, not their built-in white.
+    let table = background("[data-testid=groups-table] table").await;
+    let table = if table.contains("0, 0, 0, 0") { background("[data-testid=groups-table]").await } else { table };
+    assert!(luminance(&table) < 0.2, "the table is dark: {table}");
+    let text = s.execute("return getComputedStyle(document.querySelector('[data-testid=group-row-production] [data-testid=group-name]')).color").await;
+    assert!(luminance(text.as_str().unwrap()) > 0.5, "its text is light: {text}");
+    s.screenshot(&bin_dir().parent().unwrap().join("screenshots/overview-dark.png")).await;
+    s.click(&s.find("[data-testid=group-row-production] a[data-testid=group-name]").await).await;
+    s.find("[data-testid=group-tabs]").await;
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    s.screenshot(&bin_dir().parent().unwrap().join("screenshots/dashboard-dark.png")).await;
     s.close().await;
 }

@@ -148,8 +148,8 @@ pub async fn fetch(client: &KonnectClient, group: &str, time_frame: &str) -> Res
         requests: card(Some(total(&current)), prev_classes.as_ref().map(total)),
         error_rate: card(error_rate(&current), prev_classes.as_ref().and_then(error_rate)),
         p99_latency_ms: card(p99_now, p99_prev),
-        traffic_svg: traffic_chart(&traffic),
-        error_rate_svg: error_rate_chart(&traffic),
+        traffic_svg: traffic_chart(&traffic, time_frame, &iso(now)),
+        error_rate_svg: error_rate_chart(&traffic, time_frame, &iso(now)),
         traffic,
         top_services,
         fetched_at: iso(now),
@@ -183,6 +183,18 @@ pub struct ChartSpec {
     pub xs: Vec<i64>,
     pub series: Vec<(String, RGBColor, Vec<f64>)>,
     pub unit: &'static str,
+    /// The time axis from..to (unix seconds): the whole time frame, so a 15-minute frame with
+    /// traffic only in its last minute still spans 15 minutes. `None`: the buckets' own span.
+    pub span: Option<(i64, i64)>,
+}
+
+impl ChartSpec {
+    /// The same chart over the time frame `time_frame` that ended at `end` (RFC 3339).
+    pub fn over(mut self, time_frame: &str, end: &str) -> ChartSpec {
+        let end = chrono::DateTime::parse_from_rfc3339(end).map(|d| d.timestamp()).unwrap_or_else(|_| chrono::Utc::now().timestamp());
+        self.span = time_frame_secs(time_frame).map(|secs| (end - secs, end));
+        self
+    }
 }
 
 /// Lines of successful, 4XX and 5XX requests per time bucket.
@@ -195,6 +207,7 @@ pub fn traffic_spec(points: &[TrafficPoint]) -> ChartSpec {
             ("5XX".into(), RGBColor(214, 54, 54), points.iter().map(|p| p.server_errors).collect()),
         ],
         unit: "requests",
+        span: None,
     }
 }
 
@@ -209,15 +222,15 @@ fn bucket_error_rate(p: &TrafficPoint) -> f64 {
 
 /// (4XX + 5XX) / all per time bucket, in percent.
 pub fn error_rate_spec(points: &[TrafficPoint]) -> ChartSpec {
-    ChartSpec { xs: times(points), series: vec![("error rate %".into(), RGBColor(214, 54, 54), points.iter().map(bucket_error_rate).collect())], unit: "%" }
+    ChartSpec { xs: times(points), series: vec![("error rate %".into(), RGBColor(214, 54, 54), points.iter().map(bucket_error_rate).collect())], unit: "%", span: None }
 }
 
-pub fn traffic_chart(points: &[TrafficPoint]) -> String {
-    render_svg(&traffic_spec(points))
+pub fn traffic_chart(points: &[TrafficPoint], time_frame: &str, end: &str) -> String {
+    render_svg(&traffic_spec(points).over(time_frame, end))
 }
 
-pub fn error_rate_chart(points: &[TrafficPoint]) -> String {
-    render_svg(&error_rate_spec(points))
+pub fn error_rate_chart(points: &[TrafficPoint], time_frame: &str, end: &str) -> String {
+    render_svg(&error_rate_spec(points).over(time_frame, end))
 }
 
 /// Two groups' series of one measure on the same axes: every bucket of either group on one
@@ -232,23 +245,42 @@ pub fn compare_spec(left: (&str, &[TrafficPoint]), right: (&str, &[TrafficPoint]
         xs.iter().map(|x| by.get(x).copied().unwrap_or(0.0)).collect()
     };
     let (l, r) = (line(left.1), line(right.1));
-    ChartSpec { series: vec![(left.0.to_string(), RGBColor(23, 115, 235), l), (right.0.to_string(), RGBColor(155, 81, 224), r)], unit: if measure == "error_rate" { "%" } else { "requests" }, xs }
+    ChartSpec { series: vec![(left.0.to_string(), RGBColor(23, 115, 235), l), (right.0.to_string(), RGBColor(155, 81, 224), r)], unit: if measure == "error_rate" { "%" } else { "requests" }, xs, span: None }
 }
 
 /// Draws `spec`; `k` scales every length (1 for the UI's SVG, 2 for a sharp PNG).
 fn draw<DB: DrawingBackend>(root: DrawingArea<DB, plotters::coord::Shift>, spec: &ChartSpec, k: u32) {
     let _ = root.fill(&WHITE);
     let xs = &spec.xs;
-    let (x0, x1) = match (xs.first(), xs.last()) {
-        (Some(a), Some(b)) if b > a => (*a, *b),
-        (Some(a), _) => (*a - 60, *a + 60),
+    let (x0, x1) = match (spec.span, xs.first(), xs.last()) {
+        (Some((a, b)), first, last) if b > a => (first.map_or(a, |f| a.min(*f)), last.map_or(b, |l| b.max(*l))),
+        (_, Some(a), Some(b)) if b > a => (*a, *b),
+        (_, Some(a), _) => (*a - 60, *a + 60),
         _ => {
             let now = chrono::Utc::now().timestamp();
             (now - 3600, now)
         }
     };
     let ymax = spec.series.iter().flat_map(|(_, _, v)| v.iter().copied()).fold(0.0_f64, f64::max).max(1.0) * 1.1;
-    let Ok(mut chart) = ChartBuilder::on(&root).margin(8 * k).x_label_area_size(24 * k).y_label_area_size(44 * k).build_cartesian_2d(x0..x1, 0.0..ymax) else { return };
+    // Small ranges get a decimal, so ticks never read "0, 0, 1, 1".
+    let decimals = if ymax < 10.0 { 1 } else { 0 };
+    // The time axis counts minutes, hours or days (by the span), so plotters' round ticks land
+    // on round times: 10:00, 10:10, … rather than every 1,000 seconds.
+    let step: i64 = match x1 - x0 {
+        s if s <= 3 * 3600 => 60,
+        s if s <= 3 * 86400 => 3600,
+        _ => 86400,
+    };
+    let at = |t: i64| t as f64 / step as f64;
+    let label = |v: &f64| {
+        let t = (v * step as f64).round() as i64;
+        if step == 86400 {
+            chrono::DateTime::from_timestamp(t, 0).unwrap_or_default().format("%b %d").to_string()
+        } else {
+            hhmm(t)
+        }
+    };
+    let Ok(mut chart) = ChartBuilder::on(&root).margin(8 * k).x_label_area_size(24 * k).y_label_area_size(44 * k).build_cartesian_2d(at(x0)..at(x1), 0.0..ymax) else { return };
     let unit = spec.unit;
     let _ = chart
         .configure_mesh()
@@ -256,17 +288,17 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, plotters::coord::Shift>, spec:
         .bold_line_style(RGBColor(224, 228, 234))
         .x_labels(6)
         .y_labels(5)
-        .x_label_formatter(&|t| hhmm(*t))
-        .y_label_formatter(&|v| if unit == "%" { format!("{v:.0}%") } else { format!("{v:.0}") })
+        .x_label_formatter(&label)
+        .y_label_formatter(&|v| if unit == "%" { format!("{v:.decimals$}%") } else { format!("{v:.decimals$}") })
         .label_style(("sans-serif", 13 * k).into_font().color(&RGBColor(82, 89, 110)))
         .draw();
     for (name, color, values) in &spec.series {
         let color = *color;
-        if let Ok(drawn) = chart.draw_series(LineSeries::new(xs.iter().copied().zip(values.iter().copied()), color.stroke_width(2 * k))) {
+        if let Ok(drawn) = chart.draw_series(LineSeries::new(xs.iter().map(|x| at(*x)).zip(values.iter().copied()), color.stroke_width(2 * k))) {
             drawn.label(name.as_str()).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14 * k as i32, y)], color.stroke_width(2 * k)));
         }
         // Each bucket is marked too, so a frame with one bucket so far still shows its value.
-        let _ = chart.draw_series(xs.iter().copied().zip(values.iter().copied()).map(|p| Circle::new(p, 3 * k, color.filled())));
+        let _ = chart.draw_series(xs.iter().map(|x| at(*x)).zip(values.iter().copied()).map(|p| Circle::new(p, 3 * k, color.filled())));
     }
     let _ = chart.configure_series_labels().position(SeriesLabelPosition::UpperLeft).background_style(WHITE.mix(0.85)).border_style(RGBColor(224, 228, 234)).label_font(("sans-serif", 13 * k)).draw();
     let _ = root.present();
@@ -316,10 +348,14 @@ mod tests {
     fn charts_render_as_svg_with_their_labels() {
         let pts =
             vec![TrafficPoint { timestamp: "2026-11-22T10:00:00Z".into(), success: 90.0, client_errors: 8.0, server_errors: 2.0 }, TrafficPoint { timestamp: "2026-11-22T10:05:00Z".into(), success: 120.0, client_errors: 4.0, server_errors: 0.0 }];
-        let svg = traffic_chart(&pts);
+        let svg = traffic_chart(&pts, "1h", "2026-11-22T10:30:00Z");
         assert!(svg.starts_with("<svg") && svg.contains("polyline") || svg.contains("<path"), "{}", &svg[..200.min(svg.len())]);
         assert!(svg.contains("4XX") && svg.contains("10:00"));
-        let rate = error_rate_chart(&pts);
+        let rate = error_rate_chart(&pts, "1h", "2026-11-22T10:30:00Z");
+        // The axis spans the whole hour, though traffic came in its first minutes.
+        let ticks: Vec<&str> = svg.match_indices(':').filter_map(|(i, _)| svg.get(i - 2..i + 3)).filter(|t| t.chars().all(|c| c.is_ascii_digit() || c == ':')).collect();
+        assert!(ticks.len() >= 3 && ticks.iter().all(|t| t.ends_with('0')), "round times: {ticks:?}");
+        assert!(ticks[0] < "10:00", "the axis spans the whole hour before the traffic: {ticks:?}");
         assert!(rate.contains("error rate %"));
         // The PNG: a real image of twice the size, with drawn (non-white) pixels.
         let png = render_png(&traffic_spec(&pts)).unwrap();

@@ -166,7 +166,7 @@ impl Console {
         let difference = declarative::difference(&declarative::from_entities(&l_entities), &declarative::from_entities(&r_entities));
         let (ld, rd) = (self.group_dashboard(left, time_frame).await?, self.group_dashboard(right, time_frame).await?);
         let (ln, rn) = (self.group_name(left).await?, self.group_name(right).await?);
-        let spec = |measure| crate::analytics::compare_spec((&ln, &ld.traffic), (&rn, &rd.traffic), measure);
+        let spec = |measure| crate::analytics::compare_spec((&ln, &ld.traffic), (&rn, &rd.traffic), measure).over(time_frame, &ld.fetched_at);
         Ok(Comparison {
             requests_svg: crate::analytics::render_svg(&spec("requests")),
             error_rate_svg: crate::analytics::render_svg(&spec("error_rate")),
@@ -188,8 +188,8 @@ impl Console {
     pub async fn export_chart_png(&self, group_id: &str, time_frame: &str, chart: &str) -> Result<Vec<u8>, ConsoleError> {
         let d = self.group_dashboard(group_id, time_frame).await?;
         let spec = match chart {
-            "traffic" => crate::analytics::traffic_spec(&d.traffic),
-            "error_rate" => crate::analytics::error_rate_spec(&d.traffic),
+            "traffic" => crate::analytics::traffic_spec(&d.traffic).over(time_frame, &d.fetched_at),
+            "error_rate" => crate::analytics::error_rate_spec(&d.traffic).over(time_frame, &d.fetched_at),
             _ => return Err(ConsoleError::field("chart", "must be traffic or error_rate")),
         };
         crate::analytics::render_png(&spec).map_err(ConsoleError::local)
