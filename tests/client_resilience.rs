@@ -70,3 +70,37 @@ async fn retries_follow_the_method_and_the_servers_answer() {
     assert_eq!(refused.code, ErrorCode::RateLimited, "a write under a long 429 is refused with the reason, not queued");
     cp.shutdown().await;
 }
+
+#[tokio::test]
+async fn each_kind_of_call_has_its_own_timeout_and_a_slow_answer_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let cp = start_control_plane(dir.path()).await;
+    let proxy = faults::start(cp.base_url()).await;
+    let timeouts = konnect::Timeouts { read: Duration::from_millis(300), write: Duration::from_millis(300), analytics: Duration::from_secs(3) };
+    let client = KonnectClient::new(&proxy.base, ADMIN_TOKEN).unwrap().with_retry(RetryPolicy { attempts: 2, ..quick() }).with_timeouts(timeouts);
+
+    // A read slower than its timeout is tried again; the second try answers in time.
+    proxy.script(vec![Fault::Delay(Duration::from_secs(1))]);
+    let t = Instant::now();
+    assert_eq!(client.list_all_control_planes().await.unwrap()[0].name, "default");
+    assert_eq!(proxy.seen(), 2, "the slow try was abandoned and repeated");
+    assert!(t.elapsed() < Duration::from_millis(900), "it did not wait for the slow answer: {:?}", t.elapsed());
+
+    // Slow every time: a transport error that says it timed out, after both tries.
+    proxy.script(vec![Fault::Delay(Duration::from_secs(1)), Fault::Delay(Duration::from_secs(1))]);
+    let err = client.get_control_plane("00000000-0000-4000-8000-000000000000").await.unwrap_err();
+    assert!(matches!(&err, KonnectError::Transport { message, .. } if message.contains("timed out")), "{err}");
+    assert_eq!(proxy.seen(), 2);
+
+    // A write that times out is not repeated: it may have been applied.
+    proxy.script(vec![Fault::Delay(Duration::from_secs(1))]);
+    let err = client.create_control_plane(&CreateControlPlaneRequest { name: "slow".into(), ..Default::default() }).await.unwrap_err();
+    assert!(err.is_unreachable(), "{err}");
+    assert_eq!(proxy.seen(), 1);
+
+    // An analytics query may take longer than a read: one second is within its timeout.
+    proxy.script(vec![Fault::Delay(Duration::from_secs(1))]);
+    let answer = client.query_metrics(&serde_json::json!({"metrics": ["request_count"], "time_range": {"type": "relative", "time_range": "15m"}})).await.unwrap();
+    assert!(answer.get("data").is_some(), "{answer}");
+    assert_eq!(proxy.seen(), 1);
+}

@@ -125,7 +125,29 @@ pub struct KonnectClient {
     base: url::Url,
     token: String,
     retry: RetryPolicy,
+    timeouts: Timeouts,
 }
+
+/// How long one try of a call may take, by kind of call. A read that times out is tried again
+/// (it is idempotent); a write that times out is not, since it may have been applied.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Timeouts {
+    /// Lists and gets: small pages, answered at once when the API is well.
+    pub read: Duration,
+    /// Creates, updates and deletes.
+    pub write: Duration,
+    /// Analytics queries (`/v2/metrics`), which aggregate over up to 30 days.
+    pub analytics: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts { read: Duration::from_secs(15), write: Duration::from_secs(30), analytics: Duration::from_secs(60) }
+    }
+}
+
+/// `POST /v2/metrics` only reads: it is retried like a GET.
+const ANALYTICS_PATH: &str = "/v2/metrics";
 
 impl std::fmt::Debug for KonnectClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -141,8 +163,14 @@ impl KonnectClient {
 
     pub fn new(base_url: &str, token: impl Into<String>) -> Result<Self, KonnectError> {
         let base = url::Url::parse(base_url).map_err(|_| KonnectError::BaseUrl(base_url.to_string()))?;
-        let http = reqwest::Client::builder().connect_timeout(Duration::from_secs(5)).timeout(Duration::from_secs(30)).user_agent(concat!("runtime-manager/", env!("CARGO_PKG_VERSION"))).build().map_err(|e| KonnectError::BaseUrl(e.to_string()))?;
-        Ok(KonnectClient { http, base, token: token.into(), retry: RetryPolicy::default() })
+        let http = reqwest::Client::builder().connect_timeout(Duration::from_secs(5)).user_agent(concat!("runtime-manager/", env!("CARGO_PKG_VERSION"))).build().map_err(|e| KonnectError::BaseUrl(e.to_string()))?;
+        Ok(KonnectClient { http, base, token: token.into(), retry: RetryPolicy::default(), timeouts: Timeouts::default() })
+    }
+
+    /// The same client with other per-call timeouts (tests shorten them).
+    pub fn with_timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
     }
 
     /// The same client with another retry policy (tests shorten the delays).
@@ -168,12 +196,20 @@ impl KonnectClient {
             Some(b) => Some(serde_json::to_vec(b).map_err(|e| KonnectError::Decode { url: url.clone(), message: e.to_string() })?),
             None => None,
         };
-        let idempotent = matches!(method, Method::GET | Method::PUT | Method::DELETE | Method::HEAD | Method::OPTIONS);
+        let analytics = path == ANALYTICS_PATH;
+        let idempotent = analytics || matches!(method, Method::GET | Method::PUT | Method::DELETE | Method::HEAD | Method::OPTIONS);
+        let timeout = if analytics {
+            self.timeouts.analytics
+        } else if matches!(method, Method::GET | Method::HEAD | Method::OPTIONS) {
+            self.timeouts.read
+        } else {
+            self.timeouts.write
+        };
         let mut attempt = 0;
         loop {
             attempt += 1;
             let last = attempt >= self.retry.attempts;
-            let mut req = self.http.request(method.clone(), &url).bearer_auth(&self.token).query(query);
+            let mut req = self.http.request(method.clone(), &url).bearer_auth(&self.token).query(query).timeout(timeout);
             if let Some(p) = &payload {
                 req = req.header(reqwest::header::CONTENT_TYPE, "application/json").body(p.clone());
             }
@@ -362,7 +398,7 @@ impl KonnectClient {
 
     /// `POST /v2/metrics`: an analytics query in Konnect's shape; the answer as JSON.
     pub async fn query_metrics(&self, query: &serde_json::Value) -> Result<serde_json::Value, KonnectError> {
-        self.json(Method::POST, "/v2/metrics", &[], Some(query)).await
+        self.json(Method::POST, ANALYTICS_PATH, &[], Some(query)).await
     }
 
     /// `PUT …/core-entities/{path}`: creates or replaces an entity.
@@ -454,7 +490,7 @@ fn cursor_from_next(next: &str) -> Option<String> {
 
 fn transport_message(e: &reqwest::Error) -> String {
     if e.is_timeout() {
-        "the request timed out".into()
+        "no answer in time (the request timed out)".into()
     } else if e.is_connect() {
         "connection refused or unreachable".into()
     } else {

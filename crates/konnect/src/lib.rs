@@ -9,7 +9,7 @@ pub mod models;
 pub mod region;
 pub mod roles;
 
-pub use client::{ControlPlaneQuery, KonnectClient, RawEntity, RetryPolicy, RoleOwner};
+pub use client::{ControlPlaneQuery, KonnectClient, RawEntity, RetryPolicy, RoleOwner, Timeouts};
 pub use error::{ApiError, InvalidParameter, KonnectError, ProblemDetails};
 pub use models::*;
 pub use region::Region;
