@@ -23,8 +23,21 @@ pub enum Fault {
     Delay(std::time::Duration),
 }
 
+/// A request as the client sent it, kept for contract checks.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub method: String,
+    pub path: String,
+    pub query: Option<String>,
+    pub body: Bytes,
+    /// The answer passed back to the client.
+    pub status: u16,
+    pub response: Bytes,
+}
+
 pub struct FaultProxy {
     pub base: String,
+    recorded: Arc<Mutex<Vec<Recorded>>>,
     script: Arc<Mutex<VecDeque<Fault>>>,
     seen: Arc<AtomicU64>,
     /// Added to every forwarded request, in microseconds: a round trip to a far region.
@@ -43,6 +56,11 @@ impl FaultProxy {
         self.latency_us.store(rtt.as_micros() as u64, Ordering::SeqCst);
     }
 
+    /// Every request forwarded so far (and forgets them).
+    pub fn take_recorded(&self) -> Vec<Recorded> {
+        std::mem::take(&mut *self.recorded.lock().unwrap())
+    }
+
     /// Requests received since the last `script`.
     pub fn seen(&self) -> u64 {
         self.seen.load(Ordering::SeqCst)
@@ -55,15 +73,16 @@ pub async fn start(upstream: String) -> FaultProxy {
     let script: Arc<Mutex<VecDeque<Fault>>> = Arc::default();
     let seen = Arc::new(AtomicU64::new(0));
     let latency_us = Arc::new(AtomicU64::new(0));
-    let (s2, seen2, lat2) = (script.clone(), seen.clone(), latency_us.clone());
+    let recorded: Arc<Mutex<Vec<Recorded>>> = Arc::default();
+    let (s2, seen2, lat2, rec2) = (script.clone(), seen.clone(), latency_us.clone(), recorded.clone());
     let http = reqwest::Client::new();
     tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else { continue };
-            let (script, seen, http, upstream, lat) = (s2.clone(), seen2.clone(), http.clone(), upstream.clone(), lat2.clone());
+            let (script, seen, http, upstream, lat, rec) = (s2.clone(), seen2.clone(), http.clone(), upstream.clone(), lat2.clone(), rec2.clone());
             tokio::spawn(async move {
                 let svc = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
-                    let (script, seen, http, upstream, lat) = (script.clone(), seen.clone(), http.clone(), upstream.clone(), lat.clone());
+                    let (script, seen, http, upstream, lat, rec) = (script.clone(), seen.clone(), http.clone(), upstream.clone(), lat.clone(), rec.clone());
                     async move {
                         seen.fetch_add(1, Ordering::SeqCst);
                         let fault = script.lock().unwrap().pop_front();
@@ -92,6 +111,8 @@ pub async fn start(upstream: String) -> FaultProxy {
                                 let url = format!("{upstream}{}", req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/"));
                                 let headers = req.headers().clone();
                                 let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                                let (path, query) = url[upstream.len()..].split_once('?').map(|(p, q)| (p.to_string(), Some(q.to_string()))).unwrap_or_else(|| (url[upstream.len()..].to_string(), None));
+                                let request = Recorded { method: method.to_string(), path, query, body: body.clone(), status: 0, response: Bytes::new() };
                                 let mut fwd = http.request(method, url).body(body);
                                 for name in ["authorization", "content-type"] {
                                     if let Some(v) = headers.get(name) {
@@ -102,6 +123,7 @@ pub async fn start(upstream: String) -> FaultProxy {
                                 let status = resp.status().as_u16();
                                 let ct = resp.headers().get("content-type").cloned();
                                 let bytes = resp.bytes().await.unwrap_or_default();
+                                rec.lock().unwrap().push(Recorded { status, response: bytes.clone(), ..request });
                                 let mut out = Response::builder().status(status);
                                 if let Some(ct) = ct {
                                     out = out.header("content-type", ct);
@@ -115,5 +137,5 @@ pub async fn start(upstream: String) -> FaultProxy {
             });
         }
     });
-    FaultProxy { base, script, seen, latency_us }
+    FaultProxy { base, recorded, script, seen, latency_us }
 }

@@ -93,6 +93,16 @@ impl Spec {
         self.check(&pointer, body).map_err(|e| format!("{method} {path} → {status} violates {}: {e}\nbody: {body}", self.name))
     }
 
+    /// Like [`Spec::check_response`] when the operation documents `status` with a body; an
+    /// undocumented status or one without a body has nothing to check.
+    pub fn check_response_if_documented(&self, path: &str, method: &str, status: u16, body: &Value) -> Result<(), String> {
+        let resp = &self.doc["paths"][path][method.to_lowercase()]["responses"];
+        match resp.get(status.to_string()).map(|r| self.resolve(r)) {
+            Some(r) if r["content"].as_object().is_some_and(|c| !c.is_empty()) => self.check_response(path, method, status, body),
+            _ => Ok(()),
+        }
+    }
+
     pub fn check_request(&self, path: &str, method: &str, body: &Value) -> Result<(), String> {
         let pointer = self.request_schema_pointer(path, method);
         self.check(&pointer, body).map_err(|e| format!("{method} {path} request violates {}: {e}\nbody: {body}", self.name))
@@ -106,6 +116,61 @@ impl Spec {
         } else {
             Err(errors.join("; "))
         }
+    }
+
+    /// The path template of this document that `path` (without the server's `/v2` or `/v3`)
+    /// falls under, preferring literal segments over parameters (`/users/me` over `/users/{id}`).
+    pub fn template_for(&self, method: &str, path: &str) -> Option<String> {
+        let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let mut best: Option<(usize, String)> = None;
+        for (template, item) in self.doc["paths"].as_object()? {
+            let t: Vec<&str> = template.trim_matches('/').split('/').collect();
+            if t.len() != segs.len() || item.get(method.to_lowercase()).is_none() {
+                continue;
+            }
+            let literal = t
+                .iter()
+                .zip(&segs)
+                .map(|(a, b)| {
+                    if a.starts_with('{') {
+                        Some(0)
+                    } else if a == b {
+                        Some(1)
+                    } else {
+                        None
+                    }
+                })
+                .collect::<Option<Vec<usize>>>();
+            if let Some(score) = literal.map(|l| l.iter().sum::<usize>()) {
+                if best.as_ref().is_none_or(|(s, _)| score > *s) {
+                    best = Some((score, template.clone()));
+                }
+            }
+        }
+        best.map(|(_, t)| t)
+    }
+
+    /// Checks a request a client sent: its operation exists, every query parameter is one the
+    /// operation declares (a `deepObject` parameter such as `filter` covers `filter[name][eq]`),
+    /// and a JSON body validates against the operation's request schema.
+    pub fn check_client_request(&self, method: &str, path: &str, query: Option<&str>, body: &[u8]) -> Result<String, String> {
+        let template = self.template_for(method, path).ok_or_else(|| format!("{}: no operation {method} {path}", self.name))?;
+        let item = &self.doc["paths"][&template];
+        let op = &item[method.to_lowercase()];
+        let declared: Vec<String> =
+            op["parameters"].as_array().into_iter().flatten().chain(item["parameters"].as_array().into_iter().flatten()).map(|p| self.resolve(p)).filter(|p| p["in"] == "query").filter_map(|p| p["name"].as_str().map(str::to_string)).collect();
+        for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+            let name = pair.split('=').next().unwrap_or("").replace("%5B", "[").replace("%5D", "]");
+            let root = name.split('[').next().unwrap_or("");
+            if !declared.iter().any(|d| *d == name || d == root) {
+                return Err(format!("{}: {method} {template} does not declare query parameter {name} (declared: {declared:?})", self.name));
+            }
+        }
+        if !body.is_empty() {
+            let json: Value = serde_json::from_slice(body).map_err(|e| format!("{method} {path}: the body is not JSON: {e}"))?;
+            self.check_request(&template, method, &json)?;
+        }
+        Ok(template)
     }
 
     /// Panicking form of [`Spec::check_response`], for tests.

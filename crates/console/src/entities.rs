@@ -43,6 +43,21 @@ fn collection_path(kind: &str, body: &serde_json::Value) -> Result<String, Conso
     })
 }
 
+/// A service's `url` shorthand, written out as the `protocol`, `host`, `port` and `path` Kong
+/// stores: Konnect's schema requires `host`, and an update must replace all four together.
+fn expand_service_url(kind: &str, body: &mut serde_json::Value) -> Result<(), ConsoleError> {
+    let Some(obj) = body.as_object_mut().filter(|_| kind == "services") else { return Ok(()) };
+    let Some(raw) = obj.remove("url") else { return Ok(()) };
+    let text = raw.as_str().unwrap_or_default();
+    let parsed = url::Url::parse(text).ok().filter(|u| u.host_str().is_some()).ok_or_else(|| ConsoleError::field("url", format!("'{text}' is not a URL such as http://users.internal:8080/api.")))?;
+    let path = Some(parsed.path()).filter(|p| *p != "/" && !p.is_empty());
+    obj.insert("protocol".into(), parsed.scheme().into());
+    obj.insert("host".into(), parsed.host_str().unwrap_or_default().into());
+    obj.insert("port".into(), parsed.port_or_known_default().unwrap_or(80).into());
+    obj.insert("path".into(), path.map_or(serde_json::Value::Null, Into::into));
+    Ok(())
+}
+
 /// Writes fail with a clear reason offline; nothing is queued to be sent later.
 fn write_error(e: konnect::KonnectError) -> ConsoleError {
     let mut err = ConsoleError::from(e);
@@ -54,8 +69,9 @@ fn write_error(e: konnect::KonnectError) -> ConsoleError {
 
 impl Console {
     /// Creates an entity; the API's field errors come back on the form's fields.
-    pub async fn create_entity(&self, group_id: &str, kind: &str, body: serde_json::Value) -> Result<serde_json::Value, ConsoleError> {
+    pub async fn create_entity(&self, group_id: &str, kind: &str, mut body: serde_json::Value) -> Result<serde_json::Value, ConsoleError> {
         check_kind(kind)?;
+        expand_service_url(kind, &mut body)?;
         let path = collection_path(kind, &body)?;
         let created = self.client.create_entity(group_id, &path, &body).await.map_err(|e| self.note_refusal(group_id, kind, write_error(e)))?;
         self.cache.put_entity(self.profile().id(), group_id, kind, created.clone(), now()).await?;
@@ -66,8 +82,9 @@ impl Console {
     /// Changes the given fields of an entity. Konnect's core entities have no PATCH, only an
     /// upsert (PUT) of the whole entity, so the current one is read and the changes merged into it
     /// (a record field such as a plugin's `config` is merged one level deep).
-    pub async fn update_entity(&self, group_id: &str, kind: &str, id: &str, changes: serde_json::Value) -> Result<serde_json::Value, ConsoleError> {
+    pub async fn update_entity(&self, group_id: &str, kind: &str, id: &str, mut changes: serde_json::Value) -> Result<serde_json::Value, ConsoleError> {
         check_kind(kind)?;
+        expand_service_url(kind, &mut changes)?;
         let cached = self.cached_entity(group_id, kind, id).await?;
         let path = format!("{}/{id}", collection_path(kind, cached.as_ref().unwrap_or(&changes))?);
         let mut current = self.client.get_entity(group_id, &path).await.map_err(write_error)?;
@@ -88,14 +105,6 @@ impl Console {
         }
         for f in ["id", "created_at", "updated_at"] {
             cur.remove(f);
-        }
-        // `url` is write-only shorthand; with host/port/path present it would conflict.
-        if ch.contains_key("url") {
-            for f in ["protocol", "host", "port", "path"] {
-                if !ch.contains_key(f) {
-                    cur.remove(f);
-                }
-            }
         }
         let updated = self.client.put_entity(group_id, &path, &current).await.map_err(|e| self.note_refusal(group_id, kind, write_error(e)))?;
         self.cache.put_entity(self.profile().id(), group_id, kind, updated.clone(), now()).await?;
@@ -124,5 +133,27 @@ impl Console {
 
     async fn cached_entity(&self, group_id: &str, kind: &str, id: &str) -> Result<Option<serde_json::Value>, ConsoleError> {
         Ok(self.cache.entities(self.profile().id(), group_id, Some(kind)).await?.into_iter().map(|(_, b, _)| b).find(|b| b.get("id").and_then(|v| v.as_str()) == Some(id)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_service_url_is_written_out_as_kong_stores_it() {
+        let mut body = json!({"name": "users", "url": "https://users.internal/api/v1"});
+        expand_service_url("services", &mut body).unwrap();
+        assert_eq!(body, json!({"name": "users", "protocol": "https", "host": "users.internal", "port": 443, "path": "/api/v1"}));
+        let mut bare = json!({"url": "http://users.internal:8080"});
+        expand_service_url("services", &mut bare).unwrap();
+        assert_eq!(bare["port"], 8080);
+        assert_eq!(bare["path"], serde_json::Value::Null, "no path: the old one is cleared on an update");
+        let err = expand_service_url("services", &mut json!({"url": "users.internal"})).unwrap_err();
+        assert!(err.fields["url"].contains("is not a URL"), "{err:?}");
+        let mut route = json!({"url": "kept"});
+        expand_service_url("routes", &mut route).unwrap();
+        assert_eq!(route["url"], "kept", "only services have the shorthand");
     }
 }

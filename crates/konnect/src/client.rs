@@ -301,9 +301,14 @@ impl KonnectClient {
         self.all_v3_pages(&format!("{}/teams", owner.path())).await
     }
 
-    /// Every role assigned to a user, system account or team (`…/assigned-roles`).
+    /// Every role assigned to a user, system account or team (`…/assigned-roles`: one answer,
+    /// not paged).
     pub async fn assigned_roles(&self, owner: RoleOwner<'_>) -> Result<Vec<AssignedRole>, KonnectError> {
-        self.all_v3_pages(&format!("{}/assigned-roles", owner.path())).await
+        #[derive(serde::Deserialize)]
+        struct Roles {
+            data: Vec<AssignedRole>,
+        }
+        Ok(self.json::<Roles, ()>(Method::GET, &format!("{}/assigned-roles", owner.path()), &[], None).await?.data)
     }
 
     /// Page-number paging of `/v3` lists (`page[number]`, `page[size]`, `meta.page.total`).
@@ -398,7 +403,12 @@ impl KonnectClient {
 
     /// `POST /v2/metrics`: an analytics query in Konnect's shape; the answer as JSON.
     pub async fn query_metrics(&self, query: &serde_json::Value) -> Result<serde_json::Value, KonnectError> {
-        self.json(Method::POST, ANALYTICS_PATH, &[], Some(query)).await
+        // Konnect's default datasource, said outright: the request schema is a `oneOf` keyed on it.
+        let mut query = query.clone();
+        if let Some(q) = query.as_object_mut() {
+            q.entry("datasource").or_insert_with(|| "api_usage".into());
+        }
+        self.json(Method::POST, ANALYTICS_PATH, &[], Some(&query)).await
     }
 
     /// `PUT …/core-entities/{path}`: creates or replaces an entity.
