@@ -130,6 +130,8 @@ export function toBody(kind: string, values: FormValues): { body: Record<string,
     const text = String(raw ?? '').trim()
     if (!text) {
       if (f.required) errors[f.key] = `${f.label} is required.`
+      // An unset scope is sent as null, so an edit to "Global" takes the old scope away.
+      if (f.scope) body[f.key] = null
       continue
     }
     switch (f.type) {

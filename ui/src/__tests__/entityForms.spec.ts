@@ -22,7 +22,9 @@ describe('entity forms', () => {
   it('lets a plugin have one scope at most', () => {
     const { errors } = toBody('plugins', { ...initialValues('plugins'), name: 'key-auth', service: 's1', route: 'r1' })
     expect(errors.service).toContain('Choose one scope')
-    expect(toBody('plugins', { ...initialValues('plugins'), name: 'key-auth' }).body).not.toHaveProperty('service')
+    // Global: every scope sent as null, so an edit to global clears the old scope.
+    expect(toBody('plugins', { ...initialValues('plugins'), name: 'key-auth' }).body).toMatchObject({ service: null, route: null, consumer: null, consumer_group: null })
+    expect(toBody('plugins', { ...initialValues('plugins'), name: 'key-auth', route: 'r1' }).body).toMatchObject({ route: { id: 'r1' }, service: null })
   })
 
   it('starts an edit from the entity', () => {
