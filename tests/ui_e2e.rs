@@ -137,6 +137,15 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     let shot = s.screenshot(&shots.join("overview.png")).await;
     assert!(std::fs::metadata(&shot).unwrap().len() > 10_000, "a real picture, not a blank");
 
+    // The filter: a label narrows the list; nothing matching says so.
+    s.type_text(&s.find(&input("group-filter")).await, "env:prod").await;
+    s.wait_gone("[data-testid=group-row-development]").await;
+    s.find("[data-testid=group-row-production]").await;
+    s.type_text(&s.find(&input("group-filter")).await, " nothing-like-this").await;
+    s.wait_for_text("No results found").await;
+    s.execute("const i = document.querySelector('[data-testid=group-filter] input, input[data-testid=group-filter]'); i.value = ''; i.dispatchEvent(new Event('input'))").await;
+    s.find("[data-testid=group-row-development]").await;
+
     // The living demo: its groups are marked, their real runtimes show up in sync.
     s.find("[data-testid=demo-banner]").await;
     s.find("[data-testid=group-row-production] [data-testid=demo-badge]").await;
