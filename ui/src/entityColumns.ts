@@ -73,3 +73,26 @@ export function matches(row: Record<string, unknown>, spec: KindSpec, filter: st
   const hay = [String(row.id ?? ''), ...spec.columns.map((c) => cellText(c.get ? c.get(row) : row[c.key]))].join(' ').toLowerCase()
   return words.every((w) => hay.includes(w))
 }
+
+export type SortOrder = { key: string; descending: boolean }
+
+/**
+ * Rows ordered by one column (numbers as numbers, the rest as the text shown, case-insensitive),
+ * a copy; an empty value sorts last either way.
+ */
+export function sortRows(rows: Record<string, unknown>[], spec: KindSpec, order: SortOrder | null): Record<string, unknown>[] {
+  if (!order) return rows
+  const column = spec.columns.find((c) => c.key === order.key)
+  const value = (r: Record<string, unknown>) => (order.key === 'id' ? r.id : column?.get ? column.get(r) : r[order.key])
+  const keyed = rows.map((r) => {
+    const v = value(r)
+    return { r, n: typeof v === 'number' ? v : null, t: cellText(v).toLowerCase(), empty: v === null || v === undefined || cellText(v) === '–' }
+  })
+  const sign = order.descending ? -1 : 1
+  keyed.sort((a, b) => {
+    if (a.empty !== b.empty) return a.empty ? 1 : -1
+    const c = a.n !== null && b.n !== null ? a.n - b.n : a.t.localeCompare(b.t, undefined, { numeric: true })
+    return sign * c
+  })
+  return keyed.map((k) => k.r)
+}

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { initialValues, toBody } from '../entityForms'
 import { toYaml } from '../yaml'
+import { KINDS, sortRows } from '../entityColumns'
 
 describe('entity forms', () => {
   it('turns form values into a Kong body, leaving blanks to the defaults', () => {
@@ -36,5 +37,20 @@ describe('entity forms', () => {
 describe('yaml', () => {
   it('writes nested entities readably', () => {
     expect(toYaml({ name: 'x', port: 80, tags: ['a'], service: { id: 's' }, path: null })).toBe('name: x\nport: 80\ntags:\n  - a\nservice:\n  id: s\npath: null')
+  })
+})
+
+describe('sortRows', () => {
+  const services = KINDS.find((k) => k.kind === 'services')!
+  const rows = [
+    { id: 'c', name: 'svc-10', port: 8080 },
+    { id: 'a', name: 'svc-9', port: 443 },
+    { id: 'b', name: null, port: 80 },
+  ]
+  it('orders numbers as numbers and names naturally, empty values last', () => {
+    expect(sortRows(rows, services, { key: 'port', descending: false }).map((r) => r.port)).toEqual([80, 443, 8080])
+    expect(sortRows(rows, services, { key: 'name', descending: false }).map((r) => r.id)).toEqual(['a', 'c', 'b'])
+    expect(sortRows(rows, services, { key: 'name', descending: true }).map((r) => r.id)).toEqual(['c', 'a', 'b'])
+    expect(sortRows(rows, services, null)).toBe(rows)
   })
 })
