@@ -16,6 +16,7 @@ async fn every_request_the_console_makes_and_every_answer_it_reads_follow_konnec
     let (cp_dir, app_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let cp = start_control_plane(cp_dir.path()).await;
     let proxy = faults::start(cp.base_url()).await;
+    proxy.record();
     let console = Console::new(Profile::local(), KonnectClient::new(&proxy.base, ADMIN_TOKEN).unwrap(), &app_dir.path().join("cache.sqlite")).unwrap();
 
     // What the app does: groups, entities of every kind, edits, analytics, access, a sync.

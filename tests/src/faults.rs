@@ -37,7 +37,9 @@ pub struct Recorded {
 
 pub struct FaultProxy {
     pub base: String,
+    /// Filled only while `recording` is on: a bench's proxy must not hold every answer.
     recorded: Arc<Mutex<Vec<Recorded>>>,
+    recording: Arc<std::sync::atomic::AtomicBool>,
     script: Arc<Mutex<VecDeque<Fault>>>,
     seen: Arc<AtomicU64>,
     /// Added to every forwarded request, in microseconds: a round trip to a far region.
@@ -56,7 +58,12 @@ impl FaultProxy {
         self.latency_us.store(rtt.as_micros() as u64, Ordering::SeqCst);
     }
 
-    /// Every request forwarded so far (and forgets them).
+    /// Keeps every request and answer from now on, for `take_recorded`.
+    pub fn record(&self) {
+        self.recording.store(true, Ordering::SeqCst);
+    }
+
+    /// Every request forwarded while recording (and forgets them).
     pub fn take_recorded(&self) -> Vec<Recorded> {
         std::mem::take(&mut *self.recorded.lock().unwrap())
     }
@@ -74,7 +81,8 @@ pub async fn start(upstream: String) -> FaultProxy {
     let seen = Arc::new(AtomicU64::new(0));
     let latency_us = Arc::new(AtomicU64::new(0));
     let recorded: Arc<Mutex<Vec<Recorded>>> = Arc::default();
-    let (s2, seen2, lat2, rec2) = (script.clone(), seen.clone(), latency_us.clone(), recorded.clone());
+    let recording = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (s2, seen2, lat2, rec2) = (script.clone(), seen.clone(), latency_us.clone(), (recorded.clone(), recording.clone()));
     let http = reqwest::Client::new();
     tokio::spawn(async move {
         loop {
@@ -123,7 +131,9 @@ pub async fn start(upstream: String) -> FaultProxy {
                                 let status = resp.status().as_u16();
                                 let ct = resp.headers().get("content-type").cloned();
                                 let bytes = resp.bytes().await.unwrap_or_default();
-                                rec.lock().unwrap().push(Recorded { status, response: bytes.clone(), ..request });
+                                if rec.1.load(Ordering::SeqCst) {
+                                    rec.0.lock().unwrap().push(Recorded { status, response: bytes.clone(), ..request });
+                                }
                                 let mut out = Response::builder().status(status);
                                 if let Some(ct) = ct {
                                     out = out.header("content-type", ct);
@@ -137,5 +147,5 @@ pub async fn start(upstream: String) -> FaultProxy {
             });
         }
     });
-    FaultProxy { base, recorded, script, seen, latency_us }
+    FaultProxy { base, recorded, recording, script, seen, latency_us }
 }
