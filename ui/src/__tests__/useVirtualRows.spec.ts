@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { windowOf } from '../composables/useVirtualRows'
+import { covers, windowOf } from '../composables/useVirtualRows'
 
 describe('windowOf', () => {
   it('renders the rows on screen and a margin, never the whole list', () => {
@@ -17,5 +17,15 @@ describe('windowOf', () => {
     expect(bottom.start).toBeLessThan(10_000)
     expect(windowOf(5, 48, 0, 0, 800)).toEqual({ start: 0, end: 5 })
     expect(windowOf(0, 48, 0, 0, 800)).toEqual({ start: 0, end: 0 })
+  })
+})
+
+describe('covers', () => {
+  it('keeps what is rendered while the screen stays well inside it', () => {
+    const rendered = windowOf(10_000, 48, 0, 48 * 1_000, 800) // rows 970..1047
+    expect(covers(rendered, windowOf(10_000, 48, 0, 48 * 1_005, 800), 10_000)).toBe(true)
+    expect(covers(rendered, windowOf(10_000, 48, 0, 48 * 1_025, 800), 10_000)).toBe(false)
+    expect(covers(rendered, windowOf(10_000, 48, 0, 48 * 900, 800), 10_000)).toBe(false)
+    expect(covers({ start: 0, end: 0 }, windowOf(10_000, 48, 0, 0, 800), 10_000)).toBe(false)
   })
 })

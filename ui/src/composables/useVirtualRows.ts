@@ -17,6 +17,17 @@ export function windowOf(count: number, rowHeight: number, listTop: number, view
   return { start, end: Math.max(end, Math.min(count, start + onScreen)) }
 }
 
+/** Whether the rendered `current` range still holds the screen of `next` with a margin of
+ * `KEEP` rows on each side (or reaches the end of the list there). */
+const KEEP = 10
+export function covers(current: { start: number; end: number }, next: { start: number; end: number }, count: number): boolean {
+  const screenTop = next.start === 0 ? 0 : next.start + OVERSCAN
+  const screenBottom = next.end === count ? count : next.end - OVERSCAN
+  const topOk = current.start === 0 || current.start <= screenTop - KEEP
+  const bottomOk = current.end === count || current.end >= screenBottom + KEEP
+  return current.end > current.start && topOk && bottomOk && current.start <= screenTop && current.end >= screenBottom
+}
+
 /**
  * `rows` windowed for the scrolling ancestor of `list` (the element wrapping the table body):
  * `visible` to render, `padTop`/`padBottom` in px for the spacers.
@@ -46,7 +57,10 @@ export function useVirtualRows<T>(rows: Ref<T[]>, list: Ref<HTMLElement | null>)
     const head = (el.querySelector('thead') as HTMLElement | null)?.offsetHeight ?? 0
     const top = el.getBoundingClientRect().top - scroller.getBoundingClientRect().top + scroller.scrollTop + head
     // Never more than the window's height: whatever the layout, only a screenful is rendered.
-    range.value = windowOf(rows.value.length, rowHeight.value, top, scroller.scrollTop, Math.min(scroller.clientHeight, window.innerHeight))
+    const next = windowOf(rows.value.length, rowHeight.value, top, scroller.scrollTop, Math.min(scroller.clientHeight, window.innerHeight))
+    // Rows are swapped only when the screen nears an edge of what is rendered, not on every
+    // frame: a wheel scroll then re-renders once per ~20 rows instead of once per row.
+    if (!covers(range.value, next, rows.value.length)) range.value = next
   }
   const schedule = () => {
     if (!frame) frame = requestAnimationFrame(update)
