@@ -115,8 +115,13 @@ impl Roles {
     }
 
     fn on(&self, group: &str) -> Vec<String> {
-        let mut roles: Vec<String> = self.by_group.get(group).into_iter().chain(self.by_group.get("*")).flatten().cloned().collect();
-        roles.dedup();
+        // A role held on this group and on all groups is listed once.
+        let mut roles: Vec<String> = Vec::new();
+        for role in self.by_group.get(group).into_iter().chain(self.by_group.get("*")).flatten() {
+            if !roles.contains(role) {
+                roles.push(role.clone());
+            }
+        }
         roles
     }
 
@@ -201,5 +206,23 @@ impl Console {
     pub(crate) fn forget_access(&self) {
         *self.roles.lock().expect("roles") = None;
         self.refusals.lock().expect("refusals").clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_on_a_group_and_on_every_group_combine_once() {
+        let by_group = HashMap::from([("g".to_string(), vec!["Viewer".to_string(), "Route Admin".to_string()]), ("*".to_string(), vec!["Viewer".to_string()])]);
+        let roles = Roles { source: AccessSource::Roles, org_admin: false, principal: None, by_group, note: None };
+        let g = roles.group("g", &Refusals::new());
+        assert_eq!(g.roles, ["Viewer", "Route Admin"]);
+        assert_eq!(g.writable_kinds, ["routes"]);
+        assert!(!g.can_edit_group && !g.can_import);
+        let other = roles.group("h", &Refusals::new());
+        assert_eq!(other.roles, ["Viewer"], "a role on every group applies to one never named");
+        assert!(other.writable_kinds.is_empty());
     }
 }
