@@ -216,6 +216,25 @@ async fn the_proxy_balances_limits_and_answers_kongs_errors() {
     assert_eq!(err("/slow").await, (504, "The upstream server is timing out".to_string()));
     assert!(started.elapsed() < Duration::from_millis(1500), "read_timeout is honoured");
 
+    // Bodies both ways: a request body arrives whole with its length; answers framed by chunks
+    // (of unknown total) and by a length too big to hold stream through; a HEAD answer has no
+    // body; the kept connection serves the next request after each.
+    let posted: Value = http.post(format!("{proxy}/pool/form")).header("content-type", "text/plain").body("name=alice&team=ops").send().await.unwrap().json().await.unwrap();
+    assert_eq!((posted["method"].as_str(), posted["body"].as_str(), posted["headers"]["content-length"].as_str()), (Some("POST"), Some("name=alice&team=ops"), Some("19")));
+    let chunked = http.get(format!("{proxy}/pool/bytes/300001")).send().await.unwrap();
+    assert_eq!(chunked.status().as_u16(), 200);
+    let bytes = chunked.bytes().await.unwrap();
+    assert_eq!((bytes.len(), bytes[0], bytes[10_000], bytes[300_000]), (300_001, b'a', b'b', b'e'), "every chunk, in order");
+    let sized = http.get(format!("{proxy}/pool/sized/1000000")).send().await.unwrap();
+    assert_eq!(sized.headers()["content-length"], "1000000");
+    let bytes = sized.bytes().await.unwrap();
+    assert!(bytes.len() == 1_000_000 && bytes.iter().all(|b| *b == b'z'));
+    let head = http.head(format!("{proxy}/pool/sized/77")).send().await.unwrap();
+    assert_eq!((head.status().as_u16(), head.headers()["content-length"].to_str().unwrap()), (200, "77"));
+    assert!(head.bytes().await.unwrap().is_empty());
+    let after: Value = http.get(format!("{proxy}/pool/after")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(after["path"], "/after", "strip_path");
+
     // Rate limiting on a regex route, with Kong's headers.
     for i in 1..=3 {
         let r = http.get(format!("{proxy}/limited/{i}")).send().await.unwrap();

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::Full;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full, StreamBody};
+use hyper::body::Frame;
 use hyper::{Request, Response};
 use serde_json::json;
 
@@ -16,7 +18,8 @@ pub struct Echo {
     pub hits: Arc<AtomicU64>,
 }
 
-/// Starts an echo server named `name`. `/slow…` answers after 2 s; `/status/NNN` answers NNN.
+/// Starts an echo server named `name`. `/slow…` answers after 2 s; `/status/NNN` answers NNN;
+/// `/bytes/N` answers N bytes in chunks of unknown total (chunked), `/sized/N` N bytes with a length.
 pub async fn echo(name: &'static str) -> Echo {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -32,13 +35,24 @@ pub async fn echo(name: &'static str) -> Echo {
                     async move {
                         counter.fetch_add(1, Ordering::SeqCst);
                         let path = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default();
+                        let size = |prefix: &str| path.strip_prefix(prefix).and_then(|n| n.parse::<usize>().ok());
+                        if let Some(n) = size("/bytes/") {
+                            let pieces = (0..n.div_ceil(10_000)).map(move |i| Ok::<_, Infallible>(Frame::data(Bytes::from(vec![b'a' + (i % 26) as u8; 10_000.min(n - i * 10_000)]))));
+                            return Ok(Response::new(BoxBody::new(StreamBody::new(futures_util::stream::iter(pieces)))));
+                        }
+                        if let Some(n) = size("/sized/") {
+                            return Ok(Response::new(Full::new(Bytes::from(vec![b'z'; n])).boxed()));
+                        }
+                        let (parts, body) = req.into_parts();
+                        let req = Request::from_parts(parts, ());
+                        let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
                         if path.starts_with("/slow") {
                             tokio::time::sleep(Duration::from_secs(2)).await;
                         }
                         let status = path.strip_prefix("/status/").and_then(|s| s.parse::<u16>().ok()).unwrap_or(200);
                         let headers: serde_json::Map<String, serde_json::Value> = req.headers().iter().map(|(k, v)| (k.to_string(), json!(v.to_str().unwrap_or("")))).collect();
-                        let body = json!({"server": name, "path": path, "method": req.method().as_str(), "headers": headers});
-                        Ok::<_, Infallible>(Response::builder().status(status).header("content-type", "application/json").body(Full::new(Bytes::from(body.to_string()))).unwrap())
+                        let body = json!({"server": name, "path": path, "method": req.method().as_str(), "headers": headers, "body": String::from_utf8_lossy(&body)});
+                        Ok::<_, Infallible>(Response::builder().status(status).header("content-type", "application/json").body(Full::new(Bytes::from(body.to_string())).boxed()).unwrap())
                     }
                 });
                 let _ = hyper::server::conn::http1::Builder::new().serve_connection(hyper_util::rt::TokioIo::new(stream), svc).await;

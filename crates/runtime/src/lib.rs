@@ -7,10 +7,10 @@ pub mod balancer;
 pub mod config;
 pub mod link;
 pub mod plugins;
-pub mod pool;
 pub mod proxy;
 pub mod router;
 pub mod status;
+pub mod upstream;
 
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicBool;

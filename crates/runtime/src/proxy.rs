@@ -6,18 +6,20 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::combinators::BoxBody;
-use http_body_util::{BodyExt, Full};
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Full, StreamBody};
+use hyper::body::Frame;
 use hyper::header::{HeaderName, HeaderValue, HOST};
-use hyper::{HeaderMap, Request, Response};
+use hyper::{Request, Response};
 
 use crate::analytics::Sample;
 use crate::plugins::{self, Refusal, Scope};
-use crate::pool;
 use crate::router::upstream_path;
+use crate::upstream::{self, RequestHead};
 use crate::Shared;
 
-pub type Body = BoxBody<Bytes, hyper::Error>;
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub type Body = UnsyncBoxBody<Bytes, BoxError>;
 
 /// Upstream bodies up to this size (with a Content-Length) are forwarded in one piece.
 const SMALL_BODY: u64 = 256 * 1024;
@@ -25,6 +27,12 @@ const SMALL_BODY: u64 = 256 * 1024;
 /// Hop-by-hop headers dropped from an upstream answer (transfer-encoding stays: hyper frames the body).
 const HOP_BY_HOP_ANSWER: [HeaderName; 7] = [hyper::header::CONNECTION, HeaderName::from_static("keep-alive"), hyper::header::PROXY_AUTHENTICATE, hyper::header::PROXY_AUTHORIZATION, hyper::header::TE, hyper::header::TRAILER, hyper::header::UPGRADE];
 const HOP_BY_HOP: [&str; 8] = ["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"];
+/// Request headers the proxy writes itself (the body's length too, as it is sent whole).
+const SET_BY_PROXY: [&str; 8] = ["host", "content-length", "x-forwarded-for", "x-real-ip", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-path", "x-kong-request-id"];
+/// Headers that name the authenticated consumer; a client's own are dropped when one is known.
+const CONSUMER_HEADERS: [&str; 5] = ["x-consumer-id", "x-consumer-username", "x-consumer-custom-id", "x-credential-identifier", "x-anonymous-consumer"];
+const INVALID_RESPONSE: &str = "An invalid response was received from the upstream server";
+const TIMED_OUT: &str = "The upstream server is timing out";
 
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 const X_KONG_REQUEST_ID: HeaderName = HeaderName::from_static("x-kong-request-id");
@@ -38,7 +46,7 @@ fn request_id() -> String {
 }
 
 fn full(b: impl Into<Bytes>) -> Body {
-    Full::new(b.into()).map_err(|never| match never {}).boxed()
+    Full::new(b.into()).map_err(|never| match never {}).boxed_unsync()
 }
 
 /// Kong's error answer: `{"message": …, "request_id": …}` as JSON.
@@ -150,66 +158,62 @@ pub async fn handle(req: Request<hyper::body::Incoming>, client_ip: ClientIp, sh
     } else {
         &service.host_header
     };
-    let mut out_headers = HeaderMap::new();
-    for (k, v) in headers.iter() {
-        let name = k.as_str();
-        if HOP_BY_HOP.contains(&name) || name == "host" || hidden_headers.iter().any(|h| h.eq_ignore_ascii_case(name)) {
-            continue;
-        }
-        out_headers.append(k.clone(), v.clone());
-    }
-    let set = |h: &mut HeaderMap, k: &'static str, v: &str| {
-        if let Ok(v) = HeaderValue::from_str(v) {
-            h.insert(HeaderName::from_static(k), v);
-        }
-    };
+    // The upstream request, written out as the bytes that go on the wire. Headers the proxy sets
+    // replace the client's of the same name; an authenticated consumer's replace any the client sent.
     let ip = &*client_ip;
+    let consumer = consumer_id.as_ref().and_then(|c| snap.consumers.get(c));
     let xff = match headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
         Some(prev) => format!("{prev}, {ip}"),
         None => ip.to_string(),
     };
-    set(&mut out_headers, "host", upstream_host_header);
-    set(&mut out_headers, "x-forwarded-for", &xff);
-    set(&mut out_headers, "x-real-ip", ip);
-    out_headers.insert(HeaderName::from_static("x-forwarded-proto"), HeaderValue::from_static("http"));
-    set(&mut out_headers, "x-forwarded-host", host.split(':').next().unwrap_or(""));
-    set(&mut out_headers, "x-forwarded-path", path);
-    let rid_value = HeaderValue::from_str(&rid).unwrap_or(HeaderValue::from_static(""));
-    out_headers.insert(X_KONG_REQUEST_ID, rid_value.clone());
-    if let Some(c) = consumer_id.as_ref().and_then(|c| snap.consumers.get(c)) {
-        set(&mut out_headers, "x-consumer-id", &c.id);
-        if let Some(u) = &c.username {
-            set(&mut out_headers, "x-consumer-username", u);
-        }
-        if let Some(ci) = &c.custom_id {
-            set(&mut out_headers, "x-consumer-custom-id", ci);
-        }
-        if let Some(cred) = &credential_id {
-            set(&mut out_headers, "x-credential-identifier", cred);
-        }
-        if anonymous {
-            set(&mut out_headers, "x-anonymous-consumer", "true");
-        }
-    }
     let body = match req_body.collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => return Ok(kong_error(400, "Bad request", &rid, &[])),
     };
+    let mut head = RequestHead::new(method, &target_path);
+    head.header("host", upstream_host_header.as_bytes());
+    for (k, v) in headers.iter() {
+        let name = k.as_str();
+        if HOP_BY_HOP.contains(&name) || SET_BY_PROXY.contains(&name) || (consumer.is_some() && CONSUMER_HEADERS.contains(&name)) || hidden_headers.iter().any(|h| h.eq_ignore_ascii_case(name)) {
+            continue;
+        }
+        head.header(name, v.as_bytes());
+    }
+    head.header("x-forwarded-for", xff.as_bytes());
+    head.header("x-real-ip", ip.as_bytes());
+    head.header("x-forwarded-proto", b"http");
+    head.header("x-forwarded-host", host.split(':').next().unwrap_or("").as_bytes());
+    head.header("x-forwarded-path", path.as_bytes());
+    head.header("x-kong-request-id", rid.as_bytes());
+    if let Some(c) = consumer {
+        head.header("x-consumer-id", c.id.as_bytes());
+        if let Some(u) = &c.username {
+            head.header("x-consumer-username", u.as_bytes());
+        }
+        if let Some(ci) = &c.custom_id {
+            head.header("x-consumer-custom-id", ci.as_bytes());
+        }
+        if let Some(cred) = &credential_id {
+            head.header("x-credential-identifier", cred.as_bytes());
+        }
+        if anonymous {
+            head.header("x-anonymous-consumer", b"true");
+        }
+    }
+    // The body was read whole, so it goes with its length whatever framing the client used.
+    if !body.is_empty() || headers.contains_key(hyper::header::CONTENT_LENGTH) || headers.contains_key(hyper::header::TRANSFER_ENCODING) {
+        head.header("content-length", body.len().to_string().as_bytes());
+    }
+    let request = head.finish(&body);
+    let head_only = req_parts.method == hyper::Method::HEAD;
+    let idempotent = !matches!(req_parts.method, hyper::Method::POST | hyper::Method::PATCH);
 
     let connect_timeout = Duration::from_millis(service.connect_timeout_ms.max(1));
     let read_timeout = Duration::from_millis(service.read_timeout_ms.max(1));
     let attempts = service.retries + 1;
-    let mut last_failure = (502u16, "An invalid response was received from the upstream server");
+    let mut last_failure = (502u16, INVALID_RESPONSE);
     let upstream_started = Instant::now();
-    // Built once; a retry gets the request back from hyper when it never left.
-    let mut builder = Request::builder().method(req_parts.method.clone()).uri(target_path.as_str());
-    *builder.headers_mut().unwrap() = out_headers;
-    let Ok(upstream_req) = builder.body(Full::new(body)) else {
-        return Ok(kong_error(500, "An unexpected error occurred", &rid, &[]));
-    };
-    let mut pending = Some(upstream_req);
     for _ in 0..attempts {
-        let Some(upstream_req) = pending.take() else { break };
         let target = match &balancer {
             Some(b) => match b.pick() {
                 Some(t) => t.to_string(),
@@ -220,69 +224,96 @@ pub async fn handle(req: Request<hyper::body::Incoming>, client_ip: ClientIp, sh
             },
             None => service.address.clone(),
         };
-        let mut sender = match pool::checkout(&target, connect_timeout).await {
-            Ok(s) => s,
-            Err(e) => {
-                last_failure = match e {
-                    pool::ConnectError::Refused => (502, "An invalid response was received from the upstream server"),
-                    pool::ConnectError::TimedOut => (504, "The upstream server is timing out"),
-                };
-                pending = Some(upstream_req);
-                continue; // Kong retries connection failures on the next target
-            }
-        };
-        match tokio::time::timeout(read_timeout, sender.try_send_request(upstream_req)).await {
-            Ok(Ok(resp)) => {
-                let upstream_ms = upstream_started.elapsed().as_secs_f64() * 1000.0;
-                let status = resp.status().as_u16();
-                let size = resp.headers().get(hyper::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()).unwrap_or(0);
-                let (mut parts, incoming) = resp.into_parts();
-                for h in HOP_BY_HOP_ANSWER {
-                    parts.headers.remove(h);
-                }
-                for (k, v) in &extra_headers {
-                    if let (Ok(k), Ok(v)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(v)) {
-                        parts.headers.insert(k, v);
-                    }
-                }
-                let total_ms = started.elapsed().as_secs_f64() * 1000.0;
-                parts.headers.insert(HeaderName::from_static("x-kong-upstream-latency"), HeaderValue::from(upstream_ms.round() as u64));
-                parts.headers.insert(HeaderName::from_static("x-kong-proxy-latency"), HeaderValue::from((total_ms - upstream_ms).max(0.0).round() as u64));
-                parts.headers.insert(HeaderName::from_static("via"), HeaderValue::from_static("1.1 runtime-manager-runtime"));
-                parts.headers.insert(X_KONG_REQUEST_ID, rid_value);
-                record(status, consumer_id.as_deref(), Some(upstream_ms), size);
-                // A small answer of known length is read whole, goes out in one write with its
-                // headers, and frees its connection for the next request; larger bodies stream.
-                let known_small = parts.headers.get(hyper::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok()).is_some_and(|n| n <= SMALL_BODY);
-                if known_small {
-                    return Ok(match incoming.collect().await {
-                        Ok(collected) => {
-                            pool::checkin(&target, sender);
-                            Response::from_parts(parts, full(collected.to_bytes()))
-                        }
-                        Err(_) => kong_error(502, "An invalid response was received from the upstream server", &rid, &[]),
-                    });
-                }
-                return Ok(Response::from_parts(parts, incoming.boxed()));
-            }
-            // The upstream closed an idle connection before the request left: safe to retry.
-            Ok(Err(mut e)) if e.error().is_canceled() && e.message().is_some() => {
-                last_failure = (502, "An invalid response was received from the upstream server");
-                pending = e.take_message();
+        let (mut conn, answer) = match upstream::send(&target, &request, head_only, idempotent, connect_timeout, read_timeout).await {
+            Ok(exchanged) => exchanged,
+            // Kong retries connection failures on the next target.
+            Err(upstream::Failure::Connect(upstream::ConnectError::Refused)) => {
+                last_failure = (502, INVALID_RESPONSE);
                 continue;
             }
-            Ok(Err(_)) => {
-                last_failure = (502, "An invalid response was received from the upstream server");
+            Err(upstream::Failure::Connect(upstream::ConnectError::TimedOut)) => {
+                last_failure = (504, TIMED_OUT);
+                continue;
+            }
+            Err(upstream::Failure::Exchange(upstream::SendError::TimedOut)) => {
+                last_failure = (504, TIMED_OUT);
                 break;
             }
-            Err(_) => {
-                last_failure = (504, "The upstream server is timing out");
+            Err(upstream::Failure::Exchange(_)) => {
+                last_failure = (502, INVALID_RESPONSE);
                 break;
+            }
+        };
+        let upstream_ms = upstream_started.elapsed().as_secs_f64() * 1000.0;
+        let status = answer.status.as_u16();
+        let mut answer_headers = answer.headers;
+        for h in HOP_BY_HOP_ANSWER {
+            answer_headers.remove(h);
+        }
+        for (k, v) in &extra_headers {
+            if let (Ok(k), Ok(v)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(v)) {
+                answer_headers.insert(k, v);
             }
         }
+        let total_ms = started.elapsed().as_secs_f64() * 1000.0;
+        answer_headers.insert(HeaderName::from_static("x-kong-upstream-latency"), HeaderValue::from(upstream_ms.round() as u64));
+        answer_headers.insert(HeaderName::from_static("x-kong-proxy-latency"), HeaderValue::from((total_ms - upstream_ms).max(0.0).round() as u64));
+        answer_headers.insert(HeaderName::from_static("via"), HeaderValue::from_static("1.1 runtime-manager-runtime"));
+        answer_headers.insert(X_KONG_REQUEST_ID, HeaderValue::from_str(&rid).unwrap_or(HeaderValue::from_static("")));
+        let size = match answer.framing {
+            upstream::Framing::Length(n) => n,
+            _ => 0,
+        };
+        record(status, consumer_id.as_deref(), Some(upstream_ms), size);
+        // A small answer of known length is read whole, goes out in one write with its headers,
+        // and frees its connection for the next request; other bodies stream.
+        let body = match answer.framing {
+            upstream::Framing::Empty => {
+                if answer.keep_alive {
+                    upstream::checkin(&target, conn);
+                }
+                full(Bytes::new())
+            }
+            upstream::Framing::Length(n) if n <= SMALL_BODY => match conn.read_exact_body(n as usize, read_timeout).await {
+                Ok(b) => {
+                    if answer.keep_alive {
+                        upstream::checkin(&target, conn);
+                    }
+                    full(b)
+                }
+                Err(_) => return Ok(kong_error(502, INVALID_RESPONSE, &rid, &[])),
+            },
+            framing => streamed(conn, framing, target, answer.keep_alive, read_timeout),
+        };
+        let mut resp = Response::new(body);
+        *resp.status_mut() = answer.status;
+        *resp.headers_mut() = answer_headers;
+        return Ok(resp);
     }
     record(last_failure.0, consumer_id.as_deref(), None, 0);
     Ok(kong_error(last_failure.0, last_failure.1, &rid, &extra_headers))
+}
+
+/// A body read from the upstream as the client takes it; the connection goes back to the pool
+/// at its end.
+fn streamed(conn: upstream::Conn, framing: upstream::Framing, target: String, keep_alive: bool, read_timeout: Duration) -> Body {
+    let pieces = futures_util::stream::unfold(Some((conn, upstream::BodyState::of(framing))), move |left| {
+        let target = target.clone();
+        async move {
+            let (mut conn, mut state) = left?;
+            match conn.next_piece(&mut state, read_timeout).await {
+                Ok(Some(piece)) => Some((Ok(Frame::data(piece)), Some((conn, state)))),
+                Ok(None) => {
+                    if keep_alive {
+                        upstream::checkin(&target, conn);
+                    }
+                    None
+                }
+                Err(e) => Some((Err(BoxError::from(format!("the upstream's body broke off: {e:?}"))), None)),
+            }
+        }
+    });
+    BodyExt::boxed_unsync(StreamBody::new(pieces))
 }
 
 /// Runs the proxy on `workers` threads, each a single-threaded event loop accepting from the

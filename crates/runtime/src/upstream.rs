@@ -1,0 +1,488 @@
+//! HTTP/1.1 to upstream targets, spoken on the proxy's own task over a per-thread keep-alive pool.
+//!
+//! A general client (hyper's) runs each connection as a task of its own and hands requests and
+//! answers across a channel: two task switches and a header map each way per request. A proxy
+//! already holds the request as bytes it is about to send, so it writes them in one call and
+//! parses the answer's head where it waits for it. Each proxy thread is its own event loop; its
+//! upstream connections live on that loop too and never cross threads.
+
+use std::cell::RefCell;
+use std::time::Duration;
+
+use bytes::{Buf, Bytes, BytesMut};
+use hyper::header::{HeaderName, HeaderValue};
+use hyper::{HeaderMap, StatusCode};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Idle connections kept per target and thread.
+const MAX_IDLE: usize = 256;
+/// The most headers an upstream answer may carry.
+const MAX_HEADERS: usize = 100;
+/// An answer's head larger than this is refused (nginx's default proxy buffer is far smaller).
+const MAX_HEAD: usize = 64 * 1024;
+const READ_CHUNK: usize = 16 * 1024;
+
+thread_local! {
+    static IDLE: RefCell<crate::config::FastMap<String, Vec<Conn>>> = RefCell::new(Default::default());
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum ConnectError {
+    Refused,
+    TimedOut,
+}
+
+/// Why an exchange failed; `Stale` means a kept-alive connection was found closed before any of
+/// the answer arrived, so the request can go again on a new connection.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SendError {
+    Stale,
+    TimedOut,
+    Invalid,
+}
+
+/// How the answer's body is delimited (RFC 9112 §6.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    Empty,
+    Length(u64),
+    Chunked,
+    UntilClose,
+}
+
+/// An answer's status line and headers.
+#[derive(Debug)]
+pub struct Head {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub framing: Framing,
+    /// The upstream lets the connection be used again once the body has been read.
+    pub keep_alive: bool,
+}
+
+/// One connection to a target with the bytes read from it and not yet consumed.
+pub struct Conn {
+    stream: TcpStream,
+    buf: BytesMut,
+    reused: bool,
+}
+
+/// An idle connection to `target`, or a new one (within `connect_timeout`).
+pub async fn checkout(target: &str, connect_timeout: Duration) -> Result<Conn, ConnectError> {
+    let idle = IDLE.with(|p| p.borrow_mut().get_mut(target).and_then(Vec::pop));
+    if let Some(mut c) = idle {
+        c.reused = true;
+        return Ok(c);
+    }
+    connect(target, connect_timeout).await
+}
+
+/// A new connection, never taken from the pool (for a retry after a stale one).
+pub async fn connect(target: &str, connect_timeout: Duration) -> Result<Conn, ConnectError> {
+    let stream = match tokio::time::timeout(connect_timeout, TcpStream::connect(target)).await {
+        Ok(Ok(s)) => s,
+        Ok(Err(_)) => return Err(ConnectError::Refused),
+        Err(_) => return Err(ConnectError::TimedOut),
+    };
+    stream.set_nodelay(true).ok();
+    Ok(Conn { stream, buf: BytesMut::with_capacity(READ_CHUNK), reused: false })
+}
+
+/// Why a request got no answer.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Failure {
+    Connect(ConnectError),
+    Exchange(SendError),
+}
+
+/// Sends `request` to `target` on a kept-alive connection, or a new one, and reads the answer's head.
+///
+/// A kept connection the upstream closed while it sat idle is replaced by a new one without
+/// counting as a try. A request that is not idempotent is sent again only if it cannot have
+/// reached the upstream, so before it goes on a kept connection that connection is checked for
+/// having been closed (what nginx does for a cached connection).
+pub async fn send(target: &str, request: &[u8], head_only: bool, idempotent: bool, connect_timeout: Duration, read_timeout: Duration) -> Result<(Conn, Head), Failure> {
+    let mut conn = checkout(target, connect_timeout).await.map_err(Failure::Connect)?;
+    if conn.reused && !idempotent && !conn.still_open() {
+        conn = connect(target, connect_timeout).await.map_err(Failure::Connect)?;
+    }
+    match conn.exchange(request, head_only, read_timeout).await {
+        Ok(head) => Ok((conn, head)),
+        Err(SendError::Stale) if idempotent => {
+            let mut conn = connect(target, connect_timeout).await.map_err(Failure::Connect)?;
+            let head = conn.exchange(request, head_only, read_timeout).await.map_err(Failure::Exchange)?;
+            Ok((conn, head))
+        }
+        Err(SendError::Stale) => Err(Failure::Exchange(SendError::Invalid)),
+        Err(e) => Err(Failure::Exchange(e)),
+    }
+}
+
+/// Returns a connection whose last answer was read to its end.
+pub fn checkin(target: &str, conn: Conn) {
+    // Bytes beyond the answer mean the upstream is out of step with us: drop the connection.
+    if !conn.buf.is_empty() {
+        return;
+    }
+    IDLE.with(|p| {
+        let mut pool = p.borrow_mut();
+        if let Some(list) = pool.get_mut(target) {
+            if list.len() < MAX_IDLE {
+                list.push(conn);
+            }
+        } else {
+            pool.insert(target.to_string(), vec![conn]);
+        }
+    });
+}
+
+impl Conn {
+    /// Writes `request` (head and body, already framed) and reads the answer's head; each read
+    /// waits at most `read_timeout` (Kong's read_timeout is between two successive reads).
+    pub async fn exchange(&mut self, request: &[u8], head_only: bool, read_timeout: Duration) -> Result<Head, SendError> {
+        let reused = self.reused;
+        let write = tokio::time::timeout(read_timeout, self.stream.write_all(request)).await;
+        match write {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) if reused => return Err(SendError::Stale),
+            Ok(Err(_)) => return Err(SendError::Invalid),
+            Err(_) => return Err(SendError::TimedOut),
+        }
+        loop {
+            if let Some(head) = self.parse_head(head_only)? {
+                // 1xx answers (100 Continue, 103 Early Hints) precede the real one.
+                if head.status.is_informational() {
+                    if head.status == StatusCode::SWITCHING_PROTOCOLS {
+                        return Err(SendError::Invalid);
+                    }
+                    continue;
+                }
+                return Ok(head);
+            }
+            if self.buf.len() > MAX_HEAD {
+                return Err(SendError::Invalid);
+            }
+            let fresh = self.buf.is_empty();
+            match self.read_more(read_timeout).await {
+                Ok(0) if fresh && reused => return Err(SendError::Stale),
+                Ok(0) => return Err(SendError::Invalid),
+                Ok(_) => {}
+                Err(SendError::Invalid) if fresh && reused => return Err(SendError::Stale),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Whether the upstream has not closed this idle connection (a read that would block).
+    fn still_open(&mut self) -> bool {
+        matches!(self.stream.try_read_buf(&mut self.buf), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+    }
+
+    async fn read_more(&mut self, read_timeout: Duration) -> Result<usize, SendError> {
+        self.buf.reserve(READ_CHUNK);
+        match tokio::time::timeout(read_timeout, self.stream.read_buf(&mut self.buf)).await {
+            Ok(Ok(n)) => Ok(n),
+            Ok(Err(_)) => Err(SendError::Invalid),
+            Err(_) => Err(SendError::TimedOut),
+        }
+    }
+
+    /// Parses a complete head at the front of the buffer and consumes it; `None` when more bytes are needed.
+    fn parse_head(&mut self, head_only: bool) -> Result<Option<Head>, SendError> {
+        let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let mut parsed = httparse::Response::new(&mut slots);
+        let len = match parsed.parse(&self.buf) {
+            Ok(httparse::Status::Complete(n)) => n,
+            Ok(httparse::Status::Partial) => return Ok(None),
+            Err(_) => return Err(SendError::Invalid),
+        };
+        let status = parsed.code.and_then(|c| StatusCode::from_u16(c).ok()).ok_or(SendError::Invalid)?;
+        let http11 = parsed.version == Some(1);
+        let mut headers = HeaderMap::with_capacity(parsed.headers.len());
+        let (mut length, mut chunked, mut close, mut keep_alive_token) = (None, false, false, false);
+        for h in parsed.headers.iter() {
+            let name = HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| SendError::Invalid)?;
+            let value = HeaderValue::from_bytes(h.value).map_err(|_| SendError::Invalid)?;
+            if name == hyper::header::CONTENT_LENGTH {
+                let n: u64 = std::str::from_utf8(h.value).ok().and_then(|v| v.trim().parse().ok()).ok_or(SendError::Invalid)?;
+                // Differing lengths are a smuggling attempt (RFC 9112 §6.3, item 5).
+                if length.is_some_and(|l| l != n) {
+                    return Err(SendError::Invalid);
+                }
+                length = Some(n);
+            } else if name == hyper::header::TRANSFER_ENCODING {
+                chunked = h.value.rsplit(|b| *b == b',').next().is_some_and(|last| last.trim_ascii().eq_ignore_ascii_case(b"chunked"));
+            } else if name == hyper::header::CONNECTION {
+                for token in h.value.split(|b| *b == b',') {
+                    let token = token.trim_ascii();
+                    close |= token.eq_ignore_ascii_case(b"close");
+                    keep_alive_token |= token.eq_ignore_ascii_case(b"keep-alive");
+                }
+            }
+            headers.append(name, value);
+        }
+        self.buf.advance(len);
+        let framing = if head_only || status.is_informational() || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED {
+            Framing::Empty
+        } else if chunked {
+            Framing::Chunked
+        } else if let Some(n) = length {
+            Framing::Length(n)
+        } else {
+            Framing::UntilClose
+        };
+        let keep_alive = !close && (http11 || keep_alive_token) && framing != Framing::UntilClose;
+        Ok(Some(Head { status, headers, framing, keep_alive }))
+    }
+
+    /// Reads a body of `n` bytes whole.
+    pub async fn read_exact_body(&mut self, n: usize, read_timeout: Duration) -> Result<Bytes, SendError> {
+        while self.buf.len() < n {
+            if self.read_more(read_timeout).await? == 0 {
+                return Err(SendError::Invalid);
+            }
+        }
+        Ok(self.buf.split_to(n).freeze())
+    }
+
+    /// The next piece of a body of `framing`, `None` at its end. `state` carries what is left of
+    /// the body between calls.
+    pub async fn next_piece(&mut self, state: &mut BodyState, read_timeout: Duration) -> Result<Option<Bytes>, SendError> {
+        loop {
+            match state {
+                BodyState::Done => return Ok(None),
+                BodyState::Remaining(0) => {
+                    *state = BodyState::Done;
+                    return Ok(None);
+                }
+                BodyState::Remaining(n) => {
+                    if self.buf.is_empty() && self.read_more(read_timeout).await? == 0 {
+                        return Err(SendError::Invalid);
+                    }
+                    let take = (*n).min(self.buf.len() as u64) as usize;
+                    *n -= take as u64;
+                    return Ok(Some(self.buf.split_to(take).freeze()));
+                }
+                BodyState::UntilClose => {
+                    if self.buf.is_empty() && self.read_more(read_timeout).await? == 0 {
+                        *state = BodyState::Done;
+                        return Ok(None);
+                    }
+                    return Ok(Some(self.buf.split().freeze()));
+                }
+                BodyState::ChunkSize => match self.take_line()? {
+                    Some(line) => {
+                        let digits = line.split(|b| *b == b';').next().unwrap_or(&[]).trim_ascii();
+                        let size = std::str::from_utf8(digits).ok().and_then(|d| u64::from_str_radix(d, 16).ok()).ok_or(SendError::Invalid)?;
+                        *state = if size == 0 { BodyState::Trailers } else { BodyState::ChunkData(size) };
+                    }
+                    None => self.need_more(read_timeout).await?,
+                },
+                BodyState::ChunkData(0) => *state = BodyState::ChunkEnd,
+                BodyState::ChunkData(n) => {
+                    if self.buf.is_empty() {
+                        self.need_more(read_timeout).await?;
+                        continue;
+                    }
+                    let take = (*n).min(self.buf.len() as u64) as usize;
+                    *n -= take as u64;
+                    return Ok(Some(self.buf.split_to(take).freeze()));
+                }
+                BodyState::ChunkEnd => match self.take_line()? {
+                    Some(line) if line.is_empty() => *state = BodyState::ChunkSize,
+                    Some(_) => return Err(SendError::Invalid),
+                    None => self.need_more(read_timeout).await?,
+                },
+                // Trailers are dropped, as the answer's head has already gone to the client.
+                BodyState::Trailers => match self.take_line()? {
+                    Some(line) if line.is_empty() => *state = BodyState::Done,
+                    Some(_) => {}
+                    None => self.need_more(read_timeout).await?,
+                },
+            }
+        }
+    }
+
+    async fn need_more(&mut self, read_timeout: Duration) -> Result<(), SendError> {
+        if self.buf.len() > MAX_HEAD {
+            return Err(SendError::Invalid);
+        }
+        match self.read_more(read_timeout).await? {
+            0 => Err(SendError::Invalid),
+            _ => Ok(()),
+        }
+    }
+
+    /// A CRLF-terminated line from the front of the buffer, without its CRLF.
+    fn take_line(&mut self) -> Result<Option<Bytes>, SendError> {
+        let Some(at) = self.buf.windows(2).position(|w| w == b"\r\n") else { return Ok(None) };
+        let line = self.buf.split_to(at).freeze();
+        self.buf.advance(2);
+        Ok(Some(line))
+    }
+}
+
+/// What is left to read of a body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyState {
+    Remaining(u64),
+    UntilClose,
+    ChunkSize,
+    ChunkData(u64),
+    ChunkEnd,
+    Trailers,
+    Done,
+}
+
+impl BodyState {
+    pub fn of(framing: Framing) -> BodyState {
+        match framing {
+            Framing::Empty => BodyState::Done,
+            Framing::Length(n) => BodyState::Remaining(n),
+            Framing::Chunked => BodyState::ChunkSize,
+            Framing::UntilClose => BodyState::UntilClose,
+        }
+    }
+}
+
+/// Writes an HTTP/1.1 request head into `out`: the request line, then headers added by `header`.
+pub struct RequestHead {
+    pub out: Vec<u8>,
+}
+
+impl RequestHead {
+    pub fn new(method: &str, target: &str) -> RequestHead {
+        let mut out = Vec::with_capacity(512);
+        out.extend_from_slice(method.as_bytes());
+        out.push(b' ');
+        out.extend_from_slice(target.as_bytes());
+        out.extend_from_slice(b" HTTP/1.1\r\n");
+        RequestHead { out }
+    }
+
+    /// Adds a header; a value with a control character (CR, LF, NUL…) is left out, since it
+    /// would split the head.
+    pub fn header(&mut self, name: &str, value: &[u8]) {
+        if value.iter().any(|b| (*b < 0x20 && *b != b'\t') || *b == 0x7f) {
+            return;
+        }
+        self.out.extend_from_slice(name.as_bytes());
+        self.out.extend_from_slice(b": ");
+        self.out.extend_from_slice(value);
+        self.out.extend_from_slice(b"\r\n");
+    }
+
+    /// Ends the head and appends the body.
+    pub fn finish(mut self, body: &[u8]) -> Vec<u8> {
+        self.out.extend_from_slice(b"\r\n");
+        self.out.extend_from_slice(body);
+        self.out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncWriteExt;
+    use tokio::net::TcpListener;
+
+    /// A loopback peer that answers each request it reads with the next of `answers`, then closes.
+    async fn peer(answers: Vec<&'static [u8]>) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut buf = vec![0u8; 4096];
+            for answer in answers {
+                let mut seen = Vec::new();
+                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                    let n = s.read(&mut buf).await.unwrap();
+                    if n == 0 {
+                        return;
+                    }
+                    seen.extend_from_slice(&buf[..n]);
+                }
+                for piece in answer.chunks(7) {
+                    s.write_all(piece).await.unwrap();
+                    s.flush().await.unwrap();
+                }
+            }
+        });
+        addr
+    }
+
+    async fn whole_body(c: &mut Conn, framing: Framing) -> Vec<u8> {
+        let mut state = BodyState::of(framing);
+        let mut body = Vec::new();
+        while let Some(piece) = c.next_piece(&mut state, Duration::from_secs(2)).await.unwrap() {
+            body.extend_from_slice(&piece);
+        }
+        body
+    }
+
+    fn get() -> Vec<u8> {
+        let mut h = RequestHead::new("GET", "/x?y=1");
+        h.header("host", b"example.com");
+        h.finish(b"")
+    }
+
+    #[tokio::test]
+    async fn reads_answers_framed_by_length_chunks_and_close_on_one_connection() {
+        let addr = peer(vec![
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: 1\r\n\r\nhello",
+            b"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n4;ext=1\r\nwiki\r\n5\r\npedia\r\n0\r\nTrailer: x\r\n\r\n",
+            b"HTTP/1.1 204 No Content\r\n\r\n",
+            b"HTTP/1.0 200 OK\r\n\r\nuntil the end",
+        ])
+        .await;
+        let mut c = connect(&addr, Duration::from_secs(1)).await.unwrap();
+        let t = Duration::from_secs(2);
+        let h = c.exchange(&get(), false, t).await.unwrap();
+        assert_eq!((h.status.as_u16(), h.framing, h.keep_alive, h.headers["x-a"].to_str().unwrap()), (200, Framing::Length(5), true, "1"));
+        assert_eq!(&c.read_exact_body(5, t).await.unwrap()[..], b"hello");
+        let h = c.exchange(&get(), false, t).await.unwrap();
+        assert_eq!((h.status.as_u16(), h.framing), (201, Framing::Chunked));
+        assert_eq!(whole_body(&mut c, h.framing).await, b"wikipedia");
+        let h = c.exchange(&get(), false, t).await.unwrap();
+        assert_eq!((h.status.as_u16(), h.framing, h.keep_alive), (204, Framing::Empty, true));
+        let h = c.exchange(&get(), false, t).await.unwrap();
+        assert_eq!((h.framing, h.keep_alive), (Framing::UntilClose, false));
+        assert_eq!(whole_body(&mut c, h.framing).await, b"until the end");
+    }
+
+    #[tokio::test]
+    async fn a_kept_connection_closed_by_the_upstream_is_stale_and_a_bad_answer_invalid() {
+        let addr = peer(vec![b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"]).await;
+        let t = Duration::from_secs(2);
+        let mut c = connect(&addr, t).await.unwrap();
+        assert_eq!(c.exchange(&get(), false, t).await.unwrap().framing, Framing::Length(0));
+        c.reused = true;
+        assert_eq!(c.exchange(&get(), false, t).await.unwrap_err(), SendError::Stale);
+
+        let addr = peer(vec![b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd"]).await;
+        let mut c = connect(&addr, t).await.unwrap();
+        assert_eq!(c.exchange(&get(), false, t).await.unwrap_err(), SendError::Invalid, "conflicting lengths");
+        let addr = peer(vec![b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nab"]).await;
+        let mut c = connect(&addr, t).await.unwrap();
+        let h = c.exchange(&get(), false, t).await.unwrap();
+        assert_eq!(c.read_exact_body(3, t).await.unwrap_err(), SendError::Invalid, "cut short");
+        assert_eq!(h.framing, Framing::Length(3));
+        let addr = peer(vec![b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n"]).await;
+        let mut c = connect(&addr, t).await.unwrap();
+        let h = c.exchange(&get(), true, t).await.unwrap();
+        assert_eq!(h.framing, Framing::Empty, "an answer to HEAD has no body");
+        // A listener that never answers: the read waits its timeout.
+        let silent = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut c = connect(&silent.local_addr().unwrap().to_string(), t).await.unwrap();
+        assert_eq!(c.exchange(&get(), false, Duration::from_millis(200)).await.unwrap_err(), SendError::TimedOut);
+    }
+
+    #[test]
+    fn a_header_value_that_would_split_the_head_is_left_out() {
+        let mut h = RequestHead::new("POST", "/");
+        h.header("x-ok", b"a\tb");
+        h.header("x-bad", b"a\r\nx-injected: 1");
+        assert_eq!(h.finish(b"{}"), b"POST / HTTP/1.1\r\nx-ok: a\tb\r\n\r\n{}".to_vec());
+    }
+}
