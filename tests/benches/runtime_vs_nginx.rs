@@ -109,7 +109,7 @@ async fn main() {
     let via_runtime = format!("{proxy}/");
     // Runs alternate (nginx, runtime, nginx, …) so both see the same machine over time; a pair's
     // ratio compares neighbours, and the median of the pairs damps this 2-core box's noise.
-    const PAIRS: usize = 7;
+    const PAIRS: usize = 9;
     let (mut nginx_rps, mut runtime_rps, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..PAIRS {
         let n = wrk(&via_nginx, 5);

@@ -199,7 +199,8 @@ impl Conn {
         };
         let status = parsed.code.and_then(|c| StatusCode::from_u16(c).ok()).ok_or(SendError::Invalid)?;
         let http11 = parsed.version == Some(1);
-        let mut headers = HeaderMap::with_capacity(parsed.headers.len());
+        // Room for the headers the proxy adds (latencies, via, request id, rate limits).
+        let mut headers = HeaderMap::with_capacity(parsed.headers.len() + 12);
         let (mut length, mut chunked, mut close, mut keep_alive_token) = (None, false, false, false);
         for h in parsed.headers.iter() {
             let name = HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| SendError::Invalid)?;
@@ -242,6 +243,13 @@ impl Conn {
             if self.read_more(read_timeout).await? == 0 {
                 return Err(SendError::Invalid);
             }
+        }
+        // A small body is copied out so the read buffer stays whole and is reused by the next
+        // answer; a split would leave it shared and make the next read allocate a new one.
+        if n <= READ_CHUNK {
+            let body = Bytes::copy_from_slice(&self.buf[..n]);
+            self.buf.advance(n);
+            return Ok(body);
         }
         Ok(self.buf.split_to(n).freeze())
     }
