@@ -6,6 +6,8 @@ export interface Column {
   label: string
   /** How to read the value: a field name, or a function of the row. */
   get?: (row: Record<string, unknown>) => unknown
+  /** The column's share of the table's width against the others' (1 unless said). */
+  share?: number
 }
 
 export interface KindSpec {
@@ -22,26 +24,26 @@ const appliedTo = (row: Record<string, unknown>) => {
 
 export const KINDS: KindSpec[] = [
   { kind: 'services', label: 'Gateway services', singular: 'gateway service', columns: [
-    { key: 'name', label: 'Name' }, { key: 'protocol', label: 'Protocol' }, { key: 'host', label: 'Host' },
+    { key: 'name', label: 'Name', share: 2 }, { key: 'protocol', label: 'Protocol' }, { key: 'host', label: 'Host', share: 2 },
     { key: 'port', label: 'Port' }, { key: 'path', label: 'Path' }, { key: 'enabled', label: 'Enabled' }, { key: 'tags', label: 'Tags' }] },
   { kind: 'routes', label: 'Routes', singular: 'route', columns: [
-    { key: 'name', label: 'Name' }, { key: 'protocols', label: 'Protocols' }, { key: 'hosts', label: 'Hosts' },
-    { key: 'methods', label: 'Methods' }, { key: 'paths', label: 'Paths' }, { key: 'tags', label: 'Tags' }] },
+    { key: 'name', label: 'Name', share: 2 }, { key: 'protocols', label: 'Protocols' }, { key: 'hosts', label: 'Hosts', share: 2 },
+    { key: 'methods', label: 'Methods' }, { key: 'paths', label: 'Paths', share: 2 }, { key: 'tags', label: 'Tags' }] },
   { kind: 'consumers', label: 'Consumers', singular: 'consumer', columns: [
     { key: 'username', label: 'Username' }, { key: 'custom_id', label: 'Custom ID' }, { key: 'tags', label: 'Tags' }] },
   { kind: 'consumer_groups', label: 'Consumer groups', singular: 'consumer group', columns: [
     { key: 'name', label: 'Name' }, { key: 'tags', label: 'Tags' }] },
   { kind: 'plugins', label: 'Plugins', singular: 'plugin', columns: [
-    { key: 'name', label: 'Plugin' }, { key: 'instance_name', label: 'Instance name' },
-    { key: 'applied_to', label: 'Applied to', get: appliedTo }, { key: 'enabled', label: 'Enabled' }, { key: 'tags', label: 'Tags' }] },
+    { key: 'name', label: 'Plugin', share: 2 }, { key: 'instance_name', label: 'Instance name', share: 2 },
+    { key: 'applied_to', label: 'Applied to', get: appliedTo, share: 2 }, { key: 'enabled', label: 'Enabled' }, { key: 'tags', label: 'Tags' }] },
   { kind: 'upstreams', label: 'Upstreams', singular: 'upstream', columns: [
     { key: 'name', label: 'Name' }, { key: 'algorithm', label: 'Algorithm' }, { key: 'slots', label: 'Slots' }, { key: 'tags', label: 'Tags' }] },
   { kind: 'certificates', label: 'Certificates', singular: 'certificate', columns: [
     { key: 'tags', label: 'Tags' }] },
   { kind: 'snis', label: 'SNIs', singular: 'SNI', columns: [
-    { key: 'name', label: 'Name' }, { key: 'certificate', label: 'SSL certificate ID' }] },
+    { key: 'name', label: 'Name' }, { key: 'certificate', label: 'SSL certificate ID', share: 2 }] },
   { kind: 'vaults', label: 'Vaults', singular: 'vault', columns: [
-    { key: 'prefix', label: 'Prefix' }, { key: 'name', label: 'Vault type' }, { key: 'description', label: 'Description' }] },
+    { key: 'prefix', label: 'Prefix' }, { key: 'name', label: 'Vault type' }, { key: 'description', label: 'Description', share: 3 }] },
   { kind: 'keys', label: 'Keys', singular: 'key', columns: [
     { key: 'name', label: 'Name' }, { key: 'kid', label: 'Key ID' }, { key: 'tags', label: 'Tags' }] },
   { kind: 'key-sets', label: 'Key sets', singular: 'key set', columns: [

@@ -1,13 +1,16 @@
 import { describe, expect, it } from 'vitest'
-import { covers, windowOf } from '../composables/useVirtualRows'
+import { CHUNK, covers, screenOf, windowOf } from '../composables/useVirtualRows'
 
 describe('windowOf', () => {
-  it('renders the rows on screen and a margin, never the whole list', () => {
+  it('renders the rows on screen and a margin in whole blocks, never the whole list', () => {
     // 10,000 rows of 48 px, list starting 200 px down, viewport of 800 px.
-    expect(windowOf(10_000, 48, 200, 0, 800)).toEqual({ start: 0, end: 47 })
+    expect(windowOf(10_000, 48, 200, 0, 800)).toEqual({ start: 0, end: 48 })
     const deep = windowOf(10_000, 48, 200, 200 + 48 * 5_000, 800)
-    expect(deep.start).toBe(5_000 - 30)
-    expect(deep.end).toBe(5_000 + 17 + 30)
+    expect(deep.start % CHUNK).toBe(0)
+    expect(deep.end % CHUNK).toBe(0)
+    expect(deep.start).toBeLessThanOrEqual(5_000 - 30)
+    expect(deep.start).toBeGreaterThan(5_000 - 30 - CHUNK)
+    expect(deep.end).toBeGreaterThanOrEqual(5_000 + 17 + 30)
     expect(deep.end - deep.start).toBeLessThan(100)
   })
 
@@ -22,10 +25,12 @@ describe('windowOf', () => {
 
 describe('covers', () => {
   it('keeps what is rendered while the screen stays well inside it', () => {
-    const rendered = windowOf(10_000, 48, 0, 48 * 1_000, 800) // rows 970..1047
-    expect(covers(rendered, windowOf(10_000, 48, 0, 48 * 1_005, 800), 10_000)).toBe(true)
-    expect(covers(rendered, windowOf(10_000, 48, 0, 48 * 1_025, 800), 10_000)).toBe(false)
-    expect(covers(rendered, windowOf(10_000, 48, 0, 48 * 900, 800), 10_000)).toBe(false)
-    expect(covers({ start: 0, end: 0 }, windowOf(10_000, 48, 0, 0, 800), 10_000)).toBe(false)
+    const rendered = windowOf(10_000, 48, 0, 48 * 1_000, 800) // rows 960..1056
+    const at = (row: number) => screenOf(48, 0, 48 * row, 800)
+    expect(covers(rendered, at(1_005), 10_000)).toBe(true)
+    expect(covers(rendered, at(1_035), 10_000)).toBe(false)
+    expect(covers(rendered, at(900), 10_000)).toBe(false)
+    expect(covers({ start: 0, end: 0 }, at(0), 10_000)).toBe(false)
+    expect(covers(windowOf(10_000, 48, 0, 0, 800), at(0), 10_000)).toBe(true)
   })
 })

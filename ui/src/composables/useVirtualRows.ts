@@ -1,40 +1,47 @@
-// Renders only the rows of a long table that are on screen (plus a margin above and below);
-// spacers above and below keep the scroll height of the whole list, so 10,000 rows scroll with
-// about a hundred table rows in the page at any time.
+// Renders only the rows of a long table that are on screen (plus a margin above and below), in
+// blocks of rows placed at their own offsets in a body as tall as the whole list, so 10,000 rows
+// scroll with about a hundred table rows in the page at any time.
 import { computed, onMounted, onUnmounted, ref, watch, type Ref } from 'vue'
 
 /** Rows kept rendered beyond each edge of the viewport. */
 const OVERSCAN = 30
-/** A first guess until a rendered row can be measured (Kongponents' table rows). */
-const DEFAULT_ROW_HEIGHT = 48
+/** Every row's height in px (Kongponents' table rows): fixed, so a block's place is known without
+ * measuring and blocks laid out once never move when others come and go. */
+export const ROW_HEIGHT = 48
 
-/** The first and last-plus-one row index to render for a viewport over a list of rows. */
-export function windowOf(count: number, rowHeight: number, listTop: number, viewportTop: number, viewportHeight: number): { start: number; end: number } {
-  const first = Math.floor((viewportTop - listTop) / rowHeight)
-  const onScreen = Math.ceil(viewportHeight / rowHeight)
-  const start = Math.min(Math.max(0, first - OVERSCAN), Math.max(0, count - 1))
-  const end = Math.min(count, Math.max(0, first) + onScreen + OVERSCAN)
-  return { start, end: Math.max(end, Math.min(count, start + onScreen)) }
+/** Rows are rendered in blocks of this many (a table each), added and dropped whole. */
+export const CHUNK = 16
+
+/** The rows on screen: the first (possibly above the list, negative) and last-plus-one. */
+export function screenOf(rowHeight: number, listTop: number, viewportTop: number, viewportHeight: number): { top: number; bottom: number } {
+  const top = Math.floor((viewportTop - listTop) / rowHeight)
+  return { top, bottom: top + Math.ceil(viewportHeight / rowHeight) }
 }
 
-/** Whether the rendered `current` range still holds the screen of `next` with a margin of
- * `KEEP` rows on each side (or reaches the end of the list there). */
+/** The first and last-plus-one row index to render for a viewport over a list of rows: the
+ * screen and `OVERSCAN` rows each side, widened to whole blocks of `CHUNK` rows. */
+export function windowOf(count: number, rowHeight: number, listTop: number, viewportTop: number, viewportHeight: number): { start: number; end: number } {
+  const { top, bottom } = screenOf(rowHeight, listTop, viewportTop, viewportHeight)
+  const start = Math.min(Math.max(0, top - OVERSCAN), Math.max(0, count - 1))
+  const end = Math.max(Math.min(count, Math.max(0, top) + (bottom - top) + OVERSCAN), Math.min(count, start + (bottom - top)))
+  return { start: start - (start % CHUNK), end: Math.min(count, Math.ceil(end / CHUNK) * CHUNK) }
+}
+
+/** Whether the rendered `current` range still holds the `screen` with a margin of `KEEP` rows on
+ * each side (or reaches the end of the list there). */
 const KEEP = 10
-export function covers(current: { start: number; end: number }, next: { start: number; end: number }, count: number): boolean {
-  const screenTop = next.start === 0 ? 0 : next.start + OVERSCAN
-  const screenBottom = next.end === count ? count : next.end - OVERSCAN
-  const topOk = current.start === 0 || current.start <= screenTop - KEEP
-  const bottomOk = current.end === count || current.end >= screenBottom + KEEP
-  return current.end > current.start && topOk && bottomOk && current.start <= screenTop && current.end >= screenBottom
+export function covers(current: { start: number; end: number }, screen: { top: number; bottom: number }, count: number): boolean {
+  const topOk = current.start === 0 || current.start <= screen.top - KEEP
+  const bottomOk = current.end === count || current.end >= screen.bottom + KEEP
+  return current.end > current.start && topOk && bottomOk
 }
 
 /**
- * `rows` windowed for the scrolling ancestor of `list` (the element wrapping the table body):
- * `visible` to render, `padTop`/`padBottom` in px for the spacers.
+ * `rows` windowed for the scrolling ancestor of `list` (the element wrapping the table): `visible`
+ * to render, the first of them being row `offset` of the list.
  */
 export function useVirtualRows<T>(rows: Ref<T[]>, list: Ref<HTMLElement | null>) {
   const range = ref({ start: 0, end: Math.min(rows.value.length, 2 * OVERSCAN + 20) })
-  const rowHeight = ref(DEFAULT_ROW_HEIGHT)
   let frame = 0
 
   /** The ancestor that scrolls the list vertically: one that is set to scroll and holds more
@@ -47,43 +54,53 @@ export function useVirtualRows<T>(rows: Ref<T[]>, list: Ref<HTMLElement | null>)
     return document.scrollingElement as HTMLElement ?? document.documentElement
   }
 
+  // Found once, not on every scrolled frame: finding it reads the computed style of each ancestor.
+  let found: HTMLElement | null = null
+  function scrollerFor(el: HTMLElement): HTMLElement {
+    if (found?.contains(el) && found.scrollHeight > found.clientHeight + 1) return found
+    const s = scrollerOf(el)
+    found = s === document.scrollingElement ? null : s
+    return s
+  }
+
   function update() {
     frame = 0
     const el = list.value
     if (!el) return
-    const scroller = scrollerOf(el)
-    const row = el.querySelector('tbody tr') as HTMLElement | null
-    if (row && row.offsetHeight > 0) rowHeight.value = row.offsetHeight
+    const scroller = scrollerFor(el)
     const head = (el.querySelector('thead') as HTMLElement | null)?.offsetHeight ?? 0
     const top = el.getBoundingClientRect().top - scroller.getBoundingClientRect().top + scroller.scrollTop + head
     // Never more than the window's height: whatever the layout, only a screenful is rendered.
-    const next = windowOf(rows.value.length, rowHeight.value, top, scroller.scrollTop, Math.min(scroller.clientHeight, window.innerHeight))
+    const height = Math.min(scroller.clientHeight, window.innerHeight)
     // Rows are swapped only when the screen nears an edge of what is rendered, not on every
-    // frame: a wheel scroll then re-renders once per ~20 rows instead of once per row.
-    if (!covers(range.value, next, rows.value.length)) range.value = next
+    // frame: a wheel scroll then re-renders once per block of rows instead of once per row.
+    if (!covers(range.value, screenOf(ROW_HEIGHT, top, scroller.scrollTop, height), rows.value.length)) range.value = windowOf(rows.value.length, ROW_HEIGHT, top, scroller.scrollTop, height)
   }
   const schedule = () => {
     if (!frame) frame = requestAnimationFrame(update)
   }
 
   const visible = computed(() => rows.value.slice(range.value.start, range.value.end))
-  const padTop = computed(() => range.value.start * rowHeight.value)
-  const padBottom = computed(() => Math.max(0, rows.value.length - range.value.end) * rowHeight.value)
+  const offset = computed(() => range.value.start)
 
   // Another kind or filter: back to the top of the new list.
   watch(rows, () => {
-    range.value = windowOf(rows.value.length, rowHeight.value, 0, 0, window.innerHeight)
+    range.value = windowOf(rows.value.length, ROW_HEIGHT, 0, 0, window.innerHeight)
     schedule()
   })
+  const resized = () => {
+    found = null
+    schedule()
+  }
   onMounted(() => {
     document.addEventListener('scroll', schedule, { capture: true, passive: true })
-    window.addEventListener('resize', schedule)
+    window.addEventListener('resize', resized)
     schedule()
   })
   onUnmounted(() => {
     document.removeEventListener('scroll', schedule, { capture: true })
-    window.removeEventListener('resize', schedule)
+    window.removeEventListener('resize', resized)
     if (frame) cancelAnimationFrame(frame)
   })
-  return { visible, padTop, padBottom, range }
+  return { visible, offset, range }
 }
