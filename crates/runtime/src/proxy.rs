@@ -208,8 +208,8 @@ pub async fn handle(req: Request<hyper::body::Incoming>, client_ip: ClientIp, sh
     let head_only = req_parts.method == hyper::Method::HEAD;
     let idempotent = !matches!(req_parts.method, hyper::Method::POST | hyper::Method::PATCH);
 
-    let connect_timeout = Duration::from_millis(service.connect_timeout_ms.max(1));
-    let read_timeout = Duration::from_millis(service.read_timeout_ms.max(1));
+    let timeouts = upstream::Timeouts { connect: Duration::from_millis(service.connect_timeout_ms.max(1)), write: Duration::from_millis(service.write_timeout_ms.max(1)), read: Duration::from_millis(service.read_timeout_ms.max(1)) };
+    let read_timeout = timeouts.read;
     let attempts = service.retries + 1;
     let mut last_failure = (502u16, INVALID_RESPONSE);
     let upstream_started = Instant::now();
@@ -224,7 +224,7 @@ pub async fn handle(req: Request<hyper::body::Incoming>, client_ip: ClientIp, sh
             },
             None => service.address.clone(),
         };
-        let (mut conn, answer) = match upstream::send(&target, &request, head_only, idempotent, connect_timeout, read_timeout).await {
+        let (mut conn, answer) = match upstream::send(&target, &request, head_only, idempotent, timeouts).await {
             Ok(exchanged) => exchanged,
             // Kong retries connection failures on the next target.
             Err(upstream::Failure::Connect(upstream::ConnectError::Refused)) => {

@@ -89,6 +89,14 @@ pub async fn connect(target: &str, connect_timeout: Duration) -> Result<Conn, Co
     Ok(Conn { stream, buf: BytesMut::with_capacity(READ_CHUNK), reused: false })
 }
 
+/// A service's timeouts (Kong's connect_timeout, write_timeout and read_timeout).
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    pub connect: Duration,
+    pub write: Duration,
+    pub read: Duration,
+}
+
 /// Why a request got no answer.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Failure {
@@ -102,16 +110,16 @@ pub enum Failure {
 /// counting as a try. A request that is not idempotent is sent again only if it cannot have
 /// reached the upstream, so before it goes on a kept connection that connection is checked for
 /// having been closed (what nginx does for a cached connection).
-pub async fn send(target: &str, request: &[u8], head_only: bool, idempotent: bool, connect_timeout: Duration, read_timeout: Duration) -> Result<(Conn, Head), Failure> {
-    let mut conn = checkout(target, connect_timeout).await.map_err(Failure::Connect)?;
+pub async fn send(target: &str, request: &[u8], head_only: bool, idempotent: bool, timeouts: Timeouts) -> Result<(Conn, Head), Failure> {
+    let mut conn = checkout(target, timeouts.connect).await.map_err(Failure::Connect)?;
     if conn.reused && !idempotent && !conn.still_open() {
-        conn = connect(target, connect_timeout).await.map_err(Failure::Connect)?;
+        conn = connect(target, timeouts.connect).await.map_err(Failure::Connect)?;
     }
-    match conn.exchange(request, head_only, read_timeout).await {
+    match conn.exchange(request, head_only, timeouts).await {
         Ok(head) => Ok((conn, head)),
         Err(SendError::Stale) if idempotent => {
-            let mut conn = connect(target, connect_timeout).await.map_err(Failure::Connect)?;
-            let head = conn.exchange(request, head_only, read_timeout).await.map_err(Failure::Exchange)?;
+            let mut conn = connect(target, timeouts.connect).await.map_err(Failure::Connect)?;
+            let head = conn.exchange(request, head_only, timeouts).await.map_err(Failure::Exchange)?;
             Ok((conn, head))
         }
         Err(SendError::Stale) => Err(Failure::Exchange(SendError::Invalid)),
@@ -138,11 +146,12 @@ pub fn checkin(target: &str, conn: Conn) {
 }
 
 impl Conn {
-    /// Writes `request` (head and body, already framed) and reads the answer's head; each read
-    /// waits at most `read_timeout` (Kong's read_timeout is between two successive reads).
-    pub async fn exchange(&mut self, request: &[u8], head_only: bool, read_timeout: Duration) -> Result<Head, SendError> {
-        let reused = self.reused;
-        let write = tokio::time::timeout(read_timeout, self.stream.write_all(request)).await;
+    /// Writes `request` (head and body, already framed) within `timeouts.write` and reads the
+    /// answer's head; each read waits at most `timeouts.read` (Kong's read_timeout is between two
+    /// successive reads).
+    pub async fn exchange(&mut self, request: &[u8], head_only: bool, timeouts: Timeouts) -> Result<Head, SendError> {
+        let (reused, read_timeout) = (self.reused, timeouts.read);
+        let write = tokio::time::timeout(timeouts.write, self.stream.write_all(request)).await;
         match write {
             Ok(Ok(())) => {}
             Ok(Err(_)) if reused => return Err(SendError::Stale),
@@ -429,6 +438,10 @@ mod tests {
         body
     }
 
+    fn both(t: Duration) -> Timeouts {
+        Timeouts { connect: t, write: t, read: t }
+    }
+
     fn get() -> Vec<u8> {
         let mut h = RequestHead::new("GET", "/x?y=1");
         h.header("host", b"example.com");
@@ -446,15 +459,15 @@ mod tests {
         .await;
         let mut c = connect(&addr, Duration::from_secs(1)).await.unwrap();
         let t = Duration::from_secs(2);
-        let h = c.exchange(&get(), false, t).await.unwrap();
+        let h = c.exchange(&get(), false, both(t)).await.unwrap();
         assert_eq!((h.status.as_u16(), h.framing, h.keep_alive, h.headers["x-a"].to_str().unwrap()), (200, Framing::Length(5), true, "1"));
         assert_eq!(&c.read_exact_body(5, t).await.unwrap()[..], b"hello");
-        let h = c.exchange(&get(), false, t).await.unwrap();
+        let h = c.exchange(&get(), false, both(t)).await.unwrap();
         assert_eq!((h.status.as_u16(), h.framing), (201, Framing::Chunked));
         assert_eq!(whole_body(&mut c, h.framing).await, b"wikipedia");
-        let h = c.exchange(&get(), false, t).await.unwrap();
+        let h = c.exchange(&get(), false, both(t)).await.unwrap();
         assert_eq!((h.status.as_u16(), h.framing, h.keep_alive), (204, Framing::Empty, true));
-        let h = c.exchange(&get(), false, t).await.unwrap();
+        let h = c.exchange(&get(), false, both(t)).await.unwrap();
         assert_eq!((h.framing, h.keep_alive), (Framing::UntilClose, false));
         assert_eq!(whole_body(&mut c, h.framing).await, b"until the end");
     }
@@ -464,26 +477,26 @@ mod tests {
         let addr = peer(vec![b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"]).await;
         let t = Duration::from_secs(2);
         let mut c = connect(&addr, t).await.unwrap();
-        assert_eq!(c.exchange(&get(), false, t).await.unwrap().framing, Framing::Length(0));
+        assert_eq!(c.exchange(&get(), false, both(t)).await.unwrap().framing, Framing::Length(0));
         c.reused = true;
-        assert_eq!(c.exchange(&get(), false, t).await.unwrap_err(), SendError::Stale);
+        assert_eq!(c.exchange(&get(), false, both(t)).await.unwrap_err(), SendError::Stale);
 
         let addr = peer(vec![b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd"]).await;
         let mut c = connect(&addr, t).await.unwrap();
-        assert_eq!(c.exchange(&get(), false, t).await.unwrap_err(), SendError::Invalid, "conflicting lengths");
+        assert_eq!(c.exchange(&get(), false, both(t)).await.unwrap_err(), SendError::Invalid, "conflicting lengths");
         let addr = peer(vec![b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nab"]).await;
         let mut c = connect(&addr, t).await.unwrap();
-        let h = c.exchange(&get(), false, t).await.unwrap();
+        let h = c.exchange(&get(), false, both(t)).await.unwrap();
         assert_eq!(c.read_exact_body(3, t).await.unwrap_err(), SendError::Invalid, "cut short");
         assert_eq!(h.framing, Framing::Length(3));
         let addr = peer(vec![b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n"]).await;
         let mut c = connect(&addr, t).await.unwrap();
-        let h = c.exchange(&get(), true, t).await.unwrap();
+        let h = c.exchange(&get(), true, both(t)).await.unwrap();
         assert_eq!(h.framing, Framing::Empty, "an answer to HEAD has no body");
         // A listener that never answers: the read waits its timeout.
         let silent = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let mut c = connect(&silent.local_addr().unwrap().to_string(), t).await.unwrap();
-        assert_eq!(c.exchange(&get(), false, Duration::from_millis(200)).await.unwrap_err(), SendError::TimedOut);
+        assert_eq!(c.exchange(&get(), false, both(Duration::from_millis(200))).await.unwrap_err(), SendError::TimedOut);
     }
 
     #[test]
