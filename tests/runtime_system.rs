@@ -18,6 +18,24 @@ async fn wait_until<F: std::future::Future<Output = bool>>(what: &str, secs: u64
     }
 }
 
+/// Writes each of `parts` to the proxy at `addr` (waiting for an answer to begin between them),
+/// then reads until the proxy closes the connection.
+async fn raw(addr: &str, parts: &[&[u8]]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut got = Vec::new();
+    for (i, part) in parts.iter().enumerate() {
+        s.write_all(part).await.unwrap();
+        if i + 1 < parts.len() {
+            let mut buf = [0u8; 4096];
+            let n = tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf)).await.expect("an interim answer").unwrap();
+            got.extend_from_slice(&buf[..n]);
+        }
+    }
+    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut got)).await.expect("the proxy closes the connection").unwrap();
+    String::from_utf8_lossy(&got).into_owned()
+}
+
 async fn status(http: &reqwest::Client, url: &str) -> Value {
     match http.get(format!("{url}/status")).send().await {
         Ok(r) => r.json().await.unwrap_or(Value::Null),
@@ -234,6 +252,28 @@ async fn the_proxy_balances_limits_and_answers_kongs_errors() {
     assert!(head.bytes().await.unwrap().is_empty());
     let after: Value = http.get(format!("{proxy}/pool/after")).send().await.unwrap().json().await.unwrap();
     assert_eq!(after["path"], "/after", "strip_path");
+
+    // The proxy's own HTTP/1.1 server, spoken to byte by byte: two pipelined requests in one
+    // write are answered in order; a chunked body sent after `Expect: 100-continue` reaches the
+    // upstream whole with its length; an HTTP/1.0 client gets a chunked upstream answer delimited
+    // by the close; framing that contradicts itself and garbage get 400 and the connection closes.
+    let addr = proxy.trim_start_matches("http://").to_string();
+    let both = raw(&addr, &[b"GET /pool/one HTTP/1.1\r\nHost: a\r\n\r\nGET /pool/two HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"]).await;
+    let (one, two) = (both.find("\"path\":\"/one\"").expect("first answer"), both.find("\"path\":\"/two\"").expect("second answer"));
+    assert!(one < two && both.matches("HTTP/1.1 200 OK").count() == 2, "{both}");
+    assert!(both.to_lowercase().contains("connection: close"), "the last answer says the connection closes");
+    let posted = raw(&addr, &[b"POST /pool/up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n", b"5\r\nhello\r\n6;x=y\r\n world\r\n0\r\n\r\n"]).await;
+    assert!(posted.starts_with("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK"), "{posted}");
+    assert!(posted.contains("\"body\":\"hello world\"") && posted.contains("\"content-length\":\"11\""), "{posted}");
+    assert!(!posted.contains("transfer-encoding"), "the upstream gets a length, not chunks: {posted}");
+    let old = raw(&addr, &[b"GET /pool/bytes/20000 HTTP/1.0\r\nHost: a\r\n\r\n"]).await;
+    let (old_head, old_body) = old.split_once("\r\n\r\n").unwrap();
+    assert!(!old_head.to_lowercase().contains("transfer-encoding") && old_head.to_lowercase().contains("connection: close"), "{old_head}");
+    assert_eq!(old_body.len(), 20_000, "the body runs to the close");
+    for bad in [&b"POST /pool/x HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"[..], b"HELLO\r\n\r\n", b"GET /pool/x HTTP/1.1\r\nHost: a\r\nContent-Length: 1, 2\r\n\r\nab"] {
+        let answer = raw(&addr, &[bad]).await;
+        assert!(answer.starts_with("HTTP/1.1 400 Bad Request") && answer.contains("\"message\":\"Bad request\""), "{answer}");
+    }
 
     // Rate limiting on a regex route, with Kong's headers.
     for i in 1..=3 {

@@ -5,6 +5,8 @@
 pub mod analytics;
 pub mod balancer;
 pub mod config;
+pub mod downstream;
+pub mod http1;
 pub mod link;
 pub mod plugins;
 pub mod proxy;
@@ -69,7 +71,7 @@ pub async fn start(options: Options) -> std::io::Result<Running> {
     });
     // One event loop per core by default, like nginx's `worker_processes auto`.
     let workers = std::env::var("RUNTIME_PROXY_WORKERS").ok().and_then(|w| w.parse().ok()).unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
-    proxy::serve_on_threads(proxy.into_std()?, shared.clone(), workers)?;
+    downstream::serve_on_threads(proxy.into_std()?, shared.clone(), workers)?;
     if let Some(listener) = status {
         let shared = shared.clone();
         tokio::spawn(async move {

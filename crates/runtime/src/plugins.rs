@@ -63,7 +63,7 @@ pub struct Authenticated {
 }
 
 /// key-auth: the key from a header or the query string, by each configured key name.
-pub fn key_auth(snap: &Snapshot, config: &Value, method: &str, headers: &hyper::HeaderMap, query: &mut Vec<(String, String)>, strip_header: &mut Vec<String>) -> Result<Option<Authenticated>, Refusal> {
+pub fn key_auth(snap: &Snapshot, config: &Value, method: &str, headers: &crate::http1::Headers, query: &mut Vec<(String, String)>, strip_header: &mut Vec<String>) -> Result<Option<Authenticated>, Refusal> {
     if method == "OPTIONS" && config["run_on_preflight"] == Value::Bool(false) {
         return Ok(None);
     }
@@ -80,7 +80,7 @@ pub fn key_auth(snap: &Snapshot, config: &Value, method: &str, headers: &hyper::
     for name in &names {
         let mut from_header: Vec<String> = Vec::new();
         if in_header {
-            from_header = headers.get_all(name.as_str()).iter().filter_map(|v| v.to_str().ok()).map(str::to_string).collect();
+            from_header = headers.get_all(name).filter_map(|v| std::str::from_utf8(v).ok()).map(str::to_string).collect();
         }
         let from_query: Vec<String> = if in_query { query.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect() } else { vec![] };
         let all: Vec<String> = from_header.iter().chain(from_query.iter()).cloned().collect();

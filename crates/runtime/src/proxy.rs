@@ -6,57 +6,55 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::combinators::UnsyncBoxBody;
-use http_body_util::{BodyExt, Full, StreamBody};
-use hyper::body::Frame;
-use hyper::header::{HeaderName, HeaderValue, HOST};
-use hyper::{Request, Response};
 
 use crate::analytics::Sample;
+use crate::downstream::{Answer, Payload, Request, Streamed};
+use crate::http1::{self, BodyState, Framing, HeadOut};
 use crate::plugins::{self, Refusal, Scope};
 use crate::router::upstream_path;
-use crate::upstream::{self, RequestHead};
+use crate::upstream;
 use crate::Shared;
 
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
-pub type Body = UnsyncBoxBody<Bytes, BoxError>;
-
-/// Upstream bodies up to this size (with a Content-Length) are forwarded in one piece.
+/// Upstream bodies up to this size (with a Content-Length) are read whole and go out with the head.
 const SMALL_BODY: u64 = 256 * 1024;
 
-/// Hop-by-hop headers dropped from an upstream answer (transfer-encoding stays: hyper frames the body).
-const HOP_BY_HOP_ANSWER: [HeaderName; 7] = [hyper::header::CONNECTION, HeaderName::from_static("keep-alive"), hyper::header::PROXY_AUTHENTICATE, hyper::header::PROXY_AUTHORIZATION, hyper::header::TE, hyper::header::TRAILER, hyper::header::UPGRADE];
+/// Hop-by-hop headers, never forwarded either way (RFC 9110 §7.6.1); transfer-encoding is
+/// handled with the body's framing.
 const HOP_BY_HOP: [&str; 8] = ["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"];
 /// Request headers the proxy writes itself (the body's length too, as it is sent whole).
 const SET_BY_PROXY: [&str; 8] = ["host", "content-length", "x-forwarded-for", "x-real-ip", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-path", "x-kong-request-id"];
+/// Answer headers the proxy writes itself.
+const SET_ON_ANSWER: [&str; 4] = ["x-kong-upstream-latency", "x-kong-proxy-latency", "via", "x-kong-request-id"];
 /// Headers that name the authenticated consumer; a client's own are dropped when one is known.
 const CONSUMER_HEADERS: [&str; 5] = ["x-consumer-id", "x-consumer-username", "x-consumer-custom-id", "x-credential-identifier", "x-anonymous-consumer"];
 const INVALID_RESPONSE: &str = "An invalid response was received from the upstream server";
 const TIMED_OUT: &str = "The upstream server is timing out";
+const SERVER: &str = concat!("runtime-manager-runtime/", env!("CARGO_PKG_VERSION"));
 
-const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
-const X_KONG_REQUEST_ID: HeaderName = HeaderName::from_static("x-kong-request-id");
+fn one_of(name: &str, list: &[&str]) -> bool {
+    list.iter().any(|l| l.eq_ignore_ascii_case(name))
+}
 
 /// A request id as Kong writes it: 32 hex digits, formatted without the `fmt` machinery.
-fn request_id() -> String {
+pub fn request_id() -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let n = rand::random::<u128>();
     let digits: Vec<u8> = (0..32).rev().map(|i| HEX[((n >> (i * 4)) & 0xf) as usize]).collect();
     String::from_utf8(digits).unwrap_or_default()
 }
 
-fn full(b: impl Into<Bytes>) -> Body {
-    Full::new(b.into()).map_err(|never| match never {}).boxed_unsync()
-}
-
 /// Kong's error answer: `{"message": …, "request_id": …}` as JSON.
-fn kong_error(status: u16, message: &str, rid: &str, extra: &[(String, String)]) -> Response<Body> {
+pub fn kong_error(status: u16, message: &str, rid: &str, extra: &[(String, String)]) -> Answer {
     let body = format!("{{\n  \"message\":{},\n  \"request_id\":\"{rid}\"\n}}", serde_json::to_string(message).unwrap_or_default());
-    let mut resp = Response::builder().status(status).header("content-type", "application/json; charset=utf-8").header("x-kong-request-id", rid).header("server", concat!("runtime-manager-runtime/", env!("CARGO_PKG_VERSION")));
+    let mut head = HeadOut::answer(status, "");
+    head.header("date", http1::date().as_bytes());
+    head.header("content-type", b"application/json; charset=utf-8");
+    head.header("x-kong-request-id", rid.as_bytes());
+    head.header("server", SERVER.as_bytes());
     for (k, v) in extra {
-        resp = resp.header(k.as_str(), v.as_str());
+        head.header(k, v.as_bytes());
     }
-    resp.body(full(body)).unwrap()
+    Answer { head, payload: Payload::Whole(Bytes::from(body)) }
 }
 
 fn parse_query(q: Option<&str>) -> Vec<(String, String)> {
@@ -66,22 +64,21 @@ fn parse_query(q: Option<&str>) -> Vec<(String, String)> {
 /// The client's address as text, formatted once per connection.
 pub type ClientIp = Arc<str>;
 
-pub async fn handle(req: Request<hyper::body::Incoming>, client_ip: ClientIp, shared: Arc<Shared>) -> Result<Response<Body>, std::convert::Infallible> {
+/// Proxies one request by the current configuration and says what to answer.
+pub async fn handle(req: &Request, client_ip: &ClientIp, shared: &Shared) -> Answer {
     let started = Instant::now();
     let rid = request_id();
     if !shared.configured.load(Ordering::Relaxed) {
-        return Ok(kong_error(503, "no configuration received yet from the control plane", &rid, &[]));
+        return kong_error(503, "no configuration received yet from the control plane", &rid, &[]);
     }
     let snap = shared.snapshot.load_full();
-    let (req_parts, req_body) = req.into_parts();
-    let method = req_parts.method.as_str();
-    let headers = &req_parts.headers;
-    let host = headers.get(HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
-    let path = req_parts.uri.path();
-    let Some(m) = snap.router.find(method, host, path, |name| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)) else {
-        let resp = kong_error(404, "no Route matched with those values", &rid, &[]);
+    let method = req.method();
+    let headers = req.headers();
+    let host = headers.get_str("host").unwrap_or("");
+    let path = req.path();
+    let Some(m) = snap.router.find(method, host, path, |name| headers.get_str(name).map(str::to_string)) else {
         shared.recorder.record(Sample { service: None, route: None, consumer: None, status: 404, total_ms: started.elapsed().as_secs_f64() * 1000.0, upstream_ms: None, request_bytes: 0, response_bytes: 0 });
-        return Ok(resp);
+        return kong_error(404, "no Route matched with those values", &rid, &[]);
     };
     let route = m.route;
     let remainder = m.remainder;
@@ -90,16 +87,16 @@ pub async fn handle(req: Request<hyper::body::Incoming>, client_ip: ClientIp, sh
     };
     if !route.protocols.is_empty() && !route.protocols.iter().any(|p| p == "http") {
         record(426, None, None, 0);
-        return Ok(kong_error(426, "Please use HTTPS protocol", &rid, &[]));
+        return kong_error(426, "Please use HTTPS protocol", &rid, &[]);
     }
     let Some(service) = route.service.as_ref().and_then(|s| snap.services.get(s)) else {
         record(503, None, None, 0);
-        return Ok(kong_error(503, "no Service found with those values", &rid, &[]));
+        return kong_error(503, "no Service found with those values", &rid, &[]);
     };
 
     // Authentication runs before the consumer is known; then plugins are resolved again with it.
     // The query is only taken apart when key-auth may read (and hide) a key from it.
-    let mut query = if snap.plugins.iter().any(|p| p.name == "key-auth") { parse_query(req_parts.uri.query()) } else { Vec::new() };
+    let mut query = if snap.plugins.iter().any(|p| p.name == "key-auth") { parse_query(req.query()) } else { Vec::new() };
     let original_query_len = query.len();
     let mut hidden_headers = Vec::new();
     let base_scope = Scope { route: Some(&route.id), service: Some(&service.id), consumer: None, groups: &[] };
@@ -116,7 +113,7 @@ pub async fn handle(req: Request<hyper::body::Incoming>, client_ip: ClientIp, sh
             Ok(None) => {}
             Err(Refusal { status, message, headers }) => {
                 record(status, None, None, 0);
-                return Ok(kong_error(status, &message, &rid, &headers));
+                return kong_error(status, &message, &rid, &headers);
             }
         }
     }
@@ -130,7 +127,7 @@ pub async fn handle(req: Request<hyper::body::Incoming>, client_ip: ClientIp, sh
             "consumer" => consumer_id.clone().unwrap_or(ip),
             "credential" => credential_id.clone().unwrap_or(ip),
             "service" => service.id.clone(),
-            "header" => rl.config["header_name"].as_str().and_then(|h| headers.get(h)).and_then(|v| v.to_str().ok()).map(str::to_string).unwrap_or(ip),
+            "header" => rl.config["header_name"].as_str().and_then(|h| headers.get_str(h)).map(str::to_string).unwrap_or(ip),
             "path" => path.to_string(),
             _ => ip,
         };
@@ -138,14 +135,14 @@ pub async fn handle(req: Request<hyper::body::Incoming>, client_ip: ClientIp, sh
             Ok(h) => extra_headers = h,
             Err(Refusal { status, message, headers }) => {
                 record(status, consumer_id.as_deref(), None, 0);
-                return Ok(kong_error(status, &message, &rid, &headers));
+                return kong_error(status, &message, &rid, &headers);
             }
         }
     }
 
     // The upstream request.
     let mut target_path = upstream_path(service.path.as_deref(), &remainder, &route.path_handling);
-    let query_string = if query.len() != original_query_len { query.iter().map(|(k, v)| if v.is_empty() { k.clone() } else { format!("{k}={v}") }).collect::<Vec<_>>().join("&") } else { req_parts.uri.query().unwrap_or("").to_string() };
+    let query_string = if query.len() != original_query_len { query.iter().map(|(k, v)| if v.is_empty() { k.clone() } else { format!("{k}={v}") }).collect::<Vec<_>>().join("&") } else { req.query().unwrap_or("").to_string() };
     if !query_string.is_empty() {
         target_path.push('?');
         target_path.push_str(&query_string);
@@ -160,24 +157,19 @@ pub async fn handle(req: Request<hyper::body::Incoming>, client_ip: ClientIp, sh
     };
     // The upstream request, written out as the bytes that go on the wire. Headers the proxy sets
     // replace the client's of the same name; an authenticated consumer's replace any the client sent.
-    let ip = &*client_ip;
+    let ip = &**client_ip;
     let consumer = consumer_id.as_ref().and_then(|c| snap.consumers.get(c));
-    let xff = match headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
+    let xff = match headers.get_str("x-forwarded-for") {
         Some(prev) => format!("{prev}, {ip}"),
         None => ip.to_string(),
     };
-    let body = match req_body.collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(_) => return Ok(kong_error(400, "Bad request", &rid, &[])),
-    };
-    let mut head = RequestHead::new(method, &target_path);
+    let mut head = HeadOut::request(method, &target_path);
     head.header("host", upstream_host_header.as_bytes());
-    for (k, v) in headers.iter() {
-        let name = k.as_str();
-        if HOP_BY_HOP.contains(&name) || SET_BY_PROXY.contains(&name) || (consumer.is_some() && CONSUMER_HEADERS.contains(&name)) || hidden_headers.iter().any(|h| h.eq_ignore_ascii_case(name)) {
+    for (name, value) in headers.iter() {
+        if one_of(name, &HOP_BY_HOP) || one_of(name, &SET_BY_PROXY) || (consumer.is_some() && one_of(name, &CONSUMER_HEADERS)) || hidden_headers.iter().any(|h| h.eq_ignore_ascii_case(name)) {
             continue;
         }
-        head.header(name, v.as_bytes());
+        head.header(name, value);
     }
     head.header("x-forwarded-for", xff.as_bytes());
     head.header("x-real-ip", ip.as_bytes());
@@ -201,12 +193,12 @@ pub async fn handle(req: Request<hyper::body::Incoming>, client_ip: ClientIp, sh
         }
     }
     // The body was read whole, so it goes with its length whatever framing the client used.
-    if !body.is_empty() || headers.contains_key(hyper::header::CONTENT_LENGTH) || headers.contains_key(hyper::header::TRANSFER_ENCODING) {
-        head.header("content-length", body.len().to_string().as_bytes());
+    if !req.body.is_empty() || req.framed_body {
+        head.header("content-length", http1::digits(req.body.len() as u64).as_bytes());
     }
-    let request = head.finish(&body);
-    let head_only = req_parts.method == hyper::Method::HEAD;
-    let idempotent = !matches!(req_parts.method, hyper::Method::POST | hyper::Method::PATCH);
+    let request = head.finish(&req.body);
+    let head_only = method == "HEAD";
+    let idempotent = !matches!(method, "POST" | "PATCH");
 
     let timeouts = upstream::Timeouts { connect: Duration::from_millis(service.connect_timeout_ms.max(1)), write: Duration::from_millis(service.write_timeout_ms.max(1)), read: Duration::from_millis(service.read_timeout_ms.max(1)) };
     let read_timeout = timeouts.read;
@@ -245,104 +237,59 @@ pub async fn handle(req: Request<hyper::body::Incoming>, client_ip: ClientIp, sh
             }
         };
         let upstream_ms = upstream_started.elapsed().as_secs_f64() * 1000.0;
-        let status = answer.status.as_u16();
-        let mut answer_headers = answer.headers;
-        for h in HOP_BY_HOP_ANSWER {
-            answer_headers.remove(h);
-        }
-        for (k, v) in &extra_headers {
-            if let (Ok(k), Ok(v)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(v)) {
-                answer_headers.insert(k, v);
-            }
-        }
-        let total_ms = started.elapsed().as_secs_f64() * 1000.0;
-        answer_headers.insert(HeaderName::from_static("x-kong-upstream-latency"), HeaderValue::from(upstream_ms.round() as u64));
-        answer_headers.insert(HeaderName::from_static("x-kong-proxy-latency"), HeaderValue::from((total_ms - upstream_ms).max(0.0).round() as u64));
-        answer_headers.insert(HeaderName::from_static("via"), HeaderValue::from_static("1.1 runtime-manager-runtime"));
-        answer_headers.insert(X_KONG_REQUEST_ID, HeaderValue::from_str(&rid).unwrap_or(HeaderValue::from_static("")));
         let size = match answer.framing {
-            upstream::Framing::Length(n) => n,
+            Framing::Length(n) => n,
             _ => 0,
         };
-        record(status, consumer_id.as_deref(), Some(upstream_ms), size);
-        // A small answer of known length is read whole, goes out in one write with its headers,
+        record(answer.status, consumer_id.as_deref(), Some(upstream_ms), size);
+        // The upstream's header lines go to the client as they came, less hop-by-hop ones and
+        // those the proxy sets; a body's framing headers stay when the body goes as it came
+        // (by length, or none), and are the server's to write when it is re-framed.
+        let reframed = matches!(answer.framing, Framing::Chunked | Framing::UntilClose);
+        let mut out = HeadOut::answer(answer.status, &answer.reason);
+        let mut dated = false;
+        for (name, value) in answer.headers.iter() {
+            let own = one_of(name, &SET_ON_ANSWER) || extra_headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
+            let framing_header = name.eq_ignore_ascii_case("transfer-encoding") || name.eq_ignore_ascii_case("content-length");
+            if own || (reframed && framing_header) || (one_of(name, &HOP_BY_HOP) && !name.eq_ignore_ascii_case("transfer-encoding")) {
+                continue;
+            }
+            dated |= name.eq_ignore_ascii_case("date");
+            out.header(name, value);
+        }
+        if !dated {
+            out.header("date", http1::date().as_bytes());
+        }
+        for (k, v) in &extra_headers {
+            out.header(k, v.as_bytes());
+        }
+        let total_ms = started.elapsed().as_secs_f64() * 1000.0;
+        out.header("x-kong-upstream-latency", http1::digits(upstream_ms.round() as u64).as_bytes());
+        out.header("x-kong-proxy-latency", http1::digits((total_ms - upstream_ms).max(0.0).round() as u64).as_bytes());
+        out.header("via", b"1.1 runtime-manager-runtime");
+        out.header("x-kong-request-id", rid.as_bytes());
+        // A small answer of known length is read whole, goes out in one write with its head,
         // and frees its connection for the next request; other bodies stream.
-        let body = match answer.framing {
-            upstream::Framing::Empty => {
+        let payload = match answer.framing {
+            Framing::Empty => {
                 if answer.keep_alive {
                     upstream::checkin(&target, conn);
                 }
-                full(Bytes::new())
+                Payload::Framed(Bytes::new())
             }
-            upstream::Framing::Length(n) if n <= SMALL_BODY => match conn.read_exact_body(n as usize, read_timeout).await {
+            Framing::Length(n) if n <= SMALL_BODY => match conn.read_exact_body(n as usize, read_timeout).await {
                 Ok(b) => {
                     if answer.keep_alive {
                         upstream::checkin(&target, conn);
                     }
-                    full(b)
+                    Payload::Framed(b)
                 }
-                Err(_) => return Ok(kong_error(502, INVALID_RESPONSE, &rid, &[])),
+                Err(_) => return kong_error(502, INVALID_RESPONSE, &rid, &[]),
             },
-            framing => streamed(conn, framing, target, answer.keep_alive, read_timeout),
+            framing => Payload::Streamed(Streamed { conn, state: BodyState::of(framing), target, keep_alive: answer.keep_alive, read_timeout, length_in_head: !reframed }),
         };
-        let mut resp = Response::new(body);
-        *resp.status_mut() = answer.status;
-        *resp.headers_mut() = answer_headers;
-        return Ok(resp);
+        return Answer { head: out, payload };
     }
     record(last_failure.0, consumer_id.as_deref(), None, 0);
-    Ok(kong_error(last_failure.0, last_failure.1, &rid, &extra_headers))
-}
-
-/// A body read from the upstream as the client takes it; the connection goes back to the pool
-/// at its end.
-fn streamed(conn: upstream::Conn, framing: upstream::Framing, target: String, keep_alive: bool, read_timeout: Duration) -> Body {
-    let pieces = futures_util::stream::unfold(Some((conn, upstream::BodyState::of(framing))), move |left| {
-        let target = target.clone();
-        async move {
-            let (mut conn, mut state) = left?;
-            match conn.next_piece(&mut state, read_timeout).await {
-                Ok(Some(piece)) => Some((Ok(Frame::data(piece)), Some((conn, state)))),
-                Ok(None) => {
-                    if keep_alive {
-                        upstream::checkin(&target, conn);
-                    }
-                    None
-                }
-                Err(e) => Some((Err(BoxError::from(format!("the upstream's body broke off: {e:?}"))), None)),
-            }
-        }
-    });
-    BodyExt::boxed_unsync(StreamBody::new(pieces))
-}
-
-/// Runs the proxy on `workers` threads, each a single-threaded event loop accepting from the
-/// shared listening socket.
-pub fn serve_on_threads(listener: std::net::TcpListener, shared: Arc<Shared>, workers: usize) -> std::io::Result<()> {
-    listener.set_nonblocking(true)?;
-    for i in 0..workers.max(1) {
-        let (listener, shared) = (listener.try_clone()?, shared.clone());
-        std::thread::Builder::new().name(format!("proxy-{i}")).spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("proxy event loop");
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).expect("proxy listener");
-                serve(listener, shared).await
-            });
-        })?;
-    }
-    Ok(())
-}
-
-/// Accepts proxy connections (HTTP/1.1 keep-alive) until the task is dropped.
-pub async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
-    loop {
-        let Ok((stream, peer)) = listener.accept().await else { continue };
-        stream.set_nodelay(true).ok();
-        let shared = shared.clone();
-        let client_ip: ClientIp = peer.ip().to_string().into();
-        tokio::spawn(async move {
-            let svc = hyper::service::service_fn(move |req| handle(req, client_ip.clone(), shared.clone()));
-            let _ = hyper::server::conn::http1::Builder::new().keep_alive(true).writev(false).serve_connection(hyper_util::rt::TokioIo::new(stream), svc).await;
-        });
-    }
+    kong_error(last_failure.0, last_failure.1, &rid, &extra_headers)
 }

@@ -10,17 +10,13 @@ use std::cell::RefCell;
 use std::time::Duration;
 
 use bytes::{Buf, Bytes, BytesMut};
-use hyper::header::{HeaderName, HeaderValue};
-use hyper::{HeaderMap, StatusCode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use crate::http1::{self, BodyState, Framing, Headers, Step, MAX_HEAD, MAX_HEADERS};
+
 /// Idle connections kept per target and thread.
 const MAX_IDLE: usize = 256;
-/// The most headers an upstream answer may carry.
-const MAX_HEADERS: usize = 100;
-/// An answer's head larger than this is refused (nginx's default proxy buffer is far smaller).
-const MAX_HEAD: usize = 64 * 1024;
 const READ_CHUNK: usize = 16 * 1024;
 
 thread_local! {
@@ -42,20 +38,13 @@ pub enum SendError {
     Invalid,
 }
 
-/// How the answer's body is delimited (RFC 9112 §6.3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Framing {
-    Empty,
-    Length(u64),
-    Chunked,
-    UntilClose,
-}
-
 /// An answer's status line and headers.
 #[derive(Debug)]
 pub struct Head {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
+    pub status: u16,
+    /// The reason phrase, for a status without a usual one.
+    pub reason: String,
+    pub headers: Headers,
     pub framing: Framing,
     /// The upstream lets the connection be used again once the body has been read.
     pub keep_alive: bool,
@@ -161,8 +150,8 @@ impl Conn {
         loop {
             if let Some(head) = self.parse_head(head_only)? {
                 // 1xx answers (100 Continue, 103 Early Hints) precede the real one.
-                if head.status.is_informational() {
-                    if head.status == StatusCode::SWITCHING_PROTOCOLS {
+                if (100..200).contains(&head.status) {
+                    if head.status == 101 {
                         return Err(SendError::Invalid);
                     }
                     continue;
@@ -206,44 +195,26 @@ impl Conn {
             Ok(httparse::Status::Partial) => return Ok(None),
             Err(_) => return Err(SendError::Invalid),
         };
-        let status = parsed.code.and_then(|c| StatusCode::from_u16(c).ok()).ok_or(SendError::Invalid)?;
+        let status = parsed.code.filter(|c| (100..1000).contains(c)).ok_or(SendError::Invalid)?;
+        let reason = parsed.reason.unwrap_or("").to_string();
         let http11 = parsed.version == Some(1);
-        // Room for the headers the proxy adds (latencies, via, request id, rate limits).
-        let mut headers = HeaderMap::with_capacity(parsed.headers.len() + 12);
-        let (mut length, mut chunked, mut close, mut keep_alive_token) = (None, false, false, false);
-        for h in parsed.headers.iter() {
-            let name = HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| SendError::Invalid)?;
-            let value = HeaderValue::from_bytes(h.value).map_err(|_| SendError::Invalid)?;
-            if name == hyper::header::CONTENT_LENGTH {
-                let n: u64 = std::str::from_utf8(h.value).ok().and_then(|v| v.trim().parse().ok()).ok_or(SendError::Invalid)?;
-                // Differing lengths are a smuggling attempt (RFC 9112 §6.3, item 5).
-                if length.is_some_and(|l| l != n) {
-                    return Err(SendError::Invalid);
-                }
-                length = Some(n);
-            } else if name == hyper::header::TRANSFER_ENCODING {
-                chunked = h.value.rsplit(|b| *b == b',').next().is_some_and(|last| last.trim_ascii().eq_ignore_ascii_case(b"chunked"));
-            } else if name == hyper::header::CONNECTION {
-                for token in h.value.split(|b| *b == b',') {
-                    let token = token.trim_ascii();
-                    close |= token.eq_ignore_ascii_case(b"close");
-                    keep_alive_token |= token.eq_ignore_ascii_case(b"keep-alive");
-                }
-            }
-            headers.append(name, value);
-        }
+        let headers = Headers::copy(&self.buf[..len], parsed.headers);
+        let d = headers.delimiters().map_err(|_| SendError::Invalid)?;
         self.buf.advance(len);
-        let framing = if head_only || status.is_informational() || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED {
+        let framing = if head_only || (100..200).contains(&status) || status == 204 || status == 304 {
             Framing::Empty
-        } else if chunked {
+        } else if d.chunked {
             Framing::Chunked
-        } else if let Some(n) = length {
+        } else if d.transfer_encoding {
+            // A transfer coding other than chunked last: the body runs to the close (RFC 9112 §6.3).
+            Framing::UntilClose
+        } else if let Some(n) = d.length {
             Framing::Length(n)
         } else {
             Framing::UntilClose
         };
-        let keep_alive = !close && (http11 || keep_alive_token) && framing != Framing::UntilClose;
-        Ok(Some(Head { status, headers, framing, keep_alive }))
+        let keep_alive = !d.close && (http11 || d.keep_alive) && framing != Framing::UntilClose;
+        Ok(Some(Head { status, reason, headers, framing, keep_alive }))
     }
 
     /// Reads a body of `n` bytes whole.
@@ -263,138 +234,24 @@ impl Conn {
         Ok(self.buf.split_to(n).freeze())
     }
 
-    /// The next piece of a body of `framing`, `None` at its end. `state` carries what is left of
-    /// the body between calls.
+    /// The next piece of a body, `None` at its end. `state` carries what is left of the body
+    /// between calls.
     pub async fn next_piece(&mut self, state: &mut BodyState, read_timeout: Duration) -> Result<Option<Bytes>, SendError> {
         loop {
-            match state {
-                BodyState::Done => return Ok(None),
-                BodyState::Remaining(0) => {
-                    *state = BodyState::Done;
-                    return Ok(None);
-                }
-                BodyState::Remaining(n) => {
-                    if self.buf.is_empty() && self.read_more(read_timeout).await? == 0 {
+            match http1::next_piece(&mut self.buf, state).map_err(|_| SendError::Invalid)? {
+                Step::Piece(p) => return Ok(Some(p)),
+                Step::End => return Ok(None),
+                Step::More => {
+                    if self.read_more(read_timeout).await? == 0 {
+                        if *state == BodyState::UntilClose {
+                            *state = BodyState::Done;
+                            return Ok(None);
+                        }
                         return Err(SendError::Invalid);
                     }
-                    let take = (*n).min(self.buf.len() as u64) as usize;
-                    *n -= take as u64;
-                    return Ok(Some(self.buf.split_to(take).freeze()));
                 }
-                BodyState::UntilClose => {
-                    if self.buf.is_empty() && self.read_more(read_timeout).await? == 0 {
-                        *state = BodyState::Done;
-                        return Ok(None);
-                    }
-                    return Ok(Some(self.buf.split().freeze()));
-                }
-                BodyState::ChunkSize => match self.take_line()? {
-                    Some(line) => {
-                        let digits = line.split(|b| *b == b';').next().unwrap_or(&[]).trim_ascii();
-                        let size = std::str::from_utf8(digits).ok().and_then(|d| u64::from_str_radix(d, 16).ok()).ok_or(SendError::Invalid)?;
-                        *state = if size == 0 { BodyState::Trailers } else { BodyState::ChunkData(size) };
-                    }
-                    None => self.need_more(read_timeout).await?,
-                },
-                BodyState::ChunkData(0) => *state = BodyState::ChunkEnd,
-                BodyState::ChunkData(n) => {
-                    if self.buf.is_empty() {
-                        self.need_more(read_timeout).await?;
-                        continue;
-                    }
-                    let take = (*n).min(self.buf.len() as u64) as usize;
-                    *n -= take as u64;
-                    return Ok(Some(self.buf.split_to(take).freeze()));
-                }
-                BodyState::ChunkEnd => match self.take_line()? {
-                    Some(line) if line.is_empty() => *state = BodyState::ChunkSize,
-                    Some(_) => return Err(SendError::Invalid),
-                    None => self.need_more(read_timeout).await?,
-                },
-                // Trailers are dropped, as the answer's head has already gone to the client.
-                BodyState::Trailers => match self.take_line()? {
-                    Some(line) if line.is_empty() => *state = BodyState::Done,
-                    Some(_) => {}
-                    None => self.need_more(read_timeout).await?,
-                },
             }
         }
-    }
-
-    async fn need_more(&mut self, read_timeout: Duration) -> Result<(), SendError> {
-        if self.buf.len() > MAX_HEAD {
-            return Err(SendError::Invalid);
-        }
-        match self.read_more(read_timeout).await? {
-            0 => Err(SendError::Invalid),
-            _ => Ok(()),
-        }
-    }
-
-    /// A CRLF-terminated line from the front of the buffer, without its CRLF.
-    fn take_line(&mut self) -> Result<Option<Bytes>, SendError> {
-        let Some(at) = self.buf.windows(2).position(|w| w == b"\r\n") else { return Ok(None) };
-        let line = self.buf.split_to(at).freeze();
-        self.buf.advance(2);
-        Ok(Some(line))
-    }
-}
-
-/// What is left to read of a body.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BodyState {
-    Remaining(u64),
-    UntilClose,
-    ChunkSize,
-    ChunkData(u64),
-    ChunkEnd,
-    Trailers,
-    Done,
-}
-
-impl BodyState {
-    pub fn of(framing: Framing) -> BodyState {
-        match framing {
-            Framing::Empty => BodyState::Done,
-            Framing::Length(n) => BodyState::Remaining(n),
-            Framing::Chunked => BodyState::ChunkSize,
-            Framing::UntilClose => BodyState::UntilClose,
-        }
-    }
-}
-
-/// Writes an HTTP/1.1 request head into `out`: the request line, then headers added by `header`.
-pub struct RequestHead {
-    pub out: Vec<u8>,
-}
-
-impl RequestHead {
-    pub fn new(method: &str, target: &str) -> RequestHead {
-        let mut out = Vec::with_capacity(512);
-        out.extend_from_slice(method.as_bytes());
-        out.push(b' ');
-        out.extend_from_slice(target.as_bytes());
-        out.extend_from_slice(b" HTTP/1.1\r\n");
-        RequestHead { out }
-    }
-
-    /// Adds a header; a value with a control character (CR, LF, NUL…) is left out, since it
-    /// would split the head.
-    pub fn header(&mut self, name: &str, value: &[u8]) {
-        if value.iter().any(|b| (*b < 0x20 && *b != b'\t') || *b == 0x7f) {
-            return;
-        }
-        self.out.extend_from_slice(name.as_bytes());
-        self.out.extend_from_slice(b": ");
-        self.out.extend_from_slice(value);
-        self.out.extend_from_slice(b"\r\n");
-    }
-
-    /// Ends the head and appends the body.
-    pub fn finish(mut self, body: &[u8]) -> Vec<u8> {
-        self.out.extend_from_slice(b"\r\n");
-        self.out.extend_from_slice(body);
-        self.out
     }
 }
 
@@ -443,7 +300,7 @@ mod tests {
     }
 
     fn get() -> Vec<u8> {
-        let mut h = RequestHead::new("GET", "/x?y=1");
+        let mut h = http1::HeadOut::request("GET", "/x?y=1");
         h.header("host", b"example.com");
         h.finish(b"")
     }
@@ -460,13 +317,13 @@ mod tests {
         let mut c = connect(&addr, Duration::from_secs(1)).await.unwrap();
         let t = Duration::from_secs(2);
         let h = c.exchange(&get(), false, both(t)).await.unwrap();
-        assert_eq!((h.status.as_u16(), h.framing, h.keep_alive, h.headers["x-a"].to_str().unwrap()), (200, Framing::Length(5), true, "1"));
+        assert_eq!((h.status, h.framing, h.keep_alive, h.headers.get_str("x-a").unwrap()), (200, Framing::Length(5), true, "1"));
         assert_eq!(&c.read_exact_body(5, t).await.unwrap()[..], b"hello");
         let h = c.exchange(&get(), false, both(t)).await.unwrap();
-        assert_eq!((h.status.as_u16(), h.framing), (201, Framing::Chunked));
+        assert_eq!((h.status, h.framing), (201, Framing::Chunked));
         assert_eq!(whole_body(&mut c, h.framing).await, b"wikipedia");
         let h = c.exchange(&get(), false, both(t)).await.unwrap();
-        assert_eq!((h.status.as_u16(), h.framing, h.keep_alive), (204, Framing::Empty, true));
+        assert_eq!((h.status, h.framing, h.keep_alive), (204, Framing::Empty, true));
         let h = c.exchange(&get(), false, both(t)).await.unwrap();
         assert_eq!((h.framing, h.keep_alive), (Framing::UntilClose, false));
         assert_eq!(whole_body(&mut c, h.framing).await, b"until the end");
@@ -497,13 +354,5 @@ mod tests {
         let silent = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let mut c = connect(&silent.local_addr().unwrap().to_string(), t).await.unwrap();
         assert_eq!(c.exchange(&get(), false, both(Duration::from_millis(200))).await.unwrap_err(), SendError::TimedOut);
-    }
-
-    #[test]
-    fn a_header_value_that_would_split_the_head_is_left_out() {
-        let mut h = RequestHead::new("POST", "/");
-        h.header("x-ok", b"a\tb");
-        h.header("x-bad", b"a\r\nx-injected: 1");
-        assert_eq!(h.finish(b"{}"), b"POST / HTTP/1.1\r\nx-ok: a\tb\r\n\r\n{}".to_vec());
     }
 }
