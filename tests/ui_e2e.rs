@@ -418,6 +418,10 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     );
     assert_eq!(scroll["seen"], 10_000, "every service passed the screen");
     assert!(scroll["most"].as_i64().unwrap() <= 150, "the page never held the whole list: {}", scroll["most"]);
+    // The header and the row blocks are one table to assistive technology, and the last row
+    // says it is the last of 10,000 (the header being row 1).
+    let at_end = s.execute("const trs = document.querySelectorAll('[data-testid=entity-table] [role=row]'); return [document.querySelector('[data-testid=entity-table]').getAttribute('role'), document.querySelector('[data-testid=entity-table]').getAttribute('aria-rowcount'), trs[0].getAttribute('aria-rowindex'), trs[trs.length - 1].getAttribute('aria-rowindex')]").await;
+    assert_eq!(at_end, serde_json::json!(["table", "10001", "1", "10001"]), "rows are placed in the whole list");
     // Sorting by a column: once ascending, again descending (one click event each: a WebDriver
     // click that is retried could land twice and cycle on to the API's order).
     s.execute("document.querySelector('main.content').scrollTop = 0").await;

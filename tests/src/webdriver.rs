@@ -182,8 +182,21 @@ impl AppSession {
     }
 
     /// Saves a PNG of the webview to `path` and returns it.
+    ///
+    /// Without accelerated compositing (the app turns it off when there is no GPU, as under Xvfb)
+    /// WebKitWebDriver's snapshot waits for the page's next paint, and a page at rest never paints
+    /// again: the request hangs. So a one-pixel mark, invisible at 1% opacity, is repainted every
+    /// frame while the snapshot is taken, and removed after.
     pub async fn screenshot(&self, path: &Path) -> PathBuf {
+        self.execute(
+            "const m = document.createElement('div'); m.id = '__paint-mark'; m.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;pointer-events:none;z-index:2147483647';
+             document.body.appendChild(m); let k = 0;
+             const tick = () => { if (!m.isConnected) return; m.style.background = (k++ % 2) ? 'rgba(0,0,0,0.01)' : 'rgba(0,0,0,0.02)'; requestAnimationFrame(tick) };
+             requestAnimationFrame(tick)",
+        )
+        .await;
         let b64 = self.cmd(reqwest::Method::GET, "/screenshot", None).await;
+        self.execute("document.getElementById('__paint-mark')?.remove()").await;
         let png = base64::engine::general_purpose::STANDARD.decode(b64.as_str().expect("screenshot data")).expect("base64 PNG");
         assert!(png.starts_with(b"\x89PNG"), "the screenshot is a PNG");
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
