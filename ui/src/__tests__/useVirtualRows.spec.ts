@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { CHUNK, covers, screenOf, windowOf } from '../composables/useVirtualRows'
+import { CHUNK, KEEP, OVERSCAN, covers, screenOf, windowOf } from '../composables/useVirtualRows'
 
 describe('windowOf', () => {
   it('renders the rows on screen and a margin in whole blocks, never the whole list', () => {
@@ -8,9 +8,9 @@ describe('windowOf', () => {
     const deep = windowOf(10_000, 48, 200, 200 + 48 * 5_000, 800)
     expect(deep.start % CHUNK).toBe(0)
     expect(deep.end % CHUNK).toBe(0)
-    expect(deep.start).toBeLessThanOrEqual(5_000 - 30)
-    expect(deep.start).toBeGreaterThan(5_000 - 30 - CHUNK)
-    expect(deep.end).toBeGreaterThanOrEqual(5_000 + 17 + 30)
+    expect(deep.start).toBeLessThanOrEqual(5_000 - OVERSCAN)
+    expect(deep.start).toBeGreaterThan(5_000 - OVERSCAN - CHUNK)
+    expect(deep.end).toBeGreaterThanOrEqual(5_000 + 17 + OVERSCAN)
     expect(deep.end - deep.start).toBeLessThan(100)
   })
 
@@ -25,9 +25,11 @@ describe('windowOf', () => {
 
 describe('covers', () => {
   it('keeps what is rendered while the screen stays well inside it', () => {
-    const rendered = windowOf(10_000, 48, 0, 48 * 1_000, 800) // rows 960..1056
+    const rendered = windowOf(10_000, 48, 0, 48 * 1_000, 800) // rows 976..1048
     const at = (row: number) => screenOf(48, 0, 48 * row, 800)
     expect(covers(rendered, at(1_005), 10_000)).toBe(true)
+    // A recompute comes while the margin is still KEEP rows, and adds about one block.
+    expect(OVERSCAN - KEEP).toBeLessThanOrEqual(CHUNK)
     expect(covers(rendered, at(1_035), 10_000)).toBe(false)
     expect(covers(rendered, at(900), 10_000)).toBe(false)
     expect(covers({ start: 0, end: 0 }, at(0), 10_000)).toBe(false)
