@@ -256,7 +256,8 @@ async fn the_proxy_balances_limits_and_answers_kongs_errors() {
     // The proxy's own HTTP/1.1 server, spoken to byte by byte: two pipelined requests in one
     // write are answered in order; a chunked body sent after `Expect: 100-continue` reaches the
     // upstream whole with its length; an HTTP/1.0 client gets a chunked upstream answer delimited
-    // by the close; framing that contradicts itself and garbage get 400 and the connection closes.
+    // by the close; framing that contradicts itself, a request without a host and garbage get
+    // 400 and the connection closes.
     let addr = proxy.trim_start_matches("http://").to_string();
     let both = raw(&addr, &[b"GET /pool/one HTTP/1.1\r\nHost: a\r\n\r\nGET /pool/two HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"]).await;
     let (one, two) = (both.find("\"path\":\"/one\"").expect("first answer"), both.find("\"path\":\"/two\"").expect("second answer"));
@@ -270,7 +271,7 @@ async fn the_proxy_balances_limits_and_answers_kongs_errors() {
     let (old_head, old_body) = old.split_once("\r\n\r\n").unwrap();
     assert!(!old_head.to_lowercase().contains("transfer-encoding") && old_head.to_lowercase().contains("connection: close"), "{old_head}");
     assert_eq!(old_body.len(), 20_000, "the body runs to the close");
-    for bad in [&b"POST /pool/x HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"[..], b"HELLO\r\n\r\n", b"GET /pool/x HTTP/1.1\r\nHost: a\r\nContent-Length: 1, 2\r\n\r\nab"] {
+    for bad in [&b"POST /pool/x HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"[..], b"HELLO\r\n\r\n", b"GET /pool/x HTTP/1.1\r\n\r\n", b"GET /pool/x HTTP/1.1\r\nHost: a\r\nContent-Length: 1, 2\r\n\r\nab"] {
         let answer = raw(&addr, &[bad]).await;
         assert!(answer.starts_with("HTTP/1.1 400 Bad Request") && answer.contains("\"message\":\"Bad request\""), "{answer}");
     }

@@ -189,6 +189,10 @@ async fn read_request(stream: &mut TcpStream, buf: &mut BytesMut) -> Result<Requ
         // Between requests a kept-alive connection may idle; within a head, the client is slow.
         read_more(stream, buf, if buf.is_empty() { IDLE } else { CLIENT_TIMEOUT }).await?;
     };
+    // An HTTP/1.1 request must name its host (RFC 9112 §3.2); nginx refuses one that doesn't.
+    if http11 && !head.contains("host") {
+        return Err(Unreadable::Refused(400, "Bad request"));
+    }
     let d = head.delimiters().map_err(|_| Unreadable::Refused(400, "Bad request"))?;
     // A transfer coding the proxy can't undo, or a length beside chunks, is refused rather than
     // guessed at (RFC 9112 §6.1: such a request is a smuggling risk).
