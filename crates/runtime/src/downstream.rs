@@ -14,7 +14,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::http1::{self, BodyState, Framing, HeadOut, Headers, Step, MAX_HEAD, MAX_HEADERS};
+use crate::http1::{self, BodyState, Framing, HeadOut, Headers, Step, MAX_HEAD, MAX_HEADERS, READ_CHUNK};
 use crate::proxy::{self, ClientIp};
 use crate::{upstream, Shared};
 
@@ -25,7 +25,6 @@ const IDLE: Duration = Duration::from_secs(60);
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(60);
 /// A request body larger than this is refused with 413.
 const MAX_BODY: u64 = 64 * 1024 * 1024;
-const READ_CHUNK: usize = 16 * 1024;
 /// An answer up to this size goes out in one write with its head.
 const ONE_WRITE: usize = 64 * 1024;
 
@@ -225,13 +224,7 @@ async fn read_body(stream: &mut TcpStream, buf: &mut BytesMut, framing: Framing)
             while buf.len() < n {
                 read_more(stream, buf, CLIENT_TIMEOUT).await?;
             }
-            // A small body is copied out so the read buffer stays whole for the next request.
-            if n <= READ_CHUNK {
-                let body = Bytes::copy_from_slice(&buf[..n]);
-                buf.advance(n);
-                return Ok(body);
-            }
-            Ok(buf.split_to(n).freeze())
+            Ok(http1::take_body(buf, n))
         }
         Framing::Chunked => {
             let (mut state, mut body) = (BodyState::of(framing), BytesMut::new());
@@ -312,9 +305,7 @@ async fn write_answer(stream: &mut TcpStream, answer: Answer, keep_alive: bool, 
                 if chunked {
                     write_all(stream, b"0\r\n\r\n").await?;
                 }
-                if s.keep_alive {
-                    upstream::checkin(&s.target, s.conn);
-                }
+                upstream::checkin(&s.target, s.conn, s.keep_alive);
                 return Ok(keep_alive);
             }
             // The answer's head has gone out: all that can tell the client is the connection closing.

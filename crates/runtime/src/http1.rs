@@ -11,6 +11,8 @@ use bytes::{Buf, Bytes, BytesMut};
 pub const MAX_HEAD: usize = 64 * 1024;
 /// The most headers a head may carry.
 pub const MAX_HEADERS: usize = 100;
+/// How much a read asks for at a time; a body up to this size is copied out of the read buffer.
+pub const READ_CHUNK: usize = 16 * 1024;
 
 /// The body is malformed, or its framing contradicts itself.
 #[derive(Debug, PartialEq, Eq)]
@@ -196,6 +198,18 @@ pub fn next_piece(buf: &mut BytesMut, state: &mut BodyState) -> Result<Step, Mal
             },
         }
     }
+}
+
+/// The first `n` bytes of `buf` (which holds at least that many) as a body. A small body is copied
+/// out so the read buffer stays whole and is reused by the next message; a split would leave it
+/// shared and make the next read allocate a new one.
+pub fn take_body(buf: &mut BytesMut, n: usize) -> Bytes {
+    if n <= READ_CHUNK {
+        let body = Bytes::copy_from_slice(&buf[..n]);
+        buf.advance(n);
+        return body;
+    }
+    buf.split_to(n).freeze()
 }
 
 /// A CRLF-terminated line from the front of `buf`, without its CRLF; a line longer than a head

@@ -250,8 +250,9 @@ pub async fn handle(req: &Request, client_ip: &ClientIp, shared: &Shared) -> Ans
         let mut dated = false;
         for (name, value) in answer.headers.iter() {
             let own = one_of(name, &SET_ON_ANSWER) || extra_headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
-            let framing_header = name.eq_ignore_ascii_case("transfer-encoding") || name.eq_ignore_ascii_case("content-length");
-            if own || (reframed && framing_header) || (one_of(name, &HOP_BY_HOP) && !name.eq_ignore_ascii_case("transfer-encoding")) {
+            let framing = one_of(name, &["transfer-encoding", "content-length"]);
+            let hop_by_hop = one_of(name, &HOP_BY_HOP) && !framing;
+            if own || hop_by_hop || (reframed && framing) {
                 continue;
             }
             dated |= name.eq_ignore_ascii_case("date");
@@ -272,16 +273,12 @@ pub async fn handle(req: &Request, client_ip: &ClientIp, shared: &Shared) -> Ans
         // and frees its connection for the next request; other bodies stream.
         let payload = match answer.framing {
             Framing::Empty => {
-                if answer.keep_alive {
-                    upstream::checkin(&target, conn);
-                }
+                upstream::checkin(&target, conn, answer.keep_alive);
                 Payload::Framed(Bytes::new())
             }
             Framing::Length(n) if n <= SMALL_BODY => match conn.read_exact_body(n as usize, read_timeout).await {
                 Ok(b) => {
-                    if answer.keep_alive {
-                        upstream::checkin(&target, conn);
-                    }
+                    upstream::checkin(&target, conn, answer.keep_alive);
                     Payload::Framed(b)
                 }
                 Err(_) => return kong_error(502, INVALID_RESPONSE, &rid, &[]),

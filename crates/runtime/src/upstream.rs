@@ -13,11 +13,10 @@ use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::http1::{self, BodyState, Framing, Headers, Step, MAX_HEAD, MAX_HEADERS};
+use crate::http1::{self, BodyState, Framing, Headers, Step, MAX_HEAD, MAX_HEADERS, READ_CHUNK};
 
 /// Idle connections kept per target and thread.
 const MAX_IDLE: usize = 256;
-const READ_CHUNK: usize = 16 * 1024;
 
 thread_local! {
     static IDLE: RefCell<crate::config::FastMap<String, Vec<Conn>>> = RefCell::new(Default::default());
@@ -116,10 +115,11 @@ pub async fn send(target: &str, request: &[u8], head_only: bool, idempotent: boo
     }
 }
 
-/// Returns a connection whose last answer was read to its end.
-pub fn checkin(target: &str, conn: Conn) {
+/// Returns a connection whose last answer was read to its end to the pool, if the upstream lets
+/// it be used again (`reusable`).
+pub fn checkin(target: &str, conn: Conn, reusable: bool) {
     // Bytes beyond the answer mean the upstream is out of step with us: drop the connection.
-    if !conn.buf.is_empty() {
+    if !reusable || !conn.buf.is_empty() {
         return;
     }
     IDLE.with(|p| {
@@ -224,14 +224,7 @@ impl Conn {
                 return Err(SendError::Invalid);
             }
         }
-        // A small body is copied out so the read buffer stays whole and is reused by the next
-        // answer; a split would leave it shared and make the next read allocate a new one.
-        if n <= READ_CHUNK {
-            let body = Bytes::copy_from_slice(&self.buf[..n]);
-            self.buf.advance(n);
-            return Ok(body);
-        }
-        Ok(self.buf.split_to(n).freeze())
+        Ok(http1::take_body(&mut self.buf, n))
     }
 
     /// The next piece of a body, `None` at its end. `state` carries what is left of the body
