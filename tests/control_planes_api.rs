@@ -145,7 +145,7 @@ async fn every_control_plane_operation_and_error_matches_konnect() {
     assert_eq!(names(ControlPlaneQuery { cluster_type_eq: Some("CLUSTER_TYPE_K8S_INGRESS_CONTROLLER".into()), ..Default::default() }).await, ["staging"]);
     assert_eq!(names(ControlPlaneQuery { labels: Some("env:dev".into()), ..Default::default() }).await, ["dev"]);
     assert_eq!(names(ControlPlaneQuery { labels: Some("team".into()), ..Default::default() }).await, ["staging"]);
-    for bad in ["page%5Bsize%5D=0", "page%5Bnumber%5D=x", "filter%5Bcolour%5D%5Beq%5D=red"] {
+    for bad in ["page%5Bsize%5D=0", "page%5Bnumber%5D=x", "filter%5Bcolour%5D%5Beq%5D=red", "sort=colour"] {
         let r = raw(&base, "GET", &format!("/control-planes?{bad}"), Some(ADMIN_TOKEN), None).await;
         assert_eq!(r.status, 400, "{bad}");
         spec.assert_response("/control-planes", "get", 400, &r.body);
@@ -226,10 +226,18 @@ async fn state_survives_a_restart_and_the_admin_token_keeps_working() {
     let prod = client.get_control_plane(&created.id).await.unwrap();
     assert_eq!(prod.labels, created.labels);
     assert_eq!(prod.created_at, created.created_at);
-    // Tokens are stored hashed: the raw token appears nowhere in the data dir.
-    for entry in std::fs::read_dir(dir.path()).unwrap() {
-        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
-        assert!(!bytes.windows(ADMIN_TOKEN.len()).any(|w| w == ADMIN_TOKEN.as_bytes()), "the token is stored in clear");
+    // Tokens are stored hashed: the raw token appears nowhere in the data dir (nor in `keys/`).
+    let mut dirs = vec![dir.path().to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        for entry in std::fs::read_dir(d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            let bytes = std::fs::read(&path).unwrap();
+            assert!(!bytes.windows(ADMIN_TOKEN.len()).any(|w| w == ADMIN_TOKEN.as_bytes()), "the token is stored in clear in {}", path.display());
+        }
     }
     cp.shutdown().await;
 }

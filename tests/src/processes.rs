@@ -69,7 +69,21 @@ pub fn control_plane(data_dir: &Path, api_port: u16, cluster_port: u16) -> Proc 
 
 /// A `runtime` for a group, with short ping and reconnect intervals for tests.
 pub fn runtime(control_plane: &str, cert: &Path, key: &Path, hostname: &str) -> (Proc, String, String) {
-    let mut cmd = Command::new(bin("runtime"));
+    runtime_with(control_plane, cert, key, hostname, &[], None)
+}
+
+/// A `runtime` as [`runtime`] starts it, with `extra` arguments and, when given, an open-file
+/// limit (set by the shell that execs it).
+pub fn runtime_with(control_plane: &str, cert: &Path, key: &Path, hostname: &str, extra: &[&str], open_files: Option<u32>) -> (Proc, String, String) {
+    let mut cmd = match open_files {
+        Some(n) => {
+            let mut sh = Command::new("sh");
+            sh.args(["-c", &format!("ulimit -n {n} && exec \"$0\" \"$@\""), bin("runtime").to_str().unwrap()]);
+            sh
+        }
+        None => Command::new(bin("runtime")),
+    };
+    cmd.args(extra);
     cmd.args(["--control-plane", control_plane, "--cert", cert.to_str().unwrap(), "--key", key.to_str().unwrap()]);
     cmd.args(["--proxy-listen", "127.0.0.1:0", "--status-listen", "127.0.0.1:0", "--hostname", hostname]);
     cmd.args(["--ping-interval-ms", "300", "--reconnect-min-ms", "200", "--reconnect-max-ms", "500"]);

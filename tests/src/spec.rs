@@ -103,6 +103,14 @@ impl Spec {
         }
     }
 
+    /// Checks a body against one of the document's component schemas (`BaseError`,
+    /// `BadRequestError`): for answers an operation does not list, such as 405 and 413.
+    pub fn check_component(&self, name: &str, body: &Value) -> Result<(), String> {
+        let pointer = format!("/components/schemas/{name}");
+        assert!(self.doc.pointer(&pointer).is_some(), "{}: no component schema {name}", self.name);
+        self.check(&pointer, body).map_err(|e| format!("{name} of {} violated: {e}\nbody: {body}", self.name))
+    }
+
     pub fn check_request(&self, path: &str, method: &str, body: &Value) -> Result<(), String> {
         let pointer = self.request_schema_pointer(path, method);
         self.check(&pointer, body).map_err(|e| format!("{method} {path} request violates {}: {e}\nbody: {body}", self.name))

@@ -170,9 +170,10 @@ impl LivingDemo {
                 let keys = seed_group(client, &group.id, tag, port).await?;
                 let (cert, key) = hybrid::link::generate_client_certificate(&format!("demo-{tag}")).map_err(|e| ConsoleError::local(e.to_string()))?;
                 client.pin_dp_certificate(&group.id, &cert, &format!("demo {name} runtimes")).await?;
-                std::fs::create_dir_all(dir).map_err(|e| ConsoleError::local(e.to_string()))?;
-                std::fs::write(dir.join(format!("{name}.crt")), cert).map_err(|e| ConsoleError::local(e.to_string()))?;
-                std::fs::write(dir.join(format!("{name}.key")), key).map_err(|e| ConsoleError::local(e.to_string()))?;
+                // The demo's directory holds its runtimes' keys: made 0700, each key 0600, written atomically.
+                let (cert_path, key_path) = (dir.join(format!("{name}.crt")), dir.join(format!("{name}.key")));
+                hybrid::keyfile::write_private_key(&key_path, key.as_bytes()).map_err(|e| ConsoleError::local(format!("cannot write {}: {e}", key_path.display())))?;
+                hybrid::keyfile::write_atomically(&cert_path, cert.as_bytes(), hybrid::keyfile::PUBLIC_FILE_MODE).map_err(|e| ConsoleError::local(format!("cannot write {}: {e}", cert_path.display())))?;
                 let node_ids = (0..RUNTIMES_PER_GROUP).map(|_| fleet::node_id()).collect();
                 state.groups.push(DemoGroup { id: group.id, name: name.into(), node_ids, keys, pace_ms, error_share });
             }
@@ -197,6 +198,8 @@ impl LivingDemo {
             for (i, node_id) in g.node_ids.iter().enumerate() {
                 let cert = dir.join(format!("{}.crt", g.name));
                 let key = dir.join(format!("{}.key", g.name));
+                // A key an older version wrote world-readable is tightened before use.
+                let _ = hybrid::keyfile::set_mode(&key, hybrid::keyfile::PRIVATE_FILE_MODE);
                 let p = fleet::spawn(&binary, cluster_endpoint, &cert, &key, node_id, &format!("{}-runtime-{}", g.name, i + 1)).await?;
                 proxies.push(p.proxy);
                 demo.runtimes.push(p.child);

@@ -157,11 +157,12 @@ impl EmbeddedDefault {
         let hostname = format!("{}-local-{n}", group.name);
         let (cert, key) = hybrid::link::generate_client_certificate(&hostname).map_err(|e| ConsoleError::local(e.to_string()))?;
         client.pin_dp_certificate(group_id, &cert, &format!("{hostname} (started by Runtime Manager)")).await.map_err(|e| active.note_refusal(group_id, "nodes", e.into()))?;
+        // The group's instance directory holds only their certificates and keys: it is made 0700,
+        // each key 0600, and every file is written atomically.
         let dir = self.data_dir.join("instances").join(group_id);
-        std::fs::create_dir_all(&dir).map_err(|e| ConsoleError::local(e.to_string()))?;
         let (cert_path, key_path) = (dir.join(format!("{hostname}.crt")), dir.join(format!("{hostname}.key")));
-        std::fs::write(&cert_path, cert).map_err(|e| ConsoleError::local(e.to_string()))?;
-        std::fs::write(&key_path, key).map_err(|e| ConsoleError::local(e.to_string()))?;
+        hybrid::keyfile::write_private_key(&key_path, key.as_bytes()).map_err(|e| ConsoleError::local(format!("cannot write {}: {e}", key_path.display())))?;
+        hybrid::keyfile::write_atomically(&cert_path, cert.as_bytes(), hybrid::keyfile::PUBLIC_FILE_MODE).map_err(|e| ConsoleError::local(format!("cannot write {}: {e}", cert_path.display())))?;
         let node_id = fleet::node_id();
         let cluster = self.control_plane.cluster_addr.to_string();
         let process = fleet::spawn(&binary, &cluster, &cert_path, &key_path, &node_id, &hostname).await?;

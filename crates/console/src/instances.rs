@@ -21,6 +21,8 @@ pub struct RuntimeInstanceRow {
     pub in_sync: bool,
     /// Pinged within the last minute.
     pub connected: bool,
+    /// Why the node refused the group's configuration (it keeps serving its last good one).
+    pub config_error: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -32,6 +34,13 @@ pub struct GroupInstances {
     pub fetched_at: String,
     /// Set when the control plane could not be reached: the rows are the last known ones.
     pub offline_reason: Option<String>,
+}
+
+/// The node's error-severity compatibility issues, as one line.
+fn config_error(node: &Node) -> Option<String> {
+    let issues = &node.compatibility_status.as_ref()?.issues;
+    let errors: Vec<&str> = issues.iter().filter(|i| i.severity == "error").map(|i| i.description.as_str()).collect();
+    (!errors.is_empty()).then(|| errors.join("; "))
 }
 
 pub fn rows(nodes: &[Node], expected_hash: &str) -> Vec<RuntimeInstanceRow> {
@@ -47,6 +56,7 @@ pub fn rows(nodes: &[Node], expected_hash: &str) -> Vec<RuntimeInstanceRow> {
             config_hash: n.config_hash.clone(),
             in_sync: !expected_hash.is_empty() && n.config_hash == expected_hash,
             connected: n.last_ping >= now - ACTIVE_WINDOW_SECS,
+            config_error: config_error(n),
         })
         .collect();
     rows.sort_by(|a, b| b.last_seen.cmp(&a.last_seen).then(a.hostname.cmp(&b.hostname)));

@@ -1,7 +1,7 @@
 //! Analytics: reports from runtimes (kept 30 days, bounded in size, each counted once) and
 //! `POST /v2/metrics` with Konnect's request and response shapes.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -19,9 +19,8 @@ pub const RETENTION_SECS: i64 = 30 * 24 * 3600;
 /// At most this many stored series rows; the oldest go first.
 pub const MAX_ROWS: i64 = 2_000_000;
 
-/// Handles a binary frame from a node; returns the reply to send, if any.
-pub async fn on_frame(state: &AppState, cp: &str, node: &str, bytes: &[u8]) -> Option<String> {
-    let Ok(Frame::Analytics { reports }) = serde_json::from_slice::<Frame>(bytes) else { return None };
+/// Stores a node's analytics reports; returns the acknowledgement to send, if any.
+pub async fn on_reports(state: &AppState, cp: &str, node: &str, reports: Vec<hybrid::Report>) -> Option<String> {
     let (cp, node) = (cp.to_string(), node.to_string());
     let ids: Vec<String> = reports.iter().map(|r| r.id.clone()).collect();
     let stored = state
@@ -103,7 +102,8 @@ fn invalid(field: &str, reason: impl Into<String>) -> Problem {
 struct Query {
     metrics: Vec<String>,
     dimensions: Vec<String>,
-    filters: Vec<(String, bool, Vec<String>)>,
+    /// (dimension, include?, values lower-cased): one hash lookup per row and filter, however many values.
+    filters: Vec<(String, bool, HashSet<String>)>,
     start: i64,
     end: i64,
     granularity: i64,
@@ -147,7 +147,7 @@ fn parse_query(body: &Value) -> Result<Query, Problem> {
             _ => return Err(invalid(&format!("filters[{i}].operator"), "must be in or not_in")),
         };
         let values = f["value"].as_array().ok_or_else(|| invalid(&format!("filters[{i}].value"), "must be an array"))?;
-        let values = values.iter().map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())).collect();
+        let values = values.iter().map(|v| v.as_str().map(str::to_ascii_lowercase).unwrap_or_else(|| v.to_string())).collect();
         filters.push((field.to_string(), include, values));
     }
     let now = chrono::Utc::now().timestamp();
@@ -238,7 +238,7 @@ pub async fn metrics(State(state): State<AppState>, access: Option<axum::Extensi
     for row in rows.iter().filter(|r| r.bucket + 10 > q.start).filter(|r| access.as_ref().is_none_or(|a| a.can_read(&r.cp))) {
         let keep = q.filters.iter().all(|(field, include, values)| {
             let v = dimension_value(field, row);
-            let hit = v.as_ref().is_some_and(|v| values.iter().any(|x| x.eq_ignore_ascii_case(v)));
+            let hit = v.as_ref().is_some_and(|v| values.contains(&v.to_ascii_lowercase()));
             hit == *include
         });
         if !keep {

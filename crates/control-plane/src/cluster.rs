@@ -47,6 +47,51 @@ impl Connected {
     }
 }
 
+/// The last configuration each node refused, by node id, until it applies another: the hash it
+/// was running then tells when it has moved on. Kept in memory: a node that reconnects is sent the
+/// configuration again and reports again if it still cannot load it.
+#[derive(Clone, Default)]
+pub struct NodeErrors(Arc<Mutex<HashMap<String, RefusedConfig>>>);
+
+#[derive(Clone)]
+struct RefusedConfig {
+    group: String,
+    running_hash: String,
+    error: hybrid::ConfigError,
+}
+
+impl NodeErrors {
+    fn record(&self, group: &str, node: &str, running_hash: &str, error: hybrid::ConfigError) {
+        let refused = RefusedConfig { group: group.to_string(), running_hash: running_hash.to_string(), error };
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).insert(node.to_string(), refused);
+    }
+
+    /// Forgets a node's error once it runs a configuration other than the one it ran when it refused.
+    fn on_ping(&self, node: &str, hash: &str) {
+        let mut errors = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if errors.get(node).is_some_and(|r| r.running_hash != hash) {
+            errors.remove(node);
+        }
+    }
+
+    pub fn forget(&self, node: &str) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).remove(node);
+    }
+
+    /// The node's `compatibility_status` when it has refused its group's configuration.
+    pub fn status(&self, group: &str, node: &str) -> Option<konnect::CompatibilityStatus> {
+        let errors = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let refused = errors.get(node).filter(|r| r.group == group)?;
+        let issue = konnect::CompatibilityIssue {
+            code: refused.error.name.clone(),
+            severity: "error".into(),
+            description: refused.error.message.clone(),
+            resolution: Some("Change or delete the entity named in the description; the node keeps serving its last good configuration until then.".into()),
+        };
+        Some(konnect::CompatibilityStatus { state: "COMPATIBILITY_STATE_INCOMPATIBLE".into(), issues: vec![issue] })
+    }
+}
+
 /// SHA-256 of a certificate's DER: how a pinned certificate is recognized.
 pub fn fingerprint(der: &[u8]) -> String {
     hex::encode(Sha256::digest(der))
@@ -80,35 +125,132 @@ impl ClientCertVerifier for PinnedLater {
     }
 }
 
-/// The listener's own certificate: made on first start and kept in the data dir.
-fn server_identity(data_dir: &Path) -> std::io::Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)> {
-    let (cert_path, key_path) = (data_dir.join("cluster.crt"), data_dir.join("cluster.key"));
-    if !cert_path.exists() || !key_path.exists() {
-        let made = rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).map_err(std::io::Error::other)?;
-        std::fs::write(&cert_path, made.cert.pem())?;
-        std::fs::write(&key_path, made.key_pair.serialize_pem())?;
-    }
-    let cert = CertificateDer::from_pem_file(&cert_path).map_err(std::io::Error::other)?;
-    let key = PrivateKeyDer::from_pem_file(&key_path).map_err(std::io::Error::other)?;
+/// Where the data plane link's certificate and private key live: `keys/` in the data dir, a
+/// directory of their own kept 0700 (the key itself is 0600).
+pub fn identity_paths(data_dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let dir = data_dir.join("keys");
+    (dir.join("cluster.crt"), dir.join("cluster.key"))
+}
+
+/// Why the stored certificate and key cannot serve.
+enum Unusable {
+    /// Missing, empty, garbled or not a pair: made anew.
+    Replaceable(String),
+    /// There but unreadable (permissions, a directory in its place): the operator decides.
+    Unreadable(std::path::PathBuf, std::io::Error),
+}
+
+type Identity = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
+
+fn read_identity(cert_path: &Path, key_path: &Path) -> Result<Identity, Unusable> {
+    let read = |p: &Path| match std::fs::read(p) {
+        Ok(bytes) => Ok(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Unusable::Replaceable(format!("{} is missing", p.display()))),
+        Err(e) => Err(Unusable::Unreadable(p.to_path_buf(), e)),
+    };
+    let (cert, key) = (read(cert_path)?, read(key_path)?);
+    let cert = CertificateDer::from_pem_slice(&cert).map_err(|e| Unusable::Replaceable(format!("{} holds no certificate ({e})", cert_path.display())))?;
+    let key = PrivateKeyDer::from_pem_slice(&key).map_err(|e| Unusable::Replaceable(format!("{} holds no private key ({e})", key_path.display())))?;
     Ok((vec![cert], key))
+}
+
+/// A new self-signed pair, written key first: 0600 in the 0700 `keys/`, each file atomically.
+fn make_identity(cert_path: &Path, key_path: &Path) -> std::io::Result<Identity> {
+    let made = rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).map_err(std::io::Error::other)?;
+    hybrid::keyfile::write_private_key(key_path, made.key_pair.serialize_pem().as_bytes()).map_err(|e| std::io::Error::new(e.kind(), format!("cannot write {}: {e}", key_path.display())))?;
+    hybrid::keyfile::write_atomically(cert_path, made.cert.pem().as_bytes(), hybrid::keyfile::PUBLIC_FILE_MODE).map_err(|e| std::io::Error::new(e.kind(), format!("cannot write {}: {e}", cert_path.display())))?;
+    read_identity(cert_path, key_path).map_err(|_| std::io::Error::other(format!("{} and {} were written but do not read back", cert_path.display(), key_path.display())))
+}
+
+/// Before `keys/` the pair sat in the data dir itself, the key readable by anyone: it is moved
+/// in (keeping the identity), and nothing is left behind at the old place.
+fn move_legacy_identity(data_dir: &Path, cert_path: &Path, key_path: &Path) {
+    let (old_cert, old_key) = (data_dir.join("cluster.crt"), data_dir.join("cluster.key"));
+    if !old_key.exists() && !old_cert.exists() {
+        return;
+    }
+    if !key_path.exists() && !cert_path.exists() {
+        if let Err(e) = std::fs::rename(&old_key, key_path).and_then(|_| std::fs::rename(&old_cert, cert_path)) {
+            tracing::warn!("could not move the data plane link's certificate and key into {}: {e}", key_path.parent().unwrap_or(data_dir).display());
+        }
+    }
+    for old in [old_key, old_cert] {
+        if old.exists() {
+            let _ = std::fs::remove_file(&old);
+        }
+    }
+}
+
+/// The listener's own certificate and key: made on first start and kept under `keys/`.
+///
+/// Nothing depends on this pair staying the same: runtimes are known by their own pinned
+/// certificates and do not verify the server's (`hybrid::link::AcceptServer`). So a pair that is
+/// missing, empty, garbled or mismatched is made anew, with a warning when one was there; only a
+/// file that exists but cannot be read stops the start, with what to do.
+fn server_identity(data_dir: &Path, fresh: bool) -> std::io::Result<Identity> {
+    let (cert_path, key_path) = identity_paths(data_dir);
+    let dir = key_path.parent().unwrap_or(data_dir);
+    hybrid::keyfile::ensure_private_dir(dir).map_err(|e| std::io::Error::new(e.kind(), format!("cannot make the key directory {} private (0700): {e}", dir.display())))?;
+    move_legacy_identity(data_dir, &cert_path, &key_path);
+    // A temp file a crash left behind mid-write holds part of a key: it goes.
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(".cluster.") && name.contains(".tmp-") {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+    if fresh {
+        return make_identity(&cert_path, &key_path);
+    }
+    match read_identity(&cert_path, &key_path) {
+        Ok(pair) => {
+            // A key written by an older version or by hand is tightened, not left as it was.
+            hybrid::keyfile::set_mode(&key_path, hybrid::keyfile::PRIVATE_FILE_MODE)?;
+            Ok(pair)
+        }
+        Err(Unusable::Replaceable(why)) => {
+            if key_path.exists() || cert_path.exists() {
+                tracing::warn!("{why}: making a new certificate and key for the data plane link (runtimes do not pin it)");
+            }
+            make_identity(&cert_path, &key_path)
+        }
+        Err(Unusable::Unreadable(path, e)) => Err(std::io::Error::new(
+            e.kind(),
+            format!("cannot read {}: {e}. Give the control plane's user read access to it, or remove it (and {}) to have a new pair made at the next start.", path.display(), if path == key_path { cert_path.display() } else { key_path.display() }),
+        )),
+    }
 }
 
 pub fn tls_acceptor(data_dir: &Path) -> std::io::Result<tokio_rustls::TlsAcceptor> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let (certs, key) = server_identity(data_dir)?;
-    let config = rustls::ServerConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .map_err(std::io::Error::other)?
-        .with_client_cert_verifier(Arc::new(PinnedLater(provider)))
-        .with_single_cert(certs, key)
-        .map_err(std::io::Error::other)?;
+    let build = |(certs, key): Identity| {
+        rustls::ServerConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .map_err(std::io::Error::other)?
+            .with_client_cert_verifier(Arc::new(PinnedLater(provider.clone())))
+            .with_single_cert(certs, key)
+            .map_err(std::io::Error::other)
+    };
+    let config = match build(server_identity(data_dir, false)?) {
+        Ok(config) => config,
+        // A certificate and a key that are each readable but not a pair: made anew, as above.
+        Err(e) => {
+            tracing::warn!("the data plane link's certificate and key do not go together ({e}): making a new pair");
+            build(server_identity(data_dir, true)?)?
+        }
+    };
     Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
 }
 
 pub async fn serve(listener: TcpListener, acceptor: tokio_rustls::TlsAcceptor, state: AppState) {
     loop {
-        let Ok((tcp, peer)) = listener.accept().await else {
-            continue;
+        let (tcp, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            // Out of descriptors: wait for some to be freed rather than retry at once.
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
         };
         let (acceptor, state) = (acceptor.clone(), state.clone());
         tokio::spawn(async move {
@@ -208,19 +350,35 @@ where
         return Ok(());
     }
     let mut deadline = tokio::time::Instant::now() + PING_WAIT;
+    let mut running_hash = String::new();
     loop {
         tokio::select! {
             msg = ws.next() => match msg {
                 Some(Ok(Message::Ping(payload))) => {
                     deadline = tokio::time::Instant::now() + PING_WAIT;
                     let hash = String::from_utf8_lossy(&payload).to_string();
+                    state.node_errors.on_ping(&hello.node_id, &hash);
+                    running_hash.clone_from(&hash);
                     record_node(state, cp, hello, ip, Some(hash)).await?;
                     ws.flush().await.map_err(|e| e.to_string())?;
                 }
                 Some(Ok(Message::Binary(b))) => {
                     deadline = tokio::time::Instant::now() + PING_WAIT;
-                    if let Some(reply) = crate::analytics::on_frame(state, cp, &hello.node_id, &b).await {
-                        ws.send(Message::Binary(reply.into())).await.map_err(|e| e.to_string())?;
+                    match serde_json::from_slice::<hybrid::Frame>(&b) {
+                        Ok(hybrid::Frame::Analytics { reports }) => {
+                            if let Some(reply) = crate::analytics::on_reports(state, cp, &hello.node_id, reports).await {
+                                ws.send(Message::Binary(reply.into())).await.map_err(|e| e.to_string())?;
+                            }
+                        }
+                        Ok(hybrid::Frame::Error { mut error }) => {
+                            // A node that could not read the push cannot name its hash: it is the last one sent.
+                            if error.config_hash.is_empty() {
+                                error.config_hash.clone_from(&last_pushed);
+                            }
+                            tracing::warn!(node = %hello.node_id, group = %cp, "data plane refused the configuration: {}", error.message);
+                            state.node_errors.record(cp, &hello.node_id, &running_hash, error);
+                        }
+                        _ => {}
                     }
                 }
                 Some(Ok(Message::Close(_))) | None => return Ok(()),

@@ -95,6 +95,9 @@ fn query_param_error(field: &str, rule: &str, reason: &str) -> Problem {
     Problem::bad_request("Invalid query parameter", vec![InvalidParameter { field: field.into(), rule: Some(rule.into()), reason: reason.into(), source: Some("query".into()), ..blank_param() }])
 }
 
+/// The sort orders a list takes: what an `enum` error offers as its `choices`.
+const SORT_CHOICES: [&str; 3] = ["created_at", "created_at asc", "created_at desc"];
+
 /// What a list request asks for, parsed from Konnect's deepObject query parameters.
 #[derive(Default)]
 struct ListFilter {
@@ -141,7 +144,11 @@ impl ListFilter {
                 "sort" => match value.trim() {
                     "" | "created_at" | "created_at asc" => f.newest_first = false,
                     "created_at desc" => f.newest_first = true,
-                    _ => return Err(query_param_error(key, "enum", "only created_at (asc or desc) is supported")),
+                    _ => {
+                        let mut p = query_param_error(key, "enum", "only created_at (asc or desc) is supported");
+                        p.0.invalid_parameters[0].choices = Some(SORT_CHOICES.iter().map(|c| Value::String(c.to_string())).collect());
+                        return Err(p);
+                    }
                 },
                 k if k.starts_with("filter[") => return Err(query_param_error(k, "unknown_property", "is not a supported filter")),
                 _ => {}
@@ -369,13 +376,16 @@ pub async fn list_nodes(State(state): State<AppState>, Path(id): Path<String>, Q
             )?;
             let items = stmt
                 .query_map(params![id, after, size + 1], |r| {
-                    Ok(Node { id: r.get(0)?, version: r.get(1)?, hostname: r.get(2)?, last_ping: r.get(3)?, node_type: "kong-proxy".into(), config_hash: r.get(4)?, created_at: r.get(5)?, updated_at: r.get(6)?, ip: r.get(7)? })
+                    Ok(Node { id: r.get(0)?, version: r.get(1)?, hostname: r.get(2)?, last_ping: r.get(3)?, node_type: "kong-proxy".into(), config_hash: r.get(4)?, created_at: r.get(5)?, updated_at: r.get(6)?, ip: r.get(7)?, compatibility_status: None })
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(Some((total, items)))
         })
         .await?;
     let Some((total, mut items)) = page else { return Err(Problem::not_found("control plane")) };
+    for node in &mut items {
+        node.compatibility_status = state.node_errors.status(&group, &node.id);
+    }
     let next = if items.len() as i64 > size {
         items.truncate(size as usize);
         items.last().map(|n| format!("/v2/control-planes/{group}/nodes?page%5Bsize%5D={size}&page%5Bafter%5D={}", n.id))
@@ -396,19 +406,24 @@ fn node_from_row(r: &Row) -> rusqlite::Result<Node> {
         created_at: r.get("created_at")?,
         updated_at: r.get("updated_at")?,
         ip: r.get("ip")?,
+        compatibility_status: None,
     })
 }
 
 /// `GET /v2/control-planes/{id}/nodes/{nodeId}` → `{item}`.
 pub async fn get_node(State(state): State<AppState>, Path((id, node)): Path<(String, String)>) -> ApiResult<Json<konnect::GetNodeResponse>> {
     let id = parse_uuid(&id)?;
+    let group = id.clone();
     let found = state.store.call(move |c| c.query_row("SELECT * FROM nodes WHERE control_plane_id = ?1 AND id = ?2", params![id, node], node_from_row).optional()).await?;
-    found.map(|item| Json(konnect::GetNodeResponse { item })).ok_or_else(|| Problem::not_found("node"))
+    let mut item = found.ok_or_else(|| Problem::not_found("node"))?;
+    item.compatibility_status = state.node_errors.status(&group, &item.id);
+    Ok(Json(konnect::GetNodeResponse { item }))
 }
 
 /// Removes the node's record only; a connected node shows up again at its next ping.
 pub async fn delete_node(State(state): State<AppState>, Path((id, node)): Path<(String, String)>) -> ApiResult<Response> {
     let id = parse_uuid(&id)?;
+    state.node_errors.forget(&node);
     let n = state.store.call(move |c| c.execute("DELETE FROM nodes WHERE control_plane_id = ?1 AND id = ?2", params![id, node])).await?;
     if n == 0 {
         return Err(Problem::not_found("node"));

@@ -12,6 +12,7 @@ pub mod dp_certs;
 pub mod entities;
 pub mod export;
 pub mod identity;
+pub mod limits;
 pub mod problem;
 pub mod server;
 pub mod store;

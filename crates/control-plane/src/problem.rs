@@ -1,8 +1,13 @@
 //! `application/problem+json` answers, shaped as Konnect's `BaseError` / `BadRequestError`.
 
-use axum::http::{header, StatusCode};
+use axum::extract::Request;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use konnect::{InvalidParameter, ProblemDetails};
+use serde_json::json;
+
+use crate::limits;
 
 /// An error answer of a Konnect-native endpoint.
 #[derive(Debug, Clone)]
@@ -51,7 +56,9 @@ fn title_for(status: StatusCode) -> &'static str {
         401 => "Unauthenticated",
         403 => "Permission denied",
         404 => "Not Found",
+        405 => "Method Not Allowed",
         409 => "Conflict",
+        413 => "Content Too Large",
         429 => "Too Many Requests",
         503 => "Service Unavailable",
         _ => status.canonical_reason().unwrap_or("Error"),
@@ -68,4 +75,63 @@ impl IntoResponse for Problem {
         let body = serde_json::to_vec(&self.0).unwrap_or_default();
         (status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response()
     }
+}
+
+/// Whether a request path is under `/v2/control-planes/{id}/core-entities/`, whose errors are
+/// Kong's config error bodies rather than problem+json.
+pub fn is_core_entities(path: &str) -> bool {
+    let mut seg = path.split('/').filter(|s| !s.is_empty());
+    seg.next() == Some("v2") && seg.next() == Some("control-planes") && seg.next().is_some() && seg.next() == Some("core-entities")
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| ct.starts_with("application/json") || ct.starts_with("application/problem+json"))
+}
+
+/// Middleware, outermost: every error answer is JSON in the shape of the API it belongs to.
+/// axum's own rejections (a body over the limit, a path segment that is not UTF-8, a query it
+/// cannot read, a method the path does not take) are plain text or empty; they are rewritten
+/// here, keeping their status and headers such as `Allow`. JSON answers pass untouched.
+pub async fn json_errors(req: Request, next: Next) -> Response {
+    let core_entities = is_core_entities(req.uri().path());
+    let method = req.method().clone();
+    let response = next.run(req).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) || is_json(response.headers()) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    // Rejection texts are short; a long one is cut rather than buffered.
+    let text = axum::body::to_bytes(body, 4096).await.map(|b| String::from_utf8_lossy(&b).trim().to_string()).unwrap_or_default();
+    let detail = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => format!("The request body is larger than the limit of {} bytes.", limits::MAX_BODY_BYTES),
+        StatusCode::METHOD_NOT_ALLOWED => format!("{method} is not allowed on this path."),
+        _ if text.is_empty() => status.canonical_reason().unwrap_or("Error").to_string(),
+        _ => text.clone(),
+    };
+    let rewritten = if core_entities {
+        let body = match status {
+            StatusCode::NOT_FOUND => json!({"message": "Not found"}),
+            StatusCode::METHOD_NOT_ALLOWED => json!({"message": "Method not allowed"}),
+            s if s.is_client_error() => json!({"code": 3, "message": detail, "details": []}),
+            _ => json!({"message": detail}),
+        };
+        (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+    } else if status == StatusCode::BAD_REQUEST {
+        // Which part of the request axum could not read, from its rejection's wording.
+        let (field, source) = if text.starts_with("Invalid URL") {
+            ("path", "path")
+        } else if text.starts_with("Failed to deserialize query") {
+            ("query", "query")
+        } else {
+            ("body", "body")
+        };
+        Problem::bad_request(detail.clone(), vec![InvalidParameter { field: field.into(), rule: Some("invalid".into()), reason: detail, source: Some(source.into()), ..blank_param() }]).into_response()
+    } else {
+        Problem::new(status, detail).into_response()
+    };
+    let (new_parts, new_body) = rewritten.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(header::CONTENT_TYPE, new_parts.headers[header::CONTENT_TYPE].clone());
+    Response::from_parts(parts, new_body)
 }

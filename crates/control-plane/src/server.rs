@@ -44,6 +44,8 @@ pub struct AppState {
     /// Each group's config hash at a config version, so asking for the expected hash of an
     /// unchanged group costs one row read instead of an export of the whole config.
     pub hashes: crate::cluster::HashCache,
+    /// Why nodes refused their group's configuration, as they reported it.
+    pub node_errors: crate::cluster::NodeErrors,
 }
 
 impl AppState {
@@ -60,6 +62,8 @@ pub enum StartError {
     Store(#[from] StoreError),
     #[error("cannot listen on {0}: {1}")]
     Listen(SocketAddr, std::io::Error),
+    #[error("data plane link certificate: {0}")]
+    ClusterIdentity(std::io::Error),
 }
 
 /// A control plane serving on a loopback socket; dropping the handle leaves it running until `shutdown`.
@@ -78,13 +82,19 @@ pub struct RunningControlPlane {
 
 impl RunningControlPlane {
     pub async fn start(config: Config) -> Result<RunningControlPlane, StartError> {
-        std::fs::create_dir_all(&config.data_dir).map_err(|e| StartError::DataDir(config.data_dir.clone(), e))?;
+        // The database holds credentials: a data dir made here is the control plane's own, 0700
+        // (one that exists is left as its owner set it).
+        let mut data_dir = std::fs::DirBuilder::new();
+        data_dir.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut data_dir, hybrid::keyfile::PRIVATE_DIR_MODE);
+        data_dir.create(&config.data_dir).map_err(|e| StartError::DataDir(config.data_dir.clone(), e))?;
         let store = Store::open(&config.data_dir.join("control-plane.sqlite"))?;
         let listener = TcpListener::bind(config.listen).await.map_err(|e| StartError::Listen(config.listen, e))?;
         let addr = listener.local_addr().map_err(|e| StartError::Listen(config.listen, e))?;
         let cluster = TcpListener::bind(config.cluster_listen).await.map_err(|e| StartError::Listen(config.cluster_listen, e))?;
         let cluster_addr = cluster.local_addr().map_err(|e| StartError::Listen(config.cluster_listen, e))?;
-        let acceptor = crate::cluster::tls_acceptor(&config.data_dir).map_err(|e| StartError::DataDir(config.data_dir.clone(), e))?;
+        let acceptor = crate::cluster::tls_acceptor(&config.data_dir).map_err(StartError::ClusterIdentity)?;
         let state = AppState {
             store,
             sessions: SessionTokens::default(),
@@ -93,6 +103,7 @@ impl RunningControlPlane {
             cluster_endpoint: cluster_addr.to_string(),
             connected: Default::default(),
             hashes: Default::default(),
+            node_errors: Default::default(),
         };
         let generated_admin_token = auth::bootstrap_admin(&state.store, config.admin_token).await?;
         control_planes::ensure_default_group(&state).await?;
@@ -179,5 +190,11 @@ fn router(state: AppState) -> Router {
         // Layers run outside-in: authenticate, then authorize.
         .layer(middleware::from_fn_with_state(state.clone(), crate::authz::authorize))
         .layer(middleware::from_fn_with_state(state.clone(), auth::require_token));
-    Router::new().route("/openapi.yaml", get(|| async { ([(axum::http::header::CONTENT_TYPE, "application/yaml")], OPENAPI) })).merge(api).with_state(state)
+    Router::new()
+        .route("/openapi.yaml", get(|| async { ([(axum::http::header::CONTENT_TYPE, "application/yaml")], OPENAPI) }))
+        .merge(api)
+        .layer(axum::extract::DefaultBodyLimit::max(crate::limits::MAX_BODY_BYTES))
+        // Outermost: whatever is refused, by a handler or by axum itself, is answered in JSON.
+        .layer(middleware::from_fn(crate::problem::json_errors))
+        .with_state(state)
 }

@@ -11,7 +11,10 @@ use crate::problem::blank_param;
 pub struct Violations(pub Vec<InvalidParameter>);
 
 impl Violations {
+    /// An item of Konnect's `InvalidParameterStandard`: rules that need `minimum`, `maximum` or
+    /// `choices` have their own constructors.
     pub fn push(&mut self, field: &str, rule: &str, reason: impl Into<String>) {
+        debug_assert!(!matches!(rule, "enum" | "min_length" | "min_items" | "min" | "max_length" | "max_items" | "max" | "dependent_fields"), "{rule} needs its own constructor");
         self.0.push(InvalidParameter { field: field.into(), rule: Some(rule.into()), reason: reason.into(), source: Some("body".into()), ..blank_param() });
     }
 
@@ -23,6 +26,12 @@ impl Violations {
         self.0.push(InvalidParameter { field: field.into(), rule: Some("max_length".into()), reason: format!("must have at most {max} characters"), maximum: Some(max), source: Some("body".into()), ..blank_param() });
     }
 
+    /// `max_items` carries `maximum`, as Konnect's `InvalidParameterMaximumLength` requires.
+    pub fn max_items(&mut self, field: &str, max: i64) {
+        self.0.push(InvalidParameter { field: field.into(), rule: Some("max_items".into()), reason: format!("must have at most {max} items"), maximum: Some(max), source: Some("body".into()), ..blank_param() });
+    }
+
+    /// `enum` carries `choices`, as Konnect's `InvalidParameterChoiceItem` requires.
     pub fn choice(&mut self, field: &str, choices: &[&str]) {
         self.0.push(InvalidParameter {
             field: field.into(),
@@ -126,7 +135,9 @@ pub fn labels(value: Option<&Value>, v: &mut Violations) -> Option<BTreeMap<Stri
         }
     };
     if map.len() > 50 {
-        v.push("labels", "max_items", "must have at most 50 labels");
+        // Each label is not judged past the cap: the work stays bounded by it.
+        v.max_items("labels", 50);
+        return None;
     }
     let mut out = BTreeMap::new();
     for (key, val) in map {
@@ -169,7 +180,8 @@ pub fn proxy_urls(value: Option<&Value>, v: &mut Violations) -> Option<Vec<konne
         }
     };
     if items.len() > 5 {
-        v.push("proxy_urls", "max_items", "must have at most 5 items");
+        v.max_items("proxy_urls", 5);
+        return None;
     }
     let mut out = Vec::new();
     for (i, item) in items.iter().enumerate() {

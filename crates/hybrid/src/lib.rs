@@ -3,7 +3,9 @@
 //!
 //! Both sides depend on this crate, so the wire format has one definition.
 
+pub mod keyfile;
 pub mod link;
+pub mod route_regex;
 
 use std::collections::BTreeMap;
 
@@ -130,6 +132,23 @@ pub enum Frame {
     AnalyticsAck {
         ids: Vec<String>,
     },
+    /// A node could not load a configuration and keeps its last good one (Kong data planes send
+    /// this in Konnect mode).
+    Error {
+        error: ConfigError,
+    },
+}
+
+/// Why a node refused a configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfigError {
+    /// What went wrong, in a word: `configuration_refused` or `configuration_unreadable`.
+    pub name: String,
+    /// Where, e.g. `routes` or `reconfigure`.
+    pub source: String,
+    pub message: String,
+    /// The hash of the configuration refused (empty when it could not be read).
+    pub config_hash: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -101,16 +101,21 @@ pub struct Reconfigure {
 pub enum Incoming {
     Reconfigure(Reconfigure),
     Frame(Frame),
+    /// A gzip frame that could not be read as a `reconfigure`: why.
+    Unreadable(String),
     Unknown,
 }
 
 pub fn decode(bytes: &[u8]) -> Incoming {
     if bytes.starts_with(&[0x1f, 0x8b]) {
         let mut text = Vec::new();
-        if flate2::read::GzDecoder::new(bytes).read_to_end(&mut text).is_err() {
-            return Incoming::Unknown;
+        if let Err(e) = flate2::read::GzDecoder::new(bytes).read_to_end(&mut text) {
+            return Incoming::Unreadable(format!("cannot decompress the configuration: {e}"));
         }
-        let Ok(v) = serde_json::from_slice::<Value>(&text) else { return Incoming::Unknown };
+        let v = match serde_json::from_slice::<Value>(&text) {
+            Ok(v) => v,
+            Err(e) => return Incoming::Unreadable(format!("cannot parse the configuration: {e}")),
+        };
         if v["type"] != "reconfigure" {
             return Incoming::Unknown;
         }

@@ -131,6 +131,35 @@ pub struct Node {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub ip: Option<String>,
+    /// Whether the node can run the group's configuration, and the issues when it cannot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub compatibility_status: Option<CompatibilityStatus>,
+}
+
+/// A node's `compatibility_status` (Konnect's control-planes-config v2).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct CompatibilityStatus {
+    pub state: String,
+    #[serde(default)]
+    pub issues: Vec<CompatibilityIssue>,
+}
+
+/// Konnect's `NodeCompatibilityIssue`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct CompatibilityIssue {
+    #[serde(default)]
+    pub code: String,
+    /// `error` or `warning`.
+    #[serde(default)]
+    pub severity: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub resolution: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -7,22 +7,29 @@
 //! same buffer), `Expect: 100-continue`, bodies by length or chunks, and answers by length, chunks
 //! or close are handled here.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::sync::Notify;
 
-use crate::http1::{self, BodyState, Framing, HeadOut, Headers, Step, MAX_HEAD, MAX_HEADERS, READ_CHUNK};
+use crate::http1::{self, BodyState, Framing, HeadOut, Headers, Step, READ_CHUNK};
 use crate::proxy::{self, ClientIp};
+use crate::request_head::{self, HeadScan, Refusal, RequestHead, BAD_REQUEST, BODY_TOO_LARGE};
 use crate::{upstream, Shared};
 
 /// A kept-alive connection with no request for this long is closed (Kong's keepalive_timeout is 60 s).
-const IDLE: Duration = Duration::from_secs(60);
-/// Each read of a head or body and each write of an answer waits at most this long (nginx's
-/// client_header_timeout, client_body_timeout and send_timeout).
+const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Each read of a body and each write of an answer waits at most this long (nginx's
+/// client_body_timeout and send_timeout).
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(60);
+/// A body may take this long, plus a second per `BODY_MIN_RATE` bytes received.
+const BODY_GRACE: Duration = Duration::from_secs(20);
+/// Bytes per second a body must average once its grace period is over.
+const BODY_MIN_RATE: u64 = 500;
 /// A request body larger than this is refused with 413.
 const MAX_BODY: u64 = 64 * 1024 * 1024;
 /// An answer up to this size goes out in one write with its head.
@@ -33,6 +40,8 @@ pub struct Request {
     head: Headers,
     method: (u32, u32),
     target: (u32, u32),
+    /// The path with dot segments and escaped unreserved characters resolved, when that differs.
+    normalized_path: Option<Box<str>>,
     pub http11: bool,
     /// The connection may serve another request after this one.
     pub keep_alive: bool,
@@ -50,17 +59,15 @@ impl Request {
         &self.head
     }
 
-    /// The target in origin form: an absolute-form target (`http://host/p?q`) names the same
-    /// resource as its path and query.
     fn origin_form(&self) -> &str {
-        let t = self.head.text(self.target);
-        match t.split_once("://") {
-            Some((_, rest)) if !t.starts_with('/') => rest.find(['/', '?']).map(|i| &rest[i..]).unwrap_or(""),
-            _ => t,
-        }
+        request_head::origin_form(self.head.text(self.target))
     }
 
+    /// The path as it is routed and forwarded: normalized (see `request_head::normalize_path`).
     pub fn path(&self) -> &str {
+        if let Some(p) = &self.normalized_path {
+            return p;
+        }
         match self.origin_form().split('?').next() {
             Some(p) if !p.is_empty() => p,
             _ => "/",
@@ -100,46 +107,165 @@ pub struct Streamed {
 }
 
 /// Runs the proxy on `workers` threads, each a single-threaded event loop accepting from the
-/// shared listening socket (nginx's worker processes, as threads).
+/// shared listening socket (nginx's worker processes, as threads), each with its share of the
+/// connection limit.
 pub fn serve_on_threads(listener: std::net::TcpListener, shared: Arc<Shared>, workers: usize) -> std::io::Result<()> {
     listener.set_nonblocking(true)?;
-    for i in 0..workers.max(1) {
+    let workers = workers.max(1);
+    let per_worker = (shared.options.limits.max_connections / workers).max(1);
+    for i in 0..workers {
         let (listener, shared) = (listener.try_clone()?, shared.clone());
         std::thread::Builder::new().name(format!("proxy-{i}")).spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("proxy event loop");
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).expect("proxy listener");
-                serve(listener, shared).await
+                serve(listener, shared, per_worker).await
             });
         })?;
     }
     Ok(())
 }
 
-/// Accepts proxy connections until the task is dropped.
-pub async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
+/// After a failed accept (no descriptor left: EMFILE, ENFILE, ENOBUFS), the worker waits this
+/// long before accepting again instead of retrying at once (nginx pauses accepting for 500 ms).
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
+/// Accepts proxy connections until the task is dropped, keeping at most `max` open.
+pub async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>, max: usize) {
+    let open = Arc::new(Connections::new(max));
+    let mut failing = false;
     loop {
-        let Ok((stream, peer)) = listener.accept().await else { continue };
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => {
+                failing = false;
+                accepted
+            }
+            Err(e) => {
+                if !failing {
+                    tracing::warn!("cannot accept a connection ({e}); closing idle ones and pausing");
+                }
+                failing = true;
+                open.shed(true);
+                tokio::time::sleep(ACCEPT_BACKOFF).await;
+                continue;
+            }
+        };
+        // At the limit the oldest idle connection makes room; with none to spare the new one is closed.
+        let Some(tracked) = open.admit() else { continue };
         stream.set_nodelay(true).ok();
-        let shared = shared.clone();
+        let (shared, open) = (shared.clone(), open.clone());
         let client_ip: ClientIp = peer.ip().to_string().into();
-        tokio::spawn(connection(stream, client_ip, shared));
+        tokio::spawn(async move {
+            let shed = tracked.shed.clone();
+            tokio::select! {
+                _ = connection(stream, client_ip, shared, &tracked) => {}
+                _ = shed.notified() => {}
+            }
+            open.forget(&tracked);
+        });
+    }
+}
+
+/// Where a connection is in its request cycle, as `Connections` sees it.
+const IDLE: u8 = 0;
+const IN_HEAD: u8 = 1;
+const BUSY: u8 = 2;
+const SHED: u8 = 3;
+
+/// One open client connection as its worker's registry sees it.
+pub struct Tracked {
+    phase: AtomicU8,
+    /// When the current phase began, in ms since the registry was made.
+    since_ms: AtomicU64,
+    shed: Arc<Notify>,
+    epoch: Instant,
+}
+
+impl Tracked {
+    fn enter(&self, phase: u8) {
+        self.phase.store(phase, Ordering::Relaxed);
+        self.since_ms.store(self.epoch.elapsed().as_millis() as u64, Ordering::Relaxed);
+    }
+
+    /// Marks a request as being served; false when the connection was shed meanwhile.
+    fn start_request(&self) -> bool {
+        self.phase.swap(BUSY, Ordering::AcqRel) != SHED
+    }
+}
+
+/// A worker's open connections. Beyond its limit the one that costs least to lose is closed:
+/// the longest-idle kept-alive connection, else the one that has been sending its head longest
+/// (a slow client, or one trickling bytes on purpose); one serving a request is never cut.
+pub struct Connections {
+    max: usize,
+    live: Mutex<Vec<Arc<Tracked>>>,
+    epoch: Instant,
+}
+
+impl Connections {
+    pub fn new(max: usize) -> Connections {
+        Connections { max, live: Mutex::new(Vec::new()), epoch: Instant::now() }
+    }
+
+    /// Registers a new connection, shedding another when at the limit; `None` when none can go.
+    pub fn admit(&self) -> Option<Arc<Tracked>> {
+        if self.live.lock().unwrap_or_else(|p| p.into_inner()).len() >= self.max && !self.shed(false) {
+            return None;
+        }
+        let tracked = Arc::new(Tracked { phase: AtomicU8::new(IN_HEAD), since_ms: AtomicU64::new(0), shed: Arc::new(Notify::new()), epoch: self.epoch });
+        tracked.enter(IN_HEAD);
+        self.live.lock().unwrap_or_else(|p| p.into_inner()).push(tracked.clone());
+        Some(tracked)
+    }
+
+    /// Closes the longest-idle connection (or, unless `idle_only`, the longest in its head);
+    /// false when there is none.
+    pub fn shed(&self, idle_only: bool) -> bool {
+        let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+        let phases: &[u8] = if idle_only { &[IDLE] } else { &[IDLE, IN_HEAD] };
+        for phase in phases {
+            let oldest = live.iter().enumerate().filter(|(_, t)| t.phase.load(Ordering::Relaxed) == *phase).min_by_key(|(_, t)| t.since_ms.load(Ordering::Relaxed)).map(|(i, _)| i);
+            let Some(i) = oldest else { continue };
+            if live[i].phase.compare_exchange(*phase, SHED, Ordering::AcqRel, Ordering::Relaxed).is_ok() {
+                live.swap_remove(i).shed.notify_one();
+                return true;
+            }
+        }
+        false
+    }
+
+    pub fn forget(&self, tracked: &Arc<Tracked>) {
+        let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(i) = live.iter().position(|t| Arc::ptr_eq(t, tracked)) {
+            live.swap_remove(i);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.live.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
 /// Why no request could be read: the client went (or idled out), or sent one that is refused.
 enum Unreadable {
     Gone,
-    Refused(u16, &'static str),
+    Refused(Refusal),
 }
 
-async fn connection(mut stream: TcpStream, client_ip: ClientIp, shared: Arc<Shared>) {
+async fn connection(mut stream: TcpStream, client_ip: ClientIp, shared: Arc<Shared>, tracked: &Tracked) {
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
+    let header_timeout = shared.options.limits.header_timeout;
+    // The first head is due within the header timeout of the connection's opening (as nginx times it).
+    let mut head_started = Some(Instant::now());
     loop {
-        let request = match read_request(&mut stream, &mut buf).await {
+        let request = match read_request(&mut stream, &mut buf, header_timeout, &mut head_started, tracked).await {
             Ok(r) => r,
             Err(Unreadable::Gone) => return,
-            Err(Unreadable::Refused(status, message)) => {
+            Err(Unreadable::Refused(Refusal(status, message))) => {
                 let answer = proxy::kong_error(status, message, &proxy::request_id(), &[]);
                 if write_answer(&mut stream, answer, false, true, false).await.is_ok() {
                     let _ = stream.shutdown().await;
@@ -153,54 +279,54 @@ async fn connection(mut stream: TcpStream, client_ip: ClientIp, shared: Arc<Shar
             Ok(true) => {}
             _ => return,
         }
+        tracked.enter(if buf.is_empty() { IDLE } else { IN_HEAD });
+        head_started = (!buf.is_empty()).then(Instant::now);
     }
 }
 
-async fn read_more(stream: &mut TcpStream, buf: &mut BytesMut, wait: Duration) -> Result<(), Unreadable> {
+/// Reads more of a request into `buf`, waiting until `deadline` at most.
+async fn read_more(stream: &mut TcpStream, buf: &mut BytesMut, deadline: Instant) -> Result<(), Unreadable> {
     buf.reserve(READ_CHUNK);
-    match tokio::time::timeout(wait, stream.read_buf(buf)).await {
+    match tokio::time::timeout_at(deadline.into(), stream.read_buf(buf)).await {
         Ok(Ok(n)) if n > 0 => Ok(()),
         _ => Err(Unreadable::Gone),
     }
 }
 
-/// Reads the next request: its head, then its body whole.
-async fn read_request(stream: &mut TcpStream, buf: &mut BytesMut) -> Result<Request, Unreadable> {
-    let (head, method, target, http11) = loop {
-        if !buf.is_empty() {
-            let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
-            let mut parsed = httparse::Request::new(&mut slots);
-            match parsed.parse(buf) {
-                Ok(httparse::Status::Complete(len)) => {
-                    let bytes = &buf[..len];
-                    let method = http1::span_in(bytes, parsed.method.unwrap_or("").as_bytes());
-                    let target = http1::span_in(bytes, parsed.path.unwrap_or("").as_bytes());
-                    let found = (Headers::copy(bytes, parsed.headers), method, target, parsed.version == Some(1));
-                    buf.advance(len);
-                    break found;
-                }
-                Ok(httparse::Status::Partial) if buf.len() > MAX_HEAD => return Err(Unreadable::Refused(431, "Request Header Fields Too Large")),
-                Ok(httparse::Status::Partial) => {}
-                Err(httparse::Error::TooManyHeaders) => return Err(Unreadable::Refused(431, "Request Header Fields Too Large")),
-                Err(_) => return Err(Unreadable::Refused(400, "Bad request")),
-            }
+/// Reads the next request: its head, then its body whole. A head must arrive whole within
+/// `header_timeout` of its first byte (of the connection's opening for the first one).
+async fn read_request(stream: &mut TcpStream, buf: &mut BytesMut, header_timeout: Duration, head_started: &mut Option<Instant>, tracked: &Tracked) -> Result<Request, Unreadable> {
+    let mut scan = HeadScan::default();
+    let (head, len) = loop {
+        if !buf.is_empty() && scan.feed(buf).map_err(Unreadable::Refused)? {
+            break request_head::parse(buf).map_err(Unreadable::Refused)?;
         }
-        // Between requests a kept-alive connection may idle; within a head, the client is slow.
-        read_more(stream, buf, if buf.is_empty() { IDLE } else { CLIENT_TIMEOUT }).await?;
+        // Between requests a kept-alive connection may idle; within a head, the client is late.
+        let deadline = match *head_started {
+            Some(at) => at + header_timeout,
+            None => Instant::now() + IDLE_TIMEOUT,
+        };
+        read_more(stream, buf, deadline).await?;
+        if head_started.is_none() {
+            *head_started = Some(Instant::now());
+            tracked.enter(IN_HEAD);
+        }
     };
-    // An HTTP/1.1 request must name its host (RFC 9112 §3.2); nginx refuses one that doesn't.
-    if http11 && !head.contains("host") {
-        return Err(Unreadable::Refused(400, "Bad request"));
+    buf.advance(len);
+    *head_started = None;
+    if !tracked.start_request() {
+        return Err(Unreadable::Gone);
     }
-    let d = head.delimiters().map_err(|_| Unreadable::Refused(400, "Bad request"))?;
+    let RequestHead { headers: head, method, target, http11, normalized_path } = head;
+    let d = head.delimiters().map_err(|_| Unreadable::Refused(BAD_REQUEST))?;
     // A transfer coding the proxy can't undo, or a length beside chunks, is refused rather than
     // guessed at (RFC 9112 §6.1: such a request is a smuggling risk).
     if d.transfer_encoding && (!d.chunked || d.length.is_some() || !http11) {
-        return Err(Unreadable::Refused(400, "Bad request"));
+        return Err(Unreadable::Refused(BAD_REQUEST));
     }
     let framing = match (d.chunked, d.length) {
         (true, _) => Framing::Chunked,
-        (false, Some(n)) if n > MAX_BODY => return Err(Unreadable::Refused(413, "Request Entity Too Large")),
+        (false, Some(n)) if n > MAX_BODY => return Err(Unreadable::Refused(BODY_TOO_LARGE)),
         (false, Some(n)) => Framing::Length(n),
         (false, None) => Framing::Empty,
     };
@@ -210,10 +336,19 @@ async fn read_request(stream: &mut TcpStream, buf: &mut BytesMut) -> Result<Requ
     }
     let body = read_body(stream, buf, framing).await?;
     let keep_alive = !d.close && (http11 || d.keep_alive);
-    Ok(Request { head, method, target, http11, keep_alive, framed_body: framing != Framing::Empty, body })
+    Ok(Request { head, method, target, normalized_path, http11, keep_alive, framed_body: framing != Framing::Empty, body })
+}
+
+/// When the next read of a body must have arrived by: each read within the client timeout, and
+/// the body as a whole at a minimum rate after a grace period (Apache's mod_reqtimeout:
+/// `body=20,MinRate=500`), so a body trickled a byte at a time cannot hold a connection for ever.
+fn body_deadline(started: Instant, received: usize) -> Instant {
+    let allowed = BODY_GRACE + Duration::from_millis(received as u64 * 1000 / BODY_MIN_RATE);
+    (Instant::now() + CLIENT_TIMEOUT).min(started + allowed)
 }
 
 async fn read_body(stream: &mut TcpStream, buf: &mut BytesMut, framing: Framing) -> Result<Bytes, Unreadable> {
+    let started = Instant::now();
     match framing {
         Framing::Empty | Framing::UntilClose => Ok(Bytes::new()),
         Framing::Length(n) => {
@@ -222,17 +357,23 @@ async fn read_body(stream: &mut TcpStream, buf: &mut BytesMut, framing: Framing)
                 buf.reserve(n - buf.len());
             }
             while buf.len() < n {
-                read_more(stream, buf, CLIENT_TIMEOUT).await?;
+                read_more(stream, buf, body_deadline(started, buf.len())).await?;
             }
             Ok(http1::take_body(buf, n))
         }
         Framing::Chunked => {
             let (mut state, mut body) = (BodyState::of(framing), BytesMut::new());
             loop {
-                match http1::next_piece(buf, &mut state).map_err(|_| Unreadable::Refused(400, "Bad request"))? {
-                    Step::Piece(p) if (body.len() + p.len()) as u64 > MAX_BODY => return Err(Unreadable::Refused(413, "Request Entity Too Large")),
+                let step = http1::next_piece(buf, &mut state).map_err(|_| Unreadable::Refused(BAD_REQUEST))?;
+                // A chunk that announces more than the body may hold is refused before it is read.
+                if let BodyState::ChunkData(n) = state {
+                    if body.len() as u64 + n > MAX_BODY {
+                        return Err(Unreadable::Refused(BODY_TOO_LARGE));
+                    }
+                }
+                match step {
                     Step::Piece(p) => body.extend_from_slice(&p),
-                    Step::More => read_more(stream, buf, CLIENT_TIMEOUT).await?,
+                    Step::More => read_more(stream, buf, body_deadline(started, body.len())).await?,
                     Step::End => return Ok(body.freeze()),
                 }
             }

@@ -7,10 +7,18 @@
 
 use bytes::{Buf, Bytes, BytesMut};
 
-/// A head larger than this is refused (nginx's default large header buffers are 4 × 8 KiB).
+/// An upstream's answer head larger than this is refused.
 pub const MAX_HEAD: usize = 64 * 1024;
-/// The most headers a head may carry.
+/// The most headers a head may carry (nginx has no count; Kong's `lua_max_req_headers` is 100).
 pub const MAX_HEADERS: usize = 100;
+/// A client's request line longer than this gets 414 (nginx: `large_client_header_buffers 4 8k`).
+pub const MAX_REQUEST_LINE: usize = 8 * 1024;
+/// A client's header line longer than this gets 431 (nginx: one 8 KiB buffer per line).
+pub const MAX_HEADER_LINE: usize = 8 * 1024;
+/// A client's whole head larger than this gets 431 (nginx: 4 buffers of 8 KiB).
+pub const MAX_REQUEST_HEAD: usize = 32 * 1024;
+/// A chunk size line (digits and extensions) longer than this is malformed.
+const MAX_CHUNK_LINE: usize = 4 * 1024;
 /// How much a read asks for at a time; a body up to this size is copied out of the read buffer.
 pub const READ_CHUNK: usize = 16 * 1024;
 
@@ -133,7 +141,8 @@ pub enum BodyState {
     ChunkSize,
     ChunkData(u64),
     ChunkEnd,
-    Trailers,
+    /// Reading trailer lines; how many were read.
+    Trailers(u32),
     Done,
 }
 
@@ -178,22 +187,24 @@ pub fn next_piece(buf: &mut BytesMut, state: &mut BodyState) -> Result<Step, Mal
                 }
                 return Ok(Step::Piece(buf.split().freeze()));
             }
-            BodyState::ChunkSize => match take_line(buf)? {
+            BodyState::ChunkSize => match take_line(buf, MAX_CHUNK_LINE)? {
                 Some(line) => {
-                    let digits = line.split(|b| *b == b';').next().unwrap_or(&[]).trim_ascii();
-                    let size = std::str::from_utf8(digits).ok().filter(|d| !d.is_empty()).and_then(|d| u64::from_str_radix(d, 16).ok()).ok_or(Malformed)?;
-                    *state = if size == 0 { BodyState::Trailers } else { BodyState::ChunkData(size) };
+                    let size = chunk_size(&line)?;
+                    *state = if size == 0 { BodyState::Trailers(0) } else { BodyState::ChunkData(size) };
                 }
+                None if !chunk_line_may_be_valid(buf) => return Err(Malformed),
                 None => return Ok(Step::More),
             },
-            BodyState::ChunkEnd => match take_line(buf)? {
-                Some(line) if line.is_empty() => *state = BodyState::ChunkSize,
-                Some(_) => return Err(Malformed),
+            BodyState::ChunkEnd => match take_line(buf, 0)? {
+                Some(_) => *state = BodyState::ChunkSize,
+                None if buf.len() == 1 && buf[0] != b'\r' => return Err(Malformed),
                 None => return Ok(Step::More),
             },
-            BodyState::Trailers => match take_line(buf)? {
+            // Trailers are read and dropped, within a head's limits.
+            BodyState::Trailers(n) if *n as usize > MAX_HEADERS => return Err(Malformed),
+            BodyState::Trailers(n) => match take_line(buf, MAX_HEADER_LINE)? {
                 Some(line) if line.is_empty() => *state = BodyState::Done,
-                Some(_) => {}
+                Some(_) => *n += 1,
                 None => return Ok(Step::More),
             },
         }
@@ -212,15 +223,44 @@ pub fn take_body(buf: &mut BytesMut, n: usize) -> Bytes {
     buf.split_to(n).freeze()
 }
 
-/// A CRLF-terminated line from the front of `buf`, without its CRLF; a line longer than a head
-/// may be is malformed.
-fn take_line(buf: &mut BytesMut) -> Result<Option<Bytes>, Malformed> {
-    let Some(at) = buf.windows(2).position(|w| w == b"\r\n") else {
-        return if buf.len() > MAX_HEAD { Err(Malformed) } else { Ok(None) };
+/// A CRLF-terminated line from the front of `buf`, without its CRLF. A line ended by a bare LF,
+/// or longer than `max`, is malformed at once (RFC 9112 §7.1 ends chunk lines with CRLF; waiting
+/// for a CRLF that never comes would leave the connection hanging).
+fn take_line(buf: &mut BytesMut, max: usize) -> Result<Option<Bytes>, Malformed> {
+    let Some(at) = buf.iter().position(|b| *b == b'\n') else {
+        return if buf.len() > max + 1 { Err(Malformed) } else { Ok(None) };
     };
-    let line = buf.split_to(at).freeze();
+    if at == 0 || buf[at - 1] != b'\r' || at - 1 > max {
+        return Err(Malformed);
+    }
+    let line = buf.split_to(at - 1).freeze();
     buf.advance(2);
     Ok(Some(line))
+}
+
+/// The size of a chunk from its size line (`1a;ext=v`): at most 16 hex digits, then optional
+/// extensions; anything else is malformed.
+fn chunk_size(line: &[u8]) -> Result<u64, Malformed> {
+    let digits = line.iter().take_while(|b| b.is_ascii_hexdigit()).count();
+    if digits == 0 || digits > 16 || !valid_chunk_ext(&line[digits..]) {
+        return Err(Malformed);
+    }
+    let text = std::str::from_utf8(&line[..digits]).map_err(|_| Malformed)?;
+    u64::from_str_radix(text, 16).map_err(|_| Malformed)
+}
+
+/// What may follow a chunk size: blanks, then `;`-led extensions of visible characters.
+fn valid_chunk_ext(rest: &[u8]) -> bool {
+    let rest = rest.trim_ascii_start();
+    rest.is_empty() || (rest[0] == b';' && rest.iter().all(|b| *b == b'\t' || (0x20..0x7f).contains(b)))
+}
+
+/// Whether the start of a chunk size line that has not ended yet can still become a valid one,
+/// so a malformed size is refused as soon as it arrives rather than once its line ends.
+fn chunk_line_may_be_valid(partial: &[u8]) -> bool {
+    let partial = partial.strip_suffix(b"\r").unwrap_or(partial);
+    let digits = partial.iter().take_while(|b| b.is_ascii_hexdigit()).count();
+    digits <= 16 && (digits == partial.len() || (digits > 0 && valid_chunk_ext(&partial[digits..])))
 }
 
 /// Writes a head as bytes: the request or status line, then each header added.
@@ -358,6 +398,45 @@ mod tests {
         let mut state = BodyState::ChunkSize;
         assert_eq!(next_piece(&mut buf, &mut state), Ok(Step::Piece(Bytes::from_static(b"ab"))));
         assert_eq!(next_piece(&mut buf, &mut state), Err(Malformed), "a chunk longer than its size");
+    }
+
+    /// Decodes `wire` fed whole; what `next_piece` says at the end.
+    fn decode_whole(wire: &[u8]) -> Result<Step, Malformed> {
+        let (mut buf, mut state) = (BytesMut::from(wire), BodyState::of(Framing::Chunked));
+        loop {
+            match next_piece(&mut buf, &mut state)? {
+                Step::Piece(_) => {}
+                other => return Ok(other),
+            }
+        }
+    }
+
+    #[test]
+    fn malformed_chunk_lines_are_refused_as_soon_as_they_arrive() {
+        let cases: &[(&[u8], Result<Step, Malformed>)] = &[
+            (b"4\r\nwiki\r\n0\r\n\r\n", Ok(Step::End)),
+            (b"4 ;name=\"v\"\r\nwiki\r\n0\r\n\r\n", Ok(Step::End)),
+            (b"4\r\nwiki\r\n0\r\n", Ok(Step::More)),
+            (b"4\r", Ok(Step::More)),
+            (b"ffffffffffffffff\r\n", Ok(Step::More)),
+            (b"1ffffffffffffffff\r\n", Err(Malformed)),
+            (b"1ffffffffffffffff", Err(Malformed)),
+            (b"4\nwiki\n", Err(Malformed)),
+            (b"4\r\nwiki\n0", Err(Malformed)),
+            (b"4\r\nwikiX", Err(Malformed)),
+            (b"zz", Err(Malformed)),
+            (b"-4\r\n", Err(Malformed)),
+            (b"4;\x01\r\n", Err(Malformed)),
+            (b"0\r\nTrailer: a\nb\r\n", Err(Malformed)),
+        ];
+        for (wire, want) in cases {
+            assert_eq!(decode_whole(wire), *want, "{:?}", String::from_utf8_lossy(wire));
+        }
+        let many_trailers = format!("0\r\n{}\r\n", "T: 1\r\n".repeat(MAX_HEADERS + 2));
+        assert_eq!(decode_whole(many_trailers.as_bytes()), Err(Malformed));
+        let mut state = BodyState::ChunkSize;
+        next_piece(&mut BytesMut::from(&b"ffffffffffffffff\r\n"[..]), &mut state).unwrap();
+        assert_eq!(state, BodyState::ChunkData(u64::MAX), "the size is known before any data, so it can be refused");
     }
 
     #[test]

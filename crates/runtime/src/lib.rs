@@ -10,6 +10,7 @@ pub mod http1;
 pub mod link;
 pub mod plugins;
 pub mod proxy;
+pub mod request_head;
 pub mod router;
 pub mod status;
 pub mod upstream;
@@ -33,6 +34,36 @@ pub struct Options {
     pub ping_interval_ms: u64,
     /// Reconnect after a random wait in this range (ms): Kong waits 5–10 s.
     pub reconnect_ms: (u64, u64),
+    pub limits: Limits,
+}
+
+/// What one client may hold of the proxy.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// A request head must arrive whole within this long (nginx's `client_header_timeout`, 60 s).
+    pub header_timeout: std::time::Duration,
+    /// Client connections open at once over all workers; beyond it idle ones are closed first.
+    pub max_connections: usize,
+    /// Proxy event loops (threads); one per core by default, like nginx's `worker_processes auto`.
+    pub workers: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        Limits { header_timeout: std::time::Duration::from_secs(60), max_connections: default_max_connections(), workers }
+    }
+}
+
+/// Half the descriptors the process may open, less a reserve for the link, the status endpoint
+/// and logs: each proxied client may need an upstream connection too (nginx counts both in
+/// `worker_connections`; Kong sets that to the descriptor limit), capped at Kong's 16384.
+pub fn default_max_connections() -> usize {
+    let soft = std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|text| text.lines().find(|l| l.starts_with("Max open files")).and_then(|l| l.split_whitespace().nth(3)).and_then(|n| n.parse::<usize>().ok()))
+        .unwrap_or(1024);
+    (soft.saturating_sub(64) / 2).clamp(16, 16384)
 }
 
 /// State shared by the proxy, the link and the status endpoint.
@@ -42,6 +73,8 @@ pub struct Shared {
     pub configured: AtomicBool,
     pub connected: AtomicBool,
     pub last_config_at: Mutex<Option<String>>,
+    /// Why the last configuration pushed was refused, until one is applied.
+    pub config_error: Mutex<Option<hybrid::ConfigError>>,
     pub recorder: analytics::Recorder,
     pub counters: plugins::Counters,
 }
@@ -67,20 +100,29 @@ pub async fn start(options: Options) -> std::io::Result<Running> {
         configured: AtomicBool::new(false),
         connected: AtomicBool::new(false),
         last_config_at: Mutex::new(None),
+        config_error: Mutex::new(None),
         counters: Default::default(),
     });
-    // One event loop per core by default, like nginx's `worker_processes auto`.
-    let workers = std::env::var("RUNTIME_PROXY_WORKERS").ok().and_then(|w| w.parse().ok()).unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
+    let workers = shared.options.limits.workers;
     downstream::serve_on_threads(proxy.into_std()?, shared.clone(), workers)?;
     if let Some(listener) = status {
         let shared = shared.clone();
         tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
+                let stream = match listener.accept().await {
+                    Ok((stream, _)) => stream,
+                    // Out of descriptors: wait for some to be freed rather than retry at once.
+                    Err(_) => {
+                        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                        continue;
+                    }
+                };
                 let shared = shared.clone();
                 tokio::spawn(async move {
                     let svc = hyper::service::service_fn(move |req| status::handle(req, shared.clone()));
-                    let _ = hyper::server::conn::http1::Builder::new().serve_connection(hyper_util::rt::TokioIo::new(stream), svc).await;
+                    let mut http = hyper::server::conn::http1::Builder::new();
+                    http.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(std::time::Duration::from_secs(10));
+                    let _ = http.serve_connection(hyper_util::rt::TokioIo::new(stream), svc).await;
                 });
             }
         });

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use hybrid::link::{self, Incoming, Link, NodeIdentity};
-use hybrid::Frame;
+use hybrid::{ConfigError, Frame};
 use rand::Rng;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -55,6 +55,33 @@ fn current_hash(shared: &Shared) -> String {
     }
 }
 
+/// Builds and serves a pushed configuration; like Kong, one that cannot be loaded is refused
+/// whole and the previous one kept.
+fn apply(shared: &Shared, table: &serde_json::Value, hash: &str) -> Result<(), ConfigError> {
+    match Snapshot::build(table, hash) {
+        Ok(snap) => {
+            shared.snapshot.store(Arc::new(snap));
+            shared.configured.store(true, Ordering::SeqCst);
+            *shared.last_config_at.lock().unwrap_or_else(|p| p.into_inner()) = Some(chrono::Utc::now().to_rfc3339());
+            *shared.config_error.lock().unwrap_or_else(|p| p.into_inner()) = None;
+            tracing::info!(hash = %hash, "configuration applied");
+            Ok(())
+        }
+        Err(e) => {
+            tracing::error!("configuration refused, keeping the previous one: {e}");
+            Err(ConfigError { name: "configuration_refused".into(), source: "runtime".into(), message: e, config_hash: hash.to_string() })
+        }
+    }
+}
+
+/// Tells the control plane why a configuration was refused, so the node shows it; the status
+/// endpoint shows it too.
+async fn report(ws: &mut Link, shared: &Shared, refused: ConfigError) -> Result<(), String> {
+    let frame = serde_json::to_vec(&Frame::Error { error: refused.clone() }).map_err(|e| e.to_string())?;
+    *shared.config_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(refused);
+    ws.send(Message::Binary(frame.into())).await.map_err(|e| e.to_string())
+}
+
 async fn session(mut ws: Link, shared: &Shared) -> Result<(), String> {
     let mut ping = tokio::time::interval(Duration::from_millis(shared.options.ping_interval_ms));
     let mut flush = tokio::time::interval(Duration::from_millis(500));
@@ -67,18 +94,16 @@ async fn session(mut ws: Link, shared: &Shared) -> Result<(), String> {
                     Some(Ok(Message::Binary(b))) => match link::decode(&b) {
                         Incoming::Reconfigure(r) => {
                             if r.config_hash != shared.snapshot.load().hash {
-                                match Snapshot::build(&r.config_table, &r.config_hash) {
-                                    Ok(snap) => {
-                                        shared.snapshot.store(Arc::new(snap));
-                                        shared.configured.store(true, Ordering::SeqCst);
-                                        *shared.last_config_at.lock().unwrap_or_else(|p| p.into_inner()) = Some(chrono::Utc::now().to_rfc3339());
-                                        tracing::info!(hash = %r.config_hash, "configuration applied");
-                                    }
-                                    // Like Kong: an invalid config is refused and the old one kept.
-                                    Err(e) => tracing::error!("configuration refused, keeping the previous one: {e}"),
+                                if let Err(refused) = apply(shared, &r.config_table, &r.config_hash) {
+                                    report(&mut ws, shared, refused).await?;
                                 }
                             }
                             ws.send(Message::Ping(current_hash(shared).into_bytes().into())).await.map_err(|e| e.to_string())?;
+                        }
+                        Incoming::Unreadable(why) => {
+                            tracing::error!("configuration refused, keeping the previous one: {why}");
+                            let refused = ConfigError { name: "configuration_unreadable".into(), source: "reconfigure".into(), message: why, config_hash: String::new() };
+                            report(&mut ws, shared, refused).await?;
                         }
                         Incoming::Frame(Frame::AnalyticsAck { ids }) => shared.recorder.ack(&ids),
                         _ => {}

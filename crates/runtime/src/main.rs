@@ -39,6 +39,16 @@ struct Args {
     reconnect_min_ms: u64,
     #[arg(long, env = "RUNTIME_RECONNECT_MAX_MS", default_value_t = 10_000)]
     reconnect_max_ms: u64,
+    /// Seconds a client has to send a whole request head (nginx's client_header_timeout).
+    #[arg(long, env = "RUNTIME_CLIENT_HEADER_TIMEOUT", default_value_t = 60.0)]
+    client_header_timeout: f64,
+    /// Client connections open at once; the oldest idle ones are closed beyond it. Default: half
+    /// the open-file limit (at most 16384).
+    #[arg(long, env = "RUNTIME_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
+    /// Proxy event loops (threads). Default: one per core.
+    #[arg(long, env = "RUNTIME_PROXY_WORKERS")]
+    proxy_workers: Option<usize>,
 }
 
 fn main() {
@@ -50,6 +60,7 @@ fn main() {
             std::process::exit(2)
         })
     };
+    let defaults = runtime::Limits::default();
     let options = runtime::Options {
         control_plane: args.control_plane,
         cert_pem: read(&args.cert),
@@ -60,6 +71,11 @@ fn main() {
         hostname: args.hostname.unwrap_or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_string()).unwrap_or_else(|_| "localhost".into())),
         ping_interval_ms: args.ping_interval_ms,
         reconnect_ms: (args.reconnect_min_ms, args.reconnect_max_ms),
+        limits: runtime::Limits {
+            header_timeout: std::time::Duration::from_secs_f64(args.client_header_timeout.max(0.001)),
+            max_connections: args.max_connections.unwrap_or(defaults.max_connections).max(1),
+            workers: args.proxy_workers.unwrap_or(defaults.workers).max(1),
+        },
     };
     // The link and the status endpoint need little; the proxy runs its own per-core event loops.
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("tokio runtime");

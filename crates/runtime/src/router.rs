@@ -90,7 +90,7 @@ impl Route {
         let paths = paths
             .into_iter()
             .map(|p| match p.strip_prefix('~') {
-                Some(re) => Regex::new(&format!("^(?:{re})")).map(PathMatch::Regex).map_err(|e| format!("route {id}: {e}")),
+                Some(re) => hybrid::route_regex::path_regex(re).map(PathMatch::Regex).map_err(|e| format!("route {id}: {e}")),
                 None => Ok(PathMatch::Prefix(p)),
             })
             .collect::<Result<_, _>>()?;
@@ -98,7 +98,7 @@ impl Route {
             .into_iter()
             .map(|(name, values)| {
                 let m = match values.as_slice() {
-                    [one] if one.starts_with("~*") => HeaderMatch::Regex(Regex::new(&format!("(?i){}", &one[2..])).map_err(|e| e.to_string())?),
+                    [one] if one.starts_with("~*") => HeaderMatch::Regex(hybrid::route_regex::header_regex(&one[2..]).map_err(|e| e.to_string())?),
                     _ => HeaderMatch::Values(values.into_iter().map(|v| v.to_lowercase()).collect()),
                 };
                 Ok::<_, String>((name, m))

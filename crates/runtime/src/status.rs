@@ -25,6 +25,7 @@ pub async fn handle(req: Request<hyper::body::Incoming>, shared: Arc<Shared>) ->
                 "config_hash": shared.snapshot.load().hash,
                 "connected": shared.connected.load(Ordering::SeqCst),
                 "last_config_at": *shared.last_config_at.lock().unwrap_or_else(|p| p.into_inner()),
+                "config_error": *shared.config_error.lock().unwrap_or_else(|p| p.into_inner()),
                 "requests_total": requests,
                 "analytics": {"reports_waiting": queued, "reports_dropped": dropped},
             }),

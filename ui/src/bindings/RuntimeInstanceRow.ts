@@ -12,4 +12,8 @@ last_seen: string, version: string, config_hash: string, in_sync: boolean,
 /**
  * Pinged within the last minute.
  */
-connected: boolean, };
+connected: boolean, 
+/**
+ * Why the node refused the group's configuration (it keeps serving its last good one).
+ */
+config_error: string | null, };

@@ -1,6 +1,7 @@
 //! Request handling for core-entities: path dispatch, paging, Konnect's config error bodies.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -11,7 +12,8 @@ use serde_json::{json, Map, Value};
 
 use super::schema::{kind, plugin_config_schema, Kind, KINDS, PLUGIN_NAMES};
 use super::store::{self, ListQuery, WriteError};
-use super::validate::{validate_entity, ErrorType, FieldError};
+use super::validate::{validate_owned, ErrorType, FieldError, Validated};
+use crate::limits::{self, field_path};
 use crate::server::AppState;
 
 const DEFAULT_SIZE: usize = 100;
@@ -86,6 +88,12 @@ fn parse_body(body: &Bytes) -> Result<Map<String, Value>, Response> {
     if body.is_empty() {
         return Ok(Map::new());
     }
+    // Before the parser, which gives up past 128 levels without naming a field: nesting past the
+    // limit is refused here as a field error, found by a linear scan of the text.
+    if let Some(steps) = limits::too_deep(body, limits::MAX_DEPTH) {
+        let message = format!("nesting must be at most {} levels deep", limits::MAX_DEPTH);
+        return Err(config_error(StatusCode::BAD_REQUEST, "validation error", &[FieldError::field(field_path(&steps), message)]));
+    }
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(m)) => Ok(m),
         _ => Err(bad_request("Cannot parse JSON body")),
@@ -110,6 +118,10 @@ fn list_query(kind: &Kind, q: &HashMap<String, String>) -> Result<ListQuery, Res
             lq.tags_any = tags.split('/').map(str::to_string).collect();
         } else {
             lq.tags_all = tags.split(',').map(str::to_string).collect();
+        }
+        // Each tag is one more clause of the query: Kong's cap keeps it small.
+        if lq.tags_any.len().max(lq.tags_all.len()) > limits::MAX_QUERY_TAGS {
+            return Err(bad_request(format!("invalid tags: cannot query more than {} tags", limits::MAX_QUERY_TAGS)));
         }
     }
     for (key, value) in q {
@@ -157,133 +169,257 @@ fn group_exists(c: &Connection, cp: &str) -> rusqlite::Result<bool> {
     c.query_row("SELECT EXISTS (SELECT 1 FROM control_planes WHERE id = ?1)", params![cp], |r| r.get(0))
 }
 
+/// What one request comes to after its first, short visit to the database.
+enum Step {
+    /// Answered already (reads, deletes, memberships, every refusal that needs no validation).
+    Done(Response),
+    /// A body to validate, which is done off the connection; then the plan is checked again and
+    /// carried out.
+    Write(Plan),
+}
+
+/// A write worked out from the database, before its body is validated: which entity, and what
+/// the path adds to the body. Two plans are equal when nothing they were made from has changed.
+#[derive(Debug, Clone)]
+struct Plan {
+    kind: &'static Kind,
+    action: Action,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Action {
+    /// `POST schemas/{entity}/validate`: validation only.
+    Validate,
+    Save {
+        id: String,
+        /// The parent a nested path names (`services/{id}/routes` sets `service`).
+        parent: Option<(&'static str, String)>,
+        /// A PUT by an endpoint key no entity has yet: the key becomes the new entity's name.
+        key_field: Option<(&'static str, String)>,
+        /// PUT ignores an `id` in the body: the path names the entity.
+        drop_id: bool,
+        status: u16,
+    },
+}
+
+impl PartialEq for Plan {
+    fn eq(&self, other: &Plan) -> bool {
+        std::ptr::eq(self.kind, other.kind) && self.action == other.action
+    }
+}
+
+impl Plan {
+    /// The body as this plan will store it, validated. Pure and linear in the body's size.
+    fn validate(&self, body: &Map<String, Value>) -> Result<Validated, Vec<FieldError>> {
+        let mut body = body.clone();
+        if let Action::Save { parent, key_field, drop_id, .. } = &self.action {
+            if *drop_id {
+                body.remove("id");
+            }
+            if let Some((field, key)) = key_field {
+                body.insert(field.to_string(), Value::String(key.clone()));
+            }
+            if let Some((field, id)) = parent {
+                body.insert(field.to_string(), json!({ "id": id }));
+            }
+        }
+        validate_owned(self.kind, body)
+    }
+}
+
+/// What the second visit to the database came to.
+enum Outcome {
+    Written(Value, StatusCode),
+    Refused(Response),
+    /// The plan no longer holds (another write moved an entity it was made from): plan again.
+    Changed,
+}
+
+/// How often a write is planned again when other writes keep changing what it depends on.
+const PLAN_ATTEMPTS: usize = 3;
+
 /// Every `/v2/control-planes/{cp}/core-entities/{rest}` request.
+///
+/// The database connection is the one lock every request needs, so while it is held a write
+/// does no more with its body than store it: the body is read, and validated, on a blocking
+/// thread between two short visits (plan, then write), and the answer is serialized after the
+/// second.
 pub async fn dispatch(State(state): State<AppState>, Path((cp, rest)): Path<(String, String)>, method: Method, Query(q): Query<HashMap<String, String>>, body: Bytes) -> Response {
     let segments: Vec<String> = rest.split('/').filter(|s| !s.is_empty()).map(str::to_string).collect();
     let base_path = format!("/v2/control-planes/{cp}/core-entities/{}", segments.join("/"));
-    let body = match parse_body(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
+    let body = match tokio::task::spawn_blocking(move || parse_body(&body)).await {
+        Ok(Ok(b)) => Arc::new(b),
+        Ok(Err(r)) => return r,
+        Err(e) => return internal(e),
     };
     let is_write = method != Method::GET;
-    let group = cp.clone();
-    let result = state
-        .store
-        .call(move |c| {
-            if !group_exists(c, &cp)? {
-                return Ok(not_found());
+    // An entity created without an id gets this one, the same in every planning round.
+    let fresh_id = uuid::Uuid::new_v4().to_string();
+    let ctx = Arc::new(RequestContext { cp: cp.clone(), method, segments, q, path: base_path, fresh_id });
+    let response = 'attempts: {
+        for _ in 0..PLAN_ATTEMPTS {
+            let plan = match state
+                .store
+                .call({
+                    let (ctx, body) = (ctx.clone(), body.clone());
+                    move |c| plan_request(c, &ctx, &body)
+                })
+                .await
+            {
+                Ok(Step::Done(r)) => break 'attempts r,
+                Ok(Step::Write(plan)) => plan,
+                Err(e) => break 'attempts internal(e),
+            };
+            let checked = tokio::task::spawn_blocking({
+                let (plan, body) = (plan.clone(), body.clone());
+                move || plan.validate(&body)
+            })
+            .await;
+            let validated = match checked {
+                Ok(Ok(v)) => v,
+                Ok(Err(errs)) => break 'attempts config_error(StatusCode::BAD_REQUEST, "validation error", &errs),
+                Err(e) => break 'attempts internal(e),
+            };
+            if plan.action == Action::Validate {
+                break 'attempts json_response(StatusCode::OK, &json!({"message": "schema validation successful"}));
             }
-            let seg: Vec<&str> = segments.iter().map(String::as_str).collect();
-            route(c, &cp, &method, &seg, &q, body, &base_path)
-        })
-        .await;
-    let response = result.unwrap_or_else(internal);
+            let outcome = state
+                .store
+                .call({
+                    let (ctx, body) = (ctx.clone(), body.clone());
+                    move |c| {
+                        // Planned again under this lock: only an unchanged plan is carried out.
+                        match plan_request(c, &ctx, &body)? {
+                            Step::Write(now) if now == plan => commit(c, &ctx.cp, &plan, validated),
+                            Step::Write(_) => Ok(Outcome::Changed),
+                            Step::Done(r) => Ok(Outcome::Refused(r)),
+                        }
+                    }
+                })
+                .await;
+            match outcome {
+                Ok(Outcome::Written(entity, status)) => break 'attempts json_response(status, &entity),
+                Ok(Outcome::Refused(r)) => break 'attempts r,
+                Ok(Outcome::Changed) => continue,
+                Err(e) => break 'attempts internal(e),
+            }
+        }
+        json_response(StatusCode::CONFLICT, &json!({"message": "the entities this write depends on kept changing; try again"}))
+    };
     if response.status().is_success() && is_write {
-        state.config_changed(&group);
+        state.config_changed(&cp);
     }
     response
 }
 
-fn route(c: &mut Connection, cp: &str, method: &Method, seg: &[&str], q: &HashMap<String, String>, body: Map<String, Value>, path: &str) -> rusqlite::Result<Response> {
-    Ok(match (method, seg) {
-        (&Method::GET, ["schemas", "plugins", name]) => match plugin_config_schema(name) {
+/// The parts of a request every planning round reads.
+struct RequestContext {
+    cp: String,
+    method: Method,
+    segments: Vec<String>,
+    q: HashMap<String, String>,
+    path: String,
+    fresh_id: String,
+}
+
+fn plan_request(c: &mut Connection, ctx: &RequestContext, body: &Map<String, Value>) -> rusqlite::Result<Step> {
+    if !group_exists(c, &ctx.cp)? {
+        return Ok(Step::Done(not_found()));
+    }
+    let seg: Vec<&str> = ctx.segments.iter().map(String::as_str).collect();
+    route(c, ctx, &seg, body)
+}
+
+fn route(c: &mut Connection, ctx: &RequestContext, seg: &[&str], body: &Map<String, Value>) -> rusqlite::Result<Step> {
+    let (cp, method) = (ctx.cp.as_str(), &ctx.method);
+    let done = |r: Response| Ok(Step::Done(r));
+    match (method, seg) {
+        (&Method::GET, ["schemas", "plugins", name]) => done(match plugin_config_schema(name) {
             Some(config) => json_response(StatusCode::OK, &plugin_schema(name, config)),
             None => not_found(),
-        },
+        }),
         (&Method::GET, ["plugin-schemas"]) => {
             let data: Vec<Value> = PLUGIN_NAMES.iter().map(|n| plugin_schema(n, plugin_config_schema(n).unwrap_or_default())).collect();
-            json_response(StatusCode::OK, &json!({ "data": data }))
+            done(json_response(StatusCode::OK, &json!({ "data": data })))
         }
-        (&Method::GET, ["schemas", entity]) => match kind(entity) {
+        (&Method::GET, ["schemas", entity]) => done(match kind(entity) {
             Some(k) => json_response(StatusCode::OK, &k.schema),
             None => not_found(),
-        },
+        }),
         (&Method::POST, ["schemas", entity, "validate"]) => match kind(entity) {
-            Some(k) => match validate_entity(k, &body) {
-                Ok(_) => json_response(StatusCode::OK, &json!({"message": "schema validation successful"})),
-                Err(errs) => config_error(StatusCode::BAD_REQUEST, "validation error", &errs),
-            },
-            None => not_found(),
+            Some(k) => Ok(Step::Write(Plan { kind: k, action: Action::Validate })),
+            None => done(not_found()),
         },
-        (_, ["consumer_groups", gid, "consumers", rest @ ..]) => membership(c, cp, method, "consumer_groups", gid, rest, &body)?,
-        (_, ["consumers", cid, "consumer_groups", rest @ ..]) => membership(c, cp, method, "consumers", cid, rest, &body)?,
+        (_, ["consumer_groups", gid, "consumers", rest @ ..]) => done(membership(c, cp, method, "consumer_groups", gid, rest, body)?),
+        (_, ["consumers", cid, "consumer_groups", rest @ ..]) => done(membership(c, cp, method, "consumers", cid, rest, body)?),
         (_, [k]) => match kind(k) {
-            Some(k) => collection(c, cp, method, k, None, q, body, path)?,
-            None => not_found(),
+            Some(k) => collection(c, ctx, k, None, body),
+            None => done(not_found()),
         },
         (_, [k, key]) => match kind(k) {
-            Some(k) => item(c, cp, method, k, key, None, body)?,
-            None => not_found(),
+            Some(k) => item(c, ctx, k, key, None),
+            None => done(not_found()),
         },
         (_, [pk, pkey, child, rest @ ..]) if rest.len() <= 1 => {
-            let (Some(parent_kind), Some((child_kind, field))) = (kind(pk), nested(pk, child)) else { return Ok(not_found()) };
-            let Some(parent_id) = store::resolve_id(c, cp, parent_kind, pkey)? else { return Ok(not_found()) };
+            let (Some(parent_kind), Some((child_kind, field))) = (kind(pk), nested(pk, child)) else { return done(not_found()) };
+            let Some(parent_id) = store::resolve_id(c, cp, parent_kind, pkey)? else { return done(not_found()) };
             match rest {
-                [] => collection(c, cp, method, child_kind, Some((field, parent_id)), q, body, path)?,
-                [key] => item(c, cp, method, child_kind, key, Some((field, parent_id)), body)?,
-                _ => not_found(),
+                [] => collection(c, ctx, child_kind, Some((field, parent_id)), body),
+                [key] => item(c, ctx, child_kind, key, Some((field, parent_id))),
+                _ => done(not_found()),
             }
         }
-        _ => not_found(),
-    })
+        _ => done(not_found()),
+    }
 }
 
 fn plugin_schema(name: &str, config: Value) -> Value {
     json!({"name": name, "fields": [{"config": config}, {"protocols": {"type": "set", "default": ["grpc", "grpcs", "http", "https"]}}]})
 }
 
-/// The parent reference a nested path implies, merged into the body (`services/{id}/routes` sets `service`).
-fn with_parent(mut body: Map<String, Value>, parent: &Option<(&str, String)>) -> Map<String, Value> {
-    if let Some((field, id)) = parent {
-        body.insert(field.to_string(), json!({ "id": id }));
-    }
-    body
-}
-
-#[allow(clippy::too_many_arguments)]
-fn collection(c: &mut Connection, cp: &str, method: &Method, k: &Kind, parent: Option<(&str, String)>, q: &HashMap<String, String>, body: Map<String, Value>, path: &str) -> rusqlite::Result<Response> {
-    match *method {
+fn collection(c: &mut Connection, ctx: &RequestContext, k: &'static Kind, parent: Option<(&'static str, String)>, body: &Map<String, Value>) -> rusqlite::Result<Step> {
+    let cp = ctx.cp.as_str();
+    match ctx.method {
         Method::GET => {
-            let mut lq = match list_query(k, q) {
+            let mut lq = match list_query(k, &ctx.q) {
                 Ok(lq) => lq,
-                Err(r) => return Ok(r),
+                Err(r) => return Ok(Step::Done(r)),
             };
             lq.parent = parent.map(|(f, id)| (f.to_string(), id));
             let page = store::list(c, cp, k, &lq)?;
-            Ok(page_response(path, &lq, page))
+            Ok(Step::Done(page_response(&ctx.path, &lq, page)))
         }
         Method::POST => {
-            let body = with_parent(body, &parent);
             let id = match body.get("id").and_then(Value::as_str) {
                 Some(given) if uuid::Uuid::parse_str(given).is_ok() => given.to_string(),
-                Some(_) => return Ok(config_error(StatusCode::BAD_REQUEST, "validation error", &[FieldError::field("id", "expected a valid UUID")])),
-                None => uuid::Uuid::new_v4().to_string(),
+                Some(_) => return Ok(Step::Done(config_error(StatusCode::BAD_REQUEST, "validation error", &[FieldError::field("id", "expected a valid UUID")]))),
+                None => ctx.fresh_id.clone(),
             };
-            if store::get(c, cp, k, &id)?.is_some() {
-                return Ok(config_error(StatusCode::BAD_REQUEST, "data constraint error", &[FieldError::field("id", "id (type: unique) constraint failed")]));
+            if store::exists(c, cp, k, &id)? {
+                return Ok(Step::Done(config_error(StatusCode::BAD_REQUEST, "data constraint error", &[FieldError::field("id", "id (type: unique) constraint failed")])));
             }
-            save(c, cp, k, &id, &body, StatusCode::CREATED)
+            Ok(Step::Write(Plan { kind: k, action: Action::Save { id, parent, key_field: None, drop_id: false, status: StatusCode::CREATED.as_u16() } }))
         }
-        _ => Ok(json_response(StatusCode::METHOD_NOT_ALLOWED, &json!({"message": "Method not allowed"}))),
+        _ => Ok(Step::Done(json_response(StatusCode::METHOD_NOT_ALLOWED, &json!({"message": "Method not allowed"})))),
     }
 }
 
-fn save(c: &mut Connection, cp: &str, k: &Kind, id: &str, body: &Map<String, Value>, status: StatusCode) -> rusqlite::Result<Response> {
-    let validated = match validate_entity(k, body) {
-        Ok(v) => v,
-        Err(errs) => return Ok(config_error(StatusCode::BAD_REQUEST, "validation error", &errs)),
-    };
+/// Writes a validated entity in a transaction; the caller holds the connection and has checked
+/// that `plan` still holds.
+fn commit(c: &mut Connection, cp: &str, plan: &Plan, validated: Validated) -> rusqlite::Result<Outcome> {
+    let Action::Save { id, status, .. } = &plan.action else { return Ok(Outcome::Changed) };
     let tx = c.transaction()?;
-    match store::write(&tx, cp, k, id, validated) {
+    match store::write(&tx, cp, plan.kind, id, validated) {
         Ok(entity) => {
             tx.commit()?;
-            Ok(json_response(status, &entity))
+            Ok(Outcome::Written(entity, StatusCode::from_u16(*status).unwrap_or(StatusCode::OK)))
         }
-        Err(e) => Ok(write_error(e)),
+        Err(e) => Ok(Outcome::Refused(write_error(e))),
     }
 }
 
-fn item(c: &mut Connection, cp: &str, method: &Method, k: &Kind, key: &str, parent: Option<(&str, String)>, body: Map<String, Value>) -> rusqlite::Result<Response> {
+fn item(c: &mut Connection, ctx: &RequestContext, k: &'static Kind, key: &str, parent: Option<(&'static str, String)>) -> rusqlite::Result<Step> {
+    let cp = ctx.cp.as_str();
     let found = store::resolve_id(c, cp, k, key)?;
     // A nested item must belong to its parent: `/services/A/routes/X` is 404 when X is B's route.
     let belongs = |c: &Connection, id: &str| -> rusqlite::Result<bool> {
@@ -292,49 +428,45 @@ fn item(c: &mut Connection, cp: &str, method: &Method, k: &Kind, key: &str, pare
             Some((field, pid)) => Ok(c.query_row("SELECT ref_id FROM entity_refs WHERE cp_id = ?1 AND kind = ?2 AND id = ?3 AND field = ?4", params![cp, k.path, id, field], |r| r.get::<_, String>(0)).optional()?.as_deref() == Some(pid.as_str())),
         }
     };
-    match *method {
+    let done = |r: Response| Ok(Step::Done(r));
+    match ctx.method {
         Method::GET => match found {
-            Some(id) if belongs(c, &id)? => Ok(store::get(c, cp, k, &id)?.map(|e| json_response(StatusCode::OK, &e)).unwrap_or_else(not_found)),
-            _ => Ok(not_found()),
+            // The stored text is the answer: nothing is parsed or serialized under the lock.
+            Some(id) if belongs(c, &id)? => done(store::get_text(c, cp, k, &id)?.map(|text| (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], text).into_response()).unwrap_or_else(not_found)),
+            _ => done(not_found()),
         },
         Method::PUT => {
             // Upsert: by id, or by endpoint key (the key becomes the new entity's name).
-            let (id, mut body) = match found {
+            let (id, key_field) = match found {
                 Some(id) => {
                     if !belongs(c, &id)? {
-                        return Ok(not_found());
+                        return done(not_found());
                     }
-                    (id, body)
+                    (id, None)
                 }
-                None if uuid::Uuid::parse_str(key).is_ok() => (key.to_string(), body),
+                None if uuid::Uuid::parse_str(key).is_ok() => (key.to_string(), None),
                 None => match k.endpoint_key {
-                    Some(field) => {
-                        let mut b = body;
-                        b.insert(field.to_string(), Value::String(key.to_string()));
-                        (uuid::Uuid::new_v4().to_string(), b)
-                    }
-                    None => return Ok(not_found()),
+                    Some(field) => (ctx.fresh_id.clone(), Some((field, key.to_string()))),
+                    None => return done(not_found()),
                 },
             };
-            body.remove("id");
-            let body = with_parent(body, &parent);
-            save(c, cp, k, &id, &body, StatusCode::OK)
+            Ok(Step::Write(Plan { kind: k, action: Action::Save { id, parent, key_field, drop_id: true, status: StatusCode::OK.as_u16() } }))
         }
         Method::DELETE => {
-            let Some(id) = found else { return Ok(StatusCode::NO_CONTENT.into_response()) };
+            let Some(id) = found else { return done(StatusCode::NO_CONTENT.into_response()) };
             if !belongs(c, &id)? {
-                return Ok(not_found());
+                return done(not_found());
             }
             let tx = c.transaction()?;
             match store::delete(&tx, cp, k, &id) {
                 Ok(()) => {
                     tx.commit()?;
-                    Ok(StatusCode::NO_CONTENT.into_response())
+                    done(StatusCode::NO_CONTENT.into_response())
                 }
-                Err(e) => Ok(write_error(e)),
+                Err(e) => done(write_error(e)),
             }
         }
-        _ => Ok(json_response(StatusCode::METHOD_NOT_ALLOWED, &json!({"message": "Method not allowed"}))),
+        _ => done(json_response(StatusCode::METHOD_NOT_ALLOWED, &json!({"message": "Method not allowed"}))),
     }
 }
 

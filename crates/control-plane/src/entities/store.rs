@@ -102,6 +102,15 @@ pub fn resolve_id(c: &Connection, cp: &str, kind: &Kind, key: &str) -> rusqlite:
     }
 }
 
+/// An entity's stored JSON text, as the API answers it.
+pub fn get_text(c: &Connection, cp: &str, kind: &Kind, id: &str) -> rusqlite::Result<Option<String>> {
+    c.query_row("SELECT body FROM entities WHERE cp_id = ?1 AND kind = ?2 AND id = ?3", params![cp, kind.path, id], |r| r.get(0)).optional()
+}
+
+pub fn exists(c: &Connection, cp: &str, kind: &Kind, id: &str) -> rusqlite::Result<bool> {
+    c.query_row("SELECT EXISTS (SELECT 1 FROM entities WHERE cp_id = ?1 AND kind = ?2 AND id = ?3)", params![cp, kind.path, id], |r| r.get(0))
+}
+
 pub fn get(c: &Connection, cp: &str, kind: &Kind, id: &str) -> rusqlite::Result<Option<Value>> {
     let body: Option<String> = c.query_row("SELECT body FROM entities WHERE cp_id = ?1 AND kind = ?2 AND id = ?3", params![cp, kind.path, id], |r| r.get(0)).optional()?;
     Ok(body.and_then(|b| serde_json::from_str(&b).ok()))
@@ -141,9 +150,14 @@ pub fn write(c: &Connection, cp: &str, kind: &Kind, id: &str, v: Validated) -> R
     if !missing.is_empty() {
         return Err(WriteError::Invalid(missing));
     }
-    let existing: Option<String> = c.query_row("SELECT body FROM entities WHERE cp_id = ?1 AND kind = ?2 AND id = ?3", params![cp, kind.path, id], |r| r.get(0)).optional()?;
+    // Only the creation time is read back, not the whole stored entity.
+    let existing: Option<Option<Sql>> = c.query_row("SELECT json_extract(body, '$.created_at') FROM entities WHERE cp_id = ?1 AND kind = ?2 AND id = ?3", params![cp, kind.path, id], |r| r.get(0)).optional()?;
     let now = now_secs();
-    let created_at = existing.as_deref().and_then(|b| serde_json::from_str::<Value>(b).ok()).and_then(|b| b.get("created_at").cloned()).filter(|v| !v.is_null()).unwrap_or(Value::from(now));
+    let created_at = match existing.flatten() {
+        Some(Sql::Integer(n)) => Value::from(n),
+        Some(Sql::Real(f)) => Value::from(f),
+        _ => Value::from(now),
+    };
     e.insert("id".into(), Value::String(id.to_string()));
     let stamp = |n: i64| if kind.path == "targets" { Value::from(n as f64) } else { Value::from(n) };
     e.insert("created_at".into(), if kind.path == "targets" { Value::from(created_at.as_f64().unwrap_or(now as f64)) } else { created_at });

@@ -1,9 +1,12 @@
 //! One validator for every entity kind: reads a Kong-format schema, checks a request body against
 //! it, fills Kong's defaults and nulls, and applies Kong's entity checks.
 
+use std::collections::HashSet;
+
 use serde_json::{Map, Value};
 
 use super::schema::{plugin_config_schema, Kind};
+use crate::limits::{self, field_path, Step};
 
 /// Where an error belongs, as Konnect's config error details classify it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,9 +61,28 @@ fn schema_fields(schema: &Value) -> impl Iterator<Item = (&String, &Value)> {
 
 /// Validates a full entity body (POST or PUT). `auto` fields (`id`, timestamps) are the caller's.
 pub fn validate_entity(kind: &Kind, body: &Map<String, Value>) -> Result<Validated, Vec<FieldError>> {
+    validate_owned(kind, body.clone())
+}
+
+/// [`validate_entity`] on a body the caller gives up. The work is linear in the body's size
+/// and needs no database, so callers run it before taking the connection.
+pub fn validate_owned(kind: &Kind, mut body: Map<String, Value>) -> Result<Validated, Vec<FieldError>> {
     let mut errors = Vec::new();
+    // Size limits first: past them nothing else is judged, so no check below sees more than
+    // MAX_ITEMS items of one array or MAX_STRING_CHARS characters of one string.
+    let mut steps = Vec::new();
+    for (k, v) in &body {
+        steps.push(Step::Key(k.clone()));
+        check_limits(v, &mut steps, 2, &mut errors);
+        steps.pop();
+    }
+    if body.len() > limits::MAX_ITEMS {
+        errors.push(FieldError::entity(format!("an entity has at most {} fields", limits::MAX_ITEMS)));
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
     let mut refs = Vec::new();
-    let mut body = body.clone();
     pre_transform(kind, &mut body, &mut errors);
     let mut entity = check_record(&kind.schema, &body, "", &mut errors, &mut refs, true);
     entity_checks(kind, &mut entity, &mut errors, &mut refs);
@@ -71,11 +93,50 @@ pub fn validate_entity(kind: &Kind, body: &Map<String, Value>) -> Result<Validat
     }
 }
 
+/// The limits of [`crate::limits`] on any JSON value, typed by a schema or free-form (a vault's
+/// `config`): array and object sizes, string lengths, and nesting for bodies built without the
+/// text scan. `depth` is the value's own depth, the entity counting as 1. Paths are only
+/// formatted for errors, so the walk stays linear.
+pub fn check_limits(value: &Value, steps: &mut Vec<Step>, depth: usize, errors: &mut Vec<FieldError>) {
+    match value {
+        // Characters are only counted when the bytes are past the limit.
+        Value::String(s) if s.len() > limits::MAX_STRING_CHARS && s.chars().count() > limits::MAX_STRING_CHARS => {
+            errors.push(FieldError::field(field_path(steps), format!("length must be at most {}", limits::MAX_STRING_CHARS)));
+        }
+        Value::Array(_) | Value::Object(_) if depth > limits::MAX_DEPTH => {
+            errors.push(FieldError::field(field_path(steps), format!("nesting must be at most {} levels deep", limits::MAX_DEPTH)));
+        }
+        Value::Array(items) => {
+            if items.len() > limits::MAX_ITEMS {
+                errors.push(FieldError::field(field_path(steps), format!("length must be at most {}", limits::MAX_ITEMS)));
+                return;
+            }
+            for (i, item) in items.iter().enumerate() {
+                steps.push(Step::Index(i));
+                check_limits(item, steps, depth + 1, errors);
+                steps.pop();
+            }
+        }
+        Value::Object(map) => {
+            if map.len() > limits::MAX_ITEMS {
+                errors.push(FieldError::field(field_path(steps), format!("length must be at most {}", limits::MAX_ITEMS)));
+                return;
+            }
+            for (k, v) in map {
+                steps.push(Step::Key(k.clone()));
+                check_limits(v, steps, depth + 1, errors);
+                steps.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
 fn check_record(schema: &Value, body: &Map<String, Value>, prefix: &str, errors: &mut Vec<FieldError>, refs: &mut Vec<Reference>, top: bool) -> Map<String, Value> {
     let mut out = Map::new();
-    let known: Vec<&String> = schema_fields(schema).map(|(n, _)| n).collect();
+    let known: HashSet<&str> = schema_fields(schema).map(|(n, _)| n.as_str()).collect();
     for key in body.keys() {
-        if !known.contains(&key) {
+        if !known.contains(key.as_str()) {
             errors.push(FieldError::field(join(prefix, key), "unknown field"));
         }
     }
@@ -171,10 +232,18 @@ fn check_value(attrs: &Value, value: Value, path: &str, errors: &mut Vec<FieldEr
                     return bad(errors, &format!("length must be at least {min}"));
                 }
             }
-            let mut out = Vec::new();
+            let mut out = Vec::with_capacity(items.len());
+            // A set keeps the first of equal items; equality is by JSON text, so the de-duplication
+            // is one hash lookup per item (strings compare by their own text, without quoting).
+            let mut seen: HashSet<String> = HashSet::new();
             for (i, item) in items.into_iter().enumerate() {
                 if let Some(v) = check_value(&attrs["elements"], item, &format!("{path}[{}]", i + 1), errors, refs) {
-                    if ty == "array" || !out.contains(&v) {
+                    let fresh = ty == "array"
+                        || match &v {
+                            Value::String(s) => seen.insert(format!("s{s}")),
+                            other => seen.insert(format!("j{other}")),
+                        };
+                    if fresh {
                         out.push(v);
                     }
                 }
@@ -261,8 +330,9 @@ fn string_rules(attrs: &Value, s: &str) -> Option<String> {
             return Some("must not have empty segments".into());
         }
         if let Some(re) = s.strip_prefix('~') {
-            if regex_lite_invalid(re) {
-                return Some(format!("invalid regex: '{re}'"));
+            // Compiled exactly as a runtime compiles it: what fails here would fail there.
+            if let Err(e) = hybrid::route_regex::path_regex(re) {
+                return Some(format!("invalid regex: '{re}' ({})", hybrid::route_regex::describe(&e)));
             }
         }
     }
@@ -284,28 +354,6 @@ fn string_rules(attrs: &Value, s: &str) -> Option<String> {
         }
     }
     None
-}
-
-/// Balanced brackets and parentheses: enough to refuse obviously broken regexes at write time.
-fn regex_lite_invalid(re: &str) -> bool {
-    let mut depth: i32 = 0;
-    let mut escaped = false;
-    for c in re.chars() {
-        if escaped {
-            escaped = false;
-            continue;
-        }
-        match c {
-            '\\' => escaped = true,
-            '(' | '[' => depth += 1,
-            ')' | ']' => depth -= 1,
-            _ => {}
-        }
-        if depth < 0 {
-            return true;
-        }
-    }
-    depth != 0
 }
 
 pub fn split_host_port(s: &str) -> (&str, Option<&str>) {
@@ -384,6 +432,17 @@ fn entity_checks(kind: &Kind, e: &mut Map<String, Value>, errors: &mut Vec<Field
             if let Some(h) = e.get("headers").and_then(Value::as_object) {
                 if h.keys().any(|k| k.eq_ignore_ascii_case("host")) {
                     errors.push(FieldError::field("headers", "cannot contain 'host' header, which must be specified in the 'hosts' attribute"));
+                }
+                // A header's single `~*` value is a regex to the runtime's router: compiled here as
+                // it compiles it.
+                for (name, values) in h {
+                    if let Some([Value::String(one)]) = values.as_array().map(Vec::as_slice) {
+                        if let Some(re) = one.strip_prefix("~*") {
+                            if let Err(err) = hybrid::route_regex::header_regex(re) {
+                                errors.push(FieldError::field(format!("headers.{name}"), format!("invalid regex: '{re}' ({})", hybrid::route_regex::describe(&err))));
+                            }
+                        }
+                    }
                 }
             }
         }
