@@ -17,26 +17,91 @@ async fn every_request_the_console_makes_and_every_answer_it_reads_follow_konnec
     let cp = start_control_plane(cp_dir.path()).await;
     let proxy = faults::start(cp.base_url()).await;
     proxy.record();
-    let console = Console::new(Profile::local(), KonnectClient::new(&proxy.base, ADMIN_TOKEN).unwrap(), &app_dir.path().join("cache.sqlite")).unwrap();
+    let console = Console::new(
+        Profile::local(),
+        KonnectClient::new(&proxy.base, ADMIN_TOKEN).unwrap(),
+        &app_dir.path().join("cache.sqlite"),
+    )
+    .unwrap();
 
     // What the app does: groups, entities of every kind, edits, analytics, access, a sync.
-    let group = console.create_group(console::NewRuntimeGroup { name: "contract".into(), description: "checked".into(), labels: "env:test".into() }).await.unwrap();
+    let group = console
+        .create_group(console::NewRuntimeGroup {
+            name: "contract".into(),
+            description: "checked".into(),
+            labels: "env:test".into(),
+        })
+        .await
+        .unwrap();
     let g = group.id.as_str();
-    console.update_group(g, console::NewRuntimeGroup { name: "contract-2".into(), description: "renamed".into(), labels: "env:test, team:a".into() }).await.unwrap();
-    let svc = console.create_entity(g, "services", json!({"name": "users", "url": "http://users.internal:8080/api"})).await.unwrap();
-    let route = console.create_entity(g, "routes", json!({"name": "users", "paths": ["/users"], "service": {"id": svc["id"]}})).await.unwrap();
+    console
+        .update_group(
+            g,
+            console::NewRuntimeGroup {
+                name: "contract-2".into(),
+                description: "renamed".into(),
+                labels: "env:test, team:a".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let svc = console
+        .create_entity(
+            g,
+            "services",
+            json!({"name": "users", "url": "http://users.internal:8080/api"}),
+        )
+        .await
+        .unwrap();
+    let route = console
+        .create_entity(
+            g,
+            "routes",
+            json!({"name": "users", "paths": ["/users"], "service": {"id": svc["id"]}}),
+        )
+        .await
+        .unwrap();
     let consumer = console.create_entity(g, "consumers", json!({"username": "ann"})).await.unwrap();
-    console.create_entity(g, "key-auths", json!({"key": "ann-secret", "consumer": {"id": consumer["id"]}})).await.unwrap();
+    console
+        .create_entity(
+            g,
+            "key-auths",
+            json!({"key": "ann-secret", "consumer": {"id": consumer["id"]}}),
+        )
+        .await
+        .unwrap();
     console.create_entity(g, "consumer_groups", json!({"name": "gold"})).await.unwrap();
     console.create_entity(g, "plugins", json!({"name": "rate-limiting", "config": {"minute": 10}, "route": {"id": route["id"]}})).await.unwrap();
-    let upstream = console.create_entity(g, "upstreams", json!({"name": "users.upstream"})).await.unwrap();
-    console.create_entity(g, "targets", json!({"target": "10.0.0.1:8080", "weight": 100, "upstream": {"id": upstream["id"]}})).await.unwrap();
+    let upstream =
+        console.create_entity(g, "upstreams", json!({"name": "users.upstream"})).await.unwrap();
+    console
+        .create_entity(
+            g,
+            "targets",
+            json!({"target": "10.0.0.1:8080", "weight": 100, "upstream": {"id": upstream["id"]}}),
+        )
+        .await
+        .unwrap();
     let (cert, key) = hybrid::link::generate_client_certificate("api.example.com").unwrap();
-    let certificate = console.create_entity(g, "certificates", json!({"cert": cert, "key": key})).await.unwrap();
-    console.create_entity(g, "snis", json!({"name": "api.example.com", "certificate": {"id": certificate["id"]}})).await.unwrap();
-    console.create_entity(g, "vaults", json!({"prefix": "env-secrets", "name": "env"})).await.unwrap();
+    let certificate =
+        console.create_entity(g, "certificates", json!({"cert": cert, "key": key})).await.unwrap();
+    console
+        .create_entity(
+            g,
+            "snis",
+            json!({"name": "api.example.com", "certificate": {"id": certificate["id"]}}),
+        )
+        .await
+        .unwrap();
+    console
+        .create_entity(g, "vaults", json!({"prefix": "env-secrets", "name": "env"}))
+        .await
+        .unwrap();
     console.create_entity(g, "key-sets", json!({"name": "signing"})).await.unwrap();
-    console.update_entity(g, "services", svc["id"].as_str().unwrap(), json!({"retries": 3})).await.unwrap();
+    console
+        .update_entity(g, "services", svc["id"].as_str().unwrap(), json!({"retries": 3}))
+        .await
+        .unwrap();
     console.group_entities(g, "routes").await.unwrap();
     console.delete_entity(g, "routes", route["id"].as_str().unwrap()).await.unwrap();
     console.client().pin_dp_certificate(g, &cert, "contract").await.unwrap();
@@ -47,15 +112,38 @@ async fn every_request_the_console_makes_and_every_answer_it_reads_follow_konnec
     console.delete_group(g).await.unwrap();
     // A system account's token reads its roles at /v3/system-accounts/{id}/… and its teams' roles.
     let admin = system_tests::Api::new(cp.base_url(), ADMIN_TOKEN);
-    let (_, account) = admin.call("POST", "/v3/system-accounts", Some(json!({"name": "ci", "description": "contract"}))).await;
+    let (_, account) = admin
+        .call("POST", "/v3/system-accounts", Some(json!({"name": "ci", "description": "contract"})))
+        .await;
     let account_id = account["id"].as_str().unwrap();
-    let (_, token) = admin.call("POST", &format!("/v3/system-accounts/{account_id}/access-tokens"), Some(json!({"name": "ci", "expires_at": "2099-01-01T00:00:00Z"}))).await;
+    let (_, token) = admin
+        .call(
+            "POST",
+            &format!("/v3/system-accounts/{account_id}/access-tokens"),
+            Some(json!({"name": "ci", "expires_at": "2099-01-01T00:00:00Z"})),
+        )
+        .await;
     let (_, team) = admin.call("POST", "/v3/teams", Some(json!({"name": "Readers"}))).await;
-    admin.call("POST", &format!("/v3/teams/{}/system-accounts", team["id"].as_str().unwrap()), Some(json!({"id": account_id}))).await;
-    let ci = Console::new(Profile::local(), KonnectClient::new(&proxy.base, token["token"].as_str().unwrap()).unwrap(), &app_dir.path().join("ci.sqlite")).unwrap();
+    admin
+        .call(
+            "POST",
+            &format!("/v3/teams/{}/system-accounts", team["id"].as_str().unwrap()),
+            Some(json!({"id": account_id})),
+        )
+        .await;
+    let ci = Console::new(
+        Profile::local(),
+        KonnectClient::new(&proxy.base, token["token"].as_str().unwrap()).unwrap(),
+        &app_dir.path().join("ci.sqlite"),
+    )
+    .unwrap();
     ci.access().await.unwrap();
 
-    let v2 = [Spec::load("control-planes.v2.yaml"), Spec::load("control-planes-config.v2.yaml"), Spec::load("analytics-metrics.v2.yaml")];
+    let v2 = [
+        Spec::load("control-planes.v2.yaml"),
+        Spec::load("control-planes-config.v2.yaml"),
+        Spec::load("analytics-metrics.v2.yaml"),
+    ];
     let v3 = [Spec::load("identity.v3.yaml")];
     let recorded = proxy.take_recorded();
     let mut operations = std::collections::BTreeSet::new();
@@ -70,10 +158,12 @@ async fn every_request_the_console_makes_and_every_answer_it_reads_follow_konnec
             continue;
         };
         let Some(spec) = specs.iter().find(|s| s.template_for(&r.method, rest).is_some()) else {
-            problems.push(format!("{} {}: no such operation in Konnect's OpenAPI", r.method, r.path));
+            problems
+                .push(format!("{} {}: no such operation in Konnect's OpenAPI", r.method, r.path));
             continue;
         };
-        let template = match spec.check_client_request(&r.method, rest, r.query.as_deref(), &r.body) {
+        let template = match spec.check_client_request(&r.method, rest, r.query.as_deref(), &r.body)
+        {
             Ok(t) => t,
             Err(e) => {
                 problems.push(e);
@@ -83,13 +173,20 @@ async fn every_request_the_console_makes_and_every_answer_it_reads_follow_konnec
         // The answer the client read: validated when the operation documents that status with a body.
         if !r.response.is_empty() {
             let body: Value = serde_json::from_slice(&r.response).unwrap_or(Value::Null);
-            if let Err(e) = spec.check_response_if_documented(&template, &r.method, r.status, &body) {
+            if let Err(e) = spec.check_response_if_documented(&template, &r.method, r.status, &body)
+            {
                 problems.push(e);
             }
         }
         operations.insert(format!("{} {}{}", r.method, &r.path[..3], template));
     }
-    assert!(problems.is_empty(), "{} of {} requests break the contract:\n{}", problems.len(), recorded.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} of {} requests break the contract:\n{}",
+        problems.len(),
+        recorded.len(),
+        problems.join("\n")
+    );
     let ops: Vec<&String> = operations.iter().collect();
     for must in [
         "GET /v2/control-planes",
@@ -113,6 +210,14 @@ async fn every_request_the_console_makes_and_every_answer_it_reads_follow_konnec
     ] {
         assert!(operations.contains(must), "{must} was exercised: {ops:#?}");
     }
-    assert!(ops.len() >= 30, "the console's whole surface was exercised ({} operations): {ops:#?}", ops.len());
-    eprintln!("{} requests over {} operations, all within Konnect's OpenAPI", recorded.len(), ops.len());
+    assert!(
+        ops.len() >= 30,
+        "the console's whole surface was exercised ({} operations): {ops:#?}",
+        ops.len()
+    );
+    eprintln!(
+        "{} requests over {} operations, all within Konnect's OpenAPI",
+        recorded.len(),
+        ops.len()
+    );
 }

@@ -10,7 +10,12 @@ use system_tests::faults::{self, Fault};
 use system_tests::{start_control_plane, ADMIN_TOKEN};
 
 fn quick() -> RetryPolicy {
-    RetryPolicy { attempts: 4, base_delay: Duration::from_millis(20), max_delay: Duration::from_millis(100), max_retry_after: Duration::from_secs(5) }
+    RetryPolicy {
+        attempts: 4,
+        base_delay: Duration::from_millis(20),
+        max_delay: Duration::from_millis(100),
+        max_retry_after: Duration::from_secs(5),
+    }
 }
 
 #[tokio::test]
@@ -34,40 +39,70 @@ async fn retries_follow_the_method_and_the_servers_answer() {
 
     // A POST is not repeated after a 5xx: the group must not be created twice.
     proxy.script(vec![Fault::Status(503)]);
-    let err = client.create_control_plane(&CreateControlPlaneRequest { name: "once".into(), ..Default::default() }).await.unwrap_err();
+    let err = client
+        .create_control_plane(&CreateControlPlaneRequest {
+            name: "once".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
     assert_eq!(err.status(), Some(503));
     assert_eq!(proxy.seen(), 1);
 
     // A 429 means "not processed": any method waits for Retry-After and tries again.
     proxy.script(vec![Fault::TooManyRequests { retry_after_secs: 1 }]);
     let started = Instant::now();
-    let created = client.create_control_plane(&CreateControlPlaneRequest { name: "after-429".into(), ..Default::default() }).await.unwrap();
-    assert!(started.elapsed() >= Duration::from_millis(950), "waited as asked: {:?}", started.elapsed());
+    let created = client
+        .create_control_plane(&CreateControlPlaneRequest {
+            name: "after-429".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_millis(950),
+        "waited as asked: {:?}",
+        started.elapsed()
+    );
     assert_eq!((created.name.as_str(), proxy.seen()), ("after-429", 2));
 
     // A Retry-After longer than the policy accepts is returned as the 429 it is.
     proxy.script(vec![Fault::TooManyRequests { retry_after_secs: 3600 }]);
     match client.list_all_control_planes().await.unwrap_err() {
-        KonnectError::Api(e) => assert_eq!((e.status, e.problem.title.as_str()), (429, "Too Many Requests")),
+        KonnectError::Api(e) => {
+            assert_eq!((e.status, e.problem.title.as_str()), (429, "Too Many Requests"))
+        }
         other => panic!("{other}"),
     }
 
     // The console: a refresh that meets only failures serves the cache and says why.
     let app = tempfile::tempdir().unwrap();
-    let console = Console::new(Profile::local(), client.clone(), &app.path().join("cache.sqlite")).unwrap();
+    let console =
+        Console::new(Profile::local(), client.clone(), &app.path().join("cache.sqlite")).unwrap();
     proxy.script(vec![]);
     let live = console.refresh_overview().await.unwrap();
     assert!(live.offline_reason.is_none());
     proxy.script(vec![Fault::Status(500); 20]);
     let cached = console.refresh_overview().await.unwrap();
     assert_eq!(cached.groups, live.groups);
-    assert!(cached.offline_reason.as_deref().unwrap_or("").contains("injected 500"), "{:?}", cached.offline_reason);
+    assert!(
+        cached.offline_reason.as_deref().unwrap_or("").contains("injected 500"),
+        "{:?}",
+        cached.offline_reason
+    );
     proxy.script(vec![Fault::TooManyRequests { retry_after_secs: 3600 }]);
     let limited = console.refresh_overview().await.unwrap();
     assert_eq!(limited.groups.len(), live.groups.len(), "a 429 also falls back to the cache");
     proxy.script(vec![Fault::TooManyRequests { retry_after_secs: 3600 }]);
-    let refused = console.create_group(console::NewRuntimeGroup { name: "during-429".into(), ..Default::default() }).await.unwrap_err();
-    assert_eq!(refused.code, ErrorCode::RateLimited, "a write under a long 429 is refused with the reason, not queued");
+    let refused = console
+        .create_group(console::NewRuntimeGroup { name: "during-429".into(), ..Default::default() })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refused.code,
+        ErrorCode::RateLimited,
+        "a write under a long 429 is refused with the reason, not queued"
+    );
     cp.shutdown().await;
 }
 
@@ -76,25 +111,45 @@ async fn each_kind_of_call_has_its_own_timeout_and_a_slow_answer_is_a_clear_erro
     let dir = tempfile::tempdir().unwrap();
     let cp = start_control_plane(dir.path()).await;
     let proxy = faults::start(cp.base_url()).await;
-    let timeouts = konnect::Timeouts { read: Duration::from_millis(300), write: Duration::from_millis(300), analytics: Duration::from_secs(3) };
-    let client = KonnectClient::new(&proxy.base, ADMIN_TOKEN).unwrap().with_retry(RetryPolicy { attempts: 2, ..quick() }).with_timeouts(timeouts);
+    let timeouts = konnect::Timeouts {
+        read: Duration::from_millis(300),
+        write: Duration::from_millis(300),
+        analytics: Duration::from_secs(3),
+    };
+    let client = KonnectClient::new(&proxy.base, ADMIN_TOKEN)
+        .unwrap()
+        .with_retry(RetryPolicy { attempts: 2, ..quick() })
+        .with_timeouts(timeouts);
 
     // A read slower than its timeout is tried again; the second try answers in time.
     proxy.script(vec![Fault::Delay(Duration::from_secs(1))]);
     let t = Instant::now();
     assert_eq!(client.list_all_control_planes().await.unwrap()[0].name, "default");
     assert_eq!(proxy.seen(), 2, "the slow try was abandoned and repeated");
-    assert!(t.elapsed() < Duration::from_millis(900), "it did not wait for the slow answer: {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_millis(900),
+        "it did not wait for the slow answer: {:?}",
+        t.elapsed()
+    );
 
     // Slow every time: a transport error that says it timed out, after both tries.
     proxy.script(vec![Fault::Delay(Duration::from_secs(1)), Fault::Delay(Duration::from_secs(1))]);
     let err = client.get_control_plane("00000000-0000-4000-8000-000000000000").await.unwrap_err();
-    assert!(matches!(&err, KonnectError::Transport { message, .. } if message.contains("timed out")), "{err}");
+    assert!(
+        matches!(&err, KonnectError::Transport { message, .. } if message.contains("timed out")),
+        "{err}"
+    );
     assert_eq!(proxy.seen(), 2);
 
     // A write that times out is not repeated: it may have been applied.
     proxy.script(vec![Fault::Delay(Duration::from_secs(1))]);
-    let err = client.create_control_plane(&CreateControlPlaneRequest { name: "slow".into(), ..Default::default() }).await.unwrap_err();
+    let err = client
+        .create_control_plane(&CreateControlPlaneRequest {
+            name: "slow".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
     assert!(err.is_unreachable(), "{err}");
     assert_eq!(proxy.seen(), 1);
 

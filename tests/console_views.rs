@@ -20,18 +20,43 @@ async fn instances_and_dashboard_come_live_then_from_the_cache() {
     let app_dir = tempfile::tempdir().unwrap();
     let cp = start_control_plane(cp_dir.path()).await;
     let client = KonnectClient::new(&cp.base_url(), ADMIN_TOKEN).unwrap();
-    let console = Console::new(Profile::local(), client.clone(), &app_dir.path().join("cache.sqlite")).unwrap();
+    let console =
+        Console::new(Profile::local(), client.clone(), &app_dir.path().join("cache.sqlite"))
+            .unwrap();
     let api = Api::new(cp.base_url(), ADMIN_TOKEN);
-    let group = client.create_control_plane(&konnect::CreateControlPlaneRequest { name: "prod".into(), ..Default::default() }).await.unwrap();
+    let group = client
+        .create_control_plane(&konnect::CreateControlPlaneRequest {
+            name: "prod".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     let g = group.id.clone();
-    let (_, svc) = api.call("POST", &format!("/v2/control-planes/{g}/core-entities/services"), Some(json!({"name": "orders-api", "host": "orders.internal"}))).await;
+    let (_, svc) = api
+        .call(
+            "POST",
+            &format!("/v2/control-planes/{g}/core-entities/services"),
+            Some(json!({"name": "orders-api", "host": "orders.internal"})),
+        )
+        .await;
     let sid = svc["id"].as_str().unwrap().to_string();
 
     // One runtime-shaped node that applies the config and reports 10 requests: 7 OK, 2 4XX, 1 5XX.
     let (cert, key) = link::generate_client_certificate("n1").unwrap();
     client.pin_dp_certificate(&g, &cert, "n1").await.unwrap();
-    let who = NodeIdentity { node_id: uuid::Uuid::new_v4().to_string(), hostname: "prod-1".into(), version: link::NODE_VERSION.into() };
-    let mut ws = link::connect(&cp.cluster_addr.to_string(), Arc::new(link::client_tls(&cert, &key).unwrap()), &who, &[]).await.unwrap();
+    let who = NodeIdentity {
+        node_id: uuid::Uuid::new_v4().to_string(),
+        hostname: "prod-1".into(),
+        version: link::NODE_VERSION.into(),
+    };
+    let mut ws = link::connect(
+        &cp.cluster_addr.to_string(),
+        Arc::new(link::client_tls(&cert, &key).unwrap()),
+        &who,
+        &[],
+    )
+    .await
+    .unwrap();
     let hash = loop {
         if let Some(Ok(Message::Binary(b))) = ws.next().await {
             if let Incoming::Reconfigure(r) = link::decode(&b) {
@@ -43,9 +68,25 @@ async fn instances_and_dashboard_come_live_then_from_the_cache() {
     let mut lat = Histogram::default();
     lat.record(12.0);
     let now = chrono::Utc::now().timestamp();
-    let series = |status: u16, count: u64| Series { service: Some(sid.clone()), status, count, response_latency: lat.clone(), response_latency_sum: 12.0 * count as f64, ..Default::default() };
-    let report = Report { id: format!("{}:{}", who.node_id, now - 30), interval_start: now - 30, interval_secs: 10, series: vec![series(200, 7), series(404, 2), series(502, 1)] };
-    ws.send(Message::Binary(serde_json::to_vec(&Frame::Analytics { reports: vec![report] }).unwrap().into())).await.unwrap();
+    let series = |status: u16, count: u64| Series {
+        service: Some(sid.clone()),
+        status,
+        count,
+        response_latency: lat.clone(),
+        response_latency_sum: 12.0 * count as f64,
+        ..Default::default()
+    };
+    let report = Report {
+        id: format!("{}:{}", who.node_id, now - 30),
+        interval_start: now - 30,
+        interval_secs: 10,
+        series: vec![series(200, 7), series(404, 2), series(502, 1)],
+    };
+    ws.send(Message::Binary(
+        serde_json::to_vec(&Frame::Analytics { reports: vec![report] }).unwrap().into(),
+    ))
+    .await
+    .unwrap();
     loop {
         if let Some(Ok(Message::Binary(b))) = ws.next().await {
             if matches!(link::decode(&b), Incoming::Frame(Frame::AnalyticsAck { .. })) {
@@ -64,10 +105,21 @@ async fn instances_and_dashboard_come_live_then_from_the_cache() {
         view = console.group_instances(&g).await.unwrap();
     }
     let row = &view.instances[0];
-    assert_eq!((row.hostname.as_str(), row.ip.as_str(), row.in_sync, row.connected), ("prod-1", "127.0.0.1", true, true));
+    assert_eq!(
+        (row.hostname.as_str(), row.ip.as_str(), row.in_sync, row.connected),
+        ("prod-1", "127.0.0.1", true, true)
+    );
     // A change makes it out of sync until it reports the new hash.
-    api.call("POST", &format!("/v2/control-planes/{g}/core-entities/services"), Some(json!({"name": "users-api", "host": "users.internal"}))).await;
-    assert!(!console.group_instances(&g).await.unwrap().instances[0].in_sync, "out of sync after a change");
+    api.call(
+        "POST",
+        &format!("/v2/control-planes/{g}/core-entities/services"),
+        Some(json!({"name": "users-api", "host": "users.internal"})),
+    )
+    .await;
+    assert!(
+        !console.group_instances(&g).await.unwrap().instances[0].in_sync,
+        "out of sync after a change"
+    );
     let overview = console.refresh_overview().await.unwrap();
     let prod = overview.groups.iter().find(|r| r.name == "prod").unwrap();
     assert_eq!((prod.active_instances, prod.total_instances, prod.in_sync_instances), (1, 1, 0));
@@ -79,7 +131,10 @@ async fn instances_and_dashboard_come_live_then_from_the_cache() {
     assert!((d.error_rate.value.unwrap() - 30.0).abs() < 1e-9, "(2 + 1) / 10");
     assert!((d.p99_latency_ms.value.unwrap() - 12.0).abs() < 1.0);
     assert_eq!(d.top_services[0].name, "orders-api");
-    assert_eq!(d.traffic.iter().map(|p| p.success + p.client_errors + p.server_errors).sum::<f64>(), 10.0);
+    assert_eq!(
+        d.traffic.iter().map(|p| p.success + p.client_errors + p.server_errors).sum::<f64>(),
+        10.0
+    );
     assert!(d.traffic_svg.starts_with("<svg") && d.traffic_svg.contains("5XX"));
     let bad = console.group_dashboard(&g, "2y").await.unwrap_err();
     assert!(bad.fields.contains_key("time_frame"));
@@ -97,11 +152,18 @@ async fn instances_and_dashboard_come_live_then_from_the_cache() {
     cp.shutdown().await;
     let cached = console.group_instances(&g).await.unwrap();
     assert_eq!(cached.instances.len(), 1);
-    assert!(cached.offline_reason.as_deref().unwrap_or("").contains("Cannot reach the control plane"));
+    assert!(cached
+        .offline_reason
+        .as_deref()
+        .unwrap_or("")
+        .contains("Cannot reach the control plane"));
     let cached = console.group_dashboard(&g, "15m").await.unwrap();
     assert_eq!(cached.requests.value, Some(10.0));
     assert!(cached.offline_reason.is_some());
-    assert!(console.group_dashboard(&g, "7d").await.is_err(), "a frame never fetched has nothing cached to show");
+    assert!(
+        console.group_dashboard(&g, "7d").await.is_err(),
+        "a frame never fetched has nothing cached to show"
+    );
     let cached = console.group_entities(&g, "services").await.unwrap();
     assert_eq!(cached.rows.len(), 2);
     assert!(cached.offline_reason.is_some());

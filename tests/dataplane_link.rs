@@ -14,7 +14,11 @@ use tokio_tungstenite::tungstenite::Message;
 
 async fn next_config(ws: &mut Link) -> link::Reconfigure {
     loop {
-        let msg = tokio::time::timeout(Duration::from_secs(3), ws.next()).await.expect("a push within 3 s").expect("link open").unwrap();
+        let msg = tokio::time::timeout(Duration::from_secs(3), ws.next())
+            .await
+            .expect("a push within 3 s")
+            .expect("link open")
+            .unwrap();
         if let Message::Binary(b) = msg {
             if let Incoming::Reconfigure(r) = link::decode(&b) {
                 return r;
@@ -25,7 +29,12 @@ async fn next_config(ws: &mut Link) -> link::Reconfigure {
 
 async fn node_hash(api: &Api, cp: &str, node: &str) -> Option<String> {
     let (_, list) = api.call("GET", &format!("/v2/control-planes/{cp}/nodes"), None).await;
-    list["items"].as_array().unwrap().iter().find(|n| n["id"] == node).map(|n| n["config_hash"].as_str().unwrap().to_string())
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["id"] == node)
+        .map(|n| n["config_hash"].as_str().unwrap().to_string())
 }
 
 async fn wait_for_node_hash(api: &Api, cp: &str, node: &str, want: &str) {
@@ -49,22 +58,62 @@ async fn a_runtime_shaped_client_gets_config_and_its_sync_status_follows_its_has
 
     // Pin a certificate to the group.
     let (cert, key) = link::generate_client_certificate("runtime-1").unwrap();
-    let (s, pinned) = api.call("POST", &format!("/v2/control-planes/{g}/dp-client-certificates"), Some(json!({"cert": cert, "title": "runtime-1"}))).await;
+    let (s, pinned) = api
+        .call(
+            "POST",
+            &format!("/v2/control-planes/{g}/dp-client-certificates"),
+            Some(json!({"cert": cert, "title": "runtime-1"})),
+        )
+        .await;
     assert_eq!(s, 201, "{pinned}");
-    config_spec.assert_response("/control-planes/{controlPlaneId}/dp-client-certificates", "post", 201, &pinned);
-    let (s, certs) = api.call("GET", &format!("/v2/control-planes/{g}/dp-client-certificates"), None).await;
+    config_spec.assert_response(
+        "/control-planes/{controlPlaneId}/dp-client-certificates",
+        "post",
+        201,
+        &pinned,
+    );
+    let (s, certs) =
+        api.call("GET", &format!("/v2/control-planes/{g}/dp-client-certificates"), None).await;
     assert_eq!((s, certs["page"]["total_count"].as_i64()), (200, Some(1)));
-    config_spec.assert_response("/control-planes/{controlPlaneId}/dp-client-certificates", "get", 200, &certs);
-    let (s, bad) = api.call("POST", &format!("/v2/control-planes/{g}/dp-client-certificates"), Some(json!({"cert": "not a cert"}))).await;
+    config_spec.assert_response(
+        "/control-planes/{controlPlaneId}/dp-client-certificates",
+        "get",
+        200,
+        &certs,
+    );
+    let (s, bad) = api
+        .call(
+            "POST",
+            &format!("/v2/control-planes/{g}/dp-client-certificates"),
+            Some(json!({"cert": "not a cert"})),
+        )
+        .await;
     assert_eq!((s, bad["invalid_parameters"][0]["field"].as_str()), (400, Some("cert")));
 
     // Connect, receive the config, report its hash.
-    let who = NodeIdentity { node_id: uuid::Uuid::new_v4().to_string(), hostname: "runtime-1.local".into(), version: link::NODE_VERSION.into() };
+    let who = NodeIdentity {
+        node_id: uuid::Uuid::new_v4().to_string(),
+        hostname: "runtime-1.local".into(),
+        version: link::NODE_VERSION.into(),
+    };
     let tls = Arc::new(link::client_tls(&cert, &key).unwrap());
-    let mut ws = link::connect(&cp.cluster_addr.to_string(), tls.clone(), &who, &["key-auth", "rate-limiting"]).await.unwrap();
+    let mut ws = link::connect(
+        &cp.cluster_addr.to_string(),
+        tls.clone(),
+        &who,
+        &["key-auth", "rate-limiting"],
+    )
+    .await
+    .unwrap();
     let first = next_config(&mut ws).await;
-    let (_, expected) = api.call("GET", &format!("/v2/control-planes/{g}/expected-config-hash"), None).await;
-    config_spec.assert_response("/control-planes/{controlPlaneId}/expected-config-hash", "get", 200, &expected);
+    let (_, expected) =
+        api.call("GET", &format!("/v2/control-planes/{g}/expected-config-hash"), None).await;
+    config_spec.assert_response(
+        "/control-planes/{controlPlaneId}/expected-config-hash",
+        "get",
+        200,
+        &expected,
+    );
     assert_eq!(first.config_hash, expected["expected_hash"].as_str().unwrap());
     assert_eq!(first.config_table["_format_version"], "3.0");
     ws.send(Message::Ping(first.config_hash.clone().into_bytes().into())).await.unwrap();
@@ -73,21 +122,45 @@ async fn a_runtime_shaped_client_gets_config_and_its_sync_status_follows_its_has
     assert_eq!(s, 200);
     config_spec.assert_response("/control-planes/{controlPlaneId}/nodes", "get", 200, &nodes);
     let node = &nodes["items"][0];
-    assert_eq!((node["hostname"].as_str(), node["version"].as_str(), node["ip"].as_str()), (Some("runtime-1.local"), Some("3.10.0"), Some("127.0.0.1")));
-    let (s, one) = api.call("GET", &format!("/v2/control-planes/{g}/nodes/{}", who.node_id), None).await;
+    assert_eq!(
+        (node["hostname"].as_str(), node["version"].as_str(), node["ip"].as_str()),
+        (Some("runtime-1.local"), Some("3.10.0"), Some("127.0.0.1"))
+    );
+    let (s, one) =
+        api.call("GET", &format!("/v2/control-planes/{g}/nodes/{}", who.node_id), None).await;
     assert_eq!(s, 200);
-    config_spec.assert_response("/control-planes/{controlPlaneId}/nodes/{nodeId}", "get", 200, &one);
+    config_spec.assert_response(
+        "/control-planes/{controlPlaneId}/nodes/{nodeId}",
+        "get",
+        200,
+        &one,
+    );
 
     // A change: the node is out of sync until it applies the push and pings the new hash.
     let changed_at = Instant::now();
-    let (s, svc) = api.call("POST", &format!("/v2/control-planes/{g}/core-entities/services"), Some(json!({"name": "echo", "url": "http://127.0.0.1:9/"}))).await;
+    let (s, svc) = api
+        .call(
+            "POST",
+            &format!("/v2/control-planes/{g}/core-entities/services"),
+            Some(json!({"name": "echo", "url": "http://127.0.0.1:9/"})),
+        )
+        .await;
     assert_eq!(s, 201, "{svc}");
-    let (_, expected) = api.call("GET", &format!("/v2/control-planes/{g}/expected-config-hash"), None).await;
+    let (_, expected) =
+        api.call("GET", &format!("/v2/control-planes/{g}/expected-config-hash"), None).await;
     let new_hash = expected["expected_hash"].as_str().unwrap().to_string();
     assert_ne!(new_hash, first.config_hash);
-    assert_eq!(node_hash(&api, &g, &who.node_id).await.as_deref(), Some(first.config_hash.as_str()), "out of sync: old hash");
+    assert_eq!(
+        node_hash(&api, &g, &who.node_id).await.as_deref(),
+        Some(first.config_hash.as_str()),
+        "out of sync: old hash"
+    );
     let pushed = next_config(&mut ws).await;
-    assert!(changed_at.elapsed() < Duration::from_secs(1), "pushed within 1 s, took {:?}", changed_at.elapsed());
+    assert!(
+        changed_at.elapsed() < Duration::from_secs(1),
+        "pushed within 1 s, took {:?}",
+        changed_at.elapsed()
+    );
     assert_eq!(pushed.config_hash, new_hash);
     assert_eq!(pushed.config_table["services"][0]["host"], "127.0.0.1");
     ws.send(Message::Ping(new_hash.clone().into_bytes().into())).await.unwrap();
@@ -95,14 +168,25 @@ async fn a_runtime_shaped_client_gets_config_and_its_sync_status_follows_its_has
 
     // A route references its service by bare id in the pushed table, as Kong exports it.
     let sid = svc["id"].as_str().unwrap();
-    api.call("POST", &format!("/v2/control-planes/{g}/core-entities/services/{sid}/routes"), Some(json!({"paths": ["/echo"]}))).await;
+    api.call(
+        "POST",
+        &format!("/v2/control-planes/{g}/core-entities/services/{sid}/routes"),
+        Some(json!({"paths": ["/echo"]})),
+    )
+    .await;
     let with_route = next_config(&mut ws).await;
     assert_eq!(with_route.config_table["routes"][0]["service"], sid);
 
     // An unpinned certificate gets nowhere.
     let (other_cert, other_key) = link::generate_client_certificate("stranger").unwrap();
     let stranger = NodeIdentity { node_id: uuid::Uuid::new_v4().to_string(), ..who.clone() };
-    let refused = link::connect(&cp.cluster_addr.to_string(), Arc::new(link::client_tls(&other_cert, &other_key).unwrap()), &stranger, &[]).await;
+    let refused = link::connect(
+        &cp.cluster_addr.to_string(),
+        Arc::new(link::client_tls(&other_cert, &other_key).unwrap()),
+        &stranger,
+        &[],
+    )
+    .await;
     assert!(refused.is_err(), "an unpinned certificate is refused");
 
     // Analytics: counted once even when a report is resent, and acknowledged.
@@ -112,16 +196,39 @@ async fn a_runtime_shaped_client_gets_config_and_its_sync_status_follows_its_has
         lat.record(ms);
     }
     let series = vec![
-        Series { service: Some(sid.to_string()), status: 200, count: 7, response_latency: lat.clone(), response_latency_sum: 14.0, ..Default::default() },
-        Series { service: Some(sid.to_string()), status: 404, count: 2, response_latency: lat.clone(), response_latency_sum: 4.0, ..Default::default() },
+        Series {
+            service: Some(sid.to_string()),
+            status: 200,
+            count: 7,
+            response_latency: lat.clone(),
+            response_latency_sum: 14.0,
+            ..Default::default()
+        },
+        Series {
+            service: Some(sid.to_string()),
+            status: 404,
+            count: 2,
+            response_latency: lat.clone(),
+            response_latency_sum: 4.0,
+            ..Default::default()
+        },
         Series { service: None, status: 503, count: 1, ..Default::default() },
     ];
-    let report = Report { id: format!("{}:{}", who.node_id, now - 20), interval_start: now - 20, interval_secs: 10, series };
+    let report = Report {
+        id: format!("{}:{}", who.node_id, now - 20),
+        interval_start: now - 20,
+        interval_secs: 10,
+        series,
+    };
     for _ in 0..2 {
         let frame = Frame::Analytics { reports: vec![report.clone()] };
         ws.send(Message::Binary(serde_json::to_vec(&frame).unwrap().into())).await.unwrap();
         loop {
-            let msg = tokio::time::timeout(Duration::from_secs(3), ws.next()).await.unwrap().unwrap().unwrap();
+            let msg = tokio::time::timeout(Duration::from_secs(3), ws.next())
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap();
             if let Message::Binary(b) = msg {
                 if let Incoming::Frame(Frame::AnalyticsAck { ids }) = link::decode(&b) {
                     assert_eq!(ids, vec![report.id.clone()]);
@@ -136,9 +243,27 @@ async fn a_runtime_shaped_client_gets_config_and_its_sync_status_follows_its_has
     let (s, m) = api.call("POST", "/v2/metrics", Some(query)).await;
     assert_eq!(s, 200, "{m}");
     metrics_spec.assert_response("/metrics", "post", 200, &m);
-    let count = |class: &str| m["data"].as_array().unwrap().iter().find(|d| d["event"]["status_code_grouped"] == class).map(|d| d["event"]["request_count"].as_i64().unwrap());
-    assert_eq!((count("2XX"), count("4XX"), count("5XX")), (Some(7), Some(2), Some(1)), "exact counts, the resend not counted: {m}");
-    let p99 = m["data"].as_array().unwrap().iter().find(|d| d["event"]["status_code_grouped"] == "2XX").unwrap()["event"]["response_latency_p99"].as_f64().unwrap();
+    let count = |class: &str| {
+        m["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["event"]["status_code_grouped"] == class)
+            .map(|d| d["event"]["request_count"].as_i64().unwrap())
+    };
+    assert_eq!(
+        (count("2XX"), count("4XX"), count("5XX")),
+        (Some(7), Some(2), Some(1)),
+        "exact counts, the resend not counted: {m}"
+    );
+    let p99 = m["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["event"]["status_code_grouped"] == "2XX")
+        .unwrap()["event"]["response_latency_p99"]
+        .as_f64()
+        .unwrap();
     assert!((p99 - 3.0).abs() < 0.25, "p99 from the histogram: {p99}");
     let (s, by_service) = api.call("POST", "/v2/metrics", Some(json!({"dimensions": ["gateway_service"], "time_range": {"type": "relative", "time_range": "1h"}}))).await;
     assert_eq!(s, 200);
@@ -147,8 +272,21 @@ async fn a_runtime_shaped_client_gets_config_and_its_sync_status_follows_its_has
     let (s, timeline) = api.call("POST", "/v2/metrics", Some(json!({"dimensions": ["time"], "granularity": "tenSecondly", "time_range": {"type": "relative", "time_range": "15m"}}))).await;
     assert_eq!(s, 200);
     assert_eq!(timeline["meta"]["granularity_ms"], 10000);
-    assert_eq!(timeline["data"].as_array().unwrap().iter().map(|d| d["event"]["request_count"].as_i64().unwrap()).sum::<i64>(), 10);
-    for bad in [json!({"metrics": ["nope"]}), json!({"dimensions": ["a", "b", "c"]}), json!({"time_range": {"type": "relative", "time_range": "2y"}}), json!({"filters": [{"field": "route", "operator": "like", "value": []}]})] {
+    assert_eq!(
+        timeline["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["event"]["request_count"].as_i64().unwrap())
+            .sum::<i64>(),
+        10
+    );
+    for bad in [
+        json!({"metrics": ["nope"]}),
+        json!({"dimensions": ["a", "b", "c"]}),
+        json!({"time_range": {"type": "relative", "time_range": "2y"}}),
+        json!({"filters": [{"field": "route", "operator": "like", "value": []}]}),
+    ] {
         let (s, e) = api.call("POST", "/v2/metrics", Some(bad.clone())).await;
         assert_eq!(s, 400, "{bad}");
         assert!(e["invalid_parameters"][0]["field"].is_string(), "names the field: {e}");
@@ -156,9 +294,27 @@ async fn a_runtime_shaped_client_gets_config_and_its_sync_status_follows_its_has
 
     // Deleting the group orphans the node: the link closes, the config it has is its own business.
     client.delete_control_plane(&g).await.unwrap_err(); // the default group is protected
-    let temp = client.create_control_plane(&konnect::CreateControlPlaneRequest { name: "temp".into(), ..Default::default() }).await.unwrap();
-    api.call("POST", &format!("/v2/control-planes/{}/dp-client-certificates", temp.id), Some(json!({"cert": other_cert}))).await;
-    let mut orphan = link::connect(&cp.cluster_addr.to_string(), Arc::new(link::client_tls(&other_cert, &other_key).unwrap()), &stranger, &[]).await.unwrap();
+    let temp = client
+        .create_control_plane(&konnect::CreateControlPlaneRequest {
+            name: "temp".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    api.call(
+        "POST",
+        &format!("/v2/control-planes/{}/dp-client-certificates", temp.id),
+        Some(json!({"cert": other_cert})),
+    )
+    .await;
+    let mut orphan = link::connect(
+        &cp.cluster_addr.to_string(),
+        Arc::new(link::client_tls(&other_cert, &other_key).unwrap()),
+        &stranger,
+        &[],
+    )
+    .await
+    .unwrap();
     next_config(&mut orphan).await;
     client.delete_control_plane(&temp.id).await.unwrap();
     let closed = tokio::time::timeout(Duration::from_secs(3), async {

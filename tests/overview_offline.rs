@@ -14,7 +14,14 @@ async fn the_overview_is_served_from_the_cache_while_the_control_plane_is_stoppe
     let client = KonnectClient::new(&cp.base_url(), ADMIN_TOKEN).unwrap();
     let console = Console::new(Profile::local(), client.clone(), &cache).unwrap();
 
-    let created = console.create_group(NewRuntimeGroup { name: "dev".into(), description: "Development".into(), labels: "env:dev, team:core".into() }).await.unwrap();
+    let created = console
+        .create_group(NewRuntimeGroup {
+            name: "dev".into(),
+            description: "Development".into(),
+            labels: "env:dev, team:core".into(),
+        })
+        .await
+        .unwrap();
     assert_eq!(created.labels.get("team").map(String::as_str), Some("core"));
     let live = console.refresh_overview().await.unwrap();
     let names: Vec<_> = live.groups.iter().map(|g| g.name.as_str()).collect();
@@ -22,26 +29,50 @@ async fn the_overview_is_served_from_the_cache_while_the_control_plane_is_stoppe
     assert!(live.offline_reason.is_none());
     let synced_at = live.synced_at.clone().expect("a sync time");
     assert!(live.groups.iter().find(|g| g.name == "default").unwrap().is_default);
-    assert_eq!(live.groups.iter().map(|g| g.active_instances).sum::<i64>(), 0, "no runtimes connected yet");
+    assert_eq!(
+        live.groups.iter().map(|g| g.active_instances).sum::<i64>(),
+        0,
+        "no runtimes connected yet"
+    );
 
     // Duplicate names come back as a field error on `name`.
-    let dup = console.create_group(NewRuntimeGroup { name: "dev".into(), ..Default::default() }).await.unwrap_err();
+    let dup = console
+        .create_group(NewRuntimeGroup { name: "dev".into(), ..Default::default() })
+        .await
+        .unwrap_err();
     assert_eq!(dup.code, ErrorCode::Conflict);
     assert!(dup.fields["name"].contains("already exists"), "{dup:?}");
-    let bad = console.create_group(NewRuntimeGroup { name: "ok-name".into(), labels: "env:-x".into(), ..Default::default() }).await.unwrap_err();
+    let bad = console
+        .create_group(NewRuntimeGroup {
+            name: "ok-name".into(),
+            labels: "env:-x".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
     assert_eq!(bad.code, ErrorCode::Validation);
     assert!(bad.fields.contains_key("labels"), "labels.env maps to the labels field: {bad:?}");
 
     cp.shutdown().await;
 
-    let offline = console.refresh_overview().await.expect("a stopped control plane is not an error for reading");
+    let offline = console
+        .refresh_overview()
+        .await
+        .expect("a stopped control plane is not an error for reading");
     assert_eq!(offline.groups, live.groups, "the last known state, unchanged");
-    assert_eq!(offline.synced_at.as_deref(), Some(synced_at.as_str()), "still says when it was fetched");
+    assert_eq!(
+        offline.synced_at.as_deref(),
+        Some(synced_at.as_str()),
+        "still says when it was fetched"
+    );
     let reason = offline.offline_reason.expect("marked as not live");
     assert!(reason.contains("Cannot reach the control plane"), "{reason}");
 
     // Writes are refused with the reason, not queued.
-    let refused = console.create_group(NewRuntimeGroup { name: "qa".into(), ..Default::default() }).await.unwrap_err();
+    let refused = console
+        .create_group(NewRuntimeGroup { name: "qa".into(), ..Default::default() })
+        .await
+        .unwrap_err();
     assert_eq!(refused.code, ErrorCode::Offline);
 
     // A new console process, started while the control plane is down, shows the cache at once.
@@ -53,7 +84,12 @@ async fn the_overview_is_served_from_the_cache_while_the_control_plane_is_stoppe
 
     // And once the control plane is back, a refresh clears the mark.
     let cp = system_tests::start_control_plane(cp_dir.path()).await;
-    let back = Console::new(Profile::local(), KonnectClient::new(&cp.base_url(), ADMIN_TOKEN).unwrap(), &cache).unwrap();
+    let back = Console::new(
+        Profile::local(),
+        KonnectClient::new(&cp.base_url(), ADMIN_TOKEN).unwrap(),
+        &cache,
+    )
+    .unwrap();
     let fresh = back.refresh_overview().await.unwrap();
     assert!(fresh.offline_reason.is_none());
     assert!(fresh.synced_at.unwrap() > synced_at);
@@ -65,7 +101,8 @@ async fn deleting_a_group_removes_it_from_the_cache_and_the_default_group_is_ref
     let dir = tempfile::tempdir().unwrap();
     let embedded = console::embedded::EmbeddedDefault::start(dir.path()).await.unwrap();
     let c = embedded.console().await;
-    let dev = c.create_group(NewRuntimeGroup { name: "dev".into(), ..Default::default() }).await.unwrap();
+    let dev =
+        c.create_group(NewRuntimeGroup { name: "dev".into(), ..Default::default() }).await.unwrap();
     let overview = c.refresh_overview().await.unwrap();
     let default = overview.groups.iter().find(|g| g.is_default).unwrap().clone();
     let err = c.delete_group(&default.id).await.unwrap_err();

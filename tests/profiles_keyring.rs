@@ -14,14 +14,21 @@ use system_tests::{start_control_plane, Api, ADMIN_TOKEN};
 
 /// What `secret-tool` (libsecret, outside the app) finds for our service: proof the token is in the keyring.
 fn keyring_has(secret: &str) -> bool {
-    let out = Command::new("secret-tool").args(["search", "--all", "--unlock", "service", "runtime-manager"]).output().expect("secret-tool (Debian package libsecret-tools)");
-    String::from_utf8_lossy(&out.stdout).contains(secret) || String::from_utf8_lossy(&out.stderr).contains(secret)
+    let out = Command::new("secret-tool")
+        .args(["search", "--all", "--unlock", "service", "runtime-manager"])
+        .output()
+        .expect("secret-tool (Debian package libsecret-tools)");
+    String::from_utf8_lossy(&out.stdout).contains(secret)
+        || String::from_utf8_lossy(&out.stderr).contains(secret)
 }
 
 fn files_contain(dir: &std::path::Path, needle: &str) -> Vec<String> {
     let mut hits = Vec::new();
     for entry in walk(dir) {
-        if std::fs::read(&entry).map(|b| b.windows(needle.len()).any(|w| w == needle.as_bytes())).unwrap_or(false) {
+        if std::fs::read(&entry)
+            .map(|b| b.windows(needle.len()).any(|w| w == needle.as_bytes()))
+            .unwrap_or(false)
+        {
             hits.push(entry.display().to_string());
         }
     }
@@ -47,19 +54,30 @@ async fn konnect_profiles_keep_their_token_in_the_keyring_only() {
     let home = tmp.path().join("home");
     std::fs::create_dir_all(&home).unwrap();
     let session = KeyringSession::start(&home);
-    assert_eq!(Secrets::detect().backend, SecretBackend::SecretService, "GNOME Keyring answers over the session bus");
+    assert_eq!(
+        Secrets::detect().backend,
+        SecretBackend::SecretService,
+        "GNOME Keyring answers over the session bus"
+    );
 
     // A "Konnect organization": a real control plane, reached with a personal access token.
     let cp_dir = tempfile::tempdir().unwrap();
     let cp = start_control_plane(cp_dir.path()).await;
     let api = Api::new(cp.base_url(), ADMIN_TOKEN);
-    let (_, g) = api.call("POST", "/v2/control-planes", Some(serde_json::json!({"name": "konnect-prod"}))).await;
+    let (_, g) = api
+        .call("POST", "/v2/control-planes", Some(serde_json::json!({"name": "konnect-prod"})))
+        .await;
     let group_id = g["id"].as_str().unwrap().to_string();
 
     let data = tmp.path().join("data");
     std::fs::create_dir_all(&data).unwrap();
     let app = EmbeddedDefault::start(&data).await.unwrap();
-    let form = |name: &str, region: &str, token: &str| NewKonnectProfile { name: name.into(), region: region.into(), token: token.into(), base_url: Some(cp.base_url()) };
+    let form = |name: &str, region: &str, token: &str| NewKonnectProfile {
+        name: name.into(),
+        region: region.into(),
+        token: token.into(),
+        base_url: Some(cp.base_url()),
+    };
 
     // Bad input is refused on its field, and a refused token is never stored.
     let e = app.add_konnect_profile(form("", "eu", ADMIN_TOKEN)).await.unwrap_err();
@@ -68,7 +86,8 @@ async fn konnect_profiles_keep_their_token_in_the_keyring_only() {
     assert!(e.fields["region"].contains("us, eu"), "{e:?}");
     let e = app.add_konnect_profile(form("Acme", "eu", "not-a-token")).await.unwrap_err();
     assert!(e.fields["token"].contains("kpat_"), "{e:?}");
-    let e = app.add_konnect_profile(form("Acme", "eu", "kpat_wrong_token_value")).await.unwrap_err();
+    let e =
+        app.add_konnect_profile(form("Acme", "eu", "kpat_wrong_token_value")).await.unwrap_err();
     assert!(e.fields["token"].contains("refused"), "{e:?}");
     assert!(!keyring_has("kpat_wrong_token_value"));
 
@@ -79,7 +98,10 @@ async fn konnect_profiles_keep_their_token_in_the_keyring_only() {
     assert!(matches!(acme, Profile::Konnect { .. }));
     assert!(keyring_has(ADMIN_TOKEN), "secret-tool finds the token in GNOME Keyring");
     let overview = app.console().await.refresh_overview().await.unwrap();
-    assert!(overview.groups.iter().any(|g| g.name == "konnect-prod"), "the Konnect profile shows the organization's groups");
+    assert!(
+        overview.groups.iter().any(|g| g.name == "konnect-prod"),
+        "the Konnect profile shows the organization's groups"
+    );
     assert_eq!(overview.profile_name, "Acme");
     let dup = app.add_konnect_profile(form("acme", "eu", ADMIN_TOKEN)).await.unwrap_err();
     assert!(dup.fields["name"].contains("already exists"));
@@ -87,17 +109,41 @@ async fn konnect_profiles_keep_their_token_in_the_keyring_only() {
     // "New runtime instance" on a Konnect profile: a pinned certificate and a docker command.
     let started = app.new_runtime_instance(&group_id).await.unwrap();
     let cmd = started.docker_command.expect("a docker command");
-    assert!(cmd.contains("KONG_ROLE=data_plane") && cmd.contains("KONG_CLUSTER_CONTROL_PLANE=") && cmd.contains("BEGIN CERTIFICATE") && cmd.contains("PRIVATE KEY"), "{cmd}");
-    let (_, certs) = api.call("GET", &format!("/v2/control-planes/{group_id}/dp-client-certificates"), None).await;
-    assert_eq!(certs["items"].as_array().map(Vec::len).or_else(|| certs["data"].as_array().map(Vec::len)), Some(1), "{certs}");
+    assert!(
+        cmd.contains("KONG_ROLE=data_plane")
+            && cmd.contains("KONG_CLUSTER_CONTROL_PLANE=")
+            && cmd.contains("BEGIN CERTIFICATE")
+            && cmd.contains("PRIVATE KEY"),
+        "{cmd}"
+    );
+    let (_, certs) = api
+        .call("GET", &format!("/v2/control-planes/{group_id}/dp-client-certificates"), None)
+        .await;
+    assert_eq!(
+        certs["items"].as_array().map(Vec::len).or_else(|| certs["data"].as_array().map(Vec::len)),
+        Some(1),
+        "{certs}"
+    );
 
     app.shutdown().await;
-    assert!(files_contain(&data, ADMIN_TOKEN).is_empty(), "the token is in no file: {:?}", files_contain(&data, ADMIN_TOKEN));
+    assert!(
+        files_contain(&data, ADMIN_TOKEN).is_empty(),
+        "the token is in no file: {:?}",
+        files_contain(&data, ADMIN_TOKEN)
+    );
 
     // Restarted: the app reopens on the Konnect profile with the token from the keyring.
     let app = EmbeddedDefault::start(&data).await.unwrap();
     assert_eq!(app.console().await.profile().name(), "Acme");
-    assert!(app.console().await.refresh_overview().await.unwrap().groups.iter().any(|g| g.name == "konnect-prod"));
+    assert!(app
+        .console()
+        .await
+        .refresh_overview()
+        .await
+        .unwrap()
+        .groups
+        .iter()
+        .any(|g| g.name == "konnect-prod"));
 
     // Switch to Local and back; remove: the token leaves the keyring and Local is active.
     app.switch_profile("local").await.unwrap();
@@ -117,6 +163,8 @@ async fn konnect_profiles_keep_their_token_in_the_keyring_only() {
     match Secrets::detect().backend {
         SecretBackend::SecretService => panic!("there is no session bus now"),
         SecretBackend::KernelKeyring => {}
-        SecretBackend::SessionOnly { reason } => assert!(reason.contains("for this run only"), "{reason}"),
+        SecretBackend::SessionOnly { reason } => {
+            assert!(reason.contains("for this run only"), "{reason}")
+        }
     }
 }

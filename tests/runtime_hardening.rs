@@ -12,7 +12,11 @@ use system_tests::{Api, ADMIN_TOKEN};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-async fn wait_until<F: std::future::Future<Output = bool>>(what: &str, secs: u64, mut f: impl FnMut() -> F) {
+async fn wait_until<F: std::future::Future<Output = bool>>(
+    what: &str,
+    secs: u64,
+    mut f: impl FnMut() -> F,
+) {
     let deadline = Instant::now() + Duration::from_secs(secs);
     while !f().await {
         assert!(Instant::now() < deadline, "timed out waiting for: {what}");
@@ -45,24 +49,60 @@ async fn setup() -> Setup {
     assert_eq!(s, 201, "{g}");
     let group = g["id"].as_str().unwrap().to_string();
     let (cert_pem, key_pem) = hybrid::link::generate_client_certificate("hardening").unwrap();
-    assert_eq!(api.call("POST", &format!("/v2/control-planes/{group}/dp-client-certificates"), Some(json!({"cert": cert_pem}))).await.0, 201);
+    assert_eq!(
+        api.call(
+            "POST",
+            &format!("/v2/control-planes/{group}/dp-client-certificates"),
+            Some(json!({"cert": cert_pem}))
+        )
+        .await
+        .0,
+        201
+    );
     let (cert, key) = (tmp.path().join("dp.crt"), tmp.path().join("dp.key"));
     std::fs::write(&cert, cert_pem).unwrap();
     std::fs::write(&key, key_pem).unwrap();
     let ce = format!("/v2/control-planes/{group}/core-entities");
-    let (s, svc) = api.call("POST", &format!("{ce}/services"), Some(json!({"name": "base", "url": format!("http://{}/base", upstream.addr)}))).await;
+    let (s, svc) = api
+        .call(
+            "POST",
+            &format!("{ce}/services"),
+            Some(json!({"name": "base", "url": format!("http://{}/base", upstream.addr)})),
+        )
+        .await;
     assert_eq!(s, 201, "{svc}");
     let route = json!({"name": "p", "paths": ["/p"], "service": {"id": svc["id"]}});
     assert_eq!(api.call("POST", &format!("{ce}/routes"), Some(route)).await.0, 201);
-    Setup { _tmp: tmp, cp, api, group, endpoint: format!("127.0.0.1:{cluster_port}"), cert, key, upstream, data_dir, ports: (api_port, cluster_port) }
+    Setup {
+        _tmp: tmp,
+        cp,
+        api,
+        group,
+        endpoint: format!("127.0.0.1:{cluster_port}"),
+        cert,
+        key,
+        upstream,
+        data_dir,
+        ports: (api_port, cluster_port),
+    }
 }
 
 impl Setup {
     /// A runtime of the group with `extra` arguments, once it serves the group's configuration.
     async fn runtime(&self, extra: &[&str], open_files: Option<u32>) -> (Proc, String, String) {
-        let (p, proxy, status) = processes::runtime_with(&self.endpoint, &self.cert, &self.key, "hardened", extra, open_files);
+        let (p, proxy, status) = processes::runtime_with(
+            &self.endpoint,
+            &self.cert,
+            &self.key,
+            "hardened",
+            extra,
+            open_files,
+        );
         let http = reqwest::Client::new();
-        wait_until("the runtime applies its configuration", 15, || async { http.get(format!("{status}/status/ready")).send().await.is_ok_and(|r| r.status() == 200) }).await;
+        wait_until("the runtime applies its configuration", 15, || async {
+            http.get(format!("{status}/status/ready")).send().await.is_ok_and(|r| r.status() == 200)
+        })
+        .await;
         (p, proxy.trim_start_matches("http://").to_string(), status)
     }
 }
@@ -99,7 +139,10 @@ async fn requests_that_must_be_refused_never_reach_the_upstream() {
     let (_rt, proxy, _) = s.runtime(&[], None).await;
     let quick = Duration::from_secs(3);
 
-    let ok = exchange(&proxy, b"GET /p/a/../x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", quick).await.0;
+    let ok =
+        exchange(&proxy, b"GET /p/a/../x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", quick)
+            .await
+            .0;
     assert_eq!(status_of(&ok), 200, "{ok}");
     assert!(ok.contains(r#""path":"/base/x""#), "dot segments inside the route resolve: {ok}");
     let hits = s.upstream.hits.load(std::sync::atomic::Ordering::SeqCst);
@@ -127,33 +170,50 @@ async fn requests_that_must_be_refused_never_reach_the_upstream() {
         assert!(closed && started.elapsed() < quick, "{what}: answered and closed at once");
         assert!(answer.contains("\"message\""), "{what}: Kong's JSON error body: {answer}");
     }
-    assert_eq!(s.upstream.hits.load(std::sync::atomic::Ordering::SeqCst), hits, "no refused request reached the upstream");
+    assert_eq!(
+        s.upstream.hits.load(std::sync::atomic::Ordering::SeqCst),
+        hits,
+        "no refused request reached the upstream"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_and_idle_clients_cannot_hold_the_runtime() {
     let s = setup().await;
     // One worker with room for 4 connections, and a second for a whole head.
-    let (_rt, proxy, _) = s.runtime(&["--client-header-timeout", "1", "--max-connections", "4", "--proxy-workers", "1"], None).await;
+    let (_rt, proxy, _) = s
+        .runtime(
+            &["--client-header-timeout", "1", "--max-connections", "4", "--proxy-workers", "1"],
+            None,
+        )
+        .await;
 
     // A head trickled a byte at a time is cut off at its deadline, not kept while bytes come.
     let mut slow = TcpStream::connect(&proxy).await.unwrap();
     let started = Instant::now();
     let mut cut = false;
-    for b in b"GET /p HTTP/1.1\r\nHost: h\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".iter() {
+    for b in
+        b"GET /p HTTP/1.1\r\nHost: h\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+            .iter()
+    {
         if slow.write_all(&[*b]).await.is_err() {
             cut = true;
             break;
         }
         let mut probe = [0u8; 1];
-        if let Ok(Ok(0)) = tokio::time::timeout(Duration::from_millis(100), slow.read(&mut probe)).await {
+        if let Ok(Ok(0)) =
+            tokio::time::timeout(Duration::from_millis(100), slow.read(&mut probe)).await
+        {
             cut = true;
             break;
         }
     }
     assert!(cut, "a trickled head is cut off");
     let after = started.elapsed();
-    assert!(after >= Duration::from_millis(900) && after < Duration::from_secs(3), "at the 1 s head deadline, not per read: {after:?}");
+    assert!(
+        after >= Duration::from_millis(900) && after < Duration::from_secs(3),
+        "at the 1 s head deadline, not per read: {after:?}"
+    );
 
     // Four kept-alive connections fill the runtime; a fifth client is served, and the
     // connection idle longest is the one closed to make room.
@@ -167,7 +227,12 @@ async fn slow_and_idle_clients_cannot_hold_the_runtime() {
         idle.push(c);
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let (answer, _) = exchange(&proxy, b"GET /p HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", Duration::from_secs(3)).await;
+    let (answer, _) = exchange(
+        &proxy,
+        b"GET /p HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+        Duration::from_secs(3),
+    )
+    .await;
     assert_eq!(status_of(&answer), 200, "a new client is served at the limit: {answer}");
     let (_, oldest_closed) = read_until_closed(&mut idle[0], Duration::from_secs(2)).await;
     assert!(oldest_closed, "the connection idle longest made room");
@@ -180,8 +245,17 @@ async fn slow_and_idle_clients_cannot_hold_the_runtime() {
         silent.push(TcpStream::connect(&proxy).await.unwrap());
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let (answer, _) = exchange(&proxy, b"GET /p HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", Duration::from_secs(3)).await;
-    assert_eq!(status_of(&answer), 200, "served while silent connections fill the runtime: {answer}");
+    let (answer, _) = exchange(
+        &proxy,
+        b"GET /p HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+        Duration::from_secs(3),
+    )
+    .await;
+    assert_eq!(
+        status_of(&answer),
+        200,
+        "served while silent connections fill the runtime: {answer}"
+    );
 }
 
 /// CPU seconds (user + system) the process has used, from /proc.
@@ -196,7 +270,8 @@ fn cpu_seconds(pid: u32) -> f64 {
 async fn running_out_of_descriptors_pauses_accepting_instead_of_spinning() {
     let s = setup().await;
     // 64 descriptors and no connection limit of its own: the kernel's limit is reached first.
-    let (rt, proxy, _) = s.runtime(&["--max-connections", "100000", "--proxy-workers", "1"], Some(64)).await;
+    let (rt, proxy, _) =
+        s.runtime(&["--max-connections", "100000", "--proxy-workers", "1"], Some(64)).await;
     let mut hogs = Vec::new();
     for _ in 0..120 {
         match tokio::time::timeout(Duration::from_secs(2), TcpStream::connect(&proxy)).await {
@@ -213,17 +288,29 @@ async fn running_out_of_descriptors_pauses_accepting_instead_of_spinning() {
 
     drop(hogs);
     let http = reqwest::Client::new();
-    wait_until("requests are served again once descriptors are free", 10, || async { http.get(format!("http://{proxy}/p")).send().await.is_ok_and(|r| r.status() == 200) }).await;
+    wait_until("requests are served again once descriptors are free", 10, || async {
+        http.get(format!("http://{proxy}/p")).send().await.is_ok_and(|r| r.status() == 200)
+    })
+    .await;
 }
 
 /// Rewrites the group's route in the control plane's database, as a data dir written before the
 /// control plane checked route regexes would hold it.
 fn store_unloadable_route(data_dir: &Path, group: &str) {
     let db = rusqlite::Connection::open(data_dir.join("control-plane.sqlite")).unwrap();
-    let body: String = db.query_row("SELECT body FROM entities WHERE cp_id = ?1 AND kind = 'routes'", [group], |r| r.get(0)).unwrap();
+    let body: String = db
+        .query_row("SELECT body FROM entities WHERE cp_id = ?1 AND kind = 'routes'", [group], |r| {
+            r.get(0)
+        })
+        .unwrap();
     let mut route: Value = serde_json::from_str(&body).unwrap();
     route["paths"] = json!(["~/a{2,1}"]);
-    let n = db.execute("UPDATE entities SET body = ?1 WHERE cp_id = ?2 AND kind = 'routes'", rusqlite::params![route.to_string(), group]).unwrap();
+    let n = db
+        .execute(
+            "UPDATE entities SET body = ?1 WHERE cp_id = ?2 AND kind = 'routes'",
+            rusqlite::params![route.to_string(), group],
+        )
+        .unwrap();
     assert_eq!(n, 1);
 }
 
@@ -253,13 +340,21 @@ async fn a_configuration_the_runtime_refuses_shows_on_its_node_and_the_last_good
     };
     let issue = &node["compatibility_status"]["issues"][0];
     assert_eq!(node["compatibility_status"]["state"], "COMPATIBILITY_STATE_INCOMPATIBLE");
-    assert!(issue["description"].as_str().unwrap().contains("a{2,1}"), "the error names the regex: {issue}");
-    let (_, one) = s.api.call("GET", &format!("{nodes}/{}", node["id"].as_str().unwrap()), None).await;
-    assert_eq!(one["item"]["compatibility_status"], node["compatibility_status"], "GET node says the same");
+    assert!(
+        issue["description"].as_str().unwrap().contains("a{2,1}"),
+        "the error names the regex: {issue}"
+    );
+    let (_, one) =
+        s.api.call("GET", &format!("{nodes}/{}", node["id"].as_str().unwrap()), None).await;
+    assert_eq!(
+        one["item"]["compatibility_status"], node["compatibility_status"],
+        "GET node says the same"
+    );
 
     // The runtime keeps serving its last good configuration and says why on its status endpoint.
     assert_eq!(http.get(format!("http://{proxy}/p")).send().await.unwrap().status(), 200);
-    let st: Value = http.get(format!("{status}/status")).send().await.unwrap().json().await.unwrap();
+    let st: Value =
+        http.get(format!("{status}/status")).send().await.unwrap().json().await.unwrap();
     assert_eq!(st["config_error"]["name"], "configuration_refused", "{st}");
 
     // Fixing the route through the API clears the error once the node applies the fix.

@@ -40,26 +40,63 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     let _keyring = system_tests::keyring::KeyringSession::start(&home);
     let konnect = system_tests::start_control_plane(&tmp.path().join("konnect")).await;
     let konnect_api = system_tests::Api::new(konnect.base_url(), system_tests::ADMIN_TOKEN);
-    let (_, kp) = konnect_api.call("POST", "/v2/control-planes", Some(serde_json::json!({"name": "konnect-prod"}))).await;
+    let (_, kp) = konnect_api
+        .call("POST", "/v2/control-planes", Some(serde_json::json!({"name": "konnect-prod"})))
+        .await;
     // 10,000 services, to scroll a long list that renders only the rows on screen.
-    let kp_services = format!("/v2/control-planes/{}/core-entities/services", kp["id"].as_str().unwrap());
+    let kp_services =
+        format!("/v2/control-planes/{}/core-entities/services", kp["id"].as_str().unwrap());
     for chunk in (0..10_000).collect::<Vec<_>>().chunks(100) {
-        let calls = chunk.iter().map(|i| konnect_api.call("POST", &kp_services, Some(serde_json::json!({"name": format!("svc-{i:04}"), "host": "bulk.internal"}))));
+        let calls = chunk.iter().map(|i| {
+            konnect_api.call(
+                "POST",
+                &kp_services,
+                Some(serde_json::json!({"name": format!("svc-{i:04}"), "host": "bulk.internal"})),
+            )
+        });
         for (status, body) in futures_util::future::join_all(calls).await {
             assert_eq!(status, 201, "{body}");
         }
     }
     // A pipeline's token that is only Viewer of konnect-prod, through a team.
-    let (_, account) = konnect_api.call("POST", "/v3/system-accounts", Some(serde_json::json!({"name": "ci", "description": "reads konnect-prod"}))).await;
+    let (_, account) = konnect_api
+        .call(
+            "POST",
+            "/v3/system-accounts",
+            Some(serde_json::json!({"name": "ci", "description": "reads konnect-prod"})),
+        )
+        .await;
     let account_id = account["id"].as_str().unwrap().to_string();
-    let (_, token) = konnect_api.call("POST", &format!("/v3/system-accounts/{account_id}/access-tokens"), Some(serde_json::json!({"name": "ci", "expires_at": "2099-01-01T00:00:00Z"}))).await;
+    let (_, token) = konnect_api
+        .call(
+            "POST",
+            &format!("/v3/system-accounts/{account_id}/access-tokens"),
+            Some(serde_json::json!({"name": "ci", "expires_at": "2099-01-01T00:00:00Z"})),
+        )
+        .await;
     let viewer_token = token["token"].as_str().unwrap().to_string();
-    let (_, team) = konnect_api.call("POST", "/v3/teams", Some(serde_json::json!({"name": "Readers"}))).await;
+    let (_, team) =
+        konnect_api.call("POST", "/v3/teams", Some(serde_json::json!({"name": "Readers"}))).await;
     let team_id = team["id"].as_str().unwrap().to_string();
-    konnect_api.call("POST", &format!("/v3/teams/{team_id}/system-accounts"), Some(serde_json::json!({"id": account_id}))).await;
+    konnect_api
+        .call(
+            "POST",
+            &format!("/v3/teams/{team_id}/system-accounts"),
+            Some(serde_json::json!({"id": account_id})),
+        )
+        .await;
     let (st, _) = konnect_api.call("POST", &format!("/v3/teams/{team_id}/assigned-roles"), Some(serde_json::json!({"role_name": "Viewer", "entity_id": kp["id"], "entity_type_name": "Control Planes", "entity_region": "*"}))).await;
     assert_eq!(st, 201);
-    let s = AppSession::launch(&app, &[("RUNTIME_MANAGER_DATA_DIR", &data), ("HOME", &home), ("XDG_RUNTIME_DIR", &runtime_dir), ("RUNTIME_MANAGER_EXPORT_DIR", &exports)]).await;
+    let s = AppSession::launch(
+        &app,
+        &[
+            ("RUNTIME_MANAGER_DATA_DIR", &data),
+            ("HOME", &home),
+            ("XDG_RUNTIME_DIR", &runtime_dir),
+            ("RUNTIME_MANAGER_EXPORT_DIR", &exports),
+        ],
+    )
+    .await;
 
     // The overview opens on the embedded default's groups.
     s.find("[data-testid=group-row-default]").await;
@@ -89,11 +126,18 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     s.wait_gone("[data-testid=new-group-form]").await;
 
     // The default group offers no delete.
-    s.click(&s.find("[data-testid=group-row-default] [data-testid=actions-dropdown] button").await).await;
+    s.click(&s.find("[data-testid=group-row-default] [data-testid=actions-dropdown] button").await)
+        .await;
     s.find_visible("[data-testid=group-row-default-actions-dropdown-popover] [data-testid=delete-group-disabled]").await;
-    assert!(s.find_now("[data-testid=group-row-default-actions-dropdown-popover] [data-testid=delete-group]").await.is_none());
+    assert!(s
+        .find_now(
+            "[data-testid=group-row-default-actions-dropdown-popover] [data-testid=delete-group]"
+        )
+        .await
+        .is_none());
     // Clicking the trigger again closes the menu; wait until it has faded out.
-    s.click(&s.find("[data-testid=group-row-default] [data-testid=actions-dropdown] button").await).await;
+    s.click(&s.find("[data-testid=group-row-default] [data-testid=actions-dropdown] button").await)
+        .await;
     s.wait_hidden("[data-testid=group-row-default-actions-dropdown-popover] [data-testid=delete-group-disabled]").await;
 
     // Edit `dev`: the form opens filled in, a taken name is said on its field, then it is renamed
@@ -105,8 +149,15 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
             s.type_text(&s.find(&input(field)).await, value).await;
         }
     };
-    s.click(&s.find("[data-testid=group-row-dev] [data-testid=actions-dropdown] button").await).await;
-    s.click(&s.find_visible("[data-testid=group-row-dev-actions-dropdown-popover] [data-testid=edit-group]").await).await;
+    s.click(&s.find("[data-testid=group-row-dev] [data-testid=actions-dropdown] button").await)
+        .await;
+    s.click(
+        &s.find_visible(
+            "[data-testid=group-row-dev-actions-dropdown-popover] [data-testid=edit-group]",
+        )
+        .await,
+    )
+    .await;
     s.wait_for_text("Edit runtime group dev").await;
     assert_eq!(s.execute("return document.querySelector('[data-testid=field-labels] input, input[data-testid=field-labels]').value").await, "env:dev", "the form opens with the group's labels");
     set_field("field-name", "default").await;
@@ -121,12 +172,17 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     s.wait_gone("[data-testid=new-group-form]").await;
 
     // Delete it through the confirmation dialog, exporting its configuration first.
-    s.click(&s.find("[data-testid=group-row-dev-eu] [data-testid=actions-dropdown] button").await).await;
-    s.click(&s.find_visible("[data-testid$=actions-dropdown-popover] [data-testid=delete-group]").await).await;
+    s.click(&s.find("[data-testid=group-row-dev-eu] [data-testid=actions-dropdown] button").await)
+        .await;
+    s.click(
+        &s.find_visible("[data-testid$=actions-dropdown-popover] [data-testid=delete-group]").await,
+    )
+    .await;
     s.wait_for_text("Are you sure you want to delete the runtime group").await;
     s.click(&s.find("[data-testid=delete-export]").await).await;
     s.wait_for_text("Saved to").await;
-    let saved = std::fs::read_to_string(exports.join("dev-eu.yaml")).expect("the export before the delete is on disk");
+    let saved = std::fs::read_to_string(exports.join("dev-eu.yaml"))
+        .expect("the export before the delete is on disk");
     assert!(saved.contains("_format_version"), "{saved}");
     s.type_text(&s.find(&input("confirmation-input")).await, "dev-eu").await;
     s.click(&s.find("[data-testid=modal-action-button]").await).await;
@@ -163,11 +219,15 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
         let card = s.text_content("[data-testid=card-requests] .card-value").await;
-        let n: i64 = card.chars().filter(|c| c.is_ascii_digit()).collect::<String>().parse().unwrap_or(0);
+        let n: i64 =
+            card.chars().filter(|c| c.is_ascii_digit()).collect::<String>().parse().unwrap_or(0);
         if n > 0 && !card.contains('–') {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "the dashboard never showed the demo's requests: {card}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the dashboard never showed the demo's requests: {card}"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
     let charted = s.text_content("[data-testid=traffic-chart]").await;
@@ -177,7 +237,10 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     s.find("[data-testid=instance-production-runtime-1]").await;
     s.find("[data-testid=instance-production-runtime-2]").await;
     let row = s.text_content("[data-testid=instance-production-runtime-1]").await;
-    assert!(row.contains("In sync") && row.contains("127.0.0.1") && row.contains("3.10.0"), "host, IP, version and sync status: {row}");
+    assert!(
+        row.contains("In sync") && row.contains("127.0.0.1") && row.contains("3.10.0"),
+        "host, IP, version and sync status: {row}"
+    );
     // "New runtime instance" starts a third, real runtime; it joins in sync.
     s.click(&s.find("[data-testid=new-instance]").await).await;
     s.find("[data-testid=instance-production-local-1]").await;
@@ -203,14 +266,23 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
 
     // A plugin's scope: global by default; choosing "Gateway service" shows that one picker only.
     s.click(&s.find("[data-testid=new-entity]").await).await;
-    s.wait_for_text("Applies to every gateway service, route and consumer in this runtime group.").await;
-    assert!(s.find_now(&input("entity-field-service")).await.is_none() && s.find_now("[data-testid=entity-field-service]").await.is_none(), "no scope picker while global");
-    s.execute("document.querySelector('[data-testid=scope-service]').closest('label').click()").await;
+    s.wait_for_text("Applies to every gateway service, route and consumer in this runtime group.")
+        .await;
+    assert!(
+        s.find_now(&input("entity-field-service")).await.is_none()
+            && s.find_now("[data-testid=entity-field-service]").await.is_none(),
+        "no scope picker while global"
+    );
+    s.execute("document.querySelector('[data-testid=scope-service]').closest('label').click()")
+        .await;
     s.find("[data-testid=entity-field-service]").await;
     assert!(s.find_now("[data-testid=entity-field-route]").await.is_none(), "one scope at a time");
     s.wait_for_text("Applies only to the gateway service chosen below").await;
     s.screenshot(&shots.join("plugin-scope.png")).await;
-    s.click(&s.find_visible("[data-testid=entity-form-modal] [data-testid=modal-cancel-button]").await).await;
+    s.click(
+        &s.find_visible("[data-testid=entity-form-modal] [data-testid=modal-cancel-button]").await,
+    )
+    .await;
     s.wait_gone("[data-testid=entity-form]").await;
 
     // A gateway service through the schema-driven form: client checks first, on their fields.
@@ -219,7 +291,10 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     s.click(&s.find("[data-testid=new-entity]").await).await;
     s.type_text(&s.find(&input("entity-field-name")).await, "payments").await;
     s.type_text(&s.find(&input("entity-field-port")).await, "70000").await;
-    s.click(&s.find_visible("[data-testid=entity-form-modal] [data-testid=modal-action-button]").await).await;
+    s.click(
+        &s.find_visible("[data-testid=entity-form-modal] [data-testid=modal-action-button]").await,
+    )
+    .await;
     s.wait_for_text("Host is required.").await;
     s.wait_for_text("Port must be at most 65535.").await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await; // the error text fades in
@@ -227,7 +302,10 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     s.type_text(&s.find(&input("entity-field-host")).await, "payments.internal").await;
     s.execute("const i = document.querySelector('[data-testid=entity-field-port] input, input[data-testid=entity-field-port]'); i.value = ''; i.dispatchEvent(new Event('input'))").await;
     s.type_text(&s.find(&input("entity-field-port")).await, "8080").await;
-    s.click(&s.find_visible("[data-testid=entity-form-modal] [data-testid=modal-action-button]").await).await;
+    s.click(
+        &s.find_visible("[data-testid=entity-form-modal] [data-testid=modal-action-button]").await,
+    )
+    .await;
     s.find("[data-testid=entity-payments]").await;
     assert!(s.text_content("[data-testid=entity-payments]").await.contains("8080"));
     s.wait_gone("[data-testid=entity-form]").await;
@@ -235,19 +313,35 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     s.click(&s.find("[data-testid=new-entity]").await).await;
     s.type_text(&s.find(&input("entity-field-name")).await, "payments").await;
     s.type_text(&s.find(&input("entity-field-host")).await, "other.internal").await;
-    s.click(&s.find_visible("[data-testid=entity-form-modal] [data-testid=modal-action-button]").await).await;
+    s.click(
+        &s.find_visible("[data-testid=entity-form-modal] [data-testid=modal-action-button]").await,
+    )
+    .await;
     s.wait_for_text("name (type: unique) constraint failed").await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     s.screenshot(&shots.join("entity-form-api-error.png")).await;
     assert_eq!(s.execute("return document.querySelector('[data-testid=entity-field-host] input, input[data-testid=entity-field-host]').value").await, "other.internal");
-    s.click(&s.find_visible("[data-testid=entity-form-modal] [data-testid=modal-cancel-button]").await).await;
+    s.click(
+        &s.find_visible("[data-testid=entity-form-modal] [data-testid=modal-cancel-button]").await,
+    )
+    .await;
     s.wait_gone("[data-testid=entity-form]").await;
     // Edit it: the port changes in place.
-    s.click(&s.find("[data-testid=entity-payments] [data-testid=actions-dropdown] button").await).await;
-    s.click(&s.find_visible("[data-testid=entity-payments-actions-dropdown-popover] [data-testid=entity-edit]").await).await;
+    s.click(&s.find("[data-testid=entity-payments] [data-testid=actions-dropdown] button").await)
+        .await;
+    s.click(
+        &s.find_visible(
+            "[data-testid=entity-payments-actions-dropdown-popover] [data-testid=entity-edit]",
+        )
+        .await,
+    )
+    .await;
     s.execute("const i = document.querySelector('[data-testid=entity-field-port] input, input[data-testid=entity-field-port]'); i.value = ''; i.dispatchEvent(new Event('input'))").await;
     s.type_text(&s.find(&input("entity-field-port")).await, "9090").await;
-    s.click(&s.find_visible("[data-testid=entity-form-modal] [data-testid=modal-action-button]").await).await;
+    s.click(
+        &s.find_visible("[data-testid=entity-form-modal] [data-testid=modal-action-button]").await,
+    )
+    .await;
     s.wait_gone("[data-testid=entity-form]").await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while !s.text_content("[data-testid=entity-payments]").await.contains("9090") {
@@ -255,24 +349,50 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     // View as YAML.
-    s.click(&s.find("[data-testid=entity-payments] [data-testid=actions-dropdown] button").await).await;
-    s.click(&s.find_visible("[data-testid=entity-payments-actions-dropdown-popover] [data-testid=entity-view]").await).await;
+    s.click(&s.find("[data-testid=entity-payments] [data-testid=actions-dropdown] button").await)
+        .await;
+    s.click(
+        &s.find_visible(
+            "[data-testid=entity-payments-actions-dropdown-popover] [data-testid=entity-view]",
+        )
+        .await,
+    )
+    .await;
     let code = s.text_content("[data-testid=entity-code]").await;
     assert!(code.contains("host: payments.internal") && code.contains("port: 9090"), "{code}");
     s.screenshot(&shots.join("entity-yaml.png")).await;
-    s.click(&s.find_visible("[data-testid=entity-view-modal] [data-testid=modal-action-button]").await).await;
+    s.click(
+        &s.find_visible("[data-testid=entity-view-modal] [data-testid=modal-action-button]").await,
+    )
+    .await;
     s.wait_gone("[data-testid=entity-code]").await;
-    let overflow = s.execute("return document.documentElement.scrollWidth - window.innerWidth").await.as_i64().unwrap_or(1);
+    let overflow = s
+        .execute("return document.documentElement.scrollWidth - window.innerWidth")
+        .await
+        .as_i64()
+        .unwrap_or(1);
     assert_eq!(overflow, 0, "the configuration list scrolls inside itself, not the window");
     // Delete through the confirmation.
-    s.click(&s.find("[data-testid=entity-payments] [data-testid=actions-dropdown] button").await).await;
-    s.click(&s.find_visible("[data-testid=entity-payments-actions-dropdown-popover] [data-testid=entity-delete]").await).await;
+    s.click(&s.find("[data-testid=entity-payments] [data-testid=actions-dropdown] button").await)
+        .await;
+    s.click(
+        &s.find_visible(
+            "[data-testid=entity-payments-actions-dropdown-popover] [data-testid=entity-delete]",
+        )
+        .await,
+    )
+    .await;
     s.wait_for_text("Delete the gateway service").await;
-    s.click(&s.find_visible("[data-testid=entity-delete-prompt] [data-testid=modal-action-button]").await).await;
+    s.click(
+        &s.find_visible("[data-testid=entity-delete-prompt] [data-testid=modal-action-button]")
+            .await,
+    )
+    .await;
     s.wait_gone("[data-testid=entity-payments]").await;
 
     // The command palette: Ctrl+K, fuzzy `usr`, Enter-free click jumps to the entity.
-    s.execute("window.dispatchEvent(new KeyboardEvent('keydown', { key: 'k', ctrlKey: true }))").await;
+    s.execute("window.dispatchEvent(new KeyboardEvent('keydown', { key: 'k', ctrlKey: true }))")
+        .await;
     s.type_text(&s.find("[data-testid=palette-input]").await, "usr").await;
     s.find("[data-testid=palette-hit-users-api]").await;
     s.screenshot(&shots.join("command-palette.png")).await;
@@ -293,30 +413,46 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     s.screenshot(&shots.join("export.png")).await;
-    s.click(&s.find_visible("[data-testid=export-modal] [data-testid=modal-action-button]").await).await;
+    s.click(&s.find_visible("[data-testid=export-modal] [data-testid=modal-action-button]").await)
+        .await;
     s.find("[data-testid=export-saved]").await;
-    let saved = s.text_content("[data-testid=export-saved]").await.trim().trim_start_matches("Saved to ").to_string();
+    let saved = s
+        .text_content("[data-testid=export-saved]")
+        .await
+        .trim()
+        .trim_start_matches("Saved to ")
+        .to_string();
     let exported = std::fs::read_to_string(&saved).unwrap_or_else(|e| panic!("{saved}: {e}"));
-    assert!(exported.contains("users-api") && exported.contains("keyauth_credentials"), "{exported}");
-    s.click(&s.find_visible("[data-testid=export-modal] [data-testid=modal-cancel-button]").await).await;
+    assert!(
+        exported.contains("users-api") && exported.contains("keyauth_credentials"),
+        "{exported}"
+    );
+    s.click(&s.find_visible("[data-testid=export-modal] [data-testid=modal-cancel-button]").await)
+        .await;
     s.wait_gone("[data-testid=export-text]").await;
 
     // Import: a bad file is refused on its field; the export plus one service previews as one create.
     s.click(&s.find("[data-testid=import-group]").await).await;
     s.type_text(&s.find(&input("import-text")).await, "services: []").await;
-    s.click(&s.find_visible("[data-testid=import-modal] [data-testid=modal-action-button]").await).await;
+    s.click(&s.find_visible("[data-testid=import-modal] [data-testid=modal-action-button]").await)
+        .await;
     s.wait_for_text("_format_version is missing").await;
     let mut doc: serde_json::Value = serde_yaml::from_str(&exported).unwrap();
-    doc["services"].as_array_mut().unwrap().push(serde_json::json!({"name": "inventory", "host": "inventory.internal", "port": 8080}));
+    doc["services"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"name": "inventory", "host": "inventory.internal", "port": 8080}));
     s.execute("const t = document.querySelector('[data-testid=import-text] textarea, textarea[data-testid=import-text]'); t.value = ''; t.dispatchEvent(new Event('input'))").await;
     s.type_text(&s.find(&input("import-text")).await, &serde_json::to_string(&doc).unwrap()).await;
-    s.click(&s.find_visible("[data-testid=import-modal] [data-testid=modal-action-button]").await).await;
+    s.click(&s.find_visible("[data-testid=import-modal] [data-testid=modal-action-button]").await)
+        .await;
     s.find("[data-testid=plan-create]").await;
     let summary = s.text_content("[data-testid=import-summary]").await;
     assert!(summary.contains("1 to create") && summary.contains("0 to delete"), "{summary}");
     assert!(s.text_content("[data-testid=plan-create]").await.contains("inventory"));
     s.screenshot(&shots.join("import-preview.png")).await;
-    s.click(&s.find_visible("[data-testid=import-modal] [data-testid=modal-action-button]").await).await;
+    s.click(&s.find_visible("[data-testid=import-modal] [data-testid=modal-action-button]").await)
+        .await;
     s.wait_gone("[data-testid=import-summary]").await;
     s.click(&s.find("[data-testid=kind-services]").await).await;
     s.find("[data-testid=entity-inventory]").await;
@@ -325,7 +461,12 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     s.click(&s.find("[data-testid=dashboard-tab]").await).await;
     s.click(&s.find("[data-testid=export-traffic-png]").await).await;
     s.find("[data-testid=png-saved]").await;
-    let png_path = s.text_content("[data-testid=png-saved]").await.trim().trim_start_matches("Chart saved to ").to_string();
+    let png_path = s
+        .text_content("[data-testid=png-saved]")
+        .await
+        .trim()
+        .trim_start_matches("Chart saved to ")
+        .to_string();
     let png = std::fs::read(&png_path).unwrap_or_else(|e| panic!("{png_path}: {e}"));
     assert_eq!(&png[1..4], b"PNG", "a PNG file");
 
@@ -335,7 +476,11 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     s.find("[data-testid=compare-metrics]").await;
     s.find("[data-testid=compare-requests-chart] svg").await;
     // The palette opened one of the two demo groups; the import went there, so the service is on one side only.
-    let one_side = format!("{} {}", s.text_content("[data-testid=only-left]").await, s.text_content("[data-testid=only-right]").await);
+    let one_side = format!(
+        "{} {}",
+        s.text_content("[data-testid=only-left]").await,
+        s.text_content("[data-testid=only-right]").await
+    );
     assert!(one_side.contains("inventory"), "the imported service is on one side only: {one_side}");
     s.screenshot(&shots.join("compare.png")).await;
 
@@ -352,24 +497,38 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     s.type_text(&s.find(&input("profile-field-name")).await, "Acme").await;
     s.type_text(&s.find(&input("profile-field-token")).await, "kpat_wrong_token_value").await;
     s.type_text(&s.find(&input("profile-field-base-url")).await, &konnect.base_url()).await;
-    s.click(&s.find_visible("[data-testid=profile-add-modal] [data-testid=modal-action-button]").await).await;
+    s.click(
+        &s.find_visible("[data-testid=profile-add-modal] [data-testid=modal-action-button]").await,
+    )
+    .await;
     s.wait_for_text("Konnect refused this token").await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     s.screenshot(&shots.join("profile-token-refused.png")).await;
     s.execute("const i = document.querySelector('[data-testid=profile-field-token] input, input[data-testid=profile-field-token]'); i.value = ''; i.dispatchEvent(new Event('input'))").await;
     s.type_text(&s.find(&input("profile-field-token")).await, system_tests::ADMIN_TOKEN).await;
-    s.click(&s.find_visible("[data-testid=profile-add-modal] [data-testid=modal-action-button]").await).await;
+    s.click(
+        &s.find_visible("[data-testid=profile-add-modal] [data-testid=modal-action-button]").await,
+    )
+    .await;
     s.find("[data-testid=group-row-konnect-prod]").await;
     assert!(s.text_content("[data-testid=profile-current]").await.contains("Acme"));
-    assert!(s.find_now("[data-testid=group-row-production]").await.is_none(), "the Konnect org's groups only");
+    assert!(
+        s.find_now("[data-testid=group-row-production]").await.is_none(),
+        "the Konnect org's groups only"
+    );
     s.wait_gone("[data-testid=demo-banner]").await; // the demo belongs to the Local profile
     s.screenshot(&shots.join("profile-konnect.png")).await;
     s.click(&s.find("[data-testid=group-row-konnect-prod] a[data-testid=group-name]").await).await;
     s.click(&s.find("[data-testid=configuration-tab]").await).await;
     s.wait_for_text("10000 of 10000").await;
-    let rows = || s.execute("return document.querySelectorAll('[data-testid=entity-table] tbody tr').length");
+    let rows = || {
+        s.execute("return document.querySelectorAll('[data-testid=entity-table] tbody tr').length")
+    };
     let first = rows().await.as_i64().unwrap_or(0);
-    assert!((10..=120).contains(&first), "only the rows on screen and a margin are in the page: {first}");
+    assert!(
+        (10..=120).contains(&first),
+        "only the rows on screen and a margin are in the page: {first}"
+    );
     // Scroll from the top to the bottom over 240 frames, noting each frame's interval, how many
     // rows the page holds, and every service name that was on screen.
     s.execute(
@@ -400,7 +559,8 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
         assert!(std::time::Instant::now() < deadline, "the scroll did not finish");
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     };
-    let mut deltas: Vec<f64> = scroll["deltas"].as_array().unwrap().iter().filter_map(|d| d.as_f64()).collect();
+    let mut deltas: Vec<f64> =
+        scroll["deltas"].as_array().unwrap().iter().filter_map(|d| d.as_f64()).collect();
     deltas.sort_by(f64::total_cmp);
     let (median, p95) = (deltas[deltas.len() / 2], deltas[deltas.len() * 95 / 100]);
     let sorted = |v: Value| -> Vec<f64> {
@@ -408,7 +568,10 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
         v.sort_by(f64::total_cmp);
         v
     };
-    let (idle, wheel) = (sorted(s.execute("return window.__idle").await), sorted(s.execute("return window.__wheel").await));
+    let (idle, wheel) = (
+        sorted(s.execute("return window.__idle").await),
+        sorted(s.execute("return window.__wheel").await),
+    );
     println!(
         "10,000 services: wheel scrolling (100 px a frame) frame interval median {:.1} ms, p95 {:.1} ms; top to bottom in 240 frames (2,000 px a frame) median {median:.1} ms, p95 {p95:.1} ms; an idle frame {:.1} ms; at most {} table rows in the page",
         wheel[wheel.len() / 2],
@@ -417,34 +580,59 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
         scroll["most"]
     );
     assert_eq!(scroll["seen"], 10_000, "every service passed the screen");
-    assert!(scroll["most"].as_i64().unwrap() <= 150, "the page never held the whole list: {}", scroll["most"]);
+    assert!(
+        scroll["most"].as_i64().unwrap() <= 150,
+        "the page never held the whole list: {}",
+        scroll["most"]
+    );
     // The header and the row blocks are one table to assistive technology, and the last row
     // says it is the last of 10,000 (the header being row 1).
     let at_end = s.execute("const trs = document.querySelectorAll('[data-testid=entity-table] [role=row]'); return [document.querySelector('[data-testid=entity-table]').getAttribute('role'), document.querySelector('[data-testid=entity-table]').getAttribute('aria-rowcount'), trs[0].getAttribute('aria-rowindex'), trs[trs.length - 1].getAttribute('aria-rowindex')]").await;
-    assert_eq!(at_end, serde_json::json!(["table", "10001", "1", "10001"]), "rows are placed in the whole list");
+    assert_eq!(
+        at_end,
+        serde_json::json!(["table", "10001", "1", "10001"]),
+        "rows are placed in the whole list"
+    );
     // Sorting by a column: once ascending, again descending (one click event each: a WebDriver
     // click that is retried could land twice and cycle on to the API's order).
     s.execute("document.querySelector('main.content').scrollTop = 0").await;
-    let first_row = || s.execute("return document.querySelector('[data-testid=entity-table] tbody tr td')?.innerText.trim()");
+    let first_row = || {
+        s.execute("return document.querySelector('[data-testid=entity-table] tbody tr td')?.innerText.trim()")
+    };
     for (expected, sort) in [("svc-0000", "ascending"), ("svc-9999", "descending")] {
         s.execute("document.querySelector('[data-testid=sort-name]').click()").await;
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         while first_row().await != expected {
-            assert!(std::time::Instant::now() < deadline, "sorted {sort} by name the list starts at {expected}: {}", first_row().await);
+            assert!(
+                std::time::Instant::now() < deadline,
+                "sorted {sort} by name the list starts at {expected}: {}",
+                first_row().await
+            );
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
         assert_eq!(s.execute("return document.querySelector('[data-testid=sort-name]').closest('th').getAttribute('aria-sort')").await, sort);
     }
     s.screenshot(&shots.join("long-list.png")).await;
     s.click(&s.find("[data-testid=nav-runtime-groups]").await).await;
-    let secrets = std::process::Command::new("secret-tool").args(["search", "--all", "service", "runtime-manager"]).output().unwrap();
-    assert!(String::from_utf8_lossy(&secrets.stdout).contains(system_tests::ADMIN_TOKEN) || String::from_utf8_lossy(&secrets.stderr).contains(system_tests::ADMIN_TOKEN), "the token is in GNOME Keyring");
+    let secrets = std::process::Command::new("secret-tool")
+        .args(["search", "--all", "service", "runtime-manager"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&secrets.stdout).contains(system_tests::ADMIN_TOKEN)
+            || String::from_utf8_lossy(&secrets.stderr).contains(system_tests::ADMIN_TOKEN),
+        "the token is in GNOME Keyring"
+    );
     s.click(&s.find("[data-testid=profile-current]").await).await;
     s.click(&s.find("[data-testid=profile-local]").await).await;
     s.find("[data-testid=group-row-production]").await;
     s.click(&s.find("[data-testid=profile-current]").await).await;
     s.click(&s.find("[data-testid=profile-remove-Acme]").await).await;
-    s.click(&s.find_visible("[data-testid=profile-remove-prompt] [data-testid=modal-action-button]").await).await;
+    s.click(
+        &s.find_visible("[data-testid=profile-remove-prompt] [data-testid=modal-action-button]")
+            .await,
+    )
+    .await;
     s.wait_gone("[data-testid=profile-remove-prompt] [data-testid=modal-action-button]").await;
     s.click(&s.find("[data-testid=profile-current]").await).await;
     assert!(s.find_now("[data-testid=profile-Acme]").await.is_none(), "the profile is gone");
@@ -454,33 +642,52 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     s.type_text(&s.find(&input("profile-field-name")).await, "Readers").await;
     s.type_text(&s.find(&input("profile-field-token")).await, &viewer_token).await;
     s.type_text(&s.find(&input("profile-field-base-url")).await, &konnect.base_url()).await;
-    s.click(&s.find_visible("[data-testid=profile-add-modal] [data-testid=modal-action-button]").await).await;
+    s.click(
+        &s.find_visible("[data-testid=profile-add-modal] [data-testid=modal-action-button]").await,
+    )
+    .await;
     s.find("[data-testid=group-row-konnect-prod]").await;
     let session = &s;
-    let disabled = |sel: &'static str| async move { session.execute(&format!("const b = document.querySelector('[data-testid={sel}]'); return b ? b.disabled : null")).await };
+    let disabled = |sel: &'static str| async move {
+        session.execute(&format!("const b = document.querySelector('[data-testid={sel}]'); return b ? b.disabled : null")).await
+    };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while disabled("new-group").await != serde_json::json!(true) {
-        assert!(std::time::Instant::now() < deadline, "New runtime group stays enabled for a Viewer");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "New runtime group stays enabled for a Viewer"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     s.click(&s.find("[data-testid=group-row-konnect-prod] a[data-testid=group-name]").await).await;
     s.click(&s.find("[data-testid=configuration-tab]").await).await;
     s.wait_for_text("View only. Not allowed by your roles in this runtime group (Viewer).").await;
     s.wait_for_text("10000 of 10000").await;
-    assert_eq!(disabled("new-entity").await, serde_json::json!(true), "a Viewer cannot create services");
+    assert_eq!(
+        disabled("new-entity").await,
+        serde_json::json!(true),
+        "a Viewer cannot create services"
+    );
     assert_eq!(disabled("import-group").await, serde_json::json!(true), "nor import a decK file");
     assert_eq!(disabled("export-group").await, serde_json::json!(false), "but may export");
     s.screenshot(&shots.join("access-viewer.png")).await;
     s.click(&s.find("[data-testid=instances-tab]").await).await;
     s.find("[data-testid=new-instance]").await;
-    assert_eq!(disabled("new-instance").await, serde_json::json!(true), "nor pin a certificate for a new runtime instance");
+    assert_eq!(
+        disabled("new-instance").await,
+        serde_json::json!(true),
+        "nor pin a certificate for a new runtime instance"
+    );
     s.click(&s.find("[data-testid=nav-runtime-groups]").await).await;
     s.click(&s.find("[data-testid=profile-current]").await).await;
     s.click(&s.find("[data-testid=profile-local]").await).await;
     s.find("[data-testid=group-row-production]").await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while disabled("new-group").await != serde_json::json!(false) {
-        assert!(std::time::Instant::now() < deadline, "the Local profile's admin may create groups");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the Local profile's admin may create groups"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 
@@ -500,7 +707,11 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
         assert!(std::time::Instant::now() < deadline, "the window did not grow to 1920 wide");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    let overflow = s.execute("return document.documentElement.scrollWidth - window.innerWidth").await.as_i64().unwrap_or(1);
+    let overflow = s
+        .execute("return document.documentElement.scrollWidth - window.innerWidth")
+        .await
+        .as_i64()
+        .unwrap_or(1);
     assert_eq!(overflow, 0, "no horizontal overflow at 1920×1080");
     s.screenshot(&shots.join("overview-1920x1080.png")).await;
     s.close().await;
@@ -517,22 +728,53 @@ async fn the_window_follows_a_dark_system_theme() {
     let (data, home) = (tmp.path().join("data"), tmp.path().join("home"));
     std::fs::create_dir_all(&home).unwrap();
     let dark = std::path::Path::new("Adwaita:dark");
-    let s = AppSession::launch(&bin_dir().join("runtime-manager"), &[("RUNTIME_MANAGER_DATA_DIR", &data), ("HOME", &home), ("GTK_THEME", dark), ("RUNTIME_MANAGER_SECRETS", std::path::Path::new("memory"))]).await;
+    let s = AppSession::launch(
+        &bin_dir().join("runtime-manager"),
+        &[
+            ("RUNTIME_MANAGER_DATA_DIR", &data),
+            ("HOME", &home),
+            ("GTK_THEME", dark),
+            ("RUNTIME_MANAGER_SECRETS", std::path::Path::new("memory")),
+        ],
+    )
+    .await;
     s.find("[data-testid=group-row-production]").await;
-    assert_eq!(s.execute("return matchMedia('(prefers-color-scheme: dark)').matches").await, serde_json::json!(true), "the webview sees the system's dark mode");
+    assert_eq!(
+        s.execute("return matchMedia('(prefers-color-scheme: dark)').matches").await,
+        serde_json::json!(true),
+        "the webview sees the system's dark mode"
+    );
     let background = |css: &'static str| {
         let s = &s;
-        async move { s.execute(&format!("return getComputedStyle(document.querySelector('{css}')).backgroundColor")).await.as_str().unwrap_or_default().to_string() }
+        async move {
+            s.execute(&format!(
+                "return getComputedStyle(document.querySelector('{css}')).backgroundColor"
+            ))
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+        }
     };
     let luminance = |rgb: &str| -> f64 {
-        let n: Vec<f64> = rgb.trim_start_matches("rgba(").trim_start_matches("rgb(").trim_end_matches(')').split(',').filter_map(|v| v.trim().parse().ok()).collect();
+        let n: Vec<f64> = rgb
+            .trim_start_matches("rgba(")
+            .trim_start_matches("rgb(")
+            .trim_end_matches(')')
+            .split(',')
+            .filter_map(|v| v.trim().parse().ok())
+            .collect();
         (0.2126 * n[0] + 0.7152 * n[1] + 0.0722 * n[2]) / 255.0
     };
     let page = background("body").await;
     assert!(luminance(&page) < 0.15, "the page is dark: {page}");
     // A Kongponents table: its rows take the dark surface, not their built-in white.
     let table = background("[data-testid=groups-table] table").await;
-    let table = if table.contains("0, 0, 0, 0") { background("[data-testid=groups-table]").await } else { table };
+    let table = if table.contains("0, 0, 0, 0") {
+        background("[data-testid=groups-table]").await
+    } else {
+        table
+    };
     assert!(luminance(&table) < 0.2, "the table is dark: {table}");
     let text = s.execute("return getComputedStyle(document.querySelector('[data-testid=group-row-production] [data-testid=group-name]')).color").await;
     assert!(luminance(text.as_str().unwrap()) > 0.5, "its text is light: {text}");

@@ -26,7 +26,9 @@ fn data_dir(app: &tauri::App) -> PathBuf {
 /// environment must.
 #[cfg(target_os = "linux")]
 fn paint_on_the_cpu_without_a_gpu() {
-    let has_render_node = std::fs::read_dir("/dev/dri").map(|d| d.flatten().any(|e| e.file_name().to_string_lossy().starts_with("renderD"))).unwrap_or(false);
+    let has_render_node = std::fs::read_dir("/dev/dri")
+        .map(|d| d.flatten().any(|e| e.file_name().to_string_lossy().starts_with("renderD")))
+        .unwrap_or(false);
     if has_render_node {
         return;
     }
@@ -40,7 +42,12 @@ fn paint_on_the_cpu_without_a_gpu() {
 pub fn run() {
     #[cfg(target_os = "linux")]
     paint_on_the_cpu_without_a_gpu();
-    tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into())).init();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
     let app = tauri::Builder::default()
         .setup(|app| {
             let dir = data_dir(app);

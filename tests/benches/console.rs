@@ -27,11 +27,22 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn rss_mb() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.split_whitespace().next()).and_then(|kb| kb.parse::<f64>().ok()).unwrap_or(0.0) / 1024.0
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .unwrap_or(0.0)
+        / 1024.0
 }
 
 /// Creates `n` entities at `path` with bodies from `body`, 16 requests in flight.
-async fn create_many(http: &reqwest::Client, url: String, n: usize, body: impl Fn(usize) -> serde_json::Value) -> Vec<String> {
+async fn create_many(
+    http: &reqwest::Client,
+    url: String,
+    n: usize,
+    body: impl Fn(usize) -> serde_json::Value,
+) -> Vec<String> {
     let mut ids = vec![String::new(); n];
     let mut tasks = JoinSet::new();
     for i in 0..n {
@@ -42,7 +53,12 @@ async fn create_many(http: &reqwest::Client, url: String, n: usize, body: impl F
         let (http, url, b) = (http.clone(), url.clone(), body(i));
         tasks.spawn(async move {
             let r = http.post(&url).bearer_auth(ADMIN_TOKEN).json(&b).send().await.unwrap();
-            assert!(r.status().is_success(), "{} {}", r.status(), r.text().await.unwrap_or_default());
+            assert!(
+                r.status().is_success(),
+                "{} {}",
+                r.status(),
+                r.text().await.unwrap_or_default()
+            );
             let v: serde_json::Value = r.json().await.unwrap();
             (i, v["id"].as_str().unwrap().to_string())
         });
@@ -57,10 +73,13 @@ async fn create_many(http: &reqwest::Client, url: String, n: usize, body: impl F
 #[tokio::main]
 async fn main() {
     // CONSOLE_BENCH_GROUPS scales the org down for profiling; the figures are for 20.
-    let groups: usize = std::env::var("CONSOLE_BENCH_GROUPS").ok().and_then(|v| v.parse().ok()).unwrap_or(20);
+    let groups: usize =
+        std::env::var("CONSOLE_BENCH_GROUPS").ok().and_then(|v| v.parse().ok()).unwrap_or(20);
     let tmp = tempfile::tempdir().unwrap();
     // CONSOLE_BENCH_DATA keeps the seeded control plane between runs while profiling.
-    let data = std::env::var("CONSOLE_BENCH_DATA").map(std::path::PathBuf::from).unwrap_or_else(|_| tmp.path().join("cp"));
+    let data = std::env::var("CONSOLE_BENCH_DATA")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| tmp.path().join("cp"));
     let seeded = data.join("seeded").exists();
     let (api_port, cluster_port) = (free_port(), free_port());
     let _cp = processes::control_plane(&data, api_port, cluster_port);
@@ -69,24 +88,64 @@ async fn main() {
 
     let seeding = Instant::now();
     for g in (0..groups).filter(|_| !seeded) {
-        let r: serde_json::Value = http.post(format!("{base}/v2/control-planes")).bearer_auth(ADMIN_TOKEN).json(&json!({"name": format!("group-{g:02}")})).send().await.unwrap().json().await.unwrap();
+        let r: serde_json::Value = http
+            .post(format!("{base}/v2/control-planes"))
+            .bearer_auth(ADMIN_TOKEN)
+            .json(&json!({"name": format!("group-{g:02}")}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         let gid = r["id"].as_str().unwrap().to_string();
-        let svc_ids = create_many(&http, format!("{base}/v2/control-planes/{gid}/core-entities/services"), SERVICES_PER_GROUP, |i| json!({"name": format!("svc-{i:05}"), "host": format!("svc-{i}.internal")})).await;
+        let svc_ids = create_many(
+            &http,
+            format!("{base}/v2/control-planes/{gid}/core-entities/services"),
+            SERVICES_PER_GROUP,
+            |i| json!({"name": format!("svc-{i:05}"), "host": format!("svc-{i}.internal")}),
+        )
+        .await;
         create_many(&http, format!("{base}/v2/control-planes/{gid}/core-entities/routes"), ROUTES_PER_GROUP, |i| json!({"name": format!("route-{i:05}"), "paths": [format!("/r{i}")], "service": {"id": svc_ids[i % svc_ids.len()]}})).await;
     }
     std::fs::write(data.join("seeded"), b"").unwrap();
-    eprintln!("seeded {} entities in {:.1} s", groups * (SERVICES_PER_GROUP + ROUTES_PER_GROUP), seeding.elapsed().as_secs_f64());
+    eprintln!(
+        "seeded {} entities in {:.1} s",
+        groups * (SERVICES_PER_GROUP + ROUTES_PER_GROUP),
+        seeding.elapsed().as_secs_f64()
+    );
 
     if std::env::var("CONSOLE_BENCH_DIAG").is_ok() {
         let direct = KonnectClient::new(&base, ADMIN_TOKEN).unwrap();
-        let gid = direct.list_all_control_planes().await.unwrap().into_iter().find(|g| g.name == "group-00").unwrap().id;
+        let gid = direct
+            .list_all_control_planes()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|g| g.name == "group-00")
+            .unwrap()
+            .id;
         for _ in 0..3 {
             let t = Instant::now();
             let (rows, _) = direct.list_entities_page(&gid, "routes", None).await.unwrap();
             let fetch = t.elapsed();
             let t = Instant::now();
-            let r = http.get(format!("{base}/v2/control-planes/{gid}/core-entities/routes?size=1000")).bearer_auth(ADMIN_TOKEN).send().await.unwrap().bytes().await.unwrap();
-            eprintln!("diag: page of {} routes via client {:?}; raw HTTP {:?} ({} bytes)", rows.len(), fetch, t.elapsed(), r.len());
+            let r = http
+                .get(format!("{base}/v2/control-planes/{gid}/core-entities/routes?size=1000"))
+                .bearer_auth(ADMIN_TOKEN)
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap();
+            eprintln!(
+                "diag: page of {} routes via client {:?}; raw HTTP {:?} ({} bytes)",
+                rows.len(),
+                fetch,
+                t.elapsed(),
+                r.len()
+            );
         }
     }
     let proxy = faults::start(base.clone()).await;
@@ -102,7 +161,8 @@ async fn main() {
     let report = console.sync(Arc::new(|_| {}), CancelToken::default()).await.unwrap();
     let full = started.elapsed().as_secs_f64();
     let requests = proxy.seen();
-    let bound = 1.5 * requests as f64 * RTT.as_secs_f64() / console::sync::DEFAULT_CONCURRENCY as f64;
+    let bound =
+        1.5 * requests as f64 * RTT.as_secs_f64() / console::sync::DEFAULT_CONCURRENCY as f64;
     assert!(report.failed.is_empty(), "{report:?}");
     println!(
         "full sync of {} groups × {} entities, {} ms added RTT: {:.2} s, {} requests (goal <= 1.5 × requests × RTT ÷ concurrency {} = {:.2} s)",
@@ -118,10 +178,18 @@ async fn main() {
     // The same sync into an empty cache with no added RTT: what the machine itself costs.
     {
         proxy.set_latency(Duration::ZERO);
-        let fresh = Console::new(Profile::local(), KonnectClient::new(&proxy.base, ADMIN_TOKEN).unwrap(), &app.path().join("fresh.sqlite")).unwrap();
+        let fresh = Console::new(
+            Profile::local(),
+            KonnectClient::new(&proxy.base, ADMIN_TOKEN).unwrap(),
+            &app.path().join("fresh.sqlite"),
+        )
+        .unwrap();
         let t = Instant::now();
         fresh.sync(Arc::new(|_| {}), CancelToken::default()).await.unwrap();
-        println!("the same full sync with no added RTT (local processing alone): {:.2} s", t.elapsed().as_secs_f64());
+        println!(
+            "the same full sync with no added RTT (local processing alone): {:.2} s",
+            t.elapsed().as_secs_f64()
+        );
         proxy.set_latency(RTT);
     }
 
@@ -136,7 +204,8 @@ async fn main() {
     println!("RSS after caching {} entities and indexing them for search: {:.0} MB (before: {:.0} MB; goal <= 150 MB)", report.progress.entities_done, rss_mb(), rss_before);
 
     // 4. A search over 10,000 routes.
-    let (kind, group): (Arc<str>, _) = ("routes".into(), Arc::new(("g".to_string(), "group".to_string())));
+    let (kind, group): (Arc<str>, _) =
+        ("routes".into(), Arc::new(("g".to_string(), "group".to_string())));
     let routes: Vec<SearchItem> = (0..10_000)
         .filter_map(|i| {
             SearchItem::from_entity(
@@ -159,7 +228,9 @@ async fn main() {
     let now = chrono::Utc::now().timestamp();
     let points: Vec<console::analytics::TrafficPoint> = (0..288)
         .map(|i| console::analytics::TrafficPoint {
-            timestamp: chrono::DateTime::from_timestamp(now - (288 - i) * 300, 0).unwrap().to_rfc3339(),
+            timestamp: chrono::DateTime::from_timestamp(now - (288 - i) * 300, 0)
+                .unwrap()
+                .to_rfc3339(),
             success: 900.0 + (i % 17) as f64 * 10.0,
             client_errors: 40.0 + (i % 5) as f64,
             server_errors: (i % 7) as f64,

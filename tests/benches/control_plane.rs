@@ -33,7 +33,12 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let cp = start_control_plane(dir.path()).await;
     let http = reqwest::Client::new();
-    let group = konnect::KonnectClient::new(&cp.base_url(), ADMIN_TOKEN).unwrap().list_all_control_planes().await.unwrap().remove(0);
+    let group = konnect::KonnectClient::new(&cp.base_url(), ADMIN_TOKEN)
+        .unwrap()
+        .list_all_control_planes()
+        .await
+        .unwrap()
+        .remove(0);
     let entities = format!("{}/v2/control-planes/{}/core-entities", cp.base_url(), group.id);
 
     // 1. Entity writes per second: 1,000 services per run, 8 requests in flight, 3 runs.
@@ -52,10 +57,18 @@ async fn main() {
         while tasks.join_next().await.is_some() {}
         rates.push(1000.0 / started.elapsed().as_secs_f64());
     }
-    println!("entity writes per second (median of 3 runs of 1,000): {:.0} /s (goal >= 1,000 /s)", median(rates));
+    println!(
+        "entity writes per second (median of 3 runs of 1,000): {:.0} /s (goal >= 1,000 /s)",
+        median(rates)
+    );
 
     // 2. 10,000 routes, listed in pages of 1,000.
-    let service = post(&http, &format!("{entities}/services"), json!({"name": "routes-home", "host": "r.internal"})).await;
+    let service = post(
+        &http,
+        &format!("{entities}/services"),
+        json!({"name": "routes-home", "host": "r.internal"}),
+    )
+    .await;
     let sid = service["id"].as_str().unwrap().to_string();
     let mut tasks = tokio::task::JoinSet::new();
     for worker in 0..8 {
@@ -76,9 +89,19 @@ async fn main() {
         let mut pages = Vec::new();
         let mut url = format!("{entities}/routes?size=1000");
         loop {
-            let body = http.get(&url).bearer_auth(ADMIN_TOKEN).send().await.unwrap().bytes().await.unwrap();
+            let body = http
+                .get(&url)
+                .bearer_auth(ADMIN_TOKEN)
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap();
             let text = std::str::from_utf8(&body).unwrap();
-            let offset = text.rfind("\"offset\":\"").map(|i| text[i + 10..].trim_end_matches("\"}").to_string());
+            let offset = text
+                .rfind("\"offset\":\"")
+                .map(|i| text[i + 10..].trim_end_matches("\"}").to_string());
             pages.push(body);
             match offset {
                 Some(o) => url = format!("{entities}/routes?size=1000&offset={o}"),
@@ -87,28 +110,47 @@ async fn main() {
         }
         times.push(started.elapsed().as_secs_f64() * 1000.0);
         bytes = pages.iter().map(|p| p.len()).sum();
-        let n: usize = pages.iter().map(|p| serde_json::from_slice::<Value>(p).unwrap()["data"].as_array().unwrap().len()).sum();
+        let n: usize = pages
+            .iter()
+            .map(|p| serde_json::from_slice::<Value>(p).unwrap()["data"].as_array().unwrap().len())
+            .sum();
         assert_eq!(n, 10_000);
     }
     println!("list 10,000 routes in pages of 1,000, {:.1} MB over HTTP (median of 5): {:.1} ms (goal <= 100 ms)", bytes as f64 / 1e6, median(times));
 
     // 3. 100 runtime clients: time from a change until each reports the new hash.
-    let small = konnect::KonnectClient::new(&cp.base_url(), ADMIN_TOKEN).unwrap().create_control_plane(&konnect::CreateControlPlaneRequest { name: "fleet".into(), ..Default::default() }).await.unwrap();
+    let small = konnect::KonnectClient::new(&cp.base_url(), ADMIN_TOKEN)
+        .unwrap()
+        .create_control_plane(&konnect::CreateControlPlaneRequest {
+            name: "fleet".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     let fleet = format!("{}/v2/control-planes/{}", cp.base_url(), small.id);
     let (cert, key) = link::generate_client_certificate("bench").unwrap();
     post(&http, &format!("{fleet}/dp-client-certificates"), json!({"cert": cert})).await;
     let tls = Arc::new(link::client_tls(&cert, &key).unwrap());
     let (tx, mut rx) = mpsc::unbounded_channel::<(String, Instant)>();
     for i in 0..100 {
-        let who = NodeIdentity { node_id: uuid::Uuid::new_v4().to_string(), hostname: format!("bench-{i}"), version: link::NODE_VERSION.into() };
-        let mut ws = link::connect(&cp.cluster_addr.to_string(), tls.clone(), &who, &[]).await.unwrap();
+        let who = NodeIdentity {
+            node_id: uuid::Uuid::new_v4().to_string(),
+            hostname: format!("bench-{i}"),
+            version: link::NODE_VERSION.into(),
+        };
+        let mut ws =
+            link::connect(&cp.cluster_addr.to_string(), tls.clone(), &who, &[]).await.unwrap();
         let tx = tx.clone();
         tokio::spawn(async move {
             while let Some(Ok(msg)) = ws.next().await {
                 if let Message::Binary(b) = msg {
                     if let Incoming::Reconfigure(r) = link::decode(&b) {
                         // A runtime applies, then pings its new hash: that ping is its report.
-                        if ws.send(Message::Ping(r.config_hash.clone().into_bytes().into())).await.is_err() {
+                        if ws
+                            .send(Message::Ping(r.config_hash.clone().into_bytes().into()))
+                            .await
+                            .is_err()
+                        {
                             return;
                         }
                         let _ = tx.send((r.config_hash, Instant::now()));
@@ -124,10 +166,18 @@ async fn main() {
     let mut delays = Vec::new();
     for round in 0..20 {
         let started = Instant::now();
-        post(&http, &format!("{fleet}/core-entities/services"), json!({"name": format!("change-{round}"), "host": "c.internal"})).await;
+        post(
+            &http,
+            &format!("{fleet}/core-entities/services"),
+            json!({"name": format!("change-{round}"), "host": "c.internal"}),
+        )
+        .await;
         let mut got = 0;
         while got < 100 {
-            let (_, at) = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.expect("all 100 report within 5 s").unwrap();
+            let (_, at) = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+                .await
+                .expect("all 100 report within 5 s")
+                .unwrap();
             delays.push(at.duration_since(started).as_secs_f64() * 1000.0);
             got += 1;
         }

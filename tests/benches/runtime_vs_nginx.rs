@@ -20,7 +20,14 @@ fn nginx(dir: &std::path::Path, upstream_port: u16, proxy_port: u16) -> std::pro
     );
     std::fs::write(dir.join("nginx.conf"), conf).unwrap();
     let child = Command::new("nginx")
-        .args(["-p", dir.to_str().unwrap(), "-c", dir.join("nginx.conf").to_str().unwrap(), "-g", "daemon off;"])
+        .args([
+            "-p",
+            dir.to_str().unwrap(),
+            "-c",
+            dir.join("nginx.conf").to_str().unwrap(),
+            "-g",
+            "daemon off;",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -31,9 +38,15 @@ fn nginx(dir: &std::path::Path, upstream_port: u16, proxy_port: u16) -> std::pro
 
 /// wrk's Requests/sec for `url` (1 thread, 64 connections, `secs` s).
 fn wrk(url: &str, secs: u32) -> f64 {
-    let out = Command::new("wrk").args(["-t1", "-c64", &format!("-d{secs}s"), url]).output().expect("wrk (Debian package; scripts/setup.sh installs it)");
+    let out = Command::new("wrk")
+        .args(["-t1", "-c64", &format!("-d{secs}s"), url])
+        .output()
+        .expect("wrk (Debian package; scripts/setup.sh installs it)");
     let text = String::from_utf8_lossy(&out.stdout);
-    text.lines().find_map(|l| l.strip_prefix("Requests/sec:")).and_then(|v| v.trim().parse().ok()).unwrap_or_else(|| panic!("wrk printed no rate: {text}"))
+    text.lines()
+        .find_map(|l| l.strip_prefix("Requests/sec:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("wrk printed no rate: {text}"))
 }
 
 fn median(v: &mut [f64]) -> f64 {
@@ -48,7 +61,8 @@ fn median(v: &mut [f64]) -> f64 {
 
 /// Latencies (ms) of `rate` req/s for `secs`, each timed from when it was due.
 async fn open_loop(url: &str, rate: u64, secs: u64) -> Vec<f64> {
-    let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).pool_max_idle_per_host(512).build_http();
+    let client: Client<_, Empty<Bytes>> =
+        Client::builder(TokioExecutor::new()).pool_max_idle_per_host(512).build_http();
     let uri: hyper::Uri = url.parse().unwrap();
     // Warm the pool.
     for _ in 0..50 {
@@ -83,21 +97,57 @@ fn pct(v: &mut [f64], p: f64) -> f64 {
 #[tokio::main]
 async fn main() {
     let tmp = tempfile::tempdir().unwrap();
-    let (upstream_port, nginx_port, api_port, cluster_port) = (free_port(), free_port(), free_port(), free_port());
+    let (upstream_port, nginx_port, api_port, cluster_port) =
+        (free_port(), free_port(), free_port(), free_port());
     let mut nginx = nginx(tmp.path(), upstream_port, nginx_port);
     let _cp = processes::control_plane(&tmp.path().join("cp"), api_port, cluster_port);
     let http = reqwest::Client::new();
     let api = format!("http://127.0.0.1:{api_port}/v2");
-    let g: serde_json::Value = http.post(format!("{api}/control-planes")).bearer_auth(ADMIN_TOKEN).json(&json!({"name": "bench"})).send().await.unwrap().json().await.unwrap();
+    let g: serde_json::Value = http
+        .post(format!("{api}/control-planes"))
+        .bearer_auth(ADMIN_TOKEN)
+        .json(&json!({"name": "bench"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let g = g["id"].as_str().unwrap().to_string();
     let (cert, key) = hybrid::link::generate_client_certificate("bench").unwrap();
-    http.post(format!("{api}/control-planes/{g}/dp-client-certificates")).bearer_auth(ADMIN_TOKEN).json(&json!({"cert": cert})).send().await.unwrap();
+    http.post(format!("{api}/control-planes/{g}/dp-client-certificates"))
+        .bearer_auth(ADMIN_TOKEN)
+        .json(&json!({"cert": cert}))
+        .send()
+        .await
+        .unwrap();
     std::fs::write(tmp.path().join("c.pem"), &cert).unwrap();
     std::fs::write(tmp.path().join("k.pem"), &key).unwrap();
-    let svc: serde_json::Value =
-        http.post(format!("{api}/control-planes/{g}/core-entities/services")).bearer_auth(ADMIN_TOKEN).json(&json!({"name": "origin", "url": format!("http://127.0.0.1:{upstream_port}")})).send().await.unwrap().json().await.unwrap();
-    http.post(format!("{api}/control-planes/{g}/core-entities/services/{}/routes", svc["id"].as_str().unwrap())).bearer_auth(ADMIN_TOKEN).json(&json!({"paths": ["/"]})).send().await.unwrap();
-    let (_rt, proxy, status) = processes::runtime(&format!("127.0.0.1:{cluster_port}"), &tmp.path().join("c.pem"), &tmp.path().join("k.pem"), "bench-1");
+    let svc: serde_json::Value = http
+        .post(format!("{api}/control-planes/{g}/core-entities/services"))
+        .bearer_auth(ADMIN_TOKEN)
+        .json(&json!({"name": "origin", "url": format!("http://127.0.0.1:{upstream_port}")}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    http.post(format!(
+        "{api}/control-planes/{g}/core-entities/services/{}/routes",
+        svc["id"].as_str().unwrap()
+    ))
+    .bearer_auth(ADMIN_TOKEN)
+    .json(&json!({"paths": ["/"]}))
+    .send()
+    .await
+    .unwrap();
+    let (_rt, proxy, status) = processes::runtime(
+        &format!("127.0.0.1:{cluster_port}"),
+        &tmp.path().join("c.pem"),
+        &tmp.path().join("k.pem"),
+        "bench-1",
+    );
     let deadline = Instant::now() + Duration::from_secs(10);
     while reqwest::get(format!("{proxy}/")).await.map(|r| r.status().as_u16()).unwrap_or(0) != 200 {
         assert!(Instant::now() < deadline, "the runtime never got its config ({status})");
@@ -119,8 +169,14 @@ async fn main() {
         ratios.push(r / n);
     }
     let pairs: Vec<String> = ratios.iter().map(|r| format!("{r:.2}")).collect();
-    println!("throughput via nginx (wrk, median of {PAIRS} runs of 5 s): {:.0} req/s", median(&mut nginx_rps));
-    println!("throughput via runtime (wrk, median of {PAIRS} runs of 5 s): {:.0} req/s", median(&mut runtime_rps));
+    println!(
+        "throughput via nginx (wrk, median of {PAIRS} runs of 5 s): {:.0} req/s",
+        median(&mut nginx_rps)
+    );
+    println!(
+        "throughput via runtime (wrk, median of {PAIRS} runs of 5 s): {:.0} req/s",
+        median(&mut runtime_rps)
+    );
     println!("throughput ratio runtime / nginx (median of {PAIRS} alternating pairs: {}): {:.2} (goal >= 0.80)", pairs.join(" "), median(&mut ratios));
 
     // Latency in alternating rounds too (direct, runtime, nginx), each round's p99 compared with

@@ -82,15 +82,30 @@ pub async fn start(upstream: String) -> FaultProxy {
     let latency_us = Arc::new(AtomicU64::new(0));
     let recorded: Arc<Mutex<Vec<Recorded>>> = Arc::default();
     let recording = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let (s2, seen2, lat2, rec2) = (script.clone(), seen.clone(), latency_us.clone(), (recorded.clone(), recording.clone()));
+    let (s2, seen2, lat2, rec2) =
+        (script.clone(), seen.clone(), latency_us.clone(), (recorded.clone(), recording.clone()));
     let http = reqwest::Client::new();
     tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else { continue };
-            let (script, seen, http, upstream, lat, rec) = (s2.clone(), seen2.clone(), http.clone(), upstream.clone(), lat2.clone(), rec2.clone());
+            let (script, seen, http, upstream, lat, rec) = (
+                s2.clone(),
+                seen2.clone(),
+                http.clone(),
+                upstream.clone(),
+                lat2.clone(),
+                rec2.clone(),
+            );
             tokio::spawn(async move {
                 let svc = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
-                    let (script, seen, http, upstream, lat, rec) = (script.clone(), seen.clone(), http.clone(), upstream.clone(), lat.clone(), rec.clone());
+                    let (script, seen, http, upstream, lat, rec) = (
+                        script.clone(),
+                        seen.clone(),
+                        http.clone(),
+                        upstream.clone(),
+                        lat.clone(),
+                        rec.clone(),
+                    );
                     async move {
                         seen.fetch_add(1, Ordering::SeqCst);
                         let fault = script.lock().unwrap().pop_front();
@@ -143,7 +158,9 @@ pub async fn start(upstream: String) -> FaultProxy {
                         }
                     }
                 });
-                let _ = hyper::server::conn::http1::Builder::new().serve_connection(hyper_util::rt::TokioIo::new(stream), svc).await;
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
+                    .await;
             });
         }
     });

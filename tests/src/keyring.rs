@@ -39,17 +39,31 @@ impl KeyringSession {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
         let mut last_error: String;
         loop {
-            let mut store = Command::new("secret-tool").args(["store", "--label=probe", "service", "rm-test-probe", "account", "probe"]).stdin(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("secret-tool (Debian package libsecret-tools)");
+            let mut store = Command::new("secret-tool")
+                .args(["store", "--label=probe", "service", "rm-test-probe", "account", "probe"])
+                .stdin(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("secret-tool (Debian package libsecret-tools)");
             store.stdin.take().unwrap().write_all(b"ready").unwrap();
             let out = store.wait_with_output().unwrap();
             let stored = out.status.success();
             last_error = String::from_utf8_lossy(&out.stderr).to_string();
-            let read = Command::new("secret-tool").args(["lookup", "service", "rm-test-probe", "account", "probe"]).output().map(|o| o.stdout == b"ready").unwrap_or(false);
+            let read = Command::new("secret-tool")
+                .args(["lookup", "service", "rm-test-probe", "account", "probe"])
+                .output()
+                .map(|o| o.stdout == b"ready")
+                .unwrap_or(false);
             if stored && read {
-                let _ = Command::new("secret-tool").args(["clear", "service", "rm-test-probe", "account", "probe"]).status();
+                let _ = Command::new("secret-tool")
+                    .args(["clear", "service", "rm-test-probe", "account", "probe"])
+                    .status();
                 break;
             }
-            assert!(std::time::Instant::now() < deadline, "GNOME Keyring never answered on the session bus: {last_error}");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "GNOME Keyring never answered on the session bus: {last_error}"
+            );
             std::thread::sleep(std::time::Duration::from_millis(200));
         }
         session

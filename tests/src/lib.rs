@@ -24,7 +24,14 @@ pub const ADMIN_TOKEN: &str = "kpat_system_test_admin_token";
 
 /// A control plane on a free loopback port with its data in `dir`, admin token [`ADMIN_TOKEN`].
 pub async fn start_control_plane(dir: &Path) -> RunningControlPlane {
-    RunningControlPlane::start(Config { data_dir: dir.to_path_buf(), listen: "127.0.0.1:0".parse().unwrap(), cluster_listen: "127.0.0.1:0".parse().unwrap(), admin_token: Some(ADMIN_TOKEN.into()) }).await.expect("control plane starts")
+    RunningControlPlane::start(Config {
+        data_dir: dir.to_path_buf(),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        cluster_listen: "127.0.0.1:0".parse().unwrap(),
+        admin_token: Some(ADMIN_TOKEN.into()),
+    })
+    .await
+    .expect("control plane starts")
 }
 
 pub mod faults;
@@ -45,15 +52,27 @@ impl Api {
         Api { http: reqwest::Client::new(), base: base.into(), token: token.into() }
     }
 
-    pub async fn call(&self, method: &str, path: &str, body: Option<serde_json::Value>) -> (u16, serde_json::Value) {
-        let mut req = self.http.request(method.parse().unwrap(), format!("{}{path}", self.base)).bearer_auth(&self.token);
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let mut req = self
+            .http
+            .request(method.parse().unwrap(), format!("{}{path}", self.base))
+            .bearer_auth(&self.token);
         if let Some(b) = body {
             req = req.json(&b);
         }
         let Ok(resp) = req.send().await else { return (0, serde_json::Value::Null) };
         let status = resp.status().as_u16();
         let text = resp.text().await.unwrap_or_default();
-        let body = if text.is_empty() { serde_json::Value::Null } else { serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)) };
+        let body = if text.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))
+        };
         (status, body)
     }
 }

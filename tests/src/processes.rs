@@ -37,12 +37,17 @@ impl Drop for Proc {
 
 fn spawn_until(mut cmd: Command, ready: &str) -> Proc {
     cmd.stdout(Stdio::piped()).stderr(Stdio::null());
-    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("{cmd:?}: {e} (build with cargo build --workspace --bins)"));
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("{cmd:?}: {e} (build with cargo build --workspace --bins)"));
     let mut reader = BufReader::new(child.stdout.take().unwrap());
     let mut lines = Vec::new();
     loop {
         let mut line = String::new();
-        assert!(reader.read_line(&mut line).unwrap() > 0, "{cmd:?} exited before printing {ready:?}; it printed {lines:?}");
+        assert!(
+            reader.read_line(&mut line).unwrap() > 0,
+            "{cmd:?} exited before printing {ready:?}; it printed {lines:?}"
+        );
         let line = line.trim_end().to_string();
         let done = line.starts_with(ready);
         lines.push(line);
@@ -62,31 +67,75 @@ pub fn bin(name: &str) -> PathBuf {
 /// `control-plane` on fixed ports (so a restart keeps its addresses) with [`ADMIN_TOKEN`].
 pub fn control_plane(data_dir: &Path, api_port: u16, cluster_port: u16) -> Proc {
     let mut cmd = Command::new(bin("control-plane"));
-    cmd.args(["--data-dir", data_dir.to_str().unwrap(), "--listen", &format!("127.0.0.1:{api_port}"), "--cluster-listen", &format!("127.0.0.1:{cluster_port}")]);
+    cmd.args([
+        "--data-dir",
+        data_dir.to_str().unwrap(),
+        "--listen",
+        &format!("127.0.0.1:{api_port}"),
+        "--cluster-listen",
+        &format!("127.0.0.1:{cluster_port}"),
+    ]);
     cmd.env("CONTROL_PLANE_ADMIN_TOKEN", ADMIN_TOKEN);
     spawn_until(cmd, "control-plane listening on")
 }
 
 /// A `runtime` for a group, with short ping and reconnect intervals for tests.
-pub fn runtime(control_plane: &str, cert: &Path, key: &Path, hostname: &str) -> (Proc, String, String) {
+pub fn runtime(
+    control_plane: &str,
+    cert: &Path,
+    key: &Path,
+    hostname: &str,
+) -> (Proc, String, String) {
     runtime_with(control_plane, cert, key, hostname, &[], None)
 }
 
 /// A `runtime` as [`runtime`] starts it, with `extra` arguments and, when given, an open-file
 /// limit (set by the shell that execs it).
-pub fn runtime_with(control_plane: &str, cert: &Path, key: &Path, hostname: &str, extra: &[&str], open_files: Option<u32>) -> (Proc, String, String) {
+pub fn runtime_with(
+    control_plane: &str,
+    cert: &Path,
+    key: &Path,
+    hostname: &str,
+    extra: &[&str],
+    open_files: Option<u32>,
+) -> (Proc, String, String) {
     let mut cmd = match open_files {
         Some(n) => {
             let mut sh = Command::new("sh");
-            sh.args(["-c", &format!("ulimit -n {n} && exec \"$0\" \"$@\""), bin("runtime").to_str().unwrap()]);
+            sh.args([
+                "-c",
+                &format!("ulimit -n {n} && exec \"$0\" \"$@\""),
+                bin("runtime").to_str().unwrap(),
+            ]);
             sh
         }
         None => Command::new(bin("runtime")),
     };
     cmd.args(extra);
-    cmd.args(["--control-plane", control_plane, "--cert", cert.to_str().unwrap(), "--key", key.to_str().unwrap()]);
-    cmd.args(["--proxy-listen", "127.0.0.1:0", "--status-listen", "127.0.0.1:0", "--hostname", hostname]);
-    cmd.args(["--ping-interval-ms", "300", "--reconnect-min-ms", "200", "--reconnect-max-ms", "500"]);
+    cmd.args([
+        "--control-plane",
+        control_plane,
+        "--cert",
+        cert.to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+    ]);
+    cmd.args([
+        "--proxy-listen",
+        "127.0.0.1:0",
+        "--status-listen",
+        "127.0.0.1:0",
+        "--hostname",
+        hostname,
+    ]);
+    cmd.args([
+        "--ping-interval-ms",
+        "300",
+        "--reconnect-min-ms",
+        "200",
+        "--reconnect-max-ms",
+        "500",
+    ]);
     let p = spawn_until(cmd, "status listening on");
     let proxy = format!("http://{}", p.line_after("proxy listening on ").unwrap());
     let status = format!("http://{}", p.line_after("status listening on ").unwrap());

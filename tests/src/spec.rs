@@ -28,7 +28,9 @@ impl Spec {
     /// Loads `file` (e.g. `control-planes.v2.yaml`); panics with the path it looked at if absent.
     pub fn load(file: &str) -> Spec {
         let path = spec_dir().join(file);
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("Konnect OpenAPI document {} is required: {e}", path.display()));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!("Konnect OpenAPI document {} is required: {e}", path.display())
+        });
         let yaml: serde_yaml::Value = serde_yaml::from_str(&text).expect("valid YAML");
         let mut doc: Value = serde_json::to_value(yaml).expect("YAML as JSON");
         let openapi = doc["openapi"].as_str().unwrap_or("3.0").to_string();
@@ -41,7 +43,10 @@ impl Spec {
 
     fn resolve<'a>(&'a self, mut v: &'a Value) -> &'a Value {
         while let Some(r) = v.get("$ref").and_then(Value::as_str) {
-            v = self.doc.pointer(r.trim_start_matches('#')).unwrap_or_else(|| panic!("{}: unresolvable {r}", self.name));
+            v = self
+                .doc
+                .pointer(r.trim_start_matches('#'))
+                .unwrap_or_else(|| panic!("{}: unresolvable {r}", self.name));
         }
         v
     }
@@ -50,9 +55,13 @@ impl Spec {
     fn response_schema_pointer(&self, path: &str, method: &str, status: u16) -> String {
         let op = &self.doc["paths"][path][method.to_lowercase()];
         assert!(!op.is_null(), "{}: no operation {method} {path}", self.name);
-        let resp = op["responses"].get(status.to_string()).unwrap_or_else(|| panic!("{}: {method} {path} does not document status {status}", self.name));
+        let resp = op["responses"].get(status.to_string()).unwrap_or_else(|| {
+            panic!("{}: {method} {path} does not document status {status}", self.name)
+        });
         let resp = self.resolve(resp);
-        let content = resp["content"].as_object().unwrap_or_else(|| panic!("{}: {method} {path} {status} has no body", self.name));
+        let content = resp["content"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{}: {method} {path} {status} has no body", self.name));
         let (media, _) = content.iter().next().expect("a media type");
         // Point at the schema through the (possibly referenced) response object.
         let base = match op["responses"][status.to_string()].get("$ref").and_then(Value::as_str) {
@@ -64,7 +73,9 @@ impl Spec {
 
     fn request_schema_pointer(&self, path: &str, method: &str) -> String {
         let op = &self.doc["paths"][path][method.to_lowercase()];
-        let body = op.get("requestBody").unwrap_or_else(|| panic!("{}: {method} {path} takes no body", self.name));
+        let body = op
+            .get("requestBody")
+            .unwrap_or_else(|| panic!("{}: {method} {path} takes no body", self.name));
         let base = match body.get("$ref").and_then(Value::as_str) {
             Some(r) => r.trim_start_matches('#').to_string(),
             None => format!("/paths/{}/{}/requestBody", escape(path), method.to_lowercase()),
@@ -82,23 +93,43 @@ impl Spec {
         let mut root = self.doc.clone();
         let fragment = pointer.replace('{', "%7B").replace('}', "%7D");
         root.as_object_mut().unwrap().insert("$ref".into(), Value::String(format!("#{fragment}")));
-        let v = std::sync::Arc::new(jsonschema::options().with_draft(self.draft).build(&root).unwrap_or_else(|e| panic!("{}: schema {pointer} does not compile: {e}", self.name)));
+        let v = std::sync::Arc::new(
+            jsonschema::options().with_draft(self.draft).build(&root).unwrap_or_else(|e| {
+                panic!("{}: schema {pointer} does not compile: {e}", self.name)
+            }),
+        );
         cache.insert(pointer.to_string(), v.clone());
         v
     }
 
     /// Checks a response body against the spec; the error lists every violation with its location.
-    pub fn check_response(&self, path: &str, method: &str, status: u16, body: &Value) -> Result<(), String> {
+    pub fn check_response(
+        &self,
+        path: &str,
+        method: &str,
+        status: u16,
+        body: &Value,
+    ) -> Result<(), String> {
         let pointer = self.response_schema_pointer(path, method, status);
-        self.check(&pointer, body).map_err(|e| format!("{method} {path} → {status} violates {}: {e}\nbody: {body}", self.name))
+        self.check(&pointer, body).map_err(|e| {
+            format!("{method} {path} → {status} violates {}: {e}\nbody: {body}", self.name)
+        })
     }
 
     /// Like [`Spec::check_response`] when the operation documents `status` with a body; an
     /// undocumented status or one without a body has nothing to check.
-    pub fn check_response_if_documented(&self, path: &str, method: &str, status: u16, body: &Value) -> Result<(), String> {
+    pub fn check_response_if_documented(
+        &self,
+        path: &str,
+        method: &str,
+        status: u16,
+        body: &Value,
+    ) -> Result<(), String> {
         let resp = &self.doc["paths"][path][method.to_lowercase()]["responses"];
         match resp.get(status.to_string()).map(|r| self.resolve(r)) {
-            Some(r) if r["content"].as_object().is_some_and(|c| !c.is_empty()) => self.check_response(path, method, status, body),
+            Some(r) if r["content"].as_object().is_some_and(|c| !c.is_empty()) => {
+                self.check_response(path, method, status, body)
+            }
             _ => Ok(()),
         }
     }
@@ -108,17 +139,21 @@ impl Spec {
     pub fn check_component(&self, name: &str, body: &Value) -> Result<(), String> {
         let pointer = format!("/components/schemas/{name}");
         assert!(self.doc.pointer(&pointer).is_some(), "{}: no component schema {name}", self.name);
-        self.check(&pointer, body).map_err(|e| format!("{name} of {} violated: {e}\nbody: {body}", self.name))
+        self.check(&pointer, body)
+            .map_err(|e| format!("{name} of {} violated: {e}\nbody: {body}", self.name))
     }
 
     pub fn check_request(&self, path: &str, method: &str, body: &Value) -> Result<(), String> {
         let pointer = self.request_schema_pointer(path, method);
-        self.check(&pointer, body).map_err(|e| format!("{method} {path} request violates {}: {e}\nbody: {body}", self.name))
+        self.check(&pointer, body).map_err(|e| {
+            format!("{method} {path} request violates {}: {e}\nbody: {body}", self.name)
+        })
     }
 
     fn check(&self, pointer: &str, body: &Value) -> Result<(), String> {
         let v = self.validator(pointer);
-        let errors: Vec<String> = v.iter_errors(body).map(|e| format!("{} at {}", e, e.instance_path)).collect();
+        let errors: Vec<String> =
+            v.iter_errors(body).map(|e| format!("{} at {}", e, e.instance_path)).collect();
         if errors.is_empty() {
             Ok(())
         } else {
@@ -161,12 +196,27 @@ impl Spec {
     /// Checks a request a client sent: its operation exists, every query parameter is one the
     /// operation declares (a `deepObject` parameter such as `filter` covers `filter[name][eq]`),
     /// and a JSON body validates against the operation's request schema.
-    pub fn check_client_request(&self, method: &str, path: &str, query: Option<&str>, body: &[u8]) -> Result<String, String> {
-        let template = self.template_for(method, path).ok_or_else(|| format!("{}: no operation {method} {path}", self.name))?;
+    pub fn check_client_request(
+        &self,
+        method: &str,
+        path: &str,
+        query: Option<&str>,
+        body: &[u8],
+    ) -> Result<String, String> {
+        let template = self
+            .template_for(method, path)
+            .ok_or_else(|| format!("{}: no operation {method} {path}", self.name))?;
         let item = &self.doc["paths"][&template];
         let op = &item[method.to_lowercase()];
-        let declared: Vec<String> =
-            op["parameters"].as_array().into_iter().flatten().chain(item["parameters"].as_array().into_iter().flatten()).map(|p| self.resolve(p)).filter(|p| p["in"] == "query").filter_map(|p| p["name"].as_str().map(str::to_string)).collect();
+        let declared: Vec<String> = op["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .chain(item["parameters"].as_array().into_iter().flatten())
+            .map(|p| self.resolve(p))
+            .filter(|p| p["in"] == "query")
+            .filter_map(|p| p["name"].as_str().map(str::to_string))
+            .collect();
         for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
             let name = pair.split('=').next().unwrap_or("").replace("%5B", "[").replace("%5D", "]");
             let root = name.split('[').next().unwrap_or("");
@@ -175,7 +225,8 @@ impl Spec {
             }
         }
         if !body.is_empty() {
-            let json: Value = serde_json::from_slice(body).map_err(|e| format!("{method} {path}: the body is not JSON: {e}"))?;
+            let json: Value = serde_json::from_slice(body)
+                .map_err(|e| format!("{method} {path}: the body is not JSON: {e}"))?;
             self.check_request(&template, method, &json)?;
         }
         Ok(template)

@@ -34,14 +34,29 @@ pub async fn echo(name: &'static str) -> Echo {
                     let counter = counter.clone();
                     async move {
                         counter.fetch_add(1, Ordering::SeqCst);
-                        let path = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default();
-                        let size = |prefix: &str| path.strip_prefix(prefix).and_then(|n| n.parse::<usize>().ok());
+                        let path =
+                            req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default();
+                        let size = |prefix: &str| {
+                            path.strip_prefix(prefix).and_then(|n| n.parse::<usize>().ok())
+                        };
                         if let Some(n) = size("/bytes/") {
-                            let pieces = (0..n.div_ceil(10_000)).map(move |i| Ok::<_, Infallible>(Frame::data(Bytes::from(vec![b'a' + (i % 26) as u8; 10_000.min(n - i * 10_000)]))));
-                            return Ok(Response::new(BoxBody::new(StreamBody::new(futures_util::stream::iter(pieces)))));
+                            let pieces = (0..n.div_ceil(10_000)).map(move |i| {
+                                Ok::<_, Infallible>(Frame::data(Bytes::from(vec![
+                                    b'a' + (i % 26)
+                                        as u8;
+                                    10_000.min(
+                                        n - i * 10_000
+                                    )
+                                ])))
+                            });
+                            return Ok(Response::new(BoxBody::new(StreamBody::new(
+                                futures_util::stream::iter(pieces),
+                            ))));
                         }
                         if let Some(n) = size("/sized/") {
-                            return Ok(Response::new(Full::new(Bytes::from(vec![b'z'; n])).boxed()));
+                            return Ok(Response::new(
+                                Full::new(Bytes::from(vec![b'z'; n])).boxed(),
+                            ));
                         }
                         let (parts, body) = req.into_parts();
                         let req = Request::from_parts(parts, ());
@@ -49,13 +64,28 @@ pub async fn echo(name: &'static str) -> Echo {
                         if path.starts_with("/slow") {
                             tokio::time::sleep(Duration::from_secs(2)).await;
                         }
-                        let status = path.strip_prefix("/status/").and_then(|s| s.parse::<u16>().ok()).unwrap_or(200);
-                        let headers: serde_json::Map<String, serde_json::Value> = req.headers().iter().map(|(k, v)| (k.to_string(), json!(v.to_str().unwrap_or("")))).collect();
+                        let status = path
+                            .strip_prefix("/status/")
+                            .and_then(|s| s.parse::<u16>().ok())
+                            .unwrap_or(200);
+                        let headers: serde_json::Map<String, serde_json::Value> = req
+                            .headers()
+                            .iter()
+                            .map(|(k, v)| (k.to_string(), json!(v.to_str().unwrap_or(""))))
+                            .collect();
                         let body = json!({"server": name, "path": path, "method": req.method().as_str(), "headers": headers, "body": String::from_utf8_lossy(&body)});
-                        Ok::<_, Infallible>(Response::builder().status(status).header("content-type", "application/json").body(Full::new(Bytes::from(body.to_string())).boxed()).unwrap())
+                        Ok::<_, Infallible>(
+                            Response::builder()
+                                .status(status)
+                                .header("content-type", "application/json")
+                                .body(Full::new(Bytes::from(body.to_string())).boxed())
+                                .unwrap(),
+                        )
                     }
                 });
-                let _ = hyper::server::conn::http1::Builder::new().serve_connection(hyper_util::rt::TokioIo::new(stream), svc).await;
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
+                    .await;
             });
         }
     });

@@ -28,16 +28,23 @@ fn free_port() -> u16 {
 impl AppSession {
     /// Starts tauri-driver with `env` (the app inherits it) and opens a session on `application`.
     pub async fn launch(application: &Path, env: &[(&str, &Path)]) -> AppSession {
-        assert!(application.exists(), "{} is missing: build it first (cargo build --workspace --bins)", application.display());
+        assert!(
+            application.exists(),
+            "{} is missing: build it first (cargo build --workspace --bins)",
+            application.display()
+        );
         let port = free_port();
         let native = free_port();
         let mut cmd = Command::new("tauri-driver");
-        cmd.args(["--port", &port.to_string(), "--native-port", &native.to_string()]).stdout(Stdio::null()).stderr(Stdio::inherit());
+        cmd.args(["--port", &port.to_string(), "--native-port", &native.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
         for (k, v) in env {
             cmd.env(k, v);
         }
         // Guarded from here on: a launch that fails below still stops the driver.
-        let driver = Driver(cmd.spawn().expect("tauri-driver on PATH (scripts/setup.sh installs it)"));
+        let driver =
+            Driver(cmd.spawn().expect("tauri-driver on PATH (scripts/setup.sh installs it)"));
         let deadline = Instant::now() + Duration::from_secs(20);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(Instant::now() < deadline, "tauri-driver did not listen on {port}");
@@ -59,7 +66,10 @@ impl AppSession {
                 Err(e) => panic!("new session: {e}"),
             }
         };
-        let session = resp["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {resp}")).to_string();
+        let session = resp["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {resp}"))
+            .to_string();
         AppSession { http, base, session, _driver: driver }
     }
 
@@ -71,7 +81,8 @@ impl AppSession {
         } else {
             req = req.json(&json!({}));
         }
-        let resp: Value = req.send().await.unwrap_or_else(|e| panic!("{url}: {e}")).json().await.unwrap();
+        let resp: Value =
+            req.send().await.unwrap_or_else(|e| panic!("{url}: {e}")).json().await.unwrap();
         resp["value"].clone()
     }
 
@@ -82,7 +93,10 @@ impl AppSession {
     /// The first element matching `css` now, if any.
     pub async fn find_now(&self, css: &str) -> Option<Element> {
         let v = self.post("/elements", json!({"using": "css selector", "value": css})).await;
-        v.as_array().and_then(|a| a.first()).and_then(|e| e[ELEMENT_KEY].as_str()).map(|id| Element(id.to_string()))
+        v.as_array()
+            .and_then(|a| a.first())
+            .and_then(|e| e[ELEMENT_KEY].as_str())
+            .map(|id| Element(id.to_string()))
     }
 
     /// Waits up to 15 s for an element matching `css`.
@@ -92,7 +106,11 @@ impl AppSession {
             if let Some(e) = self.find_now(css).await {
                 return e;
             }
-            assert!(Instant::now() < deadline, "no element matches {css}\npage text: {}", self.page_text().await);
+            assert!(
+                Instant::now() < deadline,
+                "no element matches {css}\npage text: {}",
+                self.page_text().await
+            );
             tokio::time::sleep(Duration::from_millis(150)).await;
         }
     }
@@ -105,7 +123,10 @@ impl AppSession {
             if text.contains(needle) {
                 return;
             }
-            assert!(Instant::now() < deadline, "the page never showed {needle:?}; it shows:\n{text}");
+            assert!(
+                Instant::now() < deadline,
+                "the page never showed {needle:?}; it shows:\n{text}"
+            );
             tokio::time::sleep(Duration::from_millis(150)).await;
         }
     }
@@ -154,7 +175,11 @@ impl AppSession {
         loop {
             let v = self.post(&format!("/element/{}/click", e.0), json!({})).await;
             let Some(err) = v.get("error").and_then(Value::as_str) else { break };
-            assert!(Instant::now() < deadline, "click failed: {err}: {}", v.get("message").and_then(Value::as_str).unwrap_or(""));
+            assert!(
+                Instant::now() < deadline,
+                "click failed: {err}: {}",
+                v.get("message").and_then(Value::as_str).unwrap_or("")
+            );
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
@@ -164,12 +189,19 @@ impl AppSession {
     }
 
     pub async fn text(&self, e: &Element) -> String {
-        self.cmd(reqwest::Method::GET, &format!("/element/{}/text", e.0), None).await.as_str().unwrap_or_default().to_string()
+        self.cmd(reqwest::Method::GET, &format!("/element/{}/text", e.0), None)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 
     /// The DOM text of the first element matching `css` (WebKit's element-text omits some badge text).
     pub async fn text_content(&self, css: &str) -> String {
-        let script = format!("const e = document.querySelector({}); return e ? e.textContent : null", serde_json::to_string(css).unwrap());
+        let script = format!(
+            "const e = document.querySelector({}); return e ? e.textContent : null",
+            serde_json::to_string(css).unwrap()
+        );
         self.execute(&script).await.as_str().unwrap_or_default().to_string()
     }
 
@@ -178,7 +210,11 @@ impl AppSession {
     }
 
     pub async fn page_text(&self) -> String {
-        self.execute("return document.body.innerText").await.as_str().unwrap_or_default().to_string()
+        self.execute("return document.body.innerText")
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 
     /// Saves a PNG of the webview to `path` and returns it.
@@ -197,7 +233,9 @@ impl AppSession {
         .await;
         let b64 = self.cmd(reqwest::Method::GET, "/screenshot", None).await;
         self.execute("document.getElementById('__paint-mark')?.remove()").await;
-        let png = base64::engine::general_purpose::STANDARD.decode(b64.as_str().expect("screenshot data")).expect("base64 PNG");
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(b64.as_str().expect("screenshot data"))
+            .expect("base64 PNG");
         assert!(png.starts_with(b"\x89PNG"), "the screenshot is a PNG");
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, png).unwrap();

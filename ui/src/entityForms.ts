@@ -2,7 +2,8 @@
 // and edits every kind. Checks here mirror Kong's schema rules the user can fix before sending;
 // the API's own field errors are shown on the same fields.
 
-export type FieldType = 'text' | 'number' | 'boolean' | 'list' | 'select' | 'reference' | 'textarea' | 'json'
+export type FieldType =
+  'text' | 'number' | 'boolean' | 'list' | 'select' | 'reference' | 'textarea' | 'json'
 
 export interface FormField {
   key: string
@@ -19,7 +20,12 @@ export interface FormField {
   scope?: boolean
 }
 
-const tags: FormField = { key: 'tags', label: 'Tags', type: 'list', help: 'Comma-separated, e.g. team-a, prod' }
+const tags: FormField = {
+  key: 'tags',
+  label: 'Tags',
+  type: 'list',
+  help: 'Comma-separated, e.g. team-a, prod',
+}
 const PROTOCOLS = ['http', 'https', 'grpc', 'grpcs', 'tcp', 'tls', 'udp']
 
 export const FORMS: Record<string, FormField[]> = {
@@ -54,19 +60,53 @@ export const FORMS: Record<string, FormField[]> = {
   ],
   consumer_groups: [{ key: 'name', label: 'Name', type: 'text', required: true }, tags],
   plugins: [
-    { key: 'name', label: 'Plugin', type: 'select', options: ['key-auth', 'rate-limiting'], required: true },
+    {
+      key: 'name',
+      label: 'Plugin',
+      type: 'select',
+      options: ['key-auth', 'rate-limiting'],
+      required: true,
+    },
     { key: 'instance_name', label: 'Instance name', type: 'text' },
-    { key: 'service', label: 'Scope: gateway service', type: 'reference', ref: 'services', scope: true },
+    {
+      key: 'service',
+      label: 'Scope: gateway service',
+      type: 'reference',
+      ref: 'services',
+      scope: true,
+    },
     { key: 'route', label: 'Scope: route', type: 'reference', ref: 'routes', scope: true },
     { key: 'consumer', label: 'Scope: consumer', type: 'reference', ref: 'consumers', scope: true },
-    { key: 'consumer_group', label: 'Scope: consumer group', type: 'reference', ref: 'consumer_groups', scope: true },
-    { key: 'config', label: 'Configuration', type: 'json', help: 'JSON, e.g. {"minute": 100} for rate-limiting' },
+    {
+      key: 'consumer_group',
+      label: 'Scope: consumer group',
+      type: 'reference',
+      ref: 'consumer_groups',
+      scope: true,
+    },
+    {
+      key: 'config',
+      label: 'Configuration',
+      type: 'json',
+      help: 'JSON, e.g. {"minute": 100} for rate-limiting',
+    },
     { key: 'enabled', label: 'Enabled', type: 'boolean' },
     tags,
   ],
   upstreams: [
-    { key: 'name', label: 'Name', type: 'text', required: true, help: 'A hostname services can point at' },
-    { key: 'algorithm', label: 'Algorithm', type: 'select', options: ['round-robin', 'consistent-hashing', 'least-connections', 'latency'] },
+    {
+      key: 'name',
+      label: 'Name',
+      type: 'text',
+      required: true,
+      help: 'A hostname services can point at',
+    },
+    {
+      key: 'algorithm',
+      label: 'Algorithm',
+      type: 'select',
+      options: ['round-robin', 'consistent-hashing', 'least-connections', 'latency'],
+    },
     { key: 'slots', label: 'Slots', type: 'number', min: 10, max: 65536 },
     tags,
   ],
@@ -77,11 +117,23 @@ export const FORMS: Record<string, FormField[]> = {
   ],
   snis: [
     { key: 'name', label: 'Name', type: 'text', required: true },
-    { key: 'certificate', label: 'Certificate', type: 'reference', ref: 'certificates', required: true },
+    {
+      key: 'certificate',
+      label: 'Certificate',
+      type: 'reference',
+      ref: 'certificates',
+      required: true,
+    },
     tags,
   ],
   vaults: [
-    { key: 'prefix', label: 'Prefix', type: 'text', required: true, help: 'Used in references: {vault://prefix/…}' },
+    {
+      key: 'prefix',
+      label: 'Prefix',
+      type: 'text',
+      required: true,
+      help: 'Used in references: {vault://prefix/…}',
+    },
     { key: 'name', label: 'Vault type', type: 'select', options: ['env'], required: true },
     { key: 'description', label: 'Description', type: 'text' },
     { key: 'config', label: 'Configuration', type: 'json', help: 'JSON, e.g. {"prefix": "MY_"}' },
@@ -106,8 +158,10 @@ export function initialValues(kind: string, entity?: Record<string, unknown>): F
     const v = entity?.[f.key]
     if (f.type === 'boolean') out[f.key] = v === undefined ? f.key !== 'preserve_host' : Boolean(v)
     else if (f.type === 'list') out[f.key] = Array.isArray(v) ? v.join(', ') : ''
-    else if (f.type === 'reference') out[f.key] = v && typeof v === 'object' ? String((v as { id?: unknown }).id ?? '') : ''
-    else if (f.type === 'json') out[f.key] = v === undefined || v === null ? '' : JSON.stringify(v, null, 2)
+    else if (f.type === 'reference')
+      out[f.key] = v && typeof v === 'object' ? String((v as { id?: unknown }).id ?? '') : ''
+    else if (f.type === 'json')
+      out[f.key] = v === undefined || v === null ? '' : JSON.stringify(v, null, 2)
     else out[f.key] = v === undefined || v === null ? '' : String(v)
   }
   return out
@@ -117,7 +171,10 @@ export function initialValues(kind: string, entity?: Record<string, unknown>): F
  * The request body from the form, or the field errors that stop it. Blank optional fields are
  * left out so Kong's defaults apply; on an edit they are left as they are.
  */
-export function toBody(kind: string, values: FormValues): { body: Record<string, unknown>; errors: Record<string, string> } {
+export function toBody(
+  kind: string,
+  values: FormValues,
+): { body: Record<string, unknown>; errors: Record<string, string> } {
   const body: Record<string, unknown> = {}
   const errors: Record<string, string> = {}
   const fields = FORMS[kind] ?? []
@@ -138,13 +195,18 @@ export function toBody(kind: string, values: FormValues): { body: Record<string,
       case 'number': {
         const n = Number(text)
         if (!Number.isInteger(n)) errors[f.key] = `${f.label} must be a whole number.`
-        else if (f.min !== undefined && n < f.min) errors[f.key] = `${f.label} must be at least ${f.min}.`
-        else if (f.max !== undefined && n > f.max) errors[f.key] = `${f.label} must be at most ${f.max}.`
+        else if (f.min !== undefined && n < f.min)
+          errors[f.key] = `${f.label} must be at least ${f.min}.`
+        else if (f.max !== undefined && n > f.max)
+          errors[f.key] = `${f.label} must be at most ${f.max}.`
         else body[f.key] = n
         break
       }
       case 'list':
-        body[f.key] = text.split(',').map((s) => s.trim()).filter(Boolean)
+        body[f.key] = text
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
         break
       case 'reference':
         body[f.key] = { id: text }
@@ -161,10 +223,20 @@ export function toBody(kind: string, values: FormValues): { body: Record<string,
     }
   }
   const scopes = fields.filter((f) => f.scope && body[f.key])
-  if (scopes.length > 1) for (const f of scopes) errors[f.key] = 'Choose one scope: a gateway service, a route, a consumer or a consumer group (none makes the plugin global).'
-  if (kind === 'services' && typeof body.path === 'string' && !body.path.startsWith('/')) errors.path = 'Path must start with /.'
-  if (kind === 'routes' && !['hosts', 'paths', 'methods'].some((k) => Array.isArray(body[k]) && (body[k] as unknown[]).length))
+  if (scopes.length > 1)
+    for (const f of scopes)
+      errors[f.key] =
+        'Choose one scope: a gateway service, a route, a consumer or a consumer group (none makes the plugin global).'
+  if (kind === 'services' && typeof body.path === 'string' && !body.path.startsWith('/'))
+    errors.path = 'Path must start with /.'
+  if (
+    kind === 'routes' &&
+    !['hosts', 'paths', 'methods'].some(
+      (k) => Array.isArray(body[k]) && (body[k] as unknown[]).length,
+    )
+  )
     errors.paths = 'A route needs at least one of hosts, paths or methods.'
-  if (kind === 'consumers' && !body.username && !body.custom_id) errors.username = 'A consumer needs a username or a custom ID.'
+  if (kind === 'consumers' && !body.username && !body.custom_id)
+    errors.username = 'A consumer needs a username or a custom ID.'
   return { body, errors }
 }

@@ -18,7 +18,12 @@ export function relativeTime(iso: string, now: Date = new Date()): string {
   const seconds = Math.round((now.getTime() - new Date(iso).getTime()) / 1000)
   if (Number.isNaN(seconds)) return 'unknown'
   if (seconds < 10) return 'just now'
-  const units: Array<[number, string]> = [[86400, 'day'], [3600, 'hour'], [60, 'minute'], [1, 'second']]
+  const units: Array<[number, string]> = [
+    [86400, 'day'],
+    [3600, 'hour'],
+    [60, 'minute'],
+    [1, 'second'],
+  ]
   for (const [size, name] of units) {
     if (seconds >= size) {
       const n = Math.floor(seconds / size)

@@ -78,14 +78,20 @@ const VIEW_KEY: &str = "access";
 /// Reads the token's roles: who it is, its teams, its own and its teams' role assignments.
 /// `Ok(None)` when the identity API refuses to say (403/404): access is then learned from 403s.
 async fn read_roles(client: &KonnectClient) -> Result<Option<Roles>, KonnectError> {
-    let refused = |e: &KonnectError| matches!(e, KonnectError::Api(a) if a.status == 403 || a.status == 404);
+    let refused =
+        |e: &KonnectError| matches!(e, KonnectError::Api(a) if a.status == 403 || a.status == 404);
     let me = match client.current_user().await {
         Ok(me) => me,
         Err(e) if refused(&e) => return Ok(None),
         Err(e) => return Err(e),
     };
-    let owner = if client.is_system_account_token() { RoleOwner::SystemAccount(&me.id) } else { RoleOwner::User(&me.id) };
-    let (teams, own) = match tokio::try_join!(client.teams_of(owner), client.assigned_roles(owner)) {
+    let owner = if client.is_system_account_token() {
+        RoleOwner::SystemAccount(&me.id)
+    } else {
+        RoleOwner::User(&me.id)
+    };
+    let (teams, own) = match tokio::try_join!(client.teams_of(owner), client.assigned_roles(owner))
+    {
         Ok(both) => both,
         Err(e) if refused(&e) => return Ok(None),
         Err(e) => return Err(e),
@@ -106,12 +112,24 @@ async fn read_roles(client: &KonnectClient) -> Result<Option<Roles>, KonnectErro
             roles.push(role.role_name);
         }
     }
-    Ok(Some(Roles { source: AccessSource::Roles, org_admin, principal: me.email.or(me.full_name), by_group, note: None }))
+    Ok(Some(Roles {
+        source: AccessSource::Roles,
+        org_admin,
+        principal: me.email.or(me.full_name),
+        by_group,
+        note: None,
+    }))
 }
 
 impl Roles {
     fn unknown(note: String) -> Roles {
-        Roles { source: AccessSource::Unknown, org_admin: false, principal: None, by_group: HashMap::new(), note: Some(note) }
+        Roles {
+            source: AccessSource::Unknown,
+            org_admin: false,
+            principal: None,
+            by_group: HashMap::new(),
+            note: Some(note),
+        }
     }
 
     fn on(&self, group: &str) -> Vec<String> {
@@ -127,28 +145,52 @@ impl Roles {
 
     /// Whether the roles allow `action` in `group`; unknown roles allow everything.
     fn allows(&self, group: &str, action: &Action) -> bool {
-        self.org_admin || self.source == AccessSource::Unknown || self.on(group).iter().any(|r| role_allows(r, action))
+        self.org_admin
+            || self.source == AccessSource::Unknown
+            || self.on(group).iter().any(|r| role_allows(r, action))
     }
 
     /// What the token may do in one group, after what the API refused.
     pub(crate) fn group(&self, group: &str, refusals: &Refusals) -> GroupAccess {
-        let refused: BTreeMap<String, String> = refusals.iter().filter(|((g, _), _)| g == group).map(|((_, what), why)| (what.clone(), why.clone())).collect();
-        let allowed = |action: Action, what: &str| !refused.contains_key(what) && self.allows(group, &action);
+        let refused: BTreeMap<String, String> = refusals
+            .iter()
+            .filter(|((g, _), _)| g == group)
+            .map(|((_, what), why)| (what.clone(), why.clone()))
+            .collect();
+        let allowed =
+            |action: Action, what: &str| !refused.contains_key(what) && self.allows(group, &action);
         let can_edit_group = allowed(Action::EditGroup, "group");
         let can_manage_nodes = allowed(Action::ManageNodes, "nodes");
-        let writable_kinds: Vec<String> = EDITABLE_KINDS.iter().filter(|k| allowed(Action::Write(k.to_string()), k)).map(|k| k.to_string()).collect();
+        let writable_kinds: Vec<String> = EDITABLE_KINDS
+            .iter()
+            .filter(|k| allowed(Action::Write(k.to_string()), k))
+            .map(|k| k.to_string())
+            .collect();
         let roles = if self.org_admin { vec![ORG_ADMIN_TEAM.to_string()] } else { self.on(group) };
-        let limited = !self.org_admin && self.source == AccessSource::Roles && (!can_edit_group || writable_kinds.len() < EDITABLE_KINDS.len());
+        let limited = !self.org_admin
+            && self.source == AccessSource::Roles
+            && (!can_edit_group || writable_kinds.len() < EDITABLE_KINDS.len());
         let reason = limited.then(|| match roles.as_slice() {
             [] => "Your token has no role in this runtime group.".to_string(),
             r => format!("Not allowed by your roles in this runtime group ({}).", r.join(", ")),
         });
         let can_import = writable_kinds.len() == EDITABLE_KINDS.len();
-        GroupAccess { roles, can_edit_group, can_manage_nodes, writable_kinds, can_import, reason, refused }
+        GroupAccess {
+            roles,
+            can_edit_group,
+            can_manage_nodes,
+            writable_kinds,
+            can_import,
+            reason,
+            refused,
+        }
     }
 
     fn can_create_groups(&self, refusals: &Refusals) -> bool {
-        !refusals.contains_key(&("*".to_string(), "create".to_string())) && (self.org_admin || self.source == AccessSource::Unknown || self.by_group.values().flatten().any(|r| r == "Creator"))
+        !refusals.contains_key(&("*".to_string(), "create".to_string()))
+            && (self.org_admin
+                || self.source == AccessSource::Unknown
+                || self.by_group.values().flatten().any(|r| r == "Creator"))
     }
 }
 
@@ -164,7 +206,10 @@ impl Console {
             org_admin: roles.org_admin,
             can_create_groups: roles.can_create_groups(&refusals),
             principal: roles.principal.clone(),
-            groups: groups.iter().map(|g| (g.group.id.clone(), roles.group(&g.group.id, &refusals))).collect(),
+            groups: groups
+                .iter()
+                .map(|g| (g.group.id.clone(), roles.group(&g.group.id, &refusals)))
+                .collect(),
             note: roles.note.clone(),
         })
     }
@@ -197,7 +242,10 @@ impl Console {
     /// so the control is disabled from now on; passes every error through.
     pub(crate) fn note_refusal(&self, group: &str, what: &str, err: ConsoleError) -> ConsoleError {
         if err.code == ErrorCode::Forbidden {
-            self.refusals.lock().expect("refusals").insert((group.to_string(), what.to_string()), err.message.clone());
+            self.refusals
+                .lock()
+                .expect("refusals")
+                .insert((group.to_string(), what.to_string()), err.message.clone());
         }
         err
     }
@@ -215,8 +263,17 @@ mod tests {
 
     #[test]
     fn roles_on_a_group_and_on_every_group_combine_once() {
-        let by_group = HashMap::from([("g".to_string(), vec!["Viewer".to_string(), "Route Admin".to_string()]), ("*".to_string(), vec!["Viewer".to_string()])]);
-        let roles = Roles { source: AccessSource::Roles, org_admin: false, principal: None, by_group, note: None };
+        let by_group = HashMap::from([
+            ("g".to_string(), vec!["Viewer".to_string(), "Route Admin".to_string()]),
+            ("*".to_string(), vec!["Viewer".to_string()]),
+        ]);
+        let roles = Roles {
+            source: AccessSource::Roles,
+            org_admin: false,
+            principal: None,
+            by_group,
+            note: None,
+        };
         let g = roles.group("g", &Refusals::new());
         assert_eq!(g.roles, ["Viewer", "Route Admin"]);
         assert_eq!(g.writable_kinds, ["routes"]);

@@ -10,7 +10,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use ts_rs::TS;
 
-const TIME_FRAMES: [(&str, i64); 7] = [("15m", 900), ("1h", 3600), ("6h", 21600), ("12h", 43200), ("24h", 86400), ("7d", 604800), ("30d", 2592000)];
+const TIME_FRAMES: [(&str, i64); 7] = [
+    ("15m", 900),
+    ("1h", 3600),
+    ("6h", 21600),
+    ("12h", 43200),
+    ("24h", 86400),
+    ("7d", 604800),
+    ("30d", 2592000),
+];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[ts(export)]
@@ -66,7 +74,9 @@ fn scoped(group: &str) -> Value {
 }
 
 fn iso(t: i64) -> String {
-    chrono::DateTime::from_timestamp(t, 0).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    chrono::DateTime::from_timestamp(t, 0)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// Sums of request_count per status class in a metrics answer.
@@ -81,7 +91,9 @@ fn by_class(answer: &Value) -> BTreeMap<String, f64> {
 
 fn error_rate(classes: &BTreeMap<String, f64>) -> Option<f64> {
     let total: f64 = classes.values().sum();
-    (total > 0.0).then(|| (classes.get("4XX").unwrap_or(&0.0) + classes.get("5XX").unwrap_or(&0.0)) / total * 100.0)
+    (total > 0.0).then(|| {
+        (classes.get("4XX").unwrap_or(&0.0) + classes.get("5XX").unwrap_or(&0.0)) / total * 100.0
+    })
 }
 
 fn card(value: Option<f64>, previous: Option<f64>) -> MetricCard {
@@ -93,19 +105,30 @@ fn card(value: Option<f64>, previous: Option<f64>) -> MetricCard {
 }
 
 /// Runs the dashboard's queries for `group` over the relative `time_frame`.
-pub async fn fetch(client: &KonnectClient, group: &str, time_frame: &str) -> Result<Dashboard, KonnectError> {
+pub async fn fetch(
+    client: &KonnectClient,
+    group: &str,
+    time_frame: &str,
+) -> Result<Dashboard, KonnectError> {
     let secs = time_frame_secs(time_frame).unwrap_or(3600);
     let now = chrono::Utc::now().timestamp();
     let relative = json!({"type": "relative", "time_range": time_frame});
     // Konnect answers at most 32 days back, so a 30-day frame has no previous period to compare.
-    let previous = (secs * 2 <= 32 * 86400).then(|| json!({"type": "absolute", "start": iso(now - 2 * secs), "end": iso(now - secs)}));
+    let previous = (secs * 2 <= 32 * 86400)
+        .then(|| json!({"type": "absolute", "start": iso(now - 2 * secs), "end": iso(now - secs)}));
     let classes_q = |tr: &Value| json!({"metrics": ["request_count"], "dimensions": ["status_code_grouped"], "filters": scoped(group), "time_range": tr});
     let p99_q = |tr: &Value| json!({"metrics": ["response_latency_p99"], "filters": scoped(group), "time_range": tr});
 
     let current = by_class(&client.query_metrics(&classes_q(&relative)).await?);
-    let p99_now = client.query_metrics(&p99_q(&relative)).await?["data"][0]["event"]["response_latency_p99"].as_f64();
+    let p99_now = client.query_metrics(&p99_q(&relative)).await?["data"][0]["event"]
+        ["response_latency_p99"]
+        .as_f64();
     let (prev_classes, p99_prev) = match &previous {
-        Some(tr) => (Some(by_class(&client.query_metrics(&classes_q(tr)).await?)), client.query_metrics(&p99_q(tr)).await?["data"][0]["event"]["response_latency_p99"].as_f64()),
+        Some(tr) => (
+            Some(by_class(&client.query_metrics(&classes_q(tr)).await?)),
+            client.query_metrics(&p99_q(tr)).await?["data"][0]["event"]["response_latency_p99"]
+                .as_f64(),
+        ),
         None => (None, None),
     };
     // `+ 0.0`: an empty f64 sum is -0.0 in Rust, which would show as "-0".
@@ -115,7 +138,12 @@ pub async fn fetch(client: &KonnectClient, group: &str, time_frame: &str) -> Res
     let mut points: BTreeMap<String, TrafficPoint> = BTreeMap::new();
     for row in series["data"].as_array().into_iter().flatten() {
         let ts = row["timestamp"].as_str().unwrap_or("").to_string();
-        let p = points.entry(ts.clone()).or_insert(TrafficPoint { timestamp: ts, success: 0.0, client_errors: 0.0, server_errors: 0.0 });
+        let p = points.entry(ts.clone()).or_insert(TrafficPoint {
+            timestamp: ts,
+            success: 0.0,
+            client_errors: 0.0,
+            server_errors: 0.0,
+        });
         let n = row["event"]["request_count"].as_f64().unwrap_or(0.0);
         match row["event"]["status_code_grouped"].as_str() {
             Some("4XX") => p.client_errors += n,
@@ -129,7 +157,10 @@ pub async fn fetch(client: &KonnectClient, group: &str, time_frame: &str) -> Res
     let mut services: BTreeMap<String, (String, f64, f64)> = BTreeMap::new();
     for row in by_service["data"].as_array().into_iter().flatten() {
         let Some(id) = row["event"]["gateway_service"].as_str() else { continue };
-        let name = by_service["meta"]["display"]["gateway_service"][id]["name"].as_str().unwrap_or(id).to_string();
+        let name = by_service["meta"]["display"]["gateway_service"][id]["name"]
+            .as_str()
+            .unwrap_or(id)
+            .to_string();
         let n = row["event"]["request_count"].as_f64().unwrap_or(0.0);
         let e = services.entry(id.to_string()).or_insert((name, 0.0, 0.0));
         e.1 += n;
@@ -137,9 +168,17 @@ pub async fn fetch(client: &KonnectClient, group: &str, time_frame: &str) -> Res
             e.2 += n;
         }
     }
-    let mut top_services: Vec<TopService> =
-        services.into_iter().map(|(id, (name, requests, errors))| TopService { id: id.split(':').next_back().unwrap_or(&id).to_string(), name, requests, error_rate: if requests > 0.0 { errors / requests * 100.0 } else { 0.0 } }).collect();
-    top_services.sort_by(|a, b| b.requests.partial_cmp(&a.requests).unwrap_or(std::cmp::Ordering::Equal));
+    let mut top_services: Vec<TopService> = services
+        .into_iter()
+        .map(|(id, (name, requests, errors))| TopService {
+            id: id.split(':').next_back().unwrap_or(&id).to_string(),
+            name,
+            requests,
+            error_rate: if requests > 0.0 { errors / requests * 100.0 } else { 0.0 },
+        })
+        .collect();
+    top_services
+        .sort_by(|a, b| b.requests.partial_cmp(&a.requests).unwrap_or(std::cmp::Ordering::Equal));
     top_services.truncate(5);
 
     Ok(Dashboard {
@@ -170,7 +209,12 @@ const W: u32 = 560;
 const H: u32 = 220;
 
 fn times(points: &[TrafficPoint]) -> Vec<i64> {
-    points.iter().map(|p| chrono::DateTime::parse_from_rfc3339(&p.timestamp).map(|d| d.timestamp()).unwrap_or(0)).collect()
+    points
+        .iter()
+        .map(|p| {
+            chrono::DateTime::parse_from_rfc3339(&p.timestamp).map(|d| d.timestamp()).unwrap_or(0)
+        })
+        .collect()
 }
 
 fn hhmm(t: i64) -> String {
@@ -191,7 +235,9 @@ pub struct ChartSpec {
 impl ChartSpec {
     /// The same chart over the time frame `time_frame` that ended at `end` (RFC 3339).
     pub fn over(mut self, time_frame: &str, end: &str) -> ChartSpec {
-        let end = chrono::DateTime::parse_from_rfc3339(end).map(|d| d.timestamp()).unwrap_or_else(|_| chrono::Utc::now().timestamp());
+        let end = chrono::DateTime::parse_from_rfc3339(end)
+            .map(|d| d.timestamp())
+            .unwrap_or_else(|_| chrono::Utc::now().timestamp());
         self.span = time_frame_secs(time_frame).map(|secs| (end - secs, end));
         self
     }
@@ -203,7 +249,11 @@ pub fn traffic_spec(points: &[TrafficPoint]) -> ChartSpec {
         xs: times(points),
         series: vec![
             ("1XX–3XX".into(), RGBColor(7, 168, 141), points.iter().map(|p| p.success).collect()),
-            ("4XX".into(), RGBColor(242, 153, 30), points.iter().map(|p| p.client_errors).collect()),
+            (
+                "4XX".into(),
+                RGBColor(242, 153, 30),
+                points.iter().map(|p| p.client_errors).collect(),
+            ),
             ("5XX".into(), RGBColor(214, 54, 54), points.iter().map(|p| p.server_errors).collect()),
         ],
         unit: "requests",
@@ -222,7 +272,16 @@ fn bucket_error_rate(p: &TrafficPoint) -> f64 {
 
 /// (4XX + 5XX) / all per time bucket, in percent.
 pub fn error_rate_spec(points: &[TrafficPoint]) -> ChartSpec {
-    ChartSpec { xs: times(points), series: vec![("error rate %".into(), RGBColor(214, 54, 54), points.iter().map(bucket_error_rate).collect())], unit: "%", span: None }
+    ChartSpec {
+        xs: times(points),
+        series: vec![(
+            "error rate %".into(),
+            RGBColor(214, 54, 54),
+            points.iter().map(bucket_error_rate).collect(),
+        )],
+        unit: "%",
+        span: None,
+    }
 }
 
 pub fn traffic_chart(points: &[TrafficPoint], time_frame: &str, end: &str) -> String {
@@ -235,25 +294,50 @@ pub fn error_rate_chart(points: &[TrafficPoint], time_frame: &str, end: &str) ->
 
 /// Two groups' series of one measure on the same axes: every bucket of either group on one
 /// time axis, a missing bucket counted as zero.
-pub fn compare_spec(left: (&str, &[TrafficPoint]), right: (&str, &[TrafficPoint]), measure: &str) -> ChartSpec {
-    let value = |p: &TrafficPoint| if measure == "error_rate" { bucket_error_rate(p) } else { p.success + p.client_errors + p.server_errors };
+pub fn compare_spec(
+    left: (&str, &[TrafficPoint]),
+    right: (&str, &[TrafficPoint]),
+    measure: &str,
+) -> ChartSpec {
+    let value = |p: &TrafficPoint| {
+        if measure == "error_rate" {
+            bucket_error_rate(p)
+        } else {
+            p.success + p.client_errors + p.server_errors
+        }
+    };
     let mut xs: Vec<i64> = times(left.1).into_iter().chain(times(right.1)).collect();
     xs.sort_unstable();
     xs.dedup();
     let line = |pts: &[TrafficPoint]| -> Vec<f64> {
-        let by: std::collections::HashMap<i64, f64> = times(pts).into_iter().zip(pts.iter().map(value)).collect();
+        let by: std::collections::HashMap<i64, f64> =
+            times(pts).into_iter().zip(pts.iter().map(value)).collect();
         xs.iter().map(|x| by.get(x).copied().unwrap_or(0.0)).collect()
     };
     let (l, r) = (line(left.1), line(right.1));
-    ChartSpec { series: vec![(left.0.to_string(), RGBColor(23, 115, 235), l), (right.0.to_string(), RGBColor(155, 81, 224), r)], unit: if measure == "error_rate" { "%" } else { "requests" }, xs, span: None }
+    ChartSpec {
+        series: vec![
+            (left.0.to_string(), RGBColor(23, 115, 235), l),
+            (right.0.to_string(), RGBColor(155, 81, 224), r),
+        ],
+        unit: if measure == "error_rate" { "%" } else { "requests" },
+        xs,
+        span: None,
+    }
 }
 
 /// Draws `spec`; `k` scales every length (1 for the UI's SVG, 2 for a sharp PNG).
-fn draw<DB: DrawingBackend>(root: DrawingArea<DB, plotters::coord::Shift>, spec: &ChartSpec, k: u32) {
+fn draw<DB: DrawingBackend>(
+    root: DrawingArea<DB, plotters::coord::Shift>,
+    spec: &ChartSpec,
+    k: u32,
+) {
     let _ = root.fill(&WHITE);
     let xs = &spec.xs;
     let (x0, x1) = match (spec.span, xs.first(), xs.last()) {
-        (Some((a, b)), first, last) if b > a => (first.map_or(a, |f| a.min(*f)), last.map_or(b, |l| b.max(*l))),
+        (Some((a, b)), first, last) if b > a => {
+            (first.map_or(a, |f| a.min(*f)), last.map_or(b, |l| b.max(*l)))
+        }
         (_, Some(a), Some(b)) if b > a => (*a, *b),
         (_, Some(a), _) => (*a - 60, *a + 60),
         _ => {
@@ -261,7 +345,9 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, plotters::coord::Shift>, spec:
             (now - 3600, now)
         }
     };
-    let ymax = spec.series.iter().flat_map(|(_, _, v)| v.iter().copied()).fold(0.0_f64, f64::max).max(1.0) * 1.1;
+    let ymax =
+        spec.series.iter().flat_map(|(_, _, v)| v.iter().copied()).fold(0.0_f64, f64::max).max(1.0)
+            * 1.1;
     // Small ranges get a decimal, so ticks never read "0, 0, 1, 1".
     let decimals = if ymax < 10.0 { 1 } else { 0 };
     // The time axis counts minutes, hours or days (by the span), so plotters' round ticks land
@@ -280,7 +366,14 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, plotters::coord::Shift>, spec:
             hhmm(t)
         }
     };
-    let Ok(mut chart) = ChartBuilder::on(&root).margin(8 * k).x_label_area_size(24 * k).y_label_area_size(44 * k).build_cartesian_2d(at(x0)..at(x1), 0.0..ymax) else { return };
+    let Ok(mut chart) = ChartBuilder::on(&root)
+        .margin(8 * k)
+        .x_label_area_size(24 * k)
+        .y_label_area_size(44 * k)
+        .build_cartesian_2d(at(x0)..at(x1), 0.0..ymax)
+    else {
+        return;
+    };
     let unit = spec.unit;
     let _ = chart
         .configure_mesh()
@@ -289,18 +382,40 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, plotters::coord::Shift>, spec:
         .x_labels(6)
         .y_labels(5)
         .x_label_formatter(&label)
-        .y_label_formatter(&|v| if unit == "%" { format!("{v:.decimals$}%") } else { format!("{v:.decimals$}") })
+        .y_label_formatter(&|v| {
+            if unit == "%" {
+                format!("{v:.decimals$}%")
+            } else {
+                format!("{v:.decimals$}")
+            }
+        })
         .label_style(("sans-serif", 13 * k).into_font().color(&RGBColor(82, 89, 110)))
         .draw();
     for (name, color, values) in &spec.series {
         let color = *color;
-        if let Ok(drawn) = chart.draw_series(LineSeries::new(xs.iter().map(|x| at(*x)).zip(values.iter().copied()), color.stroke_width(2 * k))) {
-            drawn.label(name.as_str()).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14 * k as i32, y)], color.stroke_width(2 * k)));
+        if let Ok(drawn) = chart.draw_series(LineSeries::new(
+            xs.iter().map(|x| at(*x)).zip(values.iter().copied()),
+            color.stroke_width(2 * k),
+        )) {
+            drawn.label(name.as_str()).legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 14 * k as i32, y)], color.stroke_width(2 * k))
+            });
         }
         // Each bucket is marked too, so a frame with one bucket so far still shows its value.
-        let _ = chart.draw_series(xs.iter().map(|x| at(*x)).zip(values.iter().copied()).map(|p| Circle::new(p, 3 * k, color.filled())));
+        let _ = chart.draw_series(
+            xs.iter()
+                .map(|x| at(*x))
+                .zip(values.iter().copied())
+                .map(|p| Circle::new(p, 3 * k, color.filled())),
+        );
     }
-    let _ = chart.configure_series_labels().position(SeriesLabelPosition::UpperLeft).background_style(WHITE.mix(0.85)).border_style(RGBColor(224, 228, 234)).label_font(("sans-serif", 13 * k)).draw();
+    let _ = chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(224, 228, 234))
+        .label_font(("sans-serif", 13 * k))
+        .draw();
     let _ = root.present();
 }
 
@@ -346,15 +461,38 @@ mod tests {
 
     #[test]
     fn charts_render_as_svg_with_their_labels() {
-        let pts =
-            vec![TrafficPoint { timestamp: "2026-11-22T10:00:00Z".into(), success: 90.0, client_errors: 8.0, server_errors: 2.0 }, TrafficPoint { timestamp: "2026-11-22T10:05:00Z".into(), success: 120.0, client_errors: 4.0, server_errors: 0.0 }];
+        let pts = vec![
+            TrafficPoint {
+                timestamp: "2026-11-22T10:00:00Z".into(),
+                success: 90.0,
+                client_errors: 8.0,
+                server_errors: 2.0,
+            },
+            TrafficPoint {
+                timestamp: "2026-11-22T10:05:00Z".into(),
+                success: 120.0,
+                client_errors: 4.0,
+                server_errors: 0.0,
+            },
+        ];
         let svg = traffic_chart(&pts, "1h", "2026-11-22T10:30:00Z");
-        assert!(svg.starts_with("<svg") && svg.contains("polyline") || svg.contains("<path"), "{}", &svg[..200.min(svg.len())]);
+        assert!(
+            svg.starts_with("<svg") && svg.contains("polyline") || svg.contains("<path"),
+            "{}",
+            &svg[..200.min(svg.len())]
+        );
         assert!(svg.contains("4XX") && svg.contains("10:00"));
         let rate = error_rate_chart(&pts, "1h", "2026-11-22T10:30:00Z");
         // The axis spans the whole hour, though traffic came in its first minutes.
-        let ticks: Vec<&str> = svg.match_indices(':').filter_map(|(i, _)| svg.get(i - 2..i + 3)).filter(|t| t.chars().all(|c| c.is_ascii_digit() || c == ':')).collect();
-        assert!(ticks.len() >= 3 && ticks.iter().all(|t| t.ends_with('0')), "round times: {ticks:?}");
+        let ticks: Vec<&str> = svg
+            .match_indices(':')
+            .filter_map(|(i, _)| svg.get(i - 2..i + 3))
+            .filter(|t| t.chars().all(|c| c.is_ascii_digit() || c == ':'))
+            .collect();
+        assert!(
+            ticks.len() >= 3 && ticks.iter().all(|t| t.ends_with('0')),
+            "round times: {ticks:?}"
+        );
         assert!(ticks[0] < "10:00", "the axis spans the whole hour before the traffic: {ticks:?}");
         assert!(rate.contains("error rate %"));
         // The PNG: a real image of twice the size, with drawn (non-white) pixels.

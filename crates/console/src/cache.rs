@@ -109,13 +109,23 @@ impl Cache {
         Ok(Cache { conn: Arc::new(Mutex::new(conn)) })
     }
 
-    async fn call<R: Send + 'static>(&self, f: impl FnOnce(&mut Connection) -> Result<R, CacheError> + Send + 'static) -> Result<R, CacheError> {
+    async fn call<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<R, CacheError> + Send + 'static,
+    ) -> Result<R, CacheError> {
         let conn = self.conn.clone();
-        tokio::task::spawn_blocking(move || f(&mut conn.lock().unwrap_or_else(|p| p.into_inner()))).await.map_err(|e| CacheError::Join(e.to_string()))?
+        tokio::task::spawn_blocking(move || f(&mut conn.lock().unwrap_or_else(|p| p.into_inner())))
+            .await
+            .map_err(|e| CacheError::Join(e.to_string()))?
     }
 
     /// Replaces a profile's groups with a fresh listing in one transaction: readers see all old or all new.
-    pub async fn replace_groups(&self, profile: &str, groups: Vec<CachedGroup>, synced_at: String) -> Result<(), CacheError> {
+    pub async fn replace_groups(
+        &self,
+        profile: &str,
+        groups: Vec<CachedGroup>,
+        synced_at: String,
+    ) -> Result<(), CacheError> {
         let profile = profile.to_string();
         self.call(move |c| {
             let tx = c.transaction()?;
@@ -143,9 +153,18 @@ impl Cache {
         let (profile, id) = (profile.to_string(), id.to_string());
         self.call(move |c| {
             let tx = c.transaction()?;
-            tx.execute("DELETE FROM groups WHERE profile_id = ?1 AND id = ?2", params![profile, id])?;
-            tx.execute("DELETE FROM entities WHERE profile_id = ?1 AND group_id = ?2", params![profile, id])?;
-            tx.execute("DELETE FROM group_sync WHERE profile_id = ?1 AND group_id = ?2", params![profile, id])?;
+            tx.execute(
+                "DELETE FROM groups WHERE profile_id = ?1 AND id = ?2",
+                params![profile, id],
+            )?;
+            tx.execute(
+                "DELETE FROM entities WHERE profile_id = ?1 AND group_id = ?2",
+                params![profile, id],
+            )?;
+            tx.execute(
+                "DELETE FROM group_sync WHERE profile_id = ?1 AND group_id = ?2",
+                params![profile, id],
+            )?;
             tx.commit()?;
             Ok(())
         })
@@ -153,7 +172,12 @@ impl Cache {
     }
 
     /// Remembers why the last sync failed, keeping the previous data and its sync time.
-    pub async fn record_sync_error(&self, profile: &str, error: String, at: String) -> Result<(), CacheError> {
+    pub async fn record_sync_error(
+        &self,
+        profile: &str,
+        error: String,
+        at: String,
+    ) -> Result<(), CacheError> {
         let profile = profile.to_string();
         self.call(move |c| {
             c.execute(
@@ -185,9 +209,19 @@ impl Cache {
     pub async fn sync_state(&self, profile: &str) -> Result<SyncState, CacheError> {
         let profile = profile.to_string();
         self.call(move |c| {
-            Ok(c.query_row("SELECT synced_at, last_error, last_error_at FROM sync_state WHERE profile_id = ?1", params![profile], |r| Ok(SyncState { synced_at: r.get(0)?, last_error: r.get(1)?, last_error_at: r.get(2)? }))
-                .optional()?
-                .unwrap_or_default())
+            Ok(c.query_row(
+                "SELECT synced_at, last_error, last_error_at FROM sync_state WHERE profile_id = ?1",
+                params![profile],
+                |r| {
+                    Ok(SyncState {
+                        synced_at: r.get(0)?,
+                        last_error: r.get(1)?,
+                        last_error_at: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?
+            .unwrap_or_default())
         })
         .await
     }
@@ -203,7 +237,13 @@ fn insert_group(c: &Connection, profile: &str, g: &CachedGroup) -> rusqlite::Res
 }
 
 impl Cache {
-    pub async fn put_view(&self, profile: &str, key: &str, body: String, fetched_at: String) -> Result<(), CacheError> {
+    pub async fn put_view(
+        &self,
+        profile: &str,
+        key: &str,
+        body: String,
+        fetched_at: String,
+    ) -> Result<(), CacheError> {
         let (profile, key) = (profile.to_string(), key.to_string());
         self.call(move |c| {
             c.execute("INSERT OR REPLACE INTO views (profile_id, key, body, fetched_at) VALUES (?1, ?2, ?3, ?4)", params![profile, key, body, fetched_at])?;
@@ -214,7 +254,15 @@ impl Cache {
 
     pub async fn view(&self, profile: &str, key: &str) -> Result<Option<String>, CacheError> {
         let (profile, key) = (profile.to_string(), key.to_string());
-        self.call(move |c| Ok(c.query_row("SELECT body FROM views WHERE profile_id = ?1 AND key = ?2", params![profile, key], |r| r.get(0)).optional()?)).await
+        self.call(move |c| {
+            Ok(c.query_row(
+                "SELECT body FROM views WHERE profile_id = ?1 AND key = ?2",
+                params![profile, key],
+                |r| r.get(0),
+            )
+            .optional()?)
+        })
+        .await
     }
 }
 
@@ -255,8 +303,16 @@ impl Cache {
     }
 
     /// Replaces one kind's rows of a group (a live list of that kind), in one transaction.
-    pub async fn replace_kind(&self, profile: &str, group_id: &str, kind: &str, rows: Vec<serde_json::Value>, fetched_at: String) -> Result<(), CacheError> {
-        let (profile, group_id, kind) = (profile.to_string(), group_id.to_string(), kind.to_string());
+    pub async fn replace_kind(
+        &self,
+        profile: &str,
+        group_id: &str,
+        kind: &str,
+        rows: Vec<serde_json::Value>,
+        fetched_at: String,
+    ) -> Result<(), CacheError> {
+        let (profile, group_id, kind) =
+            (profile.to_string(), group_id.to_string(), kind.to_string());
         self.call(move |c| {
             let tx = c.transaction()?;
             tx.execute("DELETE FROM entities WHERE profile_id = ?1 AND group_id = ?2 AND kind = ?3", params![profile, group_id, kind])?;
@@ -274,8 +330,16 @@ impl Cache {
     }
 
     /// Writes one entity after a successful create or update.
-    pub async fn put_entity(&self, profile: &str, group_id: &str, kind: &str, body: serde_json::Value, fetched_at: String) -> Result<(), CacheError> {
-        let (profile, group_id, kind) = (profile.to_string(), group_id.to_string(), kind.to_string());
+    pub async fn put_entity(
+        &self,
+        profile: &str,
+        group_id: &str,
+        kind: &str,
+        body: serde_json::Value,
+        fetched_at: String,
+    ) -> Result<(), CacheError> {
+        let (profile, group_id, kind) =
+            (profile.to_string(), group_id.to_string(), kind.to_string());
         self.call(move |c| {
             let id = body.get("id").and_then(|v| v.as_str()).unwrap_or_default().to_string();
             c.execute("INSERT OR REPLACE INTO entities (profile_id, group_id, kind, id, body, fetched_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", params![profile, group_id, kind, id, body.to_string(), fetched_at])?;
@@ -284,8 +348,15 @@ impl Cache {
         .await
     }
 
-    pub async fn remove_entity(&self, profile: &str, group_id: &str, kind: &str, id: &str) -> Result<(), CacheError> {
-        let (profile, group_id, kind, id) = (profile.to_string(), group_id.to_string(), kind.to_string(), id.to_string());
+    pub async fn remove_entity(
+        &self,
+        profile: &str,
+        group_id: &str,
+        kind: &str,
+        id: &str,
+    ) -> Result<(), CacheError> {
+        let (profile, group_id, kind, id) =
+            (profile.to_string(), group_id.to_string(), kind.to_string(), id.to_string());
         self.call(move |c| {
             let tx = c.transaction()?;
             tx.execute("DELETE FROM entities WHERE profile_id = ?1 AND group_id = ?2 AND kind = ?3 AND id = ?4", params![profile, group_id, kind, id])?;
@@ -300,8 +371,14 @@ impl Cache {
     }
 
     /// A group's entities of one kind (or every kind with `None`), with when they were fetched.
-    pub async fn entities(&self, profile: &str, group_id: &str, kind: Option<&str>) -> Result<Vec<(String, serde_json::Value, String)>, CacheError> {
-        let (profile, group_id, kind) = (profile.to_string(), group_id.to_string(), kind.map(str::to_string));
+    pub async fn entities(
+        &self,
+        profile: &str,
+        group_id: &str,
+        kind: Option<&str>,
+    ) -> Result<Vec<(String, serde_json::Value, String)>, CacheError> {
+        let (profile, group_id, kind) =
+            (profile.to_string(), group_id.to_string(), kind.map(str::to_string));
         self.call(move |c| {
             let mut stmt = c.prepare_cached("SELECT kind, body, fetched_at FROM entities WHERE profile_id = ?1 AND group_id = ?2 AND (?3 IS NULL OR kind = ?3) ORDER BY rowid")?;
             let rows = stmt.query_map(params![profile, group_id, kind], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
@@ -317,15 +394,22 @@ impl Cache {
 
     /// Maps every cached entity of the profile (group id, kind, body) as it is read, so only
     /// the results are held, never every body at once.
-    pub async fn map_entities<T: Send + 'static>(&self, profile: &str, f: impl Fn(&str, &str, &serde_json::Value) -> Option<T> + Send + 'static) -> Result<Vec<T>, CacheError> {
+    pub async fn map_entities<T: Send + 'static>(
+        &self,
+        profile: &str,
+        f: impl Fn(&str, &str, &serde_json::Value) -> Option<T> + Send + 'static,
+    ) -> Result<Vec<T>, CacheError> {
         let profile = profile.to_string();
         self.call(move |c| {
-            let mut stmt = c.prepare_cached("SELECT group_id, kind, body FROM entities WHERE profile_id = ?1")?;
+            let mut stmt = c.prepare_cached(
+                "SELECT group_id, kind, body FROM entities WHERE profile_id = ?1",
+            )?;
             let mut rows = stmt.query(params![profile])?;
             let mut out = Vec::new();
             while let Some(r) = rows.next()? {
                 let (g, k, body): (String, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
-                let v: serde_json::Value = serde_json::from_str(&body).map_err(|e| CacheError::Corrupt(e.to_string()))?;
+                let v: serde_json::Value =
+                    serde_json::from_str(&body).map_err(|e| CacheError::Corrupt(e.to_string()))?;
                 out.extend(f(&g, &k, &v));
             }
             Ok(out)
@@ -335,10 +419,15 @@ impl Cache {
 
     /// Every group's last synced config hash, read once at the start of a sync (so no group
     /// waits on the cache, busy with another group's commit, before it starts fetching).
-    pub async fn synced_hashes(&self, profile: &str) -> Result<std::collections::HashMap<String, String>, CacheError> {
+    pub async fn synced_hashes(
+        &self,
+        profile: &str,
+    ) -> Result<std::collections::HashMap<String, String>, CacheError> {
         let profile = profile.to_string();
         self.call(move |c| {
-            let mut stmt = c.prepare_cached("SELECT group_id, config_hash FROM group_sync WHERE profile_id = ?1")?;
+            let mut stmt = c.prepare_cached(
+                "SELECT group_id, config_hash FROM group_sync WHERE profile_id = ?1",
+            )?;
             let rows = stmt.query_map(params![profile], |r| Ok((r.get(0)?, r.get(1)?)))?;
             Ok(rows.collect::<Result<_, _>>()?)
         })
@@ -346,8 +435,20 @@ impl Cache {
     }
 
     /// The config hash a group was last synced at.
-    pub async fn synced_hash(&self, profile: &str, group_id: &str) -> Result<Option<String>, CacheError> {
+    pub async fn synced_hash(
+        &self,
+        profile: &str,
+        group_id: &str,
+    ) -> Result<Option<String>, CacheError> {
         let (profile, group_id) = (profile.to_string(), group_id.to_string());
-        self.call(move |c| Ok(c.query_row("SELECT config_hash FROM group_sync WHERE profile_id = ?1 AND group_id = ?2", params![profile, group_id], |r| r.get(0)).optional()?)).await
+        self.call(move |c| {
+            Ok(c.query_row(
+                "SELECT config_hash FROM group_sync WHERE profile_id = ?1 AND group_id = ?2",
+                params![profile, group_id],
+                |r| r.get(0),
+            )
+            .optional()?)
+        })
+        .await
     }
 }

@@ -2,7 +2,10 @@
 
 use std::path::Path;
 
-use konnect::{ControlPlane, CreateControlPlaneRequest, KonnectClient, KonnectError, Node, UpdateControlPlaneRequest};
+use konnect::{
+    ControlPlane, CreateControlPlaneRequest, KonnectClient, KonnectError, Node,
+    UpdateControlPlaneRequest,
+};
 
 use crate::cache::{Cache, CachedGroup};
 use crate::error::{ConsoleError, ErrorCode};
@@ -27,8 +30,19 @@ pub(crate) fn now() -> String {
 }
 
 impl Console {
-    pub fn new(profile: Profile, client: KonnectClient, cache_path: &Path) -> Result<Console, ConsoleError> {
-        Ok(Console { profile, client, cache: Cache::open(cache_path)?, search_index: Default::default(), roles: Default::default(), refusals: Default::default() })
+    pub fn new(
+        profile: Profile,
+        client: KonnectClient,
+        cache_path: &Path,
+    ) -> Result<Console, ConsoleError> {
+        Ok(Console {
+            profile,
+            client,
+            cache: Cache::open(cache_path)?,
+            search_index: Default::default(),
+            roles: Default::default(),
+            refusals: Default::default(),
+        })
     }
 
     pub fn profile(&self) -> &Profile {
@@ -44,7 +58,12 @@ impl Console {
             (Some(err_at), Some(ok_at)) if err_at < ok_at => None,
             _ => state.last_error,
         };
-        Ok(Overview { profile_name: self.profile.name().to_string(), groups: groups.into_iter().map(RuntimeGroupRow::from).collect(), synced_at: state.synced_at, offline_reason })
+        Ok(Overview {
+            profile_name: self.profile.name().to_string(),
+            groups: groups.into_iter().map(RuntimeGroupRow::from).collect(),
+            synced_at: state.synced_at,
+            offline_reason,
+        })
     }
 
     /// Syncs (groups, nodes, and the entities of groups whose config changed) and returns the
@@ -52,7 +71,11 @@ impl Console {
     pub async fn refresh_overview(&self) -> Result<Overview, ConsoleError> {
         match self.sync(std::sync::Arc::new(|_| {}), crate::sync::CancelToken::default()).await {
             Ok(_) => {}
-            Err(err) if matches!(err.code, ErrorCode::Offline | ErrorCode::Server | ErrorCode::RateLimited) => {}
+            Err(err)
+                if matches!(
+                    err.code,
+                    ErrorCode::Offline | ErrorCode::Server | ErrorCode::RateLimited
+                ) => {}
             Err(err) => return Err(err),
         }
         self.cached_overview().await
@@ -60,8 +83,20 @@ impl Console {
 
     /// One sync of the whole organization into the cache, reporting progress as it goes. An
     /// unreachable API is remembered (the overview then says since when it is offline).
-    pub async fn sync(&self, progress: std::sync::Arc<dyn Fn(crate::sync::SyncProgress) + Send + Sync>, cancel: crate::sync::CancelToken) -> Result<crate::sync::SyncReport, ConsoleError> {
-        let result = crate::sync::run(&self.client, &self.cache, self.profile.id(), crate::sync::DEFAULT_CONCURRENCY, progress, cancel).await;
+    pub async fn sync(
+        &self,
+        progress: std::sync::Arc<dyn Fn(crate::sync::SyncProgress) + Send + Sync>,
+        cancel: crate::sync::CancelToken,
+    ) -> Result<crate::sync::SyncReport, ConsoleError> {
+        let result = crate::sync::run(
+            &self.client,
+            &self.cache,
+            self.profile.id(),
+            crate::sync::DEFAULT_CONCURRENCY,
+            progress,
+            cancel,
+        )
+        .await;
         self.invalidate_search();
         match result {
             Ok(report) => {
@@ -70,9 +105,14 @@ impl Console {
             }
             Err(e) => {
                 let err = ConsoleError::from(e);
-                if matches!(err.code, ErrorCode::Offline | ErrorCode::Server | ErrorCode::RateLimited) {
+                if matches!(
+                    err.code,
+                    ErrorCode::Offline | ErrorCode::Server | ErrorCode::RateLimited
+                ) {
                     tracing::warn!("sync failed, serving the cache: {}", err.message);
-                    self.cache.record_sync_error(self.profile.id(), err.message.clone(), now()).await?;
+                    self.cache
+                        .record_sync_error(self.profile.id(), err.message.clone(), now())
+                        .await?;
                 }
                 Err(err)
             }
@@ -84,13 +124,26 @@ impl Console {
     }
 
     /// Searches every cached group and entity (works offline).
-    pub async fn search(&self, query: &str, limit: usize) -> Result<Vec<crate::search::SearchHit>, ConsoleError> {
+    pub async fn search(
+        &self,
+        query: &str,
+        limit: usize,
+    ) -> Result<Vec<crate::search::SearchHit>, ConsoleError> {
         let cached = self.search_index.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let index = match cached {
             Some(i) => i,
             None => {
                 let groups = self.cache.groups(self.profile.id()).await?;
-                let shared: std::collections::HashMap<String, std::sync::Arc<(String, String)>> = groups.iter().map(|g| (g.group.id.clone(), std::sync::Arc::new((g.group.id.clone(), g.group.name.clone())))).collect();
+                let shared: std::collections::HashMap<String, std::sync::Arc<(String, String)>> =
+                    groups
+                        .iter()
+                        .map(|g| {
+                            (
+                                g.group.id.clone(),
+                                std::sync::Arc::new((g.group.id.clone(), g.group.name.clone())),
+                            )
+                        })
+                        .collect();
                 let mut items: Vec<crate::search::SearchItem> = groups
                     .iter()
                     .map(|g| crate::search::SearchItem {
@@ -98,15 +151,25 @@ impl Console {
                         id: g.group.id.clone(),
                         label: g.group.name.clone(),
                         group: shared[&g.group.id].clone(),
-                        terms: vec![("name", g.group.name.to_lowercase().into()), ("id", g.group.id.to_lowercase().into())],
+                        terms: vec![
+                            ("name", g.group.name.to_lowercase().into()),
+                            ("id", g.group.id.to_lowercase().into()),
+                        ],
                     })
                     .collect();
-                let kinds: Vec<std::sync::Arc<str>> = crate::sync::SYNC_KINDS.iter().map(|k| std::sync::Arc::from(*k)).collect();
+                let kinds: Vec<std::sync::Arc<str>> =
+                    crate::sync::SYNC_KINDS.iter().map(|k| std::sync::Arc::from(*k)).collect();
                 items.extend(
                     self.cache
                         .map_entities(self.profile.id(), move |gid, kind, body| {
-                            let group = shared.get(gid).cloned().unwrap_or_else(|| std::sync::Arc::new((gid.to_string(), String::new())));
-                            let kind = kinds.iter().find(|k| &***k == kind).cloned().unwrap_or_else(|| kind.into());
+                            let group = shared.get(gid).cloned().unwrap_or_else(|| {
+                                std::sync::Arc::new((gid.to_string(), String::new()))
+                            });
+                            let kind = kinds
+                                .iter()
+                                .find(|k| &***k == kind)
+                                .cloned()
+                                .unwrap_or_else(|| kind.into());
                             crate::search::SearchItem::from_entity(kind, body, group)
                         })
                         .await?,
@@ -120,26 +183,66 @@ impl Console {
     }
 
     /// Creates a group through the API and adds it to the cache. Field errors name the form's inputs.
-    pub async fn create_group(&self, form: NewRuntimeGroup) -> Result<RuntimeGroupRow, ConsoleError> {
+    pub async fn create_group(
+        &self,
+        form: NewRuntimeGroup,
+    ) -> Result<RuntimeGroupRow, ConsoleError> {
         let labels = parse_labels(&form.labels)?;
         let name = form.name.trim().to_string();
-        let req = CreateControlPlaneRequest { name: name.clone(), description: Some(form.description.trim().to_string()).filter(|d| !d.is_empty()), labels: Some(labels), ..Default::default() };
-        let created: ControlPlane = self.client.create_control_plane(&req).await.map_err(|e| self.note_refusal("*", "create", group_form_error(e, &name)))?;
-        let cached = CachedGroup { group: created, active_instances: 0, total_instances: 0, in_sync_instances: 0, fetched_at: now() };
+        let req = CreateControlPlaneRequest {
+            name: name.clone(),
+            description: Some(form.description.trim().to_string()).filter(|d| !d.is_empty()),
+            labels: Some(labels),
+            ..Default::default()
+        };
+        let created: ControlPlane = self
+            .client
+            .create_control_plane(&req)
+            .await
+            .map_err(|e| self.note_refusal("*", "create", group_form_error(e, &name)))?;
+        let cached = CachedGroup {
+            group: created,
+            active_instances: 0,
+            total_instances: 0,
+            in_sync_instances: 0,
+            fetched_at: now(),
+        };
         self.cache.upsert_group(self.profile.id(), cached.clone()).await?;
         Ok(cached.into())
     }
 
     /// Renames a group, or changes its description or labels (the form's labels replace the
     /// group's). The cached row keeps its instance counts.
-    pub async fn update_group(&self, id: &str, form: NewRuntimeGroup) -> Result<RuntimeGroupRow, ConsoleError> {
+    pub async fn update_group(
+        &self,
+        id: &str,
+        form: NewRuntimeGroup,
+    ) -> Result<RuntimeGroupRow, ConsoleError> {
         let labels = parse_labels(&form.labels)?;
         let name = form.name.trim().to_string();
-        let req = UpdateControlPlaneRequest { name: Some(name.clone()), description: Some(form.description.trim().to_string()), labels: Some(labels), ..Default::default() };
-        let updated = self.client.update_control_plane(id, &req).await.map_err(|e| self.note_refusal(id, "group", group_form_error(e, &name)))?;
-        let previous = self.cache.groups(self.profile.id()).await?.into_iter().find(|g| g.group.id == id);
-        let (active, total, in_sync) = previous.map(|p| (p.active_instances, p.total_instances, p.in_sync_instances)).unwrap_or((0, 0, 0));
-        let cached = CachedGroup { group: updated, active_instances: active, total_instances: total, in_sync_instances: in_sync, fetched_at: now() };
+        let req = UpdateControlPlaneRequest {
+            name: Some(name.clone()),
+            description: Some(form.description.trim().to_string()),
+            labels: Some(labels),
+            ..Default::default()
+        };
+        let updated = self
+            .client
+            .update_control_plane(id, &req)
+            .await
+            .map_err(|e| self.note_refusal(id, "group", group_form_error(e, &name)))?;
+        let previous =
+            self.cache.groups(self.profile.id()).await?.into_iter().find(|g| g.group.id == id);
+        let (active, total, in_sync) = previous
+            .map(|p| (p.active_instances, p.total_instances, p.in_sync_instances))
+            .unwrap_or((0, 0, 0));
+        let cached = CachedGroup {
+            group: updated,
+            active_instances: active,
+            total_instances: total,
+            in_sync_instances: in_sync,
+            fetched_at: now(),
+        };
         self.cache.upsert_group(self.profile.id(), cached.clone()).await?;
         self.invalidate_search();
         Ok(cached.into())
@@ -172,7 +275,10 @@ fn group_form_error(e: KonnectError, name: &str) -> ConsoleError {
 pub(crate) fn instance_counts(nodes: &[Node], expected_hash: &str) -> (i64, i64, i64) {
     let cutoff = chrono::Utc::now().timestamp() - ACTIVE_WINDOW_SECS;
     let active = nodes.iter().filter(|n| n.last_ping >= cutoff).count() as i64;
-    let in_sync = nodes.iter().filter(|n| !expected_hash.is_empty() && n.config_hash == expected_hash).count() as i64;
+    let in_sync = nodes
+        .iter()
+        .filter(|n| !expected_hash.is_empty() && n.config_hash == expected_hash)
+        .count() as i64;
     (active, nodes.len() as i64, in_sync)
 }
 
@@ -187,29 +293,60 @@ impl Console {
         let fetch = async {
             let nodes = self.client.list_all_nodes(group_id).await?;
             let expected_hash = self.client.expected_config_hash(group_id).await?.expected_hash;
-            Ok(GroupInstances { group_id: group_id.to_string(), instances: instances::rows(&nodes, &expected_hash), expected_hash, fetched_at: now(), offline_reason: None })
+            Ok(GroupInstances {
+                group_id: group_id.to_string(),
+                instances: instances::rows(&nodes, &expected_hash),
+                expected_hash,
+                fetched_at: now(),
+                offline_reason: None,
+            })
         };
         self.live_or_cached(&format!("instances:{group_id}"), fetch).await
     }
 
     /// The group's dashboard for a time frame (15m … 30d), live or, offline, as last fetched.
-    pub async fn group_dashboard(&self, group_id: &str, time_frame: &str) -> Result<crate::analytics::Dashboard, ConsoleError> {
+    pub async fn group_dashboard(
+        &self,
+        group_id: &str,
+        time_frame: &str,
+    ) -> Result<crate::analytics::Dashboard, ConsoleError> {
         if crate::analytics::time_frame_secs(time_frame).is_none() {
-            return Err(ConsoleError::field("time_frame", "must be one of 15m, 1h, 6h, 12h, 24h, 7d, 30d"));
+            return Err(ConsoleError::field(
+                "time_frame",
+                "must be one of 15m, 1h, 6h, 12h, 24h, 7d, 30d",
+            ));
         }
         let fetch = crate::analytics::fetch(&self.client, group_id, time_frame);
         self.live_or_cached(&format!("dashboard:{group_id}:{time_frame}"), fetch).await
     }
 
     /// Every entity of `kind` in the group, live (and written to the cache) or, offline, as last synced.
-    pub async fn group_entities(&self, group_id: &str, kind: &str) -> Result<crate::entities::EntityList, ConsoleError> {
+    pub async fn group_entities(
+        &self,
+        group_id: &str,
+        kind: &str,
+    ) -> Result<crate::entities::EntityList, ConsoleError> {
         crate::entities::check_kind(kind)?;
         match self.client.list_all_entities(group_id, kind).await {
             Ok(rows) => {
                 let fetched_at = now();
-                self.cache.replace_kind(self.profile.id(), group_id, kind, rows.clone(), fetched_at.clone()).await?;
+                self.cache
+                    .replace_kind(
+                        self.profile.id(),
+                        group_id,
+                        kind,
+                        rows.clone(),
+                        fetched_at.clone(),
+                    )
+                    .await?;
                 self.invalidate_search();
-                Ok(crate::entities::EntityList { group_id: group_id.to_string(), kind: kind.to_string(), rows, fetched_at, offline_reason: None })
+                Ok(crate::entities::EntityList {
+                    group_id: group_id.to_string(),
+                    kind: kind.to_string(),
+                    rows,
+                    fetched_at,
+                    offline_reason: None,
+                })
             }
             Err(e) => {
                 let err = ConsoleError::from(e);
@@ -222,25 +359,49 @@ impl Console {
                     if self.cache.synced_hash(self.profile.id(), group_id).await?.is_none() {
                         return Err(err);
                     }
-                    let at = self.cache.sync_state(self.profile.id()).await?.synced_at.unwrap_or_default();
-                    return Ok(crate::entities::EntityList { group_id: group_id.to_string(), kind: kind.to_string(), rows: vec![], fetched_at: at, offline_reason: Some(err.message) });
+                    let at = self
+                        .cache
+                        .sync_state(self.profile.id())
+                        .await?
+                        .synced_at
+                        .unwrap_or_default();
+                    return Ok(crate::entities::EntityList {
+                        group_id: group_id.to_string(),
+                        kind: kind.to_string(),
+                        rows: vec![],
+                        fetched_at: at,
+                        offline_reason: Some(err.message),
+                    });
                 };
                 let rows = cached.into_iter().map(|(_, body, _)| body).collect();
-                Ok(crate::entities::EntityList { group_id: group_id.to_string(), kind: kind.to_string(), rows, fetched_at, offline_reason: Some(err.message) })
+                Ok(crate::entities::EntityList {
+                    group_id: group_id.to_string(),
+                    kind: kind.to_string(),
+                    rows,
+                    fetched_at,
+                    offline_reason: Some(err.message),
+                })
             }
         }
     }
 
     /// Every group view goes through here: fetch live and cache it; when the control plane cannot
     /// be reached (or rate-limits us), the cached copy marked with why, or the error if none.
-    async fn live_or_cached<V>(&self, key: &str, fetch: impl std::future::Future<Output = Result<V, KonnectError>>) -> Result<V, ConsoleError>
+    async fn live_or_cached<V>(
+        &self,
+        key: &str,
+        fetch: impl std::future::Future<Output = Result<V, KonnectError>>,
+    ) -> Result<V, ConsoleError>
     where
         V: CachedView + serde::Serialize + serde::de::DeserializeOwned,
     {
         match fetch.await {
             Ok(view) => {
-                let body = serde_json::to_string(&view).map_err(|e| ConsoleError::local(e.to_string()))?;
-                self.cache.put_view(self.profile.id(), key, body, view.fetched_at().to_string()).await?;
+                let body =
+                    serde_json::to_string(&view).map_err(|e| ConsoleError::local(e.to_string()))?;
+                self.cache
+                    .put_view(self.profile.id(), key, body, view.fetched_at().to_string())
+                    .await?;
                 Ok(view)
             }
             Err(e) => {
@@ -250,7 +411,8 @@ impl Console {
                 }
                 match self.cache.view(self.profile.id(), key).await? {
                     Some(body) => {
-                        let mut view: V = serde_json::from_str(&body).map_err(|e| ConsoleError::local(e.to_string()))?;
+                        let mut view: V = serde_json::from_str(&body)
+                            .map_err(|e| ConsoleError::local(e.to_string()))?;
                         view.mark_offline(err.message);
                         Ok(view)
                     }

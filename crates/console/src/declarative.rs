@@ -11,7 +11,15 @@ use ts_rs::TS;
 use crate::sync::SYNC_KINDS;
 
 /// Fields of each kind that hold a reference, and the kind they point at.
-const REFERENCES: [(&str, &str); 7] = [("service", "services"), ("route", "routes"), ("consumer", "consumers"), ("consumer_group", "consumer_groups"), ("upstream", "upstreams"), ("certificate", "certificates"), ("set", "key-sets")];
+const REFERENCES: [(&str, &str); 7] = [
+    ("service", "services"),
+    ("route", "routes"),
+    ("consumer", "consumers"),
+    ("consumer_group", "consumer_groups"),
+    ("upstream", "upstreams"),
+    ("certificate", "certificates"),
+    ("set", "key-sets"),
+];
 
 /// Fields the server owns; they never count as a difference and are not exported.
 const SERVER_FIELDS: [&str; 3] = ["id", "created_at", "updated_at"];
@@ -55,9 +63,17 @@ fn natural_key(kind: &str, b: &Map<String, Value>) -> Option<String> {
         "vaults" => text(b, "prefix")?,
         "keys" => text(b, "name").or_else(|| text(b, "kid"))?,
         "plugins" => {
-            let scope: Vec<String> = ["service", "route", "consumer", "consumer_group"].iter().filter_map(|f| text(b, f).map(|v| format!("{f}={v}"))).collect();
+            let scope: Vec<String> = ["service", "route", "consumer", "consumer_group"]
+                .iter()
+                .filter_map(|f| text(b, f).map(|v| format!("{f}={v}")))
+                .collect();
             let instance = text(b, "instance_name").map(|n| format!("#{n}")).unwrap_or_default();
-            format!("{}{}@{}", r("name"), instance, if scope.is_empty() { "global".into() } else { scope.join(",") })
+            format!(
+                "{}{}@{}",
+                r("name"),
+                instance,
+                if scope.is_empty() { "global".into() } else { scope.join(",") }
+            )
         }
         _ => text(b, "name")?,
     })
@@ -69,7 +85,8 @@ pub fn from_entities(entities: &[(String, Value)]) -> Declared {
     // First the keys of referenceable entities, so references can be written as names.
     let mut names: HashMap<(&str, String), String> = HashMap::new();
     let mut out = Declared::new();
-    let mut pending: Vec<(&str, &Map<String, Value>)> = entities.iter().filter_map(|(k, v)| Some((k.as_str(), v.as_object()?))).collect();
+    let mut pending: Vec<(&str, &Map<String, Value>)> =
+        entities.iter().filter_map(|(k, v)| Some((k.as_str(), v.as_object()?))).collect();
     pending.sort_by_key(|(k, _)| kind_index(k));
     for (kind, raw) in pending {
         let id = text(raw, "id");
@@ -81,7 +98,10 @@ pub fn from_entities(entities: &[(String, Value)]) -> Declared {
             let target_kind = REFERENCES.iter().find(|(rf, _)| rf == f).map(|(_, k)| *k);
             match (target_kind, v.get("id").and_then(Value::as_str)) {
                 (Some(tk), Some(rid)) => {
-                    let name = names.get(&(tk, rid.to_string())).cloned().unwrap_or_else(|| rid.to_string());
+                    let name = names
+                        .get(&(tk, rid.to_string()))
+                        .cloned()
+                        .unwrap_or_else(|| rid.to_string());
                     body.insert(f.clone(), Value::String(name));
                 }
                 _ => {
@@ -138,7 +158,11 @@ pub struct Difference {
 
 /// Fields that differ; with `right_only_fields`, only the fields the right side states (a decK
 /// file leaves out what it does not set, which then keeps its current value).
-pub fn field_changes(left: &Map<String, Value>, right: &Map<String, Value>, right_only_fields: bool) -> Vec<FieldChange> {
+pub fn field_changes(
+    left: &Map<String, Value>,
+    right: &Map<String, Value>,
+    right_only_fields: bool,
+) -> Vec<FieldChange> {
     let mut fields: Vec<&String> = right.keys().collect();
     if !right_only_fields {
         fields.extend(left.keys().filter(|k| !right.contains_key(*k)));
@@ -148,7 +172,10 @@ pub fn field_changes(left: &Map<String, Value>, right: &Map<String, Value>, righ
     fields
         .into_iter()
         .filter_map(|f| {
-            let (l, r) = (left.get(f).cloned().unwrap_or(Value::Null), right.get(f).cloned().unwrap_or(Value::Null));
+            let (l, r) = (
+                left.get(f).cloned().unwrap_or(Value::Null),
+                right.get(f).cloned().unwrap_or(Value::Null),
+            );
             (!same_value(&l, &r)).then(|| FieldChange { field: f.clone(), left: l, right: r })
         })
         .collect()
@@ -158,12 +185,17 @@ pub fn field_changes(left: &Map<String, Value>, right: &Map<String, Value>, righ
 fn same_value(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Array(x), Value::Array(y)) => {
-            let (mut x, mut y): (Vec<String>, Vec<String>) = (x.iter().map(Value::to_string).collect(), y.iter().map(Value::to_string).collect());
+            let (mut x, mut y): (Vec<String>, Vec<String>) = (
+                x.iter().map(Value::to_string).collect(),
+                y.iter().map(Value::to_string).collect(),
+            );
             x.sort();
             y.sort();
             x == y
         }
-        (Value::Object(x), Value::Object(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same_value(v, w))),
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same_value(v, w)))
+        }
         _ => a == b,
     }
 }
@@ -189,7 +221,11 @@ fn compare(left: &Declared, right: &Declared, right_only_fields: bool) -> Differ
             }
         }
     }
-    d.only_right = right.iter().filter(|(k, _)| !left.contains_key(*k)).map(|(_, r)| EntityRef { kind: r.kind.clone(), key: r.key.clone() }).collect();
+    d.only_right = right
+        .iter()
+        .filter(|(k, _)| !left.contains_key(*k))
+        .map(|(_, r)| EntityRef { kind: r.kind.clone(), key: r.key.clone() })
+        .collect();
     d
 }
 
@@ -221,8 +257,21 @@ pub fn to_deck(group_name: &str, declared: &Declared) -> Value {
     let mut doc = Map::new();
     doc.insert("_format_version".into(), json!("3.0"));
     doc.insert("_konnect".into(), json!({ "control_plane_name": group_name }));
-    let plugin_scope = |p: &Item| ["service", "route", "consumer", "consumer_group"].iter().filter(|f| p.body.contains_key(**f)).copied().collect::<Vec<_>>();
-    let nested_plugins = |field: &str, owner: &str| -> Vec<Value> { of("plugins").filter(|p| plugin_scope(p) == [field] && text(&p.body, field).as_deref() == Some(owner)).map(|p| strip(p.body.clone(), &[field])).collect() };
+    let plugin_scope = |p: &Item| {
+        ["service", "route", "consumer", "consumer_group"]
+            .iter()
+            .filter(|f| p.body.contains_key(**f))
+            .copied()
+            .collect::<Vec<_>>()
+    };
+    let nested_plugins = |field: &str, owner: &str| -> Vec<Value> {
+        of("plugins")
+            .filter(|p| {
+                plugin_scope(p) == [field] && text(&p.body, field).as_deref() == Some(owner)
+            })
+            .map(|p| strip(p.body.clone(), &[field]))
+            .collect()
+    };
 
     let mut services = Vec::new();
     for s in of("services") {
@@ -248,11 +297,17 @@ pub fn to_deck(group_name: &str, declared: &Declared) -> Value {
         }
         services.push(Value::Object(v));
     }
-    let loose_routes: Vec<Value> = of("routes").filter(|r| !r.body.contains_key("service")).map(|r| Value::Object(r.body.clone())).collect();
+    let loose_routes: Vec<Value> = of("routes")
+        .filter(|r| !r.body.contains_key("service"))
+        .map(|r| Value::Object(r.body.clone()))
+        .collect();
     let mut consumers = Vec::new();
     for c in of("consumers") {
         let mut v = c.body.clone();
-        let creds: Vec<Value> = of("key-auths").filter(|k| text(&k.body, "consumer").as_deref() == Some(&c.key)).map(|k| strip(k.body.clone(), &["consumer"])).collect();
+        let creds: Vec<Value> = of("key-auths")
+            .filter(|k| text(&k.body, "consumer").as_deref() == Some(&c.key))
+            .map(|k| strip(k.body.clone(), &["consumer"]))
+            .collect();
         if !creds.is_empty() {
             v.insert("keyauth_credentials".into(), Value::Array(creds));
         }
@@ -265,7 +320,10 @@ pub fn to_deck(group_name: &str, declared: &Declared) -> Value {
     let upstreams: Vec<Value> = of("upstreams")
         .map(|u| {
             let mut v = u.body.clone();
-            let targets: Vec<Value> = of("targets").filter(|t| text(&t.body, "upstream").as_deref() == Some(&u.key)).map(|t| strip(t.body.clone(), &["upstream"])).collect();
+            let targets: Vec<Value> = of("targets")
+                .filter(|t| text(&t.body, "upstream").as_deref() == Some(&u.key))
+                .map(|t| strip(t.body.clone(), &["upstream"]))
+                .collect();
             if !targets.is_empty() {
                 v.insert("targets".into(), Value::Array(targets));
             }
@@ -275,7 +333,10 @@ pub fn to_deck(group_name: &str, declared: &Declared) -> Value {
     let certificates: Vec<Value> = of("certificates")
         .map(|c| {
             let mut v = c.body.clone();
-            let snis: Vec<Value> = of("snis").filter(|s| text(&s.body, "certificate").as_deref() == Some(&c.key)).map(|s| strip(s.body.clone(), &["certificate"])).collect();
+            let snis: Vec<Value> = of("snis")
+                .filter(|s| text(&s.body, "certificate").as_deref() == Some(&c.key))
+                .map(|s| strip(s.body.clone(), &["certificate"]))
+                .collect();
             if !snis.is_empty() {
                 v.insert("snis".into(), Value::Array(snis));
             }
@@ -283,8 +344,18 @@ pub fn to_deck(group_name: &str, declared: &Declared) -> Value {
         })
         .collect();
     // Plugins that are global or scoped to more than one entity stay at the top level.
-    let top_plugins: Vec<Value> = of("plugins").filter(|p| plugin_scope(p).len() != 1 || plugin_scope(p) == ["consumer_group"]).map(|p| Value::Object(p.body.clone())).collect();
-    for (key, list) in [("services", services), ("routes", loose_routes), ("consumers", consumers), ("upstreams", upstreams), ("certificates", certificates), ("plugins", top_plugins)] {
+    let top_plugins: Vec<Value> = of("plugins")
+        .filter(|p| plugin_scope(p).len() != 1 || plugin_scope(p) == ["consumer_group"])
+        .map(|p| Value::Object(p.body.clone()))
+        .collect();
+    for (key, list) in [
+        ("services", services),
+        ("routes", loose_routes),
+        ("consumers", consumers),
+        ("upstreams", upstreams),
+        ("certificates", certificates),
+        ("plugins", top_plugins),
+    ] {
         if !list.is_empty() {
             doc.insert(key.into(), Value::Array(list));
         }
@@ -303,31 +374,57 @@ pub fn to_deck(group_name: &str, declared: &Declared) -> Value {
 pub fn from_deck(text_in: &str) -> Result<Declared, String> {
     let doc: Value = match serde_json::from_str(text_in) {
         Ok(v) => v,
-        Err(_) => serde_yaml::from_str(text_in).map_err(|e| format!("The file is neither JSON nor YAML: {e}"))?,
+        Err(_) => serde_yaml::from_str(text_in)
+            .map_err(|e| format!("The file is neither JSON nor YAML: {e}"))?,
     };
-    let Some(doc) = doc.as_object() else { return Err("The file must be a mapping with `_format_version` and entity lists.".into()) };
+    let Some(doc) = doc.as_object() else {
+        return Err("The file must be a mapping with `_format_version` and entity lists.".into());
+    };
     match doc.get("_format_version").and_then(Value::as_str) {
         Some("3.0") | Some("1.1") => {}
         Some(v) => return Err(format!("_format_version {v} is not supported; use \"3.0\".")),
-        None => return Err("_format_version is missing; decK files start with `_format_version: \"3.0\"`.".into()),
+        None => {
+            return Err(
+                "_format_version is missing; decK files start with `_format_version: \"3.0\"`."
+                    .into(),
+            )
+        }
     }
     let mut flat: Vec<(String, Map<String, Value>)> = Vec::new();
     fn list<'a>(v: Option<&'a Value>, at: &str) -> Result<Vec<&'a Map<String, Value>>, String> {
         match v {
             None => Ok(vec![]),
-            Some(Value::Array(a)) => a.iter().enumerate().map(|(i, x)| x.as_object().ok_or_else(|| format!("{at}[{i}] must be a mapping."))).collect(),
+            Some(Value::Array(a)) => a
+                .iter()
+                .enumerate()
+                .map(|(i, x)| x.as_object().ok_or_else(|| format!("{at}[{i}] must be a mapping.")))
+                .collect(),
             Some(_) => Err(format!("{at} must be a list.")),
         }
     }
-    let own = |m: &Map<String, Value>, nested: &[&str]| -> Map<String, Value> { m.iter().filter(|(k, _)| !nested.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect() };
+    let own = |m: &Map<String, Value>, nested: &[&str]| -> Map<String, Value> {
+        m.iter()
+            .filter(|(k, _)| !nested.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    };
     let with = |mut m: Map<String, Value>, field: &str, owner: &str| {
         m.insert(field.into(), Value::String(owner.to_string()));
         m
     };
-    let need_name = |m: &Map<String, Value>, field: &str, at: &str| text(m, field).ok_or_else(|| format!("{at} needs a {field}."));
+    let need_name = |m: &Map<String, Value>, field: &str, at: &str| {
+        text(m, field).ok_or_else(|| format!("{at} needs a {field}."))
+    };
     // A list nested under its owner (a service's routes, a consumer's credentials…) becomes
     // entities of `kind` whose `field` names the owner.
-    let nested = |flat: &mut Vec<(String, Map<String, Value>)>, parent: &Map<String, Value>, key: &str, at: &str, kind: &str, field: &str, owner: &str| -> Result<(), String> {
+    let nested = |flat: &mut Vec<(String, Map<String, Value>)>,
+                  parent: &Map<String, Value>,
+                  key: &str,
+                  at: &str,
+                  kind: &str,
+                  field: &str,
+                  owner: &str|
+     -> Result<(), String> {
         for e in list(parent.get(key), &format!("{at}.{key}"))? {
             flat.push((kind.into(), with(e.clone(), field, owner)));
         }
@@ -340,7 +437,15 @@ pub fn from_deck(text_in: &str) -> Result<Declared, String> {
         for (j, r) in list(s.get("routes"), &format!("{at}.routes"))?.into_iter().enumerate() {
             let rname = need_name(r, "name", &format!("{at}.routes[{j}]"))?;
             flat.push(("routes".into(), with(own(r, &["plugins"]), "service", &name)));
-            nested(&mut flat, r, "plugins", &format!("{at}.routes[{j}]"), "plugins", "route", &rname)?;
+            nested(
+                &mut flat,
+                r,
+                "plugins",
+                &format!("{at}.routes[{j}]"),
+                "plugins",
+                "route",
+                &rname,
+            )?;
         }
         nested(&mut flat, s, "plugins", &at, "plugins", "service", &name)?;
     }
@@ -352,7 +457,9 @@ pub fn from_deck(text_in: &str) -> Result<Declared, String> {
     }
     for (i, c) in list(doc.get("consumers"), "consumers")?.into_iter().enumerate() {
         let at = format!("consumers[{i}]");
-        let name = text(c, "username").or_else(|| text(c, "custom_id")).ok_or_else(|| format!("{at} needs a username or custom_id."))?;
+        let name = text(c, "username")
+            .or_else(|| text(c, "custom_id"))
+            .ok_or_else(|| format!("{at} needs a username or custom_id."))?;
         flat.push(("consumers".into(), own(c, &["keyauth_credentials", "plugins", "groups"])));
         nested(&mut flat, c, "keyauth_credentials", &at, "key-auths", "consumer", &name)?;
         nested(&mut flat, c, "plugins", &at, "plugins", "consumer", &name)?;
@@ -389,7 +496,9 @@ pub fn from_deck(text_in: &str) -> Result<Declared, String> {
                 }
             }
         }
-        let key = natural_key(&kind, &body).ok_or_else(|| format!("A {kind} entry has no name to identify it: {}", Value::Object(body.clone())))?;
+        let key = natural_key(&kind, &body).ok_or_else(|| {
+            format!("A {kind} entry has no name to identify it: {}", Value::Object(body.clone()))
+        })?;
         if out.contains_key(&(kind_index(&kind), key.clone())) {
             return Err(format!("{kind} '{key}' appears twice in the file."));
         }
@@ -432,10 +541,22 @@ mod tests {
 
     fn group() -> Vec<(String, Value)> {
         vec![
-            ("services".into(), json!({"id": "s1", "name": "users-api", "host": "users.internal", "port": 80, "created_at": 1})),
-            ("routes".into(), json!({"id": "r1", "name": "users", "paths": ["/users"], "service": {"id": "s1"}})),
-            ("plugins".into(), json!({"id": "p1", "name": "key-auth", "route": {"id": "r1"}, "config": {"key_names": ["apikey"]}})),
-            ("plugins".into(), json!({"id": "p2", "name": "rate-limiting", "config": {"minute": 5}})),
+            (
+                "services".into(),
+                json!({"id": "s1", "name": "users-api", "host": "users.internal", "port": 80, "created_at": 1}),
+            ),
+            (
+                "routes".into(),
+                json!({"id": "r1", "name": "users", "paths": ["/users"], "service": {"id": "s1"}}),
+            ),
+            (
+                "plugins".into(),
+                json!({"id": "p1", "name": "key-auth", "route": {"id": "r1"}, "config": {"key_names": ["apikey"]}}),
+            ),
+            (
+                "plugins".into(),
+                json!({"id": "p2", "name": "rate-limiting", "config": {"minute": 5}}),
+            ),
             ("consumers".into(), json!({"id": "c1", "username": "ann"})),
             ("key-auths".into(), json!({"id": "k1", "key": "secret-1", "consumer": {"id": "c1"}})),
         ]
@@ -479,7 +600,9 @@ mod tests {
     #[test]
     fn bad_files_are_refused_with_where() {
         assert!(from_deck("services: []").unwrap_err().contains("_format_version"));
-        assert!(from_deck("_format_version: \"3.0\"\nservices:\n  - host: x\n").unwrap_err().contains("services[0] needs a name"));
+        assert!(from_deck("_format_version: \"3.0\"\nservices:\n  - host: x\n")
+            .unwrap_err()
+            .contains("services[0] needs a name"));
         assert!(from_deck("{not yaml: [").is_err());
     }
 }

@@ -72,7 +72,8 @@ fn load_state(dir: &Path) -> Option<DemoState> {
 
 fn save_state(dir: &Path, s: &DemoState) -> Result<(), ConsoleError> {
     std::fs::create_dir_all(dir).map_err(|e| ConsoleError::local(e.to_string()))?;
-    std::fs::write(state_path(dir), serde_json::to_string_pretty(s).unwrap_or_default()).map_err(|e| ConsoleError::local(e.to_string()))
+    std::fs::write(state_path(dir), serde_json::to_string_pretty(s).unwrap_or_default())
+        .map_err(|e| ConsoleError::local(e.to_string()))
 }
 
 /// The `runtime` binary: `RUNTIME_MANAGER_RUNTIME_BIN`, or beside the running executable.
@@ -96,20 +97,33 @@ async fn start_upstream(port: u16) -> std::io::Result<(u16, JoinHandle<()>)> {
         loop {
             let Ok((stream, _)) = listener.accept().await else { continue };
             tokio::spawn(async move {
-                let svc = hyper::service::service_fn(|req: hyper::Request<hyper::body::Incoming>| async move {
-                    let path = req.uri().path().to_string();
-                    let delay = rand::rng().random_range(2..25);
-                    tokio::time::sleep(Duration::from_millis(delay)).await;
-                    let (status, body) = if path.contains("/fail") {
-                        (500, json!({"error": "the order service failed"}))
-                    } else if path.contains("/missing") {
-                        (404, json!({"error": "no such record"}))
-                    } else {
-                        (200, json!({"path": path, "consumer": req.headers().get("x-consumer-username").and_then(|v| v.to_str().ok())}))
-                    };
-                    Ok::<_, std::convert::Infallible>(hyper::Response::builder().status(status).header("content-type", "application/json").body(Full::new(Bytes::from(body.to_string()))).unwrap())
-                });
-                let _ = hyper::server::conn::http1::Builder::new().serve_connection(hyper_util::rt::TokioIo::new(stream), svc).await;
+                let svc = hyper::service::service_fn(
+                    |req: hyper::Request<hyper::body::Incoming>| async move {
+                        let path = req.uri().path().to_string();
+                        let delay = rand::rng().random_range(2..25);
+                        tokio::time::sleep(Duration::from_millis(delay)).await;
+                        let (status, body) = if path.contains("/fail") {
+                            (500, json!({"error": "the order service failed"}))
+                        } else if path.contains("/missing") {
+                            (404, json!({"error": "no such record"}))
+                        } else {
+                            (
+                                200,
+                                json!({"path": path, "consumer": req.headers().get("x-consumer-username").and_then(|v| v.to_str().ok())}),
+                            )
+                        };
+                        Ok::<_, std::convert::Infallible>(
+                            hyper::Response::builder()
+                                .status(status)
+                                .header("content-type", "application/json")
+                                .body(Full::new(Bytes::from(body.to_string())))
+                                .unwrap(),
+                        )
+                    },
+                );
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
+                    .await;
             });
         }
     });
@@ -117,20 +131,40 @@ async fn start_upstream(port: u16) -> std::io::Result<(u16, JoinHandle<()>)> {
 }
 
 /// The demo's services, routes, plugins and consumers in one group, with `port` as the origin.
-async fn seed_group(client: &KonnectClient, cp: &str, tag: &str, port: u16) -> Result<Vec<String>, ConsoleError> {
+async fn seed_group(
+    client: &KonnectClient,
+    cp: &str,
+    tag: &str,
+    port: u16,
+) -> Result<Vec<String>, ConsoleError> {
     let orders = client.create_entity(cp, "services", &json!({"name": "orders-api", "url": format!("http://127.0.0.1:{port}/orders"), "tags": ["demo"]})).await?;
     let users = client.create_entity(cp, "services", &json!({"name": "users-api", "url": format!("http://127.0.0.1:{port}/users"), "tags": ["demo"]})).await?;
-    let (oid, uid) = (orders["id"].as_str().unwrap_or_default(), users["id"].as_str().unwrap_or_default());
-    let orders_route = client.create_entity(cp, &format!("services/{oid}/routes"), &json!({"name": "orders", "paths": ["/orders"], "tags": ["demo"]})).await?;
+    let (oid, uid) =
+        (orders["id"].as_str().unwrap_or_default(), users["id"].as_str().unwrap_or_default());
+    let orders_route = client
+        .create_entity(
+            cp,
+            &format!("services/{oid}/routes"),
+            &json!({"name": "orders", "paths": ["/orders"], "tags": ["demo"]}),
+        )
+        .await?;
     client.create_entity(cp, &format!("services/{uid}/routes"), &json!({"name": "users", "paths": ["/users"], "methods": ["GET", "POST"], "tags": ["demo"]})).await?;
-    client.create_entity(cp, &format!("services/{uid}/plugins"), &json!({"name": "key-auth", "tags": ["demo"]})).await?;
+    client
+        .create_entity(
+            cp,
+            &format!("services/{uid}/plugins"),
+            &json!({"name": "key-auth", "tags": ["demo"]}),
+        )
+        .await?;
     let rid = orders_route["id"].as_str().unwrap_or_default();
     client.create_entity(cp, &format!("routes/{rid}/plugins"), &json!({"name": "rate-limiting", "config": {"second": 6, "limit_by": "ip"}, "tags": ["demo"]})).await?;
     let mut keys = Vec::new();
     for user in ["alice", "bob", "carol"] {
         client.create_entity(cp, "consumers", &json!({"username": user, "tags": ["demo"]})).await?;
         let key = format!("demo-{user}-{tag}");
-        client.create_entity(cp, &format!("consumers/{user}/key-auth"), &json!({"key": key})).await?;
+        client
+            .create_entity(cp, &format!("consumers/{user}/key-auth"), &json!({"key": key}))
+            .await?;
         keys.push(key);
     }
     Ok(keys)
@@ -147,7 +181,11 @@ async fn repoint(client: &KonnectClient, cp: &str, port: u16) {
 impl LivingDemo {
     /// Brings the demo up: seeds it when the organization holds only the default group and no demo
     /// was made before, otherwise revives the one recorded in `dir`. `None` once removed.
-    pub async fn start(client: &KonnectClient, cluster_endpoint: &str, dir: &Path) -> Result<Option<LivingDemo>, ConsoleError> {
+    pub async fn start(
+        client: &KonnectClient,
+        cluster_endpoint: &str,
+        dir: &Path,
+    ) -> Result<Option<LivingDemo>, ConsoleError> {
         let mut state = match load_state(dir) {
             Some(s) if s.removed => return Ok(None),
             Some(s) => s,
@@ -159,23 +197,52 @@ impl LivingDemo {
                 DemoState::default()
             }
         };
-        let (port, upstream) = start_upstream(state.upstream_port).await.map_err(|e| ConsoleError::local(format!("The demo upstream did not start: {e}")))?;
+        let (port, upstream) = start_upstream(state.upstream_port)
+            .await
+            .map_err(|e| ConsoleError::local(format!("The demo upstream did not start: {e}")))?;
         if state.groups.is_empty() {
-            for (name, tag, pace_ms, error_share) in [("development", "dev", 450, 30), ("production", "prod", 220, 12)] {
+            for (name, tag, pace_ms, error_share) in
+                [("development", "dev", 450, 30), ("production", "prod", 220, 12)]
+            {
                 let mut labels = std::collections::BTreeMap::new();
                 labels.insert("env".to_string(), tag.to_string());
                 labels.insert("demo".to_string(), "true".to_string());
-                let req = CreateControlPlaneRequest { name: name.into(), description: Some(format!("Demo {name} environment with live traffic.")), labels: Some(labels), ..Default::default() };
+                let req = CreateControlPlaneRequest {
+                    name: name.into(),
+                    description: Some(format!("Demo {name} environment with live traffic.")),
+                    labels: Some(labels),
+                    ..Default::default()
+                };
                 let group = client.create_control_plane(&req).await?;
                 let keys = seed_group(client, &group.id, tag, port).await?;
-                let (cert, key) = hybrid::link::generate_client_certificate(&format!("demo-{tag}")).map_err(|e| ConsoleError::local(e.to_string()))?;
-                client.pin_dp_certificate(&group.id, &cert, &format!("demo {name} runtimes")).await?;
+                let (cert, key) = hybrid::link::generate_client_certificate(&format!("demo-{tag}"))
+                    .map_err(|e| ConsoleError::local(e.to_string()))?;
+                client
+                    .pin_dp_certificate(&group.id, &cert, &format!("demo {name} runtimes"))
+                    .await?;
                 // The demo's directory holds its runtimes' keys: made 0700, each key 0600, written atomically.
-                let (cert_path, key_path) = (dir.join(format!("{name}.crt")), dir.join(format!("{name}.key")));
-                hybrid::keyfile::write_private_key(&key_path, key.as_bytes()).map_err(|e| ConsoleError::local(format!("cannot write {}: {e}", key_path.display())))?;
-                hybrid::keyfile::write_atomically(&cert_path, cert.as_bytes(), hybrid::keyfile::PUBLIC_FILE_MODE).map_err(|e| ConsoleError::local(format!("cannot write {}: {e}", cert_path.display())))?;
+                let (cert_path, key_path) =
+                    (dir.join(format!("{name}.crt")), dir.join(format!("{name}.key")));
+                hybrid::keyfile::write_private_key(&key_path, key.as_bytes()).map_err(|e| {
+                    ConsoleError::local(format!("cannot write {}: {e}", key_path.display()))
+                })?;
+                hybrid::keyfile::write_atomically(
+                    &cert_path,
+                    cert.as_bytes(),
+                    hybrid::keyfile::PUBLIC_FILE_MODE,
+                )
+                .map_err(|e| {
+                    ConsoleError::local(format!("cannot write {}: {e}", cert_path.display()))
+                })?;
                 let node_ids = (0..RUNTIMES_PER_GROUP).map(|_| fleet::node_id()).collect();
-                state.groups.push(DemoGroup { id: group.id, name: name.into(), node_ids, keys, pace_ms, error_share });
+                state.groups.push(DemoGroup {
+                    id: group.id,
+                    name: name.into(),
+                    node_ids,
+                    keys,
+                    pace_ms,
+                    error_share,
+                });
             }
         } else if state.upstream_port != port {
             for g in &state.groups {
@@ -184,11 +251,18 @@ impl LivingDemo {
         }
         state.upstream_port = port;
         // Groups deleted from elsewhere are no longer part of the demo.
-        let live: Vec<String> = client.list_all_control_planes().await?.into_iter().map(|g| g.id).collect();
+        let live: Vec<String> =
+            client.list_all_control_planes().await?.into_iter().map(|g| g.id).collect();
         state.groups.retain(|g| live.contains(&g.id));
         save_state(dir, &state)?;
 
-        let mut demo = LivingDemo { state: state.clone(), dir: dir.to_path_buf(), runtimes: Vec::new(), tasks: vec![upstream], sent: Arc::default() };
+        let mut demo = LivingDemo {
+            state: state.clone(),
+            dir: dir.to_path_buf(),
+            runtimes: Vec::new(),
+            tasks: vec![upstream],
+            sent: Arc::default(),
+        };
         let Some(binary) = runtime_binary() else {
             tracing::warn!("demo runtimes not started: the runtime binary was not found");
             return Ok(Some(demo));
@@ -200,7 +274,15 @@ impl LivingDemo {
                 let key = dir.join(format!("{}.key", g.name));
                 // A key an older version wrote world-readable is tightened before use.
                 let _ = hybrid::keyfile::set_mode(&key, hybrid::keyfile::PRIVATE_FILE_MODE);
-                let p = fleet::spawn(&binary, cluster_endpoint, &cert, &key, node_id, &format!("{}-runtime-{}", g.name, i + 1)).await?;
+                let p = fleet::spawn(
+                    &binary,
+                    cluster_endpoint,
+                    &cert,
+                    &key,
+                    node_id,
+                    &format!("{}-runtime-{}", g.name, i + 1),
+                )
+                .await?;
                 proxies.push(p.proxy);
                 demo.runtimes.push(p.child);
             }
@@ -215,7 +297,10 @@ impl LivingDemo {
             groups: self.state.groups.iter().map(|g| g.name.clone()).collect(),
             runtimes: self.runtimes.len(),
             requests_sent: self.sent.load(Ordering::Relaxed),
-            note: self.runtimes.is_empty().then(|| "The runtime binary was not found next to the app, so the demo has no runtimes.".to_string()),
+            note: self.runtimes.is_empty().then(|| {
+                "The runtime binary was not found next to the app, so the demo has no runtimes."
+                    .to_string()
+            }),
         }
     }
 
@@ -245,7 +330,8 @@ impl LivingDemo {
 /// Steady traffic through the group's runtimes: mostly good requests, some without or with wrong
 /// keys (401), unknown paths (404), failing orders (500) and bursts past the rate limit (429).
 async fn drive_traffic(g: DemoGroup, proxies: Vec<String>, sent: Arc<AtomicU64>) {
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap_or_default();
+    let http =
+        reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap_or_default();
     let mut n: u64 = 0;
     loop {
         tokio::time::sleep(Duration::from_millis(g.pace_ms)).await;

@@ -55,15 +55,37 @@ impl EmbeddedDefault {
     /// Starts the control plane on a free loopback port with its data under `data_dir`, and mints
     /// an in-memory admin token for this run: the Local profile needs no stored secret.
     pub async fn start(data_dir: &Path) -> Result<EmbeddedDefault, ConsoleError> {
-        let config = Config { data_dir: control_plane_dir(data_dir), listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), cluster_listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), admin_token: None };
-        let control_plane = RunningControlPlane::start(config).await.map_err(|e| ConsoleError::local(format!("The local control plane did not start: {e}")))?;
-        let token = control_plane.mint_admin_session().await.map_err(|e| ConsoleError::local(format!("The local control plane refused a session: {e}")))?;
+        let config = Config {
+            data_dir: control_plane_dir(data_dir),
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            cluster_listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            admin_token: None,
+        };
+        let control_plane = RunningControlPlane::start(config).await.map_err(|e| {
+            ConsoleError::local(format!("The local control plane did not start: {e}"))
+        })?;
+        let token = control_plane.mint_admin_session().await.map_err(|e| {
+            ConsoleError::local(format!("The local control plane refused a session: {e}"))
+        })?;
         let client = KonnectClient::new(&control_plane.base_url(), token)?;
         let local = Arc::new(Console::new(Profile::local(), client, &cache_path(data_dir))?);
         // RUNTIME_MANAGER_SECRETS=memory keeps tokens in memory (for runs that must not touch a keyring).
-        let secrets = if std::env::var("RUNTIME_MANAGER_SECRETS").as_deref() == Ok("memory") { Secrets::memory("RUNTIME_MANAGER_SECRETS=memory") } else { Secrets::detect() };
+        let secrets = if std::env::var("RUNTIME_MANAGER_SECRETS").as_deref() == Ok("memory") {
+            Secrets::memory("RUNTIME_MANAGER_SECRETS=memory")
+        } else {
+            Secrets::detect()
+        };
         let profiles = ProfileStore::new(data_dir, secrets);
-        let embedded = EmbeddedDefault { active: tokio::sync::RwLock::new(local.clone()), local, profiles, control_plane, data_dir: data_dir.to_path_buf(), demo: Default::default(), started: Default::default(), sync_cancel: Default::default() };
+        let embedded = EmbeddedDefault {
+            active: tokio::sync::RwLock::new(local.clone()),
+            local,
+            profiles,
+            control_plane,
+            data_dir: data_dir.to_path_buf(),
+            demo: Default::default(),
+            started: Default::default(),
+            sync_cancel: Default::default(),
+        };
         // Reopen on the profile used last; if its token is gone, say why and stay on Local.
         let last = embedded.profiles.list().active;
         if last != "local" {
@@ -89,7 +111,11 @@ impl EmbeddedDefault {
         let profile = self.profiles.find(id)?;
         let console = match &profile {
             Profile::Local { .. } => self.local.clone(),
-            Profile::Konnect { .. } => Arc::new(Console::new(profile.clone(), self.profiles.client_for(&profile)?, &cache_path(&self.data_dir))?),
+            Profile::Konnect { .. } => Arc::new(Console::new(
+                profile.clone(),
+                self.profiles.client_for(&profile)?,
+                &cache_path(&self.data_dir),
+            )?),
         };
         *self.active.write().await = console;
         self.profiles.set_active(id)?;
@@ -97,7 +123,10 @@ impl EmbeddedDefault {
     }
 
     /// Adds a Konnect profile (token checked, then kept in the keyring) and switches to it.
-    pub async fn add_konnect_profile(&self, form: NewKonnectProfile) -> Result<ProfileList, ConsoleError> {
+    pub async fn add_konnect_profile(
+        &self,
+        form: NewKonnectProfile,
+    ) -> Result<ProfileList, ConsoleError> {
         let profile = self.profiles.add_konnect(form).await?;
         self.switch_profile(profile.id()).await
     }
@@ -115,13 +144,24 @@ impl EmbeddedDefault {
     pub async fn start_demo(&self) -> Result<DemoStatus, ConsoleError> {
         let mut slot = self.demo.lock().await;
         if slot.is_none() {
-            *slot = LivingDemo::start(self.local.client(), &self.control_plane.cluster_addr.to_string(), &self.data_dir.join("demo")).await?;
+            *slot = LivingDemo::start(
+                self.local.client(),
+                &self.control_plane.cluster_addr.to_string(),
+                &self.data_dir.join("demo"),
+            )
+            .await?;
         }
         Ok(Self::status_of(&slot))
     }
 
     fn status_of(slot: &Option<LivingDemo>) -> DemoStatus {
-        slot.as_ref().map(LivingDemo::status).unwrap_or(DemoStatus { running: false, groups: vec![], runtimes: 0, requests_sent: 0, note: None })
+        slot.as_ref().map(LivingDemo::status).unwrap_or(DemoStatus {
+            running: false,
+            groups: vec![],
+            runtimes: 0,
+            requests_sent: 0,
+            note: None,
+        })
     }
 
     /// The demo lives in the Local profile; on a Konnect profile there is none to show.
@@ -144,40 +184,77 @@ impl EmbeddedDefault {
     /// Local profile: makes a certificate, pins it to the group, and starts a real `runtime`
     /// process with it. Konnect profile: makes and pins the certificate, and returns the
     /// `docker run` command for a Kong Gateway data plane that uses it.
-    pub async fn new_runtime_instance(&self, group_id: &str) -> Result<StartedInstance, ConsoleError> {
+    pub async fn new_runtime_instance(
+        &self,
+        group_id: &str,
+    ) -> Result<StartedInstance, ConsoleError> {
         let active = self.console().await;
         if matches!(active.profile(), Profile::Konnect { .. }) {
-            return konnect_instance(active.client(), group_id).await.map_err(|e| active.note_refusal(group_id, "nodes", e));
+            return konnect_instance(active.client(), group_id)
+                .await
+                .map_err(|e| active.note_refusal(group_id, "nodes", e));
         }
         let binary = crate::demo::runtime_binary().ok_or_else(|| ConsoleError::local("The runtime binary was not found next to the app (build it with cargo build -p runtime)."))?;
         let client = self.local.client();
         let group = client.get_control_plane(group_id).await?;
         let mut started = self.started.lock().await;
-        let n = started.iter().filter(|p| p.hostname.starts_with(&format!("{}-local-", group.name))).count() + 1;
+        let n = started
+            .iter()
+            .filter(|p| p.hostname.starts_with(&format!("{}-local-", group.name)))
+            .count()
+            + 1;
         let hostname = format!("{}-local-{n}", group.name);
-        let (cert, key) = hybrid::link::generate_client_certificate(&hostname).map_err(|e| ConsoleError::local(e.to_string()))?;
-        client.pin_dp_certificate(group_id, &cert, &format!("{hostname} (started by Runtime Manager)")).await.map_err(|e| active.note_refusal(group_id, "nodes", e.into()))?;
+        let (cert, key) = hybrid::link::generate_client_certificate(&hostname)
+            .map_err(|e| ConsoleError::local(e.to_string()))?;
+        client
+            .pin_dp_certificate(
+                group_id,
+                &cert,
+                &format!("{hostname} (started by Runtime Manager)"),
+            )
+            .await
+            .map_err(|e| active.note_refusal(group_id, "nodes", e.into()))?;
         // The group's instance directory holds only their certificates and keys: it is made 0700,
         // each key 0600, and every file is written atomically.
         let dir = self.data_dir.join("instances").join(group_id);
-        let (cert_path, key_path) = (dir.join(format!("{hostname}.crt")), dir.join(format!("{hostname}.key")));
-        hybrid::keyfile::write_private_key(&key_path, key.as_bytes()).map_err(|e| ConsoleError::local(format!("cannot write {}: {e}", key_path.display())))?;
-        hybrid::keyfile::write_atomically(&cert_path, cert.as_bytes(), hybrid::keyfile::PUBLIC_FILE_MODE).map_err(|e| ConsoleError::local(format!("cannot write {}: {e}", cert_path.display())))?;
+        let (cert_path, key_path) =
+            (dir.join(format!("{hostname}.crt")), dir.join(format!("{hostname}.key")));
+        hybrid::keyfile::write_private_key(&key_path, key.as_bytes()).map_err(|e| {
+            ConsoleError::local(format!("cannot write {}: {e}", key_path.display()))
+        })?;
+        hybrid::keyfile::write_atomically(
+            &cert_path,
+            cert.as_bytes(),
+            hybrid::keyfile::PUBLIC_FILE_MODE,
+        )
+        .map_err(|e| ConsoleError::local(format!("cannot write {}: {e}", cert_path.display())))?;
         let node_id = fleet::node_id();
         let cluster = self.control_plane.cluster_addr.to_string();
-        let process = fleet::spawn(&binary, &cluster, &cert_path, &key_path, &node_id, &hostname).await?;
-        let info = StartedInstance { hostname, node_id, proxy_url: process.proxy.clone(), docker_command: None };
+        let process =
+            fleet::spawn(&binary, &cluster, &cert_path, &key_path, &node_id, &hostname).await?;
+        let info = StartedInstance {
+            hostname,
+            node_id,
+            proxy_url: process.proxy.clone(),
+            docker_command: None,
+        };
         started.push(process);
         Ok(info)
     }
 
     /// "Sync now": one sync with progress; a second request while one runs is refused.
-    pub async fn sync_now(&self, progress: std::sync::Arc<dyn Fn(crate::sync::SyncProgress) + Send + Sync>) -> Result<crate::sync::SyncReport, ConsoleError> {
+    pub async fn sync_now(
+        &self,
+        progress: std::sync::Arc<dyn Fn(crate::sync::SyncProgress) + Send + Sync>,
+    ) -> Result<crate::sync::SyncReport, ConsoleError> {
         let cancel = crate::sync::CancelToken::default();
         {
             let mut slot = self.sync_cancel.lock().unwrap_or_else(|p| p.into_inner());
             if slot.is_some() {
-                return Err(ConsoleError::new(crate::ErrorCode::Conflict, "A sync is already running."));
+                return Err(ConsoleError::new(
+                    crate::ErrorCode::Conflict,
+                    "A sync is already running.",
+                ));
             }
             *slot = Some(cancel.clone());
         }
@@ -200,11 +277,22 @@ impl EmbeddedDefault {
     /// Saves an export — `text` (a decK file) or a dashboard `chart` (group, time frame, which) as
     /// PNG — in `RUNTIME_MANAGER_EXPORT_DIR`, else the platform's downloads folder, else the app's
     /// data dir; returns where it went.
-    pub async fn save_export(&self, downloads: Option<PathBuf>, name: &str, text: Option<String>, chart: Option<(String, String, String)>) -> Result<String, ConsoleError> {
-        let dir = std::env::var_os("RUNTIME_MANAGER_EXPORT_DIR").map(PathBuf::from).or(downloads.filter(|d| d.is_dir())).unwrap_or_else(|| self.data_dir.join("exports"));
+    pub async fn save_export(
+        &self,
+        downloads: Option<PathBuf>,
+        name: &str,
+        text: Option<String>,
+        chart: Option<(String, String, String)>,
+    ) -> Result<String, ConsoleError> {
+        let dir = std::env::var_os("RUNTIME_MANAGER_EXPORT_DIR")
+            .map(PathBuf::from)
+            .or(downloads.filter(|d| d.is_dir()))
+            .unwrap_or_else(|| self.data_dir.join("exports"));
         let bytes = match (text, chart) {
             (Some(t), _) => t.into_bytes(),
-            (None, Some((group, time_frame, which))) => self.console().await.export_chart_png(&group, &time_frame, &which).await?,
+            (None, Some((group, time_frame, which))) => {
+                self.console().await.export_chart_png(&group, &time_frame, &which).await?
+            }
             (None, None) => return Err(ConsoleError::field("text", "Nothing to save.")),
         };
         Ok(crate::transfer::save_file(&dir, name, &bytes)?.display().to_string())
@@ -228,10 +316,14 @@ fn host_port(url: &str) -> (String, String) {
 
 /// A Konnect data plane: a fresh certificate pinned to the group and the command to run Kong
 /// Gateway with it (the flags Konnect's own "New data plane node" page uses).
-async fn konnect_instance(client: &konnect::KonnectClient, group_id: &str) -> Result<StartedInstance, ConsoleError> {
+async fn konnect_instance(
+    client: &konnect::KonnectClient,
+    group_id: &str,
+) -> Result<StartedInstance, ConsoleError> {
     let group = client.get_control_plane(group_id).await?;
     let hostname = format!("{}-dp", group.name);
-    let (cert, key) = hybrid::link::generate_client_certificate(&hostname).map_err(|e| ConsoleError::local(e.to_string()))?;
+    let (cert, key) = hybrid::link::generate_client_certificate(&hostname)
+        .map_err(|e| ConsoleError::local(e.to_string()))?;
     client.pin_dp_certificate(group_id, &cert, &format!("{hostname} (Runtime Manager)")).await?;
     let (cp, cp_host) = host_port(&group.config.control_plane_endpoint);
     let (tel, tel_host) = host_port(&group.config.telemetry_endpoint);
@@ -242,5 +334,10 @@ async fn konnect_instance(client: &konnect::KonnectClient, group_id: &str) -> Re
         quote(&cert),
         quote(&key)
     );
-    Ok(StartedInstance { hostname, node_id: String::new(), proxy_url: String::new(), docker_command: Some(docker_command) })
+    Ok(StartedInstance {
+        hostname,
+        node_id: String::new(),
+        proxy_url: String::new(),
+        docker_command: Some(docker_command),
+    })
 }

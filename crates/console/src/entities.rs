@@ -8,7 +8,19 @@ use crate::console::now;
 use crate::{Console, ConsoleError, ErrorCode};
 
 /// The kinds the Configuration view lists, by their core-entities path.
-pub const KINDS: [&str; 11] = ["services", "routes", "consumers", "consumer_groups", "plugins", "upstreams", "certificates", "snis", "vaults", "keys", "key-sets"];
+pub const KINDS: [&str; 11] = [
+    "services",
+    "routes",
+    "consumers",
+    "consumer_groups",
+    "plugins",
+    "upstreams",
+    "certificates",
+    "snis",
+    "vaults",
+    "keys",
+    "key-sets",
+];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[ts(export)]
@@ -22,7 +34,22 @@ pub struct EntityList {
 }
 
 /// Every kind the console edits: the listed ones plus those that live under a parent.
-pub const EDITABLE_KINDS: [&str; 14] = ["services", "routes", "consumers", "consumer_groups", "plugins", "upstreams", "targets", "certificates", "ca_certificates", "snis", "vaults", "keys", "key-sets", "key-auths"];
+pub const EDITABLE_KINDS: [&str; 14] = [
+    "services",
+    "routes",
+    "consumers",
+    "consumer_groups",
+    "plugins",
+    "upstreams",
+    "targets",
+    "certificates",
+    "ca_certificates",
+    "snis",
+    "vaults",
+    "keys",
+    "key-sets",
+    "key-auths",
+];
 
 pub fn check_kind(kind: &str) -> Result<(), ConsoleError> {
     if EDITABLE_KINDS.contains(&kind) {
@@ -35,7 +62,13 @@ pub fn check_kind(kind: &str) -> Result<(), ConsoleError> {
 /// The core-entities path of a kind's collection for `body`: targets live under their upstream
 /// and key-auth credentials under their consumer, as Konnect serves them.
 fn collection_path(kind: &str, body: &serde_json::Value) -> Result<String, ConsoleError> {
-    let parent = |field: &str, label: &str| body.get(field).and_then(|p| p.get("id").or(Some(p))).and_then(|v| v.as_str()).map(str::to_string).ok_or_else(|| ConsoleError::field(field, format!("A {label} is required.")));
+    let parent = |field: &str, label: &str| {
+        body.get(field)
+            .and_then(|p| p.get("id").or(Some(p)))
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+            .ok_or_else(|| ConsoleError::field(field, format!("A {label} is required.")))
+    };
     Ok(match kind {
         "targets" => format!("upstreams/{}/targets", parent("upstream", "upstream")?),
         "key-auths" => format!("consumers/{}/key-auth", parent("consumer", "consumer")?),
@@ -49,7 +82,13 @@ fn expand_service_url(kind: &str, body: &mut serde_json::Value) -> Result<(), Co
     let Some(obj) = body.as_object_mut().filter(|_| kind == "services") else { return Ok(()) };
     let Some(raw) = obj.remove("url") else { return Ok(()) };
     let text = raw.as_str().unwrap_or_default();
-    let parsed = url::Url::parse(text).ok().filter(|u| u.host_str().is_some()).ok_or_else(|| ConsoleError::field("url", format!("'{text}' is not a URL such as http://users.internal:8080/api.")))?;
+    let parsed =
+        url::Url::parse(text).ok().filter(|u| u.host_str().is_some()).ok_or_else(|| {
+            ConsoleError::field(
+                "url",
+                format!("'{text}' is not a URL such as http://users.internal:8080/api."),
+            )
+        })?;
     let path = Some(parsed.path()).filter(|p| *p != "/" && !p.is_empty());
     obj.insert("protocol".into(), parsed.scheme().into());
     obj.insert("host".into(), parsed.host_str().unwrap_or_default().into());
@@ -69,11 +108,20 @@ fn write_error(e: konnect::KonnectError) -> ConsoleError {
 
 impl Console {
     /// Creates an entity; the API's field errors come back on the form's fields.
-    pub async fn create_entity(&self, group_id: &str, kind: &str, mut body: serde_json::Value) -> Result<serde_json::Value, ConsoleError> {
+    pub async fn create_entity(
+        &self,
+        group_id: &str,
+        kind: &str,
+        mut body: serde_json::Value,
+    ) -> Result<serde_json::Value, ConsoleError> {
         check_kind(kind)?;
         expand_service_url(kind, &mut body)?;
         let path = collection_path(kind, &body)?;
-        let created = self.client.create_entity(group_id, &path, &body).await.map_err(|e| self.note_refusal(group_id, kind, write_error(e)))?;
+        let created = self
+            .client
+            .create_entity(group_id, &path, &body)
+            .await
+            .map_err(|e| self.note_refusal(group_id, kind, write_error(e)))?;
         self.cache.put_entity(self.profile().id(), group_id, kind, created.clone(), now()).await?;
         self.invalidate_search();
         Ok(created)
@@ -82,7 +130,13 @@ impl Console {
     /// Changes the given fields of an entity. Konnect's core entities have no PATCH, only an
     /// upsert (PUT) of the whole entity, so the current one is read and the changes merged into it
     /// (a record field such as a plugin's `config` is merged one level deep).
-    pub async fn update_entity(&self, group_id: &str, kind: &str, id: &str, mut changes: serde_json::Value) -> Result<serde_json::Value, ConsoleError> {
+    pub async fn update_entity(
+        &self,
+        group_id: &str,
+        kind: &str,
+        id: &str,
+        mut changes: serde_json::Value,
+    ) -> Result<serde_json::Value, ConsoleError> {
         check_kind(kind)?;
         expand_service_url(kind, &mut changes)?;
         let cached = self.cached_entity(group_id, kind, id).await?;
@@ -106,14 +160,23 @@ impl Console {
         for f in ["id", "created_at", "updated_at"] {
             cur.remove(f);
         }
-        let updated = self.client.put_entity(group_id, &path, &current).await.map_err(|e| self.note_refusal(group_id, kind, write_error(e)))?;
+        let updated = self
+            .client
+            .put_entity(group_id, &path, &current)
+            .await
+            .map_err(|e| self.note_refusal(group_id, kind, write_error(e)))?;
         self.cache.put_entity(self.profile().id(), group_id, kind, updated.clone(), now()).await?;
         self.invalidate_search();
         Ok(updated)
     }
 
     /// Deletes an entity; one already gone counts as deleted.
-    pub async fn delete_entity(&self, group_id: &str, kind: &str, id: &str) -> Result<(), ConsoleError> {
+    pub async fn delete_entity(
+        &self,
+        group_id: &str,
+        kind: &str,
+        id: &str,
+    ) -> Result<(), ConsoleError> {
         check_kind(kind)?;
         let current = self.cached_entity(group_id, kind, id).await?;
         let path = match &current {
@@ -131,8 +194,19 @@ impl Console {
         Ok(())
     }
 
-    async fn cached_entity(&self, group_id: &str, kind: &str, id: &str) -> Result<Option<serde_json::Value>, ConsoleError> {
-        Ok(self.cache.entities(self.profile().id(), group_id, Some(kind)).await?.into_iter().map(|(_, b, _)| b).find(|b| b.get("id").and_then(|v| v.as_str()) == Some(id)))
+    async fn cached_entity(
+        &self,
+        group_id: &str,
+        kind: &str,
+        id: &str,
+    ) -> Result<Option<serde_json::Value>, ConsoleError> {
+        Ok(self
+            .cache
+            .entities(self.profile().id(), group_id, Some(kind))
+            .await?
+            .into_iter()
+            .map(|(_, b, _)| b)
+            .find(|b| b.get("id").and_then(|v| v.as_str()) == Some(id)))
     }
 }
 
@@ -145,12 +219,20 @@ mod tests {
     fn a_service_url_is_written_out_as_kong_stores_it() {
         let mut body = json!({"name": "users", "url": "https://users.internal/api/v1"});
         expand_service_url("services", &mut body).unwrap();
-        assert_eq!(body, json!({"name": "users", "protocol": "https", "host": "users.internal", "port": 443, "path": "/api/v1"}));
+        assert_eq!(
+            body,
+            json!({"name": "users", "protocol": "https", "host": "users.internal", "port": 443, "path": "/api/v1"})
+        );
         let mut bare = json!({"url": "http://users.internal:8080"});
         expand_service_url("services", &mut bare).unwrap();
         assert_eq!(bare["port"], 8080);
-        assert_eq!(bare["path"], serde_json::Value::Null, "no path: the old one is cleared on an update");
-        let err = expand_service_url("services", &mut json!({"url": "users.internal"})).unwrap_err();
+        assert_eq!(
+            bare["path"],
+            serde_json::Value::Null,
+            "no path: the old one is cleared on an update"
+        );
+        let err =
+            expand_service_url("services", &mut json!({"url": "users.internal"})).unwrap_err();
         assert!(err.fields["url"].contains("is not a URL"), "{err:?}");
         let mut route = json!({"url": "kept"});
         expand_service_url("routes", &mut route).unwrap();

@@ -88,10 +88,17 @@ impl From<KonnectError> for ConsoleError {
                         })
                         .or_insert_with(|| p.reason.clone());
                 }
-                let message = if api.problem.detail.is_empty() { api.problem.title.clone() } else { api.problem.detail.clone() };
+                let message = if api.problem.detail.is_empty() {
+                    api.problem.title.clone()
+                } else {
+                    api.problem.detail.clone()
+                };
                 ConsoleError { code, message, fields }
             }
-            KonnectError::Transport { url, message } => ConsoleError::new(ErrorCode::Offline, format!("Cannot reach the control plane at {url}: {message}.")),
+            KonnectError::Transport { url, message } => ConsoleError::new(
+                ErrorCode::Offline,
+                format!("Cannot reach the control plane at {url}: {message}."),
+            ),
             other => ConsoleError::new(ErrorCode::Server, other.to_string()),
         }
     }

@@ -18,7 +18,14 @@ pub struct RuntimeProcess {
 }
 
 /// Starts `binary` for the group whose certificate is at `cert`/`key`, and waits for its proxy address.
-pub async fn spawn(binary: &Path, cluster: &str, cert: &Path, key: &Path, node_id: &str, hostname: &str) -> Result<RuntimeProcess, ConsoleError> {
+pub async fn spawn(
+    binary: &Path,
+    cluster: &str,
+    cert: &Path,
+    key: &Path,
+    node_id: &str,
+    hostname: &str,
+) -> Result<RuntimeProcess, ConsoleError> {
     let mut cmd = Command::new(binary);
     cmd.args(["--control-plane", cluster])
         .arg("--cert")
@@ -26,7 +33,14 @@ pub async fn spawn(binary: &Path, cluster: &str, cert: &Path, key: &Path, node_i
         .arg("--key")
         .arg(key)
         .args(["--proxy-listen", "127.0.0.1:0", "--node-id", node_id, "--hostname", hostname])
-        .args(["--ping-interval-ms", "10000", "--reconnect-min-ms", "1000", "--reconnect-max-ms", "3000"])
+        .args([
+            "--ping-interval-ms",
+            "10000",
+            "--reconnect-min-ms",
+            "1000",
+            "--reconnect-max-ms",
+            "3000",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .kill_on_drop(true);
@@ -37,7 +51,8 @@ pub async fn spawn(binary: &Path, cluster: &str, cert: &Path, key: &Path, node_i
             Ok(())
         });
     }
-    let mut child = cmd.spawn().map_err(|e| ConsoleError::local(format!("The runtime did not start: {e}")))?;
+    let mut child =
+        cmd.spawn().map_err(|e| ConsoleError::local(format!("The runtime did not start: {e}")))?;
     let stdout = child.stdout.take().ok_or_else(|| ConsoleError::local("no runtime output"))?;
     let mut lines = BufReader::new(stdout).lines();
     let addr = tokio::time::timeout(Duration::from_secs(10), async {

@@ -81,11 +81,17 @@ pub fn parse_labels(text: &str) -> Result<BTreeMap<String, String>, ConsoleError
     let mut out = BTreeMap::new();
     for entry in text.split([',', '\n']).map(str::trim).filter(|e| !e.is_empty()) {
         let Some((k, v)) = entry.split_once(':') else {
-            return Err(ConsoleError::field("labels", format!("'{entry}' is not a key:value pair")));
+            return Err(ConsoleError::field(
+                "labels",
+                format!("'{entry}' is not a key:value pair"),
+            ));
         };
         let (k, v) = (k.trim(), v.trim());
         if k.is_empty() || v.is_empty() {
-            return Err(ConsoleError::field("labels", format!("'{entry}' needs both a key and a value")));
+            return Err(ConsoleError::field(
+                "labels",
+                format!("'{entry}' needs both a key and a value"),
+            ));
         }
         if out.insert(k.to_string(), v.to_string()).is_some() {
             return Err(ConsoleError::field("labels", format!("the key '{k}' is given twice")));

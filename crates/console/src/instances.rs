@@ -39,7 +39,8 @@ pub struct GroupInstances {
 /// The node's error-severity compatibility issues, as one line.
 fn config_error(node: &Node) -> Option<String> {
     let issues = &node.compatibility_status.as_ref()?.issues;
-    let errors: Vec<&str> = issues.iter().filter(|i| i.severity == "error").map(|i| i.description.as_str()).collect();
+    let errors: Vec<&str> =
+        issues.iter().filter(|i| i.severity == "error").map(|i| i.description.as_str()).collect();
     (!errors.is_empty()).then(|| errors.join("; "))
 }
 
@@ -51,7 +52,9 @@ pub fn rows(nodes: &[Node], expected_hash: &str) -> Vec<RuntimeInstanceRow> {
             id: n.id.clone(),
             hostname: n.hostname.clone(),
             ip: n.ip.clone().unwrap_or_default(),
-            last_seen: chrono::DateTime::from_timestamp(n.last_ping, 0).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            last_seen: chrono::DateTime::from_timestamp(n.last_ping, 0)
+                .unwrap_or_default()
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             version: n.version.clone(),
             config_hash: n.config_hash.clone(),
             in_sync: !expected_hash.is_empty() && n.config_hash == expected_hash,

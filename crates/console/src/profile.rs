@@ -37,7 +37,9 @@ impl Profile {
     pub fn konnect_base_url(&self) -> Option<String> {
         match self {
             Profile::Local { .. } => None,
-            Profile::Konnect { region, base_url, .. } => Some(base_url.clone().unwrap_or_else(|| region.base_url())),
+            Profile::Konnect { region, base_url, .. } => {
+                Some(base_url.clone().unwrap_or_else(|| region.base_url()))
+            }
         }
     }
 

@@ -52,12 +52,17 @@ impl ProfileStore {
     }
 
     fn load(&self) -> Stored {
-        std::fs::read_to_string(&self.path).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default()
+        std::fs::read_to_string(&self.path)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default()
     }
 
     fn save(&self, stored: &Stored) -> Result<(), ConsoleError> {
-        let text = serde_json::to_string_pretty(stored).map_err(|e| ConsoleError::local(e.to_string()))?;
-        std::fs::write(&self.path, text).map_err(|e| ConsoleError::local(format!("Cannot save {}: {e}", self.path.display())))
+        let text =
+            serde_json::to_string_pretty(stored).map_err(|e| ConsoleError::local(e.to_string()))?;
+        std::fs::write(&self.path, text)
+            .map_err(|e| ConsoleError::local(format!("Cannot save {}: {e}", self.path.display())))
     }
 
     /// Local first, then the Konnect profiles in the order they were added.
@@ -65,12 +70,17 @@ impl ProfileStore {
         let stored = self.load();
         let mut profiles = vec![Profile::local()];
         profiles.extend(stored.profiles);
-        let active = stored.active.filter(|a| profiles.iter().any(|p| p.id() == a)).unwrap_or_else(|| "local".into());
+        let active = stored
+            .active
+            .filter(|a| profiles.iter().any(|p| p.id() == a))
+            .unwrap_or_else(|| "local".into());
         ProfileList { profiles, active, secrets: self.secrets.backend.clone() }
     }
 
     pub fn find(&self, id: &str) -> Result<Profile, ConsoleError> {
-        self.list().profiles.into_iter().find(|p| p.id() == id).ok_or_else(|| ConsoleError::new(ErrorCode::NotFound, format!("No profile with id {id}.")))
+        self.list().profiles.into_iter().find(|p| p.id() == id).ok_or_else(|| {
+            ConsoleError::new(ErrorCode::NotFound, format!("No profile with id {id}."))
+        })
     }
 
     pub fn set_active(&self, id: &str) -> Result<(), ConsoleError> {
@@ -81,7 +91,9 @@ impl ProfileStore {
 
     /// A Konnect profile's client, with its token from the keyring.
     pub fn client_for(&self, profile: &Profile) -> Result<KonnectClient, ConsoleError> {
-        let base = profile.konnect_base_url().ok_or_else(|| ConsoleError::local("The Local profile has no stored token."))?;
+        let base = profile
+            .konnect_base_url()
+            .ok_or_else(|| ConsoleError::local("The Local profile has no stored token."))?;
         let token = self
             .secrets
             .get(profile.id())
@@ -98,26 +110,42 @@ impl ProfileStore {
             return Err(ConsoleError::field("name", "Name is required."));
         }
         if self.list().profiles.iter().any(|p| p.name().eq_ignore_ascii_case(&name)) {
-            return Err(ConsoleError::field("name", format!("A profile named '{name}' already exists.")));
+            return Err(ConsoleError::field(
+                "name",
+                format!("A profile named '{name}' already exists."),
+            ));
         }
         let Some(region) = Region::parse(form.region.trim()) else {
             return Err(ConsoleError::field("region", "Choose one of us, eu, au, me, in or sg."));
         };
         let token = form.token.trim().to_string();
         if !(token.starts_with("kpat_") || token.starts_with("spat_")) || token.len() < 12 {
-            return Err(ConsoleError::field("token", "A Konnect token starts with kpat_ (personal) or spat_ (system account)."));
+            return Err(ConsoleError::field(
+                "token",
+                "A Konnect token starts with kpat_ (personal) or spat_ (system account).",
+            ));
         }
-        let base_url = form.base_url.map(|b| b.trim().trim_end_matches('/').to_string()).filter(|b| !b.is_empty());
-        let profile = Profile::Konnect { id: uuid::Uuid::new_v4().to_string(), name, region, base_url };
-        let client = KonnectClient::new(&profile.konnect_base_url().unwrap_or_default(), token.clone())?;
-        if let Err(e) = client.list_control_planes(&ControlPlaneQuery { page_size: Some(1), ..Default::default() }).await {
+        let base_url = form
+            .base_url
+            .map(|b| b.trim().trim_end_matches('/').to_string())
+            .filter(|b| !b.is_empty());
+        let profile =
+            Profile::Konnect { id: uuid::Uuid::new_v4().to_string(), name, region, base_url };
+        let client =
+            KonnectClient::new(&profile.konnect_base_url().unwrap_or_default(), token.clone())?;
+        if let Err(e) = client
+            .list_control_planes(&ControlPlaneQuery { page_size: Some(1), ..Default::default() })
+            .await
+        {
             let mut err = ConsoleError::from(e);
             if matches!(err.code, ErrorCode::Unauthorized | ErrorCode::Forbidden) {
                 err = ConsoleError::field("token", format!("Konnect refused this token ({}). Check that it is current and belongs to this region.", err.message));
             }
             return Err(err);
         }
-        self.secrets.set(profile.id(), &token).map_err(|e| ConsoleError::local(format!("The token could not be stored in the keyring: {e}")))?;
+        self.secrets.set(profile.id(), &token).map_err(|e| {
+            ConsoleError::local(format!("The token could not be stored in the keyring: {e}"))
+        })?;
         let mut stored = self.load();
         stored.profiles.push(profile.clone());
         stored.active = Some(profile.id().to_string());
@@ -128,15 +156,23 @@ impl ProfileStore {
     /// Forgets a Konnect profile and its token; the Local profile stays.
     pub fn remove(&self, id: &str) -> Result<(), ConsoleError> {
         if id == "local" {
-            return Err(ConsoleError::new(ErrorCode::Validation, "The Local profile cannot be removed."));
+            return Err(ConsoleError::new(
+                ErrorCode::Validation,
+                "The Local profile cannot be removed.",
+            ));
         }
         let mut stored = self.load();
         let before = stored.profiles.len();
         stored.profiles.retain(|p| p.id() != id);
         if stored.profiles.len() == before {
-            return Err(ConsoleError::new(ErrorCode::NotFound, format!("No profile with id {id}.")));
+            return Err(ConsoleError::new(
+                ErrorCode::NotFound,
+                format!("No profile with id {id}."),
+            ));
         }
-        self.secrets.delete(id).map_err(|e| ConsoleError::local(format!("The token could not be removed from the keyring: {e}")))?;
+        self.secrets.delete(id).map_err(|e| {
+            ConsoleError::local(format!("The token could not be removed from the keyring: {e}"))
+        })?;
         if stored.active.as_deref() == Some(id) {
             stored.active = Some("local".into());
         }

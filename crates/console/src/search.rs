@@ -37,12 +37,29 @@ pub struct SearchItem {
 impl SearchItem {
     /// The terms of an entity body as Kong shapes it: name, id, tags, hosts, paths, and for
     /// nameless kinds their natural key (a consumer's username, a target's address, an SNI's name).
-    pub fn from_entity(kind: Arc<str>, body: &serde_json::Value, group: Arc<(String, String)>) -> Option<SearchItem> {
+    pub fn from_entity(
+        kind: Arc<str>,
+        body: &serde_json::Value,
+        group: Arc<(String, String)>,
+    ) -> Option<SearchItem> {
         let id = body.get("id")?.as_str()?.to_string();
         let text = |k: &str| body.get(k).and_then(|v| v.as_str()).map(str::to_string);
-        let list = |k: &str| body.get(k).and_then(|v| v.as_array()).map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect::<Vec<_>>()).unwrap_or_default();
-        let label = text("name").or_else(|| text("username")).or_else(|| text("custom_id")).or_else(|| text("target")).or_else(|| text("prefix")).unwrap_or_else(|| id.clone());
-        let mut terms: Vec<(&'static str, Box<str>)> = vec![("name", label.to_lowercase().into()), ("id", id.to_lowercase().into())];
+        let list = |k: &str| {
+            body.get(k)
+                .and_then(|v| v.as_array())
+                .map(|a| {
+                    a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        };
+        let label = text("name")
+            .or_else(|| text("username"))
+            .or_else(|| text("custom_id"))
+            .or_else(|| text("target"))
+            .or_else(|| text("prefix"))
+            .unwrap_or_else(|| id.clone());
+        let mut terms: Vec<(&'static str, Box<str>)> =
+            vec![("name", label.to_lowercase().into()), ("id", id.to_lowercase().into())];
         for t in list("tags") {
             terms.push(("tag", t.to_lowercase().into()));
         }
@@ -66,7 +83,8 @@ pub fn fuzzy_score(query: &str, text: &str) -> Option<i64> {
     // Most terms fail: reject them with one pass over the bytes before anything dearer. Byte-wise
     // matching is exact for UTF-8 too (a character's bytes only match the same character's).
     let (q, t) = (query.as_bytes(), text.as_bytes());
-    let (mut qi, mut first, mut last, mut gaps, mut prev) = (0usize, usize::MAX, 0usize, 0i64, usize::MAX);
+    let (mut qi, mut first, mut last, mut gaps, mut prev) =
+        (0usize, usize::MAX, 0usize, 0i64, usize::MAX);
     for (i, &c) in t.iter().enumerate() {
         if c == q[qi] {
             if first == usize::MAX {
@@ -134,7 +152,10 @@ impl SearchIndex {
                 item.terms
                     .iter()
                     // A name match is worth more than the same match on an ID or tag.
-                    .filter_map(|(field, text)| fuzzy_score(&q, text).map(|s| (s + if *field == "name" { 50 } else { 0 }, *field)))
+                    .filter_map(|(field, text)| {
+                        fuzzy_score(&q, text)
+                            .map(|s| (s + if *field == "name" { 50 } else { 0 }, *field))
+                    })
                     .max_by_key(|(s, _)| *s)
                     .map(|(s, f)| (s, item, f))
             })
@@ -145,7 +166,17 @@ impl SearchIndex {
             hits.truncate(limit);
         }
         hits.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.label.cmp(&b.1.label)));
-        hits.into_iter().map(|(score, it, field)| SearchHit { kind: it.kind.to_string(), id: it.id.clone(), label: it.label.clone(), group_id: it.group.0.clone(), group_name: it.group.1.clone(), matched: field.to_string(), score }).collect()
+        hits.into_iter()
+            .map(|(score, it, field)| SearchHit {
+                kind: it.kind.to_string(),
+                id: it.id.clone(),
+                label: it.label.clone(),
+                group_id: it.group.0.clone(),
+                group_name: it.group.1.clone(),
+                matched: field.to_string(),
+                score,
+            })
+            .collect()
     }
 }
 
@@ -156,20 +187,34 @@ mod tests {
 
     fn index() -> SearchIndex {
         let items = [
-            ("services", json!({"id": "1111", "name": "users-api", "host": "users.internal", "tags": ["team-a"]})),
+            (
+                "services",
+                json!({"id": "1111", "name": "users-api", "host": "users.internal", "tags": ["team-a"]}),
+            ),
             ("services", json!({"id": "2222", "name": "orders", "host": "orders.internal"})),
-            ("routes", json!({"id": "3333", "name": "login", "paths": ["/auth/login"], "hosts": ["api.example.com"]})),
+            (
+                "routes",
+                json!({"id": "3333", "name": "login", "paths": ["/auth/login"], "hosts": ["api.example.com"]}),
+            ),
             ("consumers", json!({"id": "4444", "username": "ursula"})),
         ];
         let group = Arc::new(("g1".to_string(), "dev".to_string()));
-        SearchIndex::new(items.iter().filter_map(|(k, b)| SearchItem::from_entity((*k).into(), b, group.clone())).collect())
+        SearchIndex::new(
+            items
+                .iter()
+                .filter_map(|(k, b)| SearchItem::from_entity((*k).into(), b, group.clone()))
+                .collect(),
+        )
     }
 
     #[test]
     fn letters_in_order_find_a_name() {
         let hits = index().search("usr", 10);
         assert_eq!(hits[0].label, "users-api", "{hits:?}");
-        assert_eq!(index().search("urs", 10).iter().map(|h| h.label.as_str()).collect::<Vec<_>>(), ["ursula", "users-api"]);
+        assert_eq!(
+            index().search("urs", 10).iter().map(|h| h.label.as_str()).collect::<Vec<_>>(),
+            ["ursula", "users-api"]
+        );
         assert!(!hits.iter().any(|h| h.label == "orders"));
     }
 
@@ -185,7 +230,9 @@ mod tests {
     #[test]
     fn substring_beats_scattered_letters_and_unknown_finds_nothing() {
         assert!(fuzzy_score("ord", "orders").unwrap() > fuzzy_score("ord", "o-r-d").unwrap());
-        assert!(fuzzy_score("users", "users").unwrap() > fuzzy_score("users", "users-api").unwrap());
+        assert!(
+            fuzzy_score("users", "users").unwrap() > fuzzy_score("users", "users-api").unwrap()
+        );
         assert_eq!(fuzzy_score("zzz", "users-api"), None);
         assert!(index().search("qqq", 5).is_empty());
     }

@@ -41,11 +41,15 @@ fn off_runtime<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
 }
 
 fn ss_entry(account: &str) -> keyring::Result<keyring::Entry> {
-    Ok(keyring::Entry::new_with_credential(Box::new(keyring::secret_service::SsCredential::new_with_target(None, SERVICE, account)?)))
+    Ok(keyring::Entry::new_with_credential(Box::new(
+        keyring::secret_service::SsCredential::new_with_target(None, SERVICE, account)?,
+    )))
 }
 
 fn kernel_entry(account: &str) -> keyring::Result<keyring::Entry> {
-    Ok(keyring::Entry::new_with_credential(Box::new(keyring::keyutils::KeyutilsCredential::new_with_target(None, SERVICE, account)?)))
+    Ok(keyring::Entry::new_with_credential(Box::new(
+        keyring::keyutils::KeyutilsCredential::new_with_target(None, SERVICE, account)?,
+    )))
 }
 
 /// Whether a store works here: write, read back and delete a probe.
@@ -67,7 +71,10 @@ impl Secrets {
         off_runtime(|| {
             let ss = probe(ss_entry);
             if ss.is_ok() {
-                return Secrets { store: Store::SecretService, backend: SecretBackend::SecretService };
+                return Secrets {
+                    store: Store::SecretService,
+                    backend: SecretBackend::SecretService,
+                };
             }
             let kernel = probe(kernel_entry);
             if kernel.is_ok() {
@@ -75,13 +82,19 @@ impl Secrets {
             }
             let reason = format!("No keyring is available (Secret Service: {}; kernel keyring: {}). Tokens are kept in memory for this run only.", ss.err().unwrap_or_default(), kernel.err().unwrap_or_default());
             tracing::warn!("{reason}");
-            Secrets { store: Store::Memory(Mutex::default()), backend: SecretBackend::SessionOnly { reason } }
+            Secrets {
+                store: Store::Memory(Mutex::default()),
+                backend: SecretBackend::SessionOnly { reason },
+            }
         })
     }
 
     /// A store that keeps tokens in memory only (tests of everything but the keyring).
     pub fn memory(reason: &str) -> Secrets {
-        Secrets { store: Store::Memory(Mutex::default()), backend: SecretBackend::SessionOnly { reason: reason.into() } }
+        Secrets {
+            store: Store::Memory(Mutex::default()),
+            backend: SecretBackend::SessionOnly { reason: reason.into() },
+        }
     }
 
     pub fn set(&self, account: &str, token: &str) -> Result<(), String> {
@@ -91,8 +104,14 @@ impl Secrets {
                 m.lock().unwrap_or_else(|p| p.into_inner()).insert(account, token);
                 Ok(())
             }
-            Store::SecretService => off_runtime(move || ss_entry(&account).and_then(|e| e.set_password(&token)).map_err(|e| e.to_string())),
-            Store::Kernel => off_runtime(move || kernel_entry(&account).and_then(|e| e.set_password(&token)).map_err(|e| e.to_string())),
+            Store::SecretService => off_runtime(move || {
+                ss_entry(&account).and_then(|e| e.set_password(&token)).map_err(|e| e.to_string())
+            }),
+            Store::Kernel => off_runtime(move || {
+                kernel_entry(&account)
+                    .and_then(|e| e.set_password(&token))
+                    .map_err(|e| e.to_string())
+            }),
         }
     }
 
@@ -105,9 +124,15 @@ impl Secrets {
             Err(e) => Err(e.to_string()),
         };
         match &self.store {
-            Store::Memory(m) => Ok(m.lock().unwrap_or_else(|p| p.into_inner()).get(&account).cloned()),
-            Store::SecretService => off_runtime(move || read(ss_entry(&account).and_then(|e| e.get_password()))),
-            Store::Kernel => off_runtime(move || read(kernel_entry(&account).and_then(|e| e.get_password()))),
+            Store::Memory(m) => {
+                Ok(m.lock().unwrap_or_else(|p| p.into_inner()).get(&account).cloned())
+            }
+            Store::SecretService => {
+                off_runtime(move || read(ss_entry(&account).and_then(|e| e.get_password())))
+            }
+            Store::Kernel => {
+                off_runtime(move || read(kernel_entry(&account).and_then(|e| e.get_password())))
+            }
         }
     }
 
@@ -122,8 +147,12 @@ impl Secrets {
                 m.lock().unwrap_or_else(|p| p.into_inner()).remove(&account);
                 Ok(())
             }
-            Store::SecretService => off_runtime(move || gone(ss_entry(&account).and_then(|e| e.delete_credential()))),
-            Store::Kernel => off_runtime(move || gone(kernel_entry(&account).and_then(|e| e.delete_credential()))),
+            Store::SecretService => {
+                off_runtime(move || gone(ss_entry(&account).and_then(|e| e.delete_credential())))
+            }
+            Store::Kernel => off_runtime(move || {
+                gone(kernel_entry(&account).and_then(|e| e.delete_credential()))
+            }),
         }
     }
 }

@@ -21,7 +21,22 @@ pub const DEFAULT_CONCURRENCY: usize = 8;
 const GROUPS_IN_FLIGHT: usize = 4;
 
 /// Every core-entity kind a sync copies, referenced kinds first (as decK orders them).
-pub const SYNC_KINDS: [&str; 14] = ["certificates", "ca_certificates", "snis", "services", "routes", "consumers", "consumer_groups", "upstreams", "targets", "key-sets", "keys", "vaults", "key-auths", "plugins"];
+pub const SYNC_KINDS: [&str; 14] = [
+    "certificates",
+    "ca_certificates",
+    "snis",
+    "services",
+    "routes",
+    "consumers",
+    "consumer_groups",
+    "upstreams",
+    "targets",
+    "key-sets",
+    "keys",
+    "vaults",
+    "key-auths",
+    "plugins",
+];
 
 /// What a progress bar needs, sent after every finished step.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, TS)]
@@ -79,7 +94,10 @@ struct Run {
 
 impl Run {
     /// One API call under the concurrency bound, counted.
-    async fn call<T>(&self, f: impl std::future::Future<Output = Result<T, KonnectError>>) -> Result<T, KonnectError> {
+    async fn call<T>(
+        &self,
+        f: impl std::future::Future<Output = Result<T, KonnectError>>,
+    ) -> Result<T, KonnectError> {
         let _permit = self.limit.acquire().await.expect("the semaphore is never closed");
         self.requests.fetch_add(1, Ordering::Relaxed);
         f.await
@@ -90,16 +108,45 @@ type Progress = Arc<dyn Fn(SyncProgress) + Send + Sync>;
 
 /// Runs one sync of `profile` into `cache`. Unreachable API → the error; a group that fails
 /// alone is reported in `failed` and keeps its previous cached state.
-pub async fn run(client: &KonnectClient, cache: &Cache, profile: &str, concurrency: usize, progress: Progress, cancel: CancelToken) -> Result<SyncReport, KonnectError> {
-    let run = Arc::new(Run { client: client.clone(), limit: Semaphore::new(concurrency.max(1)), groups: Semaphore::new(GROUPS_IN_FLIGHT), requests: AtomicU64::new(0), entities: AtomicU64::new(0) });
+pub async fn run(
+    client: &KonnectClient,
+    cache: &Cache,
+    profile: &str,
+    concurrency: usize,
+    progress: Progress,
+    cancel: CancelToken,
+) -> Result<SyncReport, KonnectError> {
+    let run = Arc::new(Run {
+        client: client.clone(),
+        limit: Semaphore::new(concurrency.max(1)),
+        groups: Semaphore::new(GROUPS_IN_FLIGHT),
+        requests: AtomicU64::new(0),
+        entities: AtomicU64::new(0),
+    });
     let groups = run.call(client.list_all_control_planes()).await?;
-    let synced = Arc::new(cache.synced_hashes(profile).await.map_err(|e| KonnectError::Decode { url: "cache".into(), message: e.to_string() })?);
-    let mut state = SyncProgress { groups_total: groups.len() as u32, requests: run.requests.load(Ordering::Relaxed), ..Default::default() };
+    let synced = Arc::new(
+        cache
+            .synced_hashes(profile)
+            .await
+            .map_err(|e| KonnectError::Decode { url: "cache".into(), message: e.to_string() })?,
+    );
+    let mut state = SyncProgress {
+        groups_total: groups.len() as u32,
+        requests: run.requests.load(Ordering::Relaxed),
+        ..Default::default()
+    };
     progress(state.clone());
 
     let mut tasks = JoinSet::new();
     for g in &groups {
-        let (run, cache, profile, cancel, id, synced) = (run.clone(), cache.clone(), profile.to_string(), cancel.clone(), g.id.clone(), synced.clone());
+        let (run, cache, profile, cancel, id, synced) = (
+            run.clone(),
+            cache.clone(),
+            profile.to_string(),
+            cancel.clone(),
+            g.id.clone(),
+            synced.clone(),
+        );
         tasks.spawn(async move {
             let outcome = tokio::select! {
                 r = async {
@@ -134,15 +181,38 @@ pub async fn run(client: &KonnectClient, cache: &Cache, profile: &str, concurren
     // The group list is replaced only after a whole sync: a cancelled one keeps the old list.
     if !report.cancelled {
         let fetched_at = crate::console::now();
-        let previous: std::collections::HashMap<String, CachedGroup> = cache.groups(profile).await.unwrap_or_default().into_iter().map(|g| (g.group.id.clone(), g)).collect();
+        let previous: std::collections::HashMap<String, CachedGroup> = cache
+            .groups(profile)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|g| (g.group.id.clone(), g))
+            .collect();
         let rows = groups
             .into_iter()
             .map(|group| {
-                let (active, total, in_sync) = counts.get(&group.id).copied().or_else(|| previous.get(&group.id).map(|p| (p.active_instances, p.total_instances, p.in_sync_instances))).unwrap_or((0, 0, 0));
-                CachedGroup { group, active_instances: active, total_instances: total, in_sync_instances: in_sync, fetched_at: fetched_at.clone() }
+                let (active, total, in_sync) = counts
+                    .get(&group.id)
+                    .copied()
+                    .or_else(|| {
+                        previous
+                            .get(&group.id)
+                            .map(|p| (p.active_instances, p.total_instances, p.in_sync_instances))
+                    })
+                    .unwrap_or((0, 0, 0));
+                CachedGroup {
+                    group,
+                    active_instances: active,
+                    total_instances: total,
+                    in_sync_instances: in_sync,
+                    fetched_at: fetched_at.clone(),
+                }
             })
             .collect();
-        cache.replace_groups(profile, rows, fetched_at).await.map_err(|e| KonnectError::Decode { url: "cache".into(), message: e.to_string() })?;
+        cache
+            .replace_groups(profile, rows, fetched_at)
+            .await
+            .map_err(|e| KonnectError::Decode { url: "cache".into(), message: e.to_string() })?;
     }
     report.progress = state;
     Ok(report)
@@ -155,18 +225,40 @@ struct GroupDone {
 
 /// Fetches one group and commits it. `slot` (one of GROUPS_IN_FLIGHT) is given back as soon as
 /// the fetching is done, so the next group's requests overlap this group's commit.
-async fn sync_group(run: &Arc<Run>, cache: &Cache, profile: &str, group_id: &str, synced_hash: Option<&str>, slot: tokio::sync::SemaphorePermit<'_>) -> Result<GroupDone, KonnectError> {
-    let (hash, nodes) = tokio::try_join!(run.call(run.client.expected_config_hash(group_id)), run.call(run.client.list_all_nodes(group_id)))?;
+async fn sync_group(
+    run: &Arc<Run>,
+    cache: &Cache,
+    profile: &str,
+    group_id: &str,
+    synced_hash: Option<&str>,
+    slot: tokio::sync::SemaphorePermit<'_>,
+) -> Result<GroupDone, KonnectError> {
+    let (hash, nodes) = tokio::try_join!(
+        run.call(run.client.expected_config_hash(group_id)),
+        run.call(run.client.list_all_nodes(group_id))
+    )?;
     let expected = hash.expected_hash;
     let counts = crate::console::instance_counts(&nodes, &expected);
     let fetched_at = crate::console::now();
-    let view = GroupInstances { group_id: group_id.to_string(), instances: instances::rows(&nodes, &expected), expected_hash: expected.clone(), fetched_at: fetched_at.clone(), offline_reason: None };
+    let view = GroupInstances {
+        group_id: group_id.to_string(),
+        instances: instances::rows(&nodes, &expected),
+        expected_hash: expected.clone(),
+        fetched_at: fetched_at.clone(),
+        offline_reason: None,
+    };
     let view = serde_json::to_string(&view).ok();
-    let local_err = |e: crate::cache::CacheError| KonnectError::Decode { url: "cache".into(), message: e.to_string() };
+    let local_err = |e: crate::cache::CacheError| KonnectError::Decode {
+        url: "cache".into(),
+        message: e.to_string(),
+    };
     let unchanged = !expected.is_empty() && synced_hash == Some(expected.as_str());
     if unchanged {
         if let Some(v) = view {
-            cache.put_view(profile, &format!("instances:{group_id}"), v, fetched_at).await.map_err(local_err)?;
+            cache
+                .put_view(profile, &format!("instances:{group_id}"), v, fetched_at)
+                .await
+                .map_err(local_err)?;
         }
         return Ok(GroupDone { unchanged: true, counts });
     }
@@ -181,23 +273,46 @@ async fn sync_group(run: &Arc<Run>, cache: &Cache, profile: &str, group_id: &str
     }
     let mut by_kind = Vec::new();
     while let Some(joined) = kinds.join_next().await {
-        let (kind, rows) = joined.map_err(|e| KonnectError::Decode { url: String::new(), message: e.to_string() })??;
+        let (kind, rows) = joined
+            .map_err(|e| KonnectError::Decode { url: String::new(), message: e.to_string() })??;
         by_kind.push((kind, rows));
     }
     by_kind.sort_by_key(|(k, _)| SYNC_KINDS.iter().position(|x| x == k));
-    let entities = by_kind.into_iter().flat_map(|(k, rows)| rows.into_iter().map(move |r| (k.to_string(), r))).collect();
+    let entities = by_kind
+        .into_iter()
+        .flat_map(|(k, rows)| rows.into_iter().map(move |r| (k.to_string(), r)))
+        .collect();
     drop(slot);
-    cache.commit_group(profile, GroupSnapshot { group_id: group_id.to_string(), config_hash: expected, entities, instances_view: view, fetched_at }).await.map_err(local_err)?;
+    cache
+        .commit_group(
+            profile,
+            GroupSnapshot {
+                group_id: group_id.to_string(),
+                config_hash: expected,
+                entities,
+                instances_view: view,
+                fetched_at,
+            },
+        )
+        .await
+        .map_err(local_err)?;
     Ok(GroupDone { unchanged: false, counts })
 }
 
 /// One kind's every page; each page is one request under the bound. A kind the API does not
 /// serve (404) is an empty list, so older control planes still sync.
-async fn list_kind(run: &Run, group_id: &str, kind: &str) -> Result<Vec<konnect::RawEntity>, KonnectError> {
+async fn list_kind(
+    run: &Run,
+    group_id: &str,
+    kind: &str,
+) -> Result<Vec<konnect::RawEntity>, KonnectError> {
     let mut out = Vec::new();
     let mut offset: Option<String> = None;
     loop {
-        let text = match run.call(run.client.entities_page_text(group_id, kind, offset.as_deref())).await {
+        let text = match run
+            .call(run.client.entities_page_text(group_id, kind, offset.as_deref()))
+            .await
+        {
             Ok(t) => t,
             Err(KonnectError::Api(e)) if e.status == 404 => return Ok(out),
             Err(e) => return Err(e),

@@ -42,29 +42,46 @@ pub struct Comparison {
 }
 
 /// Saves an export as `dir/name`, never overwriting: `name (2).ext` and so on. Returns the path.
-pub fn save_file(dir: &std::path::Path, name: &str, bytes: &[u8]) -> Result<std::path::PathBuf, ConsoleError> {
-    let safe: String = name.chars().map(|c| if c.is_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '-' }).collect();
-    std::fs::create_dir_all(dir).map_err(|e| ConsoleError::local(format!("Cannot create {}: {e}", dir.display())))?;
-    let (stem, ext) = safe.rsplit_once('.').map(|(s, e)| (s.to_string(), format!(".{e}"))).unwrap_or((safe.clone(), String::new()));
+pub fn save_file(
+    dir: &std::path::Path,
+    name: &str,
+    bytes: &[u8],
+) -> Result<std::path::PathBuf, ConsoleError> {
+    let safe: String = name
+        .chars()
+        .map(|c| if c.is_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '-' })
+        .collect();
+    std::fs::create_dir_all(dir)
+        .map_err(|e| ConsoleError::local(format!("Cannot create {}: {e}", dir.display())))?;
+    let (stem, ext) = safe
+        .rsplit_once('.')
+        .map(|(s, e)| (s.to_string(), format!(".{e}")))
+        .unwrap_or((safe.clone(), String::new()));
     let mut path = dir.join(&safe);
     let mut n = 2;
     while path.exists() {
         path = dir.join(format!("{stem} ({n}){ext}"));
         n += 1;
     }
-    std::fs::write(&path, bytes).map_err(|e| ConsoleError::local(format!("Cannot write {}: {e}", path.display())))?;
+    std::fs::write(&path, bytes)
+        .map_err(|e| ConsoleError::local(format!("Cannot write {}: {e}", path.display())))?;
     Ok(path)
 }
 
 impl Console {
     /// Every entity of the group, live (and cached) or, offline, as last synced.
-    async fn group_state(&self, group_id: &str) -> Result<(Vec<(String, serde_json::Value)>, Option<String>), ConsoleError> {
+    async fn group_state(
+        &self,
+        group_id: &str,
+    ) -> Result<(Vec<(String, serde_json::Value)>, Option<String>), ConsoleError> {
         let mut all = Vec::new();
         let mut offline = None;
         for kind in SYNC_KINDS {
             match self.client.list_all_entities(group_id, kind).await {
                 Ok(rows) => {
-                    self.cache.replace_kind(self.profile().id(), group_id, kind, rows.clone(), now()).await?;
+                    self.cache
+                        .replace_kind(self.profile().id(), group_id, kind, rows.clone(), now())
+                        .await?;
                     all.extend(rows.into_iter().map(|r| (kind.to_string(), r)));
                 }
                 Err(konnect::KonnectError::Api(e)) if e.status == 404 => {}
@@ -73,11 +90,23 @@ impl Console {
                     if !matches!(err.code, ErrorCode::Offline | ErrorCode::RateLimited) {
                         return Err(err);
                     }
-                    if self.cache.synced_hash(self.profile().id(), group_id).await?.is_none() && self.cache.entities(self.profile().id(), group_id, None).await?.is_empty() {
+                    if self.cache.synced_hash(self.profile().id(), group_id).await?.is_none()
+                        && self
+                            .cache
+                            .entities(self.profile().id(), group_id, None)
+                            .await?
+                            .is_empty()
+                    {
                         return Err(err);
                     }
                     offline = Some(err.message);
-                    all = self.cache.entities(self.profile().id(), group_id, None).await?.into_iter().map(|(k, b, _)| (k, b)).collect();
+                    all = self
+                        .cache
+                        .entities(self.profile().id(), group_id, None)
+                        .await?
+                        .into_iter()
+                        .map(|(k, b, _)| (k, b))
+                        .collect();
                     break;
                 }
             }
@@ -88,15 +117,24 @@ impl Console {
 
     async fn group_name(&self, group_id: &str) -> Result<String, ConsoleError> {
         let groups = self.cache.groups(self.profile().id()).await?;
-        Ok(groups.into_iter().find(|g| g.group.id == group_id).map(|g| g.group.name).unwrap_or_else(|| group_id.to_string()))
+        Ok(groups
+            .into_iter()
+            .find(|g| g.group.id == group_id)
+            .map(|g| g.group.name)
+            .unwrap_or_else(|| group_id.to_string()))
     }
 
     /// The group as a decK file, `yaml` or `json` (works offline from the cache).
     pub async fn export_group(&self, group_id: &str, format: &str) -> Result<String, ConsoleError> {
         let (entities, _) = self.group_state(group_id).await?;
-        let doc = declarative::to_deck(&self.group_name(group_id).await?, &declarative::from_entities(&entities));
+        let doc = declarative::to_deck(
+            &self.group_name(group_id).await?,
+            &declarative::from_entities(&entities),
+        );
         match format {
-            "json" => serde_json::to_string_pretty(&doc).map_err(|e| ConsoleError::local(e.to_string())),
+            "json" => {
+                serde_json::to_string_pretty(&doc).map_err(|e| ConsoleError::local(e.to_string()))
+            }
             "yaml" => serde_yaml::to_string(&doc).map_err(|e| ConsoleError::local(e.to_string())),
             _ => Err(ConsoleError::field("format", "must be yaml or json")),
         }
@@ -105,7 +143,10 @@ impl Console {
     async fn live_declared(&self, group_id: &str) -> Result<Declared, ConsoleError> {
         let (entities, offline) = self.group_state(group_id).await?;
         if let Some(reason) = offline {
-            return Err(ConsoleError::new(ErrorCode::Offline, format!("An import needs the group's current configuration: {reason}")));
+            return Err(ConsoleError::new(
+                ErrorCode::Offline,
+                format!("An import needs the group's current configuration: {reason}"),
+            ));
         }
         Ok(declarative::from_entities(&entities))
     }
@@ -115,7 +156,11 @@ impl Console {
     }
 
     /// What importing `file` into the group would create, update and delete; nothing is changed.
-    pub async fn plan_import(&self, group_id: &str, file: &str) -> Result<ImportPlan, ConsoleError> {
+    pub async fn plan_import(
+        &self,
+        group_id: &str,
+        file: &str,
+    ) -> Result<ImportPlan, ConsoleError> {
         let want = Self::parse_file(file)?;
         Ok(declarative::plan(&self.live_declared(group_id).await?, &want))
     }
@@ -123,15 +168,28 @@ impl Console {
     /// Makes the group what `file` declares: creates and updates parents first, deletes
     /// dependants first. Re-plans against the live state, so it applies what the preview showed
     /// unless the group changed in between.
-    pub async fn apply_import(&self, group_id: &str, file: &str) -> Result<ImportResult, ConsoleError> {
+    pub async fn apply_import(
+        &self,
+        group_id: &str,
+        file: &str,
+    ) -> Result<ImportResult, ConsoleError> {
         let want = Self::parse_file(file)?;
         let have = self.live_declared(group_id).await?;
         let plan = declarative::plan(&have, &want);
-        let mut ids: HashMap<(String, String), String> = have.values().filter_map(|i| Some(((i.kind.clone(), i.key.clone()), i.id.clone()?))).collect();
+        let mut ids: HashMap<(String, String), String> = have
+            .values()
+            .filter_map(|i| Some(((i.kind.clone(), i.key.clone()), i.id.clone()?)))
+            .collect();
         let mut result = ImportResult::default();
-        let changing: std::collections::HashSet<(String, String)> = plan.create.iter().map(|e| (e.kind.clone(), e.key.clone())).chain(plan.update.iter().map(|c| (c.kind.clone(), c.key.clone()))).collect();
+        let changing: std::collections::HashSet<(String, String)> = plan
+            .create
+            .iter()
+            .map(|e| (e.kind.clone(), e.key.clone()))
+            .chain(plan.update.iter().map(|c| (c.kind.clone(), c.key.clone())))
+            .collect();
         for item in want.values().filter(|i| changing.contains(&(i.kind.clone(), i.key.clone()))) {
-            let body = declarative::to_api_body(item, &ids).map_err(|r| ConsoleError::field("file", r))?;
+            let body =
+                declarative::to_api_body(item, &ids).map_err(|r| ConsoleError::field("file", r))?;
             let saved = match ids.get(&(item.kind.clone(), item.key.clone())) {
                 Some(id) => {
                     result.updated += 1;
@@ -142,12 +200,19 @@ impl Console {
                     self.create_entity(group_id, &item.kind, body).await
                 }
             }
-            .map_err(|e| ConsoleError { message: format!("{} '{}': {}", item.kind, item.key, e.message), ..e })?;
+            .map_err(|e| ConsoleError {
+                message: format!("{} '{}': {}", item.kind, item.key, e.message),
+                ..e
+            })?;
             if let Some(id) = saved.get("id").and_then(|v| v.as_str()) {
                 ids.insert((item.kind.clone(), item.key.clone()), id.to_string());
             }
         }
-        for item in have.values().rev().filter(|i| plan.delete.iter().any(|d| d.kind == i.kind && d.key == i.key)) {
+        for item in have
+            .values()
+            .rev()
+            .filter(|i| plan.delete.iter().any(|d| d.kind == i.kind && d.key == i.key))
+        {
             if let Some(id) = &item.id {
                 self.delete_entity(group_id, &item.kind, id).await?;
                 result.deleted += 1;
@@ -157,16 +222,30 @@ impl Console {
     }
 
     /// Two groups compared: entity differences and analytics for one time frame on shared axes.
-    pub async fn compare_groups(&self, left: &str, right: &str, time_frame: &str) -> Result<Comparison, ConsoleError> {
+    pub async fn compare_groups(
+        &self,
+        left: &str,
+        right: &str,
+        time_frame: &str,
+    ) -> Result<Comparison, ConsoleError> {
         if left == right {
             return Err(ConsoleError::field("right", "Pick two different runtime groups."));
         }
         let (l_entities, l_off) = self.group_state(left).await?;
         let (r_entities, r_off) = self.group_state(right).await?;
-        let difference = declarative::difference(&declarative::from_entities(&l_entities), &declarative::from_entities(&r_entities));
-        let (ld, rd) = (self.group_dashboard(left, time_frame).await?, self.group_dashboard(right, time_frame).await?);
+        let difference = declarative::difference(
+            &declarative::from_entities(&l_entities),
+            &declarative::from_entities(&r_entities),
+        );
+        let (ld, rd) = (
+            self.group_dashboard(left, time_frame).await?,
+            self.group_dashboard(right, time_frame).await?,
+        );
         let (ln, rn) = (self.group_name(left).await?, self.group_name(right).await?);
-        let spec = |measure| crate::analytics::compare_spec((&ln, &ld.traffic), (&rn, &rd.traffic), measure).over(time_frame, &ld.fetched_at);
+        let spec = |measure| {
+            crate::analytics::compare_spec((&ln, &ld.traffic), (&rn, &rd.traffic), measure)
+                .over(time_frame, &ld.fetched_at)
+        };
         Ok(Comparison {
             requests_svg: crate::analytics::render_svg(&spec("requests")),
             error_rate_svg: crate::analytics::render_svg(&spec("error_rate")),
@@ -185,11 +264,18 @@ impl Console {
     }
 
     /// One dashboard chart (`traffic` or `error_rate`) as PNG bytes, from the live or cached dashboard.
-    pub async fn export_chart_png(&self, group_id: &str, time_frame: &str, chart: &str) -> Result<Vec<u8>, ConsoleError> {
+    pub async fn export_chart_png(
+        &self,
+        group_id: &str,
+        time_frame: &str,
+        chart: &str,
+    ) -> Result<Vec<u8>, ConsoleError> {
         let d = self.group_dashboard(group_id, time_frame).await?;
         let spec = match chart {
             "traffic" => crate::analytics::traffic_spec(&d.traffic).over(time_frame, &d.fetched_at),
-            "error_rate" => crate::analytics::error_rate_spec(&d.traffic).over(time_frame, &d.fetched_at),
+            "error_rate" => {
+                crate::analytics::error_rate_spec(&d.traffic).over(time_frame, &d.fetched_at)
+            }
             _ => return Err(ConsoleError::field("chart", "must be traffic or error_rate")),
         };
         crate::analytics::render_png(&spec).map_err(ConsoleError::local)

@@ -20,7 +20,12 @@ pub const RETENTION_SECS: i64 = 30 * 24 * 3600;
 pub const MAX_ROWS: i64 = 2_000_000;
 
 /// Stores a node's analytics reports; returns the acknowledgement to send, if any.
-pub async fn on_reports(state: &AppState, cp: &str, node: &str, reports: Vec<hybrid::Report>) -> Option<String> {
+pub async fn on_reports(
+    state: &AppState,
+    cp: &str,
+    node: &str,
+    reports: Vec<hybrid::Report>,
+) -> Option<String> {
     let (cp, node) = (cp.to_string(), node.to_string());
     let ids: Vec<String> = reports.iter().map(|r| r.id.clone()).collect();
     let stored = state
@@ -75,11 +80,31 @@ const METRICS: [&str; 14] = [
     "kong_latency_p95",
     "kong_latency_p99",
 ];
-const DIMENSIONS: [&str; 8] = ["time", "status_code", "status_code_grouped", "gateway_service", "route", "consumer", "control_plane", "data_plane_node"];
+const DIMENSIONS: [&str; 8] = [
+    "time",
+    "status_code",
+    "status_code_grouped",
+    "gateway_service",
+    "route",
+    "consumer",
+    "control_plane",
+    "data_plane_node",
+];
 
 /// Granularities Konnect names, with their length in seconds.
-const GRANULARITIES: [(&str, i64); 11] =
-    [("tenSecondly", 10), ("thirtySecondly", 30), ("minutely", 60), ("fiveMinutely", 300), ("tenMinutely", 600), ("thirtyMinutely", 1800), ("hourly", 3600), ("twoHourly", 7200), ("twelveHourly", 43200), ("daily", 86400), ("weekly", 604800)];
+const GRANULARITIES: [(&str, i64); 11] = [
+    ("tenSecondly", 10),
+    ("thirtySecondly", 30),
+    ("minutely", 60),
+    ("fiveMinutely", 300),
+    ("tenMinutely", 600),
+    ("thirtyMinutely", 1800),
+    ("hourly", 3600),
+    ("twoHourly", 7200),
+    ("twelveHourly", 43200),
+    ("daily", 86400),
+    ("weekly", 604800),
+];
 
 /// Relative range → (seconds, finest and coarsest granularity allowed, default).
 fn relative_range(name: &str) -> Option<(i64, i64, i64, i64)> {
@@ -96,7 +121,16 @@ fn relative_range(name: &str) -> Option<(i64, i64, i64, i64)> {
 }
 
 fn invalid(field: &str, reason: impl Into<String>) -> Problem {
-    Problem::bad_request("Invalid metrics query", vec![InvalidParameter { field: field.into(), rule: Some("invalid".into()), reason: reason.into(), source: Some("body".into()), ..blank_param() }])
+    Problem::bad_request(
+        "Invalid metrics query",
+        vec![InvalidParameter {
+            field: field.into(),
+            rule: Some("invalid".into()),
+            reason: reason.into(),
+            source: Some("body".into()),
+            ..blank_param()
+        }],
+    )
 }
 
 struct Query {
@@ -120,7 +154,14 @@ fn parse_query(body: &Value) -> Result<Query, Problem> {
     let strings = |field: &str, default: &[&str]| -> Result<Vec<String>, Problem> {
         match obj.get(field) {
             None => Ok(default.iter().map(|s| s.to_string()).collect()),
-            Some(Value::Array(a)) => a.iter().map(|v| v.as_str().map(str::to_string).ok_or_else(|| invalid(field, "must be an array of strings"))).collect(),
+            Some(Value::Array(a)) => a
+                .iter()
+                .map(|v| {
+                    v.as_str()
+                        .map(str::to_string)
+                        .ok_or_else(|| invalid(field, "must be an array of strings"))
+                })
+                .collect(),
             Some(_) => Err(invalid(field, "must be an array of strings")),
         }
     };
@@ -129,37 +170,62 @@ fn parse_query(body: &Value) -> Result<Query, Problem> {
         return Err(invalid("metrics", "must name 1 to 3 metrics"));
     }
     if let Some(m) = metrics.iter().find(|m| !METRICS.contains(&m.as_str())) {
-        return Err(invalid("metrics", format!("'{m}' is not supported; use one of: {}", METRICS.join(", "))));
+        return Err(invalid(
+            "metrics",
+            format!("'{m}' is not supported; use one of: {}", METRICS.join(", ")),
+        ));
     }
     let dimensions = strings("dimensions", &[])?;
     if dimensions.len() > 2 {
         return Err(invalid("dimensions", "at most 2 dimensions"));
     }
     if let Some(d) = dimensions.iter().find(|d| !DIMENSIONS.contains(&d.as_str())) {
-        return Err(invalid("dimensions", format!("'{d}' is not supported; use one of: {}", DIMENSIONS.join(", "))));
+        return Err(invalid(
+            "dimensions",
+            format!("'{d}' is not supported; use one of: {}", DIMENSIONS.join(", ")),
+        ));
     }
     let mut filters = Vec::new();
     for (i, f) in obj.get("filters").and_then(Value::as_array).into_iter().flatten().enumerate() {
-        let field = f["field"].as_str().filter(|d| DIMENSIONS.contains(d) && *d != "time").ok_or_else(|| invalid(&format!("filters[{i}].field"), "unknown filter field"))?;
+        let field = f["field"]
+            .as_str()
+            .filter(|d| DIMENSIONS.contains(d) && *d != "time")
+            .ok_or_else(|| invalid(&format!("filters[{i}].field"), "unknown filter field"))?;
         let include = match f["operator"].as_str() {
             Some("in") => true,
             Some("not_in") => false,
             _ => return Err(invalid(&format!("filters[{i}].operator"), "must be in or not_in")),
         };
-        let values = f["value"].as_array().ok_or_else(|| invalid(&format!("filters[{i}].value"), "must be an array"))?;
-        let values = values.iter().map(|v| v.as_str().map(str::to_ascii_lowercase).unwrap_or_else(|| v.to_string())).collect();
+        let values = f["value"]
+            .as_array()
+            .ok_or_else(|| invalid(&format!("filters[{i}].value"), "must be an array"))?;
+        let values = values
+            .iter()
+            .map(|v| v.as_str().map(str::to_ascii_lowercase).unwrap_or_else(|| v.to_string()))
+            .collect();
         filters.push((field.to_string(), include, values));
     }
     let now = chrono::Utc::now().timestamp();
-    let tr = obj.get("time_range").cloned().unwrap_or(json!({"type": "relative", "time_range": "1h"}));
+    let tr =
+        obj.get("time_range").cloned().unwrap_or(json!({"type": "relative", "time_range": "1h"}));
     let (start, end, fine, coarse, default) = match tr["type"].as_str() {
         Some("relative") => {
             let name = tr["time_range"].as_str().unwrap_or("1h");
-            let (secs, fine, coarse, default) = relative_range(name).ok_or_else(|| invalid("time_range.time_range", "must be one of 15m, 1h, 6h, 12h, 24h, 7d, 30d"))?;
+            let (secs, fine, coarse, default) = relative_range(name).ok_or_else(|| {
+                invalid("time_range.time_range", "must be one of 15m, 1h, 6h, 12h, 24h, 7d, 30d")
+            })?;
             (now - secs, now, fine, coarse, default)
         }
         Some("absolute") => {
-            let parse = |f: &str| tr[f].as_str().and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok()).map(|d| d.timestamp()).ok_or_else(|| invalid(&format!("time_range.{f}"), "must be an RFC 3339 date-time"));
+            let parse = |f: &str| {
+                tr[f]
+                    .as_str()
+                    .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+                    .map(|d| d.timestamp())
+                    .ok_or_else(|| {
+                        invalid(&format!("time_range.{f}"), "must be an RFC 3339 date-time")
+                    })
+            };
             let (start, end) = (parse("start")?, parse("end")?);
             if end <= start {
                 return Err(invalid("time_range.end", "must be after start"));
@@ -168,7 +234,10 @@ fn parse_query(body: &Value) -> Result<Query, Problem> {
                 return Err(invalid("time_range.start", "must be within the last 32 days"));
             }
             let span = end - start;
-            let default = [10, 60, 300, 1800, 7200, 43200].into_iter().find(|g| span / g <= 400).unwrap_or(86400);
+            let default = [10, 60, 300, 1800, 7200, 43200]
+                .into_iter()
+                .find(|g| span / g <= 400)
+                .unwrap_or(86400);
             (start, end, 10, 604800, default)
         }
         _ => return Err(invalid("time_range.type", "must be relative or absolute")),
@@ -176,7 +245,11 @@ fn parse_query(body: &Value) -> Result<Query, Problem> {
     let granularity = match obj.get("granularity").and_then(Value::as_str) {
         None => default,
         Some(name) => {
-            let g = GRANULARITIES.iter().find(|(n, _)| *n == name).map(|(_, s)| *s).ok_or_else(|| invalid("granularity", "unknown granularity"))?;
+            let g = GRANULARITIES
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, s)| *s)
+                .ok_or_else(|| invalid("granularity", "unknown granularity"))?;
             g.clamp(fine, coarse)
         }
     };
@@ -216,8 +289,13 @@ fn dimension_value(dim: &str, row: &Row) -> Option<String> {
     }
 }
 
-pub async fn metrics(State(state): State<AppState>, access: Option<axum::Extension<crate::authz::Access>>, body: Bytes) -> Result<Json<Value>, Problem> {
-    let body: Value = serde_json::from_slice(&body).map_err(|_| invalid("body", "request format is invalid"))?;
+pub async fn metrics(
+    State(state): State<AppState>,
+    access: Option<axum::Extension<crate::authz::Access>>,
+    body: Bytes,
+) -> Result<Json<Value>, Problem> {
+    let body: Value =
+        serde_json::from_slice(&body).map_err(|_| invalid("body", "request format is invalid"))?;
     let q = parse_query(&body)?;
     let (start, end) = (q.start, q.end);
     let rows = state
@@ -235,7 +313,11 @@ pub async fn metrics(State(state): State<AppState>, access: Option<axum::Extensi
     let mut groups: BTreeMap<(i64, Vec<String>), Acc> = BTreeMap::new();
     let time_dim = q.dimensions.iter().any(|d| d == "time");
     // A principal sees analytics of the groups it may read, and no others.
-    for row in rows.iter().filter(|r| r.bucket + 10 > q.start).filter(|r| access.as_ref().is_none_or(|a| a.can_read(&r.cp))) {
+    for row in rows
+        .iter()
+        .filter(|r| r.bucket + 10 > q.start)
+        .filter(|r| access.as_ref().is_none_or(|a| a.can_read(&r.cp)))
+    {
         let keep = q.filters.iter().all(|(field, include, values)| {
             let v = dimension_value(field, row);
             let hit = v.as_ref().is_some_and(|v| values.contains(&v.to_ascii_lowercase()));
@@ -255,7 +337,11 @@ pub async fn metrics(State(state): State<AppState>, access: Option<axum::Extensi
         if skip {
             continue;
         }
-        let t = if time_dim { q.start + ((row.bucket - q.start).max(0) / q.granularity) * q.granularity } else { q.start };
+        let t = if time_dim {
+            q.start + ((row.bucket - q.start).max(0) / q.granularity) * q.granularity
+        } else {
+            q.start
+        };
         let acc = groups.entry((t, key)).or_default();
         acc.count += row.series.count;
         acc.resp.merge(&row.series.response_latency);
@@ -287,7 +373,8 @@ pub async fn metrics(State(state): State<AppState>, access: Option<axum::Extensi
                     let v = if other.ends_with("average") {
                         (n > 0).then(|| sum / n as f64)
                     } else {
-                        let p: f64 = other.rsplit('p').next().and_then(|p| p.parse().ok()).unwrap_or(50.0);
+                        let p: f64 =
+                            other.rsplit('p').next().and_then(|p| p.parse().ok()).unwrap_or(50.0);
                         hist.quantile(p / 100.0)
                     };
                     v.map(|v| json!((v * 1000.0).round() / 1000.0)).unwrap_or(Value::Null)
@@ -295,13 +382,20 @@ pub async fn metrics(State(state): State<AppState>, access: Option<axum::Extensi
             };
             event.insert(m.clone(), value);
         }
-        let ts = chrono::DateTime::from_timestamp(*t, 0).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let ts = chrono::DateTime::from_timestamp(*t, 0)
+            .unwrap_or_default()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         data.push(json!({"timestamp": ts, "event": event}));
     }
     let truncated = data.len() > q.limit && !time_dim;
     if truncated {
         // Keep the largest groups, as Konnect does with `limit`.
-        data.sort_by(|a, b| b["event"][&q.metrics[0]].as_f64().partial_cmp(&a["event"][&q.metrics[0]].as_f64()).unwrap_or(std::cmp::Ordering::Equal));
+        data.sort_by(|a, b| {
+            b["event"][&q.metrics[0]]
+                .as_f64()
+                .partial_cmp(&a["event"][&q.metrics[0]].as_f64())
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
         data.truncate(q.limit);
     }
     let display = display_names(&state, &q.dimensions, &data).await?;
@@ -321,7 +415,11 @@ pub async fn metrics(State(state): State<AppState>, access: Option<axum::Extensi
             )
         })
         .collect();
-    let fmt = |t: i64| chrono::DateTime::from_timestamp(t, 0).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let fmt = |t: i64| {
+        chrono::DateTime::from_timestamp(t, 0)
+            .unwrap_or_default()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
     Ok(Json(json!({
         "data": data,
         "meta": {
@@ -334,10 +432,15 @@ pub async fn metrics(State(state): State<AppState>, access: Option<axum::Extensi
 }
 
 /// Names for the ids in the result: groups, services, routes, consumers, nodes; `deleted` when gone.
-async fn display_names(state: &AppState, dims: &[String], data: &[Value]) -> Result<Value, Problem> {
+async fn display_names(
+    state: &AppState,
+    dims: &[String],
+    data: &[Value],
+) -> Result<Value, Problem> {
     let mut wanted: HashMap<String, Vec<String>> = HashMap::new();
     for d in dims.iter().filter(|d| *d != "time") {
-        let ids: Vec<String> = data.iter().filter_map(|e| e["event"][d].as_str().map(str::to_string)).collect();
+        let ids: Vec<String> =
+            data.iter().filter_map(|e| e["event"][d].as_str().map(str::to_string)).collect();
         wanted.insert(d.clone(), ids);
     }
     let display = state

@@ -37,7 +37,10 @@ pub fn generate_token(prefix: &str) -> String {
 
 /// On an empty store, creates the org admin. Returns the admin token when it was generated here,
 /// so the caller can show it once; a token given by the operator is not echoed back.
-pub async fn bootstrap_admin(store: &Store, given: Option<String>) -> Result<Option<String>, StoreError> {
+pub async fn bootstrap_admin(
+    store: &Store,
+    given: Option<String>,
+) -> Result<Option<String>, StoreError> {
     store
         .call(move |c| {
             let existing: i64 = c.query_row("SELECT COUNT(*) FROM principals", [], |r| r.get(0))?;
@@ -60,12 +63,22 @@ fn ensure_org_admin_team(c: &mut rusqlite::Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-fn bootstrap(c: &mut rusqlite::Connection, existing: i64, given: Option<String>) -> rusqlite::Result<Option<String>> {
+fn bootstrap(
+    c: &mut rusqlite::Connection,
+    existing: i64,
+    given: Option<String>,
+) -> rusqlite::Result<Option<String>> {
     {
         if existing > 0 {
             // An admin exists; a token given now is still honoured so operators can rotate in one step.
             if let Some(t) = given {
-                let admin: Option<String> = c.query_row("SELECT id FROM principals WHERE org_admin = 1 ORDER BY created_at LIMIT 1", [], |r| r.get(0)).optional()?;
+                let admin: Option<String> = c
+                    .query_row(
+                        "SELECT id FROM principals WHERE org_admin = 1 ORDER BY created_at LIMIT 1",
+                        [],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
                 if let Some(admin) = admin {
                     c.execute("INSERT OR IGNORE INTO access_tokens (hash, principal_id, created_at) VALUES (?1, ?2, ?3)", params![hash_token(&t), admin, now()])?;
                 }
@@ -79,14 +92,26 @@ fn bootstrap(c: &mut rusqlite::Connection, existing: i64, given: Option<String>)
         let id = uuid::Uuid::new_v4().to_string();
         let tx = c.transaction()?;
         tx.execute("INSERT INTO principals (id, kind, name, org_admin, created_at) VALUES (?1, 'user', 'admin', 1, ?2)", params![id, now()])?;
-        tx.execute("INSERT INTO access_tokens (hash, principal_id, created_at) VALUES (?1, ?2, ?3)", params![hash_token(&token), id, now()])?;
+        tx.execute(
+            "INSERT INTO access_tokens (hash, principal_id, created_at) VALUES (?1, ?2, ?3)",
+            params![hash_token(&token), id, now()],
+        )?;
         tx.commit()?;
         Ok(generated.then_some(token))
     }
 }
 
 pub async fn org_admin(store: &Store) -> Result<Option<Principal>, StoreError> {
-    store.call(|c| c.query_row("SELECT id FROM principals WHERE org_admin = 1 ORDER BY created_at LIMIT 1", [], |r| Ok(Principal { id: r.get(0)?, org_admin: true })).optional()).await
+    store
+        .call(|c| {
+            c.query_row(
+                "SELECT id FROM principals WHERE org_admin = 1 ORDER BY created_at LIMIT 1",
+                [],
+                |r| Ok(Principal { id: r.get(0)?, org_admin: true }),
+            )
+            .optional()
+        })
+        .await
 }
 
 async fn resolve(state: &AppState, token: &str) -> Result<Option<Principal>, StoreError> {
@@ -122,8 +147,19 @@ impl SessionTokens {
 }
 
 /// Middleware: every API request needs `Authorization: Bearer <token>` naming a known principal.
-pub async fn require_token(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let token = req.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer "))).map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
+pub async fn require_token(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let token = req
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string);
     let Some(token) = token else {
         return Problem::unauthenticated().into_response();
     };

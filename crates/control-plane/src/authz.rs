@@ -50,7 +50,9 @@ impl Access {
     /// how a client learns what its token may do.
     fn may_read_identity(&self, path: &[&str]) -> bool {
         match path {
-            ["v3", "users" | "system-accounts", id, "assigned-roles" | "teams"] => *id == self.principal,
+            ["v3", "users" | "system-accounts", id, "assigned-roles" | "teams"] => {
+                *id == self.principal
+            }
             ["v3", "teams", team, "assigned-roles"] => self.teams.iter().any(|t| t == team),
             _ => false,
         }
@@ -59,7 +61,12 @@ impl Access {
 
 pub async fn load(state: &AppState, p: &Principal) -> Result<Access, crate::store::StoreError> {
     if p.org_admin {
-        return Ok(Access { org_admin: true, roles: HashMap::new(), principal: p.id.clone(), teams: Vec::new() });
+        return Ok(Access {
+            org_admin: true,
+            roles: HashMap::new(),
+            principal: p.id.clone(),
+            teams: Vec::new(),
+        });
     }
     let id = p.id.clone();
     state
@@ -132,14 +139,19 @@ pub async fn authorize(State(state): State<AppState>, mut req: Request, next: Ne
             } else {
                 Err(match action {
                     Action::Read => "You have no role in this control plane.".to_string(),
-                    Action::Write(kind) => format!("Insufficient role-set to modify {} in this control plane.", kind.replace(['_', '-'], " ")),
+                    Action::Write(kind) => format!(
+                        "Insufficient role-set to modify {} in this control plane.",
+                        kind.replace(['_', '-'], " ")
+                    ),
                     _ => "Insufficient role-set to manage this control plane.".to_string(),
                 })
             }
         }
         ["v3", "users", "me"] | ["v3", "roles"] => Ok(()),
         ["v3", ..] if method == Method::GET && access.may_read_identity(&seg) => Ok(()),
-        ["v3", ..] if !access.org_admin => Err("Only organization admins manage identities, teams and roles.".into()),
+        ["v3", ..] if !access.org_admin => {
+            Err("Only organization admins manage identities, teams and roles.".into())
+        }
         _ => Ok(()),
     };
     match decision {

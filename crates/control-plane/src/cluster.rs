@@ -62,7 +62,11 @@ struct RefusedConfig {
 
 impl NodeErrors {
     fn record(&self, group: &str, node: &str, running_hash: &str, error: hybrid::ConfigError) {
-        let refused = RefusedConfig { group: group.to_string(), running_hash: running_hash.to_string(), error };
+        let refused = RefusedConfig {
+            group: group.to_string(),
+            running_hash: running_hash.to_string(),
+            error,
+        };
         self.0.lock().unwrap_or_else(|p| p.into_inner()).insert(node.to_string(), refused);
     }
 
@@ -88,7 +92,10 @@ impl NodeErrors {
             description: refused.error.message.clone(),
             resolution: Some("Change or delete the entity named in the description; the node keeps serving its last good configuration until then.".into()),
         };
-        Some(konnect::CompatibilityStatus { state: "COMPATIBILITY_STATE_INCOMPATIBLE".into(), issues: vec![issue] })
+        Some(konnect::CompatibilityStatus {
+            state: "COMPATIBILITY_STATE_INCOMPATIBLE".into(),
+            issues: vec![issue],
+        })
     }
 }
 
@@ -111,14 +118,39 @@ impl ClientCertVerifier for PinnedLater {
     fn root_hint_subjects(&self) -> &[DistinguishedName] {
         &[]
     }
-    fn verify_client_cert(&self, _end: &CertificateDer<'_>, _intermediates: &[CertificateDer<'_>], _now: UnixTime) -> Result<ClientCertVerified, rustls::Error> {
+    fn verify_client_cert(
+        &self,
+        _end: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
         Ok(ClientCertVerified::assertion())
     }
-    fn verify_tls12_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
-    fn verify_tls13_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
@@ -145,21 +177,44 @@ type Identity = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
 fn read_identity(cert_path: &Path, key_path: &Path) -> Result<Identity, Unusable> {
     let read = |p: &Path| match std::fs::read(p) {
         Ok(bytes) => Ok(bytes),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Unusable::Replaceable(format!("{} is missing", p.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(Unusable::Replaceable(format!("{} is missing", p.display())))
+        }
         Err(e) => Err(Unusable::Unreadable(p.to_path_buf(), e)),
     };
     let (cert, key) = (read(cert_path)?, read(key_path)?);
-    let cert = CertificateDer::from_pem_slice(&cert).map_err(|e| Unusable::Replaceable(format!("{} holds no certificate ({e})", cert_path.display())))?;
-    let key = PrivateKeyDer::from_pem_slice(&key).map_err(|e| Unusable::Replaceable(format!("{} holds no private key ({e})", key_path.display())))?;
+    let cert = CertificateDer::from_pem_slice(&cert).map_err(|e| {
+        Unusable::Replaceable(format!("{} holds no certificate ({e})", cert_path.display()))
+    })?;
+    let key = PrivateKeyDer::from_pem_slice(&key).map_err(|e| {
+        Unusable::Replaceable(format!("{} holds no private key ({e})", key_path.display()))
+    })?;
     Ok((vec![cert], key))
 }
 
 /// A new self-signed pair, written key first: 0600 in the 0700 `keys/`, each file atomically.
 fn make_identity(cert_path: &Path, key_path: &Path) -> std::io::Result<Identity> {
-    let made = rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).map_err(std::io::Error::other)?;
-    hybrid::keyfile::write_private_key(key_path, made.key_pair.serialize_pem().as_bytes()).map_err(|e| std::io::Error::new(e.kind(), format!("cannot write {}: {e}", key_path.display())))?;
-    hybrid::keyfile::write_atomically(cert_path, made.cert.pem().as_bytes(), hybrid::keyfile::PUBLIC_FILE_MODE).map_err(|e| std::io::Error::new(e.kind(), format!("cannot write {}: {e}", cert_path.display())))?;
-    read_identity(cert_path, key_path).map_err(|_| std::io::Error::other(format!("{} and {} were written but do not read back", cert_path.display(), key_path.display())))
+    let made = rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()])
+        .map_err(std::io::Error::other)?;
+    hybrid::keyfile::write_private_key(key_path, made.key_pair.serialize_pem().as_bytes())
+        .map_err(|e| {
+            std::io::Error::new(e.kind(), format!("cannot write {}: {e}", key_path.display()))
+        })?;
+    hybrid::keyfile::write_atomically(
+        cert_path,
+        made.cert.pem().as_bytes(),
+        hybrid::keyfile::PUBLIC_FILE_MODE,
+    )
+    .map_err(|e| {
+        std::io::Error::new(e.kind(), format!("cannot write {}: {e}", cert_path.display()))
+    })?;
+    read_identity(cert_path, key_path).map_err(|_| {
+        std::io::Error::other(format!(
+            "{} and {} were written but do not read back",
+            cert_path.display(),
+            key_path.display()
+        ))
+    })
 }
 
 /// Before `keys/` the pair sat in the data dir itself, the key readable by anyone: it is moved
@@ -170,8 +225,13 @@ fn move_legacy_identity(data_dir: &Path, cert_path: &Path, key_path: &Path) {
         return;
     }
     if !key_path.exists() && !cert_path.exists() {
-        if let Err(e) = std::fs::rename(&old_key, key_path).and_then(|_| std::fs::rename(&old_cert, cert_path)) {
-            tracing::warn!("could not move the data plane link's certificate and key into {}: {e}", key_path.parent().unwrap_or(data_dir).display());
+        if let Err(e) =
+            std::fs::rename(&old_key, key_path).and_then(|_| std::fs::rename(&old_cert, cert_path))
+        {
+            tracing::warn!(
+                "could not move the data plane link's certificate and key into {}: {e}",
+                key_path.parent().unwrap_or(data_dir).display()
+            );
         }
     }
     for old in [old_key, old_cert] {
@@ -190,7 +250,12 @@ fn move_legacy_identity(data_dir: &Path, cert_path: &Path, key_path: &Path) {
 fn server_identity(data_dir: &Path, fresh: bool) -> std::io::Result<Identity> {
     let (cert_path, key_path) = identity_paths(data_dir);
     let dir = key_path.parent().unwrap_or(data_dir);
-    hybrid::keyfile::ensure_private_dir(dir).map_err(|e| std::io::Error::new(e.kind(), format!("cannot make the key directory {} private (0700): {e}", dir.display())))?;
+    hybrid::keyfile::ensure_private_dir(dir).map_err(|e| {
+        std::io::Error::new(
+            e.kind(),
+            format!("cannot make the key directory {} private (0700): {e}", dir.display()),
+        )
+    })?;
     move_legacy_identity(data_dir, &cert_path, &key_path);
     // A temp file a crash left behind mid-write holds part of a key: it goes.
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
@@ -284,19 +349,39 @@ fn parse_hello(uri: &str) -> Result<Hello, &'static str> {
 /// Path and query pairs of a request target (values are not escaped by Kong's data planes).
 fn url_lite(uri: &str) -> (String, Vec<(String, String)>) {
     let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
-    let pairs = query.split('&').filter(|p| !p.is_empty()).map(|p| p.split_once('=').unwrap_or((p, ""))).map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let pairs = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| p.split_once('=').unwrap_or((p, "")))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     (path.to_string(), pairs)
 }
 
-async fn handle(tcp: TcpStream, peer: SocketAddr, acceptor: tokio_rustls::TlsAcceptor, state: AppState) -> Result<(), String> {
-    let tls = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await.map_err(|_| "TLS handshake timed out")?.map_err(|e| e.to_string())?;
-    let cert = tls.get_ref().1.peer_certificates().and_then(|c| c.first()).map(|c| fingerprint(c.as_ref())).ok_or("no client certificate")?;
+async fn handle(
+    tcp: TcpStream,
+    peer: SocketAddr,
+    acceptor: tokio_rustls::TlsAcceptor,
+    state: AppState,
+) -> Result<(), String> {
+    let tls = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp))
+        .await
+        .map_err(|_| "TLS handshake timed out")?
+        .map_err(|e| e.to_string())?;
+    let cert = tls
+        .get_ref()
+        .1
+        .peer_certificates()
+        .and_then(|c| c.first())
+        .map(|c| fingerprint(c.as_ref()))
+        .ok_or("no client certificate")?;
     // Like Kong's `ngx.exit(444)`: an unknown certificate gets no answer at all.
     let cp = state
         .store
         .call(move |c| {
             let mut stmt = c.prepare_cached("SELECT cp_id FROM dp_certs WHERE fingerprint = ?1")?;
-            let groups: Vec<String> = stmt.query_map([cert], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+            let groups: Vec<String> =
+                stmt.query_map([cert], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
             Ok(if groups.len() == 1 { groups.into_iter().next() } else { None })
         })
         .await
@@ -318,13 +403,19 @@ async fn handle(tcp: TcpStream, peer: SocketAddr, acceptor: tokio_rustls::TlsAcc
             }
         }
     };
-    let ws_config = WebSocketConfig::default().max_message_size(Some(64 << 20)).max_frame_size(Some(64 << 20));
-    let mut ws = tokio_tungstenite::accept_hdr_async_with_config(tls, check, Some(ws_config)).await.map_err(|e| e.to_string())?;
+    let ws_config =
+        WebSocketConfig::default().max_message_size(Some(64 << 20)).max_frame_size(Some(64 << 20));
+    let mut ws = tokio_tungstenite::accept_hdr_async_with_config(tls, check, Some(ws_config))
+        .await
+        .map_err(|e| e.to_string())?;
     let hello = hello.lock().unwrap().take().ok_or("no handshake")?;
 
     // The node speaks first: `basic_info` as a binary JSON frame.
     match tokio::time::timeout(Duration::from_secs(5), ws.next()).await {
-        Ok(Some(Ok(Message::Binary(b)))) if serde_json::from_slice::<Value>(&b).ok().is_some_and(|v| v["type"] == "basic_info") => {}
+        Ok(Some(Ok(Message::Binary(b))))
+            if serde_json::from_slice::<Value>(&b)
+                .ok()
+                .is_some_and(|v| v["type"] == "basic_info") => {}
         _ => return Err("the first frame was not basic_info".into()),
     }
 
@@ -340,7 +431,13 @@ async fn handle(tcp: TcpStream, peer: SocketAddr, acceptor: tokio_rustls::TlsAcc
     result
 }
 
-async fn session<S>(ws: &mut tokio_tungstenite::WebSocketStream<S>, state: &AppState, cp: &str, hello: &Hello, ip: &str) -> Result<(), String>
+async fn session<S>(
+    ws: &mut tokio_tungstenite::WebSocketStream<S>,
+    state: &AppState,
+    cp: &str,
+    hello: &Hello,
+    ip: &str,
+) -> Result<(), String>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
@@ -408,11 +505,16 @@ pub type HashCache = Arc<std::sync::Mutex<HashMap<String, (i64, String, Value)>>
 
 /// The group's config version, or `None` when the group no longer exists.
 fn config_version(c: &rusqlite::Connection, cp: &str) -> rusqlite::Result<Option<i64>> {
-    let exists: bool = c.query_row("SELECT EXISTS (SELECT 1 FROM control_planes WHERE id = ?1)", [cp], |r| r.get(0))?;
+    let exists: bool =
+        c.query_row("SELECT EXISTS (SELECT 1 FROM control_planes WHERE id = ?1)", [cp], |r| {
+            r.get(0)
+        })?;
     if !exists {
         return Ok(None);
     }
-    let version: Option<i64> = c.query_row("SELECT version FROM config_state WHERE cp_id = ?1", [cp], |r| r.get(0)).optional()?;
+    let version: Option<i64> = c
+        .query_row("SELECT version FROM config_state WHERE cp_id = ?1", [cp], |r| r.get(0))
+        .optional()?;
     Ok(Some(version.unwrap_or(0)))
 }
 
@@ -423,9 +525,20 @@ const QUIET_BEFORE_HASHING: Duration = Duration::from_millis(200);
 /// Keeps every group's expected hash worked out ahead of the requests that ask for it: all groups
 /// at start, then each group once its writes have quietened down.
 pub async fn keep_hashes_current(state: AppState) {
-    let all_groups = || async { state.store.call(|c| c.prepare("SELECT id FROM control_planes")?.query_map([], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<String>>>()).await.unwrap_or_default() };
+    let all_groups = || async {
+        state
+            .store
+            .call(|c| {
+                c.prepare("SELECT id FROM control_planes")?
+                    .query_map([], |r| r.get::<_, String>(0))?
+                    .collect::<rusqlite::Result<Vec<String>>>()
+            })
+            .await
+            .unwrap_or_default()
+    };
     let mut events = state.config_events.subscribe();
-    let mut due: HashMap<String, tokio::time::Instant> = all_groups().await.into_iter().map(|g: String| (g, tokio::time::Instant::now())).collect();
+    let mut due: HashMap<String, tokio::time::Instant> =
+        all_groups().await.into_iter().map(|g: String| (g, tokio::time::Instant::now())).collect();
     loop {
         let next = due.values().min().copied();
         tokio::select! {
@@ -453,7 +566,10 @@ pub async fn keep_hashes_current(state: AppState) {
 }
 
 /// The group's config and hash, or `None` when the group no longer exists.
-pub async fn current_config(state: &AppState, cp: &str) -> Result<Option<(Value, String, Value)>, String> {
+pub async fn current_config(
+    state: &AppState,
+    cp: &str,
+) -> Result<Option<(Value, String, Value)>, String> {
     let (cp, cache) = (cp.to_string(), state.hashes.clone());
     state
         .store
@@ -480,7 +596,12 @@ pub async fn current_hash(state: &AppState, cp: &str) -> Result<Option<String>, 
             let Some(version) = config_version(c, &group)? else {
                 return Ok(None);
             };
-            let hit = cache.lock().expect("hash cache").get(&group).filter(|(v, _, _)| *v == version).map(|(_, h, _)| h.clone());
+            let hit = cache
+                .lock()
+                .expect("hash cache")
+                .get(&group)
+                .filter(|(v, _, _)| *v == version)
+                .map(|(_, h, _)| h.clone());
             Ok(Some(hit))
         })
         .await
@@ -494,7 +615,12 @@ pub async fn current_hash(state: &AppState, cp: &str) -> Result<Option<String>, 
 
 /// Sends `reconfigure` when the config differs from the last push. False once the group is gone:
 /// the node is then orphaned and keeps serving what it has.
-async fn push<S>(ws: &mut tokio_tungstenite::WebSocketStream<S>, state: &AppState, cp: &str, last: &mut String) -> Result<bool, String>
+async fn push<S>(
+    ws: &mut tokio_tungstenite::WebSocketStream<S>,
+    state: &AppState,
+    cp: &str,
+    last: &mut String,
+) -> Result<bool, String>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
@@ -516,8 +642,20 @@ where
     Ok(true)
 }
 
-async fn record_node(state: &AppState, cp: &str, hello: &Hello, ip: &str, hash: Option<String>) -> Result<(), String> {
-    let (cp, id, hostname, version, ip) = (cp.to_string(), hello.node_id.clone(), hello.hostname.clone(), hello.version.clone(), ip.to_string());
+async fn record_node(
+    state: &AppState,
+    cp: &str,
+    hello: &Hello,
+    ip: &str,
+    hash: Option<String>,
+) -> Result<(), String> {
+    let (cp, id, hostname, version, ip) = (
+        cp.to_string(),
+        hello.node_id.clone(),
+        hello.hostname.clone(),
+        hello.version.clone(),
+        ip.to_string(),
+    );
     state
         .store
         .call(move |c| {

@@ -10,7 +10,11 @@ use axum::{Extension, Json};
 
 use crate::auth::Principal;
 use crate::authz::Access;
-use konnect::{ControlPlane, ControlPlaneConfig, CursorPage, InvalidParameter, ListControlPlanesResponse, ListNodesResponse, Node, PageMeta, PaginatedMeta, AUTH_TYPES, CLUSTER_TYPES, CLUSTER_TYPE_CONTROL_PLANE};
+use konnect::{
+    ControlPlane, ControlPlaneConfig, CursorPage, InvalidParameter, ListControlPlanesResponse,
+    ListNodesResponse, Node, PageMeta, PaginatedMeta, AUTH_TYPES, CLUSTER_TYPES,
+    CLUSTER_TYPE_CONTROL_PLANE,
+};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde_json::{Map, Value};
 
@@ -56,8 +60,15 @@ fn group_from_row(r: &Row, base: &str) -> rusqlite::Result<ControlPlane> {
     })
 }
 
-fn load_group(c: &Connection, id: &str, base: &str) -> rusqlite::Result<Option<(ControlPlane, bool)>> {
-    c.query_row("SELECT *, is_default FROM control_planes WHERE id = ?1", params![id], |r| Ok((group_from_row(r, base)?, r.get::<_, i64>("is_default")? != 0))).optional()
+fn load_group(
+    c: &Connection,
+    id: &str,
+    base: &str,
+) -> rusqlite::Result<Option<(ControlPlane, bool)>> {
+    c.query_row("SELECT *, is_default FROM control_planes WHERE id = ?1", params![id], |r| {
+        Ok((group_from_row(r, base)?, r.get::<_, i64>("is_default")? != 0))
+    })
+    .optional()
 }
 
 /// Creates the default group on first start, so a fresh organization has somewhere to put runtimes.
@@ -80,11 +91,23 @@ pub async fn ensure_default_group(state: &AppState) -> Result<(), crate::store::
 }
 
 fn parse_uuid(id: &str) -> ApiResult<String> {
-    uuid::Uuid::parse_str(id).map(|u| u.to_string()).map_err(|_| Problem::invalid_id("controlPlaneId"))
+    uuid::Uuid::parse_str(id)
+        .map(|u| u.to_string())
+        .map_err(|_| Problem::invalid_id("controlPlaneId"))
 }
 
 fn parse_body(body: &Bytes) -> ApiResult<Map<String, Value>> {
-    let invalid = || Problem::bad_request("Invalid request format", vec![InvalidParameter { field: "body".into(), rule: Some("invalid".into()), reason: "request format is invalid".into(), ..blank_param() }]);
+    let invalid = || {
+        Problem::bad_request(
+            "Invalid request format",
+            vec![InvalidParameter {
+                field: "body".into(),
+                rule: Some("invalid".into()),
+                reason: "request format is invalid".into(),
+                ..blank_param()
+            }],
+        )
+    };
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(m)) => Ok(m),
         _ => Err(invalid()),
@@ -92,7 +115,16 @@ fn parse_body(body: &Bytes) -> ApiResult<Map<String, Value>> {
 }
 
 fn query_param_error(field: &str, rule: &str, reason: &str) -> Problem {
-    Problem::bad_request("Invalid query parameter", vec![InvalidParameter { field: field.into(), rule: Some(rule.into()), reason: reason.into(), source: Some("query".into()), ..blank_param() }])
+    Problem::bad_request(
+        "Invalid query parameter",
+        vec![InvalidParameter {
+            field: field.into(),
+            rule: Some(rule.into()),
+            reason: reason.into(),
+            source: Some("query".into()),
+            ..blank_param()
+        }],
+    )
 }
 
 /// The sort orders a list takes: what an `enum` error offers as its `choices`.
@@ -119,20 +151,43 @@ impl ListFilter {
         let mut f = ListFilter::default();
         let mut size = DEFAULT_PAGE_SIZE;
         let mut number = 1;
-        let list = |v: &str| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect::<Vec<_>>();
+        let list = |v: &str| {
+            v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect::<Vec<_>>()
+        };
         for (key, value) in q {
             match key.as_str() {
-                "page[size]" => size = value.parse().ok().filter(|n| (1..=MAX_PAGE_SIZE).contains(n)).ok_or_else(|| query_param_error(key, "invalid", &format!("must be an integer from 1 to {MAX_PAGE_SIZE}")))?,
-                "page[number]" => number = value.parse().ok().filter(|n| *n >= 1).ok_or_else(|| query_param_error(key, "invalid", "must be an integer of at least 1"))?,
+                "page[size]" => {
+                    size =
+                        value.parse().ok().filter(|n| (1..=MAX_PAGE_SIZE).contains(n)).ok_or_else(
+                            || {
+                                query_param_error(
+                                    key,
+                                    "invalid",
+                                    &format!("must be an integer from 1 to {MAX_PAGE_SIZE}"),
+                                )
+                            },
+                        )?
+                }
+                "page[number]" => {
+                    number = value.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                        query_param_error(key, "invalid", "must be an integer of at least 1")
+                    })?
+                }
                 "filter[id][eq]" | "filter[id]" => f.id_eq = Some(value.clone()),
                 "filter[id][oeq]" => f.id_oeq = Some(list(value)),
                 "filter[name][eq]" | "filter[name]" => f.name_eq = Some(value.clone()),
                 "filter[name][neq]" => f.name_neq = Some(value.clone()),
                 "filter[name][contains]" => f.name_contains = Some(value.to_lowercase()),
-                "filter[cluster_type][eq]" | "filter[cluster_type]" => f.cluster_type_eq = Some(value.clone()),
+                "filter[cluster_type][eq]" | "filter[cluster_type]" => {
+                    f.cluster_type_eq = Some(value.clone())
+                }
                 "filter[cluster_type][neq]" => f.cluster_type_neq = Some(value.clone()),
                 "filter[cluster_type][oeq]" => f.cluster_type_oeq = Some(list(value)),
-                "filter[cloud_gateway]" => f.cloud_gateway = Some(value.parse().map_err(|_| query_param_error(key, "is_boolean", "must be true or false"))?),
+                "filter[cloud_gateway]" => {
+                    f.cloud_gateway = Some(value.parse().map_err(|_| {
+                        query_param_error(key, "is_boolean", "must be true or false")
+                    })?)
+                }
                 "labels" => {
                     for part in list(value) {
                         match part.split_once(':') {
@@ -145,12 +200,24 @@ impl ListFilter {
                     "" | "created_at" | "created_at asc" => f.newest_first = false,
                     "created_at desc" => f.newest_first = true,
                     _ => {
-                        let mut p = query_param_error(key, "enum", "only created_at (asc or desc) is supported");
-                        p.0.invalid_parameters[0].choices = Some(SORT_CHOICES.iter().map(|c| Value::String(c.to_string())).collect());
+                        let mut p = query_param_error(
+                            key,
+                            "enum",
+                            "only created_at (asc or desc) is supported",
+                        );
+                        p.0.invalid_parameters[0].choices = Some(
+                            SORT_CHOICES.iter().map(|c| Value::String(c.to_string())).collect(),
+                        );
                         return Err(p);
                     }
                 },
-                k if k.starts_with("filter[") => return Err(query_param_error(k, "unknown_property", "is not a supported filter")),
+                k if k.starts_with("filter[") => {
+                    return Err(query_param_error(
+                        k,
+                        "unknown_property",
+                        "is not a supported filter",
+                    ))
+                }
                 _ => {}
             }
         }
@@ -175,13 +242,18 @@ impl ListFilter {
     }
 }
 
-pub async fn list(State(state): State<AppState>, access: Option<Extension<Access>>, Query(q): Query<HashMap<String, String>>) -> ApiResult<Json<ListControlPlanesResponse>> {
+pub async fn list(
+    State(state): State<AppState>,
+    access: Option<Extension<Access>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Json<ListControlPlanesResponse>> {
     let (filter, size, number) = ListFilter::parse(&q)?;
     let base = state.cluster_endpoint.clone();
     let mut groups = state
         .store
         .call(move |c| {
-            let mut stmt = c.prepare_cached("SELECT * FROM control_planes ORDER BY created_at, rowid")?;
+            let mut stmt =
+                c.prepare_cached("SELECT * FROM control_planes ORDER BY created_at, rowid")?;
             let rows = stmt.query_map([], |r| group_from_row(r, &base))?;
             rows.collect::<rusqlite::Result<Vec<_>>>()
         })
@@ -191,27 +263,40 @@ pub async fn list(State(state): State<AppState>, access: Option<Extension<Access
         groups.reverse();
     }
     let total = groups.len() as i64;
-    let data = groups.into_iter().skip(((number - 1) * size) as usize).take(size as usize).collect();
-    Ok(Json(ListControlPlanesResponse { meta: PaginatedMeta { page: PageMeta { number, size, total } }, data }))
+    let data =
+        groups.into_iter().skip(((number - 1) * size) as usize).take(size as usize).collect();
+    Ok(Json(ListControlPlanesResponse {
+        meta: PaginatedMeta { page: PageMeta { number, size, total } },
+        data,
+    }))
 }
 
-const CREATE_FIELDS: [&str; 7] = ["name", "description", "cluster_type", "auth_type", "cloud_gateway", "proxy_urls", "labels"];
+const CREATE_FIELDS: [&str; 7] =
+    ["name", "description", "cluster_type", "auth_type", "cloud_gateway", "proxy_urls", "labels"];
 const UPDATE_FIELDS: [&str; 5] = ["name", "description", "auth_type", "proxy_urls", "labels"];
 
 fn duplicate_name() -> Problem {
     Problem::conflict("Control Plane with provided name already exists.")
 }
 
-pub async fn create(State(state): State<AppState>, principal: Option<Extension<Principal>>, body: Bytes) -> ApiResult<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    principal: Option<Extension<Principal>>,
+    body: Bytes,
+) -> ApiResult<Response> {
     let creator = principal.filter(|p| !p.org_admin).map(|p| p.id.clone());
     let body = parse_body(&body)?;
     let mut v = Violations::default();
     validate::unknown_properties(&body, &CREATE_FIELDS, &mut v);
     let name = validate::name(body.get("name"), true, &mut v);
     let description = validate::description(body.get("description"), &mut v).unwrap_or_default();
-    let cluster_type = validate::enumeration("cluster_type", body.get("cluster_type"), &CLUSTER_TYPES, &mut v).unwrap_or(CLUSTER_TYPE_CONTROL_PLANE.into());
-    let auth_type = validate::enumeration("auth_type", body.get("auth_type"), &AUTH_TYPES, &mut v).unwrap_or("pinned_client_certs".into());
-    let cloud_gateway = validate::boolean("cloud_gateway", body.get("cloud_gateway"), &mut v).unwrap_or(false);
+    let cluster_type =
+        validate::enumeration("cluster_type", body.get("cluster_type"), &CLUSTER_TYPES, &mut v)
+            .unwrap_or(CLUSTER_TYPE_CONTROL_PLANE.into());
+    let auth_type = validate::enumeration("auth_type", body.get("auth_type"), &AUTH_TYPES, &mut v)
+        .unwrap_or("pinned_client_certs".into());
+    let cloud_gateway =
+        validate::boolean("cloud_gateway", body.get("cloud_gateway"), &mut v).unwrap_or(false);
     let proxy_urls = validate::proxy_urls(body.get("proxy_urls"), &mut v).unwrap_or_default();
     let labels = validate::labels(body.get("labels"), &mut v).unwrap_or_default();
     if !v.is_empty() {
@@ -245,7 +330,10 @@ pub async fn create(State(state): State<AppState>, principal: Option<Extension<P
     }
 }
 
-pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<ControlPlane>> {
+pub async fn get(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ControlPlane>> {
     let id = parse_uuid(&id)?;
     let base = state.cluster_endpoint.clone();
     let found = state.store.call(move |c| load_group(c, &id, &base)).await?;
@@ -259,7 +347,11 @@ enum UpdateOutcome {
     DefaultRename,
 }
 
-pub async fn update(State(state): State<AppState>, Path(id): Path<String>, body: Bytes) -> ApiResult<Json<ControlPlane>> {
+pub async fn update(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Json<ControlPlane>> {
     let id = parse_uuid(&id)?;
     let body = parse_body(&body)?;
     let mut v = Violations::default();
@@ -317,7 +409,13 @@ pub async fn update(State(state): State<AppState>, Path(id): Path<String>, body:
         UpdateOutcome::Duplicate => Err(duplicate_name()),
         UpdateOutcome::DefaultRename => Err(Problem::bad_request(
             "The default control plane cannot be renamed.",
-            vec![InvalidParameter { field: "name".into(), rule: Some("invalid".into()), reason: "the default control plane keeps its name".into(), source: Some("body".into()), ..blank_param() }],
+            vec![InvalidParameter {
+                field: "name".into(),
+                rule: Some("invalid".into()),
+                reason: "the default control plane keeps its name".into(),
+                source: Some("body".into()),
+                ..blank_param()
+            }],
         )),
     }
 }
@@ -328,7 +426,13 @@ pub async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> Ap
     let outcome = state
         .store
         .call(move |c| {
-            let is_default: Option<i64> = c.query_row("SELECT is_default FROM control_planes WHERE id = ?1", params![id], |r| r.get(0)).optional()?;
+            let is_default: Option<i64> = c
+                .query_row(
+                    "SELECT is_default FROM control_planes WHERE id = ?1",
+                    params![id],
+                    |r| r.get(0),
+                )
+                .optional()?;
             match is_default {
                 None => Ok(Some(false)),
                 Some(1) => Ok(None),
@@ -354,11 +458,17 @@ pub async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> Ap
 }
 
 /// `GET /v2/control-planes/{id}/nodes`: the group's data plane nodes, cursor-paged.
-pub async fn list_nodes(State(state): State<AppState>, Path(id): Path<String>, Query(q): Query<HashMap<String, String>>) -> ApiResult<Json<ListNodesResponse>> {
+pub async fn list_nodes(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Json<ListNodesResponse>> {
     let id = parse_uuid(&id)?;
     let group = id.clone();
     let size: i64 = match q.get("page[size]") {
-        Some(s) => s.parse().ok().filter(|n| (1..=1000).contains(n)).ok_or_else(|| query_param_error("page[size]", "invalid", "must be an integer from 1 to 1000"))?,
+        Some(s) => s.parse().ok().filter(|n| (1..=1000).contains(n)).ok_or_else(|| {
+            query_param_error("page[size]", "invalid", "must be an integer from 1 to 1000")
+        })?,
         None => 100,
     };
     let after = q.get("page[after]").cloned().unwrap_or_default();
@@ -388,7 +498,12 @@ pub async fn list_nodes(State(state): State<AppState>, Path(id): Path<String>, Q
     }
     let next = if items.len() as i64 > size {
         items.truncate(size as usize);
-        items.last().map(|n| format!("/v2/control-planes/{group}/nodes?page%5Bsize%5D={size}&page%5Bafter%5D={}", n.id))
+        items.last().map(|n| {
+            format!(
+                "/v2/control-planes/{group}/nodes?page%5Bsize%5D={size}&page%5Bafter%5D={}",
+                n.id
+            )
+        })
     } else {
         None
     };
@@ -411,20 +526,44 @@ fn node_from_row(r: &Row) -> rusqlite::Result<Node> {
 }
 
 /// `GET /v2/control-planes/{id}/nodes/{nodeId}` → `{item}`.
-pub async fn get_node(State(state): State<AppState>, Path((id, node)): Path<(String, String)>) -> ApiResult<Json<konnect::GetNodeResponse>> {
+pub async fn get_node(
+    State(state): State<AppState>,
+    Path((id, node)): Path<(String, String)>,
+) -> ApiResult<Json<konnect::GetNodeResponse>> {
     let id = parse_uuid(&id)?;
     let group = id.clone();
-    let found = state.store.call(move |c| c.query_row("SELECT * FROM nodes WHERE control_plane_id = ?1 AND id = ?2", params![id, node], node_from_row).optional()).await?;
+    let found = state
+        .store
+        .call(move |c| {
+            c.query_row(
+                "SELECT * FROM nodes WHERE control_plane_id = ?1 AND id = ?2",
+                params![id, node],
+                node_from_row,
+            )
+            .optional()
+        })
+        .await?;
     let mut item = found.ok_or_else(|| Problem::not_found("node"))?;
     item.compatibility_status = state.node_errors.status(&group, &item.id);
     Ok(Json(konnect::GetNodeResponse { item }))
 }
 
 /// Removes the node's record only; a connected node shows up again at its next ping.
-pub async fn delete_node(State(state): State<AppState>, Path((id, node)): Path<(String, String)>) -> ApiResult<Response> {
+pub async fn delete_node(
+    State(state): State<AppState>,
+    Path((id, node)): Path<(String, String)>,
+) -> ApiResult<Response> {
     let id = parse_uuid(&id)?;
     state.node_errors.forget(&node);
-    let n = state.store.call(move |c| c.execute("DELETE FROM nodes WHERE control_plane_id = ?1 AND id = ?2", params![id, node])).await?;
+    let n = state
+        .store
+        .call(move |c| {
+            c.execute(
+                "DELETE FROM nodes WHERE control_plane_id = ?1 AND id = ?2",
+                params![id, node],
+            )
+        })
+        .await?;
     if n == 0 {
         return Err(Problem::not_found("node"));
     }
@@ -432,31 +571,68 @@ pub async fn delete_node(State(state): State<AppState>, Path((id, node)): Path<(
 }
 
 /// The hash a node must report to be in sync: Kong's hash of the group's exported config.
-pub async fn expected_config_hash(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<konnect::ExpectedConfigHash>> {
+pub async fn expected_config_hash(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<konnect::ExpectedConfigHash>> {
     let id = parse_uuid(&id)?;
-    let Some(hash) = crate::cluster::current_hash(&state, &id).await.map_err(Problem::internal)? else {
+    let Some(hash) = crate::cluster::current_hash(&state, &id).await.map_err(Problem::internal)?
+    else {
         return Err(Problem::not_found("control plane"));
     };
     let times = state
         .store
         .call(move |c| {
-            let created: String = c.query_row("SELECT created_at FROM control_planes WHERE id = ?1", [&id], |r| r.get(0))?;
-            let updated: Option<i64> = c.query_row("SELECT updated_at FROM config_state WHERE cp_id = ?1", [&id], |r| r.get(0)).optional()?;
+            let created: String =
+                c.query_row("SELECT created_at FROM control_planes WHERE id = ?1", [&id], |r| {
+                    r.get(0)
+                })?;
+            let updated: Option<i64> = c
+                .query_row("SELECT updated_at FROM config_state WHERE cp_id = ?1", [&id], |r| {
+                    r.get(0)
+                })
+                .optional()?;
             Ok((created, updated))
         })
         .await?;
-    let created_at = chrono::DateTime::parse_from_rfc3339(&times.0).map(|d| d.timestamp()).unwrap_or_default();
-    Ok(Json(konnect::ExpectedConfigHash { expected_hash: hash, created_at, updated_at: times.1.unwrap_or(created_at) }))
+    let created_at =
+        chrono::DateTime::parse_from_rfc3339(&times.0).map(|d| d.timestamp()).unwrap_or_default();
+    Ok(Json(konnect::ExpectedConfigHash {
+        expected_hash: hash,
+        created_at,
+        updated_at: times.1.unwrap_or(created_at),
+    }))
 }
 
 /// The legacy list decK's Konnect mode reads to find a group by name:
 /// `{data: [{id, name}], page, pageCount}`, paged by `page` and `size`.
-pub async fn legacy_runtime_groups(State(state): State<AppState>, access: Option<Extension<Access>>, Query(q): Query<HashMap<String, String>>) -> ApiResult<Json<serde_json::Value>> {
+pub async fn legacy_runtime_groups(
+    State(state): State<AppState>,
+    access: Option<Extension<Access>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Json<serde_json::Value>> {
     let page: usize = q.get("page").and_then(|p| p.parse().ok()).filter(|p| *p >= 1).unwrap_or(1);
-    let size: usize = q.get("size").and_then(|p| p.parse().ok()).filter(|s| (1..=1000).contains(s)).unwrap_or(100);
-    let all: Vec<(String, String)> = state.store.call(|c| c.prepare_cached("SELECT id, name FROM control_planes ORDER BY created_at, rowid")?.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<Vec<_>>>()).await?;
-    let all: Vec<_> = all.into_iter().filter(|(id, _)| access.as_ref().is_none_or(|a| a.can_read(id))).collect();
+    let size: usize = q
+        .get("size")
+        .and_then(|p| p.parse().ok())
+        .filter(|s| (1..=1000).contains(s))
+        .unwrap_or(100);
+    let all: Vec<(String, String)> = state
+        .store
+        .call(|c| {
+            c.prepare_cached("SELECT id, name FROM control_planes ORDER BY created_at, rowid")?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .await?;
+    let all: Vec<_> =
+        all.into_iter().filter(|(id, _)| access.as_ref().is_none_or(|a| a.can_read(id))).collect();
     let page_count = all.len().div_ceil(size).max(1);
-    let data: Vec<_> = all.into_iter().skip((page - 1) * size).take(size).map(|(id, name)| serde_json::json!({"id": id, "name": name})).collect();
+    let data: Vec<_> = all
+        .into_iter()
+        .skip((page - 1) * size)
+        .take(size)
+        .map(|(id, name)| serde_json::json!({"id": id, "name": name}))
+        .collect();
     Ok(Json(serde_json::json!({"data": data, "page": page, "pageCount": page_count})))
 }

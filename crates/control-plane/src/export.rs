@@ -17,10 +17,26 @@ const MAX_BUF_LEN: usize = 1_000_000;
 /// foreign keys as bare ids, disabled services (and what hangs off them) and disabled plugins left out.
 pub fn config_table(c: &Connection, cp: &str) -> rusqlite::Result<Value> {
     let all = store::all_entities(c, cp)?;
-    let disabled_services: Vec<String> = all.iter().filter(|(k, _)| k.path == "services").flat_map(|(_, rows)| rows.iter()).filter(|s| s["enabled"] == Value::Bool(false)).filter_map(|s| s["id"].as_str().map(str::to_string)).collect();
-    let routes_of_disabled: Vec<String> =
-        all.iter().filter(|(k, _)| k.path == "routes").flat_map(|(_, rows)| rows.iter()).filter(|r| r["service"]["id"].as_str().is_some_and(|s| disabled_services.iter().any(|d| d == s))).filter_map(|r| r["id"].as_str().map(str::to_string)).collect();
-    let refers_to_disabled = |e: &Value| e["service"]["id"].as_str().is_some_and(|s| disabled_services.iter().any(|d| d == s)) || e["route"]["id"].as_str().is_some_and(|r| routes_of_disabled.iter().any(|d| d == r));
+    let disabled_services: Vec<String> = all
+        .iter()
+        .filter(|(k, _)| k.path == "services")
+        .flat_map(|(_, rows)| rows.iter())
+        .filter(|s| s["enabled"] == Value::Bool(false))
+        .filter_map(|s| s["id"].as_str().map(str::to_string))
+        .collect();
+    let routes_of_disabled: Vec<String> = all
+        .iter()
+        .filter(|(k, _)| k.path == "routes")
+        .flat_map(|(_, rows)| rows.iter())
+        .filter(|r| {
+            r["service"]["id"].as_str().is_some_and(|s| disabled_services.iter().any(|d| d == s))
+        })
+        .filter_map(|r| r["id"].as_str().map(str::to_string))
+        .collect();
+    let refers_to_disabled = |e: &Value| {
+        e["service"]["id"].as_str().is_some_and(|s| disabled_services.iter().any(|d| d == s))
+            || e["route"]["id"].as_str().is_some_and(|r| routes_of_disabled.iter().any(|d| d == r))
+    };
     let mut table = Map::new();
     table.insert("_format_version".into(), json!("3.0"));
     table.insert("_transform".into(), json!(false));
@@ -48,7 +64,12 @@ pub fn config_table(c: &Connection, cp: &str) -> rusqlite::Result<Value> {
 fn flatten_foreign_keys(mut e: Value) -> Value {
     if let Some(obj) = e.as_object_mut() {
         for v in obj.values_mut() {
-            if let Some(id) = v.as_object().filter(|o| o.len() == 1).and_then(|o| o.get("id")).and_then(Value::as_str) {
+            if let Some(id) = v
+                .as_object()
+                .filter(|o| o.len() == 1)
+                .and_then(|o| o.get("id"))
+                .and_then(Value::as_str)
+            {
                 *v = Value::String(id.to_string());
             }
         }
@@ -157,9 +178,18 @@ mod tests {
     #[test]
     fn kongs_hash_vectors() {
         assert_eq!(config_hash(&json!({})).0, "2da3c26e4dbd6dd6ea3ab60a3dd7fb3e");
-        assert_eq!(config_hash(&json!({"routes": [], "services": [], "plugins": []})).0, "81aac97a81ad03c0cf0b36663806488e");
-        assert_eq!(config_hash(&json!({"upstreams": [], "targets": []})).0, "4d60dd9998ea4314039da5ca2f1db96f");
-        assert_eq!(config_hash(&json!({"_format_version": "3.0", "_transform": false})).0, "3ba837da99e14dfab883d867101d37f6");
+        assert_eq!(
+            config_hash(&json!({"routes": [], "services": [], "plugins": []})).0,
+            "81aac97a81ad03c0cf0b36663806488e"
+        );
+        assert_eq!(
+            config_hash(&json!({"upstreams": [], "targets": []})).0,
+            "4d60dd9998ea4314039da5ca2f1db96f"
+        );
+        assert_eq!(
+            config_hash(&json!({"_format_version": "3.0", "_transform": false})).0,
+            "3ba837da99e14dfab883d867101d37f6"
+        );
         let (_, parts) = config_hash(&json!({"routes": [], "services": [], "plugins": []}));
         assert_eq!(parts["routes"], "99914b932bd37a50b983c5e7c90ae93b");
         assert_eq!(parts["upstreams"], EMPTY_HASH);
@@ -167,7 +197,13 @@ mod tests {
 
     #[test]
     fn numbers_print_as_luajit_does() {
-        for (v, want) in [(json!(10), "10"), (json!(0.9), "0.9"), (json!(1.1), "1.1"), (json!(60000.0), "60000"), (json!(1795357924.5), "1795357924.5")] {
+        for (v, want) in [
+            (json!(10), "10"),
+            (json!(0.9), "0.9"),
+            (json!(1.1), "1.1"),
+            (json!(60000.0), "60000"),
+            (json!(1795357924.5), "1795357924.5"),
+        ] {
             let Value::Number(n) = v else { unreachable!() };
             assert_eq!(lua_number(&n), want);
         }

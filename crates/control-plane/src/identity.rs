@@ -29,7 +29,16 @@ fn no_content() -> R {
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 fn invalid(field: &str, reason: impl Into<String>) -> Problem {
-    Problem::bad_request("Invalid request", vec![InvalidParameter { field: field.into(), rule: Some("invalid".into()), reason: reason.into(), source: Some("body".into()), ..blank_param() }])
+    Problem::bad_request(
+        "Invalid request",
+        vec![InvalidParameter {
+            field: field.into(),
+            rule: Some("invalid".into()),
+            reason: reason.into(),
+            source: Some("body".into()),
+            ..blank_param()
+        }],
+    )
 }
 fn body_of(bytes: &Bytes) -> Result<Map<String, Value>, Problem> {
     match serde_json::from_slice::<Value>(bytes) {
@@ -38,13 +47,23 @@ fn body_of(bytes: &Bytes) -> Result<Map<String, Value>, Problem> {
     }
 }
 fn required_str(body: &Map<String, Value>, field: &str) -> Result<String, Problem> {
-    body.get(field).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).ok_or_else(|| invalid(field, "is a required field"))
+    body.get(field)
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .ok_or_else(|| invalid(field, "is a required field"))
 }
 
 /// `{meta: {page}, data}` for identity collections, paged by `page[size]` / `page[number]`.
 fn page(q: &HashMap<String, String>, all: Vec<Value>) -> Value {
-    let size: usize = q.get("page[size]").and_then(|s| s.parse().ok()).filter(|n| (1..=1000).contains(n)).unwrap_or(100);
-    let number: usize = q.get("page[number]").and_then(|s| s.parse().ok()).filter(|n| *n >= 1).unwrap_or(1);
+    let size: usize = q
+        .get("page[size]")
+        .and_then(|s| s.parse().ok())
+        .filter(|n| (1..=1000).contains(n))
+        .unwrap_or(100);
+    let number: usize =
+        q.get("page[number]").and_then(|s| s.parse().ok()).filter(|n| *n >= 1).unwrap_or(1);
     let total = all.len();
     let data: Vec<Value> = all.into_iter().skip((number - 1) * size).take(size).collect();
     json!({"meta": {"page": {"number": number, "size": size, "total": total}}, "data": data})
@@ -78,17 +97,26 @@ fn token_json(r: &Row) -> rusqlite::Result<Value> {
 }
 
 fn role_json(r: &Row) -> rusqlite::Result<Value> {
-    Ok(json!({"id": r.get::<_, String>("id")?, "role_name": r.get::<_, String>("role_name")?, "entity_id": r.get::<_, String>("entity_id")?,
-        "entity_type_name": r.get::<_, String>("entity_type_name")?, "entity_region": r.get::<_, String>("entity_region")?}))
+    Ok(
+        json!({"id": r.get::<_, String>("id")?, "role_name": r.get::<_, String>("role_name")?, "entity_id": r.get::<_, String>("entity_id")?,
+        "entity_type_name": r.get::<_, String>("entity_type_name")?, "entity_region": r.get::<_, String>("entity_region")?}),
+    )
 }
 
 fn account_exists(c: &Connection, id: &str) -> rusqlite::Result<bool> {
-    c.query_row("SELECT EXISTS (SELECT 1 FROM principals WHERE id = ?1 AND kind = 'system_account')", [id], |r| r.get(0))
+    c.query_row(
+        "SELECT EXISTS (SELECT 1 FROM principals WHERE id = ?1 AND kind = 'system_account')",
+        [id],
+        |r| r.get(0),
+    )
 }
 
 /// The organization's id, made once and kept.
 pub fn organization_id(c: &Connection) -> rusqlite::Result<String> {
-    if let Some(id) = c.query_row("SELECT value FROM meta WHERE key = 'organization_id'", [], |r| r.get(0)).optional()? {
+    if let Some(id) = c
+        .query_row("SELECT value FROM meta WHERE key = 'organization_id'", [], |r| r.get(0))
+        .optional()?
+    {
         return Ok(id);
     }
     let id = uuid::Uuid::new_v4().to_string();
@@ -125,21 +153,37 @@ pub async fn me(State(state): State<AppState>, Extension(p): Extension<Principal
             .optional()
         })
         .await?;
-    v.map(|v| Json(v).into_response()).ok_or_else(|| Problem::new(StatusCode::UNAUTHORIZED, "A valid token is required"))
+    v.map(|v| Json(v).into_response())
+        .ok_or_else(|| Problem::new(StatusCode::UNAUTHORIZED, "A valid token is required"))
 }
 
 pub async fn roles() -> R {
     let mut roles = Map::new();
     for (name, description, _) in ROLES {
-        roles.insert(name.to_lowercase().replace(' ', "_"), json!({"name": name, "description": description}));
+        roles.insert(
+            name.to_lowercase().replace(' ', "_"),
+            json!({"name": name, "description": description}),
+        );
     }
     ok(json!({ "control_planes": {"name": CONTROL_PLANES, "roles": roles} }))
 }
 
 // --- system accounts ---
 
-pub async fn list_accounts(State(state): State<AppState>, Query(q): Query<HashMap<String, String>>) -> R {
-    let all = state.store.call(|c| c.prepare_cached("SELECT * FROM principals WHERE kind = 'system_account' ORDER BY created_at")?.query_map([], account_json)?.collect::<rusqlite::Result<Vec<_>>>()).await?;
+pub async fn list_accounts(
+    State(state): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> R {
+    let all = state
+        .store
+        .call(|c| {
+            c.prepare_cached(
+                "SELECT * FROM principals WHERE kind = 'system_account' ORDER BY created_at",
+            )?
+            .query_map([], account_json)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .await?;
     ok(page(&q, all))
 }
 
@@ -158,15 +202,31 @@ pub async fn create_account(State(state): State<AppState>, body: Bytes) -> R {
             c.query_row("SELECT * FROM principals WHERE id = ?1", [&id], account_json).map(Some)
         })
         .await?;
-    v.map(created).unwrap_or_else(|| Err(Problem::conflict("A system account with this name already exists.")))
+    v.map(created).unwrap_or_else(|| {
+        Err(Problem::conflict("A system account with this name already exists."))
+    })
 }
 
 pub async fn get_account(State(state): State<AppState>, Path(id): Path<String>) -> R {
-    let v = state.store.call(move |c| c.query_row("SELECT * FROM principals WHERE id = ?1 AND kind = 'system_account'", [&id], account_json).optional()).await?;
+    let v = state
+        .store
+        .call(move |c| {
+            c.query_row(
+                "SELECT * FROM principals WHERE id = ?1 AND kind = 'system_account'",
+                [&id],
+                account_json,
+            )
+            .optional()
+        })
+        .await?;
     v.map(ok).unwrap_or_else(|| Err(Problem::not_found("system account")))
 }
 
-pub async fn update_account(State(state): State<AppState>, Path(id): Path<String>, body: Bytes) -> R {
+pub async fn update_account(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> R {
     let body = body_of(&body)?;
     let name = body.get("name").and_then(Value::as_str).map(str::to_string);
     let description = body.get("description").and_then(Value::as_str).map(str::to_string);
@@ -187,7 +247,10 @@ pub async fn delete_account(State(state): State<AppState>, Path(id): Path<String
     let n = state
         .store
         .call(move |c| {
-            c.execute("DELETE FROM assigned_roles WHERE owner_kind = 'system_account' AND owner_id = ?1", [&id])?;
+            c.execute(
+                "DELETE FROM assigned_roles WHERE owner_kind = 'system_account' AND owner_id = ?1",
+                [&id],
+            )?;
             c.execute("DELETE FROM principals WHERE id = ?1 AND kind = 'system_account'", [&id])
         })
         .await?;
@@ -200,7 +263,11 @@ pub async fn delete_account(State(state): State<AppState>, Path(id): Path<String
 
 // --- access tokens ---
 
-pub async fn list_tokens(State(state): State<AppState>, Path(id): Path<String>, Query(q): Query<HashMap<String, String>>) -> R {
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> R {
     let all = state
         .store
         .call(move |c| {
@@ -219,7 +286,8 @@ pub async fn create_token(State(state): State<AppState>, Path(id): Path<String>,
     let body = body_of(&body)?;
     let name = required_str(&body, "name")?;
     let expires_at = required_str(&body, "expires_at")?;
-    let expiry = chrono::DateTime::parse_from_rfc3339(&expires_at).map_err(|_| invalid("expires_at", "must be an RFC 3339 date-time"))?;
+    let expiry = chrono::DateTime::parse_from_rfc3339(&expires_at)
+        .map_err(|_| invalid("expires_at", "must be an RFC 3339 date-time"))?;
     if expiry.timestamp() <= chrono::Utc::now().timestamp() {
         return Err(invalid("expires_at", "must be in the future"));
     }
@@ -246,13 +314,37 @@ pub async fn create_token(State(state): State<AppState>, Path(id): Path<String>,
     }
 }
 
-pub async fn get_token(State(state): State<AppState>, Path((id, tid)): Path<(String, String)>) -> R {
-    let v = state.store.call(move |c| c.query_row("SELECT * FROM access_tokens WHERE principal_id = ?1 AND id = ?2", params![id, tid], token_json).optional()).await?;
+pub async fn get_token(
+    State(state): State<AppState>,
+    Path((id, tid)): Path<(String, String)>,
+) -> R {
+    let v = state
+        .store
+        .call(move |c| {
+            c.query_row(
+                "SELECT * FROM access_tokens WHERE principal_id = ?1 AND id = ?2",
+                params![id, tid],
+                token_json,
+            )
+            .optional()
+        })
+        .await?;
     v.map(ok).unwrap_or_else(|| Err(Problem::not_found("access token")))
 }
 
-pub async fn delete_token(State(state): State<AppState>, Path((id, tid)): Path<(String, String)>) -> R {
-    let n = state.store.call(move |c| c.execute("DELETE FROM access_tokens WHERE principal_id = ?1 AND id = ?2", params![id, tid])).await?;
+pub async fn delete_token(
+    State(state): State<AppState>,
+    Path((id, tid)): Path<(String, String)>,
+) -> R {
+    let n = state
+        .store
+        .call(move |c| {
+            c.execute(
+                "DELETE FROM access_tokens WHERE principal_id = ?1 AND id = ?2",
+                params![id, tid],
+            )
+        })
+        .await?;
     if n == 0 {
         Err(Problem::not_found("access token"))
     } else {
@@ -262,11 +354,29 @@ pub async fn delete_token(State(state): State<AppState>, Path((id, tid)): Path<(
 
 // --- teams ---
 
-pub async fn list_teams(State(state): State<AppState>, Query(q): Query<HashMap<String, String>>) -> R {
+pub async fn list_teams(
+    State(state): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> R {
     let eq = q.get("filter[name][eq]").cloned();
     let contains = q.get("filter[name][contains]").map(|s| s.to_lowercase());
-    let all = state.store.call(|c| c.prepare_cached("SELECT * FROM teams ORDER BY created_at")?.query_map([], team_json)?.collect::<rusqlite::Result<Vec<_>>>()).await?;
-    let all = all.into_iter().filter(|t| eq.as_deref().is_none_or(|e| t["name"] == e)).filter(|t| contains.as_deref().is_none_or(|s| t["name"].as_str().unwrap_or("").to_lowercase().contains(s))).collect();
+    let all = state
+        .store
+        .call(|c| {
+            c.prepare_cached("SELECT * FROM teams ORDER BY created_at")?
+                .query_map([], team_json)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .await?;
+    let all = all
+        .into_iter()
+        .filter(|t| eq.as_deref().is_none_or(|e| t["name"] == e))
+        .filter(|t| {
+            contains
+                .as_deref()
+                .is_none_or(|s| t["name"].as_str().unwrap_or("").to_lowercase().contains(s))
+        })
+        .collect();
     ok(page(&q, all))
 }
 
@@ -289,11 +399,17 @@ pub async fn create_team(State(state): State<AppState>, body: Bytes) -> R {
             c.query_row("SELECT * FROM teams WHERE id = ?1", [&id], team_json).map(Some)
         })
         .await?;
-    v.map(created).unwrap_or_else(|| Err(Problem::conflict("A team with this name already exists.")))
+    v.map(created)
+        .unwrap_or_else(|| Err(Problem::conflict("A team with this name already exists.")))
 }
 
 pub async fn get_team(State(state): State<AppState>, Path(id): Path<String>) -> R {
-    let v = state.store.call(move |c| c.query_row("SELECT * FROM teams WHERE id = ?1", [&id], team_json).optional()).await?;
+    let v = state
+        .store
+        .call(move |c| {
+            c.query_row("SELECT * FROM teams WHERE id = ?1", [&id], team_json).optional()
+        })
+        .await?;
     v.map(ok).unwrap_or_else(|| Err(Problem::not_found("team")))
 }
 
@@ -319,11 +435,16 @@ pub async fn delete_team(State(state): State<AppState>, Path(id): Path<String>) 
     let n = state
         .store
         .call(move |c| {
-            let system: Option<bool> = c.query_row("SELECT system_team != 0 FROM teams WHERE id = ?1", [&id], |r| r.get(0)).optional()?;
+            let system: Option<bool> = c
+                .query_row("SELECT system_team != 0 FROM teams WHERE id = ?1", [&id], |r| r.get(0))
+                .optional()?;
             if system == Some(true) {
                 return Ok(None);
             }
-            c.execute("DELETE FROM assigned_roles WHERE owner_kind = 'team' AND owner_id = ?1", [&id])?;
+            c.execute(
+                "DELETE FROM assigned_roles WHERE owner_kind = 'team' AND owner_id = ?1",
+                [&id],
+            )?;
             c.execute("DELETE FROM teams WHERE id = ?1", [&id]).map(Some)
         })
         .await?;
@@ -334,7 +455,11 @@ pub async fn delete_team(State(state): State<AppState>, Path(id): Path<String>) 
     }
 }
 
-pub async fn list_team_accounts(State(state): State<AppState>, Path(id): Path<String>, Query(q): Query<HashMap<String, String>>) -> R {
+pub async fn list_team_accounts(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> R {
     let all = state
         .store
         .call(move |c| {
@@ -351,16 +476,27 @@ pub async fn list_team_accounts(State(state): State<AppState>, Path(id): Path<St
     all.map(|a| ok(page(&q, a))).unwrap_or_else(|| Err(Problem::not_found("team")))
 }
 
-pub async fn add_team_account(State(state): State<AppState>, Path(team): Path<String>, body: Bytes) -> R {
+pub async fn add_team_account(
+    State(state): State<AppState>,
+    Path(team): Path<String>,
+    body: Bytes,
+) -> R {
     let body = body_of(&body)?;
     let account = required_str(&body, "id")?;
     let outcome = state
         .store
         .call(move |c| {
-            if c.query_row("SELECT 1 FROM teams WHERE id = ?1", [&team], |_| Ok(())).optional()?.is_none() || !account_exists(c, &account)? {
+            if c.query_row("SELECT 1 FROM teams WHERE id = ?1", [&team], |_| Ok(()))
+                .optional()?
+                .is_none()
+                || !account_exists(c, &account)?
+            {
                 return Ok(Err(()));
             }
-            Ok(Ok(c.execute("INSERT OR IGNORE INTO team_members (team_id, principal_id) VALUES (?1, ?2)", params![team, account])?))
+            Ok(Ok(c.execute(
+                "INSERT OR IGNORE INTO team_members (team_id, principal_id) VALUES (?1, ?2)",
+                params![team, account],
+            )?))
         })
         .await?;
     match outcome {
@@ -370,8 +506,19 @@ pub async fn add_team_account(State(state): State<AppState>, Path(team): Path<St
     }
 }
 
-pub async fn remove_team_account(State(state): State<AppState>, Path((team, account)): Path<(String, String)>) -> R {
-    let n = state.store.call(move |c| c.execute("DELETE FROM team_members WHERE team_id = ?1 AND principal_id = ?2", params![team, account])).await?;
+pub async fn remove_team_account(
+    State(state): State<AppState>,
+    Path((team, account)): Path<(String, String)>,
+) -> R {
+    let n = state
+        .store
+        .call(move |c| {
+            c.execute(
+                "DELETE FROM team_members WHERE team_id = ?1 AND principal_id = ?2",
+                params![team, account],
+            )
+        })
+        .await?;
     if n == 0 {
         Err(Problem::not_found("team member"))
     } else {
@@ -383,14 +530,25 @@ pub async fn remove_team_account(State(state): State<AppState>, Path((team, acco
 
 fn owner_exists(c: &Connection, kind: &str, id: &str) -> rusqlite::Result<bool> {
     match kind {
-        "team" => c.query_row("SELECT EXISTS (SELECT 1 FROM teams WHERE id = ?1)", [id], |r| r.get(0)),
-        "user" => c.query_row("SELECT EXISTS (SELECT 1 FROM principals WHERE id = ?1 AND kind = 'user')", [id], |r| r.get(0)),
+        "team" => {
+            c.query_row("SELECT EXISTS (SELECT 1 FROM teams WHERE id = ?1)", [id], |r| r.get(0))
+        }
+        "user" => c.query_row(
+            "SELECT EXISTS (SELECT 1 FROM principals WHERE id = ?1 AND kind = 'user')",
+            [id],
+            |r| r.get(0),
+        ),
         _ => account_exists(c, id),
     }
 }
 
 /// The teams a user or system account belongs to (`/v3/users/{id}/teams`, `/v3/system-accounts/{id}/teams`).
-async fn teams_of(state: &AppState, kind: &'static str, id: String, q: HashMap<String, String>) -> R {
+async fn teams_of(
+    state: &AppState,
+    kind: &'static str,
+    id: String,
+    q: HashMap<String, String>,
+) -> R {
     let all = state
         .store
         .call(move |c| {
@@ -404,23 +562,43 @@ async fn teams_of(state: &AppState, kind: &'static str, id: String, q: HashMap<S
     all.map(|a| ok(page(&q, a))).unwrap_or_else(|| Err(Problem::not_found(kind)))
 }
 
-pub async fn user_teams(State(s): State<AppState>, Path(id): Path<String>, Query(q): Query<HashMap<String, String>>) -> R {
+pub async fn user_teams(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> R {
     teams_of(&s, "user", id, q).await
 }
-pub async fn account_teams(State(s): State<AppState>, Path(id): Path<String>, Query(q): Query<HashMap<String, String>>) -> R {
+pub async fn account_teams(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> R {
     teams_of(&s, "system_account", id, q).await
 }
-pub async fn user_roles(State(s): State<AppState>, Path(id): Path<String>, Query(q): Query<HashMap<String, String>>) -> R {
+pub async fn user_roles(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> R {
     list_roles_of(&s, "user", id, q).await
 }
 pub async fn assign_user_role(State(s): State<AppState>, Path(id): Path<String>, body: Bytes) -> R {
     assign_role_to(&s, "user", id, body).await
 }
-pub async fn remove_user_role(State(s): State<AppState>, Path((id, role)): Path<(String, String)>) -> R {
+pub async fn remove_user_role(
+    State(s): State<AppState>,
+    Path((id, role)): Path<(String, String)>,
+) -> R {
     remove_role_of(&s, "user", id, role).await
 }
 
-async fn list_roles_of(state: &AppState, kind: &'static str, id: String, q: HashMap<String, String>) -> R {
+async fn list_roles_of(
+    state: &AppState,
+    kind: &'static str,
+    id: String,
+    q: HashMap<String, String>,
+) -> R {
     let role_eq = q.get("filter[role_name][eq]").cloned();
     let type_eq = q.get("filter[entity_type_name][eq]").cloned();
     let all = state
@@ -436,7 +614,11 @@ async fn list_roles_of(state: &AppState, kind: &'static str, id: String, q: Hash
     let Some(all) = all else {
         return Err(Problem::not_found(kind));
     };
-    let all = all.into_iter().filter(|r| role_eq.as_deref().is_none_or(|e| r["role_name"] == e)).filter(|r| type_eq.as_deref().is_none_or(|e| r["entity_type_name"] == e)).collect();
+    let all = all
+        .into_iter()
+        .filter(|r| role_eq.as_deref().is_none_or(|e| r["role_name"] == e))
+        .filter(|r| type_eq.as_deref().is_none_or(|e| r["entity_type_name"] == e))
+        .collect();
     ok(page(&q, all))
 }
 
@@ -447,10 +629,16 @@ async fn assign_role_to(state: &AppState, kind: &'static str, id: String, body: 
     let entity_type = required_str(&body, "entity_type_name")?;
     let region = body.get("entity_region").and_then(Value::as_str).unwrap_or("*").to_string();
     if entity_type != CONTROL_PLANES {
-        return Err(invalid("entity_type_name", format!("only '{CONTROL_PLANES}' roles are available here")));
+        return Err(invalid(
+            "entity_type_name",
+            format!("only '{CONTROL_PLANES}' roles are available here"),
+        ));
     }
     if !ROLES.iter().any(|(n, _, _)| *n == role) {
-        return Err(invalid("role_name", format!("must be one of: {}", ROLES.iter().map(|r| r.0).collect::<Vec<_>>().join(", "))));
+        return Err(invalid(
+            "role_name",
+            format!("must be one of: {}", ROLES.iter().map(|r| r.0).collect::<Vec<_>>().join(", ")),
+        ));
     }
     if !["us", "eu", "au", "me", "in", "sg", "*"].contains(&region.as_str()) {
         return Err(invalid("entity_region", "must be one of us, eu, au, me, in, sg, *"));
@@ -481,7 +669,15 @@ async fn assign_role_to(state: &AppState, kind: &'static str, id: String, body: 
 }
 
 async fn remove_role_of(state: &AppState, kind: &'static str, id: String, role: String) -> R {
-    let n = state.store.call(move |c| c.execute("DELETE FROM assigned_roles WHERE owner_kind = ?1 AND owner_id = ?2 AND id = ?3", params![kind, id, role])).await?;
+    let n = state
+        .store
+        .call(move |c| {
+            c.execute(
+                "DELETE FROM assigned_roles WHERE owner_kind = ?1 AND owner_id = ?2 AND id = ?3",
+                params![kind, id, role],
+            )
+        })
+        .await?;
     if n == 0 {
         Err(Problem::not_found("assigned role"))
     } else {
@@ -489,22 +685,40 @@ async fn remove_role_of(state: &AppState, kind: &'static str, id: String, role: 
     }
 }
 
-pub async fn team_roles(State(s): State<AppState>, Path(id): Path<String>, Query(q): Query<HashMap<String, String>>) -> R {
+pub async fn team_roles(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> R {
     list_roles_of(&s, "team", id, q).await
 }
 pub async fn assign_team_role(State(s): State<AppState>, Path(id): Path<String>, body: Bytes) -> R {
     assign_role_to(&s, "team", id, body).await
 }
-pub async fn remove_team_role(State(s): State<AppState>, Path((id, role)): Path<(String, String)>) -> R {
+pub async fn remove_team_role(
+    State(s): State<AppState>,
+    Path((id, role)): Path<(String, String)>,
+) -> R {
     remove_role_of(&s, "team", id, role).await
 }
-pub async fn account_roles(State(s): State<AppState>, Path(id): Path<String>, Query(q): Query<HashMap<String, String>>) -> R {
+pub async fn account_roles(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> R {
     list_roles_of(&s, "system_account", id, q).await
 }
-pub async fn assign_account_role(State(s): State<AppState>, Path(id): Path<String>, body: Bytes) -> R {
+pub async fn assign_account_role(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> R {
     assign_role_to(&s, "system_account", id, body).await
 }
-pub async fn remove_account_role(State(s): State<AppState>, Path((id, role)): Path<(String, String)>) -> R {
+pub async fn remove_account_role(
+    State(s): State<AppState>,
+    Path((id, role)): Path<(String, String)>,
+) -> R {
     remove_role_of(&s, "system_account", id, role).await
 }
 

@@ -79,14 +79,20 @@ pub fn too_deep(text: &[u8], max: usize) -> Option<Vec<Step>> {
                     let mut path = Vec::with_capacity(stack.len());
                     for level in &stack {
                         match level {
-                            Level::Object { key: Some((a, b)), .. } => path.push(Step::Key(serde_json::from_slice::<String>(&text[*a..*b]).unwrap_or_default())),
+                            Level::Object { key: Some((a, b)), .. } => path.push(Step::Key(
+                                serde_json::from_slice::<String>(&text[*a..*b]).unwrap_or_default(),
+                            )),
                             Level::Object { key: None, .. } => path.push(Step::Key(String::new())),
                             Level::Array { index } => path.push(Step::Index(*index)),
                         }
                     }
                     return Some(path);
                 }
-                stack.push(if text[i] == b'{' { Level::Object { key: None, expect_key: true } } else { Level::Array { index: 0 } });
+                stack.push(if text[i] == b'{' {
+                    Level::Object { key: None, expect_key: true }
+                } else {
+                    Level::Array { index: 0 }
+                });
             }
             b'}' | b']' => {
                 stack.pop();

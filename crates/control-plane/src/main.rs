@@ -22,11 +22,23 @@ struct Args {
 
 #[tokio::main]
 async fn main() {
-    tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into())).init();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
     let args = Args::parse();
     // Read from the environment only, never from the command line, so it stays out of `ps`.
     let admin_token = std::env::var("CONTROL_PLANE_ADMIN_TOKEN").ok().filter(|t| !t.is_empty());
-    let cp = match RunningControlPlane::start(Config { data_dir: args.data_dir, listen: args.listen, cluster_listen: args.cluster_listen, admin_token }).await {
+    let cp = match RunningControlPlane::start(Config {
+        data_dir: args.data_dir,
+        listen: args.listen,
+        cluster_listen: args.cluster_listen,
+        admin_token,
+    })
+    .await
+    {
         Ok(cp) => cp,
         Err(e) => {
             eprintln!("control-plane: {e}");

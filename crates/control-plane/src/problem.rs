@@ -15,7 +15,14 @@ pub struct Problem(pub ProblemDetails);
 
 impl Problem {
     pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
-        Problem(ProblemDetails { status: status.as_u16(), title: title_for(status).to_string(), problem_type: Some(format!("https://httpstatuses.com/{}", status.as_u16())), instance: trace_id(), detail: detail.into(), invalid_parameters: vec![] })
+        Problem(ProblemDetails {
+            status: status.as_u16(),
+            title: title_for(status).to_string(),
+            problem_type: Some(format!("https://httpstatuses.com/{}", status.as_u16())),
+            instance: trace_id(),
+            detail: detail.into(),
+            invalid_parameters: vec![],
+        })
     }
 
     pub fn bad_request(detail: impl Into<String>, invalid: Vec<InvalidParameter>) -> Self {
@@ -42,12 +49,28 @@ impl Problem {
 
     /// 400 for a path id that is not a UUID, worded as Konnect words it.
     pub fn invalid_id(field: &str) -> Self {
-        Problem::bad_request("Request contains invalid ID format", vec![InvalidParameter { field: field.into(), rule: Some("is_uuid".into()), reason: "invalid ID format".into(), ..blank_param() }])
+        Problem::bad_request(
+            "Request contains invalid ID format",
+            vec![InvalidParameter {
+                field: field.into(),
+                rule: Some("is_uuid".into()),
+                reason: "invalid ID format".into(),
+                ..blank_param()
+            }],
+        )
     }
 }
 
 pub fn blank_param() -> InvalidParameter {
-    InvalidParameter { field: String::new(), rule: None, reason: String::new(), source: None, minimum: None, maximum: None, choices: None }
+    InvalidParameter {
+        field: String::new(),
+        rule: None,
+        reason: String::new(),
+        source: None,
+        minimum: None,
+        maximum: None,
+        choices: None,
+    }
 }
 
 fn title_for(status: StatusCode) -> &'static str {
@@ -71,7 +94,8 @@ fn trace_id() -> String {
 
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status =
+            StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::to_vec(&self.0).unwrap_or_default();
         (status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response()
     }
@@ -81,11 +105,16 @@ impl IntoResponse for Problem {
 /// Kong's config error bodies rather than problem+json.
 pub fn is_core_entities(path: &str) -> bool {
     let mut seg = path.split('/').filter(|s| !s.is_empty());
-    seg.next() == Some("v2") && seg.next() == Some("control-planes") && seg.next().is_some() && seg.next() == Some("core-entities")
+    seg.next() == Some("v2")
+        && seg.next() == Some("control-planes")
+        && seg.next().is_some()
+        && seg.next() == Some("core-entities")
 }
 
 fn is_json(headers: &HeaderMap) -> bool {
-    headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| ct.starts_with("application/json") || ct.starts_with("application/problem+json"))
+    headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| {
+        ct.starts_with("application/json") || ct.starts_with("application/problem+json")
+    })
 }
 
 /// Middleware, outermost: every error answer is JSON in the shape of the API it belongs to.
@@ -102,9 +131,15 @@ pub async fn json_errors(req: Request, next: Next) -> Response {
     }
     let (mut parts, body) = response.into_parts();
     // Rejection texts are short; a long one is cut rather than buffered.
-    let text = axum::body::to_bytes(body, 4096).await.map(|b| String::from_utf8_lossy(&b).trim().to_string()).unwrap_or_default();
+    let text = axum::body::to_bytes(body, 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
     let detail = match status {
-        StatusCode::PAYLOAD_TOO_LARGE => format!("The request body is larger than the limit of {} bytes.", limits::MAX_BODY_BYTES),
+        StatusCode::PAYLOAD_TOO_LARGE => format!(
+            "The request body is larger than the limit of {} bytes.",
+            limits::MAX_BODY_BYTES
+        ),
         StatusCode::METHOD_NOT_ALLOWED => format!("{method} is not allowed on this path."),
         _ if text.is_empty() => status.canonical_reason().unwrap_or("Error").to_string(),
         _ => text.clone(),
@@ -126,7 +161,17 @@ pub async fn json_errors(req: Request, next: Next) -> Response {
         } else {
             ("body", "body")
         };
-        Problem::bad_request(detail.clone(), vec![InvalidParameter { field: field.into(), rule: Some("invalid".into()), reason: detail, source: Some(source.into()), ..blank_param() }]).into_response()
+        Problem::bad_request(
+            detail.clone(),
+            vec![InvalidParameter {
+                field: field.into(),
+                rule: Some("invalid".into()),
+                reason: detail,
+                source: Some(source.into()),
+                ..blank_param()
+            }],
+        )
+        .into_response()
     } else {
         Problem::new(status, detail).into_response()
     };

@@ -88,13 +88,21 @@ impl RunningControlPlane {
         data_dir.recursive(true);
         #[cfg(unix)]
         std::os::unix::fs::DirBuilderExt::mode(&mut data_dir, hybrid::keyfile::PRIVATE_DIR_MODE);
-        data_dir.create(&config.data_dir).map_err(|e| StartError::DataDir(config.data_dir.clone(), e))?;
+        data_dir
+            .create(&config.data_dir)
+            .map_err(|e| StartError::DataDir(config.data_dir.clone(), e))?;
         let store = Store::open(&config.data_dir.join("control-plane.sqlite"))?;
-        let listener = TcpListener::bind(config.listen).await.map_err(|e| StartError::Listen(config.listen, e))?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| StartError::Listen(config.listen, e))?;
         let addr = listener.local_addr().map_err(|e| StartError::Listen(config.listen, e))?;
-        let cluster = TcpListener::bind(config.cluster_listen).await.map_err(|e| StartError::Listen(config.cluster_listen, e))?;
-        let cluster_addr = cluster.local_addr().map_err(|e| StartError::Listen(config.cluster_listen, e))?;
-        let acceptor = crate::cluster::tls_acceptor(&config.data_dir).map_err(StartError::ClusterIdentity)?;
+        let cluster = TcpListener::bind(config.cluster_listen)
+            .await
+            .map_err(|e| StartError::Listen(config.cluster_listen, e))?;
+        let cluster_addr =
+            cluster.local_addr().map_err(|e| StartError::Listen(config.cluster_listen, e))?;
+        let acceptor =
+            crate::cluster::tls_acceptor(&config.data_dir).map_err(StartError::ClusterIdentity)?;
         let state = AppState {
             store,
             sessions: SessionTokens::default(),
@@ -111,11 +119,12 @@ impl RunningControlPlane {
         let app = router(state.clone());
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-                .with_graceful_shutdown(async move {
-                    let _ = stop_rx.await;
-                })
-                .await;
+            let served =
+                axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+                    .with_graceful_shutdown(async move {
+                        let _ = stop_rx.await;
+                    })
+                    .await;
             if let Err(e) = served {
                 tracing::error!("control plane stopped: {e}");
             }
@@ -123,7 +132,16 @@ impl RunningControlPlane {
         let cluster_task = tokio::spawn(crate::cluster::serve(cluster, acceptor, state.clone()));
         let hashes_task = tokio::spawn(crate::cluster::keep_hashes_current(state.clone()));
         tracing::info!(%addr, %cluster_addr, "control plane listening");
-        Ok(RunningControlPlane { addr, cluster_addr, generated_admin_token, state, stop: Some(stop_tx), task, cluster_task, hashes_task })
+        Ok(RunningControlPlane {
+            addr,
+            cluster_addr,
+            generated_admin_token,
+            state,
+            stop: Some(stop_tx),
+            task,
+            cluster_task,
+            hashes_task,
+        })
     }
 
     /// The API root clients use, e.g. `http://127.0.0.1:8001`.
@@ -133,7 +151,9 @@ impl RunningControlPlane {
 
     /// A token acting as the org admin, valid only while this process runs and never written to disk.
     pub async fn mint_admin_session(&self) -> Result<String, StoreError> {
-        let admin = auth::org_admin(&self.state.store).await?.unwrap_or(Principal { id: String::new(), org_admin: true });
+        let admin = auth::org_admin(&self.state.store)
+            .await?
+            .unwrap_or(Principal { id: String::new(), org_admin: true });
         let token = auth::generate_token("kpat_");
         self.state.sessions.insert(&token, admin);
         Ok(token)
@@ -153,45 +173,91 @@ impl RunningControlPlane {
 fn router(state: AppState) -> Router {
     let v2 = Router::new()
         .route("/control-planes", get(control_planes::list).post(control_planes::create))
-        .route("/control-planes/{id}", get(control_planes::get).patch(control_planes::update).delete(control_planes::delete))
+        .route(
+            "/control-planes/{id}",
+            get(control_planes::get).patch(control_planes::update).delete(control_planes::delete),
+        )
         .route("/control-planes/{id}/nodes", get(control_planes::list_nodes))
-        .route("/control-planes/{id}/nodes/{node}", get(control_planes::get_node).delete(control_planes::delete_node))
-        .route("/control-planes/{id}/expected-config-hash", get(control_planes::expected_config_hash))
-        .route("/control-planes/{id}/dp-client-certificates", get(crate::dp_certs::list).post(crate::dp_certs::create))
-        .route("/control-planes/{id}/dp-client-certificates/{cert}", get(crate::dp_certs::get).delete(crate::dp_certs::delete))
+        .route(
+            "/control-planes/{id}/nodes/{node}",
+            get(control_planes::get_node).delete(control_planes::delete_node),
+        )
+        .route(
+            "/control-planes/{id}/expected-config-hash",
+            get(control_planes::expected_config_hash),
+        )
+        .route(
+            "/control-planes/{id}/dp-client-certificates",
+            get(crate::dp_certs::list).post(crate::dp_certs::create),
+        )
+        .route(
+            "/control-planes/{id}/dp-client-certificates/{cert}",
+            get(crate::dp_certs::get).delete(crate::dp_certs::delete),
+        )
         .route("/control-planes/{cp}/core-entities/{*rest}", any(crate::entities::api::dispatch))
         .route("/metrics", axum::routing::post(crate::analytics::metrics))
         .route("/organizations/me", get(identity::organization));
     let v3 = Router::new()
         .route("/users/me", get(identity::me))
         .route("/users/{id}/teams", get(identity::user_teams))
-        .route("/users/{id}/assigned-roles", get(identity::user_roles).post(identity::assign_user_role))
+        .route(
+            "/users/{id}/assigned-roles",
+            get(identity::user_roles).post(identity::assign_user_role),
+        )
         .route("/users/{id}/assigned-roles/{role}", delete(identity::remove_user_role))
         .route("/system-accounts/{id}/teams", get(identity::account_teams))
         .route("/roles", get(identity::roles))
         .route("/organizations/me", get(identity::organization))
         .route("/system-accounts", get(identity::list_accounts).post(identity::create_account))
-        .route("/system-accounts/{id}", get(identity::get_account).patch(identity::update_account).delete(identity::delete_account))
-        .route("/system-accounts/{id}/access-tokens", get(identity::list_tokens).post(identity::create_token))
-        .route("/system-accounts/{id}/access-tokens/{token}", get(identity::get_token).delete(identity::delete_token))
-        .route("/system-accounts/{id}/assigned-roles", get(identity::account_roles).post(identity::assign_account_role))
+        .route(
+            "/system-accounts/{id}",
+            get(identity::get_account)
+                .patch(identity::update_account)
+                .delete(identity::delete_account),
+        )
+        .route(
+            "/system-accounts/{id}/access-tokens",
+            get(identity::list_tokens).post(identity::create_token),
+        )
+        .route(
+            "/system-accounts/{id}/access-tokens/{token}",
+            get(identity::get_token).delete(identity::delete_token),
+        )
+        .route(
+            "/system-accounts/{id}/assigned-roles",
+            get(identity::account_roles).post(identity::assign_account_role),
+        )
         .route("/system-accounts/{id}/assigned-roles/{role}", delete(identity::remove_account_role))
         .route("/teams", get(identity::list_teams).post(identity::create_team))
-        .route("/teams/{id}", get(identity::get_team).patch(identity::update_team).delete(identity::delete_team))
-        .route("/teams/{id}/system-accounts", get(identity::list_team_accounts).post(identity::add_team_account))
+        .route(
+            "/teams/{id}",
+            get(identity::get_team).patch(identity::update_team).delete(identity::delete_team),
+        )
+        .route(
+            "/teams/{id}/system-accounts",
+            get(identity::list_team_accounts).post(identity::add_team_account),
+        )
         .route("/teams/{id}/system-accounts/{account}", delete(identity::remove_team_account))
-        .route("/teams/{id}/assigned-roles", get(identity::team_roles).post(identity::assign_team_role))
+        .route(
+            "/teams/{id}/assigned-roles",
+            get(identity::team_roles).post(identity::assign_team_role),
+        )
         .route("/teams/{id}/assigned-roles/{role}", delete(identity::remove_team_role));
     let api = Router::new()
         .nest("/v2", v2)
         .nest("/v3", v3)
         .route("/konnect-api/api/runtime_groups", get(control_planes::legacy_runtime_groups))
-        .fallback(|| async { Problem::new(axum::http::StatusCode::NOT_FOUND, "No such API path.").into_response() })
+        .fallback(|| async {
+            Problem::new(axum::http::StatusCode::NOT_FOUND, "No such API path.").into_response()
+        })
         // Layers run outside-in: authenticate, then authorize.
         .layer(middleware::from_fn_with_state(state.clone(), crate::authz::authorize))
         .layer(middleware::from_fn_with_state(state.clone(), auth::require_token));
     Router::new()
-        .route("/openapi.yaml", get(|| async { ([(axum::http::header::CONTENT_TYPE, "application/yaml")], OPENAPI) }))
+        .route(
+            "/openapi.yaml",
+            get(|| async { ([(axum::http::header::CONTENT_TYPE, "application/yaml")], OPENAPI) }),
+        )
         .merge(api)
         .layer(axum::extract::DefaultBodyLimit::max(crate::limits::MAX_BODY_BYTES))
         // Outermost: whatever is refused, by a handler or by axum itself, is answered in JSON.

@@ -14,21 +14,61 @@ impl Violations {
     /// An item of Konnect's `InvalidParameterStandard`: rules that need `minimum`, `maximum` or
     /// `choices` have their own constructors.
     pub fn push(&mut self, field: &str, rule: &str, reason: impl Into<String>) {
-        debug_assert!(!matches!(rule, "enum" | "min_length" | "min_items" | "min" | "max_length" | "max_items" | "max" | "dependent_fields"), "{rule} needs its own constructor");
-        self.0.push(InvalidParameter { field: field.into(), rule: Some(rule.into()), reason: reason.into(), source: Some("body".into()), ..blank_param() });
+        debug_assert!(
+            !matches!(
+                rule,
+                "enum"
+                    | "min_length"
+                    | "min_items"
+                    | "min"
+                    | "max_length"
+                    | "max_items"
+                    | "max"
+                    | "dependent_fields"
+            ),
+            "{rule} needs its own constructor"
+        );
+        self.0.push(InvalidParameter {
+            field: field.into(),
+            rule: Some(rule.into()),
+            reason: reason.into(),
+            source: Some("body".into()),
+            ..blank_param()
+        });
     }
 
     pub fn min_length(&mut self, field: &str, min: i64) {
-        self.0.push(InvalidParameter { field: field.into(), rule: Some("min_length".into()), reason: format!("must have at least {min} characters"), minimum: Some(min), source: Some("body".into()), ..blank_param() });
+        self.0.push(InvalidParameter {
+            field: field.into(),
+            rule: Some("min_length".into()),
+            reason: format!("must have at least {min} characters"),
+            minimum: Some(min),
+            source: Some("body".into()),
+            ..blank_param()
+        });
     }
 
     pub fn max_length(&mut self, field: &str, max: i64) {
-        self.0.push(InvalidParameter { field: field.into(), rule: Some("max_length".into()), reason: format!("must have at most {max} characters"), maximum: Some(max), source: Some("body".into()), ..blank_param() });
+        self.0.push(InvalidParameter {
+            field: field.into(),
+            rule: Some("max_length".into()),
+            reason: format!("must have at most {max} characters"),
+            maximum: Some(max),
+            source: Some("body".into()),
+            ..blank_param()
+        });
     }
 
     /// `max_items` carries `maximum`, as Konnect's `InvalidParameterMaximumLength` requires.
     pub fn max_items(&mut self, field: &str, max: i64) {
-        self.0.push(InvalidParameter { field: field.into(), rule: Some("max_items".into()), reason: format!("must have at most {max} items"), maximum: Some(max), source: Some("body".into()), ..blank_param() });
+        self.0.push(InvalidParameter {
+            field: field.into(),
+            rule: Some("max_items".into()),
+            reason: format!("must have at most {max} items"),
+            maximum: Some(max),
+            source: Some("body".into()),
+            ..blank_param()
+        });
     }
 
     /// `enum` carries `choices`, as Konnect's `InvalidParameterChoiceItem` requires.
@@ -99,7 +139,12 @@ pub fn description(value: Option<&Value>, v: &mut Violations) -> Option<String> 
     }
 }
 
-pub fn enumeration(field: &str, value: Option<&Value>, choices: &[&str], v: &mut Violations) -> Option<String> {
+pub fn enumeration(
+    field: &str,
+    value: Option<&Value>,
+    choices: &[&str],
+    v: &mut Violations,
+) -> Option<String> {
     match value {
         None => None,
         Some(Value::String(s)) if choices.contains(&s.as_str()) => Some(s.clone()),
@@ -186,12 +231,22 @@ pub fn proxy_urls(value: Option<&Value>, v: &mut Violations) -> Option<Vec<konne
     let mut out = Vec::new();
     for (i, item) in items.iter().enumerate() {
         match serde_json::from_value::<konnect::ProxyUrl>(item.clone()) {
-            Ok(p) if !p.host.is_empty() && p.host.len() <= 120 && p.port >= 1 && !p.protocol.is_empty() && p.protocol.len() <= 32 => {
+            Ok(p)
+                if !p.host.is_empty()
+                    && p.host.len() <= 120
+                    && p.port >= 1
+                    && !p.protocol.is_empty()
+                    && p.protocol.len() <= 32 =>
+            {
                 if !out.contains(&p) {
                     out.push(p)
                 }
             }
-            _ => v.push(&format!("proxy_urls[{i}]"), "invalid", "needs host (1-120 chars), port (>= 1) and protocol (1-32 chars)"),
+            _ => v.push(
+                &format!("proxy_urls[{i}]"),
+                "invalid",
+                "needs host (1-120 chars), port (>= 1) and protocol (1-32 chars)",
+            ),
         }
     }
     Some(out)
@@ -208,7 +263,13 @@ mod tests {
         let ok = labels(Some(&json!({"env": "dev", "team": "a.b-c_d"})), &mut v).unwrap();
         assert!(v.is_empty());
         assert_eq!(ok.len(), 2);
-        for bad in [json!({"kong-x": "a"}), json!({"env": "-dev"}), json!({"env": ""}), json!({"env": "a b"}), json!({"_x": "a"})] {
+        for bad in [
+            json!({"kong-x": "a"}),
+            json!({"env": "-dev"}),
+            json!({"env": ""}),
+            json!({"env": "a b"}),
+            json!({"_x": "a"}),
+        ] {
             let mut v = Violations::default();
             labels(Some(&bad), &mut v);
             assert_eq!(v.0.len(), 1, "{bad} should be refused");
@@ -217,7 +278,12 @@ mod tests {
 
     #[test]
     fn names_are_two_to_256_characters() {
-        for (input, rule) in [(json!(" "), "required"), (json!("a"), "min_length"), (json!("x".repeat(257)), "max_length"), (json!(5), "is_string")] {
+        for (input, rule) in [
+            (json!(" "), "required"),
+            (json!("a"), "min_length"),
+            (json!("x".repeat(257)), "max_length"),
+            (json!(5), "is_string"),
+        ] {
             let mut v = Violations::default();
             name(Some(&input), true, &mut v);
             assert_eq!(v.0[0].rule.as_deref(), Some(rule));

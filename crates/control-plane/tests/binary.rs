@@ -12,7 +12,16 @@ struct Process {
 
 fn start(dir: &std::path::Path, env_token: Option<&str>) -> Process {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_control-plane"));
-    cmd.args(["--data-dir", dir.to_str().unwrap(), "--listen", "127.0.0.1:0", "--cluster-listen", "127.0.0.1:0"]).stdout(Stdio::piped()).stderr(Stdio::null());
+    cmd.args([
+        "--data-dir",
+        dir.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+        "--cluster-listen",
+        "127.0.0.1:0",
+    ])
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null());
     cmd.env_remove("CONTROL_PLANE_ADMIN_TOKEN");
     if let Some(t) = env_token {
         cmd.env("CONTROL_PLANE_ADMIN_TOKEN", t);
@@ -56,7 +65,15 @@ async fn the_generated_admin_token_is_printed_once_and_works_across_restarts() {
     assert_eq!(status(&first.base, Some(&token)).await, 200);
     assert_eq!(status(&first.base, None).await, 401);
     assert_eq!(status(&first.base, Some("kpat_nope")).await, 401);
-    let body: serde_json::Value = reqwest::Client::new().get(format!("{}/v2/control-planes", first.base)).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let body: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/v2/control-planes", first.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(body["data"][0]["name"], "default");
     drop(first);
 

@@ -77,7 +77,10 @@ fn parent_of(path: &Path) -> &Path {
 /// from a crash says what it was: `.cluster.key.tmp-<pid>-<n>`.
 fn create_temp(dir: &Path, target: &Path, mode: u32) -> io::Result<(PathBuf, File)> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "file".into());
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "file".into());
     loop {
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let tmp = dir.join(format!(".{name}.tmp-{}-{n}", std::process::id()));
@@ -128,7 +131,10 @@ mod tests {
         write_private_key(&key, b"second").unwrap();
         assert_eq!(fs::read(&key).unwrap(), b"second");
         assert_eq!(mode(&key), 0o600);
-        let names: Vec<String> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        let names: Vec<String> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
         assert_eq!(names, ["cluster.key"]);
     }
 
@@ -154,7 +160,10 @@ mod tests {
         fs::create_dir(&target).unwrap();
         fs::write(target.join("inside"), "x").unwrap();
         assert!(write_atomically(&target, b"data", PRIVATE_FILE_MODE).is_err());
-        let names: Vec<String> = fs::read_dir(root.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        let names: Vec<String> = fs::read_dir(root.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
         assert_eq!(names, ["busy"]);
     }
 

@@ -184,7 +184,19 @@ mod tests {
     fn frames_round_trip_as_tagged_json() {
         let mut h = Histogram::default();
         h.record(3.0);
-        let f = Frame::Analytics { reports: vec![Report { id: "n:1".into(), interval_start: 10, interval_secs: 10, series: vec![Series { status: 200, count: 1, response_latency: h, ..Default::default() }] }] };
+        let f = Frame::Analytics {
+            reports: vec![Report {
+                id: "n:1".into(),
+                interval_start: 10,
+                interval_secs: 10,
+                series: vec![Series {
+                    status: 200,
+                    count: 1,
+                    response_latency: h,
+                    ..Default::default()
+                }],
+            }],
+        };
         let text = serde_json::to_string(&f).unwrap();
         assert!(text.starts_with(r#"{"type":"analytics""#));
         assert_eq!(serde_json::from_str::<Frame>(&text).unwrap(), f);

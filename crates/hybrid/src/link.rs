@@ -36,13 +36,30 @@ pub struct NodeIdentity {
 struct AcceptServer(Arc<CryptoProvider>);
 
 impl ServerCertVerifier for AcceptServer {
-    fn verify_server_cert(&self, _: &CertificateDer<'_>, _: &[CertificateDer<'_>], _: &ServerName<'_>, _: &[u8], _: UnixTime) -> Result<ServerCertVerified, rustls::Error> {
+    fn verify_server_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
         Ok(ServerCertVerified::assertion())
     }
-    fn verify_tls12_signature(&self, m: &[u8], c: &CertificateDer<'_>, d: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+    fn verify_tls12_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
         rustls::crypto::verify_tls12_signature(m, c, d, &self.0.signature_verification_algorithms)
     }
-    fn verify_tls13_signature(&self, m: &[u8], c: &CertificateDer<'_>, d: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+    fn verify_tls13_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
         rustls::crypto::verify_tls13_signature(m, c, d, &self.0.signature_verification_algorithms)
     }
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
@@ -68,23 +85,49 @@ fn err(e: impl std::fmt::Display) -> LinkError {
 /// A client TLS config presenting `cert_pem`/`key_pem`.
 pub fn client_tls(cert_pem: &str, key_pem: &str) -> Result<rustls::ClientConfig, LinkError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let cert = CertificateDer::from_pem_slice(cert_pem.as_bytes()).map_err(|e| err(format!("certificate: {e}")))?;
-    let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).map_err(|e| err(format!("key: {e}")))?;
-    rustls::ClientConfig::builder_with_provider(provider.clone()).with_safe_default_protocol_versions().map_err(err)?.dangerous().with_custom_certificate_verifier(Arc::new(AcceptServer(provider))).with_client_auth_cert(vec![cert], key).map_err(err)
+    let cert = CertificateDer::from_pem_slice(cert_pem.as_bytes())
+        .map_err(|e| err(format!("certificate: {e}")))?;
+    let key =
+        PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).map_err(|e| err(format!("key: {e}")))?;
+    rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(err)?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AcceptServer(provider)))
+        .with_client_auth_cert(vec![cert], key)
+        .map_err(err)
 }
 
 /// Dials the control plane and sends `basic_info`; the first `reconfigure` follows on the link.
-pub async fn connect(endpoint: &str, tls: Arc<rustls::ClientConfig>, who: &NodeIdentity, plugins: &[&str]) -> Result<Link, LinkError> {
-    let endpoint = endpoint.trim_start_matches("https://").trim_start_matches("wss://").trim_end_matches('/');
+pub async fn connect(
+    endpoint: &str,
+    tls: Arc<rustls::ClientConfig>,
+    who: &NodeIdentity,
+    plugins: &[&str],
+) -> Result<Link, LinkError> {
+    let endpoint =
+        endpoint.trim_start_matches("https://").trim_start_matches("wss://").trim_end_matches('/');
     let tcp = TcpStream::connect(endpoint).await.map_err(err)?;
     tcp.set_nodelay(true).ok();
     let host = endpoint.rsplit_once(':').map(|(h, _)| h).unwrap_or(endpoint).to_string();
     let name = ServerName::try_from(host).map_err(err)?;
     let tls = tokio_rustls::TlsConnector::from(tls).connect(name, tcp).await.map_err(err)?;
-    let url = format!("wss://{endpoint}/v1/outlet?node_id={}&node_hostname={}&node_version={}", who.node_id, who.hostname, who.version);
-    let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default().max_message_size(Some(64 << 20)).max_frame_size(Some(64 << 20));
-    let (mut ws, _) = tokio_tungstenite::client_async_with_config(url, tls, Some(config)).await.map_err(err)?;
-    let info = Frame::BasicInfo { plugins: plugins.iter().map(|p| PluginInfo { name: p.to_string(), version: who.version.clone() }).collect(), labels: Default::default() };
+    let url = format!(
+        "wss://{endpoint}/v1/outlet?node_id={}&node_hostname={}&node_version={}",
+        who.node_id, who.hostname, who.version
+    );
+    let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+        .max_message_size(Some(64 << 20))
+        .max_frame_size(Some(64 << 20));
+    let (mut ws, _) =
+        tokio_tungstenite::client_async_with_config(url, tls, Some(config)).await.map_err(err)?;
+    let info = Frame::BasicInfo {
+        plugins: plugins
+            .iter()
+            .map(|p| PluginInfo { name: p.to_string(), version: who.version.clone() })
+            .collect(),
+        labels: Default::default(),
+    };
     ws.send(Message::Binary(serde_json::to_vec(&info).map_err(err)?.into())).await.map_err(err)?;
     Ok(ws)
 }
@@ -119,7 +162,11 @@ pub fn decode(bytes: &[u8]) -> Incoming {
         if v["type"] != "reconfigure" {
             return Incoming::Unknown;
         }
-        return Incoming::Reconfigure(Reconfigure { config_hash: v["config_hash"].as_str().unwrap_or_default().to_string(), hashes: v["hashes"].clone(), config_table: v["config_table"].clone() });
+        return Incoming::Reconfigure(Reconfigure {
+            config_hash: v["config_hash"].as_str().unwrap_or_default().to_string(),
+            hashes: v["hashes"].clone(),
+            config_table: v["config_table"].clone(),
+        });
     }
     match serde_json::from_slice::<Frame>(bytes) {
         Ok(f) => Incoming::Frame(f),

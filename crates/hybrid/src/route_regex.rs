@@ -26,15 +26,26 @@ pub fn header_regex(re: &str) -> Result<Regex, regex::Error> {
 }
 
 fn build(pattern: &str) -> Result<Regex, regex::Error> {
-    RegexBuilder::new(pattern).size_limit(SIZE_LIMIT).dfa_size_limit(DFA_SIZE_LIMIT).nest_limit(NEST_LIMIT).build()
+    RegexBuilder::new(pattern)
+        .size_limit(SIZE_LIMIT)
+        .dfa_size_limit(DFA_SIZE_LIMIT)
+        .nest_limit(NEST_LIMIT)
+        .build()
 }
 
 /// Why a regex was refused, on one line: the `regex` crate's syntax errors span several lines
 /// (the pattern, a caret under the fault, then `error: ...`), which a field message cannot.
 pub fn describe(e: &regex::Error) -> String {
     match e {
-        regex::Error::Syntax(text) => text.lines().rev().find_map(|l| l.trim().strip_prefix("error: ")).unwrap_or(text.trim()).to_string(),
-        regex::Error::CompiledTooBig(limit) => format!("compiled regex exceeds the size limit of {limit} bytes"),
+        regex::Error::Syntax(text) => text
+            .lines()
+            .rev()
+            .find_map(|l| l.trim().strip_prefix("error: "))
+            .unwrap_or(text.trim())
+            .to_string(),
+        regex::Error::CompiledTooBig(limit) => {
+            format!("compiled regex exceeds the size limit of {limit} bytes")
+        }
         other => other.to_string(),
     }
 }
@@ -52,13 +63,20 @@ mod tests {
 
     #[test]
     fn what_the_engine_refuses_is_said_on_one_line() {
-        for (re, why) in [("/a{2,1}", "invalid repetition count range"), ("/(?<a>x)(?<a>y)", "duplicate capture group name"), ("/(", "unclosed group")] {
+        for (re, why) in [
+            ("/a{2,1}", "invalid repetition count range"),
+            ("/(?<a>x)(?<a>y)", "duplicate capture group name"),
+            ("/(", "unclosed group"),
+        ] {
             let e = path_regex(re).unwrap_err();
             let d = describe(&e);
             assert!(d.contains(why) && !d.contains('\n'), "{re}: {d}");
         }
         let e = path_regex(r"/\w{1000}\w{1000}").unwrap_err();
-        assert_eq!(describe(&e), format!("compiled regex exceeds the size limit of {SIZE_LIMIT} bytes"));
+        assert_eq!(
+            describe(&e),
+            format!("compiled regex exceeds the size limit of {SIZE_LIMIT} bytes")
+        );
         let deep = format!("/{}a{}", "(".repeat(300), ")".repeat(300));
         assert!(path_regex(&deep).is_err(), "nesting limit");
     }

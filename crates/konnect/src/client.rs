@@ -65,7 +65,12 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        RetryPolicy { attempts: 4, base_delay: Duration::from_millis(200), max_delay: Duration::from_secs(5), max_retry_after: Duration::from_secs(60) }
+        RetryPolicy {
+            attempts: 4,
+            base_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(5),
+            max_retry_after: Duration::from_secs(60),
+        }
     }
 }
 
@@ -78,7 +83,10 @@ impl RetryPolicy {
 
 /// A uniform number in [0, 1) without another dependency: the clock's nanoseconds mixed.
 fn rand_unit() -> f64 {
-    let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0) as u64;
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0) as u64;
     let mixed = n.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11;
     mixed as f64 / (1u64 << 53) as f64
 }
@@ -90,7 +98,8 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
         return Some(Duration::from_secs(secs));
     }
     let when = httpdate_to_unix(&v)?;
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs() as i64;
+    let now =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs() as i64;
     Some(Duration::from_secs((when - now).max(0) as u64))
 }
 
@@ -100,7 +109,10 @@ fn httpdate_to_unix(s: &str) -> Option<i64> {
     let [_, day, month, year, time, "GMT"] = parts.as_slice() else {
         return None;
     };
-    let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"].iter().position(|m| m == month)? as i64 + 1;
+    let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        .iter()
+        .position(|m| m == month)? as i64
+        + 1;
     let (day, year): (i64, i64) = (day.parse().ok()?, year.parse().ok()?);
     let hms: Vec<i64> = time.split(':').filter_map(|p| p.parse().ok()).collect();
     let [h, m, sec] = hms.as_slice() else {
@@ -142,7 +154,11 @@ pub struct Timeouts {
 
 impl Default for Timeouts {
     fn default() -> Self {
-        Timeouts { read: Duration::from_secs(15), write: Duration::from_secs(30), analytics: Duration::from_secs(60) }
+        Timeouts {
+            read: Duration::from_secs(15),
+            write: Duration::from_secs(30),
+            analytics: Duration::from_secs(60),
+        }
     }
 }
 
@@ -162,9 +178,20 @@ impl KonnectClient {
     }
 
     pub fn new(base_url: &str, token: impl Into<String>) -> Result<Self, KonnectError> {
-        let base = url::Url::parse(base_url).map_err(|_| KonnectError::BaseUrl(base_url.to_string()))?;
-        let http = reqwest::Client::builder().connect_timeout(Duration::from_secs(5)).user_agent(concat!("runtime-manager/", env!("CARGO_PKG_VERSION"))).build().map_err(|e| KonnectError::BaseUrl(e.to_string()))?;
-        Ok(KonnectClient { http, base, token: token.into(), retry: RetryPolicy::default(), timeouts: Timeouts::default() })
+        let base =
+            url::Url::parse(base_url).map_err(|_| KonnectError::BaseUrl(base_url.to_string()))?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .user_agent(concat!("runtime-manager/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| KonnectError::BaseUrl(e.to_string()))?;
+        Ok(KonnectClient {
+            http,
+            base,
+            token: token.into(),
+            retry: RetryPolicy::default(),
+            timeouts: Timeouts::default(),
+        })
     }
 
     /// The same client with other per-call timeouts (tests shorten them).
@@ -190,14 +217,28 @@ impl KonnectClient {
     /// Sends a request, retrying as the policy says: transport errors and 5xx for idempotent
     /// methods (GET, PUT, DELETE) with jittered backoff; 429 for any method after `Retry-After`
     /// (the server did not process it). A POST is never repeated after a 5xx or a lost answer.
-    async fn send<B: Serialize + ?Sized>(&self, method: Method, path: &str, query: &[(&str, String)], body: Option<&B>) -> Result<(StatusCode, String), KonnectError> {
+    async fn send<B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&B>,
+    ) -> Result<(StatusCode, String), KonnectError> {
         let url = self.url(path);
-        let payload = match body {
-            Some(b) => Some(serde_json::to_vec(b).map_err(|e| KonnectError::Decode { url: url.clone(), message: e.to_string() })?),
-            None => None,
-        };
+        let payload =
+            match body {
+                Some(b) => Some(serde_json::to_vec(b).map_err(|e| KonnectError::Decode {
+                    url: url.clone(),
+                    message: e.to_string(),
+                })?),
+                None => None,
+            };
         let analytics = path == ANALYTICS_PATH;
-        let idempotent = analytics || matches!(method, Method::GET | Method::PUT | Method::DELETE | Method::HEAD | Method::OPTIONS);
+        let idempotent = analytics
+            || matches!(
+                method,
+                Method::GET | Method::PUT | Method::DELETE | Method::HEAD | Method::OPTIONS
+            );
         let timeout = if analytics {
             self.timeouts.analytics
         } else if matches!(method, Method::GET | Method::HEAD | Method::OPTIONS) {
@@ -209,7 +250,12 @@ impl KonnectClient {
         loop {
             attempt += 1;
             let last = attempt >= self.retry.attempts;
-            let mut req = self.http.request(method.clone(), &url).bearer_auth(&self.token).query(query).timeout(timeout);
+            let mut req = self
+                .http
+                .request(method.clone(), &url)
+                .bearer_auth(&self.token)
+                .query(query)
+                .timeout(timeout);
             if let Some(p) = &payload {
                 req = req.header(reqwest::header::CONTENT_TYPE, "application/json").body(p.clone());
             }
@@ -221,12 +267,16 @@ impl KonnectClient {
                         tokio::time::sleep(self.retry.backoff(attempt)).await;
                         continue;
                     }
-                    return Err(KonnectError::Transport { url: url.clone(), message: transport_message(&e) });
+                    return Err(KonnectError::Transport {
+                        url: url.clone(),
+                        message: transport_message(&e),
+                    });
                 }
             };
             let status = resp.status();
             if status == StatusCode::TOO_MANY_REQUESTS && !last {
-                let wait = retry_after(resp.headers()).unwrap_or_else(|| self.retry.backoff(attempt));
+                let wait =
+                    retry_after(resp.headers()).unwrap_or_else(|| self.retry.backoff(attempt));
                 if wait <= self.retry.max_retry_after {
                     tracing::debug!(%url, attempt, ?wait, "rate limited, waiting as asked");
                     tokio::time::sleep(wait).await;
@@ -238,7 +288,10 @@ impl KonnectClient {
                 tokio::time::sleep(self.retry.backoff(attempt)).await;
                 continue;
             }
-            let text = resp.text().await.map_err(|e| KonnectError::Transport { url: url.clone(), message: transport_message(&e) })?;
+            let text = resp.text().await.map_err(|e| KonnectError::Transport {
+                url: url.clone(),
+                message: transport_message(&e),
+            })?;
             if status.is_success() {
                 return Ok((status, text));
             }
@@ -247,13 +300,23 @@ impl KonnectClient {
         }
     }
 
-    async fn json<T: DeserializeOwned, B: Serialize + ?Sized>(&self, method: Method, path: &str, query: &[(&str, String)], body: Option<&B>) -> Result<T, KonnectError> {
+    async fn json<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&B>,
+    ) -> Result<T, KonnectError> {
         let (_, text) = self.send(method, path, query, body).await?;
-        serde_json::from_str(&text).map_err(|e| KonnectError::Decode { url: self.url(path), message: e.to_string() })
+        serde_json::from_str(&text)
+            .map_err(|e| KonnectError::Decode { url: self.url(path), message: e.to_string() })
     }
 
     /// `GET /v2/control-planes`: one page.
-    pub async fn list_control_planes(&self, query: &ControlPlaneQuery) -> Result<ListControlPlanesResponse, KonnectError> {
+    pub async fn list_control_planes(
+        &self,
+        query: &ControlPlaneQuery,
+    ) -> Result<ListControlPlanesResponse, KonnectError> {
         self.json::<_, ()>(Method::GET, "/v2/control-planes", &query.pairs(), None).await
     }
 
@@ -262,7 +325,11 @@ impl KonnectClient {
         let mut all = Vec::new();
         let mut number = 1;
         loop {
-            let q = ControlPlaneQuery { page_size: Some(CONTROL_PLANE_PAGE_SIZE), page_number: Some(number), ..Default::default() };
+            let q = ControlPlaneQuery {
+                page_size: Some(CONTROL_PLANE_PAGE_SIZE),
+                page_number: Some(number),
+                ..Default::default()
+            };
             let page = self.list_control_planes(&q).await?;
             let got = page.data.len() as i64;
             all.extend(page.data);
@@ -274,7 +341,10 @@ impl KonnectClient {
     }
 
     /// `POST /v2/control-planes` → 201 with the new group.
-    pub async fn create_control_plane(&self, req: &CreateControlPlaneRequest) -> Result<ControlPlane, KonnectError> {
+    pub async fn create_control_plane(
+        &self,
+        req: &CreateControlPlaneRequest,
+    ) -> Result<ControlPlane, KonnectError> {
         self.json(Method::POST, "/v2/control-planes", &[], Some(req)).await
     }
 
@@ -282,13 +352,19 @@ impl KonnectClient {
         self.json::<_, ()>(Method::GET, &format!("/v2/control-planes/{id}"), &[], None).await
     }
 
-    pub async fn update_control_plane(&self, id: &str, req: &UpdateControlPlaneRequest) -> Result<ControlPlane, KonnectError> {
+    pub async fn update_control_plane(
+        &self,
+        id: &str,
+        req: &UpdateControlPlaneRequest,
+    ) -> Result<ControlPlane, KonnectError> {
         self.json(Method::PATCH, &format!("/v2/control-planes/{id}"), &[], Some(req)).await
     }
 
     /// `DELETE /v2/control-planes/{id}` → 204.
     pub async fn delete_control_plane(&self, id: &str) -> Result<(), KonnectError> {
-        self.send::<()>(Method::DELETE, &format!("/v2/control-planes/{id}"), &[], None).await.map(|_| ())
+        self.send::<()>(Method::DELETE, &format!("/v2/control-planes/{id}"), &[], None)
+            .await
+            .map(|_| ())
     }
 
     /// `GET /v3/users/me`: the token's owner.
@@ -303,12 +379,18 @@ impl KonnectClient {
 
     /// Every role assigned to a user, system account or team (`…/assigned-roles`: one answer,
     /// not paged).
-    pub async fn assigned_roles(&self, owner: RoleOwner<'_>) -> Result<Vec<AssignedRole>, KonnectError> {
+    pub async fn assigned_roles(
+        &self,
+        owner: RoleOwner<'_>,
+    ) -> Result<Vec<AssignedRole>, KonnectError> {
         #[derive(serde::Deserialize)]
         struct Roles {
             data: Vec<AssignedRole>,
         }
-        Ok(self.json::<Roles, ()>(Method::GET, &format!("{}/assigned-roles", owner.path()), &[], None).await?.data)
+        Ok(self
+            .json::<Roles, ()>(Method::GET, &format!("{}/assigned-roles", owner.path()), &[], None)
+            .await?
+            .data)
     }
 
     /// Page-number paging of `/v3` lists (`page[number]`, `page[size]`, `meta.page.total`).
@@ -329,13 +411,22 @@ impl KonnectClient {
     /// Every data plane node of a group, following the `page[after]` cursor.
     pub async fn list_all_nodes(&self, control_plane_id: &str) -> Result<Vec<Node>, KonnectError> {
         let path = format!("/v2/control-planes/{control_plane_id}/nodes");
-        self.follow_pages(&path, ("page[size]", "100"), "page[after]", |p: ListNodesResponse| (p.items, p.page.next.as_deref().and_then(cursor_from_next))).await
+        self.follow_pages(&path, ("page[size]", "100"), "page[after]", |p: ListNodesResponse| {
+            (p.items, p.page.next.as_deref().and_then(cursor_from_next))
+        })
+        .await
     }
 
     /// Fetches page after page of `path` until no next cursor comes back (or the same one again):
     /// `split` takes a page apart into its items and the next cursor. Serves both cursor styles,
     /// `page[after]` (nodes) and `offset` (core entities).
-    async fn follow_pages<P: DeserializeOwned, T>(&self, path: &str, size: (&'static str, &str), cursor_param: &'static str, split: impl Fn(P) -> (Vec<T>, Option<String>)) -> Result<Vec<T>, KonnectError> {
+    async fn follow_pages<P: DeserializeOwned, T>(
+        &self,
+        path: &str,
+        size: (&'static str, &str),
+        cursor_param: &'static str,
+        split: impl Fn(P) -> (Vec<T>, Option<String>),
+    ) -> Result<Vec<T>, KonnectError> {
         let mut all = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
@@ -381,28 +472,63 @@ pub struct RawEntity {
 
 impl KonnectClient {
     /// `GET /v2/control-planes/{id}/expected-config-hash`: the hash in-sync nodes report.
-    pub async fn expected_config_hash(&self, control_plane_id: &str) -> Result<ExpectedConfigHash, KonnectError> {
-        self.json::<_, ()>(Method::GET, &format!("/v2/control-planes/{control_plane_id}/expected-config-hash"), &[], None).await
+    pub async fn expected_config_hash(
+        &self,
+        control_plane_id: &str,
+    ) -> Result<ExpectedConfigHash, KonnectError> {
+        self.json::<_, ()>(
+            Method::GET,
+            &format!("/v2/control-planes/{control_plane_id}/expected-config-hash"),
+            &[],
+            None,
+        )
+        .await
     }
 
     /// Pins a data plane certificate (PEM) to a group.
-    pub async fn pin_dp_certificate(&self, control_plane_id: &str, cert_pem: &str, title: &str) -> Result<DataPlaneCertificate, KonnectError> {
+    pub async fn pin_dp_certificate(
+        &self,
+        control_plane_id: &str,
+        cert_pem: &str,
+        title: &str,
+    ) -> Result<DataPlaneCertificate, KonnectError> {
         #[derive(serde::Deserialize)]
         struct Item {
             item: DataPlaneCertificate,
         }
         let body = serde_json::json!({ "cert": cert_pem, "title": title });
-        let item: Item = self.json(Method::POST, &format!("/v2/control-planes/{control_plane_id}/dp-client-certificates"), &[], Some(&body)).await?;
+        let item: Item = self
+            .json(
+                Method::POST,
+                &format!("/v2/control-planes/{control_plane_id}/dp-client-certificates"),
+                &[],
+                Some(&body),
+            )
+            .await?;
         Ok(item.item)
     }
 
     /// `POST …/core-entities/{path}`: creates an entity of any kind (`services`, `services/{id}/routes`, …).
-    pub async fn create_entity(&self, control_plane_id: &str, path: &str, body: &serde_json::Value) -> Result<serde_json::Value, KonnectError> {
-        self.json(Method::POST, &format!("/v2/control-planes/{control_plane_id}/core-entities/{path}"), &[], Some(body)).await
+    pub async fn create_entity(
+        &self,
+        control_plane_id: &str,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, KonnectError> {
+        self.json(
+            Method::POST,
+            &format!("/v2/control-planes/{control_plane_id}/core-entities/{path}"),
+            &[],
+            Some(body),
+        )
+        .await
     }
 
     /// `POST /v2/metrics`: an analytics query in Konnect's shape; the answer as JSON.
-    pub async fn query_metrics(&self, query: &serde_json::Value) -> Result<serde_json::Value, KonnectError> {
+    pub async fn query_metrics(
+        &self,
+        query: &serde_json::Value,
+    ) -> Result<serde_json::Value, KonnectError> {
         // Konnect's default datasource, said outright: the request schema is a `oneOf` keyed on it.
         let mut query = query.clone();
         if let Some(q) = query.as_object_mut() {
@@ -412,21 +538,42 @@ impl KonnectClient {
     }
 
     /// `PUT …/core-entities/{path}`: creates or replaces an entity.
-    pub async fn put_entity(&self, control_plane_id: &str, path: &str, body: &serde_json::Value) -> Result<serde_json::Value, KonnectError> {
-        self.json(Method::PUT, &format!("/v2/control-planes/{control_plane_id}/core-entities/{path}"), &[], Some(body)).await
+    pub async fn put_entity(
+        &self,
+        control_plane_id: &str,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, KonnectError> {
+        self.json(
+            Method::PUT,
+            &format!("/v2/control-planes/{control_plane_id}/core-entities/{path}"),
+            &[],
+            Some(body),
+        )
+        .await
     }
 
     /// One page of a kind (`size` 1000 from `offset`): its rows, each kept as the JSON text the
     /// server sent (a sync stores text; building a value tree per entity would cost memory and
     /// time for nothing), and the next offset, if any.
-    pub async fn list_entities_page(&self, control_plane_id: &str, kind: &str, offset: Option<&str>) -> Result<(Vec<RawEntity>, Option<String>), KonnectError> {
+    pub async fn list_entities_page(
+        &self,
+        control_plane_id: &str,
+        kind: &str,
+        offset: Option<&str>,
+    ) -> Result<(Vec<RawEntity>, Option<String>), KonnectError> {
         let text = self.entities_page_text(control_plane_id, kind, offset).await?;
         self.parse_entities_page(control_plane_id, kind, &text)
     }
 
     /// The body of one page of a kind, unparsed: a sync holds its request slot only for the
     /// exchange itself and parses after giving the slot back.
-    pub async fn entities_page_text(&self, control_plane_id: &str, kind: &str, offset: Option<&str>) -> Result<String, KonnectError> {
+    pub async fn entities_page_text(
+        &self,
+        control_plane_id: &str,
+        kind: &str,
+        offset: Option<&str>,
+    ) -> Result<String, KonnectError> {
         let mut query = vec![("size", ENTITY_PAGE_SIZE.to_string())];
         if let Some(o) = offset {
             query.push(("offset", o.to_string()));
@@ -437,7 +584,12 @@ impl KonnectClient {
 
     /// A page body from `entities_page_text`: each entity's id and its JSON text as sent, and the
     /// next page's offset.
-    pub fn parse_entities_page(&self, control_plane_id: &str, kind: &str, text: &str) -> Result<(Vec<RawEntity>, Option<String>), KonnectError> {
+    pub fn parse_entities_page(
+        &self,
+        control_plane_id: &str,
+        kind: &str,
+        text: &str,
+    ) -> Result<(Vec<RawEntity>, Option<String>), KonnectError> {
         #[derive(serde::Deserialize)]
         struct Page<'a> {
             #[serde(borrow)]
@@ -450,13 +602,21 @@ impl KonnectClient {
             #[serde(borrow)]
             id: std::borrow::Cow<'a, str>,
         }
-        let url = || self.url(&format!("/v2/control-planes/{control_plane_id}/core-entities/{kind}"));
-        let page: Page = serde_json::from_str(text).map_err(|e| KonnectError::Decode { url: url(), message: e.to_string() })?;
+        let url =
+            || self.url(&format!("/v2/control-planes/{control_plane_id}/core-entities/{kind}"));
+        let page: Page = serde_json::from_str(text)
+            .map_err(|e| KonnectError::Decode { url: url(), message: e.to_string() })?;
         let rows = page
             .data
             .into_iter()
             .map(|raw| {
-                let id = serde_json::from_str::<Id>(raw.get()).map_err(|e| KonnectError::Decode { url: url(), message: format!("an entity without an id: {e}") })?.id.into_owned();
+                let id = serde_json::from_str::<Id>(raw.get())
+                    .map_err(|e| KonnectError::Decode {
+                        url: url(),
+                        message: format!("an entity without an id: {e}"),
+                    })?
+                    .id
+                    .into_owned();
                 Ok(RawEntity { id, json: raw.get().to_string() })
             })
             .collect::<Result<Vec<_>, KonnectError>>()?;
@@ -464,17 +624,42 @@ impl KonnectClient {
     }
 
     /// `GET …/core-entities/{path}`: one entity.
-    pub async fn get_entity(&self, control_plane_id: &str, path: &str) -> Result<serde_json::Value, KonnectError> {
-        self.json::<_, ()>(Method::GET, &format!("/v2/control-planes/{control_plane_id}/core-entities/{path}"), &[], None).await
+    pub async fn get_entity(
+        &self,
+        control_plane_id: &str,
+        path: &str,
+    ) -> Result<serde_json::Value, KonnectError> {
+        self.json::<_, ()>(
+            Method::GET,
+            &format!("/v2/control-planes/{control_plane_id}/core-entities/{path}"),
+            &[],
+            None,
+        )
+        .await
     }
 
     /// `DELETE …/core-entities/{path}`.
-    pub async fn delete_entity(&self, control_plane_id: &str, path: &str) -> Result<(), KonnectError> {
-        self.send::<()>(Method::DELETE, &format!("/v2/control-planes/{control_plane_id}/core-entities/{path}"), &[], None).await.map(|_| ())
+    pub async fn delete_entity(
+        &self,
+        control_plane_id: &str,
+        path: &str,
+    ) -> Result<(), KonnectError> {
+        self.send::<()>(
+            Method::DELETE,
+            &format!("/v2/control-planes/{control_plane_id}/core-entities/{path}"),
+            &[],
+            None,
+        )
+        .await
+        .map(|_| ())
     }
 
     /// Every entity of a kind, following Konnect's offset paging (`size`, `offset`).
-    pub async fn list_all_entities(&self, control_plane_id: &str, kind: &str) -> Result<Vec<serde_json::Value>, KonnectError> {
+    pub async fn list_all_entities(
+        &self,
+        control_plane_id: &str,
+        kind: &str,
+    ) -> Result<Vec<serde_json::Value>, KonnectError> {
         #[derive(serde::Deserialize)]
         struct Page {
             data: Vec<serde_json::Value>,
@@ -520,7 +705,12 @@ mod tests {
 
     #[test]
     fn query_uses_konnects_deep_object_names() {
-        let q = ControlPlaneQuery { name_contains: Some("de".into()), labels: Some("env:dev".into()), page_size: Some(5), ..Default::default() };
+        let q = ControlPlaneQuery {
+            name_contains: Some("de".into()),
+            labels: Some("env:dev".into()),
+            page_size: Some(5),
+            ..Default::default()
+        };
         let pairs = q.pairs();
         assert!(pairs.contains(&("filter[name][contains]", "de".to_string())));
         assert!(pairs.contains(&("labels", "env:dev".to_string())));
@@ -529,8 +719,15 @@ mod tests {
 
     #[test]
     fn cursor_is_read_from_a_next_uri_or_taken_bare() {
-        assert_eq!(cursor_from_next("/v2/control-planes/x/nodes?page%5Bafter%5D=abc&page%5Bsize%5D=2").as_deref(), Some("abc"));
-        assert_eq!(cursor_from_next("/v2/control-planes/x/nodes?page[after]=abc").as_deref(), Some("abc"));
+        assert_eq!(
+            cursor_from_next("/v2/control-planes/x/nodes?page%5Bafter%5D=abc&page%5Bsize%5D=2")
+                .as_deref(),
+            Some("abc")
+        );
+        assert_eq!(
+            cursor_from_next("/v2/control-planes/x/nodes?page[after]=abc").as_deref(),
+            Some("abc")
+        );
         assert_eq!(cursor_from_next("abc").as_deref(), Some("abc"));
         assert_eq!(cursor_from_next(""), None);
     }

@@ -93,10 +93,24 @@ pub(crate) fn problem_from_body(status: u16, body: &str) -> ProblemDetails {
     if let Ok(p) = serde_json::from_str::<ProblemDetails>(body) {
         return p;
     }
-    let title = reqwest::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("Error").to_string();
+    let title = reqwest::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("Error")
+        .to_string();
     let json = serde_json::from_str::<serde_json::Value>(body).ok();
-    let detail = json.as_ref().and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_string)).unwrap_or_else(|| body.trim().chars().take(300).collect());
-    ProblemDetails { status, title, problem_type: None, instance: String::new(), detail, invalid_parameters: json.as_ref().map(config_error_fields).unwrap_or_default() }
+    let detail = json
+        .as_ref()
+        .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_string))
+        .unwrap_or_else(|| body.trim().chars().take(300).collect());
+    ProblemDetails {
+        status,
+        title,
+        problem_type: None,
+        instance: String::new(),
+        detail,
+        invalid_parameters: json.as_ref().map(config_error_fields).unwrap_or_default(),
+    }
 }
 
 /// The core-entities error body's `details` (`{field, messages[]}`) as invalid parameters, so
@@ -107,9 +121,25 @@ fn config_error_fields(v: &serde_json::Value) -> Vec<InvalidParameter> {
         .iter()
         .filter_map(|d| {
             let field = d.get("field")?.as_str()?.to_string();
-            let messages: Vec<&str> = d.get("messages").and_then(|m| m.as_array()).map(|m| m.iter().filter_map(|x| x.as_str()).collect()).unwrap_or_default();
-            let reason = if messages.is_empty() { d.get("type").and_then(|t| t.as_str()).unwrap_or("invalid").to_string() } else { messages.join("; ") };
-            Some(InvalidParameter { field, rule: d.get("type").and_then(|t| t.as_str()).map(str::to_string), reason, source: None, minimum: None, maximum: None, choices: None })
+            let messages: Vec<&str> = d
+                .get("messages")
+                .and_then(|m| m.as_array())
+                .map(|m| m.iter().filter_map(|x| x.as_str()).collect())
+                .unwrap_or_default();
+            let reason = if messages.is_empty() {
+                d.get("type").and_then(|t| t.as_str()).unwrap_or("invalid").to_string()
+            } else {
+                messages.join("; ")
+            };
+            Some(InvalidParameter {
+                field,
+                rule: d.get("type").and_then(|t| t.as_str()).map(str::to_string),
+                reason,
+                source: None,
+                minimum: None,
+                maximum: None,
+                choices: None,
+            })
         })
         .collect()
 }

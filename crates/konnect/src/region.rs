@@ -17,7 +17,8 @@ pub enum Region {
 }
 
 impl Region {
-    pub const ALL: [Region; 6] = [Region::Us, Region::Eu, Region::Au, Region::Me, Region::In, Region::Sg];
+    pub const ALL: [Region; 6] =
+        [Region::Us, Region::Eu, Region::Au, Region::Me, Region::In, Region::Sg];
 
     pub fn code(self) -> &'static str {
         match self {

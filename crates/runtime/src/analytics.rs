@@ -46,7 +46,17 @@ fn window(now: i64) -> i64 {
 impl Recorder {
     pub fn new(node_id: String) -> Recorder {
         let now = chrono::Utc::now().timestamp();
-        Recorder { node_id, inner: Mutex::new(Inner { interval_start: window(now), series: HashMap::new(), hasher: Default::default(), queue: VecDeque::new(), dropped: 0, requests: 0 }) }
+        Recorder {
+            node_id,
+            inner: Mutex::new(Inner {
+                interval_start: window(now),
+                series: HashMap::new(),
+                hasher: Default::default(),
+                queue: VecDeque::new(),
+                dropped: 0,
+                requests: 0,
+            }),
+        }
     }
 
     fn close_if_due(&self, inner: &mut Inner, now: i64) {
@@ -56,7 +66,12 @@ impl Recorder {
         }
         if !inner.series.is_empty() {
             let series: Vec<Series> = inner.series.drain().flat_map(|(_, s)| s).collect();
-            let report = Report { id: format!("{}:{}", self.node_id, inner.interval_start), interval_start: inner.interval_start, interval_secs: INTERVAL_SECS as u32, series };
+            let report = Report {
+                id: format!("{}:{}", self.node_id, inner.interval_start),
+                interval_start: inner.interval_start,
+                interval_secs: INTERVAL_SECS as u32,
+                series,
+            };
             if inner.queue.len() >= MAX_QUEUED {
                 inner.queue.pop_front();
                 inner.dropped += 1;
@@ -74,9 +89,20 @@ impl Recorder {
         let mut h = inner.hasher.build_hasher();
         (s.service, s.route, s.consumer, s.status).hash(&mut h);
         let bucket = inner.series.entry(h.finish()).or_default();
-        let found = bucket.iter().position(|e| e.status == s.status && e.service.as_deref() == s.service && e.route.as_deref() == s.route && e.consumer.as_deref() == s.consumer);
+        let found = bucket.iter().position(|e| {
+            e.status == s.status
+                && e.service.as_deref() == s.service
+                && e.route.as_deref() == s.route
+                && e.consumer.as_deref() == s.consumer
+        });
         let i = found.unwrap_or_else(|| {
-            bucket.push(Series { service: s.service.map(str::to_string), route: s.route.map(str::to_string), consumer: s.consumer.map(str::to_string), status: s.status, ..Default::default() });
+            bucket.push(Series {
+                service: s.service.map(str::to_string),
+                route: s.route.map(str::to_string),
+                consumer: s.consumer.map(str::to_string),
+                status: s.status,
+                ..Default::default()
+            });
             bucket.len() - 1
         });
         let e = &mut bucket[i];
@@ -105,7 +131,14 @@ impl Recorder {
     }
 
     pub fn pending(&self, limit: usize) -> Vec<Report> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner()).queue.iter().take(limit).cloned().collect()
+        self.inner
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .queue
+            .iter()
+            .take(limit)
+            .cloned()
+            .collect()
     }
 
     pub fn ack(&self, ids: &[String]) {

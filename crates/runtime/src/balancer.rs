@@ -24,7 +24,10 @@ impl Balancer {
     pub fn new(targets: Vec<(String, u32)>, host_header: Option<String>) -> Balancer {
         let live: Vec<_> = targets.into_iter().filter(|(_, w)| *w > 0).collect();
         let g = live.iter().fold(0, |acc, (_, w)| gcd(acc, *w)).max(1);
-        let mut wheel: Vec<String> = live.iter().flat_map(|(t, w)| std::iter::repeat_n(t.clone(), (*w / g) as usize)).collect();
+        let mut wheel: Vec<String> = live
+            .iter()
+            .flat_map(|(t, w)| std::iter::repeat_n(t.clone(), (*w / g) as usize))
+            .collect();
         wheel.shuffle(&mut rand::rng());
         Balancer { wheel, next: AtomicUsize::new(0), host_header }
     }
@@ -45,7 +48,8 @@ mod tests {
 
     #[test]
     fn picks_follow_weights_and_zero_disables() {
-        let b = Balancer::new(vec![("a:1".into(), 300), ("b:1".into(), 100), ("c:1".into(), 0)], None);
+        let b =
+            Balancer::new(vec![("a:1".into(), 300), ("b:1".into(), 100), ("c:1".into(), 0)], None);
         let mut counts = std::collections::HashMap::new();
         for _ in 0..400 {
             *counts.entry(b.pick().unwrap().to_string()).or_insert(0) += 1;

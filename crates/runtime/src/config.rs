@@ -71,7 +71,10 @@ fn s(v: &Value, k: &str) -> Option<String> {
     v.get(k).and_then(Value::as_str).map(str::to_string)
 }
 fn strings(v: &Value, k: &str) -> Vec<String> {
-    v.get(k).and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect()).unwrap_or_default()
+    v.get(k)
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+        .unwrap_or_default()
 }
 /// A foreign key: Kong's export writes a bare id; an `{id}` object is accepted too.
 fn fk(v: &Value, k: &str) -> Option<String> {
@@ -99,22 +102,54 @@ impl Snapshot {
                 Service {
                     id,
                     address: format!("{host}:{port}"),
-                    host_header: if port == default_port { host.clone() } else { format!("{host}:{port}") },
+                    host_header: if port == default_port {
+                        host.clone()
+                    } else {
+                        format!("{host}:{port}")
+                    },
                     protocol,
                     host,
                     port,
                     path: s(svc, "path"),
                     retries: svc.get("retries").and_then(Value::as_u64).unwrap_or(5) as u32,
-                    connect_timeout_ms: svc.get("connect_timeout").and_then(Value::as_u64).unwrap_or(60_000),
-                    read_timeout_ms: svc.get("read_timeout").and_then(Value::as_u64).unwrap_or(60_000),
-                    write_timeout_ms: svc.get("write_timeout").and_then(Value::as_u64).unwrap_or(60_000),
+                    connect_timeout_ms: svc
+                        .get("connect_timeout")
+                        .and_then(Value::as_u64)
+                        .unwrap_or(60_000),
+                    read_timeout_ms: svc
+                        .get("read_timeout")
+                        .and_then(Value::as_u64)
+                        .unwrap_or(60_000),
+                    write_timeout_ms: svc
+                        .get("write_timeout")
+                        .and_then(Value::as_u64)
+                        .unwrap_or(60_000),
                 },
             );
         }
         let mut routes = Vec::new();
         for r in rows(table, "routes") {
-            let headers: Vec<(String, Vec<String>)> =
-                r.get("headers").and_then(Value::as_object).map(|h| h.iter().map(|(k, v)| (k.to_lowercase(), v.as_array().map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect()).unwrap_or_default())).collect()).unwrap_or_default();
+            let headers: Vec<(String, Vec<String>)> = r
+                .get("headers")
+                .and_then(Value::as_object)
+                .map(|h| {
+                    h.iter()
+                        .map(|(k, v)| {
+                            (
+                                k.to_lowercase(),
+                                v.as_array()
+                                    .map(|a| {
+                                        a.iter()
+                                            .filter_map(Value::as_str)
+                                            .map(str::to_string)
+                                            .collect()
+                                    })
+                                    .unwrap_or_default(),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
             routes.push(Route::new(
                 s(r, "id").ok_or("a route has no id")?,
                 fk(r, "service"),
@@ -141,7 +176,10 @@ impl Snapshot {
         for u in rows(table, "upstreams") {
             if let (Some(id), Some(name)) = (s(u, "id"), s(u, "name")) {
                 let host_header = s(u, "host_header");
-                snap.upstreams.insert(name, Arc::new(Balancer::new(targets.remove(&id).unwrap_or_default(), host_header)));
+                snap.upstreams.insert(
+                    name,
+                    Arc::new(Balancer::new(targets.remove(&id).unwrap_or_default(), host_header)),
+                );
             }
         }
         for p in rows(table, "plugins") {
@@ -160,10 +198,15 @@ impl Snapshot {
         }
         for c in rows(table, "consumers") {
             let id = s(c, "id").ok_or("a consumer has no id")?;
-            snap.consumers.insert(id.clone(), Consumer { id, username: s(c, "username"), custom_id: s(c, "custom_id") });
+            snap.consumers.insert(
+                id.clone(),
+                Consumer { id, username: s(c, "username"), custom_id: s(c, "custom_id") },
+            );
         }
         for k in rows(table, "keyauth_credentials") {
-            if let (Some(key), Some(consumer), Some(id)) = (s(k, "key"), fk(k, "consumer"), s(k, "id")) {
+            if let (Some(key), Some(consumer), Some(id)) =
+                (s(k, "key"), fk(k, "consumer"), s(k, "id"))
+            {
                 snap.keys.insert(key, Credential { id, consumer });
             }
         }

@@ -109,14 +109,21 @@ pub struct Streamed {
 /// Runs the proxy on `workers` threads, each a single-threaded event loop accepting from the
 /// shared listening socket (nginx's worker processes, as threads), each with its share of the
 /// connection limit.
-pub fn serve_on_threads(listener: std::net::TcpListener, shared: Arc<Shared>, workers: usize) -> std::io::Result<()> {
+pub fn serve_on_threads(
+    listener: std::net::TcpListener,
+    shared: Arc<Shared>,
+    workers: usize,
+) -> std::io::Result<()> {
     listener.set_nonblocking(true)?;
     let workers = workers.max(1);
     let per_worker = (shared.options.limits.max_connections / workers).max(1);
     for i in 0..workers {
         let (listener, shared) = (listener.try_clone()?, shared.clone());
         std::thread::Builder::new().name(format!("proxy-{i}")).spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("proxy event loop");
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("proxy event loop");
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).expect("proxy listener");
                 serve(listener, shared, per_worker).await
@@ -142,7 +149,9 @@ pub async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>, max: 
             }
             Err(e) => {
                 if !failing {
-                    tracing::warn!("cannot accept a connection ({e}); closing idle ones and pausing");
+                    tracing::warn!(
+                        "cannot accept a connection ({e}); closing idle ones and pausing"
+                    );
                 }
                 failing = true;
                 open.shed(true);
@@ -209,10 +218,17 @@ impl Connections {
 
     /// Registers a new connection, shedding another when at the limit; `None` when none can go.
     pub fn admit(&self) -> Option<Arc<Tracked>> {
-        if self.live.lock().unwrap_or_else(|p| p.into_inner()).len() >= self.max && !self.shed(false) {
+        if self.live.lock().unwrap_or_else(|p| p.into_inner()).len() >= self.max
+            && !self.shed(false)
+        {
             return None;
         }
-        let tracked = Arc::new(Tracked { phase: AtomicU8::new(IN_HEAD), since_ms: AtomicU64::new(0), shed: Arc::new(Notify::new()), epoch: self.epoch });
+        let tracked = Arc::new(Tracked {
+            phase: AtomicU8::new(IN_HEAD),
+            since_ms: AtomicU64::new(0),
+            shed: Arc::new(Notify::new()),
+            epoch: self.epoch,
+        });
         tracked.enter(IN_HEAD);
         self.live.lock().unwrap_or_else(|p| p.into_inner()).push(tracked.clone());
         Some(tracked)
@@ -224,9 +240,18 @@ impl Connections {
         let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
         let phases: &[u8] = if idle_only { &[IDLE] } else { &[IDLE, IN_HEAD] };
         for phase in phases {
-            let oldest = live.iter().enumerate().filter(|(_, t)| t.phase.load(Ordering::Relaxed) == *phase).min_by_key(|(_, t)| t.since_ms.load(Ordering::Relaxed)).map(|(i, _)| i);
+            let oldest = live
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| t.phase.load(Ordering::Relaxed) == *phase)
+                .min_by_key(|(_, t)| t.since_ms.load(Ordering::Relaxed))
+                .map(|(i, _)| i);
             let Some(i) = oldest else { continue };
-            if live[i].phase.compare_exchange(*phase, SHED, Ordering::AcqRel, Ordering::Relaxed).is_ok() {
+            if live[i]
+                .phase
+                .compare_exchange(*phase, SHED, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+            {
                 live.swap_remove(i).shed.notify_one();
                 return true;
             }
@@ -256,26 +281,36 @@ enum Unreadable {
     Refused(Refusal),
 }
 
-async fn connection(mut stream: TcpStream, client_ip: ClientIp, shared: Arc<Shared>, tracked: &Tracked) {
+async fn connection(
+    mut stream: TcpStream,
+    client_ip: ClientIp,
+    shared: Arc<Shared>,
+    tracked: &Tracked,
+) {
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
     let header_timeout = shared.options.limits.header_timeout;
     // The first head is due within the header timeout of the connection's opening (as nginx times it).
     let mut head_started = Some(Instant::now());
     loop {
-        let request = match read_request(&mut stream, &mut buf, header_timeout, &mut head_started, tracked).await {
-            Ok(r) => r,
-            Err(Unreadable::Gone) => return,
-            Err(Unreadable::Refused(Refusal(status, message))) => {
-                let answer = proxy::kong_error(status, message, &proxy::request_id(), &[]);
-                if write_answer(&mut stream, answer, false, true, false).await.is_ok() {
-                    let _ = stream.shutdown().await;
+        let request =
+            match read_request(&mut stream, &mut buf, header_timeout, &mut head_started, tracked)
+                .await
+            {
+                Ok(r) => r,
+                Err(Unreadable::Gone) => return,
+                Err(Unreadable::Refused(Refusal(status, message))) => {
+                    let answer = proxy::kong_error(status, message, &proxy::request_id(), &[]);
+                    if write_answer(&mut stream, answer, false, true, false).await.is_ok() {
+                        let _ = stream.shutdown().await;
+                    }
+                    return;
                 }
-                return;
-            }
-        };
+            };
         let head_request = request.method() == "HEAD";
         let answer = proxy::handle(&request, &client_ip, &shared).await;
-        match write_answer(&mut stream, answer, request.keep_alive, request.http11, head_request).await {
+        match write_answer(&mut stream, answer, request.keep_alive, request.http11, head_request)
+            .await
+        {
             Ok(true) => {}
             _ => return,
         }
@@ -285,7 +320,11 @@ async fn connection(mut stream: TcpStream, client_ip: ClientIp, shared: Arc<Shar
 }
 
 /// Reads more of a request into `buf`, waiting until `deadline` at most.
-async fn read_more(stream: &mut TcpStream, buf: &mut BytesMut, deadline: Instant) -> Result<(), Unreadable> {
+async fn read_more(
+    stream: &mut TcpStream,
+    buf: &mut BytesMut,
+    deadline: Instant,
+) -> Result<(), Unreadable> {
     buf.reserve(READ_CHUNK);
     match tokio::time::timeout_at(deadline.into(), stream.read_buf(buf)).await {
         Ok(Ok(n)) if n > 0 => Ok(()),
@@ -295,7 +334,13 @@ async fn read_more(stream: &mut TcpStream, buf: &mut BytesMut, deadline: Instant
 
 /// Reads the next request: its head, then its body whole. A head must arrive whole within
 /// `header_timeout` of its first byte (of the connection's opening for the first one).
-async fn read_request(stream: &mut TcpStream, buf: &mut BytesMut, header_timeout: Duration, head_started: &mut Option<Instant>, tracked: &Tracked) -> Result<Request, Unreadable> {
+async fn read_request(
+    stream: &mut TcpStream,
+    buf: &mut BytesMut,
+    header_timeout: Duration,
+    head_started: &mut Option<Instant>,
+    tracked: &Tracked,
+) -> Result<Request, Unreadable> {
     let mut scan = HeadScan::default();
     let (head, len) = loop {
         if !buf.is_empty() && scan.feed(buf).map_err(Unreadable::Refused)? {
@@ -331,12 +376,29 @@ async fn read_request(stream: &mut TcpStream, buf: &mut BytesMut, header_timeout
         (false, None) => Framing::Empty,
     };
     // A client that sent `Expect: 100-continue` waits for a go-ahead before sending its body.
-    if http11 && framing != Framing::Empty && framing != Framing::Length(0) && buf.is_empty() && head.get("expect").is_some_and(|v| v.eq_ignore_ascii_case(b"100-continue")) {
-        tokio::time::timeout(CLIENT_TIMEOUT, stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")).await.map_err(|_| Unreadable::Gone)?.map_err(|_| Unreadable::Gone)?;
+    if http11
+        && framing != Framing::Empty
+        && framing != Framing::Length(0)
+        && buf.is_empty()
+        && head.get("expect").is_some_and(|v| v.eq_ignore_ascii_case(b"100-continue"))
+    {
+        tokio::time::timeout(CLIENT_TIMEOUT, stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n"))
+            .await
+            .map_err(|_| Unreadable::Gone)?
+            .map_err(|_| Unreadable::Gone)?;
     }
     let body = read_body(stream, buf, framing).await?;
     let keep_alive = !d.close && (http11 || d.keep_alive);
-    Ok(Request { head, method, target, normalized_path, http11, keep_alive, framed_body: framing != Framing::Empty, body })
+    Ok(Request {
+        head,
+        method,
+        target,
+        normalized_path,
+        http11,
+        keep_alive,
+        framed_body: framing != Framing::Empty,
+        body,
+    })
 }
 
 /// When the next read of a body must have arrived by: each read within the client timeout, and
@@ -347,7 +409,11 @@ fn body_deadline(started: Instant, received: usize) -> Instant {
     (Instant::now() + CLIENT_TIMEOUT).min(started + allowed)
 }
 
-async fn read_body(stream: &mut TcpStream, buf: &mut BytesMut, framing: Framing) -> Result<Bytes, Unreadable> {
+async fn read_body(
+    stream: &mut TcpStream,
+    buf: &mut BytesMut,
+    framing: Framing,
+) -> Result<Bytes, Unreadable> {
     let started = Instant::now();
     match framing {
         Framing::Empty | Framing::UntilClose => Ok(Bytes::new()),
@@ -364,7 +430,8 @@ async fn read_body(stream: &mut TcpStream, buf: &mut BytesMut, framing: Framing)
         Framing::Chunked => {
             let (mut state, mut body) = (BodyState::of(framing), BytesMut::new());
             loop {
-                let step = http1::next_piece(buf, &mut state).map_err(|_| Unreadable::Refused(BAD_REQUEST))?;
+                let step = http1::next_piece(buf, &mut state)
+                    .map_err(|_| Unreadable::Refused(BAD_REQUEST))?;
                 // A chunk that announces more than the body may hold is refused before it is read.
                 if let BodyState::ChunkData(n) = state {
                     if body.len() as u64 + n > MAX_BODY {
@@ -373,7 +440,9 @@ async fn read_body(stream: &mut TcpStream, buf: &mut BytesMut, framing: Framing)
                 }
                 match step {
                     Step::Piece(p) => body.extend_from_slice(&p),
-                    Step::More => read_more(stream, buf, body_deadline(started, body.len())).await?,
+                    Step::More => {
+                        read_more(stream, buf, body_deadline(started, body.len())).await?
+                    }
                     Step::End => return Ok(body.freeze()),
                 }
             }
@@ -389,7 +458,13 @@ async fn write_all(stream: &mut TcpStream, bytes: &[u8]) -> std::io::Result<()> 
 }
 
 /// Writes an answer; `Ok(true)` when the connection can serve another request.
-async fn write_answer(stream: &mut TcpStream, answer: Answer, keep_alive: bool, http11: bool, head_request: bool) -> std::io::Result<bool> {
+async fn write_answer(
+    stream: &mut TcpStream,
+    answer: Answer,
+    keep_alive: bool,
+    http11: bool,
+    head_request: bool,
+) -> std::io::Result<bool> {
     let Answer { mut head, payload } = answer;
     let mut keep_alive = keep_alive;
     let mut chunked = false;

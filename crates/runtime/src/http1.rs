@@ -51,7 +51,12 @@ impl Headers {
     /// Each header's name and value, in the order they came.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> {
         // httparse only accepts names made of token characters, which are ASCII.
-        self.spans.iter().map(|s| (std::str::from_utf8(&self.raw[s[0] as usize..s[1] as usize]).unwrap_or(""), &self.raw[s[2] as usize..s[3] as usize]))
+        self.spans.iter().map(|s| {
+            (
+                std::str::from_utf8(&self.raw[s[0] as usize..s[1] as usize]).unwrap_or(""),
+                &self.raw[s[2] as usize..s[3] as usize],
+            )
+        })
     }
 
     /// Every value of the header `name` (any case).
@@ -79,7 +84,11 @@ impl Headers {
         for (name, value) in self.iter() {
             if name.eq_ignore_ascii_case("content-length") {
                 for one in value.split(|b| *b == b',') {
-                    let n: u64 = std::str::from_utf8(one.trim_ascii()).ok().filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit())).and_then(|v| v.parse().ok()).ok_or(Malformed)?;
+                    let n: u64 = std::str::from_utf8(one.trim_ascii())
+                        .ok()
+                        .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+                        .and_then(|v| v.parse().ok())
+                        .ok_or(Malformed)?;
                     // Differing lengths are a smuggling attempt (RFC 9112 §6.3, item 5).
                     if d.length.is_some_and(|l| l != n) {
                         return Err(Malformed);
@@ -88,7 +97,10 @@ impl Headers {
                 }
             } else if name.eq_ignore_ascii_case("transfer-encoding") {
                 d.transfer_encoding = true;
-                d.chunked = value.rsplit(|b| *b == b',').next().is_some_and(|last| last.trim_ascii().eq_ignore_ascii_case(b"chunked"));
+                d.chunked = value
+                    .rsplit(|b| *b == b',')
+                    .next()
+                    .is_some_and(|last| last.trim_ascii().eq_ignore_ascii_case(b"chunked"));
             } else if name.eq_ignore_ascii_case("connection") {
                 for token in value.split(|b| *b == b',') {
                     let token = token.trim_ascii();
@@ -190,7 +202,8 @@ pub fn next_piece(buf: &mut BytesMut, state: &mut BodyState) -> Result<Step, Mal
             BodyState::ChunkSize => match take_line(buf, MAX_CHUNK_LINE)? {
                 Some(line) => {
                     let size = chunk_size(&line)?;
-                    *state = if size == 0 { BodyState::Trailers(0) } else { BodyState::ChunkData(size) };
+                    *state =
+                        if size == 0 { BodyState::Trailers(0) } else { BodyState::ChunkData(size) };
                 }
                 None if !chunk_line_may_be_valid(buf) => return Err(Malformed),
                 None => return Ok(Step::More),
@@ -252,7 +265,8 @@ fn chunk_size(line: &[u8]) -> Result<u64, Malformed> {
 /// What may follow a chunk size: blanks, then `;`-led extensions of visible characters.
 fn valid_chunk_ext(rest: &[u8]) -> bool {
     let rest = rest.trim_ascii_start();
-    rest.is_empty() || (rest[0] == b';' && rest.iter().all(|b| *b == b'\t' || (0x20..0x7f).contains(b)))
+    rest.is_empty()
+        || (rest[0] == b';' && rest.iter().all(|b| *b == b'\t' || (0x20..0x7f).contains(b)))
 }
 
 /// Whether the start of a chunk size line that has not ended yet can still become a valid one,
@@ -330,11 +344,17 @@ pub fn date() -> std::rc::Rc<str> {
     thread_local! {
         static CACHED: std::cell::RefCell<(i64, std::rc::Rc<str>)> = std::cell::RefCell::new((i64::MIN, "".into()));
     }
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
     CACHED.with(|c| {
         let mut c = c.borrow_mut();
         if c.0 != now {
-            let text = chrono::DateTime::from_timestamp(now, 0).unwrap_or_default().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+            let text = chrono::DateTime::from_timestamp(now, 0)
+                .unwrap_or_default()
+                .format("%a, %d %b %Y %H:%M:%S GMT")
+                .to_string();
             *c = (now, text.into());
         }
         c.1.clone()
@@ -361,20 +381,40 @@ mod tests {
         assert_eq!(h.get_str("x-a"), Some("1"));
         assert_eq!(h.get_all("X-A").collect::<Vec<_>>(), vec![b"1".as_slice(), b"2"]);
         assert_eq!(h.get("x-b"), Some(b"".as_slice()));
-        assert_eq!(h.iter().map(|(n, _)| n).collect::<Vec<_>>(), vec!["X-A", "x-b", "x-a", "Content-Length", "Connection"]);
+        assert_eq!(
+            h.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            vec!["X-A", "x-b", "x-a", "Content-Length", "Connection"]
+        );
         let d = h.delimiters().unwrap();
         assert_eq!((d.length, d.chunked, d.close, d.keep_alive), (Some(7), false, false, true));
-        assert_eq!(parsed(b"HTTP/1.1 200 OK\r\nContent-Length: 7, 8\r\n\r\n").delimiters().unwrap_err(), Malformed);
-        assert_eq!(parsed(b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n").delimiters().unwrap_err(), Malformed);
-        assert!(parsed(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n").delimiters().unwrap().chunked);
-        assert!(!parsed(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n").delimiters().unwrap().chunked);
+        assert_eq!(
+            parsed(b"HTTP/1.1 200 OK\r\nContent-Length: 7, 8\r\n\r\n").delimiters().unwrap_err(),
+            Malformed
+        );
+        assert_eq!(
+            parsed(b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n").delimiters().unwrap_err(),
+            Malformed
+        );
+        assert!(
+            parsed(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n")
+                .delimiters()
+                .unwrap()
+                .chunked
+        );
+        assert!(
+            !parsed(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n")
+                .delimiters()
+                .unwrap()
+                .chunked
+        );
     }
 
     #[test]
     fn chunks_decode_across_any_split_and_trailers_are_dropped() {
         let wire = b"4;ext=1\r\nwiki\r\n5\r\npedia\r\n0\r\nTrailer: x\r\n\r\nNEXT";
         for split in 1..wire.len() {
-            let (mut buf, mut state, mut body) = (BytesMut::new(), BodyState::of(Framing::Chunked), Vec::new());
+            let (mut buf, mut state, mut body) =
+                (BytesMut::new(), BodyState::of(Framing::Chunked), Vec::new());
             let mut rest = &wire[..];
             loop {
                 match next_piece(&mut buf, &mut state).unwrap() {
@@ -397,7 +437,11 @@ mod tests {
         let mut buf = BytesMut::from(&b"2\r\nabX\r\n"[..]);
         let mut state = BodyState::ChunkSize;
         assert_eq!(next_piece(&mut buf, &mut state), Ok(Step::Piece(Bytes::from_static(b"ab"))));
-        assert_eq!(next_piece(&mut buf, &mut state), Err(Malformed), "a chunk longer than its size");
+        assert_eq!(
+            next_piece(&mut buf, &mut state),
+            Err(Malformed),
+            "a chunk longer than its size"
+        );
     }
 
     /// Decodes `wire` fed whole; what `next_piece` says at the end.
@@ -436,7 +480,11 @@ mod tests {
         assert_eq!(decode_whole(many_trailers.as_bytes()), Err(Malformed));
         let mut state = BodyState::ChunkSize;
         next_piece(&mut BytesMut::from(&b"ffffffffffffffff\r\n"[..]), &mut state).unwrap();
-        assert_eq!(state, BodyState::ChunkData(u64::MAX), "the size is known before any data, so it can be refused");
+        assert_eq!(
+            state,
+            BodyState::ChunkData(u64::MAX),
+            "the size is known before any data, so it can be refused"
+        );
     }
 
     #[test]
@@ -445,7 +493,10 @@ mod tests {
         h.header("x-ok", b"a\tb");
         h.header("x-bad", b"a\r\nx-injected: 1");
         assert_eq!(h.finish(b"{}"), b"POST / HTTP/1.1\r\nx-ok: a\tb\r\n\r\n{}".to_vec());
-        assert_eq!(HeadOut::answer(404, "whatever").finish(b""), b"HTTP/1.1 404 Not Found\r\n\r\n".to_vec());
+        assert_eq!(
+            HeadOut::answer(404, "whatever").finish(b""),
+            b"HTTP/1.1 404 Not Found\r\n\r\n".to_vec()
+        );
         assert_eq!(HeadOut::answer(599, "Odd").finish(b""), b"HTTP/1.1 599 Odd\r\n\r\n".to_vec());
         assert_eq!((digits(0), digits(1_000_007)), ("0".to_string(), "1000007".to_string()));
         assert_eq!(date().len(), "Mon, 23 Nov 2026 00:53:04 GMT".len());

@@ -51,7 +51,11 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Limits {
         let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        Limits { header_timeout: std::time::Duration::from_secs(60), max_connections: default_max_connections(), workers }
+        Limits {
+            header_timeout: std::time::Duration::from_secs(60),
+            max_connections: default_max_connections(),
+            workers,
+        }
     }
 }
 
@@ -61,7 +65,12 @@ impl Default for Limits {
 pub fn default_max_connections() -> usize {
     let soft = std::fs::read_to_string("/proc/self/limits")
         .ok()
-        .and_then(|text| text.lines().find(|l| l.starts_with("Max open files")).and_then(|l| l.split_whitespace().nth(3)).and_then(|n| n.parse::<usize>().ok()))
+        .and_then(|text| {
+            text.lines()
+                .find(|l| l.starts_with("Max open files"))
+                .and_then(|l| l.split_whitespace().nth(3))
+                .and_then(|n| n.parse::<usize>().ok())
+        })
         .unwrap_or(1024);
     (soft.saturating_sub(64) / 2).clamp(16, 16384)
 }
@@ -119,9 +128,11 @@ pub async fn start(options: Options) -> std::io::Result<Running> {
                 };
                 let shared = shared.clone();
                 tokio::spawn(async move {
-                    let svc = hyper::service::service_fn(move |req| status::handle(req, shared.clone()));
+                    let svc =
+                        hyper::service::service_fn(move |req| status::handle(req, shared.clone()));
                     let mut http = hyper::server::conn::http1::Builder::new();
-                    http.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(std::time::Duration::from_secs(10));
+                    http.timer(hyper_util::rt::TokioTimer::new())
+                        .header_read_timeout(std::time::Duration::from_secs(10));
                     let _ = http.serve_connection(hyper_util::rt::TokioIo::new(stream), svc).await;
                 });
             }

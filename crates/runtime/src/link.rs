@@ -27,9 +27,20 @@ pub async fn run(shared: Arc<Shared>) {
             return;
         }
     };
-    let who = NodeIdentity { node_id: shared.options.node_id.clone(), hostname: shared.options.hostname.clone(), version: link::NODE_VERSION.into() };
+    let who = NodeIdentity {
+        node_id: shared.options.node_id.clone(),
+        hostname: shared.options.hostname.clone(),
+        version: link::NODE_VERSION.into(),
+    };
     loop {
-        match link::connect(&shared.options.control_plane, tls.clone(), &who, &["key-auth", "rate-limiting"]).await {
+        match link::connect(
+            &shared.options.control_plane,
+            tls.clone(),
+            &who,
+            &["key-auth", "rate-limiting"],
+        )
+        .await
+        {
             Ok(ws) => {
                 shared.connected.store(true, Ordering::SeqCst);
                 tracing::info!(control_plane = %shared.options.control_plane, "connected to the control plane");
@@ -62,14 +73,20 @@ fn apply(shared: &Shared, table: &serde_json::Value, hash: &str) -> Result<(), C
         Ok(snap) => {
             shared.snapshot.store(Arc::new(snap));
             shared.configured.store(true, Ordering::SeqCst);
-            *shared.last_config_at.lock().unwrap_or_else(|p| p.into_inner()) = Some(chrono::Utc::now().to_rfc3339());
+            *shared.last_config_at.lock().unwrap_or_else(|p| p.into_inner()) =
+                Some(chrono::Utc::now().to_rfc3339());
             *shared.config_error.lock().unwrap_or_else(|p| p.into_inner()) = None;
             tracing::info!(hash = %hash, "configuration applied");
             Ok(())
         }
         Err(e) => {
             tracing::error!("configuration refused, keeping the previous one: {e}");
-            Err(ConfigError { name: "configuration_refused".into(), source: "runtime".into(), message: e, config_hash: hash.to_string() })
+            Err(ConfigError {
+                name: "configuration_refused".into(),
+                source: "runtime".into(),
+                message: e,
+                config_hash: hash.to_string(),
+            })
         }
     }
 }
@@ -77,7 +94,8 @@ fn apply(shared: &Shared, table: &serde_json::Value, hash: &str) -> Result<(), C
 /// Tells the control plane why a configuration was refused, so the node shows it; the status
 /// endpoint shows it too.
 async fn report(ws: &mut Link, shared: &Shared, refused: ConfigError) -> Result<(), String> {
-    let frame = serde_json::to_vec(&Frame::Error { error: refused.clone() }).map_err(|e| e.to_string())?;
+    let frame =
+        serde_json::to_vec(&Frame::Error { error: refused.clone() }).map_err(|e| e.to_string())?;
     *shared.config_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(refused);
     ws.send(Message::Binary(frame.into())).await.map_err(|e| e.to_string())
 }

@@ -52,7 +52,12 @@ struct Args {
 }
 
 fn main() {
-    tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into())).init();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
     let args = Args::parse();
     let read = |p: &PathBuf| {
         std::fs::read_to_string(p).unwrap_or_else(|e| {
@@ -68,17 +73,27 @@ fn main() {
         proxy_listen: args.proxy_listen,
         status_listen: args.status_listen,
         node_id: args.node_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
-        hostname: args.hostname.unwrap_or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_string()).unwrap_or_else(|_| "localhost".into())),
+        hostname: args.hostname.unwrap_or_else(|| {
+            std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .map(|h| h.trim().to_string())
+                .unwrap_or_else(|_| "localhost".into())
+        }),
         ping_interval_ms: args.ping_interval_ms,
         reconnect_ms: (args.reconnect_min_ms, args.reconnect_max_ms),
         limits: runtime::Limits {
-            header_timeout: std::time::Duration::from_secs_f64(args.client_header_timeout.max(0.001)),
+            header_timeout: std::time::Duration::from_secs_f64(
+                args.client_header_timeout.max(0.001),
+            ),
             max_connections: args.max_connections.unwrap_or(defaults.max_connections).max(1),
             workers: args.proxy_workers.unwrap_or(defaults.workers).max(1),
         },
     };
     // The link and the status endpoint need little; the proxy runs its own per-core event loops.
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("tokio runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     rt.block_on(async move {
         let running = match runtime::start(options).await {
             Ok(r) => r,

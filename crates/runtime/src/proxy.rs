@@ -20,13 +20,38 @@ const SMALL_BODY: u64 = 256 * 1024;
 
 /// Hop-by-hop headers, never forwarded either way (RFC 9110 §7.6.1); transfer-encoding is
 /// handled with the body's framing.
-const HOP_BY_HOP: [&str; 8] = ["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"];
+const HOP_BY_HOP: [&str; 8] = [
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
 /// Request headers the proxy writes itself (the body's length too, as it is sent whole).
-const SET_BY_PROXY: [&str; 8] = ["host", "content-length", "x-forwarded-for", "x-real-ip", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-path", "x-kong-request-id"];
+const SET_BY_PROXY: [&str; 8] = [
+    "host",
+    "content-length",
+    "x-forwarded-for",
+    "x-real-ip",
+    "x-forwarded-proto",
+    "x-forwarded-host",
+    "x-forwarded-path",
+    "x-kong-request-id",
+];
 /// Answer headers the proxy writes itself.
-const SET_ON_ANSWER: [&str; 4] = ["x-kong-upstream-latency", "x-kong-proxy-latency", "via", "x-kong-request-id"];
+const SET_ON_ANSWER: [&str; 4] =
+    ["x-kong-upstream-latency", "x-kong-proxy-latency", "via", "x-kong-request-id"];
 /// Headers that name the authenticated consumer; a client's own are dropped when one is known.
-const CONSUMER_HEADERS: [&str; 5] = ["x-consumer-id", "x-consumer-username", "x-consumer-custom-id", "x-credential-identifier", "x-anonymous-consumer"];
+const CONSUMER_HEADERS: [&str; 5] = [
+    "x-consumer-id",
+    "x-consumer-username",
+    "x-consumer-custom-id",
+    "x-credential-identifier",
+    "x-anonymous-consumer",
+];
 const INVALID_RESPONSE: &str = "An invalid response was received from the upstream server";
 const TIMED_OUT: &str = "The upstream server is timing out";
 const SERVER: &str = concat!("runtime-manager-runtime/", env!("CARGO_PKG_VERSION"));
@@ -45,7 +70,10 @@ pub fn request_id() -> String {
 
 /// Kong's error answer: `{"message": …, "request_id": …}` as JSON.
 pub fn kong_error(status: u16, message: &str, rid: &str, extra: &[(String, String)]) -> Answer {
-    let body = format!("{{\n  \"message\":{},\n  \"request_id\":\"{rid}\"\n}}", serde_json::to_string(message).unwrap_or_default());
+    let body = format!(
+        "{{\n  \"message\":{},\n  \"request_id\":\"{rid}\"\n}}",
+        serde_json::to_string(message).unwrap_or_default()
+    );
     let mut head = HeadOut::answer(status, "");
     head.header("date", http1::date().as_bytes());
     head.header("content-type", b"application/json; charset=utf-8");
@@ -58,7 +86,12 @@ pub fn kong_error(status: u16, message: &str, rid: &str, extra: &[(String, Strin
 }
 
 fn parse_query(q: Option<&str>) -> Vec<(String, String)> {
-    q.unwrap_or("").split('&').filter(|p| !p.is_empty()).map(|p| p.split_once('=').unwrap_or((p, ""))).map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    q.unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| p.split_once('=').unwrap_or((p, "")))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 /// The client's address as text, formatted once per connection.
@@ -76,15 +109,36 @@ pub async fn handle(req: &Request, client_ip: &ClientIp, shared: &Shared) -> Ans
     let headers = req.headers();
     let host = headers.get_str("host").unwrap_or("");
     let path = req.path();
-    let Some(m) = snap.router.find(method, host, path, |name| headers.get_str(name).map(str::to_string)) else {
-        shared.recorder.record(Sample { service: None, route: None, consumer: None, status: 404, total_ms: started.elapsed().as_secs_f64() * 1000.0, upstream_ms: None, request_bytes: 0, response_bytes: 0 });
+    let Some(m) =
+        snap.router.find(method, host, path, |name| headers.get_str(name).map(str::to_string))
+    else {
+        shared.recorder.record(Sample {
+            service: None,
+            route: None,
+            consumer: None,
+            status: 404,
+            total_ms: started.elapsed().as_secs_f64() * 1000.0,
+            upstream_ms: None,
+            request_bytes: 0,
+            response_bytes: 0,
+        });
         return kong_error(404, "no Route matched with those values", &rid, &[]);
     };
     let route = m.route;
     let remainder = m.remainder;
-    let record = |status: u16, consumer: Option<&str>, upstream_ms: Option<f64>, resp_bytes: u64| {
-        shared.recorder.record(Sample { service: route.service.as_deref(), route: Some(&route.id), consumer, status, total_ms: started.elapsed().as_secs_f64() * 1000.0, upstream_ms, request_bytes: 0, response_bytes: resp_bytes });
-    };
+    let record =
+        |status: u16, consumer: Option<&str>, upstream_ms: Option<f64>, resp_bytes: u64| {
+            shared.recorder.record(Sample {
+                service: route.service.as_deref(),
+                route: Some(&route.id),
+                consumer,
+                status,
+                total_ms: started.elapsed().as_secs_f64() * 1000.0,
+                upstream_ms,
+                request_bytes: 0,
+                response_bytes: resp_bytes,
+            });
+        };
     if !route.protocols.is_empty() && !route.protocols.iter().any(|p| p == "http") {
         record(426, None, None, 0);
         return kong_error(426, "Please use HTTPS protocol", &rid, &[]);
@@ -96,15 +150,21 @@ pub async fn handle(req: &Request, client_ip: &ClientIp, shared: &Shared) -> Ans
 
     // Authentication runs before the consumer is known; then plugins are resolved again with it.
     // The query is only taken apart when key-auth may read (and hide) a key from it.
-    let mut query = if snap.plugins.iter().any(|p| p.name == "key-auth") { parse_query(req.query()) } else { Vec::new() };
+    let mut query = if snap.plugins.iter().any(|p| p.name == "key-auth") {
+        parse_query(req.query())
+    } else {
+        Vec::new()
+    };
     let original_query_len = query.len();
     let mut hidden_headers = Vec::new();
-    let base_scope = Scope { route: Some(&route.id), service: Some(&service.id), consumer: None, groups: &[] };
+    let base_scope =
+        Scope { route: Some(&route.id), service: Some(&service.id), consumer: None, groups: &[] };
     let mut consumer_id: Option<String> = None;
     let mut credential_id: Option<String> = None;
     let mut anonymous = false;
     if let Some(ka) = plugins::resolve(&snap, "key-auth", &base_scope) {
-        match plugins::key_auth(&snap, &ka.config, method, headers, &mut query, &mut hidden_headers) {
+        match plugins::key_auth(&snap, &ka.config, method, headers, &mut query, &mut hidden_headers)
+        {
             Ok(Some(auth)) => {
                 consumer_id = Some(auth.consumer);
                 credential_id = auth.credential;
@@ -118,7 +178,8 @@ pub async fn handle(req: &Request, client_ip: &ClientIp, shared: &Shared) -> Ans
         }
     }
     let no_groups = Vec::new();
-    let groups = consumer_id.as_ref().and_then(|c| snap.groups_of_consumer.get(c)).unwrap_or(&no_groups);
+    let groups =
+        consumer_id.as_ref().and_then(|c| snap.groups_of_consumer.get(c)).unwrap_or(&no_groups);
     let scope = Scope { consumer: consumer_id.as_deref(), groups, ..base_scope };
     let mut extra_headers: Vec<(String, String)> = Vec::new();
     if let Some(rl) = plugins::resolve(&snap, "rate-limiting", &scope) {
@@ -127,7 +188,11 @@ pub async fn handle(req: &Request, client_ip: &ClientIp, shared: &Shared) -> Ans
             "consumer" => consumer_id.clone().unwrap_or(ip),
             "credential" => credential_id.clone().unwrap_or(ip),
             "service" => service.id.clone(),
-            "header" => rl.config["header_name"].as_str().and_then(|h| headers.get_str(h)).map(str::to_string).unwrap_or(ip),
+            "header" => rl.config["header_name"]
+                .as_str()
+                .and_then(|h| headers.get_str(h))
+                .map(str::to_string)
+                .unwrap_or(ip),
             "path" => path.to_string(),
             _ => ip,
         };
@@ -142,7 +207,15 @@ pub async fn handle(req: &Request, client_ip: &ClientIp, shared: &Shared) -> Ans
 
     // The upstream request.
     let mut target_path = upstream_path(service.path.as_deref(), &remainder, &route.path_handling);
-    let query_string = if query.len() != original_query_len { query.iter().map(|(k, v)| if v.is_empty() { k.clone() } else { format!("{k}={v}") }).collect::<Vec<_>>().join("&") } else { req.query().unwrap_or("").to_string() };
+    let query_string = if query.len() != original_query_len {
+        query
+            .iter()
+            .map(|(k, v)| if v.is_empty() { k.clone() } else { format!("{k}={v}") })
+            .collect::<Vec<_>>()
+            .join("&")
+    } else {
+        req.query().unwrap_or("").to_string()
+    };
     if !query_string.is_empty() {
         target_path.push('?');
         target_path.push_str(&query_string);
@@ -166,7 +239,11 @@ pub async fn handle(req: &Request, client_ip: &ClientIp, shared: &Shared) -> Ans
     let mut head = HeadOut::request(method, &target_path);
     head.header("host", upstream_host_header.as_bytes());
     for (name, value) in headers.iter() {
-        if one_of(name, &HOP_BY_HOP) || one_of(name, &SET_BY_PROXY) || (consumer.is_some() && one_of(name, &CONSUMER_HEADERS)) || hidden_headers.iter().any(|h| h.eq_ignore_ascii_case(name)) {
+        if one_of(name, &HOP_BY_HOP)
+            || one_of(name, &SET_BY_PROXY)
+            || (consumer.is_some() && one_of(name, &CONSUMER_HEADERS))
+            || hidden_headers.iter().any(|h| h.eq_ignore_ascii_case(name))
+        {
             continue;
         }
         head.header(name, value);
@@ -200,7 +277,11 @@ pub async fn handle(req: &Request, client_ip: &ClientIp, shared: &Shared) -> Ans
     let head_only = method == "HEAD";
     let idempotent = !matches!(method, "POST" | "PATCH");
 
-    let timeouts = upstream::Timeouts { connect: Duration::from_millis(service.connect_timeout_ms.max(1)), write: Duration::from_millis(service.write_timeout_ms.max(1)), read: Duration::from_millis(service.read_timeout_ms.max(1)) };
+    let timeouts = upstream::Timeouts {
+        connect: Duration::from_millis(service.connect_timeout_ms.max(1)),
+        write: Duration::from_millis(service.write_timeout_ms.max(1)),
+        read: Duration::from_millis(service.read_timeout_ms.max(1)),
+    };
     let read_timeout = timeouts.read;
     let attempts = service.retries + 1;
     let mut last_failure = (502u16, INVALID_RESPONSE);
@@ -216,26 +297,27 @@ pub async fn handle(req: &Request, client_ip: &ClientIp, shared: &Shared) -> Ans
             },
             None => service.address.clone(),
         };
-        let (mut conn, answer) = match upstream::send(&target, &request, head_only, idempotent, timeouts).await {
-            Ok(exchanged) => exchanged,
-            // Kong retries connection failures on the next target.
-            Err(upstream::Failure::Connect(upstream::ConnectError::Refused)) => {
-                last_failure = (502, INVALID_RESPONSE);
-                continue;
-            }
-            Err(upstream::Failure::Connect(upstream::ConnectError::TimedOut)) => {
-                last_failure = (504, TIMED_OUT);
-                continue;
-            }
-            Err(upstream::Failure::Exchange(upstream::SendError::TimedOut)) => {
-                last_failure = (504, TIMED_OUT);
-                break;
-            }
-            Err(upstream::Failure::Exchange(_)) => {
-                last_failure = (502, INVALID_RESPONSE);
-                break;
-            }
-        };
+        let (mut conn, answer) =
+            match upstream::send(&target, &request, head_only, idempotent, timeouts).await {
+                Ok(exchanged) => exchanged,
+                // Kong retries connection failures on the next target.
+                Err(upstream::Failure::Connect(upstream::ConnectError::Refused)) => {
+                    last_failure = (502, INVALID_RESPONSE);
+                    continue;
+                }
+                Err(upstream::Failure::Connect(upstream::ConnectError::TimedOut)) => {
+                    last_failure = (504, TIMED_OUT);
+                    continue;
+                }
+                Err(upstream::Failure::Exchange(upstream::SendError::TimedOut)) => {
+                    last_failure = (504, TIMED_OUT);
+                    break;
+                }
+                Err(upstream::Failure::Exchange(_)) => {
+                    last_failure = (502, INVALID_RESPONSE);
+                    break;
+                }
+            };
         let upstream_ms = upstream_started.elapsed().as_secs_f64() * 1000.0;
         let size = match answer.framing {
             Framing::Length(n) => n,
@@ -249,7 +331,8 @@ pub async fn handle(req: &Request, client_ip: &ClientIp, shared: &Shared) -> Ans
         let mut out = HeadOut::answer(answer.status, &answer.reason);
         let mut dated = false;
         for (name, value) in answer.headers.iter() {
-            let own = one_of(name, &SET_ON_ANSWER) || extra_headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
+            let own = one_of(name, &SET_ON_ANSWER)
+                || extra_headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
             let framing = one_of(name, &["transfer-encoding", "content-length"]);
             let hop_by_hop = one_of(name, &HOP_BY_HOP) && !framing;
             if own || hop_by_hop || (reframed && framing) {
@@ -266,7 +349,10 @@ pub async fn handle(req: &Request, client_ip: &ClientIp, shared: &Shared) -> Ans
         }
         let total_ms = started.elapsed().as_secs_f64() * 1000.0;
         out.header("x-kong-upstream-latency", http1::digits(upstream_ms.round() as u64).as_bytes());
-        out.header("x-kong-proxy-latency", http1::digits((total_ms - upstream_ms).max(0.0).round() as u64).as_bytes());
+        out.header(
+            "x-kong-proxy-latency",
+            http1::digits((total_ms - upstream_ms).max(0.0).round() as u64).as_bytes(),
+        );
         out.header("via", b"1.1 runtime-manager-runtime");
         out.header("x-kong-request-id", rid.as_bytes());
         // A small answer of known length is read whole, goes out in one write with its head,
@@ -276,14 +362,23 @@ pub async fn handle(req: &Request, client_ip: &ClientIp, shared: &Shared) -> Ans
                 upstream::checkin(&target, conn, answer.keep_alive);
                 Payload::Framed(Bytes::new())
             }
-            Framing::Length(n) if n <= SMALL_BODY => match conn.read_exact_body(n as usize, read_timeout).await {
-                Ok(b) => {
-                    upstream::checkin(&target, conn, answer.keep_alive);
-                    Payload::Framed(b)
+            Framing::Length(n) if n <= SMALL_BODY => {
+                match conn.read_exact_body(n as usize, read_timeout).await {
+                    Ok(b) => {
+                        upstream::checkin(&target, conn, answer.keep_alive);
+                        Payload::Framed(b)
+                    }
+                    Err(_) => return kong_error(502, INVALID_RESPONSE, &rid, &[]),
                 }
-                Err(_) => return kong_error(502, INVALID_RESPONSE, &rid, &[]),
-            },
-            framing => Payload::Streamed(Streamed { conn, state: BodyState::of(framing), target, keep_alive: answer.keep_alive, read_timeout, length_in_head: !reframed }),
+            }
+            framing => Payload::Streamed(Streamed {
+                conn,
+                state: BodyState::of(framing),
+                target,
+                keep_alive: answer.keep_alive,
+                read_timeout,
+                length_in_head: !reframed,
+            }),
         };
         return Answer { head: out, payload };
     }

@@ -6,7 +6,9 @@
 
 use std::borrow::Cow;
 
-use crate::http1::{self, Headers, MAX_HEADERS, MAX_HEADER_LINE, MAX_REQUEST_HEAD, MAX_REQUEST_LINE};
+use crate::http1::{
+    self, Headers, MAX_HEADERS, MAX_HEADER_LINE, MAX_REQUEST_HEAD, MAX_REQUEST_LINE,
+};
 
 /// Why a request is refused before it is routed: the status and Kong's message for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +57,9 @@ impl HeadScan {
         // A line not ended yet may still end in a CR that is not counted.
         match self.lines {
             0 if pending > MAX_REQUEST_LINE + 1 => Err(URI_TOO_LONG),
-            _ if pending > MAX_HEADER_LINE + 1 || buf.len() > MAX_REQUEST_HEAD => Err(HEADERS_TOO_LARGE),
+            _ if pending > MAX_HEADER_LINE + 1 || buf.len() > MAX_REQUEST_HEAD => {
+                Err(HEADERS_TOO_LARGE)
+            }
             _ => Ok(false),
         }
     }
@@ -123,7 +127,9 @@ pub fn valid_host(value: &[u8]) -> bool {
     };
     let port_ok = port.is_none_or(|p| p.len() <= 5 && p.iter().all(u8::is_ascii_digit));
     let host_ok = match host {
-        [b'[', inner @ .., b']'] => !inner.is_empty() && inner.iter().all(|b| b.is_ascii_hexdigit() || b":.".contains(b)),
+        [b'[', inner @ .., b']'] => {
+            !inner.is_empty() && inner.iter().all(|b| b.is_ascii_hexdigit() || b":.".contains(b))
+        }
         _ => host.iter().all(|b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=%".contains(b)),
     };
     port_ok && host_ok
@@ -133,7 +139,9 @@ pub fn valid_host(value: &[u8]) -> bool {
 /// resource as its path and query.
 pub fn origin_form(target: &str) -> &str {
     match target.split_once("://") {
-        Some((_, rest)) if !target.starts_with('/') => rest.find(['/', '?']).map(|i| &rest[i..]).unwrap_or(""),
+        Some((_, rest)) if !target.starts_with('/') => {
+            rest.find(['/', '?']).map(|i| &rest[i..]).unwrap_or("")
+        }
         _ => target,
     }
 }
@@ -217,11 +225,23 @@ mod tests {
             ("GET / HTTP/1.1\r\nHost: a\r\n".into(), Ok(false)),
             (format!("GET /{} HTTP/1.1\r\n", long(MAX_REQUEST_LINE)), Err(URI_TOO_LONG)),
             (format!("GET /{}", long(MAX_REQUEST_LINE)), Err(URI_TOO_LONG)),
-            (format!("GET / HTTP/1.1\r\nX: {}\r\n\r\n", format!("{}\r\nX: ", long(8000)).repeat(5)), Err(HEADERS_TOO_LARGE)),
+            (
+                format!(
+                    "GET / HTTP/1.1\r\nX: {}\r\n\r\n",
+                    format!("{}\r\nX: ", long(8000)).repeat(5)
+                ),
+                Err(HEADERS_TOO_LARGE),
+            ),
             (format!("GET / HTTP/1.1\r\nX: {}\r\n", long(MAX_HEADER_LINE)), Err(HEADERS_TOO_LARGE)),
             (format!("GET / HTTP/1.1\r\nX: {}", long(MAX_HEADER_LINE)), Err(HEADERS_TOO_LARGE)),
-            (format!("GET / HTTP/1.1\r\n{}", "X: 1\r\n".repeat(MAX_HEADERS + 1)), Err(HEADERS_TOO_LARGE)),
-            (format!("GET / HTTP/1.1\r\n{}", format!("X: {}\r\n", long(8000)).repeat(5)), Err(HEADERS_TOO_LARGE)),
+            (
+                format!("GET / HTTP/1.1\r\n{}", "X: 1\r\n".repeat(MAX_HEADERS + 1)),
+                Err(HEADERS_TOO_LARGE),
+            ),
+            (
+                format!("GET / HTTP/1.1\r\n{}", format!("X: {}\r\n", long(8000)).repeat(5)),
+                Err(HEADERS_TOO_LARGE),
+            ),
         ];
         for (head, want) in cases {
             assert_eq!(scan_whole(head.as_bytes()), want, "{}", &head[..head.len().min(60)]);

@@ -90,7 +90,9 @@ impl Route {
         let paths = paths
             .into_iter()
             .map(|p| match p.strip_prefix('~') {
-                Some(re) => hybrid::route_regex::path_regex(re).map(PathMatch::Regex).map_err(|e| format!("route {id}: {e}")),
+                Some(re) => hybrid::route_regex::path_regex(re)
+                    .map(PathMatch::Regex)
+                    .map_err(|e| format!("route {id}: {e}")),
                 None => Ok(PathMatch::Prefix(p)),
             })
             .collect::<Result<_, _>>()?;
@@ -98,22 +100,43 @@ impl Route {
             .into_iter()
             .map(|(name, values)| {
                 let m = match values.as_slice() {
-                    [one] if one.starts_with("~*") => HeaderMatch::Regex(hybrid::route_regex::header_regex(&one[2..]).map_err(|e| e.to_string())?),
-                    _ => HeaderMatch::Values(values.into_iter().map(|v| v.to_lowercase()).collect()),
+                    [one] if one.starts_with("~*") => HeaderMatch::Regex(
+                        hybrid::route_regex::header_regex(&one[2..]).map_err(|e| e.to_string())?,
+                    ),
+                    _ => {
+                        HeaderMatch::Values(values.into_iter().map(|v| v.to_lowercase()).collect())
+                    }
                 };
                 Ok::<_, String>((name, m))
             })
             .collect::<Result<_, _>>()?;
-        Ok(Route { id, service, hosts, paths, methods: methods.into_iter().map(|m| m.to_uppercase()).collect(), headers, strip_path, preserve_host, path_handling, regex_priority, created_at, protocols })
+        Ok(Route {
+            id,
+            service,
+            hosts,
+            paths,
+            methods: methods.into_iter().map(|m| m.to_uppercase()).collect(),
+            headers,
+            strip_path,
+            preserve_host,
+            path_handling,
+            regex_priority,
+            created_at,
+            protocols,
+        })
     }
 }
 
 /// Kong's ordering: more attributes first (ties: host > header > uri > method), plain hosts over
 /// wildcards, more headers, regex paths by regex_priority, longer prefixes, then the oldest route.
 fn sort_key(r: &Route, path: &Option<PathMatch>) -> (u32, u32, bool, usize, bool, i64, usize, i64) {
-    let (has_host, has_header, has_path, has_method) = (!r.hosts.is_empty(), !r.headers.is_empty(), path.is_some(), !r.methods.is_empty());
+    let (has_host, has_header, has_path, has_method) =
+        (!r.hosts.is_empty(), !r.headers.is_empty(), path.is_some(), !r.methods.is_empty());
     let count = [has_host, has_header, has_path, has_method].iter().filter(|b| **b).count() as u32;
-    let mask = (has_host as u32) << 3 | (has_header as u32) << 2 | (has_path as u32) << 1 | has_method as u32;
+    let mask = (has_host as u32) << 3
+        | (has_header as u32) << 2
+        | (has_path as u32) << 1
+        | has_method as u32;
     let plain_hosts = has_host && r.hosts.iter().all(|h| matches!(h, HostMatch::Exact(_)));
     let (is_regex, prefix_len) = match path {
         Some(PathMatch::Regex(_)) => (true, 0),
@@ -121,7 +144,16 @@ fn sort_key(r: &Route, path: &Option<PathMatch>) -> (u32, u32, bool, usize, bool
         None => (false, 0),
     };
     let regex_priority = if is_regex { r.regex_priority } else { 0 };
-    (count, mask, plain_hosts, r.headers.len(), is_regex, regex_priority, prefix_len, -(r.created_at * 1000.0) as i64)
+    (
+        count,
+        mask,
+        plain_hosts,
+        r.headers.len(),
+        is_regex,
+        regex_priority,
+        prefix_len,
+        -(r.created_at * 1000.0) as i64,
+    )
 }
 
 impl Router {
@@ -135,7 +167,9 @@ impl Router {
                 entries.push(Entry { route: i, path: Some(p.clone()) });
             }
         }
-        entries.sort_by(|a, b| sort_key(&routes[b.route], &b.path).cmp(&sort_key(&routes[a.route], &a.path)));
+        entries.sort_by(|a, b| {
+            sort_key(&routes[b.route], &b.path).cmp(&sort_key(&routes[a.route], &a.path))
+        });
         Router { routes, entries }
     }
 
@@ -144,9 +178,19 @@ impl Router {
     }
 
     /// `host` is the Host header (may carry a port); `header` looks a request header up by lower-case name.
-    pub fn find<'a>(&'a self, method: &str, host: &str, path: &str, header: impl Fn(&str) -> Option<String>) -> Option<Matched<'a>> {
+    pub fn find<'a>(
+        &'a self,
+        method: &str,
+        host: &str,
+        path: &str,
+        header: impl Fn(&str) -> Option<String>,
+    ) -> Option<Matched<'a>> {
         let host = host.to_lowercase();
-        let host_no_port = host.rsplit_once(':').filter(|(_, p)| p.chars().all(|c| c.is_ascii_digit())).map(|(h, _)| h).unwrap_or(&host);
+        let host_no_port = host
+            .rsplit_once(':')
+            .filter(|(_, p)| p.chars().all(|c| c.is_ascii_digit()))
+            .map(|(h, _)| h)
+            .unwrap_or(&host);
         'entries: for e in &self.entries {
             let r = &self.routes[e.route];
             if !r.methods.is_empty() && !r.methods.iter().any(|m| m == method) {
@@ -179,7 +223,8 @@ impl Router {
                 },
                 Some(PathMatch::Prefix(_)) => continue,
             };
-            let remainder = if r.strip_path { path[matched_len..].to_string() } else { path.to_string() };
+            let remainder =
+                if r.strip_path { path[matched_len..].to_string() } else { path.to_string() };
             return Some(Matched { route: r, remainder });
         }
         None
@@ -215,7 +260,21 @@ mod tests {
 
     fn route(id: &str, hosts: &[&str], paths: &[&str], methods: &[&str]) -> Route {
         let v = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        Route::new(id.into(), None, v(hosts), v(paths), v(methods), vec![], true, false, "v0".into(), 0, 0.0, v(&["http"])).unwrap()
+        Route::new(
+            id.into(),
+            None,
+            v(hosts),
+            v(paths),
+            v(methods),
+            vec![],
+            true,
+            false,
+            "v0".into(),
+            0,
+            0.0,
+            v(&["http"]),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -240,12 +299,25 @@ mod tests {
             route("long", &[], &["/users/admin"], &[]),
             route("regex", &[], &["~/items/\\d+$"], &[]),
         ]);
-        let f = |m: &str, h: &str, p: &str| router.find(m, h, p, |_| None).map(|x| (x.route.id.clone(), x.remainder));
+        let f = |m: &str, h: &str, p: &str| {
+            router.find(m, h, p, |_| None).map(|x| (x.route.id.clone(), x.remainder))
+        };
         assert_eq!(f("GET", "x", "/users/1"), Some(("users-get".into(), "/1".into())));
         assert_eq!(f("POST", "x", "/users/1"), Some(("any-users".into(), "/1".into())));
-        assert_eq!(f("POST", "api.example.com:8000", "/users"), Some(("host-users".into(), "".into())));
-        assert_eq!(f("POST", "x", "/users/admin/x"), Some(("long".into(), "/x".into())), "longest prefix");
-        assert_eq!(f("GET", "a.example.org", "/anything"), Some(("wild".into(), "/anything".into())), "no path: nothing to strip");
+        assert_eq!(
+            f("POST", "api.example.com:8000", "/users"),
+            Some(("host-users".into(), "".into()))
+        );
+        assert_eq!(
+            f("POST", "x", "/users/admin/x"),
+            Some(("long".into(), "/x".into())),
+            "longest prefix"
+        );
+        assert_eq!(
+            f("GET", "a.example.org", "/anything"),
+            Some(("wild".into(), "/anything".into())),
+            "no path: nothing to strip"
+        );
         assert_eq!(f("GET", "x", "/items/42"), Some(("regex".into(), "".into())));
         assert_eq!(f("GET", "x", "/items/abc"), None);
         assert_eq!(f("GET", "x", "/nothing"), None);
@@ -254,9 +326,14 @@ mod tests {
     #[test]
     fn headers_match_case_insensitively_or_by_regex() {
         let mut r = route("h", &[], &["/"], &[]);
-        r = Route { headers: vec![("x-env".into(), HeaderMatch::Values(vec!["canary".into()]))], ..r };
+        r = Route {
+            headers: vec![("x-env".into(), HeaderMatch::Values(vec!["canary".into()]))],
+            ..r
+        };
         let router = Router::new(vec![r, route("plain", &[], &["/"], &[])]);
-        let hit = router.find("GET", "x", "/a", |n| (n == "x-env").then(|| "CANARY".to_string())).unwrap();
+        let hit = router
+            .find("GET", "x", "/a", |n| (n == "x-env").then(|| "CANARY".to_string()))
+            .unwrap();
         assert_eq!(hit.route.id, "h");
         assert_eq!(router.find("GET", "x", "/a", |_| None).unwrap().route.id, "plain");
     }

@@ -11,7 +11,10 @@ use serde_json::json;
 
 use crate::Shared;
 
-pub async fn handle(req: Request<hyper::body::Incoming>, shared: Arc<Shared>) -> Result<Response<Full<Bytes>>, Infallible> {
+pub async fn handle(
+    req: Request<hyper::body::Incoming>,
+    shared: Arc<Shared>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
     let configured = shared.configured.load(Ordering::SeqCst);
     let (requests, queued, dropped) = shared.recorder.stats();
     let (status, body) = match req.uri().path() {
@@ -34,5 +37,9 @@ pub async fn handle(req: Request<hyper::body::Incoming>, shared: Arc<Shared>) ->
         "/status/ready" => (503, json!({"message": "no configuration received yet"})),
         _ => (404, json!({"message": "Not found"})),
     };
-    Ok(Response::builder().status(status).header("content-type", "application/json").body(Full::new(Bytes::from(body.to_string()))).unwrap())
+    Ok(Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(body.to_string())))
+        .unwrap())
 }

@@ -98,7 +98,13 @@ pub enum Failure {
 /// counting as a try. A request that is not idempotent is sent again only if it cannot have
 /// reached the upstream, so before it goes on a kept connection that connection is checked for
 /// having been closed (what nginx does for a cached connection).
-pub async fn send(target: &str, request: &[u8], head_only: bool, idempotent: bool, timeouts: Timeouts) -> Result<(Conn, Head), Failure> {
+pub async fn send(
+    target: &str,
+    request: &[u8],
+    head_only: bool,
+    idempotent: bool,
+    timeouts: Timeouts,
+) -> Result<(Conn, Head), Failure> {
     let mut conn = checkout(target, timeouts.connect).await.map_err(Failure::Connect)?;
     if conn.reused && !idempotent && !conn.still_open() {
         conn = connect(target, timeouts.connect).await.map_err(Failure::Connect)?;
@@ -107,7 +113,8 @@ pub async fn send(target: &str, request: &[u8], head_only: bool, idempotent: boo
         Ok(head) => Ok((conn, head)),
         Err(SendError::Stale) if idempotent => {
             let mut conn = connect(target, timeouts.connect).await.map_err(Failure::Connect)?;
-            let head = conn.exchange(request, head_only, timeouts).await.map_err(Failure::Exchange)?;
+            let head =
+                conn.exchange(request, head_only, timeouts).await.map_err(Failure::Exchange)?;
             Ok((conn, head))
         }
         Err(SendError::Stale) => Err(Failure::Exchange(SendError::Invalid)),
@@ -138,7 +145,12 @@ impl Conn {
     /// Writes `request` (head and body, already framed) within `timeouts.write` and reads the
     /// answer's head; each read waits at most `timeouts.read` (Kong's read_timeout is between two
     /// successive reads).
-    pub async fn exchange(&mut self, request: &[u8], head_only: bool, timeouts: Timeouts) -> Result<Head, SendError> {
+    pub async fn exchange(
+        &mut self,
+        request: &[u8],
+        head_only: bool,
+        timeouts: Timeouts,
+    ) -> Result<Head, SendError> {
         let (reused, read_timeout) = (self.reused, timeouts.read);
         let write = tokio::time::timeout(timeouts.write, self.stream.write_all(request)).await;
         match write {
@@ -201,7 +213,8 @@ impl Conn {
         let headers = Headers::copy(&self.buf[..len], parsed.headers);
         let d = headers.delimiters().map_err(|_| SendError::Invalid)?;
         self.buf.advance(len);
-        let framing = if head_only || (100..200).contains(&status) || status == 204 || status == 304 {
+        let framing = if head_only || (100..200).contains(&status) || status == 204 || status == 304
+        {
             Framing::Empty
         } else if d.chunked {
             Framing::Chunked
@@ -218,7 +231,11 @@ impl Conn {
     }
 
     /// Reads a body of `n` bytes whole.
-    pub async fn read_exact_body(&mut self, n: usize, read_timeout: Duration) -> Result<Bytes, SendError> {
+    pub async fn read_exact_body(
+        &mut self,
+        n: usize,
+        read_timeout: Duration,
+    ) -> Result<Bytes, SendError> {
         while self.buf.len() < n {
             if self.read_more(read_timeout).await? == 0 {
                 return Err(SendError::Invalid);
@@ -229,7 +246,11 @@ impl Conn {
 
     /// The next piece of a body, `None` at its end. `state` carries what is left of the body
     /// between calls.
-    pub async fn next_piece(&mut self, state: &mut BodyState, read_timeout: Duration) -> Result<Option<Bytes>, SendError> {
+    pub async fn next_piece(
+        &mut self,
+        state: &mut BodyState,
+        read_timeout: Duration,
+    ) -> Result<Option<Bytes>, SendError> {
         loop {
             match http1::next_piece(&mut self.buf, state).map_err(|_| SendError::Invalid)? {
                 Step::Piece(p) => return Ok(Some(p)),
@@ -310,7 +331,10 @@ mod tests {
         let mut c = connect(&addr, Duration::from_secs(1)).await.unwrap();
         let t = Duration::from_secs(2);
         let h = c.exchange(&get(), false, both(t)).await.unwrap();
-        assert_eq!((h.status, h.framing, h.keep_alive, h.headers.get_str("x-a").unwrap()), (200, Framing::Length(5), true, "1"));
+        assert_eq!(
+            (h.status, h.framing, h.keep_alive, h.headers.get_str("x-a").unwrap()),
+            (200, Framing::Length(5), true, "1")
+        );
         assert_eq!(&c.read_exact_body(5, t).await.unwrap()[..], b"hello");
         let h = c.exchange(&get(), false, both(t)).await.unwrap();
         assert_eq!((h.status, h.framing), (201, Framing::Chunked));
@@ -331,9 +355,15 @@ mod tests {
         c.reused = true;
         assert_eq!(c.exchange(&get(), false, both(t)).await.unwrap_err(), SendError::Stale);
 
-        let addr = peer(vec![b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd"]).await;
+        let addr =
+            peer(vec![b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd"])
+                .await;
         let mut c = connect(&addr, t).await.unwrap();
-        assert_eq!(c.exchange(&get(), false, both(t)).await.unwrap_err(), SendError::Invalid, "conflicting lengths");
+        assert_eq!(
+            c.exchange(&get(), false, both(t)).await.unwrap_err(),
+            SendError::Invalid,
+            "conflicting lengths"
+        );
         let addr = peer(vec![b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nab"]).await;
         let mut c = connect(&addr, t).await.unwrap();
         let h = c.exchange(&get(), false, both(t)).await.unwrap();
@@ -346,6 +376,9 @@ mod tests {
         // A listener that never answers: the read waits its timeout.
         let silent = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let mut c = connect(&silent.local_addr().unwrap().to_string(), t).await.unwrap();
-        assert_eq!(c.exchange(&get(), false, both(Duration::from_millis(200))).await.unwrap_err(), SendError::TimedOut);
+        assert_eq!(
+            c.exchange(&get(), false, both(Duration::from_millis(200))).await.unwrap_err(),
+            SendError::TimedOut
+        );
     }
 }

@@ -8,7 +8,10 @@ use runtime::http1::{next_piece, BodyState, Framing, Step, MAX_HEADER_LINE, MAX_
 use runtime::request_head::{self, HeadScan, Refusal};
 
 fn config() -> ProptestConfig {
-    ProptestConfig { cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(512), ..ProptestConfig::default() }
+    ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(512),
+        ..ProptestConfig::default()
+    }
 }
 
 #[derive(Debug, PartialEq)]
@@ -114,7 +117,8 @@ fn decode(wire: &[u8], cuts: &[usize]) -> Result<Vec<u8>, Option<()>> {
     let mut ends: Vec<usize> = cuts.iter().map(|c| c % (wire.len() + 1)).collect();
     ends.push(wire.len());
     ends.sort_unstable();
-    let (mut buf, mut state, mut body, mut fed) = (BytesMut::new(), BodyState::of(Framing::Chunked), Vec::new(), 0);
+    let (mut buf, mut state, mut body, mut fed) =
+        (BytesMut::new(), BodyState::of(Framing::Chunked), Vec::new(), 0);
     for end in ends {
         buf.extend_from_slice(&wire[fed..end]);
         fed = end;

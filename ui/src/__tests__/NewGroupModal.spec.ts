@@ -11,7 +11,10 @@ function mountForm(create: (f: NewRuntimeGroup) => Promise<RuntimeGroupRow>) {
 describe('NewGroupModal', () => {
   it('refuses a blank name without calling the API', async () => {
     let calls = 0
-    const w = mountForm(async () => { calls++; throw new Error('unreachable') })
+    const w = mountForm(async () => {
+      calls++
+      throw new Error('unreachable')
+    })
     await flushPromises()
     ;(document.querySelector('[data-testid="modal-action-button"]') as HTMLElement).click()
     await flushPromises()
@@ -22,13 +25,21 @@ describe('NewGroupModal', () => {
 
   it('shows a conflict on the name field and keeps what was typed', async () => {
     const w = mountForm(async () => {
-      throw { code: 'conflict', message: 'Control Plane with provided name already exists.', fields: { name: "A runtime group named 'dev' already exists." } }
+      throw {
+        code: 'conflict',
+        message: 'Control Plane with provided name already exists.',
+        fields: { name: "A runtime group named 'dev' already exists." },
+      }
     })
     await flushPromises()
-    const name = document.querySelector('[data-testid="field-name"] input, input[data-testid="field-name"]') as HTMLInputElement
+    const name = document.querySelector(
+      '[data-testid="field-name"] input, input[data-testid="field-name"]',
+    ) as HTMLInputElement
     name.value = 'dev'
     name.dispatchEvent(new Event('input'))
-    const labels = document.querySelector('[data-testid="field-labels"] input, input[data-testid="field-labels"]') as HTMLInputElement
+    const labels = document.querySelector(
+      '[data-testid="field-labels"] input, input[data-testid="field-labels"]',
+    ) as HTMLInputElement
     labels.value = 'env:dev'
     labels.dispatchEvent(new Event('input'))
     await flushPromises()

@@ -26,6 +26,8 @@ describe('entity columns', () => {
     const applied = plugins.columns.find((c) => c.key === 'applied_to')!
     expect(applied.get!({ name: 'key-auth' })).toBe('Global')
     expect(applied.get!({ name: 'key-auth', service: { id: 'x' } })).toBe('service')
-    expect(applied.get!({ name: 'rate-limiting', route: { id: 'r' }, consumer_group: { id: 'g' } })).toBe('route + consumer group')
+    expect(
+      applied.get!({ name: 'rate-limiting', route: { id: 'r' }, consumer_group: { id: 'g' } }),
+    ).toBe('route + consumer group')
   })
 })

@@ -24,7 +24,14 @@ function group(id: string): GroupAccess | undefined {
 function whyNot(id: string, what: string): string {
   const g = group(id)
   if (!g) return ''
-  const allowed = what === 'group' ? g.can_edit_group : what === 'nodes' ? g.can_manage_nodes : what === 'import' ? g.can_import : g.writable_kinds.includes(what)
+  const allowed =
+    what === 'group'
+      ? g.can_edit_group
+      : what === 'nodes'
+        ? g.can_manage_nodes
+        : what === 'import'
+          ? g.can_import
+          : g.writable_kinds.includes(what)
   if (allowed) return ''
   const refused = what === 'import' ? Object.values(g.refused)[0] : g.refused[what]
   return refused ?? g.reason ?? 'Your roles do not allow this.'

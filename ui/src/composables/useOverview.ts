@@ -1,6 +1,14 @@
 // The runtime groups overview: cached state first, then a live refresh; create and delete.
 import { ref } from 'vue'
-import { backend as defaultBackend, type Backend, type ConsoleError, type NewRuntimeGroup, type Overview, type SyncProgress, type SyncReport } from '../backend'
+import {
+  backend as defaultBackend,
+  type Backend,
+  type ConsoleError,
+  type NewRuntimeGroup,
+  type Overview,
+  type SyncProgress,
+  type SyncReport,
+} from '../backend'
 
 export function useOverview(backend: Backend = defaultBackend) {
   const overview = ref<Overview | null>(null)
@@ -64,5 +72,17 @@ export function useOverview(backend: Backend = defaultBackend) {
     }
   }
 
-  return { overview, refreshing, loadError, load, refresh, createGroup, updateGroup, deleteGroup, progress, syncing, syncNow }
+  return {
+    overview,
+    refreshing,
+    loadError,
+    load,
+    refresh,
+    createGroup,
+    updateGroup,
+    deleteGroup,
+    progress,
+    syncing,
+    syncNow,
+  }
 }

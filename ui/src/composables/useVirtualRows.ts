@@ -13,17 +13,31 @@ export const ROW_HEIGHT = 48
 export const CHUNK = 16
 
 /** The rows on screen: the first (possibly above the list, negative) and last-plus-one. */
-export function screenOf(rowHeight: number, listTop: number, viewportTop: number, viewportHeight: number): { top: number; bottom: number } {
+export function screenOf(
+  rowHeight: number,
+  listTop: number,
+  viewportTop: number,
+  viewportHeight: number,
+): { top: number; bottom: number } {
   const top = Math.floor((viewportTop - listTop) / rowHeight)
   return { top, bottom: top + Math.ceil(viewportHeight / rowHeight) }
 }
 
 /** The first and last-plus-one row index to render for a viewport over a list of rows: the
  * screen and `OVERSCAN` rows each side, widened to whole blocks of `CHUNK` rows. */
-export function windowOf(count: number, rowHeight: number, listTop: number, viewportTop: number, viewportHeight: number): { start: number; end: number } {
+export function windowOf(
+  count: number,
+  rowHeight: number,
+  listTop: number,
+  viewportTop: number,
+  viewportHeight: number,
+): { start: number; end: number } {
   const { top, bottom } = screenOf(rowHeight, listTop, viewportTop, viewportHeight)
   const start = Math.min(Math.max(0, top - OVERSCAN), Math.max(0, count - 1))
-  const end = Math.max(Math.min(count, Math.max(0, top) + (bottom - top) + OVERSCAN), Math.min(count, start + (bottom - top)))
+  const end = Math.max(
+    Math.min(count, Math.max(0, top) + (bottom - top) + OVERSCAN),
+    Math.min(count, start + (bottom - top)),
+  )
   return { start: start - (start % CHUNK), end: Math.min(count, Math.ceil(end / CHUNK) * CHUNK) }
 }
 
@@ -32,7 +46,11 @@ export function windowOf(count: number, rowHeight: number, listTop: number, view
  * adds about one block at a time: a swap frame lays out 16 rows, not 32 (measured: ~25 ms swap
  * frames instead of ~38 under Xvfb). */
 export const KEEP = 14
-export function covers(current: { start: number; end: number }, screen: { top: number; bottom: number }, count: number): boolean {
+export function covers(
+  current: { start: number; end: number },
+  screen: { top: number; bottom: number },
+  count: number,
+): boolean {
   const topOk = current.start === 0 || current.start <= screen.top - KEEP
   const bottomOk = current.end === count || current.end >= screen.bottom + KEEP
   return current.end > current.start && topOk && bottomOk
@@ -53,7 +71,7 @@ export function useVirtualRows<T>(rows: Ref<T[]>, list: Ref<HTMLElement | null>)
       const o = getComputedStyle(n).overflowY
       if ((o === 'auto' || o === 'scroll') && n.scrollHeight > n.clientHeight + 1) return n
     }
-    return document.scrollingElement as HTMLElement ?? document.documentElement
+    return (document.scrollingElement as HTMLElement) ?? document.documentElement
   }
 
   // Found once, not on every scrolled frame: finding it reads the computed style of each ancestor.
@@ -71,12 +89,19 @@ export function useVirtualRows<T>(rows: Ref<T[]>, list: Ref<HTMLElement | null>)
     if (!el) return
     const scroller = scrollerFor(el)
     const head = (el.querySelector('thead') as HTMLElement | null)?.offsetHeight ?? 0
-    const top = el.getBoundingClientRect().top - scroller.getBoundingClientRect().top + scroller.scrollTop + head
+    const top =
+      el.getBoundingClientRect().top -
+      scroller.getBoundingClientRect().top +
+      scroller.scrollTop +
+      head
     // Never more than the window's height: whatever the layout, only a screenful is rendered.
     const height = Math.min(scroller.clientHeight, window.innerHeight)
     // Rows are swapped only when the screen nears an edge of what is rendered, not on every
     // frame: a wheel scroll then re-renders once per block of rows instead of once per row.
-    if (!covers(range.value, screenOf(ROW_HEIGHT, top, scroller.scrollTop, height), rows.value.length)) range.value = windowOf(rows.value.length, ROW_HEIGHT, top, scroller.scrollTop, height)
+    if (
+      !covers(range.value, screenOf(ROW_HEIGHT, top, scroller.scrollTop, height), rows.value.length)
+    )
+      range.value = windowOf(rows.value.length, ROW_HEIGHT, top, scroller.scrollTop, height)
   }
   const schedule = () => {
     if (!frame) frame = requestAnimationFrame(update)

@@ -50,18 +50,32 @@ fn not_found() -> Response {
 }
 
 fn bad_request(message: impl Into<String>) -> Response {
-    json_response(StatusCode::BAD_REQUEST, &json!({"code": 3, "message": message.into(), "details": []}))
+    json_response(
+        StatusCode::BAD_REQUEST,
+        &json!({"code": 3, "message": message.into(), "details": []}),
+    )
 }
 
 fn internal(e: impl std::fmt::Display) -> Response {
-    json_response(StatusCode::INTERNAL_SERVER_ERROR, &json!({"message": format!("An unexpected error occurred: {e}")}))
+    json_response(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        &json!({"message": format!("An unexpected error occurred: {e}")}),
+    )
 }
 
 fn write_error(e: WriteError) -> Response {
     match e {
-        WriteError::Invalid(errs) => config_error(StatusCode::BAD_REQUEST, "validation error", &errs),
-        WriteError::Unique(errs) => config_error(StatusCode::BAD_REQUEST, "data constraint error", &errs),
-        WriteError::Referenced(msg) => config_error(StatusCode::BAD_REQUEST, "data constraint error", &[FieldError::entity(msg)]),
+        WriteError::Invalid(errs) => {
+            config_error(StatusCode::BAD_REQUEST, "validation error", &errs)
+        }
+        WriteError::Unique(errs) => {
+            config_error(StatusCode::BAD_REQUEST, "data constraint error", &errs)
+        }
+        WriteError::Referenced(msg) => config_error(
+            StatusCode::BAD_REQUEST,
+            "data constraint error",
+            &[FieldError::entity(msg)],
+        ),
         WriteError::NotFound => not_found(),
         WriteError::Sql(e) => internal(e),
     }
@@ -92,7 +106,11 @@ fn parse_body(body: &Bytes) -> Result<Map<String, Value>, Response> {
     // limit is refused here as a field error, found by a linear scan of the text.
     if let Some(steps) = limits::too_deep(body, limits::MAX_DEPTH) {
         let message = format!("nesting must be at most {} levels deep", limits::MAX_DEPTH);
-        return Err(config_error(StatusCode::BAD_REQUEST, "validation error", &[FieldError::field(field_path(&steps), message)]));
+        return Err(config_error(
+            StatusCode::BAD_REQUEST,
+            "validation error",
+            &[FieldError::field(field_path(&steps), message)],
+        ));
     }
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(m)) => Ok(m),
@@ -102,11 +120,17 @@ fn parse_body(body: &Bytes) -> Result<Map<String, Value>, Response> {
 
 fn list_query(kind: &Kind, q: &HashMap<String, String>) -> Result<ListQuery, Response> {
     let size = match q.get("size") {
-        Some(s) => s.parse::<usize>().ok().filter(|n| (1..=MAX_SIZE).contains(n)).ok_or_else(|| bad_request(format!("size must be an integer between 1 and {MAX_SIZE}")))?,
+        Some(s) => {
+            s.parse::<usize>().ok().filter(|n| (1..=MAX_SIZE).contains(n)).ok_or_else(|| {
+                bad_request(format!("size must be an integer between 1 and {MAX_SIZE}"))
+            })?
+        }
         None => DEFAULT_SIZE,
     };
     let after = match q.get("offset").filter(|o| !o.is_empty()) {
-        Some(o) => Some(decode_offset(o).ok_or_else(|| bad_request(format!("invalid offset: {o}")))?),
+        Some(o) => {
+            Some(decode_offset(o).ok_or_else(|| bad_request(format!("invalid offset: {o}")))?)
+        }
         None => None,
     };
     let mut lq = ListQuery { size, after, ..Default::default() };
@@ -121,12 +145,17 @@ fn list_query(kind: &Kind, q: &HashMap<String, String>) -> Result<ListQuery, Res
         }
         // Each tag is one more clause of the query: Kong's cap keeps it small.
         if lq.tags_any.len().max(lq.tags_all.len()) > limits::MAX_QUERY_TAGS {
-            return Err(bad_request(format!("invalid tags: cannot query more than {} tags", limits::MAX_QUERY_TAGS)));
+            return Err(bad_request(format!(
+                "invalid tags: cannot query more than {} tags",
+                limits::MAX_QUERY_TAGS
+            )));
         }
     }
     for (key, value) in q {
         match key.as_str() {
-            "filter[name][eq]" | "filter[name][contains]" if kind.name_filter.is_none() => return Err(bad_request(format!("{key} is not supported for {}", kind.path))),
+            "filter[name][eq]" | "filter[name][contains]" if kind.name_filter.is_none() => {
+                return Err(bad_request(format!("{key} is not supported for {}", kind.path)))
+            }
             "filter[name][eq]" => lq.name_eq = Some(value.clone()),
             "filter[name][contains]" => lq.name_contains = Some(value.clone()),
             _ => {}
@@ -149,7 +178,8 @@ fn decode_offset(o: &str) -> Option<String> {
 }
 
 fn page_response(path: &str, q: &ListQuery, page: store::Page) -> Response {
-    let mut out = String::with_capacity(page.bodies.iter().map(|b| b.len() + 1).sum::<usize>() + 128);
+    let mut out =
+        String::with_capacity(page.bodies.iter().map(|b| b.len() + 1).sum::<usize>() + 128);
     out.push_str("{\"data\":[");
     out.push_str(&page.bodies.join(","));
     out.push(']');
@@ -166,7 +196,9 @@ fn page_response(path: &str, q: &ListQuery, page: store::Page) -> Response {
 }
 
 fn group_exists(c: &Connection, cp: &str) -> rusqlite::Result<bool> {
-    c.query_row("SELECT EXISTS (SELECT 1 FROM control_planes WHERE id = ?1)", params![cp], |r| r.get(0))
+    c.query_row("SELECT EXISTS (SELECT 1 FROM control_planes WHERE id = ?1)", params![cp], |r| {
+        r.get(0)
+    })
 }
 
 /// What one request comes to after its first, short visit to the database.
@@ -244,8 +276,15 @@ const PLAN_ATTEMPTS: usize = 3;
 /// does no more with its body than store it: the body is read, and validated, on a blocking
 /// thread between two short visits (plan, then write), and the answer is serialized after the
 /// second.
-pub async fn dispatch(State(state): State<AppState>, Path((cp, rest)): Path<(String, String)>, method: Method, Query(q): Query<HashMap<String, String>>, body: Bytes) -> Response {
-    let segments: Vec<String> = rest.split('/').filter(|s| !s.is_empty()).map(str::to_string).collect();
+pub async fn dispatch(
+    State(state): State<AppState>,
+    Path((cp, rest)): Path<(String, String)>,
+    method: Method,
+    Query(q): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> Response {
+    let segments: Vec<String> =
+        rest.split('/').filter(|s| !s.is_empty()).map(str::to_string).collect();
     let base_path = format!("/v2/control-planes/{cp}/core-entities/{}", segments.join("/"));
     let body = match tokio::task::spawn_blocking(move || parse_body(&body)).await {
         Ok(Ok(b)) => Arc::new(b),
@@ -255,7 +294,8 @@ pub async fn dispatch(State(state): State<AppState>, Path((cp, rest)): Path<(Str
     let is_write = method != Method::GET;
     // An entity created without an id gets this one, the same in every planning round.
     let fresh_id = uuid::Uuid::new_v4().to_string();
-    let ctx = Arc::new(RequestContext { cp: cp.clone(), method, segments, q, path: base_path, fresh_id });
+    let ctx =
+        Arc::new(RequestContext { cp: cp.clone(), method, segments, q, path: base_path, fresh_id });
     let response = 'attempts: {
         for _ in 0..PLAN_ATTEMPTS {
             let plan = match state
@@ -277,11 +317,20 @@ pub async fn dispatch(State(state): State<AppState>, Path((cp, rest)): Path<(Str
             .await;
             let validated = match checked {
                 Ok(Ok(v)) => v,
-                Ok(Err(errs)) => break 'attempts config_error(StatusCode::BAD_REQUEST, "validation error", &errs),
+                Ok(Err(errs)) => {
+                    break 'attempts config_error(
+                        StatusCode::BAD_REQUEST,
+                        "validation error",
+                        &errs,
+                    )
+                }
                 Err(e) => break 'attempts internal(e),
             };
             if plan.action == Action::Validate {
-                break 'attempts json_response(StatusCode::OK, &json!({"message": "schema validation successful"}));
+                break 'attempts json_response(
+                    StatusCode::OK,
+                    &json!({"message": "schema validation successful"}),
+                );
             }
             let outcome = state
                 .store
@@ -298,13 +347,18 @@ pub async fn dispatch(State(state): State<AppState>, Path((cp, rest)): Path<(Str
                 })
                 .await;
             match outcome {
-                Ok(Outcome::Written(entity, status)) => break 'attempts json_response(status, &entity),
+                Ok(Outcome::Written(entity, status)) => {
+                    break 'attempts json_response(status, &entity)
+                }
                 Ok(Outcome::Refused(r)) => break 'attempts r,
                 Ok(Outcome::Changed) => continue,
                 Err(e) => break 'attempts internal(e),
             }
         }
-        json_response(StatusCode::CONFLICT, &json!({"message": "the entities this write depends on kept changing; try again"}))
+        json_response(
+            StatusCode::CONFLICT,
+            &json!({"message": "the entities this write depends on kept changing; try again"}),
+        )
     };
     if response.status().is_success() && is_write {
         state.config_changed(&cp);
@@ -322,7 +376,11 @@ struct RequestContext {
     fresh_id: String,
 }
 
-fn plan_request(c: &mut Connection, ctx: &RequestContext, body: &Map<String, Value>) -> rusqlite::Result<Step> {
+fn plan_request(
+    c: &mut Connection,
+    ctx: &RequestContext,
+    body: &Map<String, Value>,
+) -> rusqlite::Result<Step> {
     if !group_exists(c, &ctx.cp)? {
         return Ok(Step::Done(not_found()));
     }
@@ -330,7 +388,12 @@ fn plan_request(c: &mut Connection, ctx: &RequestContext, body: &Map<String, Val
     route(c, ctx, &seg, body)
 }
 
-fn route(c: &mut Connection, ctx: &RequestContext, seg: &[&str], body: &Map<String, Value>) -> rusqlite::Result<Step> {
+fn route(
+    c: &mut Connection,
+    ctx: &RequestContext,
+    seg: &[&str],
+    body: &Map<String, Value>,
+) -> rusqlite::Result<Step> {
     let (cp, method) = (ctx.cp.as_str(), &ctx.method);
     let done = |r: Response| Ok(Step::Done(r));
     match (method, seg) {
@@ -339,7 +402,10 @@ fn route(c: &mut Connection, ctx: &RequestContext, seg: &[&str], body: &Map<Stri
             None => not_found(),
         }),
         (&Method::GET, ["plugin-schemas"]) => {
-            let data: Vec<Value> = PLUGIN_NAMES.iter().map(|n| plugin_schema(n, plugin_config_schema(n).unwrap_or_default())).collect();
+            let data: Vec<Value> = PLUGIN_NAMES
+                .iter()
+                .map(|n| plugin_schema(n, plugin_config_schema(n).unwrap_or_default()))
+                .collect();
             done(json_response(StatusCode::OK, &json!({ "data": data })))
         }
         (&Method::GET, ["schemas", entity]) => done(match kind(entity) {
@@ -350,8 +416,12 @@ fn route(c: &mut Connection, ctx: &RequestContext, seg: &[&str], body: &Map<Stri
             Some(k) => Ok(Step::Write(Plan { kind: k, action: Action::Validate })),
             None => done(not_found()),
         },
-        (_, ["consumer_groups", gid, "consumers", rest @ ..]) => done(membership(c, cp, method, "consumer_groups", gid, rest, body)?),
-        (_, ["consumers", cid, "consumer_groups", rest @ ..]) => done(membership(c, cp, method, "consumers", cid, rest, body)?),
+        (_, ["consumer_groups", gid, "consumers", rest @ ..]) => {
+            done(membership(c, cp, method, "consumer_groups", gid, rest, body)?)
+        }
+        (_, ["consumers", cid, "consumer_groups", rest @ ..]) => {
+            done(membership(c, cp, method, "consumers", cid, rest, body)?)
+        }
         (_, [k]) => match kind(k) {
             Some(k) => collection(c, ctx, k, None, body),
             None => done(not_found()),
@@ -361,8 +431,13 @@ fn route(c: &mut Connection, ctx: &RequestContext, seg: &[&str], body: &Map<Stri
             None => done(not_found()),
         },
         (_, [pk, pkey, child, rest @ ..]) if rest.len() <= 1 => {
-            let (Some(parent_kind), Some((child_kind, field))) = (kind(pk), nested(pk, child)) else { return done(not_found()) };
-            let Some(parent_id) = store::resolve_id(c, cp, parent_kind, pkey)? else { return done(not_found()) };
+            let (Some(parent_kind), Some((child_kind, field))) = (kind(pk), nested(pk, child))
+            else {
+                return done(not_found());
+            };
+            let Some(parent_id) = store::resolve_id(c, cp, parent_kind, pkey)? else {
+                return done(not_found());
+            };
             match rest {
                 [] => collection(c, ctx, child_kind, Some((field, parent_id)), body),
                 [key] => item(c, ctx, child_kind, key, Some((field, parent_id))),
@@ -377,7 +452,13 @@ fn plugin_schema(name: &str, config: Value) -> Value {
     json!({"name": name, "fields": [{"config": config}, {"protocols": {"type": "set", "default": ["grpc", "grpcs", "http", "https"]}}]})
 }
 
-fn collection(c: &mut Connection, ctx: &RequestContext, k: &'static Kind, parent: Option<(&'static str, String)>, body: &Map<String, Value>) -> rusqlite::Result<Step> {
+fn collection(
+    c: &mut Connection,
+    ctx: &RequestContext,
+    k: &'static Kind,
+    parent: Option<(&'static str, String)>,
+    body: &Map<String, Value>,
+) -> rusqlite::Result<Step> {
     let cp = ctx.cp.as_str();
     match ctx.method {
         Method::GET => {
@@ -392,21 +473,48 @@ fn collection(c: &mut Connection, ctx: &RequestContext, k: &'static Kind, parent
         Method::POST => {
             let id = match body.get("id").and_then(Value::as_str) {
                 Some(given) if uuid::Uuid::parse_str(given).is_ok() => given.to_string(),
-                Some(_) => return Ok(Step::Done(config_error(StatusCode::BAD_REQUEST, "validation error", &[FieldError::field("id", "expected a valid UUID")]))),
+                Some(_) => {
+                    return Ok(Step::Done(config_error(
+                        StatusCode::BAD_REQUEST,
+                        "validation error",
+                        &[FieldError::field("id", "expected a valid UUID")],
+                    )))
+                }
                 None => ctx.fresh_id.clone(),
             };
             if store::exists(c, cp, k, &id)? {
-                return Ok(Step::Done(config_error(StatusCode::BAD_REQUEST, "data constraint error", &[FieldError::field("id", "id (type: unique) constraint failed")])));
+                return Ok(Step::Done(config_error(
+                    StatusCode::BAD_REQUEST,
+                    "data constraint error",
+                    &[FieldError::field("id", "id (type: unique) constraint failed")],
+                )));
             }
-            Ok(Step::Write(Plan { kind: k, action: Action::Save { id, parent, key_field: None, drop_id: false, status: StatusCode::CREATED.as_u16() } }))
+            Ok(Step::Write(Plan {
+                kind: k,
+                action: Action::Save {
+                    id,
+                    parent,
+                    key_field: None,
+                    drop_id: false,
+                    status: StatusCode::CREATED.as_u16(),
+                },
+            }))
         }
-        _ => Ok(Step::Done(json_response(StatusCode::METHOD_NOT_ALLOWED, &json!({"message": "Method not allowed"})))),
+        _ => Ok(Step::Done(json_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            &json!({"message": "Method not allowed"}),
+        ))),
     }
 }
 
 /// Writes a validated entity in a transaction; the caller holds the connection and has checked
 /// that `plan` still holds.
-fn commit(c: &mut Connection, cp: &str, plan: &Plan, validated: Validated) -> rusqlite::Result<Outcome> {
+fn commit(
+    c: &mut Connection,
+    cp: &str,
+    plan: &Plan,
+    validated: Validated,
+) -> rusqlite::Result<Outcome> {
     let Action::Save { id, status, .. } = &plan.action else { return Ok(Outcome::Changed) };
     let tx = c.transaction()?;
     match store::write(&tx, cp, plan.kind, id, validated) {
@@ -418,7 +526,13 @@ fn commit(c: &mut Connection, cp: &str, plan: &Plan, validated: Validated) -> ru
     }
 }
 
-fn item(c: &mut Connection, ctx: &RequestContext, k: &'static Kind, key: &str, parent: Option<(&'static str, String)>) -> rusqlite::Result<Step> {
+fn item(
+    c: &mut Connection,
+    ctx: &RequestContext,
+    k: &'static Kind,
+    key: &str,
+    parent: Option<(&'static str, String)>,
+) -> rusqlite::Result<Step> {
     let cp = ctx.cp.as_str();
     let found = store::resolve_id(c, cp, k, key)?;
     // A nested item must belong to its parent: `/services/A/routes/X` is 404 when X is B's route.
@@ -432,7 +546,14 @@ fn item(c: &mut Connection, ctx: &RequestContext, k: &'static Kind, key: &str, p
     match ctx.method {
         Method::GET => match found {
             // The stored text is the answer: nothing is parsed or serialized under the lock.
-            Some(id) if belongs(c, &id)? => done(store::get_text(c, cp, k, &id)?.map(|text| (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], text).into_response()).unwrap_or_else(not_found)),
+            Some(id) if belongs(c, &id)? => done(
+                store::get_text(c, cp, k, &id)?
+                    .map(|text| {
+                        (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], text)
+                            .into_response()
+                    })
+                    .unwrap_or_else(not_found),
+            ),
             _ => done(not_found()),
         },
         Method::PUT => {
@@ -450,7 +571,16 @@ fn item(c: &mut Connection, ctx: &RequestContext, k: &'static Kind, key: &str, p
                     None => return done(not_found()),
                 },
             };
-            Ok(Step::Write(Plan { kind: k, action: Action::Save { id, parent, key_field, drop_id: true, status: StatusCode::OK.as_u16() } }))
+            Ok(Step::Write(Plan {
+                kind: k,
+                action: Action::Save {
+                    id,
+                    parent,
+                    key_field,
+                    drop_id: true,
+                    status: StatusCode::OK.as_u16(),
+                },
+            }))
         }
         Method::DELETE => {
             let Some(id) = found else { return done(StatusCode::NO_CONTENT.into_response()) };
@@ -466,28 +596,68 @@ fn item(c: &mut Connection, ctx: &RequestContext, k: &'static Kind, key: &str, p
                 Err(e) => done(write_error(e)),
             }
         }
-        _ => done(json_response(StatusCode::METHOD_NOT_ALLOWED, &json!({"message": "Method not allowed"}))),
+        _ => done(json_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            &json!({"message": "Method not allowed"}),
+        )),
     }
 }
 
 /// `consumer_groups/{id}/consumers[/{cid}]` and `consumers/{id}/consumer_groups[/{gid}]`.
-fn membership(c: &mut Connection, cp: &str, method: &Method, from: &str, key: &str, rest: &[&str], body: &Map<String, Value>) -> rusqlite::Result<Response> {
-    let (from_kind, other_kind) = if from == "consumer_groups" { ("consumer_groups", "consumers") } else { ("consumers", "consumer_groups") };
+fn membership(
+    c: &mut Connection,
+    cp: &str,
+    method: &Method,
+    from: &str,
+    key: &str,
+    rest: &[&str],
+    body: &Map<String, Value>,
+) -> rusqlite::Result<Response> {
+    let (from_kind, other_kind) = if from == "consumer_groups" {
+        ("consumer_groups", "consumers")
+    } else {
+        ("consumers", "consumer_groups")
+    };
     let (fk, ok) = (kind(from_kind).unwrap(), kind(other_kind).unwrap());
     let Some(from_id) = store::resolve_id(c, cp, fk, key)? else { return Ok(not_found()) };
-    let pair = |other: &str| if from == "consumer_groups" { (from_id.clone(), other.to_string()) } else { (other.to_string(), from_id.clone()) };
+    let pair = |other: &str| {
+        if from == "consumer_groups" {
+            (from_id.clone(), other.to_string())
+        } else {
+            (other.to_string(), from_id.clone())
+        }
+    };
     match (method.clone(), rest) {
         (Method::GET, []) => {
-            let data = if from == "consumer_groups" { store::members_of_group(c, cp, &from_id)? } else { store::groups_of_consumer(c, cp, &from_id)? };
+            let data = if from == "consumer_groups" {
+                store::members_of_group(c, cp, &from_id)?
+            } else {
+                store::groups_of_consumer(c, cp, &from_id)?
+            };
             Ok(json_response(StatusCode::OK, &json!({ "data": data })))
         }
         (Method::POST, []) => {
             let field = if from == "consumer_groups" { "consumer" } else { "group" };
             let Some(other_key) = body.get(field).and_then(Value::as_str) else {
-                return Ok(config_error(StatusCode::BAD_REQUEST, "validation error", &[FieldError::field(field, "required field missing")]));
+                return Ok(config_error(
+                    StatusCode::BAD_REQUEST,
+                    "validation error",
+                    &[FieldError::field(field, "required field missing")],
+                ));
             };
             let Some(other_id) = store::resolve_id(c, cp, ok, other_key)? else {
-                return Ok(config_error(StatusCode::BAD_REQUEST, "validation error", &[FieldError { kind: ErrorType::Reference, field: field.into(), message: format!("the referenced {} '{other_key}' does not exist", ok.singular) }]));
+                return Ok(config_error(
+                    StatusCode::BAD_REQUEST,
+                    "validation error",
+                    &[FieldError {
+                        kind: ErrorType::Reference,
+                        field: field.into(),
+                        message: format!(
+                            "the referenced {} '{other_key}' does not exist",
+                            ok.singular
+                        ),
+                    }],
+                ));
             };
             let (gid, cid) = pair(&other_id);
             let tx = c.transaction()?;
@@ -496,9 +666,15 @@ fn membership(c: &mut Connection, cp: &str, method: &Method, from: &str, key: &s
             let group = store::get(c, cp, kind("consumer_groups").unwrap(), &gid)?;
             let consumer = store::get(c, cp, kind("consumers").unwrap(), &cid)?;
             Ok(if from == "consumer_groups" {
-                json_response(StatusCode::CREATED, &json!({"consumer_group": group, "consumers": store::members_of_group(c, cp, &gid)?}))
+                json_response(
+                    StatusCode::CREATED,
+                    &json!({"consumer_group": group, "consumers": store::members_of_group(c, cp, &gid)?}),
+                )
             } else {
-                json_response(StatusCode::CREATED, &json!({"consumer": consumer, "consumer_groups": store::groups_of_consumer(c, cp, &cid)?}))
+                json_response(
+                    StatusCode::CREATED,
+                    &json!({"consumer": consumer, "consumer_groups": store::groups_of_consumer(c, cp, &cid)?}),
+                )
             })
         }
         (Method::DELETE, []) => {
@@ -510,7 +686,9 @@ fn membership(c: &mut Connection, cp: &str, method: &Method, from: &str, key: &s
             Ok(StatusCode::NO_CONTENT.into_response())
         }
         (Method::DELETE, [other_key]) => {
-            let Some(other_id) = store::resolve_id(c, cp, ok, other_key)? else { return Ok(not_found()) };
+            let Some(other_id) = store::resolve_id(c, cp, ok, other_key)? else {
+                return Ok(not_found());
+            };
             let (gid, cid) = pair(&other_id);
             store::remove_members(c, cp, Some(&gid), Some(&cid))?;
             Ok(StatusCode::NO_CONTENT.into_response())

@@ -28,7 +28,10 @@ fn id_field() -> Value {
     json!({"id": {"type": "string", "uuid": true, "auto": true}})
 }
 fn timestamps() -> [Value; 2] {
-    [json!({"created_at": {"type": "integer", "timestamp": true, "auto": true}}), json!({"updated_at": {"type": "integer", "timestamp": true, "auto": true}})]
+    [
+        json!({"created_at": {"type": "integer", "timestamp": true, "auto": true}}),
+        json!({"updated_at": {"type": "integer", "timestamp": true, "auto": true}}),
+    ]
 }
 fn tags() -> Value {
     json!({"tags": {"type": "set", "elements": {"type": "string", "len_min": 1}}})
@@ -41,7 +44,8 @@ fn fields(list: Vec<Value>) -> Value {
     json!({ "fields": all })
 }
 
-const PROTOCOLS: [&str; 9] = ["grpc", "grpcs", "http", "https", "tcp", "tls", "tls_passthrough", "udp", "ws"];
+const PROTOCOLS: [&str; 9] =
+    ["grpc", "grpcs", "http", "https", "tcp", "tls", "tls_passthrough", "udp", "ws"];
 
 fn services() -> Value {
     fields(vec![
@@ -87,11 +91,16 @@ fn routes() -> Value {
 }
 
 fn consumers() -> Value {
-    fields(vec![json!({"username": {"type": "string", "unique": true}}), json!({"custom_id": {"type": "string", "unique": true}})])
+    fields(vec![
+        json!({"username": {"type": "string", "unique": true}}),
+        json!({"custom_id": {"type": "string", "unique": true}}),
+    ])
 }
 
 fn consumer_groups() -> Value {
-    fields(vec![json!({"name": {"type": "string", "required": true, "unique": true, "name_chars": true}})])
+    fields(vec![
+        json!({"name": {"type": "string", "required": true, "unique": true, "name_chars": true}}),
+    ])
 }
 
 fn plugins() -> Value {
@@ -148,11 +157,17 @@ fn certificates() -> Value {
 }
 
 fn ca_certificates() -> Value {
-    fields(vec![json!({"cert": {"type": "string", "required": true, "pem": "CERTIFICATE"}}), json!({"cert_digest": {"type": "string", "unique": true, "auto": true}})])
+    fields(vec![
+        json!({"cert": {"type": "string", "required": true, "pem": "CERTIFICATE"}}),
+        json!({"cert_digest": {"type": "string", "unique": true, "auto": true}}),
+    ])
 }
 
 fn snis() -> Value {
-    fields(vec![json!({"name": {"type": "string", "required": true, "unique": true, "wildcard_host": true}}), json!({"certificate": {"type": "foreign", "reference": "certificates", "required": true, "on_delete": "cascade"}})])
+    fields(vec![
+        json!({"name": {"type": "string", "required": true, "unique": true, "wildcard_host": true}}),
+        json!({"certificate": {"type": "foreign", "reference": "certificates", "required": true, "on_delete": "cascade"}}),
+    ])
 }
 
 fn vaults() -> Value {
@@ -205,7 +220,14 @@ pub fn has_field(kind: &Kind, name: &str) -> bool {
 
 /// Every kind the config API serves, in dependency order (referenced kinds first).
 pub static KINDS: LazyLock<Vec<Kind>> = LazyLock::new(|| {
-    let k = |path, singular, endpoint_key, schema, name_filter, export_key| Kind { path, singular, endpoint_key, schema, name_filter, export_key };
+    let k = |path, singular, endpoint_key, schema, name_filter, export_key| Kind {
+        path,
+        singular,
+        endpoint_key,
+        schema,
+        name_filter,
+        export_key,
+    };
     vec![
         k("certificates", "certificate", None, certificates(), None, "certificates"),
         k("ca_certificates", "ca_certificate", None, ca_certificates(), None, "ca_certificates"),
@@ -213,7 +235,14 @@ pub static KINDS: LazyLock<Vec<Kind>> = LazyLock::new(|| {
         k("services", "service", Some("name"), services(), Some("name"), "services"),
         k("routes", "route", Some("name"), routes(), Some("name"), "routes"),
         k("consumers", "consumer", Some("username"), consumers(), Some("username"), "consumers"),
-        k("consumer_groups", "consumer_group", Some("name"), consumer_groups(), Some("name"), "consumer_groups"),
+        k(
+            "consumer_groups",
+            "consumer_group",
+            Some("name"),
+            consumer_groups(),
+            Some("name"),
+            "consumer_groups",
+        ),
         k("upstreams", "upstream", Some("name"), upstreams(), Some("name"), "upstreams"),
         k("targets", "target", None, targets(), None, "targets"),
         k("key-sets", "key_set", Some("name"), key_sets(), Some("name"), "key_sets"),

@@ -58,13 +58,19 @@ pub fn list(c: &Connection, cp: &str, kind: &Kind, q: &ListQuery) -> rusqlite::R
         args.push(Sql::Text(id.clone()));
     }
     sql.push_str(" WHERE e.cp_id = ? AND e.kind = ? AND e.id > ?");
-    args.extend([Sql::Text(cp.into()), Sql::Text(kind.path.into()), Sql::Text(q.after.clone().unwrap_or_default())]);
+    args.extend([
+        Sql::Text(cp.into()),
+        Sql::Text(kind.path.into()),
+        Sql::Text(q.after.clone().unwrap_or_default()),
+    ]);
     if let (Some(field), Some(v)) = (kind.name_filter, &q.name_eq) {
         sql.push_str(&format!(" AND json_extract(e.body, '$.{field}') = ?"));
         args.push(Sql::Text(v.clone()));
     }
     if let (Some(field), Some(v)) = (kind.name_filter, &q.name_contains) {
-        sql.push_str(&format!(" AND instr(lower(json_extract(e.body, '$.{field}')), lower(?)) > 0"));
+        sql.push_str(&format!(
+            " AND instr(lower(json_extract(e.body, '$.{field}')), lower(?)) > 0"
+        ));
         args.push(Sql::Text(v.clone()));
     }
     for t in &q.tags_all {
@@ -72,13 +78,18 @@ pub fn list(c: &Connection, cp: &str, kind: &Kind, q: &ListQuery) -> rusqlite::R
         args.push(Sql::Text(t.clone()));
     }
     if !q.tags_any.is_empty() {
-        sql.push_str(&format!(" AND EXISTS (SELECT 1 FROM json_each(e.body, '$.tags') t WHERE t.value IN ({}))", vec!["?"; q.tags_any.len()].join(",")));
+        sql.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM json_each(e.body, '$.tags') t WHERE t.value IN ({}))",
+            vec!["?"; q.tags_any.len()].join(",")
+        ));
         args.extend(q.tags_any.iter().cloned().map(Sql::Text));
     }
     sql.push_str(" ORDER BY e.id LIMIT ?");
     args.push(Sql::Integer(q.size as i64 + 1));
     let mut stmt = c.prepare_cached(&sql)?;
-    let mut rows: Vec<(String, String)> = stmt.query_map(params_from_iter(args), |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+    let mut rows: Vec<(String, String)> = stmt
+        .query_map(params_from_iter(args), |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
     let next_after = if rows.len() > q.size {
         rows.truncate(q.size);
         rows.last().map(|(id, _)| id.clone())
@@ -89,9 +100,20 @@ pub fn list(c: &Connection, cp: &str, kind: &Kind, q: &ListQuery) -> rusqlite::R
 }
 
 /// Resolves a path key (an id, or the kind's endpoint key such as a service name) to an id.
-pub fn resolve_id(c: &Connection, cp: &str, kind: &Kind, key: &str) -> rusqlite::Result<Option<String>> {
+pub fn resolve_id(
+    c: &Connection,
+    cp: &str,
+    kind: &Kind,
+    key: &str,
+) -> rusqlite::Result<Option<String>> {
     if uuid::Uuid::parse_str(key).is_ok() {
-        let found: Option<String> = c.query_row("SELECT id FROM entities WHERE cp_id = ?1 AND kind = ?2 AND id = ?3", params![cp, kind.path, key], |r| r.get(0)).optional()?;
+        let found: Option<String> = c
+            .query_row(
+                "SELECT id FROM entities WHERE cp_id = ?1 AND kind = ?2 AND id = ?3",
+                params![cp, kind.path, key],
+                |r| r.get(0),
+            )
+            .optional()?;
         if found.is_some() {
             return Ok(found);
         }
@@ -103,16 +125,36 @@ pub fn resolve_id(c: &Connection, cp: &str, kind: &Kind, key: &str) -> rusqlite:
 }
 
 /// An entity's stored JSON text, as the API answers it.
-pub fn get_text(c: &Connection, cp: &str, kind: &Kind, id: &str) -> rusqlite::Result<Option<String>> {
-    c.query_row("SELECT body FROM entities WHERE cp_id = ?1 AND kind = ?2 AND id = ?3", params![cp, kind.path, id], |r| r.get(0)).optional()
+pub fn get_text(
+    c: &Connection,
+    cp: &str,
+    kind: &Kind,
+    id: &str,
+) -> rusqlite::Result<Option<String>> {
+    c.query_row(
+        "SELECT body FROM entities WHERE cp_id = ?1 AND kind = ?2 AND id = ?3",
+        params![cp, kind.path, id],
+        |r| r.get(0),
+    )
+    .optional()
 }
 
 pub fn exists(c: &Connection, cp: &str, kind: &Kind, id: &str) -> rusqlite::Result<bool> {
-    c.query_row("SELECT EXISTS (SELECT 1 FROM entities WHERE cp_id = ?1 AND kind = ?2 AND id = ?3)", params![cp, kind.path, id], |r| r.get(0))
+    c.query_row(
+        "SELECT EXISTS (SELECT 1 FROM entities WHERE cp_id = ?1 AND kind = ?2 AND id = ?3)",
+        params![cp, kind.path, id],
+        |r| r.get(0),
+    )
 }
 
 pub fn get(c: &Connection, cp: &str, kind: &Kind, id: &str) -> rusqlite::Result<Option<Value>> {
-    let body: Option<String> = c.query_row("SELECT body FROM entities WHERE cp_id = ?1 AND kind = ?2 AND id = ?3", params![cp, kind.path, id], |r| r.get(0)).optional()?;
+    let body: Option<String> = c
+        .query_row(
+            "SELECT body FROM entities WHERE cp_id = ?1 AND kind = ?2 AND id = ?3",
+            params![cp, kind.path, id],
+            |r| r.get(0),
+        )
+        .optional()?;
     Ok(body.and_then(|b| serde_json::from_str(&b).ok()))
 }
 
@@ -123,28 +165,56 @@ fn unique_values(kind: &Kind, e: &Map<String, Value>) -> Vec<(String, String)> {
         let Some((name, attrs)) = f.as_object().and_then(|o| o.iter().next()) else { continue };
         if attrs["unique"].as_bool() == Some(true) {
             if let Some(v) = e.get(name).filter(|v| !v.is_null()) {
-                out.push((name.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())));
+                out.push((
+                    name.clone(),
+                    v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()),
+                ));
             }
         }
     }
     if kind.path == "plugins" {
         // One plugin of a name per scope (global, or a service/route/consumer/consumer group combination).
-        let id = |f: &str| e.get(f).and_then(|v| v.get("id")).and_then(Value::as_str).unwrap_or("").to_string();
+        let id = |f: &str| {
+            e.get(f).and_then(|v| v.get("id")).and_then(Value::as_str).unwrap_or("").to_string()
+        };
         let name = e.get("name").and_then(Value::as_str).unwrap_or("");
-        out.push(("_scope".into(), format!("{name}|{}|{}|{}|{}", id("route"), id("service"), id("consumer"), id("consumer_group"))));
+        out.push((
+            "_scope".into(),
+            format!(
+                "{name}|{}|{}|{}|{}",
+                id("route"),
+                id("service"),
+                id("consumer"),
+                id("consumer_group")
+            ),
+        ));
     }
     out
 }
 
 /// Creates or replaces one entity in an open transaction. `id` is the entity's id (new or existing).
-pub fn write(c: &Connection, cp: &str, kind: &Kind, id: &str, v: Validated) -> Result<Value, WriteError> {
+pub fn write(
+    c: &Connection,
+    cp: &str,
+    kind: &Kind,
+    id: &str,
+    v: Validated,
+) -> Result<Value, WriteError> {
     let mut e = v.entity;
     let mut missing = Vec::new();
     for r in &v.references {
-        let exists: bool = c.query_row("SELECT EXISTS (SELECT 1 FROM entities WHERE cp_id = ?1 AND kind = ?2 AND id = ?3)", params![cp, r.kind, r.id], |row| row.get(0))?;
+        let exists: bool = c.query_row(
+            "SELECT EXISTS (SELECT 1 FROM entities WHERE cp_id = ?1 AND kind = ?2 AND id = ?3)",
+            params![cp, r.kind, r.id],
+            |row| row.get(0),
+        )?;
         if !exists {
             let singular = kind_of(r.kind).map(|k| k.singular).unwrap_or(r.kind);
-            missing.push(FieldError { kind: ErrorType::Reference, field: r.field.clone(), message: format!("the referenced {singular} '{}' does not exist", r.id) });
+            missing.push(FieldError {
+                kind: ErrorType::Reference,
+                field: r.field.clone(),
+                message: format!("the referenced {singular} '{}' does not exist", r.id),
+            });
         }
     }
     if !missing.is_empty() {
@@ -159,8 +229,16 @@ pub fn write(c: &Connection, cp: &str, kind: &Kind, id: &str, v: Validated) -> R
         _ => Value::from(now),
     };
     e.insert("id".into(), Value::String(id.to_string()));
-    let stamp = |n: i64| if kind.path == "targets" { Value::from(n as f64) } else { Value::from(n) };
-    e.insert("created_at".into(), if kind.path == "targets" { Value::from(created_at.as_f64().unwrap_or(now as f64)) } else { created_at });
+    let stamp =
+        |n: i64| if kind.path == "targets" { Value::from(n as f64) } else { Value::from(n) };
+    e.insert(
+        "created_at".into(),
+        if kind.path == "targets" {
+            Value::from(created_at.as_f64().unwrap_or(now as f64))
+        } else {
+            created_at
+        },
+    );
     if super::schema::has_field(kind, "updated_at") {
         e.insert("updated_at".into(), stamp(now));
     }
@@ -171,7 +249,10 @@ pub fn write(c: &Connection, cp: &str, kind: &Kind, id: &str, v: Validated) -> R
         "ca_certificates" => {
             use sha2::Digest;
             let cert = e.get("cert").and_then(Value::as_str).unwrap_or("");
-            e.insert("cert_digest".into(), Value::String(hex::encode(sha2::Sha256::digest(cert.trim().as_bytes()))));
+            e.insert(
+                "cert_digest".into(),
+                Value::String(hex::encode(sha2::Sha256::digest(cert.trim().as_bytes()))),
+            );
         }
         _ => {}
     }
@@ -179,17 +260,37 @@ pub fn write(c: &Connection, cp: &str, kind: &Kind, id: &str, v: Validated) -> R
     for (field, value) in unique_values(kind, &e) {
         let owner: Option<String> = c.query_row("SELECT id FROM entity_unique WHERE cp_id = ?1 AND kind = ?2 AND field = ?3 AND value = ?4", params![cp, kind.path, field, value], |r| r.get(0)).optional()?;
         if owner.is_some_and(|o| o != id) {
-            let message = if field == "_scope" { format!("a plugin named '{}' is already configured for this scope", e.get("name").and_then(Value::as_str).unwrap_or("")) } else { format!("{field} (type: unique) constraint failed") };
-            taken.push(FieldError { kind: ErrorType::Field, field: if field == "_scope" { "name".into() } else { field }, message });
+            let message = if field == "_scope" {
+                format!(
+                    "a plugin named '{}' is already configured for this scope",
+                    e.get("name").and_then(Value::as_str).unwrap_or("")
+                )
+            } else {
+                format!("{field} (type: unique) constraint failed")
+            };
+            taken.push(FieldError {
+                kind: ErrorType::Field,
+                field: if field == "_scope" { "name".into() } else { field },
+                message,
+            });
         }
     }
     if !taken.is_empty() {
         return Err(WriteError::Unique(taken));
     }
-    c.execute("DELETE FROM entity_unique WHERE cp_id = ?1 AND kind = ?2 AND id = ?3", params![cp, kind.path, id])?;
-    c.execute("DELETE FROM entity_refs WHERE cp_id = ?1 AND kind = ?2 AND id = ?3", params![cp, kind.path, id])?;
+    c.execute(
+        "DELETE FROM entity_unique WHERE cp_id = ?1 AND kind = ?2 AND id = ?3",
+        params![cp, kind.path, id],
+    )?;
+    c.execute(
+        "DELETE FROM entity_refs WHERE cp_id = ?1 AND kind = ?2 AND id = ?3",
+        params![cp, kind.path, id],
+    )?;
     for (field, value) in unique_values(kind, &e) {
-        c.execute("INSERT INTO entity_unique (cp_id, kind, field, value, id) VALUES (?1, ?2, ?3, ?4, ?5)", params![cp, kind.path, field, value, id])?;
+        c.execute(
+            "INSERT INTO entity_unique (cp_id, kind, field, value, id) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![cp, kind.path, field, value, id],
+        )?;
     }
     for r in &v.references {
         c.execute("INSERT INTO entity_refs (cp_id, kind, id, field, ref_kind, ref_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", params![cp, kind.path, id, r.field, r.kind, r.id])?;
@@ -202,7 +303,11 @@ pub fn write(c: &Connection, cp: &str, kind: &Kind, id: &str, v: Validated) -> R
 
 /// Deletes an entity and whatever cascades from it, or refuses when a dependent restricts it.
 pub fn delete(c: &Connection, cp: &str, kind: &Kind, id: &str) -> Result<(), WriteError> {
-    let exists: bool = c.query_row("SELECT EXISTS (SELECT 1 FROM entities WHERE cp_id = ?1 AND kind = ?2 AND id = ?3)", params![cp, kind.path, id], |r| r.get(0))?;
+    let exists: bool = c.query_row(
+        "SELECT EXISTS (SELECT 1 FROM entities WHERE cp_id = ?1 AND kind = ?2 AND id = ?3)",
+        params![cp, kind.path, id],
+        |r| r.get(0),
+    )?;
     if !exists {
         return Err(WriteError::NotFound);
     }
@@ -211,12 +316,17 @@ pub fn delete(c: &Connection, cp: &str, kind: &Kind, id: &str) -> Result<(), Wri
     while i < doomed.len() {
         let (k, eid) = doomed[i].clone();
         let mut stmt = c.prepare_cached("SELECT kind, id, field FROM entity_refs WHERE cp_id = ?1 AND ref_kind = ?2 AND ref_id = ?3")?;
-        let deps: Vec<(String, String, String)> = stmt.query_map(params![cp, k, eid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<_>>()?;
+        let deps: Vec<(String, String, String)> = stmt
+            .query_map(params![cp, k, eid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
         for (dk, did, field) in deps {
-            let restrict = kind_of(&dk).map(|dkind| on_delete(dkind, &field) == "restrict").unwrap_or(false);
+            let restrict =
+                kind_of(&dk).map(|dkind| on_delete(dkind, &field) == "restrict").unwrap_or(false);
             if restrict {
                 let singular = kind_of(&k).map(|x| x.singular).unwrap_or("entity");
-                return Err(WriteError::Referenced(format!("an existing '{dk}' entity references this '{singular}' entity")));
+                return Err(WriteError::Referenced(format!(
+                    "an existing '{dk}' entity references this '{singular}' entity"
+                )));
             }
             if !doomed.contains(&(dk.clone(), did.clone())) {
                 doomed.push((dk, did));
@@ -225,12 +335,27 @@ pub fn delete(c: &Connection, cp: &str, kind: &Kind, id: &str) -> Result<(), Wri
         i += 1;
     }
     for (k, eid) in &doomed {
-        c.execute("DELETE FROM entities WHERE cp_id = ?1 AND kind = ?2 AND id = ?3", params![cp, k, eid])?;
-        c.execute("DELETE FROM entity_unique WHERE cp_id = ?1 AND kind = ?2 AND id = ?3", params![cp, k, eid])?;
-        c.execute("DELETE FROM entity_refs WHERE cp_id = ?1 AND kind = ?2 AND id = ?3", params![cp, k, eid])?;
+        c.execute(
+            "DELETE FROM entities WHERE cp_id = ?1 AND kind = ?2 AND id = ?3",
+            params![cp, k, eid],
+        )?;
+        c.execute(
+            "DELETE FROM entity_unique WHERE cp_id = ?1 AND kind = ?2 AND id = ?3",
+            params![cp, k, eid],
+        )?;
+        c.execute(
+            "DELETE FROM entity_refs WHERE cp_id = ?1 AND kind = ?2 AND id = ?3",
+            params![cp, k, eid],
+        )?;
         match k.as_str() {
-            "consumers" => c.execute("DELETE FROM group_members WHERE cp_id = ?1 AND consumer_id = ?2", params![cp, eid])?,
-            "consumer_groups" => c.execute("DELETE FROM group_members WHERE cp_id = ?1 AND group_id = ?2", params![cp, eid])?,
+            "consumers" => c.execute(
+                "DELETE FROM group_members WHERE cp_id = ?1 AND consumer_id = ?2",
+                params![cp, eid],
+            )?,
+            "consumer_groups" => c.execute(
+                "DELETE FROM group_members WHERE cp_id = ?1 AND group_id = ?2",
+                params![cp, eid],
+            )?,
             _ => 0,
         };
     }
@@ -239,7 +364,14 @@ pub fn delete(c: &Connection, cp: &str, kind: &Kind, id: &str) -> Result<(), Wri
 }
 
 fn on_delete(kind: &Kind, field: &str) -> String {
-    kind.schema["fields"].as_array().into_iter().flatten().find_map(|f| f.get(field)).and_then(|a| a["on_delete"].as_str()).unwrap_or("restrict").to_string()
+    kind.schema["fields"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find_map(|f| f.get(field))
+        .and_then(|a| a["on_delete"].as_str())
+        .unwrap_or("restrict")
+        .to_string()
 }
 
 /// Each write moves the group's config version forward; the data plane link pushes on a change.
@@ -249,7 +381,14 @@ pub fn bump_version(c: &Connection, cp: &str) -> rusqlite::Result<()> {
 }
 
 /// Consumer group membership: the consumers of a group, or the groups of a consumer.
-fn membership(c: &Connection, cp: &str, listed_kind: &str, join_on: &str, filter_on: &str, id: &str) -> rusqlite::Result<Vec<Value>> {
+fn membership(
+    c: &Connection,
+    cp: &str,
+    listed_kind: &str,
+    join_on: &str,
+    filter_on: &str,
+    id: &str,
+) -> rusqlite::Result<Vec<Value>> {
     let sql = format!(
         "SELECT e.body FROM group_members m JOIN entities e ON e.cp_id = m.cp_id AND e.kind = ?3 AND e.id = m.{join_on}
          WHERE m.cp_id = ?1 AND m.{filter_on} = ?2 ORDER BY e.id"
@@ -263,28 +402,51 @@ pub fn members_of_group(c: &Connection, cp: &str, group_id: &str) -> rusqlite::R
     membership(c, cp, "consumers", "consumer_id", "group_id", group_id)
 }
 
-pub fn groups_of_consumer(c: &Connection, cp: &str, consumer_id: &str) -> rusqlite::Result<Vec<Value>> {
+pub fn groups_of_consumer(
+    c: &Connection,
+    cp: &str,
+    consumer_id: &str,
+) -> rusqlite::Result<Vec<Value>> {
     membership(c, cp, "consumer_groups", "group_id", "consumer_id", consumer_id)
 }
 
-pub fn add_member(c: &Connection, cp: &str, group_id: &str, consumer_id: &str) -> rusqlite::Result<bool> {
+pub fn add_member(
+    c: &Connection,
+    cp: &str,
+    group_id: &str,
+    consumer_id: &str,
+) -> rusqlite::Result<bool> {
     let added = c.execute("INSERT OR IGNORE INTO group_members (cp_id, group_id, consumer_id, created_at) VALUES (?1, ?2, ?3, ?4)", params![cp, group_id, consumer_id, now_secs()])?;
     bump_version(c, cp)?;
     Ok(added > 0)
 }
 
-pub fn remove_members(c: &Connection, cp: &str, group_id: Option<&str>, consumer_id: Option<&str>) -> rusqlite::Result<usize> {
+pub fn remove_members(
+    c: &Connection,
+    cp: &str,
+    group_id: Option<&str>,
+    consumer_id: Option<&str>,
+) -> rusqlite::Result<usize> {
     let n = c.execute("DELETE FROM group_members WHERE cp_id = ?1 AND (?2 IS NULL OR group_id = ?2) AND (?3 IS NULL OR consumer_id = ?3)", params![cp, group_id, consumer_id])?;
     bump_version(c, cp)?;
     Ok(n)
 }
 
 /// The group's whole configuration, kind by kind, for export and for the data plane push.
-pub fn all_entities(c: &Connection, cp: &str) -> rusqlite::Result<Vec<(&'static Kind, Vec<Value>)>> {
+pub fn all_entities(
+    c: &Connection,
+    cp: &str,
+) -> rusqlite::Result<Vec<(&'static Kind, Vec<Value>)>> {
     let mut out = Vec::new();
     for kind in KINDS.iter() {
-        let mut stmt = c.prepare_cached("SELECT body FROM entities WHERE cp_id = ?1 AND kind = ?2 ORDER BY id")?;
-        let rows: Vec<Value> = stmt.query_map(params![cp, kind.path], |r| r.get::<_, String>(0))?.filter_map(|r| r.ok()).filter_map(|b| serde_json::from_str(&b).ok()).collect();
+        let mut stmt = c.prepare_cached(
+            "SELECT body FROM entities WHERE cp_id = ?1 AND kind = ?2 ORDER BY id",
+        )?;
+        let rows: Vec<Value> = stmt
+            .query_map(params![cp, kind.path], |r| r.get::<_, String>(0))?
+            .filter_map(|r| r.ok())
+            .filter_map(|b| serde_json::from_str(&b).ok())
+            .collect();
         out.push((kind, rows));
     }
     Ok(out)

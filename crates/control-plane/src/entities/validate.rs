@@ -56,17 +56,28 @@ fn join(prefix: &str, name: &str) -> String {
 
 /// Iterates a Kong `fields` array: `[{"name": {attrs}}, ...]`.
 fn schema_fields(schema: &Value) -> impl Iterator<Item = (&String, &Value)> {
-    schema["fields"].as_array().into_iter().flatten().filter_map(|f| f.as_object()).flat_map(|o| o.iter())
+    schema["fields"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f.as_object())
+        .flat_map(|o| o.iter())
 }
 
 /// Validates a full entity body (POST or PUT). `auto` fields (`id`, timestamps) are the caller's.
-pub fn validate_entity(kind: &Kind, body: &Map<String, Value>) -> Result<Validated, Vec<FieldError>> {
+pub fn validate_entity(
+    kind: &Kind,
+    body: &Map<String, Value>,
+) -> Result<Validated, Vec<FieldError>> {
     validate_owned(kind, body.clone())
 }
 
 /// [`validate_entity`] on a body the caller gives up. The work is linear in the body's size
 /// and needs no database, so callers run it before taking the connection.
-pub fn validate_owned(kind: &Kind, mut body: Map<String, Value>) -> Result<Validated, Vec<FieldError>> {
+pub fn validate_owned(
+    kind: &Kind,
+    mut body: Map<String, Value>,
+) -> Result<Validated, Vec<FieldError>> {
     let mut errors = Vec::new();
     // Size limits first: past them nothing else is judged, so no check below sees more than
     // MAX_ITEMS items of one array or MAX_STRING_CHARS characters of one string.
@@ -77,7 +88,10 @@ pub fn validate_owned(kind: &Kind, mut body: Map<String, Value>) -> Result<Valid
         steps.pop();
     }
     if body.len() > limits::MAX_ITEMS {
-        errors.push(FieldError::entity(format!("an entity has at most {} fields", limits::MAX_ITEMS)));
+        errors.push(FieldError::entity(format!(
+            "an entity has at most {} fields",
+            limits::MAX_ITEMS
+        )));
     }
     if !errors.is_empty() {
         return Err(errors);
@@ -97,18 +111,35 @@ pub fn validate_owned(kind: &Kind, mut body: Map<String, Value>) -> Result<Valid
 /// `config`): array and object sizes, string lengths, and nesting for bodies built without the
 /// text scan. `depth` is the value's own depth, the entity counting as 1. Paths are only
 /// formatted for errors, so the walk stays linear.
-pub fn check_limits(value: &Value, steps: &mut Vec<Step>, depth: usize, errors: &mut Vec<FieldError>) {
+pub fn check_limits(
+    value: &Value,
+    steps: &mut Vec<Step>,
+    depth: usize,
+    errors: &mut Vec<FieldError>,
+) {
     match value {
         // Characters are only counted when the bytes are past the limit.
-        Value::String(s) if s.len() > limits::MAX_STRING_CHARS && s.chars().count() > limits::MAX_STRING_CHARS => {
-            errors.push(FieldError::field(field_path(steps), format!("length must be at most {}", limits::MAX_STRING_CHARS)));
+        Value::String(s)
+            if s.len() > limits::MAX_STRING_CHARS
+                && s.chars().count() > limits::MAX_STRING_CHARS =>
+        {
+            errors.push(FieldError::field(
+                field_path(steps),
+                format!("length must be at most {}", limits::MAX_STRING_CHARS),
+            ));
         }
         Value::Array(_) | Value::Object(_) if depth > limits::MAX_DEPTH => {
-            errors.push(FieldError::field(field_path(steps), format!("nesting must be at most {} levels deep", limits::MAX_DEPTH)));
+            errors.push(FieldError::field(
+                field_path(steps),
+                format!("nesting must be at most {} levels deep", limits::MAX_DEPTH),
+            ));
         }
         Value::Array(items) => {
             if items.len() > limits::MAX_ITEMS {
-                errors.push(FieldError::field(field_path(steps), format!("length must be at most {}", limits::MAX_ITEMS)));
+                errors.push(FieldError::field(
+                    field_path(steps),
+                    format!("length must be at most {}", limits::MAX_ITEMS),
+                ));
                 return;
             }
             for (i, item) in items.iter().enumerate() {
@@ -119,7 +150,10 @@ pub fn check_limits(value: &Value, steps: &mut Vec<Step>, depth: usize, errors: 
         }
         Value::Object(map) => {
             if map.len() > limits::MAX_ITEMS {
-                errors.push(FieldError::field(field_path(steps), format!("length must be at most {}", limits::MAX_ITEMS)));
+                errors.push(FieldError::field(
+                    field_path(steps),
+                    format!("length must be at most {}", limits::MAX_ITEMS),
+                ));
                 return;
             }
             for (k, v) in map {
@@ -132,7 +166,14 @@ pub fn check_limits(value: &Value, steps: &mut Vec<Step>, depth: usize, errors: 
     }
 }
 
-fn check_record(schema: &Value, body: &Map<String, Value>, prefix: &str, errors: &mut Vec<FieldError>, refs: &mut Vec<Reference>, top: bool) -> Map<String, Value> {
+fn check_record(
+    schema: &Value,
+    body: &Map<String, Value>,
+    prefix: &str,
+    errors: &mut Vec<FieldError>,
+    refs: &mut Vec<Reference>,
+    top: bool,
+) -> Map<String, Value> {
     let mut out = Map::new();
     let known: HashSet<&str> = schema_fields(schema).map(|(n, _)| n.as_str()).collect();
     for key in body.keys() {
@@ -172,7 +213,11 @@ fn default_of(attrs: &Value) -> Value {
     if let Some(d) = attrs.get("default") {
         return d.clone();
     }
-    if attrs["type"] == "record" && attrs["required"].as_bool() == Some(true) && attrs.get("fields").is_some() && attrs["plugin_config"].is_null() {
+    if attrs["type"] == "record"
+        && attrs["required"].as_bool() == Some(true)
+        && attrs.get("fields").is_some()
+        && attrs["plugin_config"].is_null()
+    {
         let mut errors = Vec::new();
         let mut refs = Vec::new();
         let filled = check_record(attrs, &Map::new(), "", &mut errors, &mut refs, false);
@@ -183,7 +228,13 @@ fn default_of(attrs: &Value) -> Value {
     Value::Null
 }
 
-fn check_value(attrs: &Value, value: Value, path: &str, errors: &mut Vec<FieldError>, refs: &mut Vec<Reference>) -> Option<Value> {
+fn check_value(
+    attrs: &Value,
+    value: Value,
+    path: &str,
+    errors: &mut Vec<FieldError>,
+    refs: &mut Vec<Reference>,
+) -> Option<Value> {
     let ty = attrs["type"].as_str().unwrap_or("string");
     let bad = |errors: &mut Vec<FieldError>, msg: &str| {
         errors.push(FieldError::field(path, msg));
@@ -226,7 +277,12 @@ fn check_value(attrs: &Value, value: Value, path: &str, errors: &mut Vec<FieldEr
             Some(value)
         }
         "array" | "set" => {
-            let Value::Array(items) = value else { return bad(errors, if ty == "set" { "expected a set" } else { "expected an array" }) };
+            let Value::Array(items) = value else {
+                return bad(
+                    errors,
+                    if ty == "set" { "expected a set" } else { "expected an array" },
+                );
+            };
             if let Some(min) = attrs["len_min"].as_u64() {
                 if (items.len() as u64) < min {
                     return bad(errors, &format!("length must be at least {min}"));
@@ -237,7 +293,13 @@ fn check_value(attrs: &Value, value: Value, path: &str, errors: &mut Vec<FieldEr
             // is one hash lookup per item (strings compare by their own text, without quoting).
             let mut seen: HashSet<String> = HashSet::new();
             for (i, item) in items.into_iter().enumerate() {
-                if let Some(v) = check_value(&attrs["elements"], item, &format!("{path}[{}]", i + 1), errors, refs) {
+                if let Some(v) = check_value(
+                    &attrs["elements"],
+                    item,
+                    &format!("{path}[{}]", i + 1),
+                    errors,
+                    refs,
+                ) {
                     let fresh = ty == "array"
                         || match &v {
                             Value::String(s) => seen.insert(format!("s{s}")),
@@ -269,11 +331,19 @@ fn check_value(attrs: &Value, value: Value, path: &str, errors: &mut Vec<FieldEr
             Some(Value::Object(check_record(attrs, &m, path, errors, refs, false)))
         }
         "foreign" => {
-            let id = value.as_object().and_then(|o| o.get("id")).and_then(Value::as_str).map(str::to_string);
+            let id = value
+                .as_object()
+                .and_then(|o| o.get("id"))
+                .and_then(Value::as_str)
+                .map(str::to_string);
             let Some(id) = id.filter(|i| uuid::Uuid::parse_str(i).is_ok()) else {
                 return bad(errors, "expected a record with a valid UUID 'id'");
             };
-            let kind = attrs["reference"].as_str().and_then(|r| super::schema::kind(r)).map(|k| k.path).unwrap_or("");
+            let kind = attrs["reference"]
+                .as_str()
+                .and_then(|r| super::schema::kind(r))
+                .map(|k| k.path)
+                .unwrap_or("");
             refs.push(Reference { field: path.to_string(), kind, id: id.clone() });
             Some(serde_json::json!({ "id": id }))
         }
@@ -281,10 +351,18 @@ fn check_value(attrs: &Value, value: Value, path: &str, errors: &mut Vec<FieldEr
     }
 }
 
-fn check_one_of(attrs: &Value, value: &Value, path: &str, errors: &mut Vec<FieldError>) -> Option<()> {
+fn check_one_of(
+    attrs: &Value,
+    value: &Value,
+    path: &str,
+    errors: &mut Vec<FieldError>,
+) -> Option<()> {
     if let Some(choices) = attrs["one_of"].as_array() {
         if !choices.contains(value) {
-            let list: Vec<String> = choices.iter().map(|c| c.as_str().map(str::to_string).unwrap_or_else(|| c.to_string())).collect();
+            let list: Vec<String> = choices
+                .iter()
+                .map(|c| c.as_str().map(str::to_string).unwrap_or_else(|| c.to_string()))
+                .collect();
             errors.push(FieldError::field(path, format!("expected one of: {}", list.join(", "))));
             return None;
         }
@@ -296,7 +374,10 @@ fn check_range(attrs: &Value, n: f64, path: &str, errors: &mut Vec<FieldError>) 
     if let Some(b) = attrs["between"].as_array() {
         let (lo, hi) = (b[0].as_f64().unwrap_or(f64::MIN), b[1].as_f64().unwrap_or(f64::MAX));
         if n < lo || n > hi {
-            errors.push(FieldError::field(path, format!("value should be between {} and {}", b[0], b[1])));
+            errors.push(FieldError::field(
+                path,
+                format!("value should be between {} and {}", b[0], b[1]),
+            ));
             return None;
         }
     }
@@ -313,14 +394,18 @@ fn string_rules(attrs: &Value, s: &str) -> Option<String> {
     if attrs["uuid"].as_bool() == Some(true) && uuid::Uuid::parse_str(s).is_err() {
         return Some("expected a valid UUID".into());
     }
-    if attrs["name_chars"].as_bool() == Some(true) && !s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '~')) {
+    if attrs["name_chars"].as_bool() == Some(true)
+        && !s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '~'))
+    {
         return Some(format!("invalid value '{s}': the only accepted ascii characters are alphanumerics or ., -, _, and ~"));
     }
     if attrs["host"].as_bool() == Some(true) && !valid_host(s, false) {
         return Some(format!("invalid value: {s}"));
     }
     if attrs["wildcard_host"].as_bool() == Some(true) && !valid_host(s, true) {
-        return Some(format!("invalid wildcard: must have at most one wildcard, leftmost or rightmost, in '{s}'"));
+        return Some(format!(
+            "invalid wildcard: must have at most one wildcard, leftmost or rightmost, in '{s}'"
+        ));
     }
     if attrs["router_path"].as_bool() == Some(true) {
         if !(s.starts_with('/') || s.starts_with("~/")) {
@@ -332,15 +417,22 @@ fn string_rules(attrs: &Value, s: &str) -> Option<String> {
         if let Some(re) = s.strip_prefix('~') {
             // Compiled exactly as a runtime compiles it: what fails here would fail there.
             if let Err(e) = hybrid::route_regex::path_regex(re) {
-                return Some(format!("invalid regex: '{re}' ({})", hybrid::route_regex::describe(&e)));
+                return Some(format!(
+                    "invalid regex: '{re}' ({})",
+                    hybrid::route_regex::describe(&e)
+                ));
             }
         }
     }
     if attrs["method"].as_bool() == Some(true) && !s.chars().all(|c| c.is_ascii_uppercase()) {
         return Some(format!("invalid value: {s} (methods are upper-case letters)"));
     }
-    if attrs["header_name"].as_bool() == Some(true) && !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-        return Some(format!("bad header name '{s}', allowed characters are A-Z, a-z, 0-9, '_', and '-'"));
+    if attrs["header_name"].as_bool() == Some(true)
+        && !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Some(format!(
+            "bad header name '{s}', allowed characters are A-Z, a-z, 0-9, '_', and '-'"
+        ));
     }
     if attrs["target"].as_bool() == Some(true) {
         let (host, port) = split_host_port(s);
@@ -350,7 +442,10 @@ fn string_rules(attrs: &Value, s: &str) -> Option<String> {
     }
     if let Some(block) = attrs["pem"].as_str() {
         if !s.contains("-----BEGIN") || !s.contains(&block[block.len().saturating_sub(3)..]) {
-            return Some(format!("invalid {} (expected a PEM block)", if block == "CERTIFICATE" { "certificate" } else { "key" }));
+            return Some(format!(
+                "invalid {} (expected a PEM block)",
+                if block == "CERTIFICATE" { "certificate" } else { "key" }
+            ));
         }
     }
     None
@@ -384,7 +479,15 @@ fn valid_host(s: &str, wildcard: bool) -> bool {
     if stars == 1 && labels.first() != Some(&"*") && labels.last() != Some(&"*") {
         return false;
     }
-    !host.is_empty() && host.len() <= 253 && labels.iter().all(|l| *l == "*" || (!l.is_empty() && l.len() <= 63 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') && !l.starts_with('-')))
+    !host.is_empty()
+        && host.len() <= 253
+        && labels.iter().all(|l| {
+            *l == "*"
+                || (!l.is_empty()
+                    && l.len() <= 63
+                    && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                    && !l.starts_with('-'))
+        })
 }
 
 /// Shorthands Kong accepts on input: a service `url` splits into protocol, host, port and path.
@@ -397,7 +500,14 @@ fn pre_transform(kind: &Kind, body: &mut Map<String, Value>, errors: &mut Vec<Fi
             };
             body.insert("protocol".into(), Value::String(u.0.clone()));
             body.insert("host".into(), Value::String(u.1));
-            body.insert("port".into(), Value::from(u.2.unwrap_or(if u.0 == "https" || u.0 == "grpcs" || u.0 == "wss" { 443 } else { 80 })));
+            body.insert(
+                "port".into(),
+                Value::from(u.2.unwrap_or(if u.0 == "https" || u.0 == "grpcs" || u.0 == "wss" {
+                    443
+                } else {
+                    80
+                })),
+            );
             body.insert("path".into(), u.3.map(Value::String).unwrap_or(Value::Null));
         }
     }
@@ -421,12 +531,30 @@ fn url_parts(u: &str) -> Option<(String, String, Option<u16>, Option<String>)> {
 }
 
 /// Kong's entity-level rules that one field's schema cannot express.
-fn entity_checks(kind: &Kind, e: &mut Map<String, Value>, errors: &mut Vec<FieldError>, _refs: &mut [Reference]) {
-    let set = |e: &Map<String, Value>, f: &str| e.get(f).is_some_and(|v| !v.is_null() && v.as_array().is_none_or(|a| !a.is_empty()) && v.as_object().is_none_or(|o| !o.is_empty()));
+fn entity_checks(
+    kind: &Kind,
+    e: &mut Map<String, Value>,
+    errors: &mut Vec<FieldError>,
+    _refs: &mut [Reference],
+) {
+    let set = |e: &Map<String, Value>, f: &str| {
+        e.get(f).is_some_and(|v| {
+            !v.is_null()
+                && v.as_array().is_none_or(|a| !a.is_empty())
+                && v.as_object().is_none_or(|o| !o.is_empty())
+        })
+    };
     match kind.path {
         "routes" => {
-            let protocols: Vec<&str> = e.get("protocols").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
-            if protocols.iter().any(|p| *p == "http" || *p == "https") && !["methods", "hosts", "headers", "paths"].iter().any(|f| set(e, f)) && !(protocols == ["https"] && set(e, "snis")) {
+            let protocols: Vec<&str> = e
+                .get("protocols")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            if protocols.iter().any(|p| *p == "http" || *p == "https")
+                && !["methods", "hosts", "headers", "paths"].iter().any(|f| set(e, f))
+                && !(protocols == ["https"] && set(e, "snis"))
+            {
                 errors.push(FieldError::entity(format!("must set one of 'methods', 'hosts', 'headers', 'paths' when 'protocols' is '{}'", protocols.join("', '"))));
             }
             if let Some(h) = e.get("headers").and_then(Value::as_object) {
@@ -439,7 +567,13 @@ fn entity_checks(kind: &Kind, e: &mut Map<String, Value>, errors: &mut Vec<Field
                     if let Some([Value::String(one)]) = values.as_array().map(Vec::as_slice) {
                         if let Some(re) = one.strip_prefix("~*") {
                             if let Err(err) = hybrid::route_regex::header_regex(re) {
-                                errors.push(FieldError::field(format!("headers.{name}"), format!("invalid regex: '{re}' ({})", hybrid::route_regex::describe(&err))));
+                                errors.push(FieldError::field(
+                                    format!("headers.{name}"),
+                                    format!(
+                                        "invalid regex: '{re}' ({})",
+                                        hybrid::route_regex::describe(&err)
+                                    ),
+                                ));
                             }
                         }
                     }
@@ -448,19 +582,24 @@ fn entity_checks(kind: &Kind, e: &mut Map<String, Value>, errors: &mut Vec<Field
         }
         "consumers" => {
             if !set(e, "username") && !set(e, "custom_id") {
-                errors.push(FieldError::entity("at least one of these fields must be non-empty: 'custom_id', 'username'"));
+                errors.push(FieldError::entity(
+                    "at least one of these fields must be non-empty: 'custom_id', 'username'",
+                ));
             }
         }
         "targets" => {
             if let Some(t) = e.get("target").and_then(Value::as_str) {
                 if split_host_port(t).1.is_none() {
-                    let with_port = if t.contains(':') { format!("[{t}]:8000") } else { format!("{t}:8000") };
+                    let with_port =
+                        if t.contains(':') { format!("[{t}]:8000") } else { format!("{t}:8000") };
                     e.insert("target".into(), Value::String(with_port));
                 }
             }
         }
         "plugins" => {
-            let Some(name) = e.get("name").and_then(Value::as_str).map(str::to_string) else { return };
+            let Some(name) = e.get("name").and_then(Value::as_str).map(str::to_string) else {
+                return;
+            };
             let Some(schema) = plugin_config_schema(&name) else { return };
             let config = e.get("config").and_then(Value::as_object).cloned().unwrap_or_default();
             let mut refs = Vec::new();
@@ -469,7 +608,14 @@ fn entity_checks(kind: &Kind, e: &mut Map<String, Value>, errors: &mut Vec<Field
                 if let Some(fields) = check["at_least_one_of"].as_array() {
                     let names: Vec<&str> = fields.iter().filter_map(Value::as_str).collect();
                     if !names.iter().any(|f| checked.get(*f).is_some_and(|v| !v.is_null())) {
-                        errors.push(FieldError::entity(format!("at least one of these fields must be non-empty: {}", names.iter().map(|n| format!("'config.{n}'")).collect::<Vec<_>>().join(", "))));
+                        errors.push(FieldError::entity(format!(
+                            "at least one of these fields must be non-empty: {}",
+                            names
+                                .iter()
+                                .map(|n| format!("'config.{n}'"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )));
                     }
                 }
             }
@@ -491,8 +637,15 @@ mod tests {
 
     #[test]
     fn a_service_gets_kongs_defaults_and_a_url_splits() {
-        let s = check("services", json!({"name": "users-api", "url": "https://users.internal:8443/v1"})).unwrap();
-        assert_eq!((s["protocol"].as_str(), s["host"].as_str(), s["port"].as_i64(), s["path"].as_str()), (Some("https"), Some("users.internal"), Some(8443), Some("/v1")));
+        let s = check(
+            "services",
+            json!({"name": "users-api", "url": "https://users.internal:8443/v1"}),
+        )
+        .unwrap();
+        assert_eq!(
+            (s["protocol"].as_str(), s["host"].as_str(), s["port"].as_i64(), s["path"].as_str()),
+            (Some("https"), Some("users.internal"), Some(8443), Some("/v1"))
+        );
         assert_eq!(s["retries"], 5);
         assert_eq!(s["connect_timeout"], 60000);
         assert_eq!(s["enabled"], true);
@@ -501,8 +654,14 @@ mod tests {
 
     #[test]
     fn service_errors_name_the_field() {
-        let errs = check("services", json!({"name": "bad name", "port": 70000, "protocol": "ftp", "nope": 1})).unwrap_err();
-        let by_field = |f: &str| errs.iter().find(|e| e.field == f).map(|e| e.message.clone()).unwrap_or_default();
+        let errs = check(
+            "services",
+            json!({"name": "bad name", "port": 70000, "protocol": "ftp", "nope": 1}),
+        )
+        .unwrap_err();
+        let by_field = |f: &str| {
+            errs.iter().find(|e| e.field == f).map(|e| e.message.clone()).unwrap_or_default()
+        };
         assert_eq!(by_field("host"), "required field missing");
         assert_eq!(by_field("port"), "value should be between 0 and 65535");
         assert!(by_field("protocol").starts_with("expected one of: grpc"));
@@ -518,24 +677,37 @@ mod tests {
         let r = check("routes", json!({"paths": ["/users"], "hosts": ["*.example.com"], "service": {"id": "7f9fd312-a987-4628-b4c5-bb4f4fddd5f7"}})).unwrap();
         assert_eq!(r["protocols"], json!(["http", "https"]));
         assert_eq!(r["strip_path"], true);
-        for bad in [json!({"paths": ["users"]}), json!({"paths": ["/a//b"]}), json!({"hosts": ["a.*.com"]}), json!({"methods": ["get"]})] {
+        for bad in [
+            json!({"paths": ["users"]}),
+            json!({"paths": ["/a//b"]}),
+            json!({"hosts": ["a.*.com"]}),
+            json!({"methods": ["get"]}),
+        ] {
             assert!(check("routes", bad.clone()).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn plugin_config_is_checked_against_the_plugins_schema() {
-        let p = check("plugins", json!({"name": "rate-limiting", "config": {"minute": 5}})).unwrap();
+        let p =
+            check("plugins", json!({"name": "rate-limiting", "config": {"minute": 5}})).unwrap();
         assert_eq!(p["config"]["policy"], "local");
         assert_eq!(p["config"]["limit_by"], "consumer");
         let errs = check("plugins", json!({"name": "rate-limiting", "config": {}})).unwrap_err();
         assert!(errs[0].message.contains("'config.second'"));
-        let errs = check("plugins", json!({"name": "rate-limiting", "config": {"minute": -1, "bogus": true}})).unwrap_err();
+        let errs = check(
+            "plugins",
+            json!({"name": "rate-limiting", "config": {"minute": -1, "bogus": true}}),
+        )
+        .unwrap_err();
         assert!(errs.iter().any(|e| e.field == "config.minute"));
         assert!(errs.iter().any(|e| e.field == "config.bogus" && e.message == "unknown field"));
         let k = check("plugins", json!({"name": "key-auth"})).unwrap();
         assert_eq!(k["config"]["key_names"], json!(["apikey"]));
-        assert!(check("plugins", json!({"name": "bot-detection"})).is_err(), "plugins the runtime does not run are refused");
+        assert!(
+            check("plugins", json!({"name": "bot-detection"})).is_err(),
+            "plugins the runtime does not run are refused"
+        );
     }
 
     #[test]
