@@ -71,7 +71,15 @@ async fn every_request_the_console_makes_and_every_answer_it_reads_follow_konnec
         .await
         .unwrap();
     console.create_entity(g, "consumer_groups", json!({"name": "gold"})).await.unwrap();
-    console.create_entity(g, "plugins", json!({"name": "rate-limiting", "config": {"minute": 10}, "route": {"id": route["id"]}})).await.unwrap();
+    console
+        .create_entity(
+            g,
+            "plugins",
+            json!({"name": "rate-limiting", "config": {"minute": 10},
+        "route": {"id": route["id"]}}),
+        )
+        .await
+        .unwrap();
     let upstream =
         console.create_entity(g, "upstreams", json!({"name": "users.upstream"})).await.unwrap();
     console
@@ -110,7 +118,8 @@ async fn every_request_the_console_makes_and_every_answer_it_reads_follow_konnec
     console.access().await.unwrap();
     console.sync(std::sync::Arc::new(|_| {}), CancelToken::default()).await.unwrap();
     console.delete_group(g).await.unwrap();
-    // A system account's token reads its roles at /v3/system-accounts/{id}/… and its teams' roles.
+    // A system account's token reads its roles at /v3/system-accounts/{id}/… and its teams'
+    // roles.
     let admin = system_tests::Api::new(cp.base_url(), ADMIN_TOKEN);
     let (_, account) = admin
         .call("POST", "/v3/system-accounts", Some(json!({"name": "ci", "description": "contract"})))
@@ -170,7 +179,8 @@ async fn every_request_the_console_makes_and_every_answer_it_reads_follow_konnec
                 continue;
             }
         };
-        // The answer the client read: validated when the operation documents that status with a body.
+        // The answer the client read: validated when the operation documents that status with a
+        // body.
         if !r.response.is_empty() {
             let body: Value = serde_json::from_slice(&r.response).unwrap_or(Value::Null);
             if let Err(e) = spec.check_response_if_documented(&template, &r.method, r.status, &body)
@@ -197,7 +207,9 @@ async fn every_request_the_console_makes_and_every_answer_it_reads_follow_konnec
         "GET /v2/control-planes/{controlPlaneId}/expected-config-hash",
         "POST /v2/control-planes/{controlPlaneId}/dp-client-certificates",
         "GET /v2/control-planes/{controlPlaneId}/core-entities/plugins",
-        "POST /v2/control-planes/{controlPlaneId}/core-entities/consumers/{ConsumerIdForNestedEntities}/key-auth",
+        "POST \
+            /v2/control-planes/{controlPlaneId}/core-entities/consumers/{ConsumerIdForNestedEntitie\
+            s}/key-auth",
         "PUT /v2/control-planes/{controlPlaneId}/core-entities/services/{ServiceId}",
         "DELETE /v2/control-planes/{controlPlaneId}/core-entities/routes/{RouteId}",
         "POST /v2/metrics",

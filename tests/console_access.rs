@@ -46,8 +46,21 @@ async fn roles_decide_what_the_console_offers_and_403s_correct_it() {
             .0,
         201
     );
-    assert_eq!(admin.call("POST", &format!("/v3/teams/{team_id}/assigned-roles"), Some(json!({"role_name": "Viewer", "entity_id": a, "entity_type_name": "Control Planes", "entity_region": "*"}))).await.0, 201);
-    assert_eq!(admin.call("POST", &format!("/v3/system-accounts/{account_id}/assigned-roles"), Some(json!({"role_name": "Route Admin", "entity_id": b, "entity_type_name": "Control Planes", "entity_region": "*"}))).await.0, 201);
+    assert_eq!(admin.call("POST", &format!("/v3/teams/{team_id}/assigned-roles"),
+        Some(json!({"role_name": "Viewer", "entity_id": a, "entity_type_name": "Control Planes",
+        "entity_region": "*"}))).await.0, 201);
+    assert_eq!(
+        admin
+            .call(
+                "POST",
+                &format!("/v3/system-accounts/{account_id}/assigned-roles"),
+                Some(json!({"role_name": "Route Admin", "entity_id": b,
+        "entity_type_name": "Control Planes", "entity_region": "*"}))
+            )
+            .await
+            .0,
+        201
+    );
     let (_, other) = admin.call("POST", "/v3/teams", Some(json!({"name": "Others"}))).await;
 
     // The account reads its own roles and teams and its team's roles, nobody else's.

@@ -302,7 +302,8 @@ async fn groups_are_committed_whole_when_a_sync_fails_or_is_cancelled() {
     );
     assert!(updated < groups.len(), "the failed groups kept their old state");
 
-    // Cancelled before it starts fetching groups' entities: nothing half-written, the report says so.
+    // Cancelled before it starts fetching groups' entities: nothing half-written, the report says
+    // so.
     proxy.script(vec![Fault::Delay(Duration::from_millis(300))]);
     let cancel = CancelToken::default();
     let c2 = cancel.clone();

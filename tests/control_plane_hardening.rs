@@ -199,7 +199,15 @@ async fn route_regexes_a_runtime_cannot_compile_are_refused_with_a_field_error()
     );
 
     // What a runtime compiles is still accepted.
-    let (s, good) = api.call("POST", "/routes", Some(json!({"name": "good", "paths": [r"~/items/(?<id>\d+)$", "/plain"], "headers": {"x-env": [r"~*^canary-\d+$"]}, "service": {"id": sid}}))).await;
+    let (s, good) = api
+        .call(
+            "POST",
+            "/routes",
+            Some(json!({"name": "good",
+        "paths": [r"~/items/(?<id>\d+)$", "/plain"], "headers": {"x-env": [r"~*^canary-\d+$"]},
+        "service": {"id": sid}})),
+        )
+        .await;
     assert_eq!(s, 201, "{good}");
     let (s, _) = api
         .call(
@@ -468,7 +476,11 @@ async fn the_cluster_key_is_private_written_whole_and_remade_when_broken() {
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
-        assert_eq!(names.len(), 2, "only the certificate and the key, no temp file left by a crash or the write: {names:?}");
+        assert_eq!(
+            names.len(),
+            2,
+            "only the certificate and the key, no temp file left by a crash or the write: {names:?}"
+        );
         link_works(&cp).await;
         cp.shutdown().await;
     }

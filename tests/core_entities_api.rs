@@ -8,7 +8,8 @@ use system_tests::{start_control_plane, Api, ADMIN_TOKEN};
 
 const CERT: &str =
     "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ0FAKE=\n-----END CERTIFICATE-----\n";
-const KEY: &str = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg=\n-----END PRIVATE KEY-----\n";
+const KEY: &str = "-----BEGIN PRIVATE \
+    KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg=\n-----END PRIVATE KEY-----\n";
 
 fn detail<'a>(body: &'a Value, field: &str) -> Option<&'a Value> {
     body["details"].as_array().unwrap().iter().find(|d| d["field"] == field)
@@ -28,7 +29,14 @@ async fn every_entity_kind_round_trips_and_matches_konnects_spec() {
     let p = |suffix: &str| format!("/control-planes/{{controlPlaneId}}/core-entities{suffix}");
 
     // Create one of every kind through its collection (or nested) path.
-    let (s, service) = api.call("POST", "/services", Some(json!({"name": "users-api", "url": "http://users.internal:8080/v1", "tags": ["team-a", "prod"]}))).await;
+    let (s, service) = api
+        .call(
+            "POST",
+            "/services",
+            Some(json!({"name": "users-api",
+        "url": "http://users.internal:8080/v1", "tags": ["team-a", "prod"]})),
+        )
+        .await;
     assert_eq!(s, 201, "{service}");
     spec.assert_response(&p("/services"), "post", 201, &service);
     assert_eq!(
@@ -193,7 +201,8 @@ async fn every_entity_kind_round_trips_and_matches_konnects_spec() {
     let (s, _) = api.call("GET", &format!("/routes/{rid}"), None).await;
     assert_eq!(s, 200);
 
-    // PUT replaces (fields not sent go back to defaults) and keeps created_at; PUT to a new id creates.
+    // PUT replaces (fields not sent go back to defaults) and keeps created_at; PUT to a new id
+    // creates.
     let (s, replaced) = api
         .call(
             "PUT",

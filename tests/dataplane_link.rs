@@ -238,8 +238,10 @@ async fn a_runtime_shaped_client_gets_config_and_its_sync_status_follows_its_has
         }
     }
     let metrics_spec = Spec::load("analytics-metrics.v2.yaml");
-    let query = json!({"metrics": ["request_count", "response_latency_p99"], "dimensions": ["status_code_grouped"],
-        "filters": [{"field": "control_plane", "operator": "in", "value": [g]}], "time_range": {"type": "relative", "time_range": "15m"}});
+    let query = json!({"metrics": ["request_count", "response_latency_p99"],
+        "dimensions": ["status_code_grouped"],
+        "filters": [{"field": "control_plane", "operator": "in", "value": [g]}],
+            "time_range": {"type": "relative", "time_range": "15m"}});
     let (s, m) = api.call("POST", "/v2/metrics", Some(query)).await;
     assert_eq!(s, 200, "{m}");
     metrics_spec.assert_response("/metrics", "post", 200, &m);
@@ -265,11 +267,26 @@ async fn a_runtime_shaped_client_gets_config_and_its_sync_status_follows_its_has
         .as_f64()
         .unwrap();
     assert!((p99 - 3.0).abs() < 0.25, "p99 from the histogram: {p99}");
-    let (s, by_service) = api.call("POST", "/v2/metrics", Some(json!({"dimensions": ["gateway_service"], "time_range": {"type": "relative", "time_range": "1h"}}))).await;
+    let (s, by_service) = api
+        .call(
+            "POST",
+            "/v2/metrics",
+            Some(json!({"dimensions": ["gateway_service"],
+        "time_range": {"type": "relative", "time_range": "1h"}})),
+        )
+        .await;
     assert_eq!(s, 200);
     let key = format!("{g}:{sid}");
     assert_eq!(by_service["meta"]["display"]["gateway_service"][&key]["name"], "echo");
-    let (s, timeline) = api.call("POST", "/v2/metrics", Some(json!({"dimensions": ["time"], "granularity": "tenSecondly", "time_range": {"type": "relative", "time_range": "15m"}}))).await;
+    let (s, timeline) = api
+        .call(
+            "POST",
+            "/v2/metrics",
+            Some(json!({"dimensions": ["time"],
+        "granularity": "tenSecondly", "time_range": {"type": "relative",
+        "time_range": "15m"}})),
+        )
+        .await;
     assert_eq!(s, 200);
     assert_eq!(timeline["meta"]["granularity_ms"], 10000);
     assert_eq!(

@@ -81,11 +81,33 @@ async fn a_viewer_reads_its_group_only_and_every_write_is_refused() {
         admin.call("GET", &format!("/v3/teams/{team_id}/system-accounts"), None).await;
     identity.assert_response("/teams/{teamId}/system-accounts", "get", 200, &members);
     assert_eq!(members["data"][0]["name"], "ci-viewer");
-    let (s, role) = admin.call("POST", &format!("/v3/teams/{team_id}/assigned-roles"), Some(json!({"role_name": "Viewer", "entity_id": a, "entity_type_name": "Control Planes", "entity_region": "us"}))).await;
+    let (s, role) = admin
+        .call(
+            "POST",
+            &format!("/v3/teams/{team_id}/assigned-roles"),
+            Some(
+                json!({"role_name": "Viewer", "entity_id": a, "entity_type_name": "Control Planes",
+        "entity_region": "us"}),
+            ),
+        )
+        .await;
     assert_eq!(s, 201, "{role}");
     identity.assert_response("/teams/{teamId}/assigned-roles", "post", 201, &role);
-    assert_eq!(admin.call("POST", &format!("/v3/teams/{team_id}/assigned-roles"), Some(json!({"role_name": "Viewer", "entity_id": a, "entity_type_name": "Control Planes", "entity_region": "us"}))).await.0, 409);
-    assert_eq!(admin.call("POST", &format!("/v3/teams/{team_id}/assigned-roles"), Some(json!({"role_name": "Wizard", "entity_id": a, "entity_type_name": "Control Planes"}))).await.0, 400);
+    assert_eq!(admin.call("POST", &format!("/v3/teams/{team_id}/assigned-roles"),
+        Some(json!({"role_name": "Viewer", "entity_id": a, "entity_type_name": "Control Planes",
+        "entity_region": "us"}))).await.0, 409);
+    assert_eq!(
+        admin
+            .call(
+                "POST",
+                &format!("/v3/teams/{team_id}/assigned-roles"),
+                Some(json!({"role_name": "Wizard", "entity_id": a,
+        "entity_type_name": "Control Planes"}))
+            )
+            .await
+            .0,
+        400
+    );
 
     let viewer = Api::new(base.clone(), spat.clone());
     let (s, me) = viewer.call("GET", "/v3/users/me", None).await;
@@ -136,7 +158,14 @@ async fn a_viewer_reads_its_group_only_and_every_write_is_refused() {
     assert_eq!(denied["detail"], "Insufficient role-set to create control planes.");
 
     // A Deployer may change services in its group, but not the group itself, nor consumers.
-    admin.call("POST", &format!("/v3/system-accounts/{account_id}/assigned-roles"), Some(json!({"role_name": "Deployer", "entity_id": a, "entity_type_name": "Control Planes"}))).await;
+    admin
+        .call(
+            "POST",
+            &format!("/v3/system-accounts/{account_id}/assigned-roles"),
+            Some(json!({"role_name": "Deployer", "entity_id": a,
+        "entity_type_name": "Control Planes"})),
+        )
+        .await;
     assert_eq!(
         viewer
             .call(
@@ -171,7 +200,14 @@ async fn a_viewer_reads_its_group_only_and_every_write_is_refused() {
     let (_, roles) =
         admin.call("GET", &format!("/v3/system-accounts/{account_id}/assigned-roles"), None).await;
     identity.assert_response("/system-accounts/{accountId}/assigned-roles", "get", 200, &roles);
-    admin.call("POST", &format!("/v3/system-accounts/{account_id}/assigned-roles"), Some(json!({"role_name": "Creator", "entity_id": "*", "entity_type_name": "Control Planes"}))).await;
+    admin
+        .call(
+            "POST",
+            &format!("/v3/system-accounts/{account_id}/assigned-roles"),
+            Some(json!({"role_name": "Creator", "entity_id": "*",
+        "entity_type_name": "Control Planes"})),
+        )
+        .await;
     let (s, mine) =
         viewer.call("POST", "/v2/control-planes", Some(json!({"name": "created-by-ci"}))).await;
     assert_eq!(s, 201, "{mine}");

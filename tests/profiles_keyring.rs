@@ -12,7 +12,8 @@ use console::{ErrorCode, Profile};
 use system_tests::keyring::KeyringSession;
 use system_tests::{start_control_plane, Api, ADMIN_TOKEN};
 
-/// What `secret-tool` (libsecret, outside the app) finds for our service: proof the token is in the keyring.
+/// What `secret-tool` (libsecret, outside the app) finds for our service: proof the token is in the
+/// keyring.
 fn keyring_has(secret: &str) -> bool {
     let out = Command::new("secret-tool")
         .args(["search", "--all", "--unlock", "service", "runtime-manager"])

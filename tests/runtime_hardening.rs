@@ -149,19 +149,64 @@ async fn requests_that_must_be_refused_never_reach_the_upstream() {
 
     let long = "a".repeat(100_000);
     let cases: Vec<(&str, Vec<u8>, u16)> = vec![
-        ("a 100 KB request line", format!("GET /p/{long} HTTP/1.1\r\nHost: h\r\n\r\n").into_bytes(), 414),
-        ("a 100 KB header", format!("GET /p HTTP/1.1\r\nHost: h\r\nX-Big: {long}\r\n\r\n").into_bytes(), 431),
-        ("a head of many 8 KB headers", format!("GET /p HTTP/1.1\r\nHost: h\r\n{}\r\n", format!("X-Big: {}\r\n", &long[..8000]).repeat(6)).into_bytes(), 431),
+        (
+            "a 100 KB request line",
+            format!("GET /p/{long} HTTP/1.1\r\nHost: h\r\n\r\n").into_bytes(),
+            414,
+        ),
+        (
+            "a 100 KB header",
+            format!("GET /p HTTP/1.1\r\nHost: h\r\nX-Big: {long}\r\n\r\n").into_bytes(),
+            431,
+        ),
+        (
+            "a head of many 8 KB headers",
+            format!(
+                "GET /p HTTP/1.1\r\nHost: h\r\n{}\r\n",
+                format!("X-Big: {}\r\n", &long[..8000]).repeat(6)
+            )
+            .into_bytes(),
+            431,
+        ),
         ("two Host headers", b"GET /p HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n".to_vec(), 400),
         ("a Host with a space", b"GET /p HTTP/1.1\r\nHost: a b\r\n\r\n".to_vec(), 400),
         ("no Host", b"GET /p HTTP/1.1\r\n\r\n".to_vec(), 400),
-        ("dot segments out of the route", b"GET /p/../outside HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n".to_vec(), 404),
-        ("encoded dot segments out of the route", b"GET /p/%2e%2e/outside HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n".to_vec(), 404),
+        (
+            "dot segments out of the route",
+            b"GET /p/../outside HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n".to_vec(),
+            404,
+        ),
+        (
+            "encoded dot segments out of the route",
+            b"GET /p/%2e%2e/outside HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n".to_vec(),
+            404,
+        ),
         ("a malformed escape", b"GET /p/%zz HTTP/1.1\r\nHost: h\r\n\r\n".to_vec(), 400),
-        ("a chunk of 2^64-1 bytes", b"POST /p HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\nabc".to_vec(), 413),
-        ("a chunk size of 17 digits", b"POST /p HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1ffffffffffffffff".to_vec(), 400),
-        ("chunk lines ended by a bare LF", b"POST /p HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n4\nwiki\n".to_vec(), 400),
-        ("a length beside chunks", b"POST /p HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n".to_vec(), 400),
+        (
+            "a chunk of 2^64-1 bytes",
+            b"POST /p HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: \
+                chunked\r\n\r\nffffffffffffffff\r\nabc"
+                .to_vec(),
+            413,
+        ),
+        (
+            "a chunk size of 17 digits",
+            b"POST /p HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1ffffffffffffffff"
+                .to_vec(),
+            400,
+        ),
+        (
+            "chunk lines ended by a bare LF",
+            b"POST /p HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n4\nwiki\n".to_vec(),
+            400,
+        ),
+        (
+            "a length beside chunks",
+            b"POST /p HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\nTransfer-Encoding: \
+                chunked\r\n\r\n0\r\n\r\n"
+                .to_vec(),
+            400,
+        ),
     ];
     for (what, request, want) in cases {
         let started = Instant::now();

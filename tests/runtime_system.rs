@@ -267,7 +267,9 @@ async fn two_runtimes_proxy_report_and_outlive_their_control_plane() {
     })
     .await;
     let total: i64 = sent.values().sum();
-    let query = json!({"metrics": ["request_count"], "dimensions": ["status_code"], "filters": [{"field": "control_plane", "operator": "in", "value": [g]}], "time_range": {"type": "relative", "time_range": "15m"}});
+    let query = json!({"metrics": ["request_count"], "dimensions": ["status_code"],
+        "filters": [{"field": "control_plane", "operator": "in", "value": [g]}],
+        "time_range": {"type": "relative", "time_range": "15m"}});
     wait_until("every request is counted", 30, || async {
         let (_, m) = api.call("POST", "/v2/metrics", Some(query.clone())).await;
         m["data"]
@@ -494,7 +496,12 @@ async fn the_proxy_balances_limits_and_answers_kongs_errors() {
     // by the close; framing that contradicts itself, a request without a host and garbage get
     // 400 and the connection closes.
     let addr = proxy.trim_start_matches("http://").to_string();
-    let both = raw(&addr, &[b"GET /pool/one HTTP/1.1\r\nHost: a\r\n\r\nGET /pool/two HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"]).await;
+    let both = raw(
+        &addr,
+        &[b"GET /pool/one HTTP/1.1\r\nHost: a\r\n\r\nGET /pool/two HTTP/1.1\r\nHost: \
+            a\r\nConnection: close\r\n\r\n"],
+    )
+    .await;
     let (one, two) = (
         both.find("\"path\":\"/one\"").expect("first answer"),
         both.find("\"path\":\"/two\"").expect("second answer"),
@@ -504,7 +511,15 @@ async fn the_proxy_balances_limits_and_answers_kongs_errors() {
         both.to_lowercase().contains("connection: close"),
         "the last answer says the connection closes"
     );
-    let posted = raw(&addr, &[b"POST /pool/up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n", b"5\r\nhello\r\n6;x=y\r\n world\r\n0\r\n\r\n"]).await;
+    let posted = raw(
+        &addr,
+        &[
+            b"POST /pool/up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nExpect: \
+                100-continue\r\nConnection: close\r\n\r\n",
+            b"5\r\nhello\r\n6;x=y\r\n world\r\n0\r\n\r\n",
+        ],
+    )
+    .await;
     assert!(posted.starts_with("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK"), "{posted}");
     assert!(
         posted.contains("\"body\":\"hello world\"") && posted.contains("\"content-length\":\"11\""),
@@ -522,9 +537,19 @@ async fn the_proxy_balances_limits_and_answers_kongs_errors() {
         "{old_head}"
     );
     assert_eq!(old_body.len(), 20_000, "the body runs to the close");
-    for bad in [&b"POST /pool/x HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"[..], b"HELLO\r\n\r\n", b"GET /pool/x HTTP/1.1\r\n\r\n", b"GET /pool/x HTTP/1.1\r\nHost: a\r\nContent-Length: 1, 2\r\n\r\nab"] {
+    for bad in [
+        &b"POST /pool/x HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: \
+            chunked\r\n\r\n0\r\n\r\n"[..],
+        b"HELLO\r\n\r\n",
+        b"GET /pool/x HTTP/1.1\r\n\r\n",
+        b"GET /pool/x HTTP/1.1\r\nHost: a\r\nContent-Length: 1, 2\r\n\r\nab",
+    ] {
         let answer = raw(&addr, &[bad]).await;
-        assert!(answer.starts_with("HTTP/1.1 400 Bad Request") && answer.contains("\"message\":\"Bad request\""), "{answer}");
+        assert!(
+            answer.starts_with("HTTP/1.1 400 Bad Request")
+                && answer.contains("\"message\":\"Bad request\""),
+            "{answer}"
+        );
     }
 
     // Rate limiting on a regex route, with Kong's headers.

@@ -106,7 +106,16 @@ async fn main() {
             |i| json!({"name": format!("svc-{i:05}"), "host": format!("svc-{i}.internal")}),
         )
         .await;
-        create_many(&http, format!("{base}/v2/control-planes/{gid}/core-entities/routes"), ROUTES_PER_GROUP, |i| json!({"name": format!("route-{i:05}"), "paths": [format!("/r{i}")], "service": {"id": svc_ids[i % svc_ids.len()]}})).await;
+        create_many(
+            &http,
+            format!("{base}/v2/control-planes/{gid}/core-entities/routes"),
+            ROUTES_PER_GROUP,
+            |i| {
+                json!({"name": format!("route-{i:05}"),
+            "paths": [format!("/r{i}")], "service": {"id": svc_ids[i % svc_ids.len()]}})
+            },
+        )
+        .await;
     }
     std::fs::write(data.join("seeded"), b"").unwrap();
     eprintln!(
@@ -165,7 +174,8 @@ async fn main() {
         1.5 * requests as f64 * RTT.as_secs_f64() / console::sync::DEFAULT_CONCURRENCY as f64;
     assert!(report.failed.is_empty(), "{report:?}");
     println!(
-        "full sync of {} groups × {} entities, {} ms added RTT: {:.2} s, {} requests (goal <= 1.5 × requests × RTT ÷ concurrency {} = {:.2} s)",
+        "full sync of {} groups × {} entities, {} ms added RTT: {:.2} s, {} requests (goal <= 1.5 \
+            × requests × RTT ÷ concurrency {} = {:.2} s)",
         report.progress.groups_total - 1,
         SERVICES_PER_GROUP + ROUTES_PER_GROUP,
         RTT.as_millis(),
@@ -197,11 +207,23 @@ async fn main() {
     proxy.script(vec![]);
     let again = console.sync(Arc::new(|_| {}), CancelToken::default()).await.unwrap();
     let per_group = (proxy.seen() as f64 - 1.0) / again.progress.groups_total as f64;
-    println!("no-change refresh: {} requests for {} groups = {:.2} per group plus the group list (goal <= 2 per group)", proxy.seen(), again.progress.groups_total, per_group);
+    println!(
+        "no-change refresh: {} requests for {} groups = {:.2} per group plus the group list (goal \
+            <= 2 per group)",
+        proxy.seen(),
+        again.progress.groups_total,
+        per_group
+    );
 
     // 3. Memory after caching 100,000 entities (and building the search index over them).
     let _ = console.search("svc", 5).await.unwrap();
-    println!("RSS after caching {} entities and indexing them for search: {:.0} MB (before: {:.0} MB; goal <= 150 MB)", report.progress.entities_done, rss_mb(), rss_before);
+    println!(
+        "RSS after caching {} entities and indexing them for search: {:.0} MB (before: {:.0} MB; \
+            goal <= 150 MB)",
+        report.progress.entities_done,
+        rss_mb(),
+        rss_before
+    );
 
     // 4. A search over 10,000 routes.
     let (kind, group): (Arc<str>, _) =
@@ -210,7 +232,9 @@ async fn main() {
         .filter_map(|i| {
             SearchItem::from_entity(
                 kind.clone(),
-                &json!({"id": format!("00000000-0000-4000-8000-{i:012}"), "name": format!("route-{i:05}-users-api"), "paths": [format!("/users/{i}")], "hosts": ["api.example.com"], "tags": ["team-a"]}),
+                &json!({"id": format!("00000000-0000-4000-8000-{i:012}"),
+                    "name": format!("route-{i:05}-users-api"), "paths": [format!("/users/{i}")],
+                    "hosts": ["api.example.com"], "tags": ["team-a"]}),
                 group.clone(),
             )
         })
@@ -246,5 +270,10 @@ async fn main() {
         std::hint::black_box(console::analytics::render_png(&spec).unwrap());
         png.push(t.elapsed().as_secs_f64() * 1000.0);
     }
-    println!("chart render (24 h, 288 buckets × 3 series): SVG median {:.2} ms (goal <= 5 ms); PNG export median {:.2} ms", median(svg), median(png));
+    println!(
+        "chart render (24 h, 288 buckets × 3 series): SVG median {:.2} ms (goal <= 5 ms); PNG \
+            export median {:.2} ms",
+        median(svg),
+        median(png)
+    );
 }

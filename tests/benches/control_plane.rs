@@ -50,7 +50,13 @@ async fn main() {
             let (http, url) = (http.clone(), format!("{entities}/services"));
             tasks.spawn(async move {
                 for i in 0..125 {
-                    post(&http, &url, json!({"name": format!("svc-{run}-{worker}-{i}"), "host": "bench.internal"})).await;
+                    post(
+                        &http,
+                        &url,
+                        json!({"name": format!("svc-{run}-{worker}-{i}"),
+                        "host": "bench.internal"}),
+                    )
+                    .await;
                 }
             });
         }
@@ -75,7 +81,13 @@ async fn main() {
         let (http, url) = (http.clone(), format!("{entities}/services/{sid}/routes"));
         tasks.spawn(async move {
             for i in 0..1250 {
-                post(&http, &url, json!({"name": format!("r-{worker}-{i}"), "paths": [format!("/r/{worker}/{i}")]})).await;
+                post(
+                    &http,
+                    &url,
+                    json!({"name": format!("r-{worker}-{i}"),
+                    "paths": [format!("/r/{worker}/{i}")]}),
+                )
+                .await;
             }
         });
     }
@@ -116,7 +128,12 @@ async fn main() {
             .sum();
         assert_eq!(n, 10_000);
     }
-    println!("list 10,000 routes in pages of 1,000, {:.1} MB over HTTP (median of 5): {:.1} ms (goal <= 100 ms)", bytes as f64 / 1e6, median(times));
+    println!(
+        "list 10,000 routes in pages of 1,000, {:.1} MB over HTTP (median of 5): {:.1} ms (goal <= \
+            100 ms)",
+        bytes as f64 / 1e6,
+        median(times)
+    );
 
     // 3. 100 runtime clients: time from a change until each reports the new hash.
     let small = konnect::KonnectClient::new(&cp.base_url(), ADMIN_TOKEN)
@@ -182,6 +199,12 @@ async fn main() {
             got += 1;
         }
     }
-    println!("change -> 100 runtime clients report the new hash, 20 changes: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms (goal p99 <= 1,000 ms)", percentile(delays.clone(), 0.5), percentile(delays.clone(), 0.99), percentile(delays, 1.0));
+    println!(
+        "change -> 100 runtime clients report the new hash, 20 changes: p50 {:.1} ms, p99 {:.1} \
+            ms, max {:.1} ms (goal p99 <= 1,000 ms)",
+        percentile(delays.clone(), 0.5),
+        percentile(delays.clone(), 0.99),
+        percentile(delays, 1.0)
+    );
     cp.shutdown().await;
 }

@@ -1,6 +1,6 @@
 //! Runtime vs nginx as proxies of the same loopback upstream: throughput under the same load tool
-//! (wrk, the median of alternating runs), and the p99 latency each adds at a fixed 2,000 req/s (an open-loop
-//! generator that times every request from when it was due, so queueing is counted).
+//! (wrk, the median of alternating runs), and the p99 latency each adds at a fixed 2,000 req/s (an
+//! open-loop generator that times every request from when it was due, so queueing is counted).
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -15,7 +15,14 @@ use system_tests::ADMIN_TOKEN;
 
 fn nginx(dir: &std::path::Path, upstream_port: u16, proxy_port: u16) -> std::process::Child {
     let conf = format!(
-        "worker_processes 2;\npid {d}/nginx.pid;\nerror_log stderr crit;\nevents {{ worker_connections 4096; }}\nhttp {{\n  access_log off;\n  client_body_temp_path {d}/body; proxy_temp_path {d}/proxy; fastcgi_temp_path {d}/fcgi; uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;\n  upstream origin {{ server 127.0.0.1:{upstream_port}; keepalive 256; }}\n  server {{ listen 127.0.0.1:{upstream_port}; location / {{ return 200 'hello from the origin'; }} }}\n  server {{ listen 127.0.0.1:{proxy_port}; location / {{ proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection \"\"; }} }}\n}}\n",
+        "worker_processes 2;\npid {d}/nginx.pid;\nerror_log stderr crit;\nevents {{ \
+            worker_connections 4096; }}\nhttp {{\n  access_log off;\n  client_body_temp_path \
+            {d}/body; proxy_temp_path {d}/proxy; fastcgi_temp_path {d}/fcgi; uwsgi_temp_path \
+            {d}/uwsgi; scgi_temp_path {d}/scgi;\n  upstream origin {{ server \
+            127.0.0.1:{upstream_port}; keepalive 256; }}\n  server {{ listen \
+            127.0.0.1:{upstream_port}; location / {{ return 200 'hello from the origin'; }} }}\n  \
+            server {{ listen 127.0.0.1:{proxy_port}; location / {{ proxy_pass http://origin; \
+            proxy_http_version 1.1; proxy_set_header Connection \"\"; }} }}\n}}\n",
         d = dir.display()
     );
     std::fs::write(dir.join("nginx.conf"), conf).unwrap();
@@ -177,7 +184,12 @@ async fn main() {
         "throughput via runtime (wrk, median of {PAIRS} runs of 5 s): {:.0} req/s",
         median(&mut runtime_rps)
     );
-    println!("throughput ratio runtime / nginx (median of {PAIRS} alternating pairs: {}): {:.2} (goal >= 0.80)", pairs.join(" "), median(&mut ratios));
+    println!(
+        "throughput ratio runtime / nginx (median of {PAIRS} alternating pairs: {}): {:.2} (goal \
+            >= 0.80)",
+        pairs.join(" "),
+        median(&mut ratios)
+    );
 
     // Latency in alternating rounds too (direct, runtime, nginx), each round's p99 compared with
     // the direct p99 of the same round; the median round is reported.
@@ -190,12 +202,20 @@ async fn main() {
         let (d50, d99) = (pct(&mut direct, 0.5), pct(&mut direct, 0.99));
         let (r50, r99) = (pct(&mut runtime, 0.5), pct(&mut runtime, 0.99));
         let (n50, n99) = (pct(&mut through_nginx, 0.5), pct(&mut through_nginx, 0.99));
-        rounds.push(format!("direct p50 {d50:.3} p99 {d99:.3}, runtime p50 {r50:.3} p99 {r99:.3}, nginx p50 {n50:.3} p99 {n99:.3}"));
+        rounds.push(format!(
+            "direct p50 {d50:.3} p99 {d99:.3}, runtime p50 {r50:.3} p99 {r99:.3}, nginx p50 \
+                {n50:.3} p99 {n99:.3}"
+        ));
         added_runtime.push(r99 - d99);
         added_nginx.push(n99 - d99);
     }
     println!("at 2,000 req/s, {ROUNDS} rounds of 5 s (ms): {}", rounds.join("; "));
-    println!("p99 latency the runtime adds at 2,000 req/s (median of {ROUNDS} rounds): {:.3} ms (goal <= 1 ms; nginx adds {:.3} ms)", median(&mut added_runtime), median(&mut added_nginx));
+    println!(
+        "p99 latency the runtime adds at 2,000 req/s (median of {ROUNDS} rounds): {:.3} ms (goal \
+            <= 1 ms; nginx adds {:.3} ms)",
+        median(&mut added_runtime),
+        median(&mut added_nginx)
+    );
     // SIGQUIT: nginx's master stops its workers too (a SIGKILLed master leaves them running).
     let _ = Command::new("kill").args(["-QUIT", &nginx.id().to_string()]).status();
     let _ = nginx.wait();

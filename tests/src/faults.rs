@@ -114,14 +114,23 @@ pub async fn start(upstream: String) -> FaultProxy {
                             Some(Fault::Status(code)) => Ok(Response::builder()
                                 .status(code)
                                 .header("content-type", "application/problem+json")
-                                .body(Full::new(Bytes::from(format!("{{\"status\":{code},\"title\":\"Injected\",\"instance\":\"fault\",\"detail\":\"injected {code}\"}}"))))
+                                .body(Full::new(Bytes::from(format!(
+                                    "{{\"status\":{code},\"title\":\"Injected\",\"instance\":\"faul\
+                                        t\",\"detail\":\"injected {code}\"}}"
+                                ))))
                                 .unwrap()),
-                            Some(Fault::TooManyRequests { retry_after_secs }) => Ok(Response::builder()
-                                .status(429)
-                                .header("retry-after", retry_after_secs.to_string())
-                                .header("content-type", "application/problem+json")
-                                .body(Full::new(Bytes::from_static(b"{\"status\":429,\"title\":\"Too Many Requests\",\"instance\":\"fault\",\"detail\":\"slow down\"}")))
-                                .unwrap()),
+                            Some(Fault::TooManyRequests { retry_after_secs }) => {
+                                Ok(Response::builder()
+                                    .status(429)
+                                    .header("retry-after", retry_after_secs.to_string())
+                                    .header("content-type", "application/problem+json")
+                                    .body(Full::new(Bytes::from_static(
+                                        b"{\"status\":429,\"title\":\"Too Many \
+                                            Requests\",\"instance\":\"fault\",\"detail\":\"slow \
+                                            down\"}",
+                                    )))
+                                    .unwrap())
+                            }
                             Some(Fault::Pass) | Some(Fault::Delay(_)) | None => {
                                 if let Some(Fault::Delay(d)) = fault {
                                     tokio::time::sleep(d).await;
@@ -131,11 +140,29 @@ pub async fn start(upstream: String) -> FaultProxy {
                                     tokio::time::sleep(std::time::Duration::from_micros(rtt)).await;
                                 }
                                 let method = req.method().clone();
-                                let url = format!("{upstream}{}", req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/"));
+                                let url = format!(
+                                    "{upstream}{}",
+                                    req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/")
+                                );
                                 let headers = req.headers().clone();
-                                let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
-                                let (path, query) = url[upstream.len()..].split_once('?').map(|(p, q)| (p.to_string(), Some(q.to_string()))).unwrap_or_else(|| (url[upstream.len()..].to_string(), None));
-                                let request = Recorded { method: method.to_string(), path, query, body: body.clone(), status: 0, response: Bytes::new() };
+                                let body = req
+                                    .into_body()
+                                    .collect()
+                                    .await
+                                    .map(|b| b.to_bytes())
+                                    .unwrap_or_default();
+                                let (path, query) = url[upstream.len()..]
+                                    .split_once('?')
+                                    .map(|(p, q)| (p.to_string(), Some(q.to_string())))
+                                    .unwrap_or_else(|| (url[upstream.len()..].to_string(), None));
+                                let request = Recorded {
+                                    method: method.to_string(),
+                                    path,
+                                    query,
+                                    body: body.clone(),
+                                    status: 0,
+                                    response: Bytes::new(),
+                                };
                                 let mut fwd = http.request(method, url).body(body);
                                 for name in ["authorization", "content-type"] {
                                     if let Some(v) = headers.get(name) {
@@ -147,7 +174,11 @@ pub async fn start(upstream: String) -> FaultProxy {
                                 let ct = resp.headers().get("content-type").cloned();
                                 let bytes = resp.bytes().await.unwrap_or_default();
                                 if rec.1.load(Ordering::SeqCst) {
-                                    rec.0.lock().unwrap().push(Recorded { status, response: bytes.clone(), ..request });
+                                    rec.0.lock().unwrap().push(Recorded {
+                                        status,
+                                        response: bytes.clone(),
+                                        ..request
+                                    });
                                 }
                                 let mut out = Response::builder().status(status);
                                 if let Some(ct) = ct {

@@ -33,9 +33,15 @@ impl KeyringSession {
         // activation starts opens it without a prompt (there is no one to answer one).
         let keyrings = home.join(".local/share/keyrings");
         std::fs::create_dir_all(&keyrings).unwrap();
-        std::fs::write(keyrings.join("login.keyring"), "[keyring]\ndisplay-name=login\nctime=0\nmtime=0\nlock-on-idle=false\nlock-after=false\n").unwrap();
+        std::fs::write(
+            keyrings.join("login.keyring"),
+            "[keyring]\ndisplay-name=login\nctime=0\nmtime=0\nlock-on-idle=false\nlock-after=false\
+                \n",
+        )
+        .unwrap();
         std::fs::write(keyrings.join("default"), "login").unwrap();
-        // The first client activates gnome-keyring-daemon on the bus: wait until it stores and returns a secret.
+        // The first client activates gnome-keyring-daemon on the bus: wait until it stores and
+        // returns a secret.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
         let mut last_error: String;
         loop {

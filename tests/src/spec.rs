@@ -221,7 +221,11 @@ impl Spec {
             let name = pair.split('=').next().unwrap_or("").replace("%5B", "[").replace("%5D", "]");
             let root = name.split('[').next().unwrap_or("");
             if !declared.iter().any(|d| *d == name || d == root) {
-                return Err(format!("{}: {method} {template} does not declare query parameter {name} (declared: {declared:?})", self.name));
+                return Err(format!(
+                    "{}: {method} {template} does not declare query parameter {name} (declared: \
+                        {declared:?})",
+                    self.name
+                ));
             }
         }
         if !body.is_empty() {

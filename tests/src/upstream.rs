@@ -19,7 +19,8 @@ pub struct Echo {
 }
 
 /// Starts an echo server named `name`. `/slow…` answers after 2 s; `/status/NNN` answers NNN;
-/// `/bytes/N` answers N bytes in chunks of unknown total (chunked), `/sized/N` N bytes with a length.
+/// `/bytes/N` answers N bytes in chunks of unknown total (chunked), `/sized/N` N bytes with a
+/// length.
 pub async fn echo(name: &'static str) -> Echo {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -73,7 +74,9 @@ pub async fn echo(name: &'static str) -> Echo {
                             .iter()
                             .map(|(k, v)| (k.to_string(), json!(v.to_str().unwrap_or(""))))
                             .collect();
-                        let body = json!({"server": name, "path": path, "method": req.method().as_str(), "headers": headers, "body": String::from_utf8_lossy(&body)});
+                        let body = json!({"server": name, "path": path,
+                            "method": req.method().as_str(), "headers": headers,
+                            "body": String::from_utf8_lossy(&body)});
                         Ok::<_, Infallible>(
                             Response::builder()
                                 .status(status)

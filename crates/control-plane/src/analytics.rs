@@ -28,33 +28,50 @@ pub async fn on_reports(
 ) -> Option<String> {
     let (cp, node) = (cp.to_string(), node.to_string());
     let ids: Vec<String> = reports.iter().map(|r| r.id.clone()).collect();
-    let stored = state
-        .store
-        .call(move |c| {
-            let tx = c.transaction()?;
-            let now = chrono::Utc::now().timestamp();
-            for r in &reports {
-                let fresh = tx.execute("INSERT OR IGNORE INTO analytics_reports (cp_id, report_id, received_at) VALUES (?1, ?2, ?3)", params![cp, r.id, now])?;
-                if fresh == 0 || r.interval_start < now - RETENTION_SECS {
-                    continue; // already counted, or too old to keep
+    let stored =
+        state
+            .store
+            .call(move |c| {
+                let tx = c.transaction()?;
+                let now = chrono::Utc::now().timestamp();
+                for r in &reports {
+                    let fresh = tx.execute(
+                        "INSERT OR IGNORE INTO analytics_reports (cp_id, report_id, received_at) \
+                            VALUES (?1, ?2, ?3)",
+                        params![cp, r.id, now],
+                    )?;
+                    if fresh == 0 || r.interval_start < now - RETENTION_SECS {
+                        continue; // already counted, or too old to keep
+                    }
+                    for s in &r.series {
+                        tx.execute(
+                        "INSERT INTO analytics (cp_id, node_id, bucket, service, route, consumer, \
+                            status, count, series) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                        params![cp, node, r.interval_start, s.service, s.route, s.consumer,
+                            s.status, s.count as i64, serde_json::to_string(s).unwrap_or_default()],
+                    )?;
+                    }
                 }
-                for s in &r.series {
+                tx.execute(
+                    "DELETE FROM analytics WHERE bucket < ?1",
+                    params![now - RETENTION_SECS],
+                )?;
+                tx.execute(
+                    "DELETE FROM analytics_reports WHERE received_at < ?1",
+                    params![now - RETENTION_SECS],
+                )?;
+                let rows: i64 = tx.query_row("SELECT COUNT(*) FROM analytics", [], |r| r.get(0))?;
+                if rows > MAX_ROWS {
                     tx.execute(
-                        "INSERT INTO analytics (cp_id, node_id, bucket, service, route, consumer, status, count, series) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                        params![cp, node, r.interval_start, s.service, s.route, s.consumer, s.status, s.count as i64, serde_json::to_string(s).unwrap_or_default()],
+                        "DELETE FROM analytics WHERE rowid IN (SELECT rowid FROM analytics ORDER \
+                            BY bucket LIMIT ?1)",
+                        params![rows - MAX_ROWS],
                     )?;
                 }
-            }
-            tx.execute("DELETE FROM analytics WHERE bucket < ?1", params![now - RETENTION_SECS])?;
-            tx.execute("DELETE FROM analytics_reports WHERE received_at < ?1", params![now - RETENTION_SECS])?;
-            let rows: i64 = tx.query_row("SELECT COUNT(*) FROM analytics", [], |r| r.get(0))?;
-            if rows > MAX_ROWS {
-                tx.execute("DELETE FROM analytics WHERE rowid IN (SELECT rowid FROM analytics ORDER BY bucket LIMIT ?1)", params![rows - MAX_ROWS])?;
-            }
-            tx.commit()?;
-            Ok(())
-        })
-        .await;
+                tx.commit()?;
+                Ok(())
+            })
+            .await;
     match stored {
         Ok(()) => serde_json::to_string(&Frame::AnalyticsAck { ids }).ok(),
         Err(e) => {
@@ -136,7 +153,8 @@ fn invalid(field: &str, reason: impl Into<String>) -> Problem {
 struct Query {
     metrics: Vec<String>,
     dimensions: Vec<String>,
-    /// (dimension, include?, values lower-cased): one hash lookup per row and filter, however many values.
+    /// (dimension, include?, values lower-cased): one hash lookup per row and filter, however many
+    /// values.
     filters: Vec<(String, bool, HashSet<String>)>,
     start: i64,
     end: i64,
@@ -301,11 +319,28 @@ pub async fn metrics(
     let rows = state
         .store
         .call(move |c| {
-            let mut stmt = c.prepare_cached("SELECT cp_id, node_id, bucket, series FROM analytics WHERE bucket >= ?1 AND bucket < ?2")?;
+            let mut stmt = c.prepare_cached(
+                "SELECT cp_id, node_id, bucket, series FROM analytics WHERE bucket >= ?1 AND \
+                    bucket < ?2",
+            )?;
             let rows = stmt
-                .query_map(params![start - 9, end], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, String>(3)?)))?
+                .query_map(params![start - 9, end], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, String>(3)?,
+                    ))
+                })?
                 .filter_map(|r| r.ok())
-                .filter_map(|(cp, node, bucket, s)| serde_json::from_str::<Series>(&s).ok().map(|series| Row { cp, node, bucket, series }))
+                .filter_map(|(cp, node, bucket, s)| {
+                    serde_json::from_str::<Series>(&s).ok().map(|series| Row {
+                        cp,
+                        node,
+                        bucket,
+                        series,
+                    })
+                })
                 .collect::<Vec<_>>();
             Ok(rows)
         })
@@ -423,15 +458,18 @@ pub async fn metrics(
     Ok(Json(json!({
         "data": data,
         "meta": {
-            "start": fmt(q.start), "end": fmt(q.end), "start_ms": q.start * 1000, "end_ms": q.end * 1000,
-            "granularity_ms": if time_dim { q.granularity * 1000 } else { (q.end - q.start) * 1000 },
+            "start": fmt(q.start), "end": fmt(q.end), "start_ms": q.start * 1000,
+                "end_ms": q.end * 1000,
+            "granularity_ms": if time_dim { q.granularity * 1000 } else { (q.end - q.start) * 1000
+                },
             "display": display, "metric_units": units, "truncated": truncated, "limit": q.limit,
             "query_id": uuid::Uuid::new_v4().to_string(), "metric_names": q.metrics,
         }
     })))
 }
 
-/// Names for the ids in the result: groups, services, routes, consumers, nodes; `deleted` when gone.
+/// Names for the ids in the result: groups, services, routes, consumers, nodes; `deleted` when
+/// gone.
 async fn display_names(
     state: &AppState,
     dims: &[String],
@@ -452,8 +490,18 @@ async fn display_names(
                 for id in ids {
                     let name: Option<String> = match dim.as_str() {
                         "status_code" | "status_code_grouped" => Some(id.clone()),
-                        "control_plane" => c.query_row("SELECT name FROM control_planes WHERE id = ?1", [&id], |r| r.get(0)).ok(),
-                        "data_plane_node" => c.query_row("SELECT hostname FROM nodes WHERE id = ?1", [&id], |r| r.get(0)).ok(),
+                        "control_plane" => c
+                            .query_row(
+                                "SELECT name FROM control_planes WHERE id = ?1",
+                                [&id],
+                                |r| r.get(0),
+                            )
+                            .ok(),
+                        "data_plane_node" => c
+                            .query_row("SELECT hostname FROM nodes WHERE id = ?1", [&id], |r| {
+                                r.get(0)
+                            })
+                            .ok(),
                         kind_dim => {
                             let (cp, eid) = id.split_once(':').unwrap_or(("", &id));
                             let (kind, field) = match kind_dim {
@@ -461,10 +509,23 @@ async fn display_names(
                                 "route" => ("routes", "name"),
                                 _ => ("consumers", "username"),
                             };
-                            c.query_row(&format!("SELECT coalesce(json_extract(body, '$.{field}'), id) FROM entities WHERE cp_id = ?1 AND kind = ?2 AND id = ?3"), params_from_iter([cp, kind, eid]), |r| r.get(0)).ok()
+                            c.query_row(
+                                &format!(
+                                    "SELECT coalesce(json_extract(body, '$.{field}'), id) FROM \
+                                        entities WHERE cp_id = ?1 AND kind = ?2 AND id = ?3"
+                                ),
+                                params_from_iter([cp, kind, eid]),
+                                |r| r.get(0),
+                            )
+                            .ok()
                         }
                     };
-                    entries.insert(id.clone(), json!({"id": id, "name": name.clone().unwrap_or_else(|| id.clone()), "deleted": name.is_none()}));
+                    entries.insert(
+                        id.clone(),
+                        json!({"id": id,
+                        "name": name.clone().unwrap_or_else(|| id.clone()),
+                        "deleted": name.is_none()}),
+                    );
                 }
                 out.insert(dim, Value::Object(entries));
             }

@@ -56,10 +56,16 @@ pub async fn bootstrap_admin(
 fn ensure_org_admin_team(c: &mut rusqlite::Connection) -> rusqlite::Result<()> {
     let at = now();
     c.execute(
-        "INSERT OR IGNORE INTO teams (id, name, description, labels, system_team, created_at, updated_at) VALUES (?1, ?2, 'Users have full access to all objects in the organization.', '{}', 1, ?3, ?3)",
+        "INSERT OR IGNORE INTO teams (id, name, description, labels, system_team, created_at, \
+            updated_at) VALUES (?1, ?2, 'Users have full access to all objects in the \
+            organization.', '{}', 1, ?3, ?3)",
         params![uuid::Uuid::new_v4().to_string(), konnect::roles::ORG_ADMIN_TEAM, at],
     )?;
-    c.execute("INSERT OR IGNORE INTO team_members (team_id, principal_id) SELECT t.id, p.id FROM teams t, principals p WHERE t.name = ?1 AND t.system_team = 1 AND p.org_admin = 1", [konnect::roles::ORG_ADMIN_TEAM])?;
+    c.execute(
+        "INSERT OR IGNORE INTO team_members (team_id, principal_id) SELECT t.id, p.id FROM teams \
+            t, principals p WHERE t.name = ?1 AND t.system_team = 1 AND p.org_admin = 1",
+        [konnect::roles::ORG_ADMIN_TEAM],
+    )?;
     Ok(())
 }
 
@@ -70,7 +76,8 @@ fn bootstrap(
 ) -> rusqlite::Result<Option<String>> {
     {
         if existing > 0 {
-            // An admin exists; a token given now is still honoured so operators can rotate in one step.
+            // An admin exists; a token given now is still honoured so operators can rotate in one
+            // step.
             if let Some(t) = given {
                 let admin: Option<String> = c
                     .query_row(
@@ -80,7 +87,11 @@ fn bootstrap(
                     )
                     .optional()?;
                 if let Some(admin) = admin {
-                    c.execute("INSERT OR IGNORE INTO access_tokens (hash, principal_id, created_at) VALUES (?1, ?2, ?3)", params![hash_token(&t), admin, now()])?;
+                    c.execute(
+                        "INSERT OR IGNORE INTO access_tokens (hash, principal_id, created_at) \
+                            VALUES (?1, ?2, ?3)",
+                        params![hash_token(&t), admin, now()],
+                    )?;
                 }
             }
             return Ok(None);
@@ -91,7 +102,11 @@ fn bootstrap(
         };
         let id = uuid::Uuid::new_v4().to_string();
         let tx = c.transaction()?;
-        tx.execute("INSERT INTO principals (id, kind, name, org_admin, created_at) VALUES (?1, 'user', 'admin', 1, ?2)", params![id, now()])?;
+        tx.execute(
+            "INSERT INTO principals (id, kind, name, org_admin, created_at) VALUES (?1, 'user', \
+                'admin', 1, ?2)",
+            params![id, now()],
+        )?;
         tx.execute(
             "INSERT INTO access_tokens (hash, principal_id, created_at) VALUES (?1, ?2, ?3)",
             params![hash_token(&token), id, now()],
@@ -123,17 +138,31 @@ async fn resolve(state: &AppState, token: &str) -> Result<Option<Principal>, Sto
         .store
         .call(move |c| {
             let found = c
-                .query_row("SELECT p.id, p.org_admin, t.expires_at, t.id FROM access_tokens t JOIN principals p ON p.id = t.principal_id WHERE t.hash = ?1", params![hash], |r| {
-                    Ok((Principal { id: r.get(0)?, org_admin: r.get::<_, i64>(1)? != 0 }, r.get::<_, Option<String>>(2)?, r.get::<_, Option<String>>(3)?))
-                })
+                .query_row(
+                    "SELECT p.id, p.org_admin, t.expires_at, t.id FROM access_tokens t JOIN \
+                        principals p ON p.id = t.principal_id WHERE t.hash = ?1",
+                    params![hash],
+                    |r| {
+                        Ok((
+                            Principal { id: r.get(0)?, org_admin: r.get::<_, i64>(1)? != 0 },
+                            r.get::<_, Option<String>>(2)?,
+                            r.get::<_, Option<String>>(3)?,
+                        ))
+                    },
+                )
                 .optional()?;
             let Some((principal, expires_at, token_id)) = found else { return Ok(None) };
-            let expired = expires_at.and_then(|e| chrono::DateTime::parse_from_rfc3339(&e).ok()).is_some_and(|e| e.timestamp() <= chrono::Utc::now().timestamp());
+            let expired = expires_at
+                .and_then(|e| chrono::DateTime::parse_from_rfc3339(&e).ok())
+                .is_some_and(|e| e.timestamp() <= chrono::Utc::now().timestamp());
             if expired {
                 return Ok(None);
             }
             if let Some(id) = token_id {
-                c.execute("UPDATE access_tokens SET last_used_at = ?2 WHERE id = ?1", params![id, now()])?;
+                c.execute(
+                    "UPDATE access_tokens SET last_used_at = ?2 WHERE id = ?1",
+                    params![id, now()],
+                )?;
             }
             Ok(Some(principal))
         })

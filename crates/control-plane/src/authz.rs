@@ -75,14 +75,20 @@ pub async fn load(state: &AppState, p: &Principal) -> Result<Access, crate::stor
             let mut stmt = c.prepare_cached(
                 "SELECT entity_id, role_name FROM assigned_roles WHERE entity_type_name = ?2 AND (
                     (owner_kind IN ('system_account', 'user') AND owner_id = ?1)
-                    OR (owner_kind = 'team' AND owner_id IN (SELECT team_id FROM team_members WHERE principal_id = ?1)))",
+                    OR (owner_kind = 'team' AND owner_id IN (SELECT team_id FROM team_members \
+                        WHERE principal_id = ?1)))",
             )?;
             let mut roles: HashMap<String, Vec<String>> = HashMap::new();
-            for row in stmt.query_map(params![id, CONTROL_PLANES], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
+            for row in stmt.query_map(params![id, CONTROL_PLANES], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })? {
                 let (cp, role) = row?;
                 roles.entry(cp).or_default().push(role);
             }
-            let teams = c.prepare_cached("SELECT team_id FROM team_members WHERE principal_id = ?1")?.query_map([&id], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
+            let teams = c
+                .prepare_cached("SELECT team_id FROM team_members WHERE principal_id = ?1")?
+                .query_map([&id], |r| r.get(0))?
+                .collect::<rusqlite::Result<Vec<String>>>()?;
             Ok(Access { org_admin: false, roles, principal: id, teams })
         })
         .await

@@ -70,7 +70,8 @@ impl NodeErrors {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).insert(node.to_string(), refused);
     }
 
-    /// Forgets a node's error once it runs a configuration other than the one it ran when it refused.
+    /// Forgets a node's error once it runs a configuration other than the one it ran when it
+    /// refused.
     fn on_ping(&self, node: &str, hash: &str) {
         let mut errors = self.0.lock().unwrap_or_else(|p| p.into_inner());
         if errors.get(node).is_some_and(|r| r.running_hash != hash) {
@@ -90,7 +91,11 @@ impl NodeErrors {
             code: refused.error.name.clone(),
             severity: "error".into(),
             description: refused.error.message.clone(),
-            resolution: Some("Change or delete the entity named in the description; the node keeps serving its last good configuration until then.".into()),
+            resolution: Some(
+                "Change or delete the entity named in the description; the node keeps serving its \
+                    last good configuration until then."
+                    .into(),
+            ),
         };
         Some(konnect::CompatibilityStatus {
             state: "COMPATIBILITY_STATE_INCOMPATIBLE".into(),
@@ -275,13 +280,21 @@ fn server_identity(data_dir: &Path, fresh: bool) -> std::io::Result<Identity> {
         }
         Err(Unusable::Replaceable(why)) => {
             if key_path.exists() || cert_path.exists() {
-                tracing::warn!("{why}: making a new certificate and key for the data plane link (runtimes do not pin it)");
+                tracing::warn!(
+                    "{why}: making a new certificate and key for the data plane link (runtimes do \
+                        not pin it)"
+                );
             }
             make_identity(&cert_path, &key_path)
         }
         Err(Unusable::Unreadable(path, e)) => Err(std::io::Error::new(
             e.kind(),
-            format!("cannot read {}: {e}. Give the control plane's user read access to it, or remove it (and {}) to have a new pair made at the next start.", path.display(), if path == key_path { cert_path.display() } else { key_path.display() }),
+            format!(
+                "cannot read {}: {e}. Give the control plane's user read access to it, or remove \
+                    it (and {}) to have a new pair made at the next start.",
+                path.display(),
+                if path == key_path { cert_path.display() } else { key_path.display() }
+            ),
         )),
     }
 }
@@ -300,7 +313,10 @@ pub fn tls_acceptor(data_dir: &Path) -> std::io::Result<tokio_rustls::TlsAccepto
         Ok(config) => config,
         // A certificate and a key that are each readable but not a pair: made anew, as above.
         Err(e) => {
-            tracing::warn!("the data plane link's certificate and key do not go together ({e}): making a new pair");
+            tracing::warn!(
+                "the data plane link's certificate and key do not go together ({e}): making a new \
+                    pair"
+            );
             build(server_identity(data_dir, true)?)?
         }
     };
@@ -463,16 +479,20 @@ where
                     deadline = tokio::time::Instant::now() + PING_WAIT;
                     match serde_json::from_slice::<hybrid::Frame>(&b) {
                         Ok(hybrid::Frame::Analytics { reports }) => {
-                            if let Some(reply) = crate::analytics::on_reports(state, cp, &hello.node_id, reports).await {
-                                ws.send(Message::Binary(reply.into())).await.map_err(|e| e.to_string())?;
+                            if let Some(reply) = crate::analytics::on_reports(state, cp,
+                                &hello.node_id, reports).await {
+                                ws.send(Message::Binary(reply.into())).await.map_err(|e|
+                                    e.to_string())?;
                             }
                         }
                         Ok(hybrid::Frame::Error { mut error }) => {
-                            // A node that could not read the push cannot name its hash: it is the last one sent.
+                            // A node that could not read the push cannot name its hash: it is the
+                            // last one sent.
                             if error.config_hash.is_empty() {
                                 error.config_hash.clone_from(&last_pushed);
                             }
-                            tracing::warn!(node = %hello.node_id, group = %cp, "data plane refused the configuration: {}", error.message);
+                            tracing::warn!(node = %hello.node_id, group = %cp, "data plane refused \
+                                the configuration: {}", error.message);
                             state.node_errors.record(cp, &hello.node_id, &running_hash, error);
                         }
                         _ => {}
@@ -551,9 +571,11 @@ pub async fn keep_hashes_current(state: AppState) {
                 }
                 Err(RecvError::Closed) => return,
             },
-            _ = async { tokio::time::sleep_until(next.expect("guarded")).await }, if next.is_some() => {
+            _ = async { tokio::time::sleep_until(next.expect("guarded")).await },
+                if next.is_some() => {
                 let now = tokio::time::Instant::now();
-                let ready: Vec<String> = due.iter().filter(|(_, at)| **at <= now).map(|(g, _)| g.clone()).collect();
+                let ready: Vec<String> = due.iter().filter(|(_, at)| **at <= now).map(|(g,
+                    _)| g.clone()).collect();
                 for g in ready {
                     due.remove(&g);
                     if let Err(e) = current_hash(&state, &g).await {
@@ -633,7 +655,8 @@ where
         return Ok(false);
     };
     let timestamp = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
-    let payload = json!({"type": "reconfigure", "timestamp": timestamp, "config_table": table, "config_hash": hash, "hashes": hashes});
+    let payload = json!({"type": "reconfigure", "timestamp": timestamp, "config_table": table,
+        "config_hash": hash, "hashes": hashes});
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     gz.write_all(payload.to_string().as_bytes()).map_err(|e| e.to_string())?;
     let bytes = gz.finish().map_err(|e| e.to_string())?;
@@ -660,13 +683,22 @@ async fn record_node(
         .store
         .call(move |c| {
             let now = chrono::Utc::now().timestamp();
-            let existing: Option<String> = c.query_row("SELECT config_hash FROM nodes WHERE control_plane_id = ?1 AND id = ?2", params![cp, id], |r| r.get(0)).optional()?;
+            let existing: Option<String> = c
+                .query_row(
+                    "SELECT config_hash FROM nodes WHERE control_plane_id = ?1 AND id = ?2",
+                    params![cp, id],
+                    |r| r.get(0),
+                )
+                .optional()?;
             let hash = hash.or(existing).unwrap_or_default();
             c.execute(
-                "INSERT INTO nodes (control_plane_id, id, version, hostname, ip, last_ping, config_hash, created_at, updated_at)
+                "INSERT INTO nodes (control_plane_id, id, version, hostname, ip, last_ping, \
+                    config_hash, created_at, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?6, ?6)
-                 ON CONFLICT (control_plane_id, id) DO UPDATE SET version = excluded.version, hostname = excluded.hostname,
-                   ip = excluded.ip, last_ping = excluded.last_ping, config_hash = excluded.config_hash, updated_at = excluded.updated_at",
+                 ON CONFLICT (control_plane_id, id) DO UPDATE SET version = excluded.version, \
+                     hostname = excluded.hostname,
+                   ip = excluded.ip, last_ping = excluded.last_ping, config_hash = \
+                       excluded.config_hash, updated_at = excluded.updated_at",
                 params![cp, id, version, hostname, ip, now, hash],
             )?;
             Ok(())

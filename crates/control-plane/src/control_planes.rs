@@ -76,13 +76,23 @@ pub async fn ensure_default_group(state: &AppState) -> Result<(), crate::store::
     state
         .store
         .call(|c| {
-            let n: i64 = c.query_row("SELECT COUNT(*) FROM control_planes WHERE is_default = 1", [], |r| r.get(0))?;
+            let n: i64 =
+                c.query_row("SELECT COUNT(*) FROM control_planes WHERE is_default = 1", [], |r| {
+                    r.get(0)
+                })?;
             if n == 0 {
                 let ts = now();
                 c.execute(
-                    "INSERT INTO control_planes (id, name, description, labels, cluster_type, auth_type, cloud_gateway, proxy_urls, is_default, created_at, updated_at)
-                     VALUES (?1, ?2, 'The default runtime group of this organization.', '{}', ?3, 'pinned_client_certs', 0, '[]', 1, ?4, ?4)",
-                    params![uuid::Uuid::new_v4().to_string(), DEFAULT_GROUP_NAME, CLUSTER_TYPE_CONTROL_PLANE, ts],
+                    "INSERT INTO control_planes (id, name, description, labels, cluster_type, \
+                        auth_type, cloud_gateway, proxy_urls, is_default, created_at, updated_at)
+                     VALUES (?1, ?2, 'The default runtime group of this organization.', '{}', ?3, \
+                         'pinned_client_certs', 0, '[]', 1, ?4, ?4)",
+                    params![
+                        uuid::Uuid::new_v4().to_string(),
+                        DEFAULT_GROUP_NAME,
+                        CLUSTER_TYPE_CONTROL_PLANE,
+                        ts
+                    ],
                 )?;
             }
             Ok(())
@@ -308,15 +318,30 @@ pub async fn create(
     let created = state
         .store
         .call(move |c| {
-            let taken: i64 = c.query_row("SELECT COUNT(*) FROM control_planes WHERE name = ?1", params![name], |r| r.get(0))?;
+            let taken: i64 = c.query_row(
+                "SELECT COUNT(*) FROM control_planes WHERE name = ?1",
+                params![name],
+                |r| r.get(0),
+            )?;
             if taken > 0 {
                 return Ok(None);
             }
             let ts = now();
             c.execute(
-                "INSERT INTO control_planes (id, name, description, labels, cluster_type, auth_type, cloud_gateway, proxy_urls, is_default, created_at, updated_at)
+                "INSERT INTO control_planes (id, name, description, labels, cluster_type, \
+                    auth_type, cloud_gateway, proxy_urls, is_default, created_at, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?9)",
-                params![id, name, description, serde_json::to_string(&labels).unwrap_or_else(|_| "{}".into()), cluster_type, auth_type, cloud_gateway as i64, serde_json::to_string(&proxy_urls).unwrap_or_else(|_| "[]".into()), ts],
+                params![
+                    id,
+                    name,
+                    description,
+                    serde_json::to_string(&labels).unwrap_or_else(|_| "{}".into()),
+                    cluster_type,
+                    auth_type,
+                    cloud_gateway as i64,
+                    serde_json::to_string(&proxy_urls).unwrap_or_else(|_| "[]".into()),
+                    ts
+                ],
             )?;
             if let Some(p) = creator {
                 crate::identity::grant_creator_admin(c, &p, &id)?;
@@ -365,44 +390,56 @@ pub async fn update(
         return Err(Problem::bad_request("Request contains invalid fields", v.0));
     }
     let base = state.cluster_endpoint.clone();
-    let outcome = state
-        .store
-        .call(move |c| {
-            let tx = c.transaction()?;
-            let Some((mut g, is_default)) = load_group(&tx, &id, &base)? else { return Ok(UpdateOutcome::NotFound) };
-            if let Some(n) = name {
-                if n != g.name {
-                    if is_default {
-                        return Ok(UpdateOutcome::DefaultRename);
+    let outcome =
+        state
+            .store
+            .call(move |c| {
+                let tx = c.transaction()?;
+                let Some((mut g, is_default)) = load_group(&tx, &id, &base)? else {
+                    return Ok(UpdateOutcome::NotFound);
+                };
+                if let Some(n) = name {
+                    if n != g.name {
+                        if is_default {
+                            return Ok(UpdateOutcome::DefaultRename);
+                        }
+                        let taken: i64 = tx.query_row(
+                            "SELECT COUNT(*) FROM control_planes WHERE name = ?1 AND id != ?2",
+                            params![n, id],
+                            |r| r.get(0),
+                        )?;
+                        if taken > 0 {
+                            return Ok(UpdateOutcome::Duplicate);
+                        }
+                        g.name = n;
                     }
-                    let taken: i64 = tx.query_row("SELECT COUNT(*) FROM control_planes WHERE name = ?1 AND id != ?2", params![n, id], |r| r.get(0))?;
-                    if taken > 0 {
-                        return Ok(UpdateOutcome::Duplicate);
-                    }
-                    g.name = n;
                 }
-            }
-            if let Some(d) = description {
-                g.description = d;
-            }
-            if let Some(a) = auth_type {
-                g.config.auth_type = a;
-            }
-            if let Some(p) = proxy_urls {
-                g.config.proxy_urls = p;
-            }
-            if let Some(l) = labels {
-                g.labels = l;
-            }
-            g.updated_at = now();
-            tx.execute(
-                "UPDATE control_planes SET name = ?2, description = ?3, labels = ?4, auth_type = ?5, proxy_urls = ?6, updated_at = ?7 WHERE id = ?1",
-                params![id, g.name, g.description, serde_json::to_string(&g.labels).unwrap_or_else(|_| "{}".into()), g.config.auth_type, serde_json::to_string(&g.config.proxy_urls).unwrap_or_else(|_| "[]".into()), g.updated_at],
+                if let Some(d) = description {
+                    g.description = d;
+                }
+                if let Some(a) = auth_type {
+                    g.config.auth_type = a;
+                }
+                if let Some(p) = proxy_urls {
+                    g.config.proxy_urls = p;
+                }
+                if let Some(l) = labels {
+                    g.labels = l;
+                }
+                g.updated_at = now();
+                tx.execute(
+                "UPDATE control_planes SET name = ?2, description = ?3, labels = ?4, auth_type = \
+                    ?5, proxy_urls = ?6, updated_at = ?7 WHERE id = ?1",
+                params![id, g.name, g.description,
+                    serde_json::to_string(&g.labels).unwrap_or_else(|_| "{}".into()),
+                    g.config.auth_type,
+                    serde_json::to_string(&g.config.proxy_urls).unwrap_or_else(|_| "[]".into()),
+                    g.updated_at],
             )?;
-            tx.commit()?;
-            Ok(UpdateOutcome::Updated(g))
-        })
-        .await?;
+                tx.commit()?;
+                Ok(UpdateOutcome::Updated(g))
+            })
+            .await?;
     match outcome {
         UpdateOutcome::Updated(g) => Ok(Json(g)),
         UpdateOutcome::NotFound => Err(Problem::not_found("control plane")),
@@ -451,8 +488,15 @@ pub async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> Ap
         }
         Some(false) => Err(Problem::not_found("control plane")),
         None => Err(Problem::bad_request(
-            "The default control plane cannot be deleted: it is the organization's fallback group for runtime instances.",
-            vec![InvalidParameter { field: "controlPlaneId".into(), rule: Some("invalid".into()), reason: "the default control plane cannot be deleted".into(), source: Some("path".into()), ..blank_param() }],
+            "The default control plane cannot be deleted: it is the organization's fallback group \
+                for runtime instances.",
+            vec![InvalidParameter {
+                field: "controlPlaneId".into(),
+                rule: Some("invalid".into()),
+                reason: "the default control plane cannot be deleted".into(),
+                source: Some("path".into()),
+                ..blank_param()
+            }],
         )),
     }
 }
@@ -479,14 +523,30 @@ pub async fn list_nodes(
             if load_group(c, &id, &base)?.is_none() {
                 return Ok(None);
             }
-            let total: i64 = c.query_row("SELECT COUNT(*) FROM nodes WHERE control_plane_id = ?1", params![id], |r| r.get(0))?;
+            let total: i64 = c.query_row(
+                "SELECT COUNT(*) FROM nodes WHERE control_plane_id = ?1",
+                params![id],
+                |r| r.get(0),
+            )?;
             let mut stmt = c.prepare_cached(
-                "SELECT id, version, hostname, last_ping, config_hash, created_at, updated_at, ip FROM nodes
+                "SELECT id, version, hostname, last_ping, config_hash, created_at, updated_at, ip \
+                    FROM nodes
                  WHERE control_plane_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
             )?;
             let items = stmt
                 .query_map(params![id, after, size + 1], |r| {
-                    Ok(Node { id: r.get(0)?, version: r.get(1)?, hostname: r.get(2)?, last_ping: r.get(3)?, node_type: "kong-proxy".into(), config_hash: r.get(4)?, created_at: r.get(5)?, updated_at: r.get(6)?, ip: r.get(7)?, compatibility_status: None })
+                    Ok(Node {
+                        id: r.get(0)?,
+                        version: r.get(1)?,
+                        hostname: r.get(2)?,
+                        last_ping: r.get(3)?,
+                        node_type: "kong-proxy".into(),
+                        config_hash: r.get(4)?,
+                        created_at: r.get(5)?,
+                        updated_at: r.get(6)?,
+                        ip: r.get(7)?,
+                        compatibility_status: None,
+                    })
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(Some((total, items)))

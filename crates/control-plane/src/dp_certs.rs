@@ -64,13 +64,25 @@ pub async fn create(
     let created = state
         .store
         .call(move |c| {
-            if c.query_row("SELECT 1 FROM control_planes WHERE id = ?1", [&cp], |_| Ok(())).optional()?.is_none() {
+            if c.query_row("SELECT 1 FROM control_planes WHERE id = ?1", [&cp], |_| Ok(()))
+                .optional()?
+                .is_none()
+            {
                 return Ok(None);
             }
             let now = chrono::Utc::now().timestamp();
             let id = uuid::Uuid::new_v4().to_string();
-            c.execute("INSERT INTO dp_certs (cp_id, id, cert, title, fingerprint, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)", params![cp, id, pem, title, fp, now])?;
-            c.query_row("SELECT * FROM dp_certs WHERE cp_id = ?1 AND id = ?2", params![cp, id], cert_from_row).map(Some)
+            c.execute(
+                "INSERT INTO dp_certs (cp_id, id, cert, title, fingerprint, created_at, \
+                    updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+                params![cp, id, pem, title, fp, now],
+            )?;
+            c.query_row(
+                "SELECT * FROM dp_certs WHERE cp_id = ?1 AND id = ?2",
+                params![cp, id],
+                cert_from_row,
+            )
+            .map(Some)
         })
         .await?;
     let item = created.ok_or_else(group_missing)?;
@@ -122,7 +134,8 @@ pub async fn get(
     found.map(|item| Json(json!({ "item": item }))).ok_or_else(|| Problem::not_found("certificate"))
 }
 
-/// Unpins a certificate: nodes using it can no longer connect (those connected stay until they reconnect).
+/// Unpins a certificate: nodes using it can no longer connect (those connected stay until they
+/// reconnect).
 pub async fn delete(
     State(state): State<AppState>,
     Path((id, cert)): Path<(String, String)>,

@@ -14,7 +14,8 @@ pub const EMPTY_HASH: &str = "00000000000000000000000000000000";
 const MAX_BUF_LEN: usize = 1_000_000;
 
 /// The group's whole configuration as Kong exports it for data planes: flat arrays per schema,
-/// foreign keys as bare ids, disabled services (and what hangs off them) and disabled plugins left out.
+/// foreign keys as bare ids, disabled services (and what hangs off them) and disabled plugins left
+/// out.
 pub fn config_table(c: &Connection, cp: &str) -> rusqlite::Result<Value> {
     let all = store::all_entities(c, cp)?;
     let disabled_services: Vec<String> = all
@@ -52,8 +53,16 @@ pub fn config_table(c: &Connection, cp: &str) -> rusqlite::Result<Value> {
             table.insert(kind.export_key.to_string(), Value::Array(exported));
         }
     }
-    let mut stmt = c.prepare_cached("SELECT group_id, consumer_id FROM group_members WHERE cp_id = ?1 ORDER BY group_id, consumer_id")?;
-    let members: Vec<Value> = stmt.query_map([cp], |r| Ok(json!({"consumer_group": r.get::<_, String>(0)?, "consumer": r.get::<_, String>(1)?})))?.collect::<rusqlite::Result<_>>()?;
+    let mut stmt = c.prepare_cached(
+        "SELECT group_id, consumer_id FROM group_members WHERE cp_id = ?1 ORDER BY group_id, \
+            consumer_id",
+    )?;
+    let members: Vec<Value> = stmt
+        .query_map([cp], |r| {
+            Ok(json!({"consumer_group": r.get::<_,
+        String>(0)?, "consumer": r.get::<_, String>(1)?}))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
     if !members.is_empty() {
         table.insert("consumer_group_consumers".into(), Value::Array(members));
     }

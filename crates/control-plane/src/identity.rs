@@ -71,9 +71,11 @@ fn page(q: &HashMap<String, String>, all: Vec<Value>) -> Value {
 
 fn account_json(r: &Row) -> rusqlite::Result<Value> {
     Ok(json!({
-        "id": r.get::<_, String>("id")?, "name": r.get::<_, String>("name")?, "description": r.get::<_, String>("description")?,
+        "id": r.get::<_, String>("id")?, "name": r.get::<_, String>("name")?,
+            "description": r.get::<_, String>("description")?,
         "konnect_managed": false, "created_at": r.get::<_, String>("created_at")?,
-        "updated_at": r.get::<_, Option<String>>("updated_at")?.unwrap_or(r.get::<_, String>("created_at")?),
+        "updated_at": r.get::<_, Option<String>>("updated_at")?.unwrap_or(r.get::<_,
+            String>("created_at")?),
     }))
 }
 
@@ -81,15 +83,21 @@ fn team_json(r: &Row) -> rusqlite::Result<Value> {
     // Konnect's Team.description is 1–250 characters or null: a team made without one has null.
     let description = Some(r.get::<_, String>("description")?).filter(|d| !d.is_empty());
     Ok(json!({
-        "id": r.get::<_, String>("id")?, "name": r.get::<_, String>("name")?, "description": description,
-        "system_team": r.get::<_, i64>("system_team")? != 0, "labels": serde_json::from_str::<Value>(&r.get::<_, String>("labels")?).unwrap_or(json!({})),
-        "created_at": r.get::<_, String>("created_at")?, "updated_at": r.get::<_, String>("updated_at")?,
+        "id": r.get::<_, String>("id")?, "name": r.get::<_, String>("name")?,
+            "description": description,
+        "system_team": r.get::<_, i64>("system_team")? != 0,
+            "labels": serde_json::from_str::<Value>(&r.get::<_,
+            String>("labels")?).unwrap_or(json!({})),
+        "created_at": r.get::<_, String>("created_at")?,
+            "updated_at": r.get::<_, String>("updated_at")?,
     }))
 }
 
 fn token_json(r: &Row) -> rusqlite::Result<Value> {
-    let mut v = json!({"id": r.get::<_, String>("id")?, "name": r.get::<_, String>("name")?, "created_at": r.get::<_, String>("created_at")?,
-        "updated_at": r.get::<_, Option<String>>("updated_at")?.unwrap_or(r.get::<_, String>("created_at")?), "expires_at": r.get::<_, Option<String>>("expires_at")?});
+    let mut v = json!({"id": r.get::<_, String>("id")?, "name": r.get::<_, String>("name")?,
+        "created_at": r.get::<_, String>("created_at")?,
+        "updated_at": r.get::<_, Option<String>>("updated_at")?.unwrap_or(r.get::<_,
+            String>("created_at")?), "expires_at": r.get::<_, Option<String>>("expires_at")?});
     if let Some(last) = r.get::<_, Option<String>>("last_used_at")? {
         v["last_used_at"] = json!(last);
     }
@@ -97,10 +105,10 @@ fn token_json(r: &Row) -> rusqlite::Result<Value> {
 }
 
 fn role_json(r: &Row) -> rusqlite::Result<Value> {
-    Ok(
-        json!({"id": r.get::<_, String>("id")?, "role_name": r.get::<_, String>("role_name")?, "entity_id": r.get::<_, String>("entity_id")?,
-        "entity_type_name": r.get::<_, String>("entity_type_name")?, "entity_region": r.get::<_, String>("entity_region")?}),
-    )
+    Ok(json!({"id": r.get::<_, String>("id")?, "role_name": r.get::<_, String>("role_name")?,
+            "entity_id": r.get::<_, String>("entity_id")?,
+        "entity_type_name": r.get::<_, String>("entity_type_name")?,
+            "entity_region": r.get::<_, String>("entity_region")?}))
 }
 
 fn account_exists(c: &Connection, id: &str) -> rusqlite::Result<bool> {
@@ -129,9 +137,19 @@ pub async fn organization(State(state): State<AppState>) -> R {
         .store
         .call(|c| {
             let id = organization_id(c)?;
-            let (owner, created): (Option<String>, Option<String>) = c.query_row("SELECT id, created_at FROM principals WHERE org_admin = 1 ORDER BY created_at LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?))).optional()?.unwrap_or((None, None));
+            let (owner, created): (Option<String>, Option<String>) = c
+                .query_row(
+                    "SELECT id, created_at FROM principals WHERE org_admin = 1 ORDER BY created_at \
+                        LIMIT 1",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?
+                .unwrap_or((None, None));
             let created = created.unwrap_or_else(now);
-            Ok(json!({"id": id, "name": "Local organization", "owner_id": owner, "login_path": "local", "created_at": created, "updated_at": created, "state": "active", "retention_period_days": 30}))
+            Ok(json!({"id": id, "name": "Local organization", "owner_id": owner,
+                "login_path": "local", "created_at": created, "updated_at": created,
+                "state": "active", "retention_period_days": 30}))
         })
         .await?;
     ok(v)
@@ -146,9 +164,16 @@ pub async fn me(State(state): State<AppState>, Extension(p): Extension<Principal
                 let name: String = r.get("name")?;
                 let kind: String = r.get("kind")?;
                 let created: String = r.get("created_at")?;
-                let email = if kind == "user" { format!("{name}@localhost") } else { format!("{name}@system-accounts.localhost") };
-                Ok(json!({"id": r.get::<_, String>("id")?, "email": email, "full_name": name, "preferred_name": name, "active": true,
-                    "inferred_region": "local", "created_at": created, "updated_at": r.get::<_, Option<String>>("updated_at")?.unwrap_or(created.clone())}))
+                let email = if kind == "user" {
+                    format!("{name}@localhost")
+                } else {
+                    format!("{name}@system-accounts.localhost")
+                };
+                Ok(json!({"id": r.get::<_, String>("id")?, "email": email, "full_name": name,
+                    "preferred_name": name, "active": true,
+                    "inferred_region": "local", "created_at": created,
+                        "updated_at": r.get::<_,
+                        Option<String>>("updated_at")?.unwrap_or(created.clone())}))
             })
             .optional()
         })
@@ -194,11 +219,20 @@ pub async fn create_account(State(state): State<AppState>, body: Bytes) -> R {
     let v = state
         .store
         .call(move |c| {
-            if c.query_row("SELECT EXISTS (SELECT 1 FROM principals WHERE kind = 'system_account' AND name = ?1)", [&name], |r| r.get::<_, bool>(0))? {
+            if c.query_row(
+                "SELECT EXISTS (SELECT 1 FROM principals WHERE kind = 'system_account' AND name = \
+                    ?1)",
+                [&name],
+                |r| r.get::<_, bool>(0),
+            )? {
                 return Ok(None);
             }
             let id = uuid::Uuid::new_v4().to_string();
-            c.execute("INSERT INTO principals (id, kind, name, org_admin, created_at, description, updated_at) VALUES (?1, 'system_account', ?2, 0, ?3, ?4, ?3)", params![id, name, now(), description])?;
+            c.execute(
+                "INSERT INTO principals (id, kind, name, org_admin, created_at, description, \
+                    updated_at) VALUES (?1, 'system_account', ?2, 0, ?3, ?4, ?3)",
+                params![id, name, now(), description],
+            )?;
             c.query_row("SELECT * FROM principals WHERE id = ?1", [&id], account_json).map(Some)
         })
         .await?;
@@ -236,7 +270,11 @@ pub async fn update_account(
             if !account_exists(c, &id)? {
                 return Ok(None);
             }
-            c.execute("UPDATE principals SET name = coalesce(?2, name), description = coalesce(?3, description), updated_at = ?4 WHERE id = ?1", params![id, name, description, now()])?;
+            c.execute(
+                "UPDATE principals SET name = coalesce(?2, name), description = coalesce(?3, \
+                    description), updated_at = ?4 WHERE id = ?1",
+                params![id, name, description, now()],
+            )?;
             c.query_row("SELECT * FROM principals WHERE id = ?1", [&id], account_json).map(Some)
         })
         .await?;
@@ -274,7 +312,13 @@ pub async fn list_tokens(
             if !account_exists(c, &id)? {
                 return Ok(None);
             }
-            let rows = c.prepare_cached("SELECT * FROM access_tokens WHERE principal_id = ?1 AND id IS NOT NULL ORDER BY created_at")?.query_map([&id], token_json)?.collect::<rusqlite::Result<Vec<_>>>()?;
+            let rows = c
+                .prepare_cached(
+                    "SELECT * FROM access_tokens WHERE principal_id = ?1 AND id IS NOT NULL ORDER \
+                        BY created_at",
+                )?
+                .query_map([&id], token_json)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(Some(rows))
         })
         .await?;
@@ -301,7 +345,11 @@ pub async fn create_token(State(state): State<AppState>, Path(id): Path<String>,
             }
             let tid = uuid::Uuid::new_v4().to_string();
             let ts = now();
-            c.execute("INSERT INTO access_tokens (hash, principal_id, created_at, id, name, expires_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?3)", params![hash, id, ts, tid, name, expires_at])?;
+            c.execute(
+                "INSERT INTO access_tokens (hash, principal_id, created_at, id, name, expires_at, \
+                    updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?3)",
+                params![hash, id, ts, tid, name, expires_at],
+            )?;
             c.query_row("SELECT * FROM access_tokens WHERE id = ?1", [&tid], token_json).map(Some)
         })
         .await?;
@@ -391,11 +439,17 @@ pub async fn create_team(State(state): State<AppState>, body: Bytes) -> R {
     let v = state
         .store
         .call(move |c| {
-            if c.query_row("SELECT EXISTS (SELECT 1 FROM teams WHERE name = ?1)", [&name], |r| r.get::<_, bool>(0))? {
+            if c.query_row("SELECT EXISTS (SELECT 1 FROM teams WHERE name = ?1)", [&name], |r| {
+                r.get::<_, bool>(0)
+            })? {
                 return Ok(None);
             }
             let id = uuid::Uuid::new_v4().to_string();
-            c.execute("INSERT INTO teams (id, name, description, labels, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)", params![id, name, description, labels.to_string(), now()])?;
+            c.execute(
+                "INSERT INTO teams (id, name, description, labels, created_at, updated_at) VALUES \
+                    (?1, ?2, ?3, ?4, ?5, ?5)",
+                params![id, name, description, labels.to_string(), now()],
+            )?;
             c.query_row("SELECT * FROM teams WHERE id = ?1", [&id], team_json).map(Some)
         })
         .await?;
@@ -421,7 +475,11 @@ pub async fn update_team(State(state): State<AppState>, Path(id): Path<String>, 
     let v = state
         .store
         .call(move |c| {
-            let n = c.execute("UPDATE teams SET name = coalesce(?2, name), description = coalesce(?3, description), labels = coalesce(?4, labels), updated_at = ?5 WHERE id = ?1", params![id, name, description, labels, now()])?;
+            let n = c.execute(
+                "UPDATE teams SET name = coalesce(?2, name), description = coalesce(?3, \
+                    description), labels = coalesce(?4, labels), updated_at = ?5 WHERE id = ?1",
+                params![id, name, description, labels, now()],
+            )?;
             if n == 0 {
                 return Ok(None);
             }
@@ -463,11 +521,17 @@ pub async fn list_team_accounts(
     let all = state
         .store
         .call(move |c| {
-            if c.query_row("SELECT 1 FROM teams WHERE id = ?1", [&id], |_| Ok(())).optional()?.is_none() {
+            if c.query_row("SELECT 1 FROM teams WHERE id = ?1", [&id], |_| Ok(()))
+                .optional()?
+                .is_none()
+            {
                 return Ok(None);
             }
             let rows = c
-                .prepare_cached("SELECT p.* FROM team_members m JOIN principals p ON p.id = m.principal_id WHERE m.team_id = ?1 AND p.kind = 'system_account' ORDER BY p.created_at")?
+                .prepare_cached(
+                    "SELECT p.* FROM team_members m JOIN principals p ON p.id = m.principal_id \
+                        WHERE m.team_id = ?1 AND p.kind = 'system_account' ORDER BY p.created_at",
+                )?
                 .query_map([&id], account_json)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(Some(rows))
@@ -542,7 +606,8 @@ fn owner_exists(c: &Connection, kind: &str, id: &str) -> rusqlite::Result<bool> 
     }
 }
 
-/// The teams a user or system account belongs to (`/v3/users/{id}/teams`, `/v3/system-accounts/{id}/teams`).
+/// The teams a user or system account belongs to (`/v3/users/{id}/teams`,
+/// `/v3/system-accounts/{id}/teams`).
 async fn teams_of(
     state: &AppState,
     kind: &'static str,
@@ -555,7 +620,13 @@ async fn teams_of(
             if !owner_exists(c, kind, &id)? {
                 return Ok(None);
             }
-            let rows = c.prepare_cached("SELECT t.* FROM team_members m JOIN teams t ON t.id = m.team_id WHERE m.principal_id = ?1 ORDER BY t.created_at")?.query_map([&id], team_json)?.collect::<rusqlite::Result<Vec<_>>>()?;
+            let rows = c
+                .prepare_cached(
+                    "SELECT t.* FROM team_members m JOIN teams t ON t.id = m.team_id WHERE \
+                        m.principal_id = ?1 ORDER BY t.created_at",
+                )?
+                .query_map([&id], team_json)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(Some(rows))
         })
         .await?;
@@ -607,7 +678,13 @@ async fn list_roles_of(
             if !owner_exists(c, kind, &id)? {
                 return Ok(None);
             }
-            let rows = c.prepare_cached("SELECT * FROM assigned_roles WHERE owner_kind = ?1 AND owner_id = ?2 ORDER BY role_name, entity_id")?.query_map(params![kind, id], role_json)?.collect::<rusqlite::Result<Vec<_>>>()?;
+            let rows = c
+                .prepare_cached(
+                    "SELECT * FROM assigned_roles WHERE owner_kind = ?1 AND owner_id = ?2 ORDER BY \
+                        role_name, entity_id",
+                )?
+                .query_map(params![kind, id], role_json)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(Some(rows))
         })
         .await?;
@@ -649,11 +726,20 @@ async fn assign_role_to(state: &AppState, kind: &'static str, id: String, body: 
             if !owner_exists(c, kind, &id)? {
                 return Ok(Err(StatusCode::NOT_FOUND));
             }
-            if entity != "*" && c.query_row("SELECT 1 FROM control_planes WHERE id = ?1", [&entity], |_| Ok(())).optional()?.is_none() {
+            if entity != "*"
+                && c.query_row("SELECT 1 FROM control_planes WHERE id = ?1", [&entity], |_| Ok(()))
+                    .optional()?
+                    .is_none()
+            {
                 return Ok(Err(StatusCode::BAD_REQUEST));
             }
             let rid = uuid::Uuid::new_v4().to_string();
-            let n = c.execute("INSERT OR IGNORE INTO assigned_roles (id, owner_kind, owner_id, role_name, entity_id, entity_type_name, entity_region) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", params![rid, kind, id, role, entity, entity_type, region])?;
+            let n = c.execute(
+                "INSERT OR IGNORE INTO assigned_roles (id, owner_kind, owner_id, role_name, \
+                    entity_id, entity_type_name, entity_region) \
+                    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![rid, kind, id, role, entity, entity_type, region],
+            )?;
             if n == 0 {
                 return Ok(Err(StatusCode::CONFLICT));
             }
@@ -725,7 +811,9 @@ pub async fn remove_account_role(
 /// A group's creator who is not an org admin becomes its Admin, as Konnect's Creator role says.
 pub fn grant_creator_admin(c: &Connection, principal: &str, cp: &str) -> rusqlite::Result<()> {
     c.execute(
-        "INSERT OR IGNORE INTO assigned_roles (id, owner_kind, owner_id, role_name, entity_id, entity_type_name, entity_region) VALUES (?1, 'system_account', ?2, 'Admin', ?3, ?4, '*')",
+        "INSERT OR IGNORE INTO assigned_roles (id, owner_kind, owner_id, role_name, entity_id, \
+            entity_type_name, entity_region) VALUES (?1, 'system_account', ?2, 'Admin', ?3, ?4, \
+            '*')",
         params![uuid::Uuid::new_v4().to_string(), principal, cp, CONTROL_PLANES],
     )?;
     Ok(())

@@ -17,7 +17,8 @@ pub const MAX_DEPTH: usize = 32;
 pub const MAX_ITEMS: usize = 1000;
 /// Longest string in an entity, in characters: 64 Ki, room for a certificate chain in PEM.
 pub const MAX_STRING_CHARS: usize = 65_536;
-/// Most tags one list request may filter by: Kong's Admin API figure ("cannot query more than 5 tags").
+/// Most tags one list request may filter by: Kong's Admin API figure ("cannot query more than 5
+/// tags").
 pub const MAX_QUERY_TAGS: usize = 5;
 
 /// One step of a path into a JSON document: an object key or a 0-based array index.

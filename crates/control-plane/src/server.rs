@@ -34,7 +34,8 @@ pub struct Config {
 pub struct AppState {
     pub store: Store,
     pub sessions: SessionTokens,
-    /// How clients reach this server, e.g. `http://127.0.0.1:8001/v2`; used in endpoint URLs it hands out.
+    /// How clients reach this server, e.g. `http://127.0.0.1:8001/v2`; used in endpoint URLs it
+    /// hands out.
     pub base_url: String,
     /// The group id of every configuration write; the data plane link listens to push new config.
     pub config_events: tokio::sync::broadcast::Sender<String>,
@@ -66,7 +67,8 @@ pub enum StartError {
     ClusterIdentity(std::io::Error),
 }
 
-/// A control plane serving on a loopback socket; dropping the handle leaves it running until `shutdown`.
+/// A control plane serving on a loopback socket; dropping the handle leaves it running until
+/// `shutdown`.
 pub struct RunningControlPlane {
     pub addr: SocketAddr,
     /// Where data planes connect (TLS WebSocket `/v1/outlet`).
@@ -149,7 +151,8 @@ impl RunningControlPlane {
         format!("http://{}", self.addr)
     }
 
-    /// A token acting as the org admin, valid only while this process runs and never written to disk.
+    /// A token acting as the org admin, valid only while this process runs and never written to
+    /// disk.
     pub async fn mint_admin_session(&self) -> Result<String, StoreError> {
         let admin = auth::org_admin(&self.state.store)
             .await?

@@ -1,11 +1,13 @@
-//! The control plane's SQLite file: schema migrations and a handle that runs queries off the async runtime.
+//! The control plane's SQLite file: schema migrations and a handle that runs queries off the async
+//! runtime.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use rusqlite::Connection;
 
-/// Each entry moves the schema one version forward; `PRAGMA user_version` records how far a file is.
+/// Each entry moves the schema one version forward; `PRAGMA user_version` records how far a file
+/// is.
 const MIGRATIONS: &[&str] = &[
     // 1: runtime groups, principals and their hashed access tokens, data plane nodes.
     "CREATE TABLE control_planes (
@@ -117,7 +119,8 @@ const MIGRATIONS: &[&str] = &[
      );
      CREATE INDEX analytics_time ON analytics (cp_id, bucket);
      CREATE INDEX analytics_bucket ON analytics (bucket);",
-    // 4: identity: system accounts' named tokens, teams and their members, roles assigned per group.
+    // 4: identity: system accounts' named tokens, teams and their members, roles assigned per
+    // group.
     "ALTER TABLE principals ADD COLUMN description TEXT NOT NULL DEFAULT '';
      ALTER TABLE principals ADD COLUMN updated_at TEXT;
      ALTER TABLE access_tokens ADD COLUMN id TEXT;

@@ -193,13 +193,23 @@ pub fn labels(value: Option<&Value>, v: &mut Violations) -> Option<BTreeMap<Stri
         } else if let Some(p) = RESERVED_LABEL_PREFIXES.iter().find(|p| key.starts_with(*p)) {
             v.push(&field, "is_label", format!("label keys cannot start with '{p}'"));
         } else if !label_token(key) {
-            v.push(&field, "is_label", "label keys must start and end with a letter or digit and contain only letters, digits, '-', '.' and '_'");
+            v.push(
+                &field,
+                "is_label",
+                "label keys must start and end with a letter or digit and contain only letters, \
+                    digits, '-', '.' and '_'",
+            );
         }
         match val {
             Value::String(s) if label_token(s) && s.chars().count() <= 63 => {
                 out.insert(key.clone(), s.clone());
             }
-            Value::String(_) => v.push(&field, "is_label", "label values must have 1 to 63 characters, start and end with a letter or digit, and contain only letters, digits, '-', '.' and '_'"),
+            Value::String(_) => v.push(
+                &field,
+                "is_label",
+                "label values must have 1 to 63 characters, start and end with a letter or digit, \
+                    and contain only letters, digits, '-', '.' and '_'",
+            ),
             _ => v.push(&field, "is_string", "label values must be strings"),
         }
     }

@@ -21,7 +21,8 @@ use crate::proxy::{self, ClientIp};
 use crate::request_head::{self, HeadScan, Refusal, RequestHead, BAD_REQUEST, BODY_TOO_LARGE};
 use crate::{upstream, Shared};
 
-/// A kept-alive connection with no request for this long is closed (Kong's keepalive_timeout is 60 s).
+/// A kept-alive connection with no request for this long is closed (Kong's keepalive_timeout is 60
+/// s).
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Each read of a body and each write of an answer waits at most this long (nginx's
 /// client_body_timeout and send_timeout).
@@ -159,7 +160,8 @@ pub async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>, max: 
                 continue;
             }
         };
-        // At the limit the oldest idle connection makes room; with none to spare the new one is closed.
+        // At the limit the oldest idle connection makes room; with none to spare the new one is
+        // closed.
         let Some(tracked) = open.admit() else { continue };
         stream.set_nodelay(true).ok();
         let (shared, open) = (shared.clone(), open.clone());
@@ -289,7 +291,8 @@ async fn connection(
 ) {
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
     let header_timeout = shared.options.limits.header_timeout;
-    // The first head is due within the header timeout of the connection's opening (as nginx times it).
+    // The first head is due within the header timeout of the connection's opening (as nginx times
+    // it).
     let mut head_started = Some(Instant::now());
     loop {
         let request =
@@ -481,7 +484,8 @@ async fn write_answer(
         }
         Payload::Streamed(s) => {
             if !s.length_in_head {
-                // Without a length the body is sent in chunks, or to an HTTP/1.0 client up to the close.
+                // Without a length the body is sent in chunks, or to an HTTP/1.0 client up to the
+                // close.
                 if http11 {
                     head.header("transfer-encoding", b"chunked");
                     chunked = true;
@@ -524,7 +528,8 @@ async fn write_answer(
                 upstream::checkin(&s.target, s.conn, s.keep_alive);
                 return Ok(keep_alive);
             }
-            // The answer's head has gone out: all that can tell the client is the connection closing.
+            // The answer's head has gone out: all that can tell the client is the connection
+            // closing.
             Err(_) => return Ok(false),
         }
     }

@@ -342,7 +342,8 @@ pub fn digits(mut n: u64) -> String {
 /// Today's date as an HTTP `Date` value, formatted once a second per thread.
 pub fn date() -> std::rc::Rc<str> {
     thread_local! {
-        static CACHED: std::cell::RefCell<(i64, std::rc::Rc<str>)> = std::cell::RefCell::new((i64::MIN, "".into()));
+        static CACHED: std::cell::RefCell<(i64,
+            std::rc::Rc<str>)> = std::cell::RefCell::new((i64::MIN, "".into()));
     }
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -377,7 +378,10 @@ mod tests {
 
     #[test]
     fn headers_are_found_in_any_case_and_kept_in_order() {
-        let h = parsed(b"HTTP/1.1 200 OK\r\nX-A: 1\r\nx-b:\r\nx-a: 2\r\nContent-Length: 7, 7\r\nConnection: Keep-Alive\r\n\r\n");
+        let h = parsed(
+            b"HTTP/1.1 200 OK\r\nX-A: 1\r\nx-b:\r\nx-a: 2\r\nContent-Length: 7, 7\r\nConnection: \
+                Keep-Alive\r\n\r\n",
+        );
         assert_eq!(h.get_str("x-a"), Some("1"));
         assert_eq!(h.get_all("X-A").collect::<Vec<_>>(), vec![b"1".as_slice(), b"2"]);
         assert_eq!(h.get("x-b"), Some(b"".as_slice()));

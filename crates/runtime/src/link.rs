@@ -43,7 +43,8 @@ pub async fn run(shared: Arc<Shared>) {
         {
             Ok(ws) => {
                 shared.connected.store(true, Ordering::SeqCst);
-                tracing::info!(control_plane = %shared.options.control_plane, "connected to the control plane");
+                let control_plane = &shared.options.control_plane;
+                tracing::info!(%control_plane, "connected to the control plane");
                 if let Err(e) = session(ws, &shared).await {
                     tracing::warn!("link lost: {e}");
                 }
@@ -108,41 +109,72 @@ async fn session(mut ws: Link, shared: &Shared) -> Result<(), String> {
         tokio::select! {
             msg = tokio::time::timeout(PING_WAIT, ws.next()) => {
                 let msg = msg.map_err(|_| "nothing from the control plane for 45 s".to_string())?;
-                match msg {
-                    Some(Ok(Message::Binary(b))) => match link::decode(&b) {
-                        Incoming::Reconfigure(r) => {
-                            if r.config_hash != shared.snapshot.load().hash {
-                                if let Err(refused) = apply(shared, &r.config_table, &r.config_hash) {
-                                    report(&mut ws, shared, refused).await?;
-                                }
-                            }
-                            ws.send(Message::Ping(current_hash(shared).into_bytes().into())).await.map_err(|e| e.to_string())?;
-                        }
-                        Incoming::Unreadable(why) => {
-                            tracing::error!("configuration refused, keeping the previous one: {why}");
-                            let refused = ConfigError { name: "configuration_unreadable".into(), source: "reconfigure".into(), message: why, config_hash: String::new() };
-                            report(&mut ws, shared, refused).await?;
-                        }
-                        Incoming::Frame(Frame::AnalyticsAck { ids }) => shared.recorder.ack(&ids),
-                        _ => {}
-                    },
-                    Some(Ok(Message::Close(_))) | None => return Err("closed by the control plane".into()),
-                    Some(Err(e)) => return Err(e.to_string()),
-                    Some(Ok(_)) => {}
-                }
+                on_message(&mut ws, shared, msg).await?;
             }
-            _ = ping.tick() => {
-                ws.send(Message::Ping(current_hash(shared).into_bytes().into())).await.map_err(|e| e.to_string())?;
-            }
-            _ = flush.tick() => {
-                shared.recorder.tick();
-                let batch: Vec<_> = shared.recorder.pending(120).into_iter().filter(|r| !sent.contains(&r.id)).collect();
-                if !batch.is_empty() {
-                    sent.extend(batch.iter().map(|r| r.id.clone()));
-                    let frame = serde_json::to_vec(&Frame::Analytics { reports: batch }).map_err(|e| e.to_string())?;
-                    ws.send(Message::Binary(frame.into())).await.map_err(|e| e.to_string())?;
-                }
-            }
+            _ = ping.tick() => send_ping(&mut ws, shared).await?,
+            _ = flush.tick() => flush_analytics(&mut ws, shared, &mut sent).await?,
         }
     }
+}
+
+/// One message from the control plane: a configuration to apply, an acknowledgement, or the end.
+async fn on_message(
+    ws: &mut Link,
+    shared: &Shared,
+    msg: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>,
+) -> Result<(), String> {
+    match msg {
+        Some(Ok(Message::Binary(b))) => match link::decode(&b) {
+            Incoming::Reconfigure(r) => {
+                if r.config_hash != shared.snapshot.load().hash {
+                    if let Err(refused) = apply(shared, &r.config_table, &r.config_hash) {
+                        report(ws, shared, refused).await?;
+                    }
+                }
+                send_ping(ws, shared).await
+            }
+            Incoming::Unreadable(why) => {
+                tracing::error!("configuration refused, keeping the previous one: {why}");
+                let refused = ConfigError {
+                    name: "configuration_unreadable".into(),
+                    source: "reconfigure".into(),
+                    message: why,
+                    config_hash: String::new(),
+                };
+                report(ws, shared, refused).await
+            }
+            Incoming::Frame(Frame::AnalyticsAck { ids }) => {
+                shared.recorder.ack(&ids);
+                Ok(())
+            }
+            _ => Ok(()),
+        },
+        Some(Ok(Message::Close(_))) | None => Err("closed by the control plane".into()),
+        Some(Err(e)) => Err(e.to_string()),
+        Some(Ok(_)) => Ok(()),
+    }
+}
+
+/// A ping carries the hash of the configuration this runtime serves.
+async fn send_ping(ws: &mut Link, shared: &Shared) -> Result<(), String> {
+    let hash = current_hash(shared).into_bytes();
+    ws.send(Message::Ping(hash.into())).await.map_err(|e| e.to_string())
+}
+
+/// Sends the analytics reports this session has not sent yet (`sent` holds their ids).
+async fn flush_analytics(
+    ws: &mut Link,
+    shared: &Shared,
+    sent: &mut HashSet<String>,
+) -> Result<(), String> {
+    shared.recorder.tick();
+    let batch: Vec<_> =
+        shared.recorder.pending(120).into_iter().filter(|r| !sent.contains(&r.id)).collect();
+    if batch.is_empty() {
+        return Ok(());
+    }
+    sent.extend(batch.iter().map(|r| r.id.clone()));
+    let frame =
+        serde_json::to_vec(&Frame::Analytics { reports: batch }).map_err(|e| e.to_string())?;
+    ws.send(Message::Binary(frame.into())).await.map_err(|e| e.to_string())
 }

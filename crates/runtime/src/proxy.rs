@@ -229,7 +229,8 @@ pub async fn handle(req: &Request, client_ip: &ClientIp, shared: &Shared) -> Ans
         &service.host_header
     };
     // The upstream request, written out as the bytes that go on the wire. Headers the proxy sets
-    // replace the client's of the same name; an authenticated consumer's replace any the client sent.
+    // replace the client's of the same name; an authenticated consumer's replace any the client
+    // sent.
     let ip = &**client_ip;
     let consumer = consumer_id.as_ref().and_then(|c| snap.consumers.get(c));
     let xff = match headers.get_str("x-forwarded-for") {

@@ -177,7 +177,8 @@ impl Router {
         self.routes.is_empty()
     }
 
-    /// `host` is the Host header (may carry a port); `header` looks a request header up by lower-case name.
+    /// `host` is the Host header (may carry a port); `header` looks a request header up by
+    /// lower-case name.
     pub fn find<'a>(
         &'a self,
         method: &str,

@@ -19,7 +19,8 @@ use crate::http1::{self, BodyState, Framing, Headers, Step, MAX_HEAD, MAX_HEADER
 const MAX_IDLE: usize = 256;
 
 thread_local! {
-    static IDLE: RefCell<crate::config::FastMap<String, Vec<Conn>>> = RefCell::new(Default::default());
+    static IDLE: RefCell<crate::config::FastMap<String,
+        Vec<Conn>>> = RefCell::new(Default::default());
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -92,7 +93,8 @@ pub enum Failure {
     Exchange(SendError),
 }
 
-/// Sends `request` to `target` on a kept-alive connection, or a new one, and reads the answer's head.
+/// Sends `request` to `target` on a kept-alive connection, or a new one, and reads the answer's
+/// head.
 ///
 /// A kept connection the upstream closed while it sat idle is replaced by a new one without
 /// counting as a try. A request that is not idempotent is sent again only if it cannot have
@@ -186,7 +188,8 @@ impl Conn {
 
     /// Whether the upstream has not closed this idle connection (a read that would block).
     fn still_open(&mut self) -> bool {
-        matches!(self.stream.try_read_buf(&mut self.buf), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+        matches!(self.stream.try_read_buf(&mut self.buf),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
     }
 
     async fn read_more(&mut self, read_timeout: Duration) -> Result<usize, SendError> {
@@ -198,7 +201,8 @@ impl Conn {
         }
     }
 
-    /// Parses a complete head at the front of the buffer and consumes it; `None` when more bytes are needed.
+    /// Parses a complete head at the front of the buffer and consumes it; `None` when more bytes
+    /// are needed.
     fn parse_head(&mut self, head_only: bool) -> Result<Option<Head>, SendError> {
         let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
         let mut parsed = httparse::Response::new(&mut slots);
@@ -219,7 +223,8 @@ impl Conn {
         } else if d.chunked {
             Framing::Chunked
         } else if d.transfer_encoding {
-            // A transfer coding other than chunked last: the body runs to the close (RFC 9112 §6.3).
+            // A transfer coding other than chunked last: the body runs to the close (RFC 9112
+            // §6.3).
             Framing::UntilClose
         } else if let Some(n) = d.length {
             Framing::Length(n)
@@ -322,8 +327,10 @@ mod tests {
     #[tokio::test]
     async fn reads_answers_framed_by_length_chunks_and_close_on_one_connection() {
         let addr = peer(vec![
-            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: 1\r\n\r\nhello",
-            b"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n4;ext=1\r\nwiki\r\n5\r\npedia\r\n0\r\nTrailer: x\r\n\r\n",
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: \
+                1\r\n\r\nhello",
+            b"HTTP/1.1 201 Created\r\nTransfer-Encoding: \
+                chunked\r\n\r\n4;ext=1\r\nwiki\r\n5\r\npedia\r\n0\r\nTrailer: x\r\n\r\n",
             b"HTTP/1.1 204 No Content\r\n\r\n",
             b"HTTP/1.0 200 OK\r\n\r\nuntil the end",
         ])

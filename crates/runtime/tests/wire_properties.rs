@@ -56,7 +56,8 @@ proptest! {
     #![proptest_config(config())]
 
     #[test]
-    fn a_head_read_in_pieces_gets_the_verdict_it_gets_whole(bytes in head_bytes(), cuts in proptest::collection::vec(any::<usize>(), 0..12)) {
+    fn a_head_read_in_pieces_gets_the_verdict_it_gets_whole(bytes in head_bytes(),
+        cuts in proptest::collection::vec(any::<usize>(), 0..12)) {
         let whole = scan(&bytes, &[]);
         prop_assert_eq!(scan(&bytes, &cuts), whole);
     }
@@ -95,13 +96,16 @@ proptest! {
     }
 
     #[test]
-    fn any_bytes_as_a_chunked_body_end_refused_or_waiting_never_panicking(wire in proptest::collection::vec(any::<u8>(), 0..512), cuts in proptest::collection::vec(any::<usize>(), 0..8)) {
+    fn any_bytes_as_a_chunked_body_end_refused_or_waiting_never_panicking(wire in
+        proptest::collection::vec(any::<u8>(), 0..512),
+        cuts in proptest::collection::vec(any::<usize>(), 0..8)) {
         // Whatever the outcome, the same bytes split differently give the same one.
         prop_assert_eq!(decode(&wire, &cuts).is_err(), decode(&wire, &[]).is_err());
     }
 
     #[test]
-    fn normalized_paths_have_no_dot_segments_and_normalize_to_themselves(path in "/[a-z./%2eE]{0,40}") {
+    fn normalized_paths_have_no_dot_segments_and_normalize_to_themselves(path in
+        "/[a-z./%2eE]{0,40}") {
         if let Some(normal) = request_head::normalize_path(&path) {
             prop_assert!(normal.starts_with('/'));
             prop_assert!(!normal.split('/').any(|s| s == "." || s == ".."), "{}", normal);

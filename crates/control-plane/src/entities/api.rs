@@ -449,7 +449,8 @@ fn route(
 }
 
 fn plugin_schema(name: &str, config: Value) -> Value {
-    json!({"name": name, "fields": [{"config": config}, {"protocols": {"type": "set", "default": ["grpc", "grpcs", "http", "https"]}}]})
+    json!({"name": name, "fields": [{"config": config}, {"protocols": {"type": "set",
+        "default": ["grpc", "grpcs", "http", "https"]}}]})
 }
 
 fn collection(
@@ -539,7 +540,16 @@ fn item(
     let belongs = |c: &Connection, id: &str| -> rusqlite::Result<bool> {
         match &parent {
             None => Ok(true),
-            Some((field, pid)) => Ok(c.query_row("SELECT ref_id FROM entity_refs WHERE cp_id = ?1 AND kind = ?2 AND id = ?3 AND field = ?4", params![cp, k.path, id, field], |r| r.get::<_, String>(0)).optional()?.as_deref() == Some(pid.as_str())),
+            Some((field, pid)) => Ok(c
+                .query_row(
+                    "SELECT ref_id FROM entity_refs WHERE cp_id = ?1 AND kind = ?2 AND id = ?3 AND \
+                        field = ?4",
+                    params![cp, k.path, id, field],
+                    |r| r.get::<_, String>(0),
+                )
+                .optional()?
+                .as_deref()
+                == Some(pid.as_str())),
         }
     };
     let done = |r: Response| Ok(Step::Done(r));
@@ -668,12 +678,14 @@ fn membership(
             Ok(if from == "consumer_groups" {
                 json_response(
                     StatusCode::CREATED,
-                    &json!({"consumer_group": group, "consumers": store::members_of_group(c, cp, &gid)?}),
+                    &json!({"consumer_group": group,
+                        "consumers": store::members_of_group(c, cp, &gid)?}),
                 )
             } else {
                 json_response(
                     StatusCode::CREATED,
-                    &json!({"consumer": consumer, "consumer_groups": store::groups_of_consumer(c, cp, &cid)?}),
+                    &json!({"consumer": consumer,
+                        "consumer_groups": store::groups_of_consumer(c, cp, &cid)?}),
                 )
             })
         }

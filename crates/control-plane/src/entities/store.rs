@@ -53,7 +53,10 @@ pub fn list(c: &Connection, cp: &str, kind: &Kind, q: &ListQuery) -> rusqlite::R
     let mut sql = String::from("SELECT e.id, e.body FROM entities e");
     let mut args: Vec<Sql> = Vec::new();
     if let Some((field, id)) = &q.parent {
-        sql.push_str(" JOIN entity_refs r ON r.cp_id = e.cp_id AND r.kind = e.kind AND r.id = e.id AND r.field = ? AND r.ref_id = ?");
+        sql.push_str(
+            " JOIN entity_refs r ON r.cp_id = e.cp_id AND r.kind = e.kind AND r.id = e.id AND \
+                r.field = ? AND r.ref_id = ?",
+        );
         args.push(Sql::Text(field.clone()));
         args.push(Sql::Text(id.clone()));
     }
@@ -119,7 +122,14 @@ pub fn resolve_id(
         }
     }
     match kind.endpoint_key {
-        Some(field) => c.query_row("SELECT id FROM entity_unique WHERE cp_id = ?1 AND kind = ?2 AND field = ?3 AND value = ?4", params![cp, kind.path, field, key], |r| r.get(0)).optional(),
+        Some(field) => c
+            .query_row(
+                "SELECT id FROM entity_unique WHERE cp_id = ?1 AND kind = ?2 AND field = ?3 AND \
+                    value = ?4",
+                params![cp, kind.path, field, key],
+                |r| r.get(0),
+            )
+            .optional(),
         None => Ok(None),
     }
 }
@@ -173,7 +183,8 @@ fn unique_values(kind: &Kind, e: &Map<String, Value>) -> Vec<(String, String)> {
         }
     }
     if kind.path == "plugins" {
-        // One plugin of a name per scope (global, or a service/route/consumer/consumer group combination).
+        // One plugin of a name per scope (global, or a service/route/consumer/consumer group
+        // combination).
         let id = |f: &str| {
             e.get(f).and_then(|v| v.get("id")).and_then(Value::as_str).unwrap_or("").to_string()
         };
@@ -192,7 +203,8 @@ fn unique_values(kind: &Kind, e: &Map<String, Value>) -> Vec<(String, String)> {
     out
 }
 
-/// Creates or replaces one entity in an open transaction. `id` is the entity's id (new or existing).
+/// Creates or replaces one entity in an open transaction. `id` is the entity's id (new or
+/// existing).
 pub fn write(
     c: &Connection,
     cp: &str,
@@ -221,7 +233,14 @@ pub fn write(
         return Err(WriteError::Invalid(missing));
     }
     // Only the creation time is read back, not the whole stored entity.
-    let existing: Option<Option<Sql>> = c.query_row("SELECT json_extract(body, '$.created_at') FROM entities WHERE cp_id = ?1 AND kind = ?2 AND id = ?3", params![cp, kind.path, id], |r| r.get(0)).optional()?;
+    let existing: Option<Option<Sql>> = c
+        .query_row(
+            "SELECT json_extract(body, '$.created_at') FROM entities WHERE cp_id = ?1 AND kind = \
+                ?2 AND id = ?3",
+            params![cp, kind.path, id],
+            |r| r.get(0),
+        )
+        .optional()?;
     let now = now_secs();
     let created_at = match existing.flatten() {
         Some(Sql::Integer(n)) => Value::from(n),
@@ -258,7 +277,14 @@ pub fn write(
     }
     let mut taken = Vec::new();
     for (field, value) in unique_values(kind, &e) {
-        let owner: Option<String> = c.query_row("SELECT id FROM entity_unique WHERE cp_id = ?1 AND kind = ?2 AND field = ?3 AND value = ?4", params![cp, kind.path, field, value], |r| r.get(0)).optional()?;
+        let owner: Option<String> = c
+            .query_row(
+                "SELECT id FROM entity_unique WHERE cp_id = ?1 AND kind = ?2 AND field = ?3 AND \
+                    value = ?4",
+                params![cp, kind.path, field, value],
+                |r| r.get(0),
+            )
+            .optional()?;
         if owner.is_some_and(|o| o != id) {
             let message = if field == "_scope" {
                 format!(
@@ -293,10 +319,18 @@ pub fn write(
         )?;
     }
     for r in &v.references {
-        c.execute("INSERT INTO entity_refs (cp_id, kind, id, field, ref_kind, ref_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", params![cp, kind.path, id, r.field, r.kind, r.id])?;
+        c.execute(
+            "INSERT INTO entity_refs (cp_id, kind, id, field, ref_kind, ref_id) VALUES (?1, ?2, \
+                ?3, ?4, ?5, ?6)",
+            params![cp, kind.path, id, r.field, r.kind, r.id],
+        )?;
     }
     let body = Value::Object(e);
-    c.execute("INSERT INTO entities (cp_id, kind, id, body) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (cp_id, kind, id) DO UPDATE SET body = excluded.body", params![cp, kind.path, id, body.to_string()])?;
+    c.execute(
+        "INSERT INTO entities (cp_id, kind, id, body) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (cp_id, \
+            kind, id) DO UPDATE SET body = excluded.body",
+        params![cp, kind.path, id, body.to_string()],
+    )?;
     bump_version(c, cp)?;
     Ok(body)
 }
@@ -315,7 +349,10 @@ pub fn delete(c: &Connection, cp: &str, kind: &Kind, id: &str) -> Result<(), Wri
     let mut i = 0;
     while i < doomed.len() {
         let (k, eid) = doomed[i].clone();
-        let mut stmt = c.prepare_cached("SELECT kind, id, field FROM entity_refs WHERE cp_id = ?1 AND ref_kind = ?2 AND ref_id = ?3")?;
+        let mut stmt = c.prepare_cached(
+            "SELECT kind, id, field FROM entity_refs WHERE cp_id = ?1 AND ref_kind = ?2 AND ref_id \
+                = ?3",
+        )?;
         let deps: Vec<(String, String, String)> = stmt
             .query_map(params![cp, k, eid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<rusqlite::Result<_>>()?;
@@ -376,7 +413,11 @@ fn on_delete(kind: &Kind, field: &str) -> String {
 
 /// Each write moves the group's config version forward; the data plane link pushes on a change.
 pub fn bump_version(c: &Connection, cp: &str) -> rusqlite::Result<()> {
-    c.execute("INSERT INTO config_state (cp_id, version, updated_at) VALUES (?1, 1, ?2) ON CONFLICT (cp_id) DO UPDATE SET version = version + 1, updated_at = excluded.updated_at", params![cp, now_secs()])?;
+    c.execute(
+        "INSERT INTO config_state (cp_id, version, updated_at) VALUES (?1, 1, ?2) ON CONFLICT \
+            (cp_id) DO UPDATE SET version = version + 1, updated_at = excluded.updated_at",
+        params![cp, now_secs()],
+    )?;
     Ok(())
 }
 
@@ -390,7 +431,8 @@ fn membership(
     id: &str,
 ) -> rusqlite::Result<Vec<Value>> {
     let sql = format!(
-        "SELECT e.body FROM group_members m JOIN entities e ON e.cp_id = m.cp_id AND e.kind = ?3 AND e.id = m.{join_on}
+        "SELECT e.body FROM group_members m JOIN entities e ON e.cp_id = m.cp_id AND e.kind = ?3 \
+            AND e.id = m.{join_on}
          WHERE m.cp_id = ?1 AND m.{filter_on} = ?2 ORDER BY e.id"
     );
     let mut stmt = c.prepare_cached(&sql)?;
@@ -416,7 +458,11 @@ pub fn add_member(
     group_id: &str,
     consumer_id: &str,
 ) -> rusqlite::Result<bool> {
-    let added = c.execute("INSERT OR IGNORE INTO group_members (cp_id, group_id, consumer_id, created_at) VALUES (?1, ?2, ?3, ?4)", params![cp, group_id, consumer_id, now_secs()])?;
+    let added = c.execute(
+        "INSERT OR IGNORE INTO group_members (cp_id, group_id, consumer_id, created_at) VALUES \
+            (?1, ?2, ?3, ?4)",
+        params![cp, group_id, consumer_id, now_secs()],
+    )?;
     bump_version(c, cp)?;
     Ok(added > 0)
 }
@@ -427,7 +473,11 @@ pub fn remove_members(
     group_id: Option<&str>,
     consumer_id: Option<&str>,
 ) -> rusqlite::Result<usize> {
-    let n = c.execute("DELETE FROM group_members WHERE cp_id = ?1 AND (?2 IS NULL OR group_id = ?2) AND (?3 IS NULL OR consumer_id = ?3)", params![cp, group_id, consumer_id])?;
+    let n = c.execute(
+        "DELETE FROM group_members WHERE cp_id = ?1 AND (?2 IS NULL OR group_id = ?2) AND (?3 IS \
+            NULL OR consumer_id = ?3)",
+        params![cp, group_id, consumer_id],
+    )?;
     bump_version(c, cp)?;
     Ok(n)
 }

@@ -186,7 +186,8 @@ fn check_record(
         let auto = attrs["auto"].as_bool().unwrap_or(false);
         let given = body.get(name).cloned().unwrap_or(Value::Null);
         if top && auto {
-            // Server-set fields: kept if given (ids on PUT, imported keys), else filled by the store.
+            // Server-set fields: kept if given (ids on PUT, imported keys), else filled by the
+            // store.
             out.insert(name.clone(), given);
             continue;
         }
@@ -207,8 +208,8 @@ fn check_record(
     out
 }
 
-/// A field's default; a required record with no default gets its fields' defaults, as Kong fills them
-/// (an optional record such as a service's `tls_sans` stays null).
+/// A field's default; a required record with no default gets its fields' defaults, as Kong fills
+/// them (an optional record such as a service's `tls_sans` stays null).
 fn default_of(attrs: &Value) -> Value {
     if let Some(d) = attrs.get("default") {
         return d.clone();
@@ -397,7 +398,10 @@ fn string_rules(attrs: &Value, s: &str) -> Option<String> {
     if attrs["name_chars"].as_bool() == Some(true)
         && !s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '~'))
     {
-        return Some(format!("invalid value '{s}': the only accepted ascii characters are alphanumerics or ., -, _, and ~"));
+        return Some(format!(
+            "invalid value '{s}': the only accepted ascii characters are alphanumerics or ., -, _, \
+                and ~"
+        ));
     }
     if attrs["host"].as_bool() == Some(true) && !valid_host(s, false) {
         return Some(format!("invalid value: {s}"));
@@ -555,11 +559,19 @@ fn entity_checks(
                 && !["methods", "hosts", "headers", "paths"].iter().any(|f| set(e, f))
                 && !(protocols == ["https"] && set(e, "snis"))
             {
-                errors.push(FieldError::entity(format!("must set one of 'methods', 'hosts', 'headers', 'paths' when 'protocols' is '{}'", protocols.join("', '"))));
+                errors.push(FieldError::entity(format!(
+                    "must set one of 'methods', 'hosts', 'headers', 'paths' when 'protocols' is \
+                        '{}'",
+                    protocols.join("', '")
+                )));
             }
             if let Some(h) = e.get("headers").and_then(Value::as_object) {
                 if h.keys().any(|k| k.eq_ignore_ascii_case("host")) {
-                    errors.push(FieldError::field("headers", "cannot contain 'host' header, which must be specified in the 'hosts' attribute"));
+                    errors.push(FieldError::field(
+                        "headers",
+                        "cannot contain 'host' header, which must be specified in the 'hosts' \
+                            attribute",
+                    ));
                 }
                 // A header's single `~*` value is a regex to the runtime's router: compiled here as
                 // it compiles it.
@@ -674,7 +686,12 @@ mod tests {
         let errs = check("routes", json!({"name": "r"})).unwrap_err();
         assert_eq!(errs[0].kind, ErrorType::Entity);
         assert!(errs[0].message.contains("must set one of 'methods', 'hosts', 'headers', 'paths'"));
-        let r = check("routes", json!({"paths": ["/users"], "hosts": ["*.example.com"], "service": {"id": "7f9fd312-a987-4628-b4c5-bb4f4fddd5f7"}})).unwrap();
+        let r = check(
+            "routes",
+            json!({"paths": ["/users"], "hosts": ["*.example.com"],
+            "service": {"id": "7f9fd312-a987-4628-b4c5-bb4f4fddd5f7"}}),
+        )
+        .unwrap();
         assert_eq!(r["protocols"], json!(["http", "https"]));
         assert_eq!(r["strip_path"], true);
         for bad in [
@@ -713,10 +730,20 @@ mod tests {
     #[test]
     fn consumers_targets_and_certificates_follow_kong() {
         assert!(check("consumers", json!({"tags": ["a"]})).is_err());
-        let t = check("targets", json!({"target": "10.0.0.1", "upstream": {"id": "7f9fd312-a987-4628-b4c5-bb4f4fddd5f7"}})).unwrap();
+        let t = check(
+            "targets",
+            json!({"target": "10.0.0.1",
+            "upstream": {"id": "7f9fd312-a987-4628-b4c5-bb4f4fddd5f7"}}),
+        )
+        .unwrap();
         assert_eq!(t["target"], "10.0.0.1:8000");
         assert_eq!(t["weight"], 100);
-        assert!(check("targets", json!({"target": "10.0.0.1:99999", "upstream": {"id": "7f9fd312-a987-4628-b4c5-bb4f4fddd5f7"}})).is_err());
+        assert!(check(
+            "targets",
+            json!({"target": "10.0.0.1:99999",
+            "upstream": {"id": "7f9fd312-a987-4628-b4c5-bb4f4fddd5f7"}})
+        )
+        .is_err());
         assert!(check("certificates", json!({"cert": "nope", "key": "nope"})).is_err());
     }
 }
