@@ -1,0 +1,103 @@
+// A group's configuration, one entity kind at a time: the kind's list from the cache, a filter,
+// a column sort, what may be changed, copying an ID, and deleting after a confirmation.
+import { computed, onMounted, ref } from 'vue'
+import { backend, type ConsoleError } from '../backend'
+import type { EntityList } from '../bindings/EntityList'
+import { KINDS, matches, sortRows, type KindSpec, type SortOrder } from '../entityColumns'
+import { useAccess } from './useAccess'
+import { useConfirmDelete } from './useConfirmDelete'
+
+export type EntityRow = Record<string, unknown>
+
+const specOf = (kind: string | undefined): KindSpec =>
+  KINDS.find((k) => k.kind === kind) ?? KINDS[0]
+
+/** How a row is named in a title or a question: its name, username or prefix, else its ID. */
+export const rowLabel = (r: EntityRow | null) =>
+  r ? String(r.name ?? r.username ?? r.prefix ?? r.id) : ''
+
+/** Click a column once to sort by it, again to reverse, a third time for the API's order. */
+export function nextOrder(current: SortOrder | null, key: string): SortOrder | null {
+  if (current?.key !== key) return { key, descending: false }
+  return current.descending ? null : { key, descending: true }
+}
+
+export function useEntityList(groupId: string, initialKind?: string, initialFilter?: string) {
+  const spec = ref(specOf(initialKind))
+  const list = ref<EntityList | null>(null)
+  const error = ref('')
+  const filter = ref(initialFilter ?? '')
+  const order = ref<SortOrder | null>(null)
+  const now = ref(new Date())
+  const access = useAccess()
+
+  const shown = computed(() =>
+    sortRows(
+      (list.value?.rows ?? []).filter((r) => matches(r, spec.value, filter.value)),
+      spec.value,
+      order.value,
+    ),
+  )
+
+  async function load() {
+    list.value = null
+    error.value = ''
+    try {
+      list.value = await backend.groupEntities(groupId, spec.value.kind)
+    } catch (e) {
+      error.value = (e as ConsoleError).message
+    }
+    now.value = new Date()
+  }
+
+  /** Another kind: its list from the top, unfiltered, in the API's order. */
+  function select(kind: string) {
+    spec.value = specOf(kind)
+    filter.value = ''
+    order.value = null
+    load()
+  }
+
+  const sortBy = (key: string) => (order.value = nextOrder(order.value, key))
+
+  /** Why this token may not change this kind here ('' when it may). */
+  const denied = computed(() => access.whyNot(groupId, spec.value.kind))
+  /** Why no row may be changed now: offline, or the token's roles ('' when they may). */
+  const whyNotChange = computed(() =>
+    list.value?.offline_reason ? `Offline: ${list.value.offline_reason}` : denied.value,
+  )
+
+  const copied = ref('')
+  async function copyId(row: EntityRow) {
+    await navigator.clipboard?.writeText(String(row.id)).catch(() => {})
+    copied.value = String(row.id)
+  }
+
+  const deletion = useConfirmDelete(async (row: EntityRow) => {
+    await backend.deleteEntity(groupId, spec.value.kind, String(row.id))
+    load()
+  })
+
+  onMounted(() => {
+    load()
+    access.reload()
+  })
+
+  return {
+    spec,
+    list,
+    error,
+    filter,
+    order,
+    now,
+    shown,
+    load,
+    select,
+    sortBy,
+    denied,
+    whyNotChange,
+    copied,
+    copyId,
+    deletion,
+  }
+}
