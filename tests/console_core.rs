@@ -57,7 +57,11 @@ async fn seed(api: &Api, name: &str, extra_service: Option<&str>) -> String {
     g
 }
 
-fn recorder() -> (Arc<dyn Fn(SyncProgress) + Send + Sync>, Arc<Mutex<Vec<SyncProgress>>>) {
+/// What a sync reports its progress to, as the console takes it.
+type OnProgress = Arc<dyn Fn(SyncProgress) + Send + Sync>;
+
+/// A progress callback and the list of everything it was given.
+fn recorder() -> (OnProgress, Arc<Mutex<Vec<SyncProgress>>>) {
     let seen: Arc<Mutex<Vec<SyncProgress>>> = Arc::default();
     let s2 = seen.clone();
     (Arc::new(move |p| s2.lock().unwrap().push(p)), seen)

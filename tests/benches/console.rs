@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use console::search::{SearchIndex, SearchItem};
 use console::sync::CancelToken;
-use console::{Console, Profile};
+use console::{Console, EntityKind, Profile};
 use konnect::KonnectClient;
 use serde_json::json;
 use system_tests::faults;
@@ -226,12 +226,11 @@ async fn main() {
     );
 
     // 4. A search over 10,000 routes.
-    let (kind, group): (Arc<str>, _) =
-        ("routes".into(), Arc::new(("g".to_string(), "group".to_string())));
+    let (kind, group) = (EntityKind::Routes, Arc::new(("g".to_string(), "group".to_string())));
     let routes: Vec<SearchItem> = (0..10_000)
         .filter_map(|i| {
             SearchItem::from_entity(
-                kind.clone(),
+                kind,
                 &json!({"id": format!("00000000-0000-4000-8000-{i:012}"),
                     "name": format!("route-{i:05}-users-api"), "paths": [format!("/users/{i}")],
                     "hosts": ["api.example.com"], "tags": ["team-a"]}),

@@ -406,6 +406,9 @@ async fn handle(
 
     let hello: Arc<Mutex<Option<Hello>>> = Arc::default();
     let seen = hello.clone();
+    // The handshake callback's type is tungstenite's (`Callback`): its error is the HTTP answer
+    // to refuse with, not ours to box.
+    #[allow(clippy::result_large_err)]
     let check = move |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
         match parse_hello(&req.uri().to_string()) {
             Ok(h) => {

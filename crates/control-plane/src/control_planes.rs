@@ -366,7 +366,7 @@ pub async fn get(
 }
 
 enum UpdateOutcome {
-    Updated(ControlPlane),
+    Updated(Box<ControlPlane>),
     NotFound,
     Duplicate,
     DefaultRename,
@@ -437,11 +437,11 @@ pub async fn update(
                     g.updated_at],
             )?;
                 tx.commit()?;
-                Ok(UpdateOutcome::Updated(g))
+                Ok(UpdateOutcome::Updated(Box::new(g)))
             })
             .await?;
     match outcome {
-        UpdateOutcome::Updated(g) => Ok(Json(g)),
+        UpdateOutcome::Updated(g) => Ok(Json(*g)),
         UpdateOutcome::NotFound => Err(Problem::not_found("control plane")),
         UpdateOutcome::Duplicate => Err(duplicate_name()),
         UpdateOutcome::DefaultRename => Err(Problem::bad_request(

@@ -9,20 +9,21 @@ use serde_json::json;
 
 use crate::limits;
 
-/// An error answer of a Konnect-native endpoint.
+/// An error answer of a Konnect-native endpoint. Boxed: it is the error of most results here,
+/// and a small `Err` keeps every `Ok` path small too.
 #[derive(Debug, Clone)]
-pub struct Problem(pub ProblemDetails);
+pub struct Problem(pub Box<ProblemDetails>);
 
 impl Problem {
     pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
-        Problem(ProblemDetails {
+        Problem(Box::new(ProblemDetails {
             status: status.as_u16(),
             title: title_for(status).to_string(),
             problem_type: Some(format!("https://httpstatuses.com/{}", status.as_u16())),
             instance: trace_id(),
             detail: detail.into(),
             invalid_parameters: vec![],
-        })
+        }))
     }
 
     pub fn bad_request(detail: impl Into<String>, invalid: Vec<InvalidParameter>) -> Self {

@@ -26,16 +26,19 @@ fn start(dir: &std::path::Path, env_token: Option<&str>) -> Process {
     if let Some(t) = env_token {
         cmd.env("CONTROL_PLANE_ADMIN_TOKEN", t);
     }
-    let mut child = cmd.spawn().unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut token_line = None;
+    // Owned by a `Process` at once, so its `Drop` stops and reaps the child on every path,
+    // a failed read included.
+    let mut process =
+        Process { child: cmd.spawn().unwrap(), base: String::new(), token_line: None };
+    let mut lines = BufReader::new(process.child.stdout.take().unwrap()).lines();
     loop {
         let line = lines.next().expect("the binary prints its address").unwrap();
         if let Some(base) = line.strip_prefix("control-plane listening on ") {
-            return Process { child, base: base.to_string(), token_line };
+            process.base = base.to_string();
+            return process;
         }
         if line.starts_with("Org admin token") {
-            token_line = Some(line);
+            process.token_line = Some(line);
         }
     }
 }

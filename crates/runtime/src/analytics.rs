@@ -2,7 +2,7 @@
 //! closed every 10 s into reports that wait, bounded, until the control plane acknowledges them.
 
 use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::sync::Mutex;
 
 use hybrid::{Report, Series};
@@ -86,9 +86,8 @@ impl Recorder {
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         self.close_if_due(&mut inner, now);
         inner.requests += 1;
-        let mut h = inner.hasher.build_hasher();
-        (s.service, s.route, s.consumer, s.status).hash(&mut h);
-        let bucket = inner.series.entry(h.finish()).or_default();
+        let key = inner.hasher.hash_one((s.service, s.route, s.consumer, s.status));
+        let bucket = inner.series.entry(key).or_default();
         let found = bucket.iter().position(|e| {
             e.status == s.status
                 && e.service.as_deref() == s.service

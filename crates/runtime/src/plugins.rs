@@ -162,9 +162,12 @@ const PERIODS: [(&str, &str, i64); 6] = [
     ("year", "Year", 31_536_000),
 ];
 
-/// Local-policy counters: (plugin, identifier, period, window start) → requests.
+/// A local-policy counter's key: (plugin, identifier, period, window start).
+type CounterKey = (String, String, &'static str, i64);
+
+/// Local-policy counters: how many requests each key has seen.
 #[derive(Default)]
-pub struct Counters(Mutex<HashMap<(String, String, &'static str, i64), u64>>);
+pub struct Counters(Mutex<HashMap<CounterKey, u64>>);
 
 impl Counters {
     /// Counts the request and decides; headers go on the response either way (unless hidden).

@@ -98,7 +98,7 @@ fn nested(parent: &str, child: &str) -> Option<(&'static Kind, &'static str)> {
     Some((kind(k)?, f))
 }
 
-fn parse_body(body: &Bytes) -> Result<Map<String, Value>, Response> {
+fn parse_body(body: &Bytes) -> Result<Map<String, Value>, Box<Response>> {
     if body.is_empty() {
         return Ok(Map::new());
     }
@@ -110,15 +110,16 @@ fn parse_body(body: &Bytes) -> Result<Map<String, Value>, Response> {
             StatusCode::BAD_REQUEST,
             "validation error",
             &[FieldError::field(field_path(&steps), message)],
-        ));
+        )
+        .into());
     }
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(m)) => Ok(m),
-        _ => Err(bad_request("Cannot parse JSON body")),
+        _ => Err(bad_request("Cannot parse JSON body").into()),
     }
 }
 
-fn list_query(kind: &Kind, q: &HashMap<String, String>) -> Result<ListQuery, Response> {
+fn list_query(kind: &Kind, q: &HashMap<String, String>) -> Result<ListQuery, Box<Response>> {
     let size = match q.get("size") {
         Some(s) => {
             s.parse::<usize>().ok().filter(|n| (1..=MAX_SIZE).contains(n)).ok_or_else(|| {
@@ -136,7 +137,7 @@ fn list_query(kind: &Kind, q: &HashMap<String, String>) -> Result<ListQuery, Res
     let mut lq = ListQuery { size, after, ..Default::default() };
     if let Some(tags) = q.get("tags").filter(|t| !t.is_empty()) {
         if tags.contains(',') && tags.contains('/') {
-            return Err(bad_request("invalid tags: cannot mix ',' (and) with '/' (or)"));
+            return Err(bad_request("invalid tags: cannot mix ',' (and) with '/' (or)").into());
         }
         if tags.contains('/') {
             lq.tags_any = tags.split('/').map(str::to_string).collect();
@@ -148,13 +149,14 @@ fn list_query(kind: &Kind, q: &HashMap<String, String>) -> Result<ListQuery, Res
             return Err(bad_request(format!(
                 "invalid tags: cannot query more than {} tags",
                 limits::MAX_QUERY_TAGS
-            )));
+            ))
+            .into());
         }
     }
     for (key, value) in q {
         match key.as_str() {
             "filter[name][eq]" | "filter[name][contains]" if kind.name_filter.is_none() => {
-                return Err(bad_request(format!("{key} is not supported for {}", kind.path)))
+                return Err(bad_request(format!("{key} is not supported for {}", kind.path)).into())
             }
             "filter[name][eq]" => lq.name_eq = Some(value.clone()),
             "filter[name][contains]" => lq.name_contains = Some(value.clone()),
@@ -288,7 +290,7 @@ pub async fn dispatch(
     let base_path = format!("/v2/control-planes/{cp}/core-entities/{}", segments.join("/"));
     let body = match tokio::task::spawn_blocking(move || parse_body(&body)).await {
         Ok(Ok(b)) => Arc::new(b),
-        Ok(Err(r)) => return r,
+        Ok(Err(r)) => return *r,
         Err(e) => return internal(e),
     };
     let is_write = method != Method::GET;
@@ -465,7 +467,7 @@ fn collection(
         Method::GET => {
             let mut lq = match list_query(k, &ctx.q) {
                 Ok(lq) => lq,
-                Err(r) => return Ok(Step::Done(r)),
+                Err(r) => return Ok(Step::Done(*r)),
             };
             lq.parent = parent.map(|(f, id)| (f.to_string(), id));
             let page = store::list(c, cp, k, &lq)?;

@@ -342,7 +342,7 @@ fn check_value(
             };
             let kind = attrs["reference"]
                 .as_str()
-                .and_then(|r| super::schema::kind(r))
+                .and_then(super::schema::kind)
                 .map(|k| k.path)
                 .unwrap_or("");
             refs.push(Reference { field: path.to_string(), kind, id: id.clone() });
@@ -498,7 +498,7 @@ fn valid_host(s: &str, wildcard: bool) -> bool {
 fn pre_transform(kind: &Kind, body: &mut Map<String, Value>, errors: &mut Vec<FieldError>) {
     if kind.path == "services" {
         if let Some(url) = body.remove("url") {
-            let Some(u) = url.as_str().and_then(|u| url_parts(u)) else {
+            let Some(u) = url.as_str().and_then(url_parts) else {
                 errors.push(FieldError::field("url", "missing host in url"));
                 return;
             };
@@ -592,12 +592,10 @@ fn entity_checks(
                 }
             }
         }
-        "consumers" => {
-            if !set(e, "username") && !set(e, "custom_id") {
-                errors.push(FieldError::entity(
-                    "at least one of these fields must be non-empty: 'custom_id', 'username'",
-                ));
-            }
+        "consumers" if !set(e, "username") && !set(e, "custom_id") => {
+            errors.push(FieldError::entity(
+                "at least one of these fields must be non-empty: 'custom_id', 'username'",
+            ));
         }
         "targets" => {
             if let Some(t) = e.get("target").and_then(Value::as_str) {
