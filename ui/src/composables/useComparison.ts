@@ -1,0 +1,44 @@
+// Comparing two runtime groups: the groups to pick from (development against production
+// suggested), a time frame, and the comparison of their analytics and configuration.
+import { onMounted, ref } from 'vue'
+import { backend, type Comparison, type ConsoleError, type RuntimeGroupRow } from '../backend'
+
+export function useComparison() {
+  const groups = ref<RuntimeGroupRow[]>([])
+  const left = ref('')
+  const right = ref('')
+  const timeFrame = ref('1h')
+  const busy = ref(false)
+  const error = ref('')
+  const result = ref<Comparison | null>(null)
+
+  /** The cached groups; suggests the usual pair, development against production, if both exist. */
+  async function load() {
+    try {
+      groups.value = (await backend.cachedOverview()).groups
+    } catch (e) {
+      error.value = (e as ConsoleError).message
+    }
+    const named = (name: string) => groups.value.find((g) => g.name === name)?.id
+    left.value = named('development') ?? groups.value[0]?.id ?? ''
+    right.value = named('production') ?? groups.value[1]?.id ?? ''
+  }
+
+  async function run() {
+    busy.value = true
+    error.value = ''
+    try {
+      result.value = await backend.compareGroups(left.value, right.value, timeFrame.value)
+    } catch (e) {
+      const err = e as ConsoleError
+      // Comparing a group with itself is said on the second picker.
+      error.value = err.fields?.right ?? err.message
+      result.value = null
+    } finally {
+      busy.value = false
+    }
+  }
+
+  onMounted(load)
+  return { groups, left, right, timeFrame, busy, error, result, load, run }
+}

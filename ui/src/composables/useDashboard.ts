@@ -1,0 +1,80 @@
+// A group's dashboard: its analytics for a chosen time frame (read again every 10 s), the metric
+// cards with their change against the previous period, and saving a chart as a PNG.
+import { computed, onMounted, ref } from 'vue'
+import { backend, type ConsoleError, type Dashboard } from '../backend'
+import type { MetricCard } from '../bindings/MetricCard'
+import { useAsyncAction } from './useAsyncAction'
+import { usePolling } from './usePolling'
+
+/** A card's change against the previous period, and whether that is good news. */
+export function changeOf(c: MetricCard | undefined, higherIsWorse: boolean, timeFrame: string) {
+  if (!c || c.previous === null) return { change: 'no previous period to compare', tone: 'muted' }
+  if (c.change_pct === null)
+    return { change: `no traffic in the previous ${timeFrame}`, tone: 'muted' }
+  const pct = c.change_pct
+  const up = pct >= 0
+  const tone = Math.abs(pct) < 0.05 ? 'muted' : up === higherIsWorse ? 'bad' : 'good'
+  return {
+    change: `${up ? '▲' : '▼'} ${Math.abs(pct).toFixed(1)}% vs previous ${timeFrame}`,
+    tone,
+  }
+}
+
+/** The three metric cards: requests, error rate and P99 latency. */
+export function cardsOf(d: Dashboard | null, timeFrame: string) {
+  const fmt = (v: number | null | undefined, f: (n: number) => string) =>
+    v === null || v === undefined ? '–' : f(v)
+  return [
+    {
+      key: 'requests',
+      title: 'Requests',
+      value: fmt(d?.requests.value, (n) => n.toLocaleString()),
+      ...changeOf(d?.requests, false, timeFrame),
+    },
+    {
+      key: 'error-rate',
+      title: 'Error rate',
+      value: fmt(d?.error_rate.value, (n) => `${n.toFixed(1)}%`),
+      ...changeOf(d?.error_rate, true, timeFrame),
+    },
+    {
+      key: 'p99',
+      title: 'P99 latency',
+      value: fmt(d?.p99_latency_ms.value, (n) => `${n.toFixed(1)} ms`),
+      ...changeOf(d?.p99_latency_ms, true, timeFrame),
+    },
+  ]
+}
+
+export function useDashboard(groupId: string) {
+  const timeFrame = ref('15m')
+  const data = ref<Dashboard | null>(null)
+  const error = ref('')
+  const { now } = usePolling(load, 10000)
+
+  async function load() {
+    try {
+      data.value = await backend.groupDashboard(groupId, timeFrame.value)
+      error.value = ''
+    } catch (e) {
+      error.value = (e as ConsoleError).message
+    }
+    now.value = new Date()
+  }
+
+  const cards = computed(() => cardsOf(data.value, timeFrame.value))
+
+  /** Saves the chart as a PNG (drawn by the Rust core at twice the size) and says where. */
+  const saved = ref('')
+  const exportPng = useAsyncAction(
+    async (chart: 'traffic' | 'error_rate') => {
+      const name = `${groupId.slice(0, 8)}-${chart}-${timeFrame.value}.png`
+      saved.value = await backend.saveChart(name, groupId, timeFrame.value, chart)
+      return saved.value
+    },
+    { success: (path) => `Saved ${path}`, failure: 'The chart could not be exported' },
+  )
+
+  onMounted(load)
+  return { timeFrame, data, error, now, cards, load, saved, exportPng: exportPng.run }
+}
