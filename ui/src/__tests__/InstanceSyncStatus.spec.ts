@@ -26,7 +26,7 @@ describe('InstanceSyncStatus', () => {
     expect(w.find('[data-testid="config-error"]').exists()).toBe(false)
   })
 
-  it('shows why a node refused its configuration and that it still serves the last good one', () => {
+  it('shows why a node refused its configuration and that it serves the last good one', () => {
     const reason = "route 1: regex parse error: invalid repetition count(s) in '~/a{2,1}'"
     const w = mount(InstanceSyncStatus, {
       props: {

@@ -20,7 +20,7 @@ function group(id: string): GroupAccess | undefined {
   return view.value?.groups[id]
 }
 
-/** Why `what` (a kind, `group`, `nodes` or `import`) is not allowed in a group, or '' when it is. */
+/** Why `what` (a kind, `group`, `nodes` or `import`) is not allowed in a group ('' if it is). */
 function whyNot(id: string, what: string): string {
   const g = group(id)
   if (!g) return ''

@@ -2,12 +2,13 @@
 // suggested), a time frame, and the comparison of their analytics and configuration.
 import { onMounted, ref } from 'vue'
 import { backend, type Comparison, type ConsoleError, type RuntimeGroupRow } from '../backend'
+import type { TimeFrame } from '../vocabulary'
 
 export function useComparison() {
   const groups = ref<RuntimeGroupRow[]>([])
   const left = ref('')
   const right = ref('')
-  const timeFrame = ref('1h')
+  const timeFrame = ref<TimeFrame>('1h')
   const busy = ref(false)
   const error = ref('')
   const result = ref<Comparison | null>(null)

@@ -3,6 +3,7 @@
 import { computed, onMounted, ref } from 'vue'
 import { backend, type ConsoleError, type Dashboard } from '../backend'
 import type { MetricCard } from '../bindings/MetricCard'
+import type { TimeFrame } from '../vocabulary'
 import { useAsyncAction } from './useAsyncAction'
 import { usePolling } from './usePolling'
 
@@ -47,7 +48,7 @@ export function cardsOf(d: Dashboard | null, timeFrame: string) {
 }
 
 export function useDashboard(groupId: string) {
-  const timeFrame = ref('15m')
+  const timeFrame = ref<TimeFrame>('15m')
   const data = ref<Dashboard | null>(null)
   const error = ref('')
   const { now } = usePolling(load, 10000)

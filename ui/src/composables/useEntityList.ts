@@ -1,20 +1,19 @@
 // A group's configuration, one entity kind at a time: the kind's list from the cache, a filter,
-// a column sort, what may be changed, copying an ID, and deleting after a confirmation.
-import { computed, onMounted, ref } from 'vue'
+// a column sort, what may be changed, copying an ID, viewing a row as YAML or JSON, and deleting
+// after a confirmation.
+import { computed, onMounted, ref, watch } from 'vue'
 import { backend, type ConsoleError } from '../backend'
 import type { EntityList } from '../bindings/EntityList'
 import { KINDS, matches, sortRows, type KindSpec, type SortOrder } from '../entityColumns'
+import { entityLabel } from '../vocabulary'
 import { useAccess } from './useAccess'
 import { useConfirmDelete } from './useConfirmDelete'
 
 export type EntityRow = Record<string, unknown>
 
+/** The listed kind named by a string from outside (a route's query); the first if none. */
 const specOf = (kind: string | undefined): KindSpec =>
   KINDS.find((k) => k.kind === kind) ?? KINDS[0]
-
-/** How a row is named in a title or a question: its name, username or prefix, else its ID. */
-export const rowLabel = (r: EntityRow | null) =>
-  r ? String(r.name ?? r.username ?? r.prefix ?? r.id) : ''
 
 /** Click a column once to sort by it, again to reverse, a third time for the API's order. */
 export function nextOrder(current: SortOrder | null, key: string): SortOrder | null {
@@ -73,6 +72,27 @@ export function useEntityList(groupId: string, initialKind?: string, initialFilt
     copied.value = String(row.id)
   }
 
+  /** How a row of this kind is named in a title or a question. */
+  const rowLabel = (row: EntityRow | null) => entityLabel(spec.value.kind, row)
+
+  /** The row shown as text, YAML written by the serializer decK exports use, or JSON. */
+  const viewing = ref<EntityRow | null>(null)
+  const viewFormat = ref<'YAML' | 'JSON'>('YAML')
+  const viewText = ref('')
+  watch([viewing, viewFormat], async ([row, format]) => {
+    if (!row || format === 'JSON') {
+      viewText.value = row ? JSON.stringify(row, null, 2) : ''
+      return
+    }
+    viewText.value = ''
+    try {
+      const text = await backend.entityYaml(row)
+      if (viewing.value === row && viewFormat.value === 'YAML') viewText.value = text
+    } catch (e) {
+      viewText.value = `# ${(e as ConsoleError).message}`
+    }
+  })
+
   const deletion = useConfirmDelete(async (row: EntityRow) => {
     await backend.deleteEntity(groupId, spec.value.kind, String(row.id))
     load()
@@ -98,6 +118,10 @@ export function useEntityList(groupId: string, initialKind?: string, initialFilt
     whyNotChange,
     copied,
     copyId,
+    rowLabel,
+    viewing,
+    viewFormat,
+    viewText,
     deletion,
   }
 }

@@ -1,0 +1,87 @@
+// A group's configuration as a decK file: export (YAML or JSON, saved to Downloads), and import
+// with a preview of what would change before anything is applied.
+import { ref } from 'vue'
+import { backend, type ConsoleError, type ImportPlan } from '../backend'
+import { toast } from './toast'
+
+export function useConfigExport(groupId: string, groupName: () => string) {
+  const format = ref<'yaml' | 'json'>('yaml')
+  const text = ref('')
+  const error = ref('')
+  const savedTo = ref('')
+
+  async function load() {
+    error.value = ''
+    try {
+      text.value = await backend.exportGroup(groupId, format.value)
+    } catch (e) {
+      error.value = (e as ConsoleError).message
+    }
+  }
+
+  async function save() {
+    try {
+      savedTo.value = await backend.saveText(`${groupName()}.${format.value}`, text.value)
+    } catch (e) {
+      error.value = (e as ConsoleError).message
+    }
+  }
+
+  return { format, text, error, savedTo, load, save }
+}
+
+/** `imported` runs after an import was applied (the lists then load again). */
+export function useConfigImport(groupId: string, groupName: () => string, imported: () => void) {
+  const fileText = ref('')
+  /** What is wrong with the file itself (said on the file's field). */
+  const fileError = ref('')
+  const error = ref('')
+  const plan = ref<ImportPlan | null>(null)
+  const busy = ref(false)
+
+  function reset() {
+    plan.value = null
+    fileError.value = ''
+    error.value = ''
+  }
+
+  async function preview() {
+    busy.value = true
+    fileError.value = ''
+    error.value = ''
+    try {
+      plan.value = await backend.planImport(groupId, fileText.value)
+    } catch (e) {
+      const err = e as ConsoleError
+      if (err.fields?.file) fileError.value = err.fields.file
+      else error.value = err.message
+    } finally {
+      busy.value = false
+    }
+  }
+
+  /** Applies the file; true when it was. */
+  async function apply(): Promise<boolean> {
+    busy.value = true
+    error.value = ''
+    try {
+      const r = await backend.applyImport(groupId, fileText.value)
+      toast({
+        appearance: 'success',
+        message:
+          `Imported into ${groupName()}: ${r.created} created, ${r.updated} updated, ` +
+          `${r.deleted} deleted.`,
+      })
+      plan.value = null
+      imported()
+      return true
+    } catch (e) {
+      error.value = (e as ConsoleError).message
+      return false
+    } finally {
+      busy.value = false
+    }
+  }
+
+  return { fileText, fileError, error, plan, busy, reset, preview, apply }
+}
