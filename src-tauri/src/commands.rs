@@ -1,228 +1,338 @@
-//! Tauri commands: one-line delegations to `console::Console`.
+//! Tauri commands, each declared once in `commands!`: the declaration is the Rust function (a
+//! one-line delegation to `console`), its registration with Tauri (`handler`) and its typed
+//! TypeScript wrapper (`ui/src/bindings/commands.ts`, generated from `signatures` by this crate's
+//! tests, which fail when the file drifts from the declarations).
 
+use console::access::AccessView;
 use console::analytics::Dashboard;
+use console::declarative::ImportPlan;
 use console::demo::DemoStatus;
 use console::embedded::{EmbeddedDefault, StartedInstance};
+use console::entities::EntityList;
 use console::instances::GroupInstances;
-use console::{ConsoleError, NewRuntimeGroup, Overview, RuntimeGroupRow};
+use console::profiles::{NewKonnectProfile, ProfileList};
+use console::search::SearchHit;
+use console::sync::SyncReport;
+use console::transfer::{Comparison, ImportResult};
+use console::TimeFrame;
+use console::{ConsoleError, EntityKind, ExportFormat, NewRuntimeGroup, Overview, RuntimeGroupRow};
 use tauri::State;
 
 type Embedded<'a> = State<'a, EmbeddedDefault>;
 
-#[tauri::command]
-pub async fn cached_overview(app: Embedded<'_>) -> Result<Overview, ConsoleError> {
-    app.console().await.cached_overview().await
+/// A command as the UI sees it: its name, arguments (camelCase, as Tauri passes them) and the
+/// TypeScript type it resolves to.
+pub struct Signature {
+    pub name: &'static str,
+    pub docs: Vec<&'static str>,
+    pub args: Vec<(&'static str, String)>,
+    pub returns: String,
+    /// The bindings its types come from: (type name, file under `ui/src/bindings`).
+    pub imports: Vec<(String, String)>,
 }
 
-#[tauri::command]
-pub async fn refresh_overview(app: Embedded<'_>) -> Result<Overview, ConsoleError> {
-    app.console().await.refresh_overview().await
+/// `fn name(app, arg: Type, …) [with (tauri_arg: TauriType, …)] -> Return { body }`: `app` is the
+/// embedded default; the `with` arguments are Tauri's own (a window, the app handle) and are not
+/// part of the UI's call.
+macro_rules! commands {
+    ($(
+        $(#[doc = $doc:literal])*
+        fn $name:ident($app:ident $(, $arg:ident : $aty:ty)* $(,)?)
+            $(with ($($xn:ident : $xt:ty),*))?
+            -> $ret:ty $body:block
+    )*) => {
+        $(
+            $(#[doc = $doc])*
+            #[tauri::command]
+            pub async fn $name(
+                $app: Embedded<'_>,
+                $($arg: $aty,)*
+                $($($xn: $xt,)*)?
+            ) -> Result<$ret, ConsoleError> $body
+        )*
+
+        /// Registers every command with Tauri.
+        pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+            tauri::generate_handler![$($name),*]
+        }
+
+        /// Every command's signature, which the TypeScript wrappers are generated from.
+        pub fn signatures() -> Vec<Signature> {
+            vec![$({
+                let mut imports = Vec::new();
+                $(typescript::imports::<$aty>(&mut imports);)*
+                typescript::imports::<$ret>(&mut imports);
+                Signature {
+                    name: stringify!($name),
+                    docs: vec![$($doc),*],
+                    args: vec![$((stringify!($arg), typescript::name::<$aty>())),*],
+                    returns: typescript::name::<$ret>(),
+                    imports,
+                }
+            }),*]
+        }
+    };
 }
 
-#[tauri::command]
-pub async fn create_group(
-    app: Embedded<'_>,
-    form: NewRuntimeGroup,
-) -> Result<RuntimeGroupRow, ConsoleError> {
-    app.console().await.create_group(form).await
+commands! {
+    /// The overview from the cache alone: what was last known, with no network.
+    fn cached_overview(app) -> Overview {
+        app.console().await.cached_overview().await
+    }
+
+    /// Syncs, then the overview; offline, the cached one marked with why.
+    fn refresh_overview(app) -> Overview {
+        app.console().await.refresh_overview().await
+    }
+
+    fn create_group(app, form: NewRuntimeGroup) -> RuntimeGroupRow {
+        app.console().await.create_group(form).await
+    }
+
+    fn update_group(app, id: String, form: NewRuntimeGroup) -> RuntimeGroupRow {
+        app.console().await.update_group(&id, form).await
+    }
+
+    fn delete_group(app, id: String) -> () {
+        app.console().await.delete_group(&id).await
+    }
+
+    fn group_instances(app, id: String) -> GroupInstances {
+        app.console().await.group_instances(&id).await
+    }
+
+    fn demo_status(app) -> DemoStatus {
+        Ok(app.demo_status().await)
+    }
+
+    fn remove_demo(app) -> DemoStatus {
+        app.remove_demo().await
+    }
+
+    fn group_dashboard(app, id: String, time_frame: TimeFrame) -> Dashboard {
+        app.console().await.group_dashboard(&id, time_frame).await
+    }
+
+    fn new_runtime_instance(app, id: String) -> StartedInstance {
+        app.new_runtime_instance(&id).await
+    }
+
+    fn group_entities(app, id: String, kind: EntityKind) -> EntityList {
+        app.console().await.group_entities(&id, kind).await
+    }
+
+    fn create_entity(app, id: String, kind: EntityKind, body: serde_json::Value)
+        -> serde_json::Value
+    {
+        app.console().await.create_entity(&id, kind, body).await
+    }
+
+    fn update_entity(
+        app,
+        id: String,
+        kind: EntityKind,
+        entity_id: String,
+        body: serde_json::Value,
+    ) -> serde_json::Value {
+        app.console().await.update_entity(&id, kind, &entity_id, body).await
+    }
+
+    fn delete_entity(app, id: String, kind: EntityKind, entity_id: String) -> () {
+        app.console().await.delete_entity(&id, kind, &entity_id).await
+    }
+
+    /// An entity as YAML, written by the serializer decK exports use.
+    fn entity_yaml(app, entity: serde_json::Value) -> String {
+        let _ = app;
+        console::yaml::to_string(&entity)
+    }
+
+    fn search(app, query: String) -> Vec<SearchHit> {
+        app.console().await.search(&query, 20).await
+    }
+
+    /// What the token may do in each group: roles from the identity API, then the 403s met.
+    fn access(app) -> AccessView {
+        app.console().await.access().await
+    }
+
+    /// One sync with progress events (`sync-progress`); a second while one runs is refused.
+    fn sync_now(app) with (window: tauri::Window) -> SyncReport {
+        use tauri::Emitter;
+        app.sync_now(std::sync::Arc::new(move |p| {
+            let _ = window.emit("sync-progress", p);
+        }))
+        .await
+    }
+
+    fn cancel_sync(app) -> bool {
+        Ok(app.cancel_sync())
+    }
+
+    fn export_group(app, id: String, format: ExportFormat) -> String {
+        app.console().await.export_group(&id, format).await
+    }
+
+    fn plan_import(app, id: String, file: String) -> ImportPlan {
+        app.console().await.plan_import(&id, &file).await
+    }
+
+    fn apply_import(app, id: String, file: String) -> ImportResult {
+        app.console().await.apply_import(&id, &file).await
+    }
+
+    fn compare_groups(app, left: String, right: String, time_frame: TimeFrame) -> Comparison {
+        app.console().await.compare_groups(&left, &right, time_frame).await
+    }
+
+    /// Saves text, or a dashboard chart (group, time frame, `traffic` or `error_rate`) as PNG, in
+    /// the downloads folder; the path it was saved to.
+    fn save_export(
+        app,
+        name: String,
+        text: Option<String>,
+        chart: Option<(String, TimeFrame, String)>,
+    ) with (handle: tauri::AppHandle) -> String {
+        use tauri::Manager;
+        app.save_export(handle.path().download_dir().ok(), &name, text, chart).await
+    }
+
+    fn list_profiles(app) -> ProfileList {
+        Ok(app.list_profiles())
+    }
+
+    fn add_konnect_profile(app, form: NewKonnectProfile) -> ProfileList {
+        app.add_konnect_profile(form).await
+    }
+
+    fn switch_profile(app, id: String) -> ProfileList {
+        app.switch_profile(&id).await
+    }
+
+    fn remove_profile(app, id: String) -> ProfileList {
+        app.remove_profile(&id).await
+    }
 }
 
-#[tauri::command]
-pub async fn update_group(
-    app: Embedded<'_>,
-    id: String,
-    form: NewRuntimeGroup,
-) -> Result<RuntimeGroupRow, ConsoleError> {
-    app.console().await.update_group(&id, form).await
+/// Rust types as the TypeScript the UI writes them in (through ts-rs).
+pub mod typescript {
+    use ts_rs::{Dependency, TypeVisitor, TS};
+
+    /// The TypeScript type of `T`. JSON values are entity bodies, which the UI holds as records;
+    /// `()` is a promise of nothing.
+    pub fn name<T: TS + 'static + ?Sized>() -> String {
+        match T::name().as_str() {
+            "JsonValue" => "Record<string, unknown>".into(),
+            "null" => "void".into(),
+            other => other.into(),
+        }
+    }
+
+    /// The exported types `T`'s name mentions, added to `into` as (name, file).
+    pub fn imports<T: TS + 'static + ?Sized>(into: &mut Vec<(String, String)>) {
+        struct Named<'a>(&'a mut Vec<(String, String)>);
+        impl TypeVisitor for Named<'_> {
+            fn visit<U: TS + 'static + ?Sized>(&mut self) {
+                match Dependency::from_ty::<U>() {
+                    Some(d) if d.ts_name != "JsonValue" => {
+                        let file = d.output_path.to_string_lossy().trim_end_matches(".ts").into();
+                        self.0.push((d.ts_name, file));
+                    }
+                    Some(_) => {}
+                    None => U::visit_generics(self),
+                }
+            }
+        }
+        Named(into).visit::<T>();
+    }
+
+    fn camel(snake: &str) -> String {
+        let mut out = String::new();
+        let mut upper = false;
+        for c in snake.chars() {
+            match c {
+                '_' => upper = true,
+                c if upper => {
+                    out.extend(c.to_uppercase());
+                    upper = false;
+                }
+                c => out.push(c),
+            }
+        }
+        out
+    }
+
+    /// The generated module: one typed wrapper per command over the caller's `invoke`.
+    pub fn module(signatures: &[super::Signature]) -> String {
+        let mut imports: Vec<(String, String)> =
+            signatures.iter().flat_map(|s| s.imports.iter().cloned()).collect();
+        imports.sort();
+        imports.dedup();
+        let mut out = String::from(
+            "// Generated from src-tauri/src/commands.rs by `cargo test -p runtime-manager`. \
+             Do not edit.\n",
+        );
+        for (name, file) in &imports {
+            out += &format!("import type {{ {name} }} from './{file}'\n");
+        }
+        out +=
+            "\n/** How a command is sent to Rust: `ui/src/backend.ts` passes Tauri's invoke. */\n";
+        out += "export type Invoke = <T>(command: string, args?: Record<string, unknown>) => \
+                Promise<T>\n\n";
+        out += "/** Every command of the shell, typed as declared in Rust. */\n";
+        out += "export function commands(invoke: Invoke) {\n  return {\n";
+        for s in signatures {
+            for line in &s.docs {
+                out += &format!("    //{line}\n");
+            }
+            let params: Vec<String> =
+                s.args.iter().map(|(a, t)| format!("{}: {t}", camel(a))).collect();
+            let args: Vec<String> = s.args.iter().map(|(a, _)| camel(a)).collect();
+            let call_args = if args.is_empty() {
+                String::new()
+            } else {
+                format!(", {{ {} }}", args.join(", "))
+            };
+            out += &format!(
+                "    {}: ({}) => invoke<{}>('{}'{}),\n",
+                camel(s.name),
+                params.join(", "),
+                s.returns,
+                s.name,
+                call_args
+            );
+        }
+        out += "  }\n}\n\nexport type Commands = ReturnType<typeof commands>\n";
+        out
+    }
 }
 
-#[tauri::command]
-pub async fn delete_group(app: Embedded<'_>, id: String) -> Result<(), ConsoleError> {
-    app.console().await.delete_group(&id).await
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-#[tauri::command]
-pub async fn group_instances(
-    app: Embedded<'_>,
-    id: String,
-) -> Result<GroupInstances, ConsoleError> {
-    app.console().await.group_instances(&id).await
-}
+    /// The wrappers the UI calls are generated from the declarations above; a declaration changed
+    /// without regenerating fails here (and the file is rewritten, so the next run passes).
+    #[test]
+    fn the_typescript_commands_are_current() {
+        let module = typescript::module(&signatures());
+        if let Err(stale) = console::vocabulary::write_generated("commands.ts", &module) {
+            panic!("{stale}");
+        }
+    }
 
-#[tauri::command]
-pub async fn demo_status(app: Embedded<'_>) -> Result<DemoStatus, ConsoleError> {
-    Ok(app.demo_status().await)
-}
-
-#[tauri::command]
-pub async fn remove_demo(app: Embedded<'_>) -> Result<DemoStatus, ConsoleError> {
-    app.remove_demo().await
-}
-
-#[tauri::command]
-pub async fn group_dashboard(
-    app: Embedded<'_>,
-    id: String,
-    time_frame: String,
-) -> Result<Dashboard, ConsoleError> {
-    app.console().await.group_dashboard(&id, &time_frame).await
-}
-
-#[tauri::command]
-pub async fn new_runtime_instance(
-    app: Embedded<'_>,
-    id: String,
-) -> Result<StartedInstance, ConsoleError> {
-    app.new_runtime_instance(&id).await
-}
-
-#[tauri::command]
-pub async fn group_entities(
-    app: Embedded<'_>,
-    id: String,
-    kind: String,
-) -> Result<console::entities::EntityList, ConsoleError> {
-    app.console().await.group_entities(&id, &kind).await
-}
-
-#[tauri::command]
-pub async fn create_entity(
-    app: Embedded<'_>,
-    id: String,
-    kind: String,
-    body: serde_json::Value,
-) -> Result<serde_json::Value, ConsoleError> {
-    app.console().await.create_entity(&id, &kind, body).await
-}
-
-#[tauri::command]
-pub async fn update_entity(
-    app: Embedded<'_>,
-    id: String,
-    kind: String,
-    entity_id: String,
-    body: serde_json::Value,
-) -> Result<serde_json::Value, ConsoleError> {
-    app.console().await.update_entity(&id, &kind, &entity_id, body).await
-}
-
-#[tauri::command]
-pub async fn delete_entity(
-    app: Embedded<'_>,
-    id: String,
-    kind: String,
-    entity_id: String,
-) -> Result<(), ConsoleError> {
-    app.console().await.delete_entity(&id, &kind, &entity_id).await
-}
-
-#[tauri::command]
-pub async fn search(
-    app: Embedded<'_>,
-    query: String,
-) -> Result<Vec<console::search::SearchHit>, ConsoleError> {
-    app.console().await.search(&query, 20).await
-}
-
-#[tauri::command]
-pub async fn access(app: Embedded<'_>) -> Result<console::access::AccessView, ConsoleError> {
-    app.console().await.access().await
-}
-
-#[tauri::command]
-pub async fn sync_now(
-    app: Embedded<'_>,
-    window: tauri::Window,
-) -> Result<console::sync::SyncReport, ConsoleError> {
-    use tauri::Emitter;
-    app.sync_now(std::sync::Arc::new(move |p| {
-        let _ = window.emit("sync-progress", p);
-    }))
-    .await
-}
-
-#[tauri::command]
-pub async fn cancel_sync(app: Embedded<'_>) -> Result<bool, ConsoleError> {
-    Ok(app.cancel_sync())
-}
-
-#[tauri::command]
-pub async fn export_group(
-    app: Embedded<'_>,
-    id: String,
-    format: String,
-) -> Result<String, ConsoleError> {
-    app.console().await.export_group(&id, &format).await
-}
-
-#[tauri::command]
-pub async fn plan_import(
-    app: Embedded<'_>,
-    id: String,
-    file: String,
-) -> Result<console::declarative::ImportPlan, ConsoleError> {
-    app.console().await.plan_import(&id, &file).await
-}
-
-#[tauri::command]
-pub async fn apply_import(
-    app: Embedded<'_>,
-    id: String,
-    file: String,
-) -> Result<console::transfer::ImportResult, ConsoleError> {
-    app.console().await.apply_import(&id, &file).await
-}
-
-#[tauri::command]
-pub async fn compare_groups(
-    app: Embedded<'_>,
-    left: String,
-    right: String,
-    time_frame: String,
-) -> Result<console::transfer::Comparison, ConsoleError> {
-    app.console().await.compare_groups(&left, &right, &time_frame).await
-}
-
-/// Saves an export (a decK file, a chart) and says where; the shell only knows the downloads folder.
-#[tauri::command]
-pub async fn save_export(
-    app: Embedded<'_>,
-    handle: tauri::AppHandle,
-    name: String,
-    text: Option<String>,
-    chart: Option<(String, String, String)>,
-) -> Result<String, ConsoleError> {
-    use tauri::Manager;
-    app.save_export(handle.path().download_dir().ok(), &name, text, chart).await
-}
-
-#[tauri::command]
-pub async fn list_profiles(
-    app: Embedded<'_>,
-) -> Result<console::profiles::ProfileList, ConsoleError> {
-    Ok(app.list_profiles())
-}
-
-#[tauri::command]
-pub async fn add_konnect_profile(
-    app: Embedded<'_>,
-    form: console::profiles::NewKonnectProfile,
-) -> Result<console::profiles::ProfileList, ConsoleError> {
-    app.add_konnect_profile(form).await
-}
-
-#[tauri::command]
-pub async fn switch_profile(
-    app: Embedded<'_>,
-    id: String,
-) -> Result<console::profiles::ProfileList, ConsoleError> {
-    app.switch_profile(&id).await
-}
-
-#[tauri::command]
-pub async fn remove_profile(
-    app: Embedded<'_>,
-    id: String,
-) -> Result<console::profiles::ProfileList, ConsoleError> {
-    app.remove_profile(&id).await
+    #[test]
+    fn arguments_are_camel_case_and_types_come_from_the_bindings() {
+        let module = typescript::module(&signatures());
+        assert!(module.contains(
+            "updateEntity: (id: string, kind: EntityKind, entityId: string, \
+             body: Record<string, unknown>) => invoke<Record<string, unknown>>('update_entity', \
+             { id, kind, entityId, body }),"
+        ));
+        assert!(module.contains("import type { EntityKind } from './EntityKind'"));
+        assert!(
+            module.contains("deleteGroup: (id: string) => invoke<void>('delete_group', { id }),")
+        );
+        assert!(!module.contains("window"), "Tauri's own arguments are not the UI's");
+    }
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use console::embedded::EmbeddedDefault;
 use tauri::Manager;
 
-mod commands;
+pub mod commands;
 
 /// Where the embedded default keeps its data: `RUNTIME_MANAGER_DATA_DIR` if set (tests use a temp
 /// dir), otherwise the platform's app data dir.
@@ -52,47 +52,29 @@ pub fn run() {
         .setup(|app| {
             let dir = data_dir(app);
             let embedded = tauri::async_runtime::block_on(EmbeddedDefault::start(&dir))?;
-            tracing::info!(data_dir = %dir.display(), control_plane = %embedded.control_plane.base_url(), "embedded default started");
+            tracing::info!(
+                data_dir = %dir.display(),
+                control_plane = %embedded.control_plane.base_url(),
+                "embedded default started"
+            );
             // The living demo: on first run it seeds groups, starts runtimes and traffic.
             // RUNTIME_MANAGER_DEMO=off keeps an empty organization (some tests want one).
             if std::env::var("RUNTIME_MANAGER_DEMO").as_deref() != Ok("off") {
                 match tauri::async_runtime::block_on(embedded.start_demo()) {
-                    Ok(status) => tracing::info!(runtimes = status.runtimes, "living demo: {:?}", status.groups),
+                    Ok(status) => {
+                        tracing::info!(
+                            runtimes = status.runtimes,
+                            "living demo: {:?}",
+                            status.groups
+                        )
+                    }
                     Err(e) => tracing::warn!("the living demo did not start: {}", e.message),
                 }
             }
             app.manage(embedded);
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::cached_overview,
-            commands::refresh_overview,
-            commands::create_group,
-            commands::update_group,
-            commands::delete_group,
-            commands::group_instances,
-            commands::group_dashboard,
-            commands::group_entities,
-            commands::new_runtime_instance,
-            commands::demo_status,
-            commands::remove_demo,
-            commands::create_entity,
-            commands::update_entity,
-            commands::delete_entity,
-            commands::search,
-            commands::access,
-            commands::sync_now,
-            commands::cancel_sync,
-            commands::export_group,
-            commands::plan_import,
-            commands::apply_import,
-            commands::compare_groups,
-            commands::save_export,
-            commands::list_profiles,
-            commands::add_konnect_profile,
-            commands::switch_profile,
-            commands::remove_profile,
-        ])
+        .invoke_handler(commands::handler())
         .build(tauri::generate_context!("../tauri.conf.json"))
         .expect("error while building Runtime Manager");
     app.run(|_, _| {});

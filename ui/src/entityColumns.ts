@@ -1,5 +1,16 @@
 // Kong's list columns per entity kind (as Konnect and Kong Manager show them): data, not code,
-// so one list component serves every kind.
+// so one list component serves every kind. Which kinds are listed, in what order and under what
+// names comes from the generated vocabulary.
+import {
+  LISTED_KINDS,
+  entityLabel,
+  fuzzyMatches,
+  kindName,
+  type EntityKind,
+  type KindInfo,
+} from './vocabulary'
+
+export { kindName }
 
 export interface Column {
   key: string
@@ -11,7 +22,8 @@ export interface Column {
 }
 
 export interface KindSpec {
-  kind: string
+  kind: EntityKind
+  /** The plural, as the kind's tab says it. */
   label: string
   singular: string
   columns: Column[]
@@ -22,132 +34,86 @@ const appliedTo = (row: Record<string, unknown>) => {
   return scopes.length ? scopes.map((s) => s.replace('_', ' ')).join(' + ') : 'Global'
 }
 
-export const KINDS: KindSpec[] = [
-  {
-    kind: 'services',
-    label: 'Gateway services',
-    singular: 'gateway service',
-    columns: [
-      { key: 'name', label: 'Name', share: 2 },
-      { key: 'protocol', label: 'Protocol' },
-      { key: 'host', label: 'Host', share: 2 },
-      { key: 'port', label: 'Port' },
-      { key: 'path', label: 'Path' },
-      { key: 'enabled', label: 'Enabled' },
-      { key: 'tags', label: 'Tags' },
-    ],
-  },
-  {
-    kind: 'routes',
-    label: 'Routes',
-    singular: 'route',
-    columns: [
-      { key: 'name', label: 'Name', share: 2 },
-      { key: 'protocols', label: 'Protocols' },
-      { key: 'hosts', label: 'Hosts', share: 2 },
-      { key: 'methods', label: 'Methods' },
-      { key: 'paths', label: 'Paths', share: 2 },
-      { key: 'tags', label: 'Tags' },
-    ],
-  },
-  {
-    kind: 'consumers',
-    label: 'Consumers',
-    singular: 'consumer',
-    columns: [
-      { key: 'username', label: 'Username' },
-      { key: 'custom_id', label: 'Custom ID' },
-      { key: 'tags', label: 'Tags' },
-    ],
-  },
-  {
-    kind: 'consumer_groups',
-    label: 'Consumer groups',
-    singular: 'consumer group',
-    columns: [
-      { key: 'name', label: 'Name' },
-      { key: 'tags', label: 'Tags' },
-    ],
-  },
-  {
-    kind: 'plugins',
-    label: 'Plugins',
-    singular: 'plugin',
-    columns: [
-      { key: 'name', label: 'Plugin', share: 2 },
-      { key: 'instance_name', label: 'Instance name', share: 2 },
-      { key: 'applied_to', label: 'Applied to', get: appliedTo, share: 2 },
-      { key: 'enabled', label: 'Enabled' },
-      { key: 'tags', label: 'Tags' },
-    ],
-  },
-  {
-    kind: 'upstreams',
-    label: 'Upstreams',
-    singular: 'upstream',
-    columns: [
-      { key: 'name', label: 'Name' },
-      { key: 'algorithm', label: 'Algorithm' },
-      { key: 'slots', label: 'Slots' },
-      { key: 'tags', label: 'Tags' },
-    ],
-  },
-  {
-    kind: 'certificates',
-    label: 'Certificates',
-    singular: 'certificate',
-    columns: [{ key: 'tags', label: 'Tags' }],
-  },
-  {
-    kind: 'snis',
-    label: 'SNIs',
-    singular: 'SNI',
-    columns: [
-      { key: 'name', label: 'Name' },
-      { key: 'certificate', label: 'SSL certificate ID', share: 2 },
-    ],
-  },
-  {
-    kind: 'vaults',
-    label: 'Vaults',
-    singular: 'vault',
-    columns: [
-      { key: 'prefix', label: 'Prefix' },
-      { key: 'name', label: 'Vault type' },
-      { key: 'description', label: 'Description', share: 3 },
-    ],
-  },
-  {
-    kind: 'keys',
-    label: 'Keys',
-    singular: 'key',
-    columns: [
-      { key: 'name', label: 'Name' },
-      { key: 'kid', label: 'Key ID' },
-      { key: 'tags', label: 'Tags' },
-    ],
-  },
-  {
-    kind: 'key-sets',
-    label: 'Key sets',
-    singular: 'key set',
-    columns: [
-      { key: 'name', label: 'Name' },
-      { key: 'tags', label: 'Tags' },
-    ],
-  },
-]
-
-/** A kind's singular name for any kind the console syncs, listed or not. */
-export function kindName(kind: string): string {
-  const extra: Record<string, string> = {
-    'key-auths': 'key-auth credential',
-    targets: 'target',
-    ca_certificates: 'CA certificate',
-    group: 'runtime group',
-  }
-  return KINDS.find((k) => k.kind === kind)?.singular ?? extra[kind] ?? kind
+const COLUMNS: Record<EntityKind, Column[]> = {
+  services: [
+    { key: 'name', label: 'Name', share: 2 },
+    { key: 'protocol', label: 'Protocol' },
+    { key: 'host', label: 'Host', share: 2 },
+    { key: 'port', label: 'Port' },
+    { key: 'path', label: 'Path' },
+    { key: 'enabled', label: 'Enabled' },
+    { key: 'tags', label: 'Tags' },
+  ],
+  routes: [
+    { key: 'name', label: 'Name', share: 2 },
+    { key: 'protocols', label: 'Protocols' },
+    { key: 'hosts', label: 'Hosts', share: 2 },
+    { key: 'methods', label: 'Methods' },
+    { key: 'paths', label: 'Paths', share: 2 },
+    { key: 'tags', label: 'Tags' },
+  ],
+  consumers: [
+    { key: 'username', label: 'Username' },
+    { key: 'custom_id', label: 'Custom ID' },
+    { key: 'tags', label: 'Tags' },
+  ],
+  consumer_groups: [
+    { key: 'name', label: 'Name' },
+    { key: 'tags', label: 'Tags' },
+  ],
+  plugins: [
+    { key: 'name', label: 'Plugin', share: 2 },
+    { key: 'instance_name', label: 'Instance name', share: 2 },
+    { key: 'applied_to', label: 'Applied to', get: appliedTo, share: 2 },
+    { key: 'enabled', label: 'Enabled' },
+    { key: 'tags', label: 'Tags' },
+  ],
+  upstreams: [
+    { key: 'name', label: 'Name' },
+    { key: 'algorithm', label: 'Algorithm' },
+    { key: 'slots', label: 'Slots' },
+    { key: 'tags', label: 'Tags' },
+  ],
+  certificates: [{ key: 'tags', label: 'Tags' }],
+  snis: [
+    { key: 'name', label: 'Name' },
+    { key: 'certificate', label: 'SSL certificate ID', share: 2 },
+  ],
+  vaults: [
+    { key: 'prefix', label: 'Prefix' },
+    { key: 'name', label: 'Vault type' },
+    { key: 'description', label: 'Description', share: 3 },
+  ],
+  keys: [
+    { key: 'name', label: 'Name' },
+    { key: 'kid', label: 'Key ID' },
+    { key: 'tags', label: 'Tags' },
+  ],
+  'key-sets': [
+    { key: 'name', label: 'Name' },
+    { key: 'tags', label: 'Tags' },
+  ],
+  targets: [
+    { key: 'target', label: 'Target', share: 2 },
+    { key: 'weight', label: 'Weight' },
+    { key: 'tags', label: 'Tags' },
+  ],
+  ca_certificates: [{ key: 'tags', label: 'Tags' }],
+  'key-auths': [
+    { key: 'consumer', label: 'Consumer ID', share: 2 },
+    { key: 'tags', label: 'Tags' },
+  ],
 }
+
+const specOf = (info: KindInfo): KindSpec => ({
+  kind: info.kind,
+  label: info.plural,
+  singular: info.singular,
+  columns: COLUMNS[info.kind],
+})
+
+/** The kinds the Configuration view lists, in its order, with their columns. */
+export const KINDS: KindSpec[] = LISTED_KINDS.map(specOf)
 
 /** A cell as text: lists joined, booleans as Yes/No, references as short ids, empty as a dash. */
 export function cellText(value: unknown): string {
@@ -161,17 +127,18 @@ export function cellText(value: unknown): string {
   return String(value)
 }
 
-/** Whether a row matches a filter: any column's text, the id or a tag contains every word. */
+/**
+ * Whether a row matches a filter, by the search palette's rule: every word's letters appear in
+ * order in the row's name, id or one of its columns' text (`usr` finds `users-api`).
+ */
 export function matches(row: Record<string, unknown>, spec: KindSpec, filter: string): boolean {
-  const words = filter.toLowerCase().split(/\s+/).filter(Boolean)
-  if (!words.length) return true
-  const hay = [
+  if (!filter.trim()) return true
+  const texts = [
+    entityLabel(spec.kind, row),
     String(row.id ?? ''),
     ...spec.columns.map((c) => cellText(c.get ? c.get(row) : row[c.key])),
   ]
-    .join(' ')
-    .toLowerCase()
-  return words.every((w) => hay.includes(w))
+  return fuzzyMatches(filter, texts)
 }
 
 export type SortOrder = { key: string; descending: boolean }

@@ -1,6 +1,7 @@
 // Kong's entity fields as form fields, per kind: data, not code, so one form component creates
 // and edits every kind. Checks here mirror Kong's schema rules the user can fix before sending;
 // the API's own field errors are shown on the same fields.
+import type { EntityKind } from './vocabulary'
 
 export type FieldType =
   'text' | 'number' | 'boolean' | 'list' | 'select' | 'reference' | 'textarea' | 'json'
@@ -13,7 +14,7 @@ export interface FormField {
   help?: string
   options?: string[]
   /** For references: the kind whose entities can be picked. */
-  ref?: string
+  ref?: EntityKind
   min?: number
   max?: number
   /** A plugin's scope fields: at most one may be set (none means global). */
@@ -28,6 +29,8 @@ const tags: FormField = {
 }
 const PROTOCOLS = ['http', 'https', 'grpc', 'grpcs', 'tcp', 'tls', 'udp']
 
+/** The form of each kind the console edits. Indexed by any string, so a kind read from outside
+ * (a route's query) can be looked up; the keys are checked against the vocabulary's kinds. */
 export const FORMS: Record<string, FormField[]> = {
   services: [
     { key: 'name', label: 'Name', type: 'text', help: 'Letters, digits, and . - _ ~' },
@@ -147,7 +150,7 @@ export const FORMS: Record<string, FormField[]> = {
     tags,
   ],
   'key-sets': [{ key: 'name', label: 'Name', type: 'text' }, tags],
-}
+} satisfies Partial<Record<EntityKind, FormField[]>>
 
 export type FormValues = Record<string, string | boolean>
 
@@ -226,7 +229,8 @@ export function toBody(
   if (scopes.length > 1)
     for (const f of scopes)
       errors[f.key] =
-        'Choose one scope: a gateway service, a route, a consumer or a consumer group (none makes the plugin global).'
+        'Choose one scope: a gateway service, a route, a consumer or a consumer group ' +
+        '(none makes the plugin global).'
   if (kind === 'services' && typeof body.path === 'string' && !body.path.startsWith('/'))
     errors.path = 'Path must start with /.'
   if (

@@ -9,7 +9,7 @@ use konnect::{KonnectClient, KonnectError, RoleOwner};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::entities::EDITABLE_KINDS;
+use crate::vocabulary::EntityKind;
 use crate::{Console, ConsoleError, ErrorCode};
 
 /// Where a profile's access came from.
@@ -72,6 +72,15 @@ pub struct AccessView {
 /// What the API refused, keyed by group (or `*`) and what was tried: an entity kind, `group`,
 /// `nodes` or `create`. The refusal's own words are kept to show beside the disabled control.
 pub(crate) type Refusals = HashMap<(String, String), String>;
+
+/// What a console remembers of its token's access; only this module reads or changes it.
+#[derive(Default)]
+pub(crate) struct AccessMemory {
+    /// The token's roles, read once per profile and again after each sync.
+    roles: std::sync::Mutex<Option<Roles>>,
+    /// What the API refused with a 403 since the roles were read.
+    refusals: std::sync::Mutex<Refusals>,
+}
 
 const VIEW_KEY: &str = "access";
 
@@ -161,20 +170,20 @@ impl Roles {
             |action: Action, what: &str| !refused.contains_key(what) && self.allows(group, &action);
         let can_edit_group = allowed(Action::EditGroup, "group");
         let can_manage_nodes = allowed(Action::ManageNodes, "nodes");
-        let writable_kinds: Vec<String> = EDITABLE_KINDS
+        let writable_kinds: Vec<String> = EntityKind::ALL
             .iter()
-            .filter(|k| allowed(Action::Write(k.to_string()), k))
+            .filter(|k| allowed(Action::Write(k.to_string()), k.path()))
             .map(|k| k.to_string())
             .collect();
         let roles = if self.org_admin { vec![ORG_ADMIN_TEAM.to_string()] } else { self.on(group) };
         let limited = !self.org_admin
             && self.source == AccessSource::Roles
-            && (!can_edit_group || writable_kinds.len() < EDITABLE_KINDS.len());
+            && (!can_edit_group || writable_kinds.len() < EntityKind::ALL.len());
         let reason = limited.then(|| match roles.as_slice() {
             [] => "Your token has no role in this runtime group.".to_string(),
             r => format!("Not allowed by your roles in this runtime group ({}).", r.join(", ")),
         });
-        let can_import = writable_kinds.len() == EDITABLE_KINDS.len();
+        let can_import = writable_kinds.len() == EntityKind::ALL.len();
         GroupAccess {
             roles,
             can_edit_group,
@@ -199,7 +208,7 @@ impl Console {
     /// after a sync); offline, the roles last read are used.
     pub async fn access(&self) -> Result<AccessView, ConsoleError> {
         let roles = self.roles().await?;
-        let refusals = self.refusals.lock().expect("refusals").clone();
+        let refusals = self.access.refusals.lock().expect("refusals").clone();
         let groups = self.cache.groups(self.profile().id()).await?;
         Ok(AccessView {
             source: roles.source,
@@ -215,26 +224,42 @@ impl Console {
     }
 
     async fn roles(&self) -> Result<Roles, ConsoleError> {
-        if let Some(r) = self.roles.lock().expect("roles").clone() {
+        if let Some(r) = self.access.roles.lock().expect("roles").clone() {
             return Ok(r);
         }
         let roles = match read_roles(&self.client).await {
             Ok(Some(r)) => {
-                self.cache.put_view(self.profile().id(), VIEW_KEY, serde_json::to_string(&r).unwrap_or_default(), crate::console::now()).await?;
+                let body = serde_json::to_string(&r).unwrap_or_default();
+                self.cache
+                    .put_view(self.profile().id(), VIEW_KEY, body, crate::timestamp::now())
+                    .await?;
                 r
             }
-            Ok(None) => Roles::unknown("The identity API did not list this token's roles; actions are offered until the API refuses them.".into()),
+            Ok(None) => Roles::unknown(
+                "The identity API did not list this token's roles; actions are offered until \
+                 the API refuses them."
+                    .into(),
+            ),
             Err(e) => {
                 let err = ConsoleError::from(e);
-                if !matches!(err.code, ErrorCode::Offline | ErrorCode::Server | ErrorCode::RateLimited) {
+                if !matches!(
+                    err.code,
+                    ErrorCode::Offline | ErrorCode::Server | ErrorCode::RateLimited
+                ) {
                     return Err(err);
                 }
                 // Offline: the roles last read, else unknown (and not remembered, so they are read once back online).
-                let cached = self.cache.view(self.profile().id(), VIEW_KEY).await?.and_then(|v| serde_json::from_str::<Roles>(&v).ok());
-                return Ok(cached.unwrap_or_else(|| Roles::unknown(format!("Roles could not be read: {}", err.message))));
+                let cached = self
+                    .cache
+                    .view(self.profile().id(), VIEW_KEY)
+                    .await?
+                    .and_then(|v| serde_json::from_str::<Roles>(&v).ok());
+                return Ok(cached.unwrap_or_else(|| {
+                    Roles::unknown(format!("Roles could not be read: {}", err.message))
+                }));
             }
         };
-        *self.roles.lock().expect("roles") = Some(roles.clone());
+        *self.access.roles.lock().expect("roles") = Some(roles.clone());
         Ok(roles)
     }
 
@@ -242,7 +267,8 @@ impl Console {
     /// so the control is disabled from now on; passes every error through.
     pub(crate) fn note_refusal(&self, group: &str, what: &str, err: ConsoleError) -> ConsoleError {
         if err.code == ErrorCode::Forbidden {
-            self.refusals
+            self.access
+                .refusals
                 .lock()
                 .expect("refusals")
                 .insert((group.to_string(), what.to_string()), err.message.clone());
@@ -252,8 +278,8 @@ impl Console {
 
     /// Roles and refusals are read again after a sync: assignments may have changed.
     pub(crate) fn forget_access(&self) {
-        *self.roles.lock().expect("roles") = None;
-        self.refusals.lock().expect("refusals").clear();
+        *self.access.roles.lock().expect("roles") = None;
+        self.access.refusals.lock().expect("refusals").clear();
     }
 }
 

@@ -10,15 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use ts_rs::TS;
 
-const TIME_FRAMES: [(&str, i64); 7] = [
-    ("15m", 900),
-    ("1h", 3600),
-    ("6h", 21600),
-    ("12h", 43200),
-    ("24h", 86400),
-    ("7d", 604800),
-    ("30d", 2592000),
-];
+use crate::vocabulary::TimeFrame;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[ts(export)]
@@ -52,7 +44,7 @@ pub struct TopService {
 #[ts(export)]
 pub struct Dashboard {
     pub group_id: String,
-    pub time_frame: String,
+    pub time_frame: TimeFrame,
     pub requests: MetricCard,
     /// (4XX + 5XX) / all, in percent.
     pub error_rate: MetricCard,
@@ -63,10 +55,6 @@ pub struct Dashboard {
     pub error_rate_svg: String,
     pub fetched_at: String,
     pub offline_reason: Option<String>,
-}
-
-pub fn time_frame_secs(tf: &str) -> Option<i64> {
-    TIME_FRAMES.iter().find(|(n, _)| *n == tf).map(|(_, s)| *s)
 }
 
 fn scoped(group: &str) -> Value {
@@ -108,15 +96,22 @@ fn card(value: Option<f64>, previous: Option<f64>) -> MetricCard {
 pub async fn fetch(
     client: &KonnectClient,
     group: &str,
-    time_frame: &str,
+    time_frame: TimeFrame,
 ) -> Result<Dashboard, KonnectError> {
-    let secs = time_frame_secs(time_frame).unwrap_or(3600);
+    let secs = time_frame.secs();
     let now = chrono::Utc::now().timestamp();
-    let relative = json!({"type": "relative", "time_range": time_frame});
+    let relative = json!({"type": "relative", "time_range": time_frame.as_str()});
     // Konnect answers at most 32 days back, so a 30-day frame has no previous period to compare.
     let previous = (secs * 2 <= 32 * 86400)
         .then(|| json!({"type": "absolute", "start": iso(now - 2 * secs), "end": iso(now - secs)}));
-    let classes_q = |tr: &Value| json!({"metrics": ["request_count"], "dimensions": ["status_code_grouped"], "filters": scoped(group), "time_range": tr});
+    let classes_q = |tr: &Value| {
+        json!({
+            "metrics": ["request_count"],
+            "dimensions": ["status_code_grouped"],
+            "filters": scoped(group),
+            "time_range": tr,
+        })
+    };
     let p99_q = |tr: &Value| json!({"metrics": ["response_latency_p99"], "filters": scoped(group), "time_range": tr});
 
     let current = by_class(&client.query_metrics(&classes_q(&relative)).await?);
@@ -134,7 +129,14 @@ pub async fn fetch(
     // `+ 0.0`: an empty f64 sum is -0.0 in Rust, which would show as "-0".
     let total = |c: &BTreeMap<String, f64>| c.values().sum::<f64>() + 0.0;
 
-    let series = client.query_metrics(&json!({"metrics": ["request_count"], "dimensions": ["time", "status_code_grouped"], "filters": scoped(group), "time_range": relative})).await?;
+    let series = client
+        .query_metrics(&json!({
+            "metrics": ["request_count"],
+            "dimensions": ["time", "status_code_grouped"],
+            "filters": scoped(group),
+            "time_range": relative,
+        }))
+        .await?;
     let mut points: BTreeMap<String, TrafficPoint> = BTreeMap::new();
     for row in series["data"].as_array().into_iter().flatten() {
         let ts = row["timestamp"].as_str().unwrap_or("").to_string();
@@ -153,7 +155,15 @@ pub async fn fetch(
     }
     let traffic: Vec<TrafficPoint> = points.into_values().collect();
 
-    let by_service = client.query_metrics(&json!({"metrics": ["request_count"], "dimensions": ["gateway_service", "status_code_grouped"], "filters": scoped(group), "time_range": relative, "limit": 1000})).await?;
+    let by_service = client
+        .query_metrics(&json!({
+            "metrics": ["request_count"],
+            "dimensions": ["gateway_service", "status_code_grouped"],
+            "filters": scoped(group),
+            "time_range": relative,
+            "limit": 1000,
+        }))
+        .await?;
     let mut services: BTreeMap<String, (String, f64, f64)> = BTreeMap::new();
     for row in by_service["data"].as_array().into_iter().flatten() {
         let Some(id) = row["event"]["gateway_service"].as_str() else { continue };
@@ -183,7 +193,7 @@ pub async fn fetch(
 
     Ok(Dashboard {
         group_id: group.to_string(),
-        time_frame: time_frame.to_string(),
+        time_frame,
         requests: card(Some(total(&current)), prev_classes.as_ref().map(total)),
         error_rate: card(error_rate(&current), prev_classes.as_ref().and_then(error_rate)),
         p99_latency_ms: card(p99_now, p99_prev),
@@ -234,11 +244,11 @@ pub struct ChartSpec {
 
 impl ChartSpec {
     /// The same chart over the time frame `time_frame` that ended at `end` (RFC 3339).
-    pub fn over(mut self, time_frame: &str, end: &str) -> ChartSpec {
+    pub fn over(mut self, time_frame: TimeFrame, end: &str) -> ChartSpec {
         let end = chrono::DateTime::parse_from_rfc3339(end)
             .map(|d| d.timestamp())
             .unwrap_or_else(|_| chrono::Utc::now().timestamp());
-        self.span = time_frame_secs(time_frame).map(|secs| (end - secs, end));
+        self.span = Some((end - time_frame.secs(), end));
         self
     }
 }
@@ -284,11 +294,11 @@ pub fn error_rate_spec(points: &[TrafficPoint]) -> ChartSpec {
     }
 }
 
-pub fn traffic_chart(points: &[TrafficPoint], time_frame: &str, end: &str) -> String {
+pub fn traffic_chart(points: &[TrafficPoint], time_frame: TimeFrame, end: &str) -> String {
     render_svg(&traffic_spec(points).over(time_frame, end))
 }
 
-pub fn error_rate_chart(points: &[TrafficPoint], time_frame: &str, end: &str) -> String {
+pub fn error_rate_chart(points: &[TrafficPoint], time_frame: TimeFrame, end: &str) -> String {
     render_svg(&error_rate_spec(points).over(time_frame, end))
 }
 
@@ -475,14 +485,14 @@ mod tests {
                 server_errors: 0.0,
             },
         ];
-        let svg = traffic_chart(&pts, "1h", "2026-11-22T10:30:00Z");
+        let svg = traffic_chart(&pts, TimeFrame::Hour1, "2026-11-22T10:30:00Z");
         assert!(
             svg.starts_with("<svg") && svg.contains("polyline") || svg.contains("<path"),
             "{}",
             &svg[..200.min(svg.len())]
         );
         assert!(svg.contains("4XX") && svg.contains("10:00"));
-        let rate = error_rate_chart(&pts, "1h", "2026-11-22T10:30:00Z");
+        let rate = error_rate_chart(&pts, TimeFrame::Hour1, "2026-11-22T10:30:00Z");
         // The axis spans the whole hour, though traffic came in its first minutes.
         let ticks: Vec<&str> = svg
             .match_indices(':')

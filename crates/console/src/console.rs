@@ -3,15 +3,16 @@
 use std::path::Path;
 
 use konnect::{
-    ControlPlane, CreateControlPlaneRequest, KonnectClient, KonnectError, Node,
-    UpdateControlPlaneRequest,
+    ControlPlane, CreateControlPlaneRequest, KonnectClient, KonnectError, UpdateControlPlaneRequest,
 };
 
 use crate::cache::{Cache, CachedGroup};
 use crate::error::{ConsoleError, ErrorCode};
-use crate::groups::{parse_labels, NewRuntimeGroup, Overview, RuntimeGroupRow, ACTIVE_WINDOW_SECS};
+use crate::groups::{parse_labels, NewRuntimeGroup, Overview, RuntimeGroupRow};
 use crate::instances::{self, GroupInstances};
 use crate::profile::Profile;
+use crate::timestamp::now;
+use crate::vocabulary::{EntityKind, Term, TimeFrame};
 
 pub struct Console {
     profile: Profile,
@@ -19,14 +20,8 @@ pub struct Console {
     pub(crate) cache: Cache,
     /// Built from the cache on the first search after a change, then reused.
     search_index: std::sync::Mutex<Option<std::sync::Arc<crate::search::SearchIndex>>>,
-    /// The token's roles, read once per profile and again after each sync.
-    pub(crate) roles: std::sync::Mutex<Option<crate::access::Roles>>,
-    /// What the API refused with a 403 since the roles were read.
-    pub(crate) refusals: std::sync::Mutex<crate::access::Refusals>,
-}
-
-pub(crate) fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    /// What the token may do: owned by `access`, which alone reads and changes it.
+    pub(crate) access: crate::access::AccessMemory,
 }
 
 impl Console {
@@ -40,8 +35,7 @@ impl Console {
             client,
             cache: Cache::open(cache_path)?,
             search_index: Default::default(),
-            roles: Default::default(),
-            refusals: Default::default(),
+            access: Default::default(),
         })
     }
 
@@ -147,7 +141,7 @@ impl Console {
                 let mut items: Vec<crate::search::SearchItem> = groups
                     .iter()
                     .map(|g| crate::search::SearchItem {
-                        kind: "group".into(),
+                        kind: None,
                         id: g.group.id.clone(),
                         label: g.group.name.clone(),
                         group: shared[&g.group.id].clone(),
@@ -157,19 +151,13 @@ impl Console {
                         ],
                     })
                     .collect();
-                let kinds: Vec<std::sync::Arc<str>> =
-                    crate::sync::SYNC_KINDS.iter().map(|k| std::sync::Arc::from(*k)).collect();
                 items.extend(
                     self.cache
                         .map_entities(self.profile.id(), move |gid, kind, body| {
                             let group = shared.get(gid).cloned().unwrap_or_else(|| {
                                 std::sync::Arc::new((gid.to_string(), String::new()))
                             });
-                            let kind = kinds
-                                .iter()
-                                .find(|k| &***k == kind)
-                                .cloned()
-                                .unwrap_or_else(|| kind.into());
+                            let kind = EntityKind::from_path(kind)?;
                             crate::search::SearchItem::from_entity(kind, body, group)
                         })
                         .await?,
@@ -270,18 +258,6 @@ fn group_form_error(e: KonnectError, name: &str) -> ConsoleError {
     err
 }
 
-/// (active, total, in sync): active nodes pinged within the last minute; in sync when their hash
-/// is the group's expected hash.
-pub(crate) fn instance_counts(nodes: &[Node], expected_hash: &str) -> (i64, i64, i64) {
-    let cutoff = chrono::Utc::now().timestamp() - ACTIVE_WINDOW_SECS;
-    let active = nodes.iter().filter(|n| n.last_ping >= cutoff).count() as i64;
-    let in_sync = nodes
-        .iter()
-        .filter(|n| !expected_hash.is_empty() && n.config_hash == expected_hash)
-        .count() as i64;
-    (active, nodes.len() as i64, in_sync)
-}
-
 impl Console {
     pub fn client(&self) -> &KonnectClient {
         &self.client
@@ -308,14 +284,9 @@ impl Console {
     pub async fn group_dashboard(
         &self,
         group_id: &str,
-        time_frame: &str,
+        time_frame: impl Term<TimeFrame>,
     ) -> Result<crate::analytics::Dashboard, ConsoleError> {
-        if crate::analytics::time_frame_secs(time_frame).is_none() {
-            return Err(ConsoleError::field(
-                "time_frame",
-                "must be one of 15m, 1h, 6h, 12h, 24h, 7d, 30d",
-            ));
-        }
+        let time_frame = time_frame.term()?;
         let fetch = crate::analytics::fetch(&self.client, group_id, time_frame);
         self.live_or_cached(&format!("dashboard:{group_id}:{time_frame}"), fetch).await
     }
@@ -324,17 +295,17 @@ impl Console {
     pub async fn group_entities(
         &self,
         group_id: &str,
-        kind: &str,
+        kind: impl Term<EntityKind>,
     ) -> Result<crate::entities::EntityList, ConsoleError> {
-        crate::entities::check_kind(kind)?;
-        match self.client.list_all_entities(group_id, kind).await {
+        let kind = kind.term()?;
+        match self.client.list_all_entities(group_id, kind.path()).await {
             Ok(rows) => {
                 let fetched_at = now();
                 self.cache
                     .replace_kind(
                         self.profile.id(),
                         group_id,
-                        kind,
+                        kind.path(),
                         rows.clone(),
                         fetched_at.clone(),
                     )
@@ -342,7 +313,7 @@ impl Console {
                 self.invalidate_search();
                 Ok(crate::entities::EntityList {
                     group_id: group_id.to_string(),
-                    kind: kind.to_string(),
+                    kind,
                     rows,
                     fetched_at,
                     offline_reason: None,
@@ -353,7 +324,8 @@ impl Console {
                 if !matches!(err.code, ErrorCode::Offline | ErrorCode::RateLimited) {
                     return Err(err);
                 }
-                let cached = self.cache.entities(self.profile.id(), group_id, Some(kind)).await?;
+                let cached =
+                    self.cache.entities(self.profile.id(), group_id, Some(kind.path())).await?;
                 let Some(fetched_at) = cached.iter().map(|(_, _, at)| at.clone()).max() else {
                     // Nothing of this kind was ever synced: say so rather than show an empty list as fact.
                     if self.cache.synced_hash(self.profile.id(), group_id).await?.is_none() {
@@ -367,7 +339,7 @@ impl Console {
                         .unwrap_or_default();
                     return Ok(crate::entities::EntityList {
                         group_id: group_id.to_string(),
-                        kind: kind.to_string(),
+                        kind,
                         rows: vec![],
                         fetched_at: at,
                         offline_reason: Some(err.message),
@@ -376,7 +348,7 @@ impl Console {
                 let rows = cached.into_iter().map(|(_, body, _)| body).collect();
                 Ok(crate::entities::EntityList {
                     group_id: group_id.to_string(),
-                    kind: kind.to_string(),
+                    kind,
                     rows,
                     fetched_at,
                     offline_reason: Some(err.message),

@@ -8,18 +8,21 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 use ts_rs::TS;
 
-use crate::sync::SYNC_KINDS;
+use crate::vocabulary::EntityKind;
 
 /// Fields of each kind that hold a reference, and the kind they point at.
-const REFERENCES: [(&str, &str); 7] = [
-    ("service", "services"),
-    ("route", "routes"),
-    ("consumer", "consumers"),
-    ("consumer_group", "consumer_groups"),
-    ("upstream", "upstreams"),
-    ("certificate", "certificates"),
-    ("set", "key-sets"),
+const REFERENCES: [(&str, EntityKind); 7] = [
+    ("service", EntityKind::Services),
+    ("route", EntityKind::Routes),
+    ("consumer", EntityKind::Consumers),
+    ("consumer_group", EntityKind::ConsumerGroups),
+    ("upstream", EntityKind::Upstreams),
+    ("certificate", EntityKind::Certificates),
+    ("set", EntityKind::KeySets),
 ];
+
+/// The fields that scope a plugin, in the order decK nests them.
+const PLUGIN_SCOPES: [&str; 4] = ["service", "route", "consumer", "consumer_group"];
 
 /// Fields the server owns; they never count as a difference and are not exported.
 const SERVER_FIELDS: [&str; 3] = ["id", "created_at", "updated_at"];
@@ -27,7 +30,7 @@ const SERVER_FIELDS: [&str; 3] = ["id", "created_at", "updated_at"];
 /// One entity in declarative form.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Item {
-    pub kind: String,
+    pub kind: EntityKind,
     /// The natural key within its kind (a service's name, a target's `upstream/target`, …).
     pub key: String,
     /// The ID where the entity exists in a group (none for an entity only in a file).
@@ -36,12 +39,8 @@ pub struct Item {
     pub body: Map<String, Value>,
 }
 
-/// Entities by (kind, key), in SYNC_KINDS order.
-pub type Declared = BTreeMap<(usize, String), Item>;
-
-fn kind_index(kind: &str) -> usize {
-    SYNC_KINDS.iter().position(|k| *k == kind).unwrap_or(usize::MAX)
-}
+/// Entities by (kind, key), in decK's order of kinds (referenced kinds first).
+pub type Declared = BTreeMap<(EntityKind, String), Item>;
 
 fn text(body: &Map<String, Value>, field: &str) -> Option<String> {
     body.get(field).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string)
@@ -53,17 +52,15 @@ fn short_digest(s: &str) -> String {
 }
 
 /// The natural key of an entity whose references are already names.
-fn natural_key(kind: &str, b: &Map<String, Value>) -> Option<String> {
+fn natural_key(kind: EntityKind, b: &Map<String, Value>) -> Option<String> {
+    use EntityKind::*;
     let r = |f: &str| text(b, f).unwrap_or_default();
     Some(match kind {
-        "consumers" => text(b, "username").or_else(|| text(b, "custom_id"))?,
-        "targets" => format!("{}/{}", r("upstream"), r("target")),
-        "key-auths" => format!("{}/{}", r("consumer"), r("key")),
-        "certificates" | "ca_certificates" => short_digest(&r("cert")),
-        "vaults" => text(b, "prefix")?,
-        "keys" => text(b, "name").or_else(|| text(b, "kid"))?,
-        "plugins" => {
-            let scope: Vec<String> = ["service", "route", "consumer", "consumer_group"]
+        Targets => format!("{}/{}", r("upstream"), r("target")),
+        KeyAuths => format!("{}/{}", r("consumer"), r("key")),
+        Certificates | CaCertificates => short_digest(&r("cert")),
+        Plugins => {
+            let scope: Vec<String> = PLUGIN_SCOPES
                 .iter()
                 .filter_map(|f| text(b, f).map(|v| format!("{f}={v}")))
                 .collect();
@@ -75,19 +72,20 @@ fn natural_key(kind: &str, b: &Map<String, Value>) -> Option<String> {
                 if scope.is_empty() { "global".into() } else { scope.join(",") }
             )
         }
-        _ => text(b, "name")?,
+        // Every other kind is known by its naming fields (a consumer's username, a vault's prefix).
+        _ => kind.info().label_fields.iter().find_map(|f| text(b, f))?,
     })
 }
 
 /// A group's entities (as the API returns them) in declarative form. Entities without a natural
 /// key (an unnamed route) are keyed by their ID, so they still show up and compare.
-pub fn from_entities(entities: &[(String, Value)]) -> Declared {
+pub fn from_entities(entities: &[(EntityKind, Value)]) -> Declared {
     // First the keys of referenceable entities, so references can be written as names.
-    let mut names: HashMap<(&str, String), String> = HashMap::new();
+    let mut names: HashMap<(EntityKind, String), String> = HashMap::new();
     let mut out = Declared::new();
-    let mut pending: Vec<(&str, &Map<String, Value>)> =
-        entities.iter().filter_map(|(k, v)| Some((k.as_str(), v.as_object()?))).collect();
-    pending.sort_by_key(|(k, _)| kind_index(k));
+    let mut pending: Vec<(EntityKind, &Map<String, Value>)> =
+        entities.iter().filter_map(|(k, v)| Some((*k, v.as_object()?))).collect();
+    pending.sort_by_key(|(k, _)| *k);
     for (kind, raw) in pending {
         let id = text(raw, "id");
         let mut body = Map::new();
@@ -111,10 +109,9 @@ pub fn from_entities(entities: &[(String, Value)]) -> Declared {
         }
         let key = natural_key(kind, &body).or_else(|| id.clone()).unwrap_or_default();
         if let Some(id) = &id {
-            let kind_static = SYNC_KINDS.iter().find(|k| **k == kind).copied().unwrap_or("");
-            names.insert((kind_static, id.clone()), key.clone());
+            names.insert((kind, id.clone()), key.clone());
         }
-        out.insert((kind_index(kind), key.clone()), Item { kind: kind.to_string(), key, id, body });
+        out.insert((kind, key.clone()), Item { kind, key, id, body });
     }
     out
 }
@@ -134,7 +131,7 @@ pub struct FieldChange {
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[ts(export)]
 pub struct Changed {
-    pub kind: String,
+    pub kind: EntityKind,
     pub key: String,
     pub fields: Vec<FieldChange>,
 }
@@ -142,7 +139,7 @@ pub struct Changed {
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[ts(export)]
 pub struct EntityRef {
-    pub kind: String,
+    pub kind: EntityKind,
     pub key: String,
 }
 
@@ -210,13 +207,13 @@ fn compare(left: &Declared, right: &Declared, right_only_fields: bool) -> Differ
     let mut d = Difference::default();
     for (k, l) in left {
         match right.get(k) {
-            None => d.only_left.push(EntityRef { kind: l.kind.clone(), key: l.key.clone() }),
+            None => d.only_left.push(EntityRef { kind: l.kind, key: l.key.clone() }),
             Some(r) => {
                 let fields = field_changes(&l.body, &r.body, right_only_fields);
                 if fields.is_empty() {
                     d.same += 1;
                 } else {
-                    d.changed.push(Changed { kind: l.kind.clone(), key: l.key.clone(), fields });
+                    d.changed.push(Changed { kind: l.kind, key: l.key.clone(), fields });
                 }
             }
         }
@@ -224,21 +221,12 @@ fn compare(left: &Declared, right: &Declared, right_only_fields: bool) -> Differ
     d.only_right = right
         .iter()
         .filter(|(k, _)| !left.contains_key(*k))
-        .map(|(_, r)| EntityRef { kind: r.kind.clone(), key: r.key.clone() })
+        .map(|(_, r)| EntityRef { kind: r.kind, key: r.key.clone() })
         .collect();
     d
 }
 
 // ---- decK files ----
-
-/// decK's top-level key of a kind, and the key it is nested under in a parent.
-fn deck_key(kind: &str) -> &'static str {
-    match kind {
-        "key-sets" => "key_sets",
-        "key-auths" => "keyauth_credentials",
-        k => SYNC_KINDS.iter().find(|x| **x == k).copied().unwrap_or("unknown"),
-    }
-}
 
 fn strip(mut body: Map<String, Value>, fields: &[&str]) -> Value {
     for f in fields {
@@ -247,25 +235,32 @@ fn strip(mut body: Map<String, Value>, fields: &[&str]) -> Value {
     Value::Object(body)
 }
 
+/// The kinds a decK file writes nested in (or, for plugins and routes, beside) their owners; the
+/// others are plain top-level lists.
+const NESTED_IN_DECK: [EntityKind; 9] = [
+    EntityKind::Services,
+    EntityKind::Routes,
+    EntityKind::Consumers,
+    EntityKind::KeyAuths,
+    EntityKind::Plugins,
+    EntityKind::Upstreams,
+    EntityKind::Targets,
+    EntityKind::Certificates,
+    EntityKind::Snis,
+];
+
 /// A group as a decK file: services with their routes and plugins nested, consumers with their
 /// key-auth credentials and plugins, upstreams with targets, certificates with SNIs.
 pub fn to_deck(group_name: &str, declared: &Declared) -> Value {
-    fn of_kind<'a>(declared: &'a Declared, kind: &'a str) -> impl Iterator<Item = &'a Item> + 'a {
-        declared.values().filter(move |i| i.kind == kind)
-    }
-    let of = |kind: &'static str| of_kind(declared, kind);
+    let of = |kind: EntityKind| declared.values().filter(move |i| i.kind == kind);
     let mut doc = Map::new();
     doc.insert("_format_version".into(), json!("3.0"));
     doc.insert("_konnect".into(), json!({ "control_plane_name": group_name }));
     let plugin_scope = |p: &Item| {
-        ["service", "route", "consumer", "consumer_group"]
-            .iter()
-            .filter(|f| p.body.contains_key(**f))
-            .copied()
-            .collect::<Vec<_>>()
+        PLUGIN_SCOPES.iter().filter(|f| p.body.contains_key(**f)).copied().collect::<Vec<_>>()
     };
     let nested_plugins = |field: &str, owner: &str| -> Vec<Value> {
-        of("plugins")
+        of(EntityKind::Plugins)
             .filter(|p| {
                 plugin_scope(p) == [field] && text(&p.body, field).as_deref() == Some(owner)
             })
@@ -274,9 +269,9 @@ pub fn to_deck(group_name: &str, declared: &Declared) -> Value {
     };
 
     let mut services = Vec::new();
-    for s in of("services") {
+    for s in of(EntityKind::Services) {
         let mut v = s.body.clone();
-        let routes: Vec<Value> = of("routes")
+        let routes: Vec<Value> = of(EntityKind::Routes)
             .filter(|r| text(&r.body, "service").as_deref() == Some(&s.key))
             .map(|r| {
                 let mut rb = r.body.clone();
@@ -297,14 +292,14 @@ pub fn to_deck(group_name: &str, declared: &Declared) -> Value {
         }
         services.push(Value::Object(v));
     }
-    let loose_routes: Vec<Value> = of("routes")
+    let loose_routes: Vec<Value> = of(EntityKind::Routes)
         .filter(|r| !r.body.contains_key("service"))
         .map(|r| Value::Object(r.body.clone()))
         .collect();
     let mut consumers = Vec::new();
-    for c in of("consumers") {
+    for c in of(EntityKind::Consumers) {
         let mut v = c.body.clone();
-        let creds: Vec<Value> = of("key-auths")
+        let creds: Vec<Value> = of(EntityKind::KeyAuths)
             .filter(|k| text(&k.body, "consumer").as_deref() == Some(&c.key))
             .map(|k| strip(k.body.clone(), &["consumer"]))
             .collect();
@@ -317,10 +312,10 @@ pub fn to_deck(group_name: &str, declared: &Declared) -> Value {
         }
         consumers.push(Value::Object(v));
     }
-    let upstreams: Vec<Value> = of("upstreams")
+    let upstreams: Vec<Value> = of(EntityKind::Upstreams)
         .map(|u| {
             let mut v = u.body.clone();
-            let targets: Vec<Value> = of("targets")
+            let targets: Vec<Value> = of(EntityKind::Targets)
                 .filter(|t| text(&t.body, "upstream").as_deref() == Some(&u.key))
                 .map(|t| strip(t.body.clone(), &["upstream"]))
                 .collect();
@@ -330,10 +325,10 @@ pub fn to_deck(group_name: &str, declared: &Declared) -> Value {
             Value::Object(v)
         })
         .collect();
-    let certificates: Vec<Value> = of("certificates")
+    let certificates: Vec<Value> = of(EntityKind::Certificates)
         .map(|c| {
             let mut v = c.body.clone();
-            let snis: Vec<Value> = of("snis")
+            let snis: Vec<Value> = of(EntityKind::Snis)
                 .filter(|s| text(&s.body, "certificate").as_deref() == Some(&c.key))
                 .map(|s| strip(s.body.clone(), &["certificate"]))
                 .collect();
@@ -344,26 +339,26 @@ pub fn to_deck(group_name: &str, declared: &Declared) -> Value {
         })
         .collect();
     // Plugins that are global or scoped to more than one entity stay at the top level.
-    let top_plugins: Vec<Value> = of("plugins")
+    let top_plugins: Vec<Value> = of(EntityKind::Plugins)
         .filter(|p| plugin_scope(p).len() != 1 || plugin_scope(p) == ["consumer_group"])
         .map(|p| Value::Object(p.body.clone()))
         .collect();
-    for (key, list) in [
-        ("services", services),
-        ("routes", loose_routes),
-        ("consumers", consumers),
-        ("upstreams", upstreams),
-        ("certificates", certificates),
-        ("plugins", top_plugins),
+    for (kind, list) in [
+        (EntityKind::Services, services),
+        (EntityKind::Routes, loose_routes),
+        (EntityKind::Consumers, consumers),
+        (EntityKind::Upstreams, upstreams),
+        (EntityKind::Certificates, certificates),
+        (EntityKind::Plugins, top_plugins),
     ] {
         if !list.is_empty() {
-            doc.insert(key.into(), Value::Array(list));
+            doc.insert(kind.deck_key().into(), Value::Array(list));
         }
     }
-    for kind in ["ca_certificates", "consumer_groups", "vaults", "key-sets", "keys"] {
+    for kind in EntityKind::ALL.into_iter().filter(|k| !NESTED_IN_DECK.contains(k)) {
         let list: Vec<Value> = of(kind).map(|i| Value::Object(i.body.clone())).collect();
         if !list.is_empty() {
-            doc.insert(deck_key(kind).into(), Value::Array(list));
+            doc.insert(kind.deck_key().into(), Value::Array(list));
         }
     }
     Value::Object(doc)
@@ -374,7 +369,7 @@ pub fn to_deck(group_name: &str, declared: &Declared) -> Value {
 pub fn from_deck(text_in: &str) -> Result<Declared, String> {
     let doc: Value = match serde_json::from_str(text_in) {
         Ok(v) => v,
-        Err(_) => serde_yaml::from_str(text_in)
+        Err(_) => crate::yaml::from_str(text_in)
             .map_err(|e| format!("The file is neither JSON nor YAML: {e}"))?,
     };
     let Some(doc) = doc.as_object() else {
@@ -390,7 +385,7 @@ pub fn from_deck(text_in: &str) -> Result<Declared, String> {
             )
         }
     }
-    let mut flat: Vec<(String, Map<String, Value>)> = Vec::new();
+    let mut flat: Vec<(EntityKind, Map<String, Value>)> = Vec::new();
     fn list<'a>(v: Option<&'a Value>, at: &str) -> Result<Vec<&'a Map<String, Value>>, String> {
         match v {
             None => Ok(vec![]),
@@ -417,70 +412,68 @@ pub fn from_deck(text_in: &str) -> Result<Declared, String> {
     };
     // A list nested under its owner (a service's routes, a consumer's credentials…) becomes
     // entities of `kind` whose `field` names the owner.
-    let nested = |flat: &mut Vec<(String, Map<String, Value>)>,
+    let nested = |flat: &mut Vec<(EntityKind, Map<String, Value>)>,
                   parent: &Map<String, Value>,
-                  key: &str,
                   at: &str,
-                  kind: &str,
+                  kind: EntityKind,
                   field: &str,
                   owner: &str|
      -> Result<(), String> {
+        let key = kind.deck_key();
         for e in list(parent.get(key), &format!("{at}.{key}"))? {
-            flat.push((kind.into(), with(e.clone(), field, owner)));
+            flat.push((kind, with(e.clone(), field, owner)));
         }
         Ok(())
     };
     for (i, s) in list(doc.get("services"), "services")?.into_iter().enumerate() {
         let at = format!("services[{i}]");
         let name = need_name(s, "name", &at)?;
-        flat.push(("services".into(), own(s, &["routes", "plugins"])));
+        flat.push((EntityKind::Services, own(s, &["routes", "plugins"])));
         for (j, r) in list(s.get("routes"), &format!("{at}.routes"))?.into_iter().enumerate() {
-            let rname = need_name(r, "name", &format!("{at}.routes[{j}]"))?;
-            flat.push(("routes".into(), with(own(r, &["plugins"]), "service", &name)));
-            nested(
-                &mut flat,
-                r,
-                "plugins",
-                &format!("{at}.routes[{j}]"),
-                "plugins",
-                "route",
-                &rname,
-            )?;
+            let r_at = format!("{at}.routes[{j}]");
+            let rname = need_name(r, "name", &r_at)?;
+            flat.push((EntityKind::Routes, with(own(r, &["plugins"]), "service", &name)));
+            nested(&mut flat, r, &r_at, EntityKind::Plugins, "route", &rname)?;
         }
-        nested(&mut flat, s, "plugins", &at, "plugins", "service", &name)?;
+        nested(&mut flat, s, &at, EntityKind::Plugins, "service", &name)?;
     }
     for (i, r) in list(doc.get("routes"), "routes")?.into_iter().enumerate() {
         let at = format!("routes[{i}]");
         let rname = need_name(r, "name", &at)?;
-        flat.push(("routes".into(), own(r, &["plugins"])));
-        nested(&mut flat, r, "plugins", &at, "plugins", "route", &rname)?;
+        flat.push((EntityKind::Routes, own(r, &["plugins"])));
+        nested(&mut flat, r, &at, EntityKind::Plugins, "route", &rname)?;
     }
     for (i, c) in list(doc.get("consumers"), "consumers")?.into_iter().enumerate() {
         let at = format!("consumers[{i}]");
         let name = text(c, "username")
             .or_else(|| text(c, "custom_id"))
             .ok_or_else(|| format!("{at} needs a username or custom_id."))?;
-        flat.push(("consumers".into(), own(c, &["keyauth_credentials", "plugins", "groups"])));
-        nested(&mut flat, c, "keyauth_credentials", &at, "key-auths", "consumer", &name)?;
-        nested(&mut flat, c, "plugins", &at, "plugins", "consumer", &name)?;
+        flat.push((EntityKind::Consumers, own(c, &["keyauth_credentials", "plugins", "groups"])));
+        nested(&mut flat, c, &at, EntityKind::KeyAuths, "consumer", &name)?;
+        nested(&mut flat, c, &at, EntityKind::Plugins, "consumer", &name)?;
     }
     for (i, u) in list(doc.get("upstreams"), "upstreams")?.into_iter().enumerate() {
         let at = format!("upstreams[{i}]");
         let name = need_name(u, "name", &at)?;
-        flat.push(("upstreams".into(), own(u, &["targets"])));
-        nested(&mut flat, u, "targets", &at, "targets", "upstream", &name)?;
+        flat.push((EntityKind::Upstreams, own(u, &["targets"])));
+        nested(&mut flat, u, &at, EntityKind::Targets, "upstream", &name)?;
     }
     for (i, c) in list(doc.get("certificates"), "certificates")?.into_iter().enumerate() {
         let key = short_digest(&text(c, "cert").unwrap_or_default());
-        flat.push(("certificates".into(), own(c, &["snis"])));
-        nested(&mut flat, c, "snis", &format!("certificates[{i}]"), "snis", "certificate", &key)?;
+        flat.push((EntityKind::Certificates, own(c, &["snis"])));
+        let at = format!("certificates[{i}]");
+        nested(&mut flat, c, &at, EntityKind::Snis, "certificate", &key)?;
     }
     for p in list(doc.get("plugins"), "plugins")? {
-        flat.push(("plugins".into(), p.clone()));
+        flat.push((EntityKind::Plugins, p.clone()));
     }
-    for kind in ["ca_certificates", "consumer_groups", "vaults", "key-sets", "keys", "snis"] {
-        for e in list(doc.get(deck_key(kind)), deck_key(kind))? {
-            flat.push((kind.into(), e.clone()));
+    // The plain top-level lists, and SNIs also written beside their certificates.
+    let top_level = EntityKind::ALL
+        .into_iter()
+        .filter(|k| !NESTED_IN_DECK.contains(k) || *k == EntityKind::Snis);
+    for kind in top_level {
+        for e in list(doc.get(kind.deck_key()), kind.deck_key())? {
+            flat.push((kind, e.clone()));
         }
     }
     let mut out = Declared::new();
@@ -496,13 +489,13 @@ pub fn from_deck(text_in: &str) -> Result<Declared, String> {
                 }
             }
         }
-        let key = natural_key(&kind, &body).ok_or_else(|| {
+        let key = natural_key(kind, &body).ok_or_else(|| {
             format!("A {kind} entry has no name to identify it: {}", Value::Object(body.clone()))
         })?;
-        if out.contains_key(&(kind_index(&kind), key.clone())) {
+        if out.contains_key(&(kind, key.clone())) {
             return Err(format!("{kind} '{key}' appears twice in the file."));
         }
-        out.insert((kind_index(&kind), key.clone()), Item { kind, key, id: None, body });
+        out.insert((kind, key.clone()), Item { kind, key, id: None, body });
     }
     Ok(out)
 }
@@ -524,11 +517,19 @@ pub fn plan(current: &Declared, file: &Declared) -> ImportPlan {
 }
 
 /// A declarative body as the API wants it: references by `{id}` of the group's entities.
-pub fn to_api_body(item: &Item, ids: &HashMap<(String, String), String>) -> Result<Value, String> {
+pub fn to_api_body(
+    item: &Item,
+    ids: &HashMap<(EntityKind, String), String>,
+) -> Result<Value, String> {
     let mut body = item.body.clone();
     for (rf, tk) in REFERENCES {
         if let Some(Value::String(name)) = body.get(rf).cloned() {
-            let id = ids.get(&(tk.to_string(), name.clone())).ok_or_else(|| format!("{} '{}' refers to {rf} '{name}', which is neither in the group nor in the file.", item.kind, item.key))?;
+            let id = ids.get(&(tk, name.clone())).ok_or_else(|| {
+                format!(
+                    "{} '{}' refers to {rf} '{name}', which is neither in the group nor in the file.",
+                    item.kind, item.key
+                )
+            })?;
             body.insert(rf.into(), json!({ "id": id }));
         }
     }
@@ -539,26 +540,29 @@ pub fn to_api_body(item: &Item, ids: &HashMap<(String, String), String>) -> Resu
 mod tests {
     use super::*;
 
-    fn group() -> Vec<(String, Value)> {
+    fn group() -> Vec<(EntityKind, Value)> {
         vec![
             (
-                "services".into(),
+                EntityKind::Services,
                 json!({"id": "s1", "name": "users-api", "host": "users.internal", "port": 80, "created_at": 1}),
             ),
             (
-                "routes".into(),
+                EntityKind::Routes,
                 json!({"id": "r1", "name": "users", "paths": ["/users"], "service": {"id": "s1"}}),
             ),
             (
-                "plugins".into(),
+                EntityKind::Plugins,
                 json!({"id": "p1", "name": "key-auth", "route": {"id": "r1"}, "config": {"key_names": ["apikey"]}}),
             ),
             (
-                "plugins".into(),
+                EntityKind::Plugins,
                 json!({"id": "p2", "name": "rate-limiting", "config": {"minute": 5}}),
             ),
-            ("consumers".into(), json!({"id": "c1", "username": "ann"})),
-            ("key-auths".into(), json!({"id": "k1", "key": "secret-1", "consumer": {"id": "c1"}})),
+            (EntityKind::Consumers, json!({"id": "c1", "username": "ann"})),
+            (
+                EntityKind::KeyAuths,
+                json!({"id": "k1", "key": "secret-1", "consumer": {"id": "c1"}}),
+            ),
         ]
     }
 
@@ -581,7 +585,7 @@ mod tests {
         assert_eq!(doc["services"][0]["routes"][0]["plugins"][0]["name"], "key-auth");
         assert_eq!(doc["consumers"][0]["keyauth_credentials"][0]["key"], "secret-1");
         assert_eq!(doc["plugins"][0]["name"], "rate-limiting");
-        let yaml = serde_yaml::to_string(&doc).unwrap();
+        let yaml = crate::yaml::to_string(&doc).unwrap();
         let back = from_deck(&yaml).unwrap();
         let p = plan(&d, &back);
         assert!(p.create.is_empty() && p.update.is_empty() && p.delete.is_empty(), "{p:?}");
@@ -590,9 +594,15 @@ mod tests {
     #[test]
     fn plan_lists_creates_updates_and_deletes() {
         let d = from_entities(&group());
-        let file = from_deck(r#"{"_format_version": "3.0", "services": [{"name": "users-api", "host": "users.v2.internal", "port": 80}, {"name": "orders", "host": "orders"}]}"#).unwrap();
+        let file = from_deck(
+            r#"{"_format_version": "3.0", "services": [
+                {"name": "users-api", "host": "users.v2.internal", "port": 80},
+                {"name": "orders", "host": "orders"}
+            ]}"#,
+        )
+        .unwrap();
         let p = plan(&d, &file);
-        assert_eq!(p.create, vec![EntityRef { kind: "services".into(), key: "orders".into() }]);
+        assert_eq!(p.create, vec![EntityRef { kind: EntityKind::Services, key: "orders".into() }]);
         assert_eq!(p.update[0].fields[0].field, "host");
         assert!(p.delete.iter().any(|e| e.kind == "routes" && e.key == "users"));
     }

@@ -282,7 +282,7 @@ impl EmbeddedDefault {
         downloads: Option<PathBuf>,
         name: &str,
         text: Option<String>,
-        chart: Option<(String, String, String)>,
+        chart: Option<(String, crate::TimeFrame, String)>,
     ) -> Result<String, ConsoleError> {
         let dir = std::env::var_os("RUNTIME_MANAGER_EXPORT_DIR")
             .map(PathBuf::from)
@@ -291,7 +291,7 @@ impl EmbeddedDefault {
         let bytes = match (text, chart) {
             (Some(t), _) => t.into_bytes(),
             (None, Some((group, time_frame, which))) => {
-                self.console().await.export_chart_png(&group, &time_frame, &which).await?
+                self.console().await.export_chart_png(&group, time_frame, &which).await?
             }
             (None, None) => return Err(ConsoleError::field("text", "Nothing to save.")),
         };

@@ -4,64 +4,27 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::console::now;
+use crate::timestamp::now;
+use crate::vocabulary::{EntityKind, Term};
 use crate::{Console, ConsoleError, ErrorCode};
-
-/// The kinds the Configuration view lists, by their core-entities path.
-pub const KINDS: [&str; 11] = [
-    "services",
-    "routes",
-    "consumers",
-    "consumer_groups",
-    "plugins",
-    "upstreams",
-    "certificates",
-    "snis",
-    "vaults",
-    "keys",
-    "key-sets",
-];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct EntityList {
     pub group_id: String,
-    pub kind: String,
+    pub kind: EntityKind,
     #[ts(type = "Array<Record<string, unknown>>")]
     pub rows: Vec<serde_json::Value>,
     pub fetched_at: String,
     pub offline_reason: Option<String>,
 }
 
-/// Every kind the console edits: the listed ones plus those that live under a parent.
-pub const EDITABLE_KINDS: [&str; 14] = [
-    "services",
-    "routes",
-    "consumers",
-    "consumer_groups",
-    "plugins",
-    "upstreams",
-    "targets",
-    "certificates",
-    "ca_certificates",
-    "snis",
-    "vaults",
-    "keys",
-    "key-sets",
-    "key-auths",
-];
-
-pub fn check_kind(kind: &str) -> Result<(), ConsoleError> {
-    if EDITABLE_KINDS.contains(&kind) {
-        Ok(())
-    } else {
-        Err(ConsoleError::field("kind", format!("must be one of: {}", EDITABLE_KINDS.join(", "))))
-    }
-}
+/// Every kind the console edits: all of them (kept for callers that count them).
+pub const EDITABLE_KINDS: [EntityKind; 14] = EntityKind::ALL;
 
 /// The core-entities path of a kind's collection for `body`: targets live under their upstream
 /// and key-auth credentials under their consumer, as Konnect serves them.
-fn collection_path(kind: &str, body: &serde_json::Value) -> Result<String, ConsoleError> {
+fn collection_path(kind: EntityKind, body: &serde_json::Value) -> Result<String, ConsoleError> {
     let parent = |field: &str, label: &str| {
         body.get(field)
             .and_then(|p| p.get("id").or(Some(p)))
@@ -70,16 +33,18 @@ fn collection_path(kind: &str, body: &serde_json::Value) -> Result<String, Conso
             .ok_or_else(|| ConsoleError::field(field, format!("A {label} is required.")))
     };
     Ok(match kind {
-        "targets" => format!("upstreams/{}/targets", parent("upstream", "upstream")?),
-        "key-auths" => format!("consumers/{}/key-auth", parent("consumer", "consumer")?),
-        k => k.to_string(),
+        EntityKind::Targets => format!("upstreams/{}/targets", parent("upstream", "upstream")?),
+        EntityKind::KeyAuths => format!("consumers/{}/key-auth", parent("consumer", "consumer")?),
+        k => k.path().to_string(),
     })
 }
 
 /// A service's `url` shorthand, written out as the `protocol`, `host`, `port` and `path` Kong
 /// stores: Konnect's schema requires `host`, and an update must replace all four together.
-fn expand_service_url(kind: &str, body: &mut serde_json::Value) -> Result<(), ConsoleError> {
-    let Some(obj) = body.as_object_mut().filter(|_| kind == "services") else { return Ok(()) };
+fn expand_service_url(kind: EntityKind, body: &mut serde_json::Value) -> Result<(), ConsoleError> {
+    let Some(obj) = body.as_object_mut().filter(|_| kind == EntityKind::Services) else {
+        return Ok(());
+    };
     let Some(raw) = obj.remove("url") else { return Ok(()) };
     let text = raw.as_str().unwrap_or_default();
     let parsed =
@@ -101,7 +66,11 @@ fn expand_service_url(kind: &str, body: &mut serde_json::Value) -> Result<(), Co
 fn write_error(e: konnect::KonnectError) -> ConsoleError {
     let mut err = ConsoleError::from(e);
     if err.code == ErrorCode::Offline {
-        err.message = format!("Not saved: {} Changes can only be made while the control plane is reachable; nothing was queued.", err.message);
+        err.message = format!(
+            "Not saved: {} Changes can only be made while the control plane is reachable; \
+             nothing was queued.",
+            err.message
+        );
     }
     err
 }
@@ -111,18 +80,20 @@ impl Console {
     pub async fn create_entity(
         &self,
         group_id: &str,
-        kind: &str,
+        kind: impl Term<EntityKind>,
         mut body: serde_json::Value,
     ) -> Result<serde_json::Value, ConsoleError> {
-        check_kind(kind)?;
+        let kind = kind.term()?;
         expand_service_url(kind, &mut body)?;
         let path = collection_path(kind, &body)?;
         let created = self
             .client
             .create_entity(group_id, &path, &body)
             .await
-            .map_err(|e| self.note_refusal(group_id, kind, write_error(e)))?;
-        self.cache.put_entity(self.profile().id(), group_id, kind, created.clone(), now()).await?;
+            .map_err(|e| self.note_refusal(group_id, kind.path(), write_error(e)))?;
+        self.cache
+            .put_entity(self.profile().id(), group_id, kind.path(), created.clone(), now())
+            .await?;
         self.invalidate_search();
         Ok(created)
     }
@@ -133,11 +104,11 @@ impl Console {
     pub async fn update_entity(
         &self,
         group_id: &str,
-        kind: &str,
+        kind: impl Term<EntityKind>,
         id: &str,
         mut changes: serde_json::Value,
     ) -> Result<serde_json::Value, ConsoleError> {
-        check_kind(kind)?;
+        let kind = kind.term()?;
         expand_service_url(kind, &mut changes)?;
         let cached = self.cached_entity(group_id, kind, id).await?;
         let path = format!("{}/{id}", collection_path(kind, cached.as_ref().unwrap_or(&changes))?);
@@ -164,8 +135,10 @@ impl Console {
             .client
             .put_entity(group_id, &path, &current)
             .await
-            .map_err(|e| self.note_refusal(group_id, kind, write_error(e)))?;
-        self.cache.put_entity(self.profile().id(), group_id, kind, updated.clone(), now()).await?;
+            .map_err(|e| self.note_refusal(group_id, kind.path(), write_error(e)))?;
+        self.cache
+            .put_entity(self.profile().id(), group_id, kind.path(), updated.clone(), now())
+            .await?;
         self.invalidate_search();
         Ok(updated)
     }
@@ -174,10 +147,10 @@ impl Console {
     pub async fn delete_entity(
         &self,
         group_id: &str,
-        kind: &str,
+        kind: impl Term<EntityKind>,
         id: &str,
     ) -> Result<(), ConsoleError> {
-        check_kind(kind)?;
+        let kind = kind.term()?;
         let current = self.cached_entity(group_id, kind, id).await?;
         let path = match &current {
             Some(body) => format!("{}/{id}", collection_path(kind, body)?),
@@ -186,10 +159,10 @@ impl Console {
         match self.client.delete_entity(group_id, &path).await {
             Ok(()) => {}
             Err(konnect::KonnectError::Api(e)) if e.status == 404 => {}
-            Err(e) => return Err(self.note_refusal(group_id, kind, write_error(e))),
+            Err(e) => return Err(self.note_refusal(group_id, kind.path(), write_error(e))),
         }
         // The cache drops what Kong's cascade deleted with it too.
-        self.cache.remove_entity(self.profile().id(), group_id, kind, id).await?;
+        self.cache.remove_entity(self.profile().id(), group_id, kind.path(), id).await?;
         self.invalidate_search();
         Ok(())
     }
@@ -197,12 +170,12 @@ impl Console {
     async fn cached_entity(
         &self,
         group_id: &str,
-        kind: &str,
+        kind: EntityKind,
         id: &str,
     ) -> Result<Option<serde_json::Value>, ConsoleError> {
         Ok(self
             .cache
-            .entities(self.profile().id(), group_id, Some(kind))
+            .entities(self.profile().id(), group_id, Some(kind.path()))
             .await?
             .into_iter()
             .map(|(_, b, _)| b)
@@ -218,24 +191,27 @@ mod tests {
     #[test]
     fn a_service_url_is_written_out_as_kong_stores_it() {
         let mut body = json!({"name": "users", "url": "https://users.internal/api/v1"});
-        expand_service_url("services", &mut body).unwrap();
+        expand_service_url(EntityKind::Services, &mut body).unwrap();
         assert_eq!(
             body,
-            json!({"name": "users", "protocol": "https", "host": "users.internal", "port": 443, "path": "/api/v1"})
+            json!({
+                "name": "users", "protocol": "https", "host": "users.internal", "port": 443,
+                "path": "/api/v1"
+            })
         );
         let mut bare = json!({"url": "http://users.internal:8080"});
-        expand_service_url("services", &mut bare).unwrap();
+        expand_service_url(EntityKind::Services, &mut bare).unwrap();
         assert_eq!(bare["port"], 8080);
         assert_eq!(
             bare["path"],
             serde_json::Value::Null,
             "no path: the old one is cleared on an update"
         );
-        let err =
-            expand_service_url("services", &mut json!({"url": "users.internal"})).unwrap_err();
+        let err = expand_service_url(EntityKind::Services, &mut json!({"url": "users.internal"}))
+            .unwrap_err();
         assert!(err.fields["url"].contains("is not a URL"), "{err:?}");
         let mut route = json!({"url": "kept"});
-        expand_service_url("routes", &mut route).unwrap();
+        expand_service_url(EntityKind::Routes, &mut route).unwrap();
         assert_eq!(route["url"], "kept", "only services have the shorthand");
     }
 }

@@ -65,3 +65,15 @@ pub fn rows(nodes: &[Node], expected_hash: &str) -> Vec<RuntimeInstanceRow> {
     rows.sort_by(|a, b| b.last_seen.cmp(&a.last_seen).then(a.hostname.cmp(&b.hostname)));
     rows
 }
+
+/// (active, total, in sync): active nodes pinged within the last minute; in sync when their hash
+/// is the group's expected hash.
+pub fn instance_counts(nodes: &[Node], expected_hash: &str) -> (i64, i64, i64) {
+    let cutoff = chrono::Utc::now().timestamp() - ACTIVE_WINDOW_SECS;
+    let active = nodes.iter().filter(|n| n.last_ping >= cutoff).count() as i64;
+    let in_sync = nodes
+        .iter()
+        .filter(|n| !expected_hash.is_empty() && n.config_hash == expected_hash)
+        .count() as i64;
+    (active, nodes.len() as i64, in_sync)
+}

@@ -20,9 +20,13 @@ pub mod profiles;
 pub mod search;
 pub mod secrets;
 pub mod sync;
+pub mod timestamp;
 pub mod transfer;
+pub mod vocabulary;
+pub mod yaml;
 
 pub use console::Console;
 pub use error::{ConsoleError, ErrorCode};
 pub use groups::{NewRuntimeGroup, Overview, RuntimeGroupRow};
 pub use profile::Profile;
+pub use vocabulary::{EntityKind, ExportFormat, TimeFrame};

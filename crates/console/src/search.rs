@@ -1,10 +1,13 @@
 //! Search across every cached group and entity kind: by name, ID, tag, host and path, fuzzy
-//! enough that `usr` finds `users-api` (the letters in order), best matches first.
+//! enough that `usr` finds `users-api` (the letters in order), best matches first. The UI's list
+//! filters use the same rule (`fuzzyScore` in `ui/src/vocabulary.ts`, tested on the same cases).
 
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+
+use crate::vocabulary::EntityKind;
 
 /// One thing search can find: a group or an entity of a group.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -26,7 +29,8 @@ pub struct SearchHit {
 /// are shared (`Arc<str>`): 100,000 items of 20 groups hold 20 group names, not 100,000.
 #[derive(Debug, Clone)]
 pub struct SearchItem {
-    pub kind: Arc<str>,
+    /// The entity's kind; `None` for a group.
+    pub kind: Option<EntityKind>,
     pub id: String,
     pub label: String,
     pub group: Arc<(String, String)>,
@@ -38,7 +42,7 @@ impl SearchItem {
     /// The terms of an entity body as Kong shapes it: name, id, tags, hosts, paths, and for
     /// nameless kinds their natural key (a consumer's username, a target's address, an SNI's name).
     pub fn from_entity(
-        kind: Arc<str>,
+        kind: EntityKind,
         body: &serde_json::Value,
         group: Arc<(String, String)>,
     ) -> Option<SearchItem> {
@@ -52,12 +56,7 @@ impl SearchItem {
                 })
                 .unwrap_or_default()
         };
-        let label = text("name")
-            .or_else(|| text("username"))
-            .or_else(|| text("custom_id"))
-            .or_else(|| text("target"))
-            .or_else(|| text("prefix"))
-            .unwrap_or_else(|| id.clone());
+        let label = kind.label(body);
         let mut terms: Vec<(&'static str, Box<str>)> =
             vec![("name", label.to_lowercase().into()), ("id", id.to_lowercase().into())];
         for t in list("tags") {
@@ -70,7 +69,7 @@ impl SearchItem {
             terms.push(("path", p.to_lowercase().into()));
         }
         terms.shrink_to_fit();
-        Some(SearchItem { kind, id, label, group, terms })
+        Some(SearchItem { kind: Some(kind), id, label, group, terms })
     }
 }
 
@@ -168,7 +167,7 @@ impl SearchIndex {
         hits.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.label.cmp(&b.1.label)));
         hits.into_iter()
             .map(|(score, it, field)| SearchHit {
-                kind: it.kind.to_string(),
+                kind: it.kind.map_or_else(|| "group".to_string(), |k| k.to_string()),
                 id: it.id.clone(),
                 label: it.label.clone(),
                 group_id: it.group.0.clone(),
@@ -188,21 +187,24 @@ mod tests {
     fn index() -> SearchIndex {
         let items = [
             (
-                "services",
+                EntityKind::Services,
                 json!({"id": "1111", "name": "users-api", "host": "users.internal", "tags": ["team-a"]}),
             ),
-            ("services", json!({"id": "2222", "name": "orders", "host": "orders.internal"})),
             (
-                "routes",
+                EntityKind::Services,
+                json!({"id": "2222", "name": "orders", "host": "orders.internal"}),
+            ),
+            (
+                EntityKind::Routes,
                 json!({"id": "3333", "name": "login", "paths": ["/auth/login"], "hosts": ["api.example.com"]}),
             ),
-            ("consumers", json!({"id": "4444", "username": "ursula"})),
+            (EntityKind::Consumers, json!({"id": "4444", "username": "ursula"})),
         ];
         let group = Arc::new(("g1".to_string(), "dev".to_string()));
         SearchIndex::new(
             items
                 .iter()
-                .filter_map(|(k, b)| SearchItem::from_entity((*k).into(), b, group.clone()))
+                .filter_map(|(k, b)| SearchItem::from_entity(*k, b, group.clone()))
                 .collect(),
         )
     }

@@ -13,30 +13,13 @@ use ts_rs::TS;
 
 use crate::cache::{Cache, CachedGroup, GroupSnapshot};
 use crate::instances::{self, GroupInstances};
+use crate::vocabulary::EntityKind;
 
 /// Requests in flight at once during a sync, across all groups and kinds.
 pub const DEFAULT_CONCURRENCY: usize = 8;
 /// Groups being fetched at once: enough kinds in flight to keep the request bound busy, few
 /// enough that only these groups' entities are held in memory before their commit.
 const GROUPS_IN_FLIGHT: usize = 4;
-
-/// Every core-entity kind a sync copies, referenced kinds first (as decK orders them).
-pub const SYNC_KINDS: [&str; 14] = [
-    "certificates",
-    "ca_certificates",
-    "snis",
-    "services",
-    "routes",
-    "consumers",
-    "consumer_groups",
-    "upstreams",
-    "targets",
-    "key-sets",
-    "keys",
-    "vaults",
-    "key-auths",
-    "plugins",
-];
 
 /// What a progress bar needs, sent after every finished step.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, TS)]
@@ -180,7 +163,7 @@ pub async fn run(
     }
     // The group list is replaced only after a whole sync: a cancelled one keeps the old list.
     if !report.cancelled {
-        let fetched_at = crate::console::now();
+        let fetched_at = crate::timestamp::now();
         let previous: std::collections::HashMap<String, CachedGroup> = cache
             .groups(profile)
             .await
@@ -238,8 +221,8 @@ async fn sync_group(
         run.call(run.client.list_all_nodes(group_id))
     )?;
     let expected = hash.expected_hash;
-    let counts = crate::console::instance_counts(&nodes, &expected);
-    let fetched_at = crate::console::now();
+    let counts = instances::instance_counts(&nodes, &expected);
+    let fetched_at = crate::timestamp::now();
     let view = GroupInstances {
         group_id: group_id.to_string(),
         instances: instances::rows(&nodes, &expected),
@@ -263,7 +246,7 @@ async fn sync_group(
         return Ok(GroupDone { unchanged: true, counts });
     }
     let mut kinds = JoinSet::new();
-    for kind in SYNC_KINDS {
+    for kind in EntityKind::ALL {
         let (run, gid) = (run.clone(), group_id.to_string());
         kinds.spawn(async move {
             let rows = list_kind(&run, &gid, kind).await?;
@@ -277,7 +260,7 @@ async fn sync_group(
             .map_err(|e| KonnectError::Decode { url: String::new(), message: e.to_string() })??;
         by_kind.push((kind, rows));
     }
-    by_kind.sort_by_key(|(k, _)| SYNC_KINDS.iter().position(|x| x == k));
+    by_kind.sort_by_key(|(k, _)| *k);
     let entities = by_kind
         .into_iter()
         .flat_map(|(k, rows)| rows.into_iter().map(move |r| (k.to_string(), r)))
@@ -304,8 +287,9 @@ async fn sync_group(
 async fn list_kind(
     run: &Run,
     group_id: &str,
-    kind: &str,
+    kind: EntityKind,
 ) -> Result<Vec<konnect::RawEntity>, KonnectError> {
+    let kind = kind.path();
     let mut out = Vec::new();
     let mut offset: Option<String> = None;
     loop {

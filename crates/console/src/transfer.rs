@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use serde::Serialize;
 use ts_rs::TS;
 
-use crate::console::now;
 use crate::declarative::{self, Declared, Difference, ImportPlan};
-use crate::sync::SYNC_KINDS;
+use crate::timestamp::now;
+use crate::vocabulary::{EntityKind, ExportFormat, Term, TimeFrame};
 use crate::{Console, ConsoleError, ErrorCode};
 
 /// What `apply_import` did.
@@ -27,7 +27,7 @@ pub struct Comparison {
     pub left_group: String,
     pub right_group: String,
     pub difference: Difference,
-    pub time_frame: String,
+    pub time_frame: TimeFrame,
     pub left_requests: Option<f64>,
     pub right_requests: Option<f64>,
     pub left_error_rate: Option<f64>,
@@ -73,16 +73,22 @@ impl Console {
     async fn group_state(
         &self,
         group_id: &str,
-    ) -> Result<(Vec<(String, serde_json::Value)>, Option<String>), ConsoleError> {
+    ) -> Result<(Vec<(EntityKind, serde_json::Value)>, Option<String>), ConsoleError> {
         let mut all = Vec::new();
         let mut offline = None;
-        for kind in SYNC_KINDS {
-            match self.client.list_all_entities(group_id, kind).await {
+        for kind in EntityKind::ALL {
+            match self.client.list_all_entities(group_id, kind.path()).await {
                 Ok(rows) => {
                     self.cache
-                        .replace_kind(self.profile().id(), group_id, kind, rows.clone(), now())
+                        .replace_kind(
+                            self.profile().id(),
+                            group_id,
+                            kind.path(),
+                            rows.clone(),
+                            now(),
+                        )
                         .await?;
-                    all.extend(rows.into_iter().map(|r| (kind.to_string(), r)));
+                    all.extend(rows.into_iter().map(|r| (kind, r)));
                 }
                 Err(konnect::KonnectError::Api(e)) if e.status == 404 => {}
                 Err(e) => {
@@ -105,7 +111,7 @@ impl Console {
                         .entities(self.profile().id(), group_id, None)
                         .await?
                         .into_iter()
-                        .map(|(k, b, _)| (k, b))
+                        .filter_map(|(k, b, _)| Some((EntityKind::from_path(&k)?, b)))
                         .collect();
                     break;
                 }
@@ -125,18 +131,22 @@ impl Console {
     }
 
     /// The group as a decK file, `yaml` or `json` (works offline from the cache).
-    pub async fn export_group(&self, group_id: &str, format: &str) -> Result<String, ConsoleError> {
+    pub async fn export_group(
+        &self,
+        group_id: &str,
+        format: impl Term<ExportFormat>,
+    ) -> Result<String, ConsoleError> {
+        let format = format.term()?;
         let (entities, _) = self.group_state(group_id).await?;
         let doc = declarative::to_deck(
             &self.group_name(group_id).await?,
             &declarative::from_entities(&entities),
         );
         match format {
-            "json" => {
+            ExportFormat::Json => {
                 serde_json::to_string_pretty(&doc).map_err(|e| ConsoleError::local(e.to_string()))
             }
-            "yaml" => serde_yaml::to_string(&doc).map_err(|e| ConsoleError::local(e.to_string())),
-            _ => Err(ConsoleError::field("format", "must be yaml or json")),
+            ExportFormat::Yaml => crate::yaml::to_string(&doc),
         }
     }
 
@@ -176,28 +186,26 @@ impl Console {
         let want = Self::parse_file(file)?;
         let have = self.live_declared(group_id).await?;
         let plan = declarative::plan(&have, &want);
-        let mut ids: HashMap<(String, String), String> = have
-            .values()
-            .filter_map(|i| Some(((i.kind.clone(), i.key.clone()), i.id.clone()?)))
-            .collect();
+        let mut ids: HashMap<(EntityKind, String), String> =
+            have.values().filter_map(|i| Some(((i.kind, i.key.clone()), i.id.clone()?))).collect();
         let mut result = ImportResult::default();
-        let changing: std::collections::HashSet<(String, String)> = plan
+        let changing: std::collections::HashSet<(EntityKind, String)> = plan
             .create
             .iter()
-            .map(|e| (e.kind.clone(), e.key.clone()))
-            .chain(plan.update.iter().map(|c| (c.kind.clone(), c.key.clone())))
+            .map(|e| (e.kind, e.key.clone()))
+            .chain(plan.update.iter().map(|c| (c.kind, c.key.clone())))
             .collect();
-        for item in want.values().filter(|i| changing.contains(&(i.kind.clone(), i.key.clone()))) {
+        for item in want.values().filter(|i| changing.contains(&(i.kind, i.key.clone()))) {
             let body =
                 declarative::to_api_body(item, &ids).map_err(|r| ConsoleError::field("file", r))?;
-            let saved = match ids.get(&(item.kind.clone(), item.key.clone())) {
+            let saved = match ids.get(&(item.kind, item.key.clone())) {
                 Some(id) => {
                     result.updated += 1;
-                    self.update_entity(group_id, &item.kind, &id.clone(), body).await
+                    self.update_entity(group_id, item.kind, &id.clone(), body).await
                 }
                 None => {
                     result.created += 1;
-                    self.create_entity(group_id, &item.kind, body).await
+                    self.create_entity(group_id, item.kind, body).await
                 }
             }
             .map_err(|e| ConsoleError {
@@ -205,7 +213,7 @@ impl Console {
                 ..e
             })?;
             if let Some(id) = saved.get("id").and_then(|v| v.as_str()) {
-                ids.insert((item.kind.clone(), item.key.clone()), id.to_string());
+                ids.insert((item.kind, item.key.clone()), id.to_string());
             }
         }
         for item in have
@@ -214,7 +222,7 @@ impl Console {
             .filter(|i| plan.delete.iter().any(|d| d.kind == i.kind && d.key == i.key))
         {
             if let Some(id) = &item.id {
-                self.delete_entity(group_id, &item.kind, id).await?;
+                self.delete_entity(group_id, item.kind, id).await?;
                 result.deleted += 1;
             }
         }
@@ -226,8 +234,9 @@ impl Console {
         &self,
         left: &str,
         right: &str,
-        time_frame: &str,
+        time_frame: impl Term<TimeFrame>,
     ) -> Result<Comparison, ConsoleError> {
+        let time_frame = time_frame.term()?;
         if left == right {
             return Err(ConsoleError::field("right", "Pick two different runtime groups."));
         }
@@ -252,7 +261,7 @@ impl Console {
             left_group: ln,
             right_group: rn,
             difference,
-            time_frame: time_frame.to_string(),
+            time_frame,
             left_requests: ld.requests.value,
             right_requests: rd.requests.value,
             left_error_rate: ld.error_rate.value,
@@ -267,9 +276,10 @@ impl Console {
     pub async fn export_chart_png(
         &self,
         group_id: &str,
-        time_frame: &str,
+        time_frame: impl Term<TimeFrame>,
         chart: &str,
     ) -> Result<Vec<u8>, ConsoleError> {
+        let time_frame = time_frame.term()?;
         let d = self.group_dashboard(group_id, time_frame).await?;
         let spec = match chart {
             "traffic" => crate::analytics::traffic_spec(&d.traffic).over(time_frame, &d.fetched_at),

@@ -296,7 +296,7 @@ impl KonnectClient {
                 return Ok((status, text));
             }
             let problem = problem_from_body(status.as_u16(), &text);
-            return Err(KonnectError::Api(ApiError { status: status.as_u16(), problem }));
+            return Err(KonnectError::Api(Box::new(ApiError { status: status.as_u16(), problem })));
         }
     }
 

@@ -60,9 +60,10 @@ impl std::fmt::Display for ApiError {
 
 #[derive(Debug, thiserror::Error)]
 pub enum KonnectError {
-    /// The server answered with an error status.
+    /// The server answered with an error status (boxed: the body is large, and errors travel
+    /// through every `Result` of the client).
     #[error("{0}")]
-    Api(ApiError),
+    Api(Box<ApiError>),
     /// No answer: connection refused, reset, DNS, TLS or timeout.
     #[error("could not reach {url}: {message}")]
     Transport { url: String, message: String },

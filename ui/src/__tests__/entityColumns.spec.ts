@@ -11,14 +11,33 @@ describe('entity columns', () => {
     expect(cellText([])).toBe('–')
   })
 
-  it('filters on any column, the id and tags, word by word', () => {
+  it('filters on any column, the id and tags, word by word, fuzzy as the palette', () => {
     const services = KINDS.find((k) => k.kind === 'services')!
     const row = { id: 'abc-123', name: 'users-api', host: 'users.internal', tags: ['team-a'] }
-    expect(matches(row, services, 'usr')).toBe(false)
+    expect(matches(row, services, 'usr')).toBe(true)
+    expect(matches(row, services, 'rsu')).toBe(false)
     expect(matches(row, services, 'users internal')).toBe(true)
     expect(matches(row, services, 'team-a')).toBe(true)
     expect(matches(row, services, 'abc')).toBe(true)
     expect(matches(row, services, 'orders')).toBe(false)
+  })
+
+  it('lists the kinds in the Configuration view order, named as the vocabulary names them', () => {
+    expect(KINDS.map((k) => k.kind)).toEqual([
+      'services',
+      'routes',
+      'consumers',
+      'consumer_groups',
+      'plugins',
+      'upstreams',
+      'certificates',
+      'snis',
+      'vaults',
+      'keys',
+      'key-sets',
+    ])
+    expect(KINDS[0].label).toBe('Gateway services')
+    expect(KINDS.every((k) => k.columns.length > 0)).toBe(true)
   })
 
   it('says where a plugin applies', () => {

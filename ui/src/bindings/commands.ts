@@ -1,0 +1,66 @@
+// Generated from src-tauri/src/commands.rs by `cargo test -p runtime-manager`. Do not edit.
+import type { AccessView } from './AccessView'
+import type { Comparison } from './Comparison'
+import type { Dashboard } from './Dashboard'
+import type { DemoStatus } from './DemoStatus'
+import type { EntityKind } from './EntityKind'
+import type { EntityList } from './EntityList'
+import type { ExportFormat } from './ExportFormat'
+import type { GroupInstances } from './GroupInstances'
+import type { ImportPlan } from './ImportPlan'
+import type { ImportResult } from './ImportResult'
+import type { NewKonnectProfile } from './NewKonnectProfile'
+import type { NewRuntimeGroup } from './NewRuntimeGroup'
+import type { Overview } from './Overview'
+import type { ProfileList } from './ProfileList'
+import type { RuntimeGroupRow } from './RuntimeGroupRow'
+import type { SearchHit } from './SearchHit'
+import type { StartedInstance } from './StartedInstance'
+import type { SyncReport } from './SyncReport'
+import type { TimeFrame } from './TimeFrame'
+
+/** How a command is sent to Rust: `ui/src/backend.ts` passes Tauri's invoke. */
+export type Invoke = <T>(command: string, args?: Record<string, unknown>) => Promise<T>
+
+/** Every command of the shell, typed as declared in Rust. */
+export function commands(invoke: Invoke) {
+  return {
+    // The overview from the cache alone: what was last known, with no network.
+    cachedOverview: () => invoke<Overview>('cached_overview'),
+    // Syncs, then the overview; offline, the cached one marked with why.
+    refreshOverview: () => invoke<Overview>('refresh_overview'),
+    createGroup: (form: NewRuntimeGroup) => invoke<RuntimeGroupRow>('create_group', { form }),
+    updateGroup: (id: string, form: NewRuntimeGroup) => invoke<RuntimeGroupRow>('update_group', { id, form }),
+    deleteGroup: (id: string) => invoke<void>('delete_group', { id }),
+    groupInstances: (id: string) => invoke<GroupInstances>('group_instances', { id }),
+    demoStatus: () => invoke<DemoStatus>('demo_status'),
+    removeDemo: () => invoke<DemoStatus>('remove_demo'),
+    groupDashboard: (id: string, timeFrame: TimeFrame) => invoke<Dashboard>('group_dashboard', { id, timeFrame }),
+    newRuntimeInstance: (id: string) => invoke<StartedInstance>('new_runtime_instance', { id }),
+    groupEntities: (id: string, kind: EntityKind) => invoke<EntityList>('group_entities', { id, kind }),
+    createEntity: (id: string, kind: EntityKind, body: Record<string, unknown>) => invoke<Record<string, unknown>>('create_entity', { id, kind, body }),
+    updateEntity: (id: string, kind: EntityKind, entityId: string, body: Record<string, unknown>) => invoke<Record<string, unknown>>('update_entity', { id, kind, entityId, body }),
+    deleteEntity: (id: string, kind: EntityKind, entityId: string) => invoke<void>('delete_entity', { id, kind, entityId }),
+    // An entity as YAML, written by the serializer decK exports use.
+    entityYaml: (entity: Record<string, unknown>) => invoke<string>('entity_yaml', { entity }),
+    search: (query: string) => invoke<Array<SearchHit>>('search', { query }),
+    // What the token may do in each group: roles from the identity API, then the 403s met.
+    access: () => invoke<AccessView>('access'),
+    // One sync with progress events (`sync-progress`); a second while one runs is refused.
+    syncNow: () => invoke<SyncReport>('sync_now'),
+    cancelSync: () => invoke<boolean>('cancel_sync'),
+    exportGroup: (id: string, format: ExportFormat) => invoke<string>('export_group', { id, format }),
+    planImport: (id: string, file: string) => invoke<ImportPlan>('plan_import', { id, file }),
+    applyImport: (id: string, file: string) => invoke<ImportResult>('apply_import', { id, file }),
+    compareGroups: (left: string, right: string, timeFrame: TimeFrame) => invoke<Comparison>('compare_groups', { left, right, timeFrame }),
+    // Saves text, or a dashboard chart (group, time frame, `traffic` or `error_rate`) as PNG, in
+    // the downloads folder; the path it was saved to.
+    saveExport: (name: string, text: string | null, chart: [string, TimeFrame, string] | null) => invoke<string>('save_export', { name, text, chart }),
+    listProfiles: () => invoke<ProfileList>('list_profiles'),
+    addKonnectProfile: (form: NewKonnectProfile) => invoke<ProfileList>('add_konnect_profile', { form }),
+    switchProfile: (id: string) => invoke<ProfileList>('switch_profile', { id }),
+    removeProfile: (id: string) => invoke<ProfileList>('remove_profile', { id }),
+  }
+}
+
+export type Commands = ReturnType<typeof commands>
