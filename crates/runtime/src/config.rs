@@ -2,15 +2,14 @@
 //! kept only in memory: services, the router, upstream balancers, plugins, consumers and keys.
 
 use std::collections::HashMap;
-
-/// Maps read on every request: a fast hash (keys are ids and names from our own control plane).
-pub type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 use std::sync::Arc;
 
 use serde_json::Value;
 
 use crate::balancer::Balancer;
+use crate::plugins::{Configured, Credential, Handler, Keys, PluginSet};
 use crate::router::{Route, Router};
+pub use crate::FastMap;
 
 #[derive(Debug, Clone)]
 pub struct Service {
@@ -30,27 +29,10 @@ pub struct Service {
 }
 
 #[derive(Debug, Clone)]
-pub struct Plugin {
-    pub id: String,
-    pub name: String,
-    pub route: Option<String>,
-    pub service: Option<String>,
-    pub consumer: Option<String>,
-    pub consumer_group: Option<String>,
-    pub config: Value,
-}
-
-#[derive(Debug, Clone)]
 pub struct Consumer {
     pub id: String,
     pub username: Option<String>,
     pub custom_id: Option<String>,
-}
-
-#[derive(Debug, Clone)]
-pub struct Credential {
-    pub id: String,
-    pub consumer: String,
 }
 
 /// Everything needed to serve a request; replaced whole on each push.
@@ -61,9 +43,10 @@ pub struct Snapshot {
     pub services: FastMap<String, Service>,
     /// By upstream name: a service whose host names an upstream balances over its targets.
     pub upstreams: FastMap<String, Arc<Balancer>>,
-    pub plugins: Vec<Plugin>,
+    /// Parsed once here, for every request this configuration serves.
+    pub plugins: PluginSet,
     pub consumers: FastMap<String, Consumer>,
-    pub keys: FastMap<String, Credential>,
+    pub keys: Keys,
     pub groups_of_consumer: FastMap<String, Vec<String>>,
 }
 
@@ -86,6 +69,34 @@ fn fk(v: &Value, k: &str) -> Option<String> {
 }
 fn rows<'a>(table: &'a Value, key: &str) -> impl Iterator<Item = &'a Value> {
     table.get(key).and_then(Value::as_array).into_iter().flatten()
+}
+
+/// The enabled plugins of a configuration that this runtime has, their configs parsed.
+fn plugins(table: &Value, consumers: &FastMap<String, Consumer>) -> Vec<Configured> {
+    let consumer_named = |a: &str| {
+        consumers
+            .values()
+            .find(|c| c.id == a || c.username.as_deref() == Some(a))
+            .map(|c| c.id.clone())
+    };
+    let mut configured = Vec::new();
+    for p in rows(table, "plugins") {
+        if p.get("enabled").and_then(Value::as_bool) == Some(false) {
+            continue;
+        }
+        let (id, name) = (s(p, "id").unwrap_or_default(), s(p, "name").unwrap_or_default());
+        let config = p.get("config").unwrap_or(&Value::Null);
+        let Some(handler) = Handler::parse(&name, &id, config, &consumer_named) else { continue };
+        configured.push(Configured {
+            id,
+            route: fk(p, "route"),
+            service: fk(p, "service"),
+            consumer: fk(p, "consumer"),
+            consumer_group: fk(p, "consumer_group"),
+            handler,
+        });
+    }
+    configured
 }
 
 impl Snapshot {
@@ -182,20 +193,6 @@ impl Snapshot {
                 );
             }
         }
-        for p in rows(table, "plugins") {
-            if p.get("enabled").and_then(Value::as_bool) == Some(false) {
-                continue;
-            }
-            snap.plugins.push(Plugin {
-                id: s(p, "id").unwrap_or_default(),
-                name: s(p, "name").unwrap_or_default(),
-                route: fk(p, "route"),
-                service: fk(p, "service"),
-                consumer: fk(p, "consumer"),
-                consumer_group: fk(p, "consumer_group"),
-                config: p.get("config").cloned().unwrap_or(Value::Null),
-            });
-        }
         for c in rows(table, "consumers") {
             let id = s(c, "id").ok_or("a consumer has no id")?;
             snap.consumers.insert(
@@ -215,6 +212,8 @@ impl Snapshot {
                 snap.groups_of_consumer.entry(c).or_default().push(g);
             }
         }
+        // After the consumers: a config may name one (key-auth's `anonymous`).
+        snap.plugins = PluginSet::new(plugins(table, &snap.consumers));
         Ok(snap)
     }
 }

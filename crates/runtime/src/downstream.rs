@@ -16,8 +16,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
 
-use crate::http1::{self, BodyState, Framing, HeadOut, Headers, Step, READ_CHUNK};
-use crate::proxy::{self, ClientIp};
+use crate::exchange::{self, Answer, ClientIp, Payload, Request};
+use crate::http1::{self, BodyState, Framing, Step, READ_CHUNK};
+use crate::proxy;
 use crate::request_head::{self, HeadScan, Refusal, RequestHead, BAD_REQUEST, BODY_TOO_LARGE};
 use crate::{upstream, Shared};
 
@@ -35,77 +36,6 @@ const BODY_MIN_RATE: u64 = 500;
 const MAX_BODY: u64 = 64 * 1024 * 1024;
 /// An answer up to this size goes out in one write with its head.
 const ONE_WRITE: usize = 64 * 1024;
-
-/// A client's request, its body read whole.
-pub struct Request {
-    head: Headers,
-    method: (u32, u32),
-    target: (u32, u32),
-    /// The path with dot segments and escaped unreserved characters resolved, when that differs.
-    normalized_path: Option<Box<str>>,
-    pub http11: bool,
-    /// The connection may serve another request after this one.
-    pub keep_alive: bool,
-    /// The client framed a body (by length or chunks), even an empty one.
-    pub framed_body: bool,
-    pub body: Bytes,
-}
-
-impl Request {
-    pub fn method(&self) -> &str {
-        self.head.text(self.method)
-    }
-
-    pub fn headers(&self) -> &Headers {
-        &self.head
-    }
-
-    fn origin_form(&self) -> &str {
-        request_head::origin_form(self.head.text(self.target))
-    }
-
-    /// The path as it is routed and forwarded: normalized (see `request_head::normalize_path`).
-    pub fn path(&self) -> &str {
-        if let Some(p) = &self.normalized_path {
-            return p;
-        }
-        match self.origin_form().split('?').next() {
-            Some(p) if !p.is_empty() => p,
-            _ => "/",
-        }
-    }
-
-    pub fn query(&self) -> Option<&str> {
-        self.origin_form().split_once('?').map(|(_, q)| q)
-    }
-}
-
-/// What the proxy answers: the status line and headers (the server adds framing and connection
-/// headers) and the body.
-pub struct Answer {
-    pub head: HeadOut,
-    pub payload: Payload,
-}
-
-pub enum Payload {
-    /// Bytes whose length the server writes in the head.
-    Whole(Bytes),
-    /// Bytes whose length the head already carries, or no body at all (HEAD, 204, 304).
-    Framed(Bytes),
-    /// An upstream body, written to the client as it is read.
-    Streamed(Streamed),
-}
-
-pub struct Streamed {
-    pub conn: upstream::Conn,
-    pub state: BodyState,
-    /// Where the connection goes back to the pool once the body has been read.
-    pub target: String,
-    pub keep_alive: bool,
-    pub read_timeout: Duration,
-    /// The head carries the body's length; otherwise the server frames it for the client.
-    pub length_in_head: bool,
-}
 
 /// Runs the proxy on `workers` threads, each a single-threaded event loop accepting from the
 /// shared listening socket (nginx's worker processes, as threads), each with its share of the
@@ -302,7 +232,8 @@ async fn connection(
                 Ok(r) => r,
                 Err(Unreadable::Gone) => return,
                 Err(Unreadable::Refused(Refusal(status, message))) => {
-                    let answer = proxy::kong_error(status, message, &proxy::request_id(), &[]);
+                    let answer =
+                        exchange::kong_error(status, message, &exchange::request_id(), &[]);
                     if write_answer(&mut stream, answer, false, true, false).await.is_ok() {
                         let _ = stream.shutdown().await;
                     }

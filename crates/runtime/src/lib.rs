@@ -6,6 +6,7 @@ pub mod analytics;
 pub mod balancer;
 pub mod config;
 pub mod downstream;
+pub mod exchange;
 pub mod http1;
 pub mod link;
 pub mod plugins;
@@ -15,11 +16,15 @@ pub mod router;
 pub mod status;
 pub mod upstream;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
+
+/// Maps read on every request: a fast hash (keys are ids and names from our own control plane).
+pub type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 #[derive(Debug, Clone)]
 pub struct Options {

@@ -19,7 +19,7 @@ use crate::http1::{self, BodyState, Framing, Headers, Step, MAX_HEAD, MAX_HEADER
 const MAX_IDLE: usize = 256;
 
 thread_local! {
-    static IDLE: RefCell<crate::config::FastMap<String,
+    static IDLE: RefCell<crate::FastMap<String,
         Vec<Conn>>> = RefCell::new(Default::default());
 }
 

@@ -1,0 +1,415 @@
+//! The plugins a runtime runs and the interface they run behind: Kong's handler phases
+//! (`rewrite`, `access`, `header_filter`, `body_filter`, `log`), each config chosen by Kong's
+//! scoping precedence and run in Kong's priority order (higher first).
+//!
+//! Configs are parsed once, when a configuration is applied (`PluginSet::new`); a request only
+//! picks the one that applies and calls its phases. A plugin named nowhere in the configuration
+//! costs a request nothing. To add a plugin: a module with its parsed config implementing
+//! `Plugin`, a `Handler` variant, and its name in `Handler::parse`.
+
+pub mod key_auth;
+pub mod rate_limiting;
+
+use std::borrow::Cow;
+
+use bytes::Bytes;
+use serde_json::Value;
+
+use crate::exchange::Request;
+use crate::http1::HeadOut;
+pub use key_auth::{Credential, KeyAuth, Keys};
+pub use rate_limiting::{Counters, RateLimiting};
+
+/// One plugin's handler: Kong's phases, each doing nothing unless the plugin says otherwise.
+/// `rewrite` runs for global configs before the request is routed; the others for the config
+/// that applies to the routed request, `header_filter` and `body_filter` on the answer.
+pub trait Plugin {
+    /// The plugin's name, as configurations name it.
+    const NAME: &'static str;
+    /// Kong's `PRIORITY` (its `handler.lua`): plugins run highest first.
+    const PRIORITY: i32;
+
+    fn rewrite(&self, _ctx: &mut Context) -> Result<(), Refusal> {
+        Ok(())
+    }
+
+    fn access(&self, _ctx: &mut Context) -> Result<(), Refusal> {
+        Ok(())
+    }
+
+    fn header_filter(&self, _ctx: &mut Context, _head: &mut HeadOut) {}
+
+    fn body_filter(&self, _ctx: &mut Context, _body: &mut Bytes) {}
+
+    fn log(&self, _ctx: &Context) {}
+}
+
+/// An answer a plugin (or the proxy) ends the request with: Kong's `kong.response.exit`.
+#[derive(Debug)]
+pub struct Refusal {
+    pub status: u16,
+    pub message: Cow<'static, str>,
+    pub headers: Vec<(String, String)>,
+}
+
+/// The consumer a request was identified as, and by which credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authenticated {
+    pub consumer: String,
+    pub credential: Option<String>,
+    pub anonymous: bool,
+}
+
+/// What one request carries through its phases (Kong's `ngx.ctx`): set by the proxy and by
+/// plugins, read by later phases and plugins.
+pub struct Context<'a> {
+    pub req: &'a Request,
+    pub client_ip: &'a str,
+    /// The matched route and its service; unknown in `rewrite`.
+    pub route_id: Option<&'a str>,
+    pub service_id: Option<&'a str>,
+    /// key-auth's credentials, by key.
+    pub keys: &'a Keys,
+    /// rate-limiting's counters.
+    pub counters: &'a Counters,
+    /// Set by an authentication plugin.
+    pub consumer: Option<Authenticated>,
+    /// Request headers not to forward (a credential a plugin hides).
+    pub hidden_headers: Vec<String>,
+    /// Headers a plugin sets on the answer, replacing the upstream's of the same name.
+    pub answer_headers: Vec<(String, String)>,
+    /// The query string taken apart, once a plugin asks for it (`query_mut`).
+    query: Option<Vec<(String, String)>>,
+    query_len: usize,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(
+        req: &'a Request,
+        client_ip: &'a str,
+        keys: &'a Keys,
+        counters: &'a Counters,
+    ) -> Self {
+        Context {
+            req,
+            client_ip,
+            route_id: None,
+            service_id: None,
+            keys,
+            counters,
+            consumer: None,
+            hidden_headers: Vec::new(),
+            answer_headers: Vec::new(),
+            query: None,
+            query_len: 0,
+        }
+    }
+
+    pub fn consumer_id(&self) -> Option<&str> {
+        self.consumer.as_ref().map(|c| c.consumer.as_str())
+    }
+
+    /// The query's parameters, taken apart on first use; changes go upstream.
+    pub fn query_mut(&mut self) -> &mut Vec<(String, String)> {
+        let req = self.req;
+        let query_len = &mut self.query_len;
+        self.query.get_or_insert_with(|| {
+            let parsed = parse_query(req.query());
+            *query_len = parsed.len();
+            parsed
+        })
+    }
+
+    /// The query string to send upstream: the client's, unless a plugin removed parameters.
+    pub fn upstream_query(&self) -> Cow<'a, str> {
+        match &self.query {
+            Some(q) if q.len() != self.query_len => Cow::Owned(
+                q.iter()
+                    .map(|(k, v)| if v.is_empty() { k.clone() } else { format!("{k}={v}") })
+                    .collect::<Vec<_>>()
+                    .join("&"),
+            ),
+            _ => Cow::Borrowed(self.req.query().unwrap_or("")),
+        }
+    }
+}
+
+fn parse_query(q: Option<&str>) -> Vec<(String, String)> {
+    q.unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| p.split_once('=').unwrap_or((p, "")))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// The plugins the runtime knows, their configs parsed. Calls go to each by a `match`: no
+/// dynamic dispatch on the request path.
+#[derive(Debug)]
+pub enum Handler {
+    KeyAuth(KeyAuth),
+    RateLimiting(RateLimiting),
+}
+
+/// Runs `$body` with `$p` bound to the plugin inside a `Handler`.
+macro_rules! each_plugin {
+    ($handler:expr, $p:ident => $body:expr) => {
+        match $handler {
+            Handler::KeyAuth($p) => $body,
+            Handler::RateLimiting($p) => $body,
+        }
+    };
+}
+
+impl Handler {
+    /// Parses a plugin's config; `None` for a plugin this runtime does not have.
+    /// `consumer_named` finds a consumer's id by its id or username.
+    pub fn parse(
+        name: &str,
+        id: &str,
+        config: &Value,
+        consumer_named: &dyn Fn(&str) -> Option<String>,
+    ) -> Option<Handler> {
+        match name {
+            KeyAuth::NAME => Some(Handler::KeyAuth(KeyAuth::parse(config, consumer_named))),
+            RateLimiting::NAME => Some(Handler::RateLimiting(RateLimiting::parse(id, config))),
+            _ => None,
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        fn name_of<P: Plugin>(_: &P) -> &'static str {
+            P::NAME
+        }
+        each_plugin!(self, p => name_of(p))
+    }
+
+    pub fn priority(&self) -> i32 {
+        fn priority_of<P: Plugin>(_: &P) -> i32 {
+            P::PRIORITY
+        }
+        each_plugin!(self, p => priority_of(p))
+    }
+
+    pub fn rewrite(&self, ctx: &mut Context) -> Result<(), Refusal> {
+        each_plugin!(self, p => p.rewrite(ctx))
+    }
+
+    pub fn access(&self, ctx: &mut Context) -> Result<(), Refusal> {
+        each_plugin!(self, p => p.access(ctx))
+    }
+
+    pub fn header_filter(&self, ctx: &mut Context, head: &mut HeadOut) {
+        each_plugin!(self, p => p.header_filter(ctx, head))
+    }
+
+    pub fn body_filter(&self, ctx: &mut Context, body: &mut Bytes) {
+        each_plugin!(self, p => p.body_filter(ctx, body))
+    }
+
+    pub fn log(&self, ctx: &Context) {
+        each_plugin!(self, p => p.log(ctx))
+    }
+}
+
+/// A plugin entity: a parsed config and the scope it applies on.
+#[derive(Debug)]
+pub struct Configured {
+    pub id: String,
+    pub route: Option<String>,
+    pub service: Option<String>,
+    pub consumer: Option<String>,
+    pub consumer_group: Option<String>,
+    pub handler: Handler,
+}
+
+impl Configured {
+    fn is_global(&self) -> bool {
+        self.route.is_none()
+            && self.service.is_none()
+            && self.consumer.is_none()
+            && self.consumer_group.is_none()
+    }
+}
+
+/// Who and what a request is, for choosing plugin configs.
+#[derive(Debug, Default, Clone)]
+pub struct Scope<'a> {
+    pub route: Option<&'a str>,
+    pub service: Option<&'a str>,
+    pub consumer: Option<&'a str>,
+    pub groups: &'a [String],
+}
+
+/// Kong's precedence, most specific first; a plugin configured on several scopes runs once, with
+/// the config of the most specific scope that applies.
+fn rank(p: &Configured) -> u8 {
+    match (p.consumer.is_some(), p.consumer_group.is_some(), p.route.is_some(), p.service.is_some())
+    {
+        (true, _, true, true) => 1,
+        (false, true, true, true) => 2,
+        (true, _, true, false) => 3,
+        (true, _, false, true) => 4,
+        (false, true, true, false) => 5,
+        (false, true, false, true) => 6,
+        (false, false, true, true) => 7,
+        (true, _, false, false) => 8,
+        (false, true, false, false) => 9,
+        (false, false, true, false) => 10,
+        (false, false, false, true) => 11,
+        (false, false, false, false) => 12,
+    }
+}
+
+/// Of one plugin's configs, the one that applies to this request, if any.
+pub fn resolve<'a>(configs: &'a [Configured], scope: &Scope) -> Option<&'a Configured> {
+    let applies =
+        |want: &Option<String>, have: Option<&str>| want.as_deref().is_none_or(|w| Some(w) == have);
+    configs
+        .iter()
+        .filter(|p| {
+            applies(&p.route, scope.route)
+                && applies(&p.service, scope.service)
+                && applies(&p.consumer, scope.consumer)
+        })
+        .filter(|p| p.consumer_group.as_ref().is_none_or(|g| scope.groups.contains(g)))
+        .min_by_key(|p| rank(p))
+}
+
+/// How many plugins the runtime has: a request runs at most one config of each.
+pub const KINDS: usize = 2;
+
+/// A configuration's plugins, parsed: the configs of each plugin, highest priority first.
+#[derive(Debug, Default)]
+pub struct PluginSet {
+    by_priority: Vec<Vec<Configured>>,
+}
+
+impl PluginSet {
+    pub fn new(configured: Vec<Configured>) -> PluginSet {
+        let mut by_priority: Vec<Vec<Configured>> = Vec::new();
+        for c in configured {
+            match by_priority.iter_mut().find(|g| g[0].handler.name() == c.handler.name()) {
+                Some(group) => group.push(c),
+                None => by_priority.push(vec![c]),
+            }
+        }
+        by_priority.sort_by_key(|g| std::cmp::Reverse(g[0].handler.priority()));
+        PluginSet { by_priority }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_priority.is_empty()
+    }
+
+    /// Each configured plugin's configs, in the order plugins run.
+    pub fn in_priority_order(&self) -> impl Iterator<Item = &[Configured]> {
+        self.by_priority.iter().map(Vec::as_slice)
+    }
+
+    /// The global config of each plugin, in the order plugins run (for `rewrite`).
+    pub fn global(&self) -> impl Iterator<Item = &Configured> {
+        self.by_priority.iter().filter_map(|g| g.iter().find(|c| c.is_global()))
+    }
+
+    /// The configs of the plugin named `name`.
+    pub fn named(&self, name: &str) -> &[Configured] {
+        self.by_priority
+            .iter()
+            .find(|g| g[0].handler.name() == name)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+}
+
+/// The configs that ran `access` for a request, in the order they ran: at most one per plugin.
+#[derive(Default)]
+pub struct Ran<'a> {
+    configs: [Option<&'a Configured>; KINDS],
+    len: usize,
+}
+
+impl<'a> Ran<'a> {
+    pub fn push(&mut self, c: &'a Configured) {
+        if self.len < KINDS {
+            self.configs[self.len] = Some(c);
+            self.len += 1;
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &'a Configured> + '_ {
+        self.configs[..self.len].iter().flatten().copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn plugin(
+        id: &str,
+        route: Option<&str>,
+        service: Option<&str>,
+        consumer: Option<&str>,
+    ) -> Configured {
+        Configured {
+            id: id.into(),
+            route: route.map(Into::into),
+            service: service.map(Into::into),
+            consumer: consumer.map(Into::into),
+            consumer_group: None,
+            handler: Handler::parse("rate-limiting", id, &json!({"minute": 2}), &|_| None).unwrap(),
+        }
+    }
+
+    #[test]
+    fn the_most_specific_scope_wins() {
+        let configs = vec![
+            plugin("global", None, None, None),
+            plugin("svc", None, Some("s"), None),
+            plugin("cons", None, None, Some("c")),
+            plugin("route-svc", Some("r"), Some("s"), None),
+        ];
+        let pick = |route, service, consumer| {
+            resolve(&configs, &Scope { route, service, consumer, groups: &[] })
+                .map(|p| p.id.clone())
+        };
+        assert_eq!(pick(Some("r"), Some("s"), None).as_deref(), Some("route-svc"));
+        assert_eq!(pick(None, Some("s"), None).as_deref(), Some("svc"));
+        assert_eq!(
+            pick(Some("r"), Some("s"), Some("c")).as_deref(),
+            Some("route-svc"),
+            "route+service (7) beats consumer (8)"
+        );
+        assert_eq!(
+            pick(None, Some("s"), Some("c")).as_deref(),
+            Some("cons"),
+            "consumer (8) beats service (11)"
+        );
+        assert_eq!(pick(None, Some("other"), None).as_deref(), Some("global"));
+    }
+
+    #[test]
+    fn plugins_run_in_kongs_priority_order_and_unknown_ones_are_left_out() {
+        let parse = |name: &str| Handler::parse(name, name, &json!({}), &|_| None);
+        assert!(parse("bot-detection").is_none());
+        let configured = ["rate-limiting", "key-auth"].map(|name| Configured {
+            id: name.into(),
+            route: None,
+            service: None,
+            consumer: None,
+            consumer_group: None,
+            handler: parse(name).unwrap(),
+        });
+        let set = PluginSet::new(configured.into());
+        let order: Vec<&str> = set.in_priority_order().map(|g| g[0].handler.name()).collect();
+        assert_eq!(
+            order,
+            ["key-auth", "rate-limiting"],
+            "key-auth (1250) before rate-limiting (910)"
+        );
+        assert_eq!(set.global().count(), 2);
+        assert!(PluginSet::default().is_empty());
+    }
+}
