@@ -505,4 +505,154 @@ mod tests {
         assert_eq!((digits(0), digits(1_000_007)), ("0".to_string(), "1000007".to_string()));
         assert_eq!(date().len(), "Mon, 23 Nov 2026 00:53:04 GMT".len());
     }
+
+    /// What `delimiters` makes of a head's framing and connection headers.
+    #[derive(Debug, PartialEq, Eq)]
+    enum Delimited {
+        /// (length, transfer-encoding, chunked, close, keep-alive)
+        As(Option<u64>, bool, bool, bool, bool),
+        Malformed,
+    }
+
+    fn delimited(header_lines: &str) -> Delimited {
+        let head = format!("HTTP/1.1 200 OK\r\n{header_lines}\r\n");
+        match parsed(head.as_bytes()).delimiters() {
+            Ok(d) => Delimited::As(d.length, d.transfer_encoding, d.chunked, d.close, d.keep_alive),
+            Err(Malformed) => Delimited::Malformed,
+        }
+    }
+
+    #[test]
+    fn framing_headers_table() {
+        use Delimited::{As, Malformed as Bad};
+        let len = |n: u64| As(Some(n), false, false, false, false);
+        let te = |chunked: bool| As(None, true, chunked, false, false);
+        let cases: &[(&str, &str, Delimited)] = &[
+            ("no framing headers", "X-A: 1\r\n", As(None, false, false, false, false)),
+            ("a single length", "Content-Length: 5\r\n", len(5)),
+            ("a zero length", "Content-Length: 0\r\n", len(0)),
+            ("leading zeros", "Content-Length: 007\r\n", len(7)),
+            ("spaces around the value", "Content-Length:    5   \r\n", len(5)),
+            ("repeated equal, one line", "Content-Length: 5, 5\r\n", len(5)),
+            ("repeated equal, no space", "Content-Length: 5,5\r\n", len(5)),
+            ("repeated equal, two lines", "Content-Length: 5\r\ncontent-length: 5\r\n", len(5)),
+            ("differing, one line", "Content-Length: 5, 6\r\n", Bad),
+            ("differing, two lines", "Content-Length: 5\r\nContent-Length: 6\r\n", Bad),
+            ("negative", "Content-Length: -5\r\n", Bad),
+            ("a plus sign", "Content-Length: +5\r\n", Bad),
+            ("hexadecimal", "Content-Length: 0x5\r\n", Bad),
+            ("a space inside", "Content-Length: 5 5\r\n", Bad),
+            ("empty", "Content-Length: \r\n", Bad),
+            ("an empty list item", "Content-Length: 5,\r\n", Bad),
+            ("the largest u64", "Content-Length: 18446744073709551615\r\n", len(u64::MAX)),
+            ("one past u64", "Content-Length: 18446744073709551616\r\n", Bad),
+            ("huge", "Content-Length: 99999999999999999999999999\r\n", Bad),
+            ("chunked", "Transfer-Encoding: chunked\r\n", te(true)),
+            ("chunked in capitals", "Transfer-Encoding: CHUNKED\r\n", te(true)),
+            ("chunked last", "Transfer-Encoding: gzip, chunked\r\n", te(true)),
+            ("chunked not last", "Transfer-Encoding: chunked, gzip\r\n", te(false)),
+            ("another coding only", "Transfer-Encoding: identity\r\n", te(false)),
+            (
+                "the last line decides",
+                "Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n",
+                te(false),
+            ),
+            (
+                "a length beside chunks (the caller refuses it)",
+                "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n",
+                As(Some(3), true, true, false, false),
+            ),
+            ("close", "Connection: close\r\n", As(None, false, false, true, false)),
+            (
+                "keep-alive in any case",
+                "Connection: Keep-Alive\r\n",
+                As(None, false, false, false, true),
+            ),
+            (
+                "close among tokens",
+                "Connection: upgrade,  CLOSE \r\n",
+                As(None, false, false, true, false),
+            ),
+        ];
+        for (what, lines, want) in cases {
+            assert_eq!(delimited(lines), *want, "{what}: {lines:?}");
+        }
+    }
+
+    /// What a chunked body fed whole decodes to.
+    #[derive(Debug, PartialEq, Eq)]
+    enum Decoded {
+        Body(Vec<u8>),
+        /// More bytes are needed, with what was decoded so far.
+        Waiting(Vec<u8>),
+        Malformed,
+    }
+
+    fn decode(wire: &[u8]) -> Decoded {
+        let (mut buf, mut state) = (BytesMut::from(wire), BodyState::of(Framing::Chunked));
+        let mut body = Vec::new();
+        loop {
+            match next_piece(&mut buf, &mut state) {
+                Ok(Step::Piece(p)) => body.extend_from_slice(&p),
+                Ok(Step::More) => return Decoded::Waiting(body),
+                Ok(Step::End) => return Decoded::Body(body),
+                Err(Malformed) => return Decoded::Malformed,
+            }
+        }
+    }
+
+    #[test]
+    fn chunked_bodies_table() {
+        use Decoded::{Body, Malformed as Bad, Waiting};
+        let body = |b: &str| Body(b.as_bytes().to_vec());
+        let waiting = |b: &str| Waiting(b.as_bytes().to_vec());
+        let line_of = |n: usize| format!("1;{}\r\na\r\n0\r\n\r\n", "x".repeat(n - 2));
+        let trailer_of = |n: usize| format!("0\r\nT: {}\r\n\r\n", "x".repeat(n - 3));
+        let trailers = |n: usize| format!("0\r\n{}\r\n", "T: 1\r\n".repeat(n));
+        let cases: Vec<(&str, String, Decoded)> = vec![
+            ("no chunks", "0\r\n\r\n".into(), body("")),
+            ("one chunk", "5\r\nhello\r\n0\r\n\r\n".into(), body("hello")),
+            ("two chunks", "4\r\nwiki\r\n5\r\npedia\r\n0\r\n\r\n".into(), body("wikipedia")),
+            ("upper-case hex", "A\r\n0123456789\r\n0\r\n\r\n".into(), body("0123456789")),
+            ("lower-case hex", "a\r\n0123456789\r\n0\r\n\r\n".into(), body("0123456789")),
+            ("leading zeros", "0005\r\nhello\r\n0000\r\n\r\n".into(), body("hello")),
+            ("sixteen digits", "0000000000000005\r\nhello\r\n0\r\n\r\n".into(), body("hello")),
+            ("seventeen digits", "00000000000000005\r\nhello\r\n0\r\n\r\n".into(), Bad),
+            ("a size past u64", "10000000000000000\r\n".into(), Bad),
+            ("the largest size waits for data", "ffffffffffffffff\r\n".into(), waiting("")),
+            ("an extension", "5;name=value\r\nhello\r\n0\r\n\r\n".into(), body("hello")),
+            ("a bare extension", "5;name\r\nhello\r\n0\r\n\r\n".into(), body("hello")),
+            ("a quoted extension", "5;n=\"a b\"\r\nhello\r\n0\r\n\r\n".into(), body("hello")),
+            ("blanks before an extension", "5 \t;n=v\r\nhello\r\n0\r\n\r\n".into(), body("hello")),
+            ("blanks after the size", "5  \r\nhello\r\n0\r\n\r\n".into(), body("hello")),
+            ("an extension on the last chunk", "0;n=v\r\n\r\n".into(), body("")),
+            ("a control byte in an extension", "5;\x01\r\nhello\r\n".into(), Bad),
+            ("text after the size", "5x\r\nhello\r\n".into(), Bad),
+            ("a blank before the size", " 5\r\nhello\r\n".into(), Bad),
+            ("a negative size", "-5\r\n".into(), Bad),
+            ("an empty size line", "\r\nhello\r\n".into(), Bad),
+            ("a trailer", "0\r\nX-Sum: 1\r\n\r\n".into(), body("")),
+            ("trailers after data", "2\r\nab\r\n0\r\nA: 1\r\nB: 2\r\n\r\n".into(), body("ab")),
+            ("a bare LF after the size", "5\nhello\r\n0\r\n\r\n".into(), Bad),
+            ("a bare LF after the data", "5\r\nhello\n0\r\n\r\n".into(), Bad),
+            ("a bare LF ending a trailer", "0\r\nA: 1\n\r\n".into(), Bad),
+            ("a bare LF ending the body", "0\r\n\n".into(), Bad),
+            ("bare LFs throughout", "5\nhello\n0\n\n".into(), Bad),
+            ("no CRLF after the data", "5\r\nhelloX0\r\n\r\n".into(), Bad),
+            ("more data than the size", "3\r\nhello\r\n".into(), Bad),
+            ("a CR but no LF after the data", "5\r\nhello\rX".into(), Bad),
+            ("data cut short", "5\r\nhel".into(), waiting("hel")),
+            ("the last chunk's CRLF not yet come", "5\r\nhello\r\n0\r\n".into(), waiting("hello")),
+            ("a size line not yet ended", "5".into(), waiting("")),
+            ("a chunk line at its limit", line_of(MAX_CHUNK_LINE), body("a")),
+            ("a chunk line one past", line_of(MAX_CHUNK_LINE + 1), Bad),
+            ("a trailer line at its limit", trailer_of(MAX_HEADER_LINE), body("")),
+            ("a trailer line one past", trailer_of(MAX_HEADER_LINE + 1), Bad),
+            ("as many trailers as headers", trailers(MAX_HEADERS), body("")),
+            ("one trailer more", trailers(MAX_HEADERS + 1), Bad),
+        ];
+        for (what, wire, want) in &cases {
+            assert_eq!(decode(wire.as_bytes()), *want, "{what}");
+        }
+    }
 }
