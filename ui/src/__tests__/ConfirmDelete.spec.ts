@@ -25,9 +25,9 @@ describe('ConfirmDelete', () => {
   it('asks with its message and a Delete button, and says confirm or cancel', async () => {
     const w = open()
     await flushPromises()
-    expect($('[data-testid="entity-delete-prompt"]')).not.toBeNull()
+    // The test id given to the dialog is on the prompt holding its buttons (as the e2e finds it).
+    const button = $('[data-testid="entity-delete-prompt"] [data-testid="modal-action-button"]')!
     expect(document.body.textContent).toContain('Delete the route r1?')
-    const button = $('[data-testid="modal-action-button"]')!
     expect(button.textContent).toContain('Delete')
     button.click()
     await flushPromises()
