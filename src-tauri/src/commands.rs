@@ -6,7 +6,6 @@
 use console::access::AccessView;
 use console::analytics::Dashboard;
 use console::declarative::ImportPlan;
-use console::demo::DemoStatus;
 use console::embedded::{EmbeddedDefault, StartedInstance};
 use console::entities::EntityList;
 use console::instances::GroupInstances;
@@ -16,6 +15,7 @@ use console::sync::SyncReport;
 use console::transfer::{Comparison, ImportResult};
 use console::TimeFrame;
 use console::{ConsoleError, EntityKind, ExportFormat, NewRuntimeGroup, Overview, RuntimeGroupRow};
+use demo::{Demo, DemoStatus};
 use tauri::State;
 
 type Embedded<'a> = State<'a, EmbeddedDefault>;
@@ -101,12 +101,14 @@ commands! {
         app.console().await.group_instances(&id).await
     }
 
-    fn demo_status(app) -> DemoStatus {
-        Ok(app.demo_status().await)
+    /// The living demo (the demo crate): what runs, on the Local profile.
+    fn demo_status(app) with (demo: State<'_, Demo>) -> DemoStatus {
+        Ok(demo.status(&app).await)
     }
 
-    fn remove_demo(app) -> DemoStatus {
-        app.remove_demo().await
+    /// Removes the demo: its traffic, runtimes and groups; it does not come back on later runs.
+    fn remove_demo(app) with (demo: State<'_, Demo>) -> DemoStatus {
+        demo.remove(&app).await
     }
 
     fn group_dashboard(app, id: String, time_frame: TimeFrame) -> Dashboard {

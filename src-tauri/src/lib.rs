@@ -57,10 +57,13 @@ pub fn run() {
                 control_plane = %embedded.control_plane.base_url(),
                 "embedded default started"
             );
+            // Runtime processes for "New runtime instance" on the Local profile.
+            embedded.set_runtime_launcher(demo::ProcessFleet::new());
             // The living demo: on first run it seeds groups, starts runtimes and traffic.
             // RUNTIME_MANAGER_DEMO=off keeps an empty organization (some tests want one).
+            let living = demo::Demo::default();
             if std::env::var("RUNTIME_MANAGER_DEMO").as_deref() != Ok("off") {
-                match tauri::async_runtime::block_on(embedded.start_demo()) {
+                match tauri::async_runtime::block_on(living.start(&embedded)) {
                     Ok(status) => {
                         tracing::info!(
                             runtimes = status.runtimes,
@@ -71,6 +74,7 @@ pub fn run() {
                     Err(e) => tracing::warn!("the living demo did not start: {}", e.message),
                 }
             }
+            app.manage(living);
             app.manage(embedded);
             Ok(())
         })

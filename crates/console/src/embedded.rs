@@ -7,9 +7,7 @@ use std::sync::Arc;
 use control_plane::{Config, RunningControlPlane};
 use konnect::KonnectClient;
 
-use crate::demo::{DemoStatus, LivingDemo};
 use crate::error::ConsoleError;
-use crate::fleet::{self, RuntimeProcess};
 use crate::profile::Profile;
 use crate::profiles::{NewKonnectProfile, ProfileList, ProfileStore};
 use crate::secrets::Secrets;
@@ -24,9 +22,10 @@ pub struct EmbeddedDefault {
     pub profiles: ProfileStore,
     pub control_plane: RunningControlPlane,
     data_dir: PathBuf,
-    demo: tokio::sync::Mutex<Option<LivingDemo>>,
-    /// Runtimes started with "New runtime instance"; they run while the app does.
-    started: tokio::sync::Mutex<Vec<RuntimeProcess>>,
+    /// Hostnames of the runtimes started with "New runtime instance" (numbered per group).
+    started: tokio::sync::Mutex<Vec<String>>,
+    /// Starts those runtimes; the host plugs one in (the desktop app: the demo crate's fleet).
+    launcher: std::sync::OnceLock<Arc<dyn RuntimeLauncher>>,
     /// The running sync's cancel switch, for "Cancel" beside the progress bar.
     sync_cancel: std::sync::Mutex<Option<crate::sync::CancelToken>>,
 }
@@ -41,6 +40,27 @@ pub struct StartedInstance {
     pub proxy_url: String,
     /// Konnect profile: `docker run …` for a Kong Gateway data plane with the new certificate.
     pub docker_command: Option<String>,
+}
+
+/// A runtime to start on the Local profile: joined to `cluster` with a certificate pinned to its
+/// group.
+#[derive(Debug, Clone)]
+pub struct LocalRuntime {
+    pub cluster: String,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub node_id: String,
+    pub hostname: String,
+}
+
+/// What starting a runtime resolves to: its proxy's URL.
+pub type LaunchFuture<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<String, ConsoleError>> + Send + 'a>>;
+
+/// Starts runtime processes for "New runtime instance" on the Local profile. The core only
+/// prepares them (certificate pinned, files written); processes are the host's business.
+pub trait RuntimeLauncher: Send + Sync {
+    fn launch(&self, runtime: LocalRuntime) -> LaunchFuture<'_>;
 }
 
 pub fn control_plane_dir(data_dir: &Path) -> PathBuf {
@@ -82,8 +102,8 @@ impl EmbeddedDefault {
             profiles,
             control_plane,
             data_dir: data_dir.to_path_buf(),
-            demo: Default::default(),
             started: Default::default(),
+            launcher: Default::default(),
             sync_cancel: Default::default(),
         };
         // Reopen on the profile used last; if its token is gone, say why and stay on Local.
@@ -95,6 +115,20 @@ impl EmbeddedDefault {
             }
         }
         Ok(embedded)
+    }
+
+    /// The Local profile's console (the embedded control plane's), whichever profile is active.
+    pub fn local(&self) -> &Arc<Console> {
+        &self.local
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// Plugs in what starts runtime processes on the Local profile; the first one set stays.
+    pub fn set_runtime_launcher(&self, launcher: Arc<dyn RuntimeLauncher>) {
+        let _ = self.launcher.set(launcher);
     }
 
     /// The active profile's console.
@@ -140,47 +174,6 @@ impl EmbeddedDefault {
         Ok(self.profiles.list())
     }
 
-    /// Starts (or revives) the living demo; a no-op once the demo was removed.
-    pub async fn start_demo(&self) -> Result<DemoStatus, ConsoleError> {
-        let mut slot = self.demo.lock().await;
-        if slot.is_none() {
-            *slot = LivingDemo::start(
-                self.local.client(),
-                &self.control_plane.cluster_addr.to_string(),
-                &self.data_dir.join("demo"),
-            )
-            .await?;
-        }
-        Ok(Self::status_of(&slot))
-    }
-
-    fn status_of(slot: &Option<LivingDemo>) -> DemoStatus {
-        slot.as_ref().map(LivingDemo::status).unwrap_or(DemoStatus {
-            running: false,
-            groups: vec![],
-            runtimes: 0,
-            requests_sent: 0,
-            note: None,
-        })
-    }
-
-    /// The demo lives in the Local profile; on a Konnect profile there is none to show.
-    pub async fn demo_status(&self) -> DemoStatus {
-        if matches!(self.console().await.profile(), Profile::Konnect { .. }) {
-            return Self::status_of(&None);
-        }
-        Self::status_of(&*self.demo.lock().await)
-    }
-
-    /// Removes the demo: its traffic, runtimes and groups; it does not come back on later runs.
-    pub async fn remove_demo(&self) -> Result<DemoStatus, ConsoleError> {
-        let mut slot = self.demo.lock().await;
-        if let Some(demo) = slot.take() {
-            demo.remove(self.local.client()).await?;
-        }
-        Ok(Self::status_of(&slot))
-    }
-
     /// Local profile: makes a certificate, pins it to the group, and starts a real `runtime`
     /// process with it. Konnect profile: makes and pins the certificate, and returns the
     /// `docker run` command for a Kong Gateway data plane that uses it.
@@ -194,15 +187,14 @@ impl EmbeddedDefault {
                 .await
                 .map_err(|e| active.note_refusal(group_id, "nodes", e));
         }
-        let binary = crate::demo::runtime_binary().ok_or_else(|| ConsoleError::local("The runtime binary was not found next to the app (build it with cargo build -p runtime)."))?;
+        let launcher = self.launcher.get().cloned().ok_or_else(|| {
+            ConsoleError::local("This app cannot start runtime processes on the Local profile.")
+        })?;
         let client = self.local.client();
         let group = client.get_control_plane(group_id).await?;
         let mut started = self.started.lock().await;
-        let n = started
-            .iter()
-            .filter(|p| p.hostname.starts_with(&format!("{}-local-", group.name)))
-            .count()
-            + 1;
+        let n =
+            started.iter().filter(|h| h.starts_with(&format!("{}-local-", group.name))).count() + 1;
         let hostname = format!("{}-local-{n}", group.name);
         let (cert, key) = hybrid::link::generate_client_certificate(&hostname)
             .map_err(|e| ConsoleError::local(e.to_string()))?;
@@ -228,18 +220,18 @@ impl EmbeddedDefault {
             hybrid::keyfile::PUBLIC_FILE_MODE,
         )
         .map_err(|e| ConsoleError::local(format!("cannot write {}: {e}", cert_path.display())))?;
-        let node_id = fleet::node_id();
-        let cluster = self.control_plane.cluster_addr.to_string();
-        let process =
-            fleet::spawn(&binary, &cluster, &cert_path, &key_path, &node_id, &hostname).await?;
-        let info = StartedInstance {
-            hostname,
-            node_id,
-            proxy_url: process.proxy.clone(),
-            docker_command: None,
-        };
-        started.push(process);
-        Ok(info)
+        let node_id = uuid::Uuid::new_v4().to_string();
+        let proxy_url = launcher
+            .launch(LocalRuntime {
+                cluster: self.control_plane.cluster_addr.to_string(),
+                cert: cert_path,
+                key: key_path,
+                node_id: node_id.clone(),
+                hostname: hostname.clone(),
+            })
+            .await?;
+        started.push(hostname.clone());
+        Ok(StartedInstance { hostname, node_id, proxy_url, docker_command: None })
     }
 
     /// "Sync now": one sync with progress; a second request while one runs is refused.
@@ -299,9 +291,6 @@ impl EmbeddedDefault {
     }
 
     pub async fn shutdown(self) {
-        if let Some(mut demo) = self.demo.into_inner() {
-            demo.stop().await;
-        }
         self.control_plane.shutdown().await;
     }
 }

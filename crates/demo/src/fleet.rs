@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-use crate::error::ConsoleError;
+use console::ConsoleError;
 
 pub struct RuntimeProcess {
     pub child: Child,

@@ -18,7 +18,8 @@ use tokio::process::Child;
 use tokio::task::JoinHandle;
 use ts_rs::TS;
 
-use crate::error::ConsoleError;
+use console::ConsoleError;
+
 use crate::fleet;
 
 const RUNTIMES_PER_GROUP: usize = 2;

@@ -56,7 +56,8 @@ impl ControlPlaneQuery {
 pub struct RetryPolicy {
     /// Tries in all, the first included.
     pub attempts: u32,
-    /// Backoff before the n-th retry is random in [0, min(max_delay, base_delay × 2ⁿ)] ("full jitter").
+    /// Backoff before the n-th retry is random in [0, min(max_delay, base_delay × 2ⁿ)]
+    /// ("full jitter").
     pub base_delay: Duration,
     pub max_delay: Duration,
     /// A `Retry-After` longer than this is not waited for: the 429 is returned instead.
@@ -77,55 +78,19 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     fn backoff(&self, retry: u32) -> Duration {
         let cap = self.base_delay.saturating_mul(1u32 << retry.min(16)).min(self.max_delay);
-        cap.mul_f64(rand_unit())
+        cap.mul_f64(fastrand::f64())
     }
 }
 
-/// A uniform number in [0, 1) without another dependency: the clock's nanoseconds mixed.
-fn rand_unit() -> f64 {
-    let n = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0) as u64;
-    let mixed = n.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11;
-    mixed as f64 / (1u64 << 53) as f64
-}
-
-/// `Retry-After` as seconds or an HTTP date.
+/// `Retry-After` as seconds or an HTTP date (RFC 9110 §10.2.3).
 fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim().to_string();
+    let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(secs) = v.parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
-    let when = httpdate_to_unix(&v)?;
-    let now =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs() as i64;
-    Some(Duration::from_secs((when - now).max(0) as u64))
-}
-
-/// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) to unix seconds.
-fn httpdate_to_unix(s: &str) -> Option<i64> {
-    let parts: Vec<&str> = s.split_whitespace().collect();
-    let [_, day, month, year, time, "GMT"] = parts.as_slice() else {
-        return None;
-    };
-    let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        .iter()
-        .position(|m| m == month)? as i64
-        + 1;
-    let (day, year): (i64, i64) = (day.parse().ok()?, year.parse().ok()?);
-    let hms: Vec<i64> = time.split(':').filter_map(|p| p.parse().ok()).collect();
-    let [h, m, sec] = hms.as_slice() else {
-        return None;
-    };
-    // Days from civil (Howard Hinnant's algorithm).
-    let (y, mo) = if month <= 2 { (year - 1, month + 9) } else { (year, month - 3) };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * mo + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146097 + doe - 719468;
-    Some(days * 86400 + h * 3600 + m * 60 + sec)
+    let when = httpdate::parse_http_date(v).ok()?;
+    // A date in the past means "now".
+    Some(when.duration_since(std::time::SystemTime::now()).unwrap_or_default())
 }
 
 /// A client bound to one API base (a Konnect region or the local control plane) and one token.
@@ -737,7 +702,12 @@ mod tests {
         let mut h = reqwest::header::HeaderMap::new();
         h.insert(reqwest::header::RETRY_AFTER, "3".parse().unwrap());
         assert_eq!(retry_after(&h), Some(Duration::from_secs(3)));
-        assert_eq!(httpdate_to_unix("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784111777));
+        h.insert(reqwest::header::RETRY_AFTER, "Sun, 06 Nov 1994 08:49:37 GMT".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::ZERO), "a date in the past is now");
+        let later = std::time::SystemTime::now() + Duration::from_secs(120);
+        h.insert(reqwest::header::RETRY_AFTER, httpdate::fmt_http_date(later).parse().unwrap());
+        let wait = retry_after(&h).unwrap();
+        assert!(wait > Duration::from_secs(110) && wait <= Duration::from_secs(120), "{wait:?}");
         let p = RetryPolicy::default();
         for n in 1..8 {
             assert!(p.backoff(n) <= p.max_delay);

@@ -33,7 +33,9 @@ export function commands(invoke: Invoke) {
     updateGroup: (id: string, form: NewRuntimeGroup) => invoke<RuntimeGroupRow>('update_group', { id, form }),
     deleteGroup: (id: string) => invoke<void>('delete_group', { id }),
     groupInstances: (id: string) => invoke<GroupInstances>('group_instances', { id }),
+    // The living demo (the demo crate): what runs, on the Local profile.
     demoStatus: () => invoke<DemoStatus>('demo_status'),
+    // Removes the demo: its traffic, runtimes and groups; it does not come back on later runs.
     removeDemo: () => invoke<DemoStatus>('remove_demo'),
     groupDashboard: (id: string, timeFrame: TimeFrame) => invoke<Dashboard>('group_dashboard', { id, timeFrame }),
     newRuntimeInstance: (id: string) => invoke<StartedInstance>('new_runtime_instance', { id }),
