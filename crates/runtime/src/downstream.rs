@@ -20,6 +20,7 @@ use crate::exchange::{self, Answer, ClientIp, Payload, Request};
 use crate::http1::{self, BodyState, Framing, Step, READ_CHUNK};
 use crate::proxy;
 use crate::request_head::{self, HeadScan, Refusal, RequestHead, BAD_REQUEST, BODY_TOO_LARGE};
+use crate::request_head::{BodyFraming, MAX_BODY};
 use crate::{upstream, Shared};
 
 /// A kept-alive connection with no request for this long is closed (Kong's keepalive_timeout is 60
@@ -32,8 +33,6 @@ const CLIENT_TIMEOUT: Duration = Duration::from_secs(60);
 const BODY_GRACE: Duration = Duration::from_secs(20);
 /// Bytes per second a body must average once its grace period is over.
 const BODY_MIN_RATE: u64 = 500;
-/// A request body larger than this is refused with 413.
-const MAX_BODY: u64 = 64 * 1024 * 1024;
 /// An answer up to this size goes out in one write with its head.
 const ONE_WRITE: usize = 64 * 1024;
 
@@ -297,18 +296,8 @@ async fn read_request(
         return Err(Unreadable::Gone);
     }
     let RequestHead { headers: head, method, target, http11, normalized_path } = head;
-    let d = head.delimiters().map_err(|_| Unreadable::Refused(BAD_REQUEST))?;
-    // A transfer coding the proxy can't undo, or a length beside chunks, is refused rather than
-    // guessed at (RFC 9112 §6.1: such a request is a smuggling risk).
-    if d.transfer_encoding && (!d.chunked || d.length.is_some() || !http11) {
-        return Err(Unreadable::Refused(BAD_REQUEST));
-    }
-    let framing = match (d.chunked, d.length) {
-        (true, _) => Framing::Chunked,
-        (false, Some(n)) if n > MAX_BODY => return Err(Unreadable::Refused(BODY_TOO_LARGE)),
-        (false, Some(n)) => Framing::Length(n),
-        (false, None) => Framing::Empty,
-    };
+    let BodyFraming { framing, keep_alive } =
+        request_head::body_framing(&head, http11).map_err(Unreadable::Refused)?;
     // A client that sent `Expect: 100-continue` waits for a go-ahead before sending its body.
     if http11
         && framing != Framing::Empty
@@ -322,7 +311,6 @@ async fn read_request(
             .map_err(|_| Unreadable::Gone)?;
     }
     let body = read_body(stream, buf, framing).await?;
-    let keep_alive = !d.close && (http11 || d.keep_alive);
     Ok(Request {
         head,
         method,

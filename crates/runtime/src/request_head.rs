@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 
 use crate::http1::{
-    self, Headers, MAX_HEADERS, MAX_HEADER_LINE, MAX_REQUEST_HEAD, MAX_REQUEST_LINE,
+    self, Framing, Headers, MAX_HEADERS, MAX_HEADER_LINE, MAX_REQUEST_HEAD, MAX_REQUEST_LINE,
 };
 
 /// Why a request is refused before it is routed: the status and Kong's message for it.
@@ -18,6 +18,9 @@ pub const BAD_REQUEST: Refusal = Refusal(400, "Bad request");
 pub const URI_TOO_LONG: Refusal = Refusal(414, "Request-URI Too Large");
 pub const HEADERS_TOO_LARGE: Refusal = Refusal(431, "Request Header Fields Too Large");
 pub const BODY_TOO_LARGE: Refusal = Refusal(413, "Request Entity Too Large");
+
+/// A request body larger than this is refused with 413.
+pub const MAX_BODY: u64 = 64 * 1024 * 1024;
 
 /// Follows the lines of a head as its bytes arrive, so each byte is looked at once however the
 /// head is split across reads, and a line over its limit is refused as soon as it is too long.
@@ -105,6 +108,30 @@ pub fn parse(buf: &[u8]) -> Result<(RequestHead, usize), Refusal> {
         normalized_path,
     };
     Ok((head, len))
+}
+
+/// How a request's body is delimited, and whether its connection may serve another request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyFraming {
+    pub framing: Framing,
+    pub keep_alive: bool,
+}
+
+/// Reads a request's framing from its head. A transfer coding the proxy can't undo, chunks in
+/// HTTP/1.0, or a length beside chunks is refused rather than guessed at (RFC 9112 §6.1: such a
+/// request is a smuggling risk); a length over `MAX_BODY` gets 413 before any body is read.
+pub fn body_framing(headers: &Headers, http11: bool) -> Result<BodyFraming, Refusal> {
+    let d = headers.delimiters().map_err(|_| BAD_REQUEST)?;
+    if d.transfer_encoding && (!d.chunked || d.length.is_some() || !http11) {
+        return Err(BAD_REQUEST);
+    }
+    let framing = match (d.chunked, d.length) {
+        (true, _) => Framing::Chunked,
+        (false, Some(n)) if n > MAX_BODY => return Err(BODY_TOO_LARGE),
+        (false, Some(n)) => Framing::Length(n),
+        (false, None) => Framing::Empty,
+    };
+    Ok(BodyFraming { framing, keep_alive: !d.close && (http11 || d.keep_alive) })
 }
 
 /// RFC 9112 §3.2: an HTTP/1.1 request carries exactly one Host, any request at most one, and
@@ -309,5 +336,143 @@ mod tests {
         assert_eq!(head.normalized_path.as_deref(), Some("/x"));
         let (head, _) = parse(b"GET /p/x?y=/../ HTTP/1.1\r\nHost: a\r\n\r\n").unwrap();
         assert_eq!(head.normalized_path, None, "the query is not a path");
+    }
+
+    /// A head scanned as it arrives whole and then parsed: what the client gets.
+    fn verdict(head: &[u8]) -> Result<(), Refusal> {
+        match HeadScan::default().feed(head)? {
+            true => parse(head).map(|_| ()),
+            false => Err(Refusal(0, "waiting for the end of the head")),
+        }
+    }
+
+    /// A head of exactly `n` bytes: a request line, a Host, and headers filling the rest.
+    fn head_of_size(n: usize) -> String {
+        let mut head = String::from("GET / HTTP/1.1\r\nHost: a\r\n");
+        while n - head.len() - 2 > 8000 + 5 {
+            head.push_str(&format!("X: {}\r\n", "a".repeat(8000)));
+        }
+        let last = n - head.len() - 2 - 5;
+        head.push_str(&format!("X: {}\r\n\r\n", "a".repeat(last)));
+        assert_eq!(head.len(), n);
+        head
+    }
+
+    #[test]
+    fn request_heads_table() {
+        let a = |n: usize| "a".repeat(n);
+        // "GET /" and " HTTP/1.1" are 14 bytes of the request line; "X: " 3 of a header line.
+        let line_of = |n: usize| format!("GET /{} HTTP/1.1\r\nHost: h\r\n\r\n", a(n - 14));
+        let header_of = |n: usize| format!("GET / HTTP/1.1\r\nHost: h\r\nX: {}\r\n\r\n", a(n - 3));
+        let headers =
+            |n: usize| format!("GET / HTTP/1.1\r\nHost: h\r\n{}\r\n", "X: 1\r\n".repeat(n - 1));
+        let cases: Vec<(&str, String, Result<(), Refusal>)> = vec![
+            ("CRLF line endings", "GET / HTTP/1.1\r\nHost: a\r\n\r\n".into(), Ok(())),
+            ("bare LF line endings", "GET / HTTP/1.1\nHost: a\n\n".into(), Ok(())),
+            ("mixed line endings", "GET / HTTP/1.1\r\nHost: a\n\r\n".into(), Ok(())),
+            (
+                "empty lines before the request line",
+                "\r\n\nGET / HTTP/1.1\r\nHost: a\r\n\r\n".into(),
+                Ok(()),
+            ),
+            (
+                "a bare CR inside the head",
+                "GET / HTTP/1.1\rHost: a\r\n\r\n".into(),
+                Err(BAD_REQUEST),
+            ),
+            (
+                "a folded header (space)",
+                "GET / HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n 2\r\n\r\n".into(),
+                Err(BAD_REQUEST),
+            ),
+            (
+                "a folded header (tab)",
+                "GET / HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n\t2\r\n\r\n".into(),
+                Err(BAD_REQUEST),
+            ),
+            ("a folded Host", "GET / HTTP/1.1\r\nHost:\r\n a\r\n\r\n".into(), Err(BAD_REQUEST)),
+            (
+                "a fold before any header",
+                "GET / HTTP/1.1\r\n X: 1\r\nHost: a\r\n\r\n".into(),
+                Err(BAD_REQUEST),
+            ),
+            (
+                "a space before the colon",
+                "GET / HTTP/1.1\r\nHost : a\r\n\r\n".into(),
+                Err(BAD_REQUEST),
+            ),
+            (
+                "a header without a colon",
+                "GET / HTTP/1.1\r\nHost a\r\n\r\n".into(),
+                Err(BAD_REQUEST),
+            ),
+            ("HTTP/1.0 without Host", "GET / HTTP/1.0\r\n\r\n".into(), Ok(())),
+            ("HTTP/2.0 on the wire", "GET / HTTP/2.0\r\nHost: a\r\n\r\n".into(), Err(BAD_REQUEST)),
+            ("a lower-case version", "GET / http/1.1\r\nHost: a\r\n\r\n".into(), Err(BAD_REQUEST)),
+            ("no version", "GET /\r\nHost: a\r\n\r\n".into(), Err(BAD_REQUEST)),
+            ("the request line at its limit", line_of(MAX_REQUEST_LINE), Ok(())),
+            ("the request line one past", line_of(MAX_REQUEST_LINE + 1), Err(URI_TOO_LONG)),
+            ("a header line at its limit", header_of(MAX_HEADER_LINE), Ok(())),
+            ("a header line one past", header_of(MAX_HEADER_LINE + 1), Err(HEADERS_TOO_LARGE)),
+            ("as many headers as allowed", headers(MAX_HEADERS), Ok(())),
+            ("one header more", headers(MAX_HEADERS + 1), Err(HEADERS_TOO_LARGE)),
+            ("the head at its limit", head_of_size(MAX_REQUEST_HEAD), Ok(())),
+            ("the head one past", head_of_size(MAX_REQUEST_HEAD + 1), Err(HEADERS_TOO_LARGE)),
+        ];
+        for (what, head, want) in &cases {
+            assert_eq!(verdict(head.as_bytes()), *want, "{what}");
+        }
+    }
+
+    #[test]
+    fn request_body_framing_table() {
+        use Framing::{Chunked, Empty, Length};
+        let framed = |framing, keep_alive| Ok(BodyFraming { framing, keep_alive });
+        let v11 = |lines: &str| format!("POST / HTTP/1.1\r\nHost: a\r\n{lines}\r\n");
+        let v10 = |lines: &str| format!("POST / HTTP/1.0\r\n{lines}\r\n");
+        let length = |n: u64| v11(&format!("Content-Length: {n}\r\n"));
+        let cases: Vec<(&str, String, Result<BodyFraming, Refusal>)> = vec![
+            ("no body", v11(""), framed(Empty, true)),
+            ("a length", length(5), framed(Length(5), true)),
+            ("a zero length", length(0), framed(Length(0), true)),
+            ("a length at the body limit", length(MAX_BODY), framed(Length(MAX_BODY), true)),
+            ("a length one past", length(MAX_BODY + 1), Err(BODY_TOO_LARGE)),
+            (
+                "a length past u64",
+                v11("Content-Length: 99999999999999999999\r\n"),
+                Err(BAD_REQUEST),
+            ),
+            ("a negative length", v11("Content-Length: -1\r\n"), Err(BAD_REQUEST)),
+            (
+                "equal lengths",
+                v11("Content-Length: 3\r\nContent-Length: 3\r\n"),
+                framed(Length(3), true),
+            ),
+            (
+                "differing lengths",
+                v11("Content-Length: 3\r\nContent-Length: 4\r\n"),
+                Err(BAD_REQUEST),
+            ),
+            ("chunks", v11("Transfer-Encoding: chunked\r\n"), framed(Chunked, true)),
+            ("chunks in HTTP/1.0", v10("Transfer-Encoding: chunked\r\n"), Err(BAD_REQUEST)),
+            ("a coding the proxy can't undo", v11("Transfer-Encoding: gzip\r\n"), Err(BAD_REQUEST)),
+            ("chunked not last", v11("Transfer-Encoding: chunked, gzip\r\n"), Err(BAD_REQUEST)),
+            (
+                "a length beside chunks",
+                v11("Content-Length: 5\r\nTransfer-Encoding: chunked\r\n"),
+                Err(BAD_REQUEST),
+            ),
+            ("Connection: close", v11("Connection: close\r\n"), framed(Empty, false)),
+            ("HTTP/1.0 closes", v10(""), framed(Empty, false)),
+            (
+                "HTTP/1.0 asking to keep alive",
+                v10("Connection: keep-alive\r\n"),
+                framed(Empty, true),
+            ),
+        ];
+        for (what, head, want) in &cases {
+            let (parsed, _) = parse(head.as_bytes()).unwrap();
+            assert_eq!(body_framing(&parsed.headers, parsed.http11), *want, "{what}");
+        }
     }
 }

@@ -204,35 +204,9 @@ impl Conn {
     /// Parses a complete head at the front of the buffer and consumes it; `None` when more bytes
     /// are needed.
     fn parse_head(&mut self, head_only: bool) -> Result<Option<Head>, SendError> {
-        let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let mut parsed = httparse::Response::new(&mut slots);
-        let len = match parsed.parse(&self.buf) {
-            Ok(httparse::Status::Complete(n)) => n,
-            Ok(httparse::Status::Partial) => return Ok(None),
-            Err(_) => return Err(SendError::Invalid),
-        };
-        let status = parsed.code.filter(|c| (100..1000).contains(c)).ok_or(SendError::Invalid)?;
-        let reason = parsed.reason.unwrap_or("").to_string();
-        let http11 = parsed.version == Some(1);
-        let headers = Headers::copy(&self.buf[..len], parsed.headers);
-        let d = headers.delimiters().map_err(|_| SendError::Invalid)?;
+        let Some((head, len)) = parse_head(&self.buf, head_only)? else { return Ok(None) };
         self.buf.advance(len);
-        let framing = if head_only || (100..200).contains(&status) || status == 204 || status == 304
-        {
-            Framing::Empty
-        } else if d.chunked {
-            Framing::Chunked
-        } else if d.transfer_encoding {
-            // A transfer coding other than chunked last: the body runs to the close (RFC 9112
-            // §6.3).
-            Framing::UntilClose
-        } else if let Some(n) = d.length {
-            Framing::Length(n)
-        } else {
-            Framing::UntilClose
-        };
-        let keep_alive = !d.close && (http11 || d.keep_alive) && framing != Framing::UntilClose;
-        Ok(Some(Head { status, reason, headers, framing, keep_alive }))
+        Ok(Some(head))
     }
 
     /// Reads a body of `n` bytes whole.
@@ -272,6 +246,39 @@ impl Conn {
             }
         }
     }
+}
+
+/// Parses an answer's head at the front of `buf`, with its length; `None` when it has not all
+/// arrived. An answer to HEAD, 1xx, 204 and 304 have no body; a transfer coding other than chunked
+/// last, or no length, runs to the close (RFC 9112 §6.3).
+fn parse_head(buf: &[u8], head_only: bool) -> Result<Option<(Head, usize)>, SendError> {
+    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut parsed = httparse::Response::new(&mut slots);
+    let len = match parsed.parse(buf) {
+        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(_) => return Err(SendError::Invalid),
+    };
+    let status = parsed.code.filter(|c| (100..1000).contains(c)).ok_or(SendError::Invalid)?;
+    let reason = parsed.reason.unwrap_or("").to_string();
+    let http11 = parsed.version == Some(1);
+    let headers = Headers::copy(&buf[..len], parsed.headers);
+    let d = headers.delimiters().map_err(|_| SendError::Invalid)?;
+    let framing = if head_only || (100..200).contains(&status) || status == 204 || status == 304 {
+        Framing::Empty
+    } else if d.chunked {
+        Framing::Chunked
+    } else if d.transfer_encoding {
+        // A transfer coding other than chunked last: the body runs to the close (RFC 9112
+        // §6.3).
+        Framing::UntilClose
+    } else if let Some(n) = d.length {
+        Framing::Length(n)
+    } else {
+        Framing::UntilClose
+    };
+    let keep_alive = !d.close && (http11 || d.keep_alive) && framing != Framing::UntilClose;
+    Ok(Some((Head { status, reason, headers, framing, keep_alive }, len)))
 }
 
 #[cfg(test)]
@@ -387,5 +394,135 @@ mod tests {
             c.exchange(&get(), false, both(Duration::from_millis(200))).await.unwrap_err(),
             SendError::TimedOut
         );
+    }
+
+    /// What `parse_head` makes of an answer's head: (status, framing, keep-alive, bytes taken).
+    type Parsed = Result<Option<(u16, Framing, bool, usize)>, SendError>;
+
+    fn parsed(head: &[u8], head_only: bool) -> Parsed {
+        parse_head(head, head_only).map(|h| h.map(|(h, n)| (h.status, h.framing, h.keep_alive, n)))
+    }
+
+    #[test]
+    fn answer_heads_table() {
+        use Framing::{Chunked, Empty, Length, UntilClose};
+        let whole = |status, framing, keep_alive, head: &str| {
+            Ok(Some((status, framing, keep_alive, head.find("\r\n\r\n").unwrap() + 4)))
+        };
+        let cases: &[(&str, &str, bool, Parsed)] = &[
+            (
+                "a length",
+                "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+                false,
+                whole(200, Length(5), true, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"),
+            ),
+            (
+                "chunks",
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+                false,
+                whole(200, Chunked, true, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"),
+            ),
+            (
+                "another coding: to the close",
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n",
+                false,
+                whole(200, UntilClose, false, "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n"),
+            ),
+            (
+                "no length: to the close",
+                "HTTP/1.1 200 OK\r\n\r\n",
+                false,
+                whole(200, UntilClose, false, "HTTP/1.1 200 OK\r\n\r\n"),
+            ),
+            (
+                "204 has no body",
+                "HTTP/1.1 204 No Content\r\nContent-Length: 9\r\n\r\n",
+                false,
+                whole(204, Empty, true, "HTTP/1.1 204 No Content\r\nContent-Length: 9\r\n\r\n"),
+            ),
+            (
+                "304 has no body",
+                "HTTP/1.1 304 Not Modified\r\n\r\n",
+                false,
+                whole(304, Empty, true, "HTTP/1.1 304 Not Modified\r\n\r\n"),
+            ),
+            (
+                "1xx has no body",
+                "HTTP/1.1 103 Early Hints\r\n\r\n",
+                false,
+                whole(103, Empty, true, "HTTP/1.1 103 Early Hints\r\n\r\n"),
+            ),
+            (
+                "an answer to HEAD has no body",
+                "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n",
+                true,
+                whole(200, Empty, true, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"),
+            ),
+            (
+                "Connection: close",
+                "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                false,
+                whole(
+                    200,
+                    Length(0),
+                    false,
+                    "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                ),
+            ),
+            (
+                "HTTP/1.0 closes",
+                "HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n",
+                false,
+                whole(200, Length(0), false, "HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n"),
+            ),
+            (
+                "HTTP/1.0 keeping alive",
+                "HTTP/1.0 200 OK\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n",
+                false,
+                whole(
+                    200,
+                    Length(0),
+                    true,
+                    "HTTP/1.0 200 OK\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n",
+                ),
+            ),
+            (
+                "bare LF line endings",
+                "HTTP/1.1 200 OK\nContent-Length: 0\n\n",
+                false,
+                Ok(Some((200, Length(0), true, 35))),
+            ),
+            (
+                "an empty reason",
+                "HTTP/1.1 200 \r\nContent-Length: 0\r\n\r\n",
+                false,
+                whole(200, Length(0), true, "HTTP/1.1 200 \r\nContent-Length: 0\r\n\r\n"),
+            ),
+            ("not all arrived", "HTTP/1.1 200 OK\r\nContent-Len", false, Ok(None)),
+            (
+                "differing lengths",
+                "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+                false,
+                Err(SendError::Invalid),
+            ),
+            (
+                "a negative length",
+                "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+                false,
+                Err(SendError::Invalid),
+            ),
+            (
+                "a folded header",
+                "HTTP/1.1 200 OK\r\nX-A: 1\r\n 2\r\nContent-Length: 0\r\n\r\n",
+                false,
+                Err(SendError::Invalid),
+            ),
+            ("a status under 100", "HTTP/1.1 099 Odd\r\n\r\n", false, Err(SendError::Invalid)),
+            ("a two-digit status", "HTTP/1.1 20 OK\r\n\r\n", false, Err(SendError::Invalid)),
+            ("not HTTP", "SSH-2.0-OpenSSH\r\n\r\n", false, Err(SendError::Invalid)),
+        ];
+        for (what, head, head_only, want) in cases {
+            assert_eq!(parsed(head.as_bytes(), *head_only), *want, "{what}");
+        }
     }
 }
