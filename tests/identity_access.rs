@@ -271,7 +271,7 @@ async fn the_served_openapi_document_matches_the_router() {
     let base = cp.base_url();
     let http = reqwest::Client::new();
     let text = http.get(format!("{base}/openapi.yaml")).send().await.unwrap().text().await.unwrap();
-    let doc: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    let doc: serde_norway::Value = serde_norway::from_str(&text).unwrap();
     let doc: Value = serde_json::to_value(doc).unwrap();
     let default_id = konnect::KonnectClient::new(&base, ADMIN_TOKEN)
         .unwrap()

@@ -437,7 +437,7 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     s.click(&s.find_visible("[data-testid=import-modal] [data-testid=modal-action-button]").await)
         .await;
     s.wait_for_text("_format_version is missing").await;
-    let mut doc: serde_json::Value = serde_yaml::from_str(&exported).unwrap();
+    let mut doc: serde_json::Value = serde_norway::from_str(&exported).unwrap();
     doc["services"]
         .as_array_mut()
         .unwrap()

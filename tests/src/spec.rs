@@ -31,7 +31,7 @@ impl Spec {
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
             panic!("Konnect OpenAPI document {} is required: {e}", path.display())
         });
-        let yaml: serde_yaml::Value = serde_yaml::from_str(&text).expect("valid YAML");
+        let yaml: serde_norway::Value = serde_norway::from_str(&text).expect("valid YAML");
         let mut doc: Value = serde_json::to_value(yaml).expect("YAML as JSON");
         let openapi = doc["openapi"].as_str().unwrap_or("3.0").to_string();
         let draft = if openapi.starts_with("3.1") { Draft::Draft202012 } else { Draft::Draft4 };
