@@ -8,8 +8,10 @@ pub mod error;
 pub mod models;
 pub mod region;
 pub mod roles;
+pub mod vocabulary;
 
 pub use client::{ControlPlaneQuery, KonnectClient, RawEntity, RetryPolicy, RoleOwner, Timeouts};
 pub use error::{ApiError, InvalidParameter, KonnectError, ProblemDetails};
 pub use models::*;
 pub use region::Region;
+pub use vocabulary::{EntityKind, KindInfo, TimeFrame};

@@ -1,6 +1,10 @@
 //! Konnect's control-plane roles and what each lets a token do in a group: one table for the
 //! local control plane that enforces them and the console that shows them.
 
+use crate::vocabulary::EntityKind::{self, *};
+
+const ALL: [EntityKind; 14] = EntityKind::ALL;
+
 /// `entity_type_name` of control-plane role assignments.
 pub const CONTROL_PLANES: &str = "Control Planes";
 
@@ -8,19 +12,45 @@ pub const CONTROL_PLANES: &str = "Control Planes";
 pub const ORG_ADMIN_TEAM: &str = "Organization Admin";
 
 /// The control-plane roles, with Konnect's descriptions and the entity kinds each may write
-/// (besides reading its group); `*` is every kind.
-pub const ROLES: [(&str, &str, &[&str]); 11] = [
-    ("Admin", "This role grants full write access to all entities within a control plane.", &["*"]),
+/// (besides reading its group).
+pub const ROLES: [(&str, &str, &[EntityKind]); 11] = [
+    ("Admin", "This role grants full write access to all entities within a control plane.", &ALL),
     ("Viewer", "This role grants read only access to all entities within a control plane.", &[]),
-    ("Creator", "Creates a new Control Plane in an organization. The creator becomes the owner of the Control Plane they create.", &[]),
-    ("Deployer", "This role grants full write access to administer services, routes and plugins necessary to deploy services in Service Hub.", &["services", "routes", "plugins", "upstreams", "targets"]),
-    ("Gateway Service Admin", "This role grants full write access to administer gateway services.", &["services", "routes"]),
-    ("Route Admin", "This role grants full write access to administer routes.", &["routes"]),
-    ("Plugin Admin", "This role grants full write access to administer plugins.", &["plugins"]),
-    ("Consumer Admin", "This role grants full write access to administer consumers.", &["consumers", "consumer_groups", "key-auths"]),
-    ("Certificate Admin", "This role grants full write access to administer certificates.", &["certificates", "ca_certificates"]),
-    ("SNI Admin", "This role grants full write access to administer SNIs.", &["snis"]),
-    ("Upstream Admin", "This role grants full write access to administer upstreams.", &["upstreams", "targets"]),
+    (
+        "Creator",
+        "Creates a new Control Plane in an organization. The creator becomes the owner of the \
+         Control Plane they create.",
+        &[],
+    ),
+    (
+        "Deployer",
+        "This role grants full write access to administer services, routes and plugins necessary \
+         to deploy services in Service Hub.",
+        &[Services, Routes, Plugins, Upstreams, Targets],
+    ),
+    (
+        "Gateway Service Admin",
+        "This role grants full write access to administer gateway services.",
+        &[Services, Routes],
+    ),
+    ("Route Admin", "This role grants full write access to administer routes.", &[Routes]),
+    ("Plugin Admin", "This role grants full write access to administer plugins.", &[Plugins]),
+    (
+        "Consumer Admin",
+        "This role grants full write access to administer consumers.",
+        &[Consumers, ConsumerGroups, KeyAuths],
+    ),
+    (
+        "Certificate Admin",
+        "This role grants full write access to administer certificates.",
+        &[Certificates, CaCertificates],
+    ),
+    ("SNI Admin", "This role grants full write access to administer SNIs.", &[Snis]),
+    (
+        "Upstream Admin",
+        "This role grants full write access to administer upstreams.",
+        &[Upstreams, Targets],
+    ),
 ];
 
 /// What a request wants to do to a group.
@@ -31,7 +61,7 @@ pub enum Action {
     EditGroup,
     /// Pin certificates, remove nodes.
     ManageNodes,
-    /// Create, change or delete entities of a kind.
+    /// Create, change or delete entities of a kind (by its path segment, as requests name it).
     Write(String),
 }
 
@@ -41,7 +71,7 @@ pub fn role_allows(role: &str, action: &Action) -> bool {
     match action {
         Action::Read => role != "Creator",
         Action::EditGroup | Action::ManageNodes => role == "Admin",
-        Action::Write(kind) => writes.contains(&"*") || writes.contains(&kind.as_str()),
+        Action::Write(kind) => writes.iter().any(|k| k.path() == kind),
     }
 }
 
