@@ -59,8 +59,8 @@ pub fn config_table(c: &Connection, cp: &str) -> rusqlite::Result<Value> {
     )?;
     let members: Vec<Value> = stmt
         .query_map([cp], |r| {
-            Ok(json!({"consumer_group": r.get::<_,
-        String>(0)?, "consumer": r.get::<_, String>(1)?}))
+            let (group, consumer) = (r.get::<_, String>(0)?, r.get::<_, String>(1)?);
+            Ok(json!({"consumer_group": group, "consumer": consumer}))
         })?
         .collect::<rusqlite::Result<_>>()?;
     if !members.is_empty() {

@@ -70,34 +70,43 @@ fn page(q: &HashMap<String, String>, all: Vec<Value>) -> Value {
 }
 
 fn account_json(r: &Row) -> rusqlite::Result<Value> {
+    let text = |column: &str| r.get::<_, String>(column);
+    let created_at = text("created_at")?;
     Ok(json!({
-        "id": r.get::<_, String>("id")?, "name": r.get::<_, String>("name")?,
-            "description": r.get::<_, String>("description")?,
-        "konnect_managed": false, "created_at": r.get::<_, String>("created_at")?,
-        "updated_at": r.get::<_, Option<String>>("updated_at")?.unwrap_or(r.get::<_,
-            String>("created_at")?),
+        "id": text("id")?,
+        "name": text("name")?,
+        "description": text("description")?,
+        "konnect_managed": false,
+        "created_at": created_at.clone(),
+        "updated_at": r.get::<_, Option<String>>("updated_at")?.unwrap_or(created_at),
     }))
 }
 
 fn team_json(r: &Row) -> rusqlite::Result<Value> {
     // Konnect's Team.description is 1–250 characters or null: a team made without one has null.
     let description = Some(r.get::<_, String>("description")?).filter(|d| !d.is_empty());
+    let text = |column: &str| r.get::<_, String>(column);
     Ok(json!({
-        "id": r.get::<_, String>("id")?, "name": r.get::<_, String>("name")?,
-            "description": description,
+        "id": text("id")?,
+        "name": text("name")?,
+        "description": description,
         "system_team": r.get::<_, i64>("system_team")? != 0,
-            "labels": serde_json::from_str::<Value>(&r.get::<_,
-            String>("labels")?).unwrap_or(json!({})),
-        "created_at": r.get::<_, String>("created_at")?,
-            "updated_at": r.get::<_, String>("updated_at")?,
+        "labels": serde_json::from_str::<Value>(&text("labels")?).unwrap_or(json!({})),
+        "created_at": text("created_at")?,
+        "updated_at": text("updated_at")?,
     }))
 }
 
 fn token_json(r: &Row) -> rusqlite::Result<Value> {
-    let mut v = json!({"id": r.get::<_, String>("id")?, "name": r.get::<_, String>("name")?,
-        "created_at": r.get::<_, String>("created_at")?,
-        "updated_at": r.get::<_, Option<String>>("updated_at")?.unwrap_or(r.get::<_,
-            String>("created_at")?), "expires_at": r.get::<_, Option<String>>("expires_at")?});
+    let text = |column: &str| r.get::<_, String>(column);
+    let created_at = text("created_at")?;
+    let mut v = json!({
+        "id": text("id")?,
+        "name": text("name")?,
+        "created_at": created_at.clone(),
+        "updated_at": r.get::<_, Option<String>>("updated_at")?.unwrap_or(created_at),
+        "expires_at": r.get::<_, Option<String>>("expires_at")?,
+    });
     if let Some(last) = r.get::<_, Option<String>>("last_used_at")? {
         v["last_used_at"] = json!(last);
     }
@@ -105,10 +114,14 @@ fn token_json(r: &Row) -> rusqlite::Result<Value> {
 }
 
 fn role_json(r: &Row) -> rusqlite::Result<Value> {
-    Ok(json!({"id": r.get::<_, String>("id")?, "role_name": r.get::<_, String>("role_name")?,
-            "entity_id": r.get::<_, String>("entity_id")?,
-        "entity_type_name": r.get::<_, String>("entity_type_name")?,
-            "entity_region": r.get::<_, String>("entity_region")?}))
+    let text = |column: &str| r.get::<_, String>(column);
+    Ok(json!({
+        "id": text("id")?,
+        "role_name": text("role_name")?,
+        "entity_id": text("entity_id")?,
+        "entity_type_name": text("entity_type_name")?,
+        "entity_region": text("entity_region")?,
+    }))
 }
 
 fn account_exists(c: &Connection, id: &str) -> rusqlite::Result<bool> {
@@ -169,11 +182,17 @@ pub async fn me(State(state): State<AppState>, Extension(p): Extension<Principal
                 } else {
                     format!("{name}@system-accounts.localhost")
                 };
-                Ok(json!({"id": r.get::<_, String>("id")?, "email": email, "full_name": name,
-                    "preferred_name": name, "active": true,
-                    "inferred_region": "local", "created_at": created,
-                        "updated_at": r.get::<_,
-                        Option<String>>("updated_at")?.unwrap_or(created.clone())}))
+                let updated = r.get::<_, Option<String>>("updated_at")?.unwrap_or(created.clone());
+                Ok(json!({
+                    "id": r.get::<_, String>("id")?,
+                    "email": email,
+                    "full_name": name,
+                    "preferred_name": name,
+                    "active": true,
+                    "inferred_region": "local",
+                    "created_at": created,
+                    "updated_at": updated,
+                }))
             })
             .optional()
         })
