@@ -248,7 +248,8 @@ impl Console {
                 ) {
                     return Err(err);
                 }
-                // Offline: the roles last read, else unknown (and not remembered, so they are read once back online).
+                // Offline: the roles last read, else unknown (and not remembered, so they are read
+                // once back online).
                 let cached = self
                     .cache
                     .view(self.profile().id(), VIEW_KEY)
@@ -263,8 +264,8 @@ impl Console {
         Ok(roles)
     }
 
-    /// Remembers a 403 for `what` in `group` (a kind, `group`, `nodes`, or `create` with group `*`),
-    /// so the control is disabled from now on; passes every error through.
+    /// Remembers a 403 for `what` in `group` (a kind, `group`, `nodes`, or `create` with group
+    /// `*`), so the control is disabled from now on; passes every error through.
     pub(crate) fn note_refusal(&self, group: &str, what: &str, err: ConsoleError) -> ConsoleError {
         if err.code == ErrorCode::Forbidden {
             self.access

@@ -112,7 +112,13 @@ pub async fn fetch(
             "time_range": tr,
         })
     };
-    let p99_q = |tr: &Value| json!({"metrics": ["response_latency_p99"], "filters": scoped(group), "time_range": tr});
+    let p99_q = |tr: &Value| {
+        json!({
+            "metrics": ["response_latency_p99"],
+            "filters": scoped(group),
+            "time_range": tr,
+        })
+    };
 
     let current = by_class(&client.query_metrics(&classes_q(&relative)).await?);
     let p99_now = client.query_metrics(&p99_q(&relative)).await?["data"][0]["event"]

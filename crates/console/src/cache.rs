@@ -1,4 +1,5 @@
-//! The offline cache: a SQLite file holding the last synced state of each profile, with fetch times.
+//! The offline cache: a SQLite file holding the last synced state of each profile, with fetch
+//! times.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -95,6 +96,56 @@ pub struct Cache {
     conn: Arc<Mutex<Connection>>,
 }
 
+// The statements the cache runs more than a line long, named by what they do.
+
+const INSERT_ENTITY: &str =
+    "INSERT OR REPLACE INTO entities (profile_id, group_id, kind, id, body, fetched_at) \
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
+const INSERT_VIEW: &str =
+    "INSERT OR REPLACE INTO views (profile_id, key, body, fetched_at) VALUES (?1, ?2, ?3, ?4)";
+
+const INSERT_GROUP_SYNC: &str =
+    "INSERT OR REPLACE INTO group_sync (profile_id, group_id, config_hash, synced_at) VALUES \
+    (?1, ?2, ?3, ?4)";
+
+const DELETE_GROUP_ENTITIES: &str = "DELETE FROM entities WHERE profile_id = ?1 AND group_id = ?2";
+
+const DELETE_KIND: &str =
+    "DELETE FROM entities WHERE profile_id = ?1 AND group_id = ?2 AND kind = ?3";
+
+const DELETE_ENTITY: &str =
+    "DELETE FROM entities WHERE profile_id = ?1 AND group_id = ?2 AND kind = ?3 AND id = ?4";
+
+const DELETE_REFERRING: &str =
+    "DELETE FROM entities WHERE profile_id = ?1 AND group_id = ?2 AND body LIKE ?3";
+
+const SELECT_ENTITIES: &str =
+    "SELECT kind, body, fetched_at FROM entities WHERE profile_id = ?1 AND group_id = ?2 AND \
+    (?3 IS NULL OR kind = ?3) ORDER BY rowid";
+
+const SELECT_GROUPS: &str =
+    "SELECT body, active_instances, total_instances, fetched_at, in_sync_instances FROM \
+    groups WHERE profile_id = ?1 ORDER BY lower(name)";
+
+const INSERT_GROUP: &str =
+    "INSERT OR REPLACE INTO groups (profile_id, id, name, body, active_instances, \
+    total_instances, fetched_at, in_sync_instances) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+
+const SYNC_SUCCEEDED: &str =
+    "INSERT INTO sync_state (profile_id, synced_at, last_error, last_error_at) VALUES (?1, \
+    ?2, NULL, NULL) ON CONFLICT(profile_id) DO UPDATE SET synced_at = excluded.synced_at, \
+    last_error = NULL, last_error_at = NULL";
+
+const SYNC_FAILED: &str =
+    "INSERT INTO sync_state (profile_id, synced_at, last_error, last_error_at) VALUES (?1, \
+    NULL, ?2, ?3) ON CONFLICT(profile_id) DO UPDATE SET last_error = excluded.last_error, \
+    last_error_at = excluded.last_error_at";
+
+fn corrupt(e: serde_json::Error) -> CacheError {
+    CacheError::Corrupt(e.to_string())
+}
+
 impl Cache {
     pub fn open(path: &Path) -> Result<Cache, CacheError> {
         let conn = Connection::open(path)?;
@@ -119,7 +170,8 @@ impl Cache {
             .map_err(|e| CacheError::Join(e.to_string()))?
     }
 
-    /// Replaces a profile's groups with a fresh listing in one transaction: readers see all old or all new.
+    /// Replaces a profile's groups with a fresh listing in one transaction: readers see all old or
+    /// all new.
     pub async fn replace_groups(
         &self,
         profile: &str,
@@ -133,11 +185,7 @@ impl Cache {
             for g in &groups {
                 insert_group(&tx, &profile, g)?;
             }
-            tx.execute(
-                "INSERT INTO sync_state (profile_id, synced_at, last_error, last_error_at) VALUES (?1, ?2, NULL, NULL)
-                 ON CONFLICT(profile_id) DO UPDATE SET synced_at = excluded.synced_at, last_error = NULL, last_error_at = NULL",
-                params![profile, synced_at],
-            )?;
+            tx.execute(SYNC_SUCCEEDED, params![profile, synced_at])?;
             tx.commit()?;
             Ok(())
         })
@@ -157,10 +205,7 @@ impl Cache {
                 "DELETE FROM groups WHERE profile_id = ?1 AND id = ?2",
                 params![profile, id],
             )?;
-            tx.execute(
-                "DELETE FROM entities WHERE profile_id = ?1 AND group_id = ?2",
-                params![profile, id],
-            )?;
+            tx.execute(DELETE_GROUP_ENTITIES, params![profile, id])?;
             tx.execute(
                 "DELETE FROM group_sync WHERE profile_id = ?1 AND group_id = ?2",
                 params![profile, id],
@@ -180,11 +225,7 @@ impl Cache {
     ) -> Result<(), CacheError> {
         let profile = profile.to_string();
         self.call(move |c| {
-            c.execute(
-                "INSERT INTO sync_state (profile_id, synced_at, last_error, last_error_at) VALUES (?1, NULL, ?2, ?3)
-                 ON CONFLICT(profile_id) DO UPDATE SET last_error = excluded.last_error, last_error_at = excluded.last_error_at",
-                params![profile, error, at],
-            )?;
+            c.execute(SYNC_FAILED, params![profile, error, at])?;
             Ok(())
         })
         .await
@@ -193,13 +234,21 @@ impl Cache {
     pub async fn groups(&self, profile: &str) -> Result<Vec<CachedGroup>, CacheError> {
         let profile = profile.to_string();
         self.call(move |c| {
-            let mut stmt = c.prepare_cached("SELECT body, active_instances, total_instances, fetched_at, in_sync_instances FROM groups WHERE profile_id = ?1 ORDER BY lower(name)")?;
-            let rows = stmt.query_map(params![profile], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
+            let mut stmt = c.prepare_cached(SELECT_GROUPS)?;
+            let rows = stmt.query_map(params![profile], |r| {
+                Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })?;
             let mut out = Vec::new();
             for row in rows {
                 let (body, active_instances, total_instances, fetched_at, in_sync_instances) = row?;
-                let group = serde_json::from_str(&body).map_err(|e| CacheError::Corrupt(e.to_string()))?;
-                out.push(CachedGroup { group, active_instances, total_instances, in_sync_instances, fetched_at });
+                let group = serde_json::from_str(&body).map_err(corrupt)?;
+                out.push(CachedGroup {
+                    group,
+                    active_instances,
+                    total_instances,
+                    in_sync_instances,
+                    fetched_at,
+                });
             }
             Ok(out)
         })
@@ -230,8 +279,17 @@ impl Cache {
 fn insert_group(c: &Connection, profile: &str, g: &CachedGroup) -> rusqlite::Result<()> {
     let body = serde_json::to_string(&g.group).unwrap_or_default();
     c.execute(
-        "INSERT OR REPLACE INTO groups (profile_id, id, name, body, active_instances, total_instances, fetched_at, in_sync_instances) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![profile, g.group.id, g.group.name, body, g.active_instances, g.total_instances, g.fetched_at, g.in_sync_instances],
+        INSERT_GROUP,
+        params![
+            profile,
+            g.group.id,
+            g.group.name,
+            body,
+            g.active_instances,
+            g.total_instances,
+            g.fetched_at,
+            g.in_sync_instances
+        ],
     )?;
     Ok(())
 }
@@ -246,7 +304,7 @@ impl Cache {
     ) -> Result<(), CacheError> {
         let (profile, key) = (profile.to_string(), key.to_string());
         self.call(move |c| {
-            c.execute("INSERT OR REPLACE INTO views (profile_id, key, body, fetched_at) VALUES (?1, ?2, ?3, ?4)", params![profile, key, body, fetched_at])?;
+            c.execute(INSERT_VIEW, params![profile, key, body, fetched_at])?;
             Ok(())
         })
         .await
@@ -285,17 +343,28 @@ impl Cache {
         let profile = profile.to_string();
         self.call(move |c| {
             let tx = c.transaction()?;
-            tx.execute("DELETE FROM entities WHERE profile_id = ?1 AND group_id = ?2", params![profile, snap.group_id])?;
+            tx.execute(DELETE_GROUP_ENTITIES, params![profile, snap.group_id])?;
             {
-                let mut ins = tx.prepare_cached("INSERT OR REPLACE INTO entities (profile_id, group_id, kind, id, body, fetched_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
+                let mut ins = tx.prepare_cached(INSERT_ENTITY)?;
                 for (kind, e) in &snap.entities {
-                    ins.execute(params![profile, snap.group_id, kind, e.id, e.json, snap.fetched_at])?;
+                    ins.execute(params![
+                        profile,
+                        snap.group_id,
+                        kind,
+                        e.id,
+                        e.json,
+                        snap.fetched_at
+                    ])?;
                 }
             }
             if let Some(view) = &snap.instances_view {
-                tx.execute("INSERT OR REPLACE INTO views (profile_id, key, body, fetched_at) VALUES (?1, ?2, ?3, ?4)", params![profile, format!("instances:{}", snap.group_id), view, snap.fetched_at])?;
+                let key = format!("instances:{}", snap.group_id);
+                tx.execute(INSERT_VIEW, params![profile, key, view, snap.fetched_at])?;
             }
-            tx.execute("INSERT OR REPLACE INTO group_sync (profile_id, group_id, config_hash, synced_at) VALUES (?1, ?2, ?3, ?4)", params![profile, snap.group_id, snap.config_hash, snap.fetched_at])?;
+            tx.execute(
+                INSERT_GROUP_SYNC,
+                params![profile, snap.group_id, snap.config_hash, snap.fetched_at],
+            )?;
             tx.commit()?;
             Ok(())
         })
@@ -315,12 +384,19 @@ impl Cache {
             (profile.to_string(), group_id.to_string(), kind.to_string());
         self.call(move |c| {
             let tx = c.transaction()?;
-            tx.execute("DELETE FROM entities WHERE profile_id = ?1 AND group_id = ?2 AND kind = ?3", params![profile, group_id, kind])?;
+            tx.execute(DELETE_KIND, params![profile, group_id, kind])?;
             {
-                let mut ins = tx.prepare_cached("INSERT OR REPLACE INTO entities (profile_id, group_id, kind, id, body, fetched_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
+                let mut ins = tx.prepare_cached(INSERT_ENTITY)?;
                 for body in &rows {
                     let id = body.get("id").and_then(|v| v.as_str()).unwrap_or_default();
-                    ins.execute(params![profile, group_id, kind, id, body.to_string(), fetched_at])?;
+                    ins.execute(params![
+                        profile,
+                        group_id,
+                        kind,
+                        id,
+                        body.to_string(),
+                        fetched_at
+                    ])?;
                 }
             }
             tx.commit()?;
@@ -342,7 +418,10 @@ impl Cache {
             (profile.to_string(), group_id.to_string(), kind.to_string());
         self.call(move |c| {
             let id = body.get("id").and_then(|v| v.as_str()).unwrap_or_default().to_string();
-            c.execute("INSERT OR REPLACE INTO entities (profile_id, group_id, kind, id, body, fetched_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", params![profile, group_id, kind, id, body.to_string(), fetched_at])?;
+            c.execute(
+                INSERT_ENTITY,
+                params![profile, group_id, kind, id, body.to_string(), fetched_at],
+            )?;
             Ok(())
         })
         .await
@@ -359,11 +438,11 @@ impl Cache {
             (profile.to_string(), group_id.to_string(), kind.to_string(), id.to_string());
         self.call(move |c| {
             let tx = c.transaction()?;
-            tx.execute("DELETE FROM entities WHERE profile_id = ?1 AND group_id = ?2 AND kind = ?3 AND id = ?4", params![profile, group_id, kind, id])?;
+            tx.execute(DELETE_ENTITY, params![profile, group_id, kind, id])?;
             // Kong cascades a delete to what references the entity (a service's routes and
             // plugins); a reference is stored as `{"id":"…"}` and nothing else.
             let reference = format!("%{{\"id\":\"{id}\"}}%");
-            tx.execute("DELETE FROM entities WHERE profile_id = ?1 AND group_id = ?2 AND body LIKE ?3", params![profile, group_id, reference])?;
+            tx.execute(DELETE_REFERRING, params![profile, group_id, reference])?;
             tx.commit()?;
             Ok(())
         })
@@ -380,12 +459,14 @@ impl Cache {
         let (profile, group_id, kind) =
             (profile.to_string(), group_id.to_string(), kind.map(str::to_string));
         self.call(move |c| {
-            let mut stmt = c.prepare_cached("SELECT kind, body, fetched_at FROM entities WHERE profile_id = ?1 AND group_id = ?2 AND (?3 IS NULL OR kind = ?3) ORDER BY rowid")?;
-            let rows = stmt.query_map(params![profile, group_id, kind], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
+            let mut stmt = c.prepare_cached(SELECT_ENTITIES)?;
+            let rows = stmt.query_map(params![profile, group_id, kind], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+            })?;
             let mut out = Vec::new();
             for row in rows {
                 let (kind, body, at) = row?;
-                out.push((kind, serde_json::from_str(&body).map_err(|e| CacheError::Corrupt(e.to_string()))?, at));
+                out.push((kind, serde_json::from_str(&body).map_err(corrupt)?, at));
             }
             Ok(out)
         })

@@ -61,7 +61,8 @@ impl Console {
     }
 
     /// Syncs (groups, nodes, and the entities of groups whose config changed) and returns the
-    /// overview. When the API cannot be reached the cached overview comes back, marked with the reason.
+    /// overview. When the API cannot be reached the cached overview comes back, marked with the
+    /// reason.
     pub async fn refresh_overview(&self) -> Result<Overview, ConsoleError> {
         match self.sync(std::sync::Arc::new(|_| {}), crate::sync::CancelToken::default()).await {
             Ok(_) => {}
@@ -170,7 +171,8 @@ impl Console {
         Ok(index.search(query, limit))
     }
 
-    /// Creates a group through the API and adds it to the cache. Field errors name the form's inputs.
+    /// Creates a group through the API and adds it to the cache. Field errors name the form's
+    /// inputs.
     pub async fn create_group(
         &self,
         form: NewRuntimeGroup,
@@ -291,7 +293,8 @@ impl Console {
         self.live_or_cached(&format!("dashboard:{group_id}:{time_frame}"), fetch).await
     }
 
-    /// Every entity of `kind` in the group, live (and written to the cache) or, offline, as last synced.
+    /// Every entity of `kind` in the group, live (and written to the cache) or, offline, as last
+    /// synced.
     pub async fn group_entities(
         &self,
         group_id: &str,
@@ -327,7 +330,8 @@ impl Console {
                 let cached =
                     self.cache.entities(self.profile.id(), group_id, Some(kind.path())).await?;
                 let Some(fetched_at) = cached.iter().map(|(_, _, at)| at.clone()).max() else {
-                    // Nothing of this kind was ever synced: say so rather than show an empty list as fact.
+                    // Nothing of this kind was ever synced: say so rather than show an empty list
+                    // as fact.
                     if self.cache.synced_hash(self.profile.id(), group_id).await?.is_none() {
                         return Err(err);
                     }

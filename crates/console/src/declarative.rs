@@ -178,7 +178,8 @@ pub fn field_changes(
         .collect()
 }
 
-/// Equal, treating lists as sets where Kong does (tags, hosts, methods…) by comparing sorted copies.
+/// Equal, treating lists as sets where Kong does (tags, hosts, methods…) by comparing sorted
+/// copies.
 fn same_value(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Array(x), Value::Array(y)) => {
@@ -510,7 +511,8 @@ pub struct ImportPlan {
     pub unchanged: u32,
 }
 
-/// The plan to make `current` what `file` declares (decK sync semantics: what the file lacks is deleted).
+/// The plan to make `current` what `file` declares (decK sync semantics: what the file lacks is
+/// deleted).
 pub fn plan(current: &Declared, file: &Declared) -> ImportPlan {
     let d = compare(current, file, true);
     ImportPlan { create: d.only_right, update: d.changed, delete: d.only_left, unchanged: d.same }
@@ -526,7 +528,8 @@ pub fn to_api_body(
         if let Some(Value::String(name)) = body.get(rf).cloned() {
             let id = ids.get(&(tk, name.clone())).ok_or_else(|| {
                 format!(
-                    "{} '{}' refers to {rf} '{name}', which is neither in the group nor in the file.",
+                    "{} '{}' refers to {rf} '{name}', which is neither in the group nor in the \
+                     file.",
                     item.kind, item.key
                 )
             })?;
@@ -544,7 +547,10 @@ mod tests {
         vec![
             (
                 EntityKind::Services,
-                json!({"id": "s1", "name": "users-api", "host": "users.internal", "port": 80, "created_at": 1}),
+                json!({
+                    "id": "s1", "name": "users-api", "host": "users.internal", "port": 80,
+                    "created_at": 1
+                }),
             ),
             (
                 EntityKind::Routes,
@@ -552,7 +558,10 @@ mod tests {
             ),
             (
                 EntityKind::Plugins,
-                json!({"id": "p1", "name": "key-auth", "route": {"id": "r1"}, "config": {"key_names": ["apikey"]}}),
+                json!({
+                    "id": "p1", "name": "key-auth", "route": {"id": "r1"},
+                    "config": {"key_names": ["apikey"]}
+                }),
             ),
             (
                 EntityKind::Plugins,

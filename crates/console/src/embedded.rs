@@ -89,7 +89,8 @@ impl EmbeddedDefault {
         })?;
         let client = KonnectClient::new(&control_plane.base_url(), token)?;
         let local = Arc::new(Console::new(Profile::local(), client, &cache_path(data_dir))?);
-        // RUNTIME_MANAGER_SECRETS=memory keeps tokens in memory (for runs that must not touch a keyring).
+        // RUNTIME_MANAGER_SECRETS=memory keeps tokens in memory (for runs that must not touch a
+        // keyring).
         let secrets = if std::env::var("RUNTIME_MANAGER_SECRETS").as_deref() == Ok("memory") {
             Secrets::memory("RUNTIME_MANAGER_SECRETS=memory")
         } else {
@@ -140,7 +141,8 @@ impl EmbeddedDefault {
         self.profiles.list()
     }
 
-    /// Makes `id` the active profile: its client with the token from the keyring, the same cache file.
+    /// Makes `id` the active profile: its client with the token from the keyring, the same cache
+    /// file.
     pub async fn switch_profile(&self, id: &str) -> Result<ProfileList, ConsoleError> {
         let profile = self.profiles.find(id)?;
         let console = match &profile {
@@ -319,9 +321,26 @@ async fn konnect_instance(
     // The PEM goes in as is: a double-quoted shell string keeps its line breaks.
     let quote = |pem: &str| pem.trim().to_string();
     let docker_command = format!(
-        "docker run -d --name {hostname} \\\n  -e KONG_ROLE=data_plane -e KONG_DATABASE=off -e KONG_VITALS=off -e KONG_KONNECT_MODE=on \\\n  -e KONG_CLUSTER_MTLS=pki -e KONG_CLUSTER_CONTROL_PLANE={cp} -e KONG_CLUSTER_SERVER_NAME={cp_host} \\\n  -e KONG_CLUSTER_TELEMETRY_ENDPOINT={tel} -e KONG_CLUSTER_TELEMETRY_SERVER_NAME={tel_host} \\\n  -e KONG_LUA_SSL_TRUSTED_CERTIFICATE=system \\\n  -e \"KONG_CLUSTER_CERT={}\" \\\n  -e \"KONG_CLUSTER_CERT_KEY={}\" \\\n  -p 8000:8000 -p 8443:8443 kong/kong-gateway:3.10",
+        concat!(
+            "docker run -d --name {hostname} \\\n",
+            "  -e KONG_ROLE=data_plane -e KONG_DATABASE=off -e KONG_VITALS=off ",
+            "-e KONG_KONNECT_MODE=on \\\n",
+            "  -e KONG_CLUSTER_MTLS=pki -e KONG_CLUSTER_CONTROL_PLANE={cp} ",
+            "-e KONG_CLUSTER_SERVER_NAME={cp_host} \\\n",
+            "  -e KONG_CLUSTER_TELEMETRY_ENDPOINT={tel} ",
+            "-e KONG_CLUSTER_TELEMETRY_SERVER_NAME={tel_host} \\\n",
+            "  -e KONG_LUA_SSL_TRUSTED_CERTIFICATE=system \\\n",
+            "  -e \"KONG_CLUSTER_CERT={}\" \\\n",
+            "  -e \"KONG_CLUSTER_CERT_KEY={}\" \\\n",
+            "  -p 8000:8000 -p 8443:8443 kong/kong-gateway:3.10",
+        ),
         quote(&cert),
-        quote(&key)
+        quote(&key),
+        hostname = hostname,
+        cp = cp,
+        cp_host = cp_host,
+        tel = tel,
+        tel_host = tel_host,
     );
     Ok(StartedInstance {
         hostname,

@@ -98,7 +98,14 @@ impl ProfileStore {
             .secrets
             .get(profile.id())
             .map_err(|e| ConsoleError::local(format!("The keyring could not be read: {e}")))?
-            .ok_or_else(|| ConsoleError::new(ErrorCode::Unauthorized, format!("The token of profile '{}' is not in the keyring any more. Remove the profile and add it again.", profile.name())))?;
+            .ok_or_else(|| {
+                let message = format!(
+                    "The token of profile '{}' is not in the keyring any more. Remove the \
+                     profile and add it again.",
+                    profile.name()
+                );
+                ConsoleError::new(ErrorCode::Unauthorized, message)
+            })?;
         Ok(KonnectClient::new(&base, token)?)
     }
 
@@ -139,7 +146,12 @@ impl ProfileStore {
         {
             let mut err = ConsoleError::from(e);
             if matches!(err.code, ErrorCode::Unauthorized | ErrorCode::Forbidden) {
-                err = ConsoleError::field("token", format!("Konnect refused this token ({}). Check that it is current and belongs to this region.", err.message));
+                let reason = format!(
+                    "Konnect refused this token ({}). Check that it is current and belongs to \
+                     this region.",
+                    err.message
+                );
+                err = ConsoleError::field("token", reason);
             }
             return Err(err);
         }

@@ -74,7 +74,8 @@ impl SearchItem {
 }
 
 /// How well `query` (lower-case) matches `text`: a substring beats a scattered subsequence, an
-/// earlier and tighter match beats a later and looser one; `None` when the letters are not all there in order.
+/// earlier and tighter match beats a later and looser one; `None` when the letters are not all
+/// there in order.
 pub fn fuzzy_score(query: &str, text: &str) -> Option<i64> {
     if query.is_empty() {
         return None;
@@ -188,7 +189,9 @@ mod tests {
         let items = [
             (
                 EntityKind::Services,
-                json!({"id": "1111", "name": "users-api", "host": "users.internal", "tags": ["team-a"]}),
+                json!({
+                    "id": "1111", "name": "users-api", "host": "users.internal", "tags": ["team-a"]
+                }),
             ),
             (
                 EntityKind::Services,
@@ -196,7 +199,10 @@ mod tests {
             ),
             (
                 EntityKind::Routes,
-                json!({"id": "3333", "name": "login", "paths": ["/auth/login"], "hosts": ["api.example.com"]}),
+                json!({
+                    "id": "3333", "name": "login", "paths": ["/auth/login"],
+                    "hosts": ["api.example.com"]
+                }),
             ),
             (EntityKind::Consumers, json!({"id": "4444", "username": "ursula"})),
         ];

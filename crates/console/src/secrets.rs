@@ -80,7 +80,12 @@ impl Secrets {
             if kernel.is_ok() {
                 return Secrets { store: Store::Kernel, backend: SecretBackend::KernelKeyring };
             }
-            let reason = format!("No keyring is available (Secret Service: {}; kernel keyring: {}). Tokens are kept in memory for this run only.", ss.err().unwrap_or_default(), kernel.err().unwrap_or_default());
+            let reason = format!(
+                "No keyring is available (Secret Service: {}; kernel keyring: {}). Tokens are \
+                 kept in memory for this run only.",
+                ss.err().unwrap_or_default(),
+                kernel.err().unwrap_or_default()
+            );
             tracing::warn!("{reason}");
             Secrets {
                 store: Store::Memory(Mutex::default()),

@@ -43,7 +43,8 @@ pub struct SyncReport {
     pub failed: Vec<(String, String)>,
 }
 
-/// Stops a running sync: steps not yet started are not started, groups not yet committed stay as they were.
+/// Stops a running sync: steps not yet started are not started, groups not yet committed stay as
+/// they were.
 #[derive(Clone, Default)]
 pub struct CancelToken(Arc<(AtomicBool, Notify)>);
 
@@ -134,7 +135,8 @@ pub async fn run(
             let outcome = tokio::select! {
                 r = async {
                     let slot = run.groups.acquire().await.expect("the semaphore is never closed");
-                    sync_group(&run, &cache, &profile, &id, synced.get(&id).map(String::as_str), slot).await
+                    let hash = synced.get(&id).map(String::as_str);
+                    sync_group(&run, &cache, &profile, &id, hash, slot).await
                 } => Some(r),
                 _ = cancel.cancelled() => None,
             };

@@ -272,7 +272,8 @@ impl Console {
         })
     }
 
-    /// One dashboard chart (`traffic` or `error_rate`) as PNG bytes, from the live or cached dashboard.
+    /// One dashboard chart (`traffic` or `error_rate`) as PNG bytes, from the live or cached
+    /// dashboard.
     pub async fn export_chart_png(
         &self,
         group_id: &str,

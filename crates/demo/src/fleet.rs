@@ -17,7 +17,8 @@ pub struct RuntimeProcess {
     pub hostname: String,
 }
 
-/// Starts `binary` for the group whose certificate is at `cert`/`key`, and waits for its proxy address.
+/// Starts `binary` for the group whose certificate is at `cert`/`key`, and waits for its proxy
+/// address.
 pub async fn spawn(
     binary: &Path,
     cluster: &str,

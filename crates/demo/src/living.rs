@@ -110,7 +110,13 @@ async fn start_upstream(port: u16) -> std::io::Result<(u16, JoinHandle<()>)> {
                         } else {
                             (
                                 200,
-                                json!({"path": path, "consumer": req.headers().get("x-consumer-username").and_then(|v| v.to_str().ok())}),
+                                json!({
+                                    "path": path,
+                                    "consumer": req
+                                        .headers()
+                                        .get("x-consumer-username")
+                                        .and_then(|v| v.to_str().ok()),
+                                }),
                             )
                         };
                         Ok::<_, std::convert::Infallible>(
@@ -138,8 +144,15 @@ async fn seed_group(
     tag: &str,
     port: u16,
 ) -> Result<Vec<String>, ConsoleError> {
-    let orders = client.create_entity(cp, "services", &json!({"name": "orders-api", "url": format!("http://127.0.0.1:{port}/orders"), "tags": ["demo"]})).await?;
-    let users = client.create_entity(cp, "services", &json!({"name": "users-api", "url": format!("http://127.0.0.1:{port}/users"), "tags": ["demo"]})).await?;
+    let service = |name: &str, path: &str| {
+        json!({
+            "name": name,
+            "url": format!("http://127.0.0.1:{port}/{path}"),
+            "tags": ["demo"],
+        })
+    };
+    let orders = client.create_entity(cp, "services", &service("orders-api", "orders")).await?;
+    let users = client.create_entity(cp, "services", &service("users-api", "users")).await?;
     let (oid, uid) =
         (orders["id"].as_str().unwrap_or_default(), users["id"].as_str().unwrap_or_default());
     let orders_route = client
@@ -149,7 +162,9 @@ async fn seed_group(
             &json!({"name": "orders", "paths": ["/orders"], "tags": ["demo"]}),
         )
         .await?;
-    client.create_entity(cp, &format!("services/{uid}/routes"), &json!({"name": "users", "paths": ["/users"], "methods": ["GET", "POST"], "tags": ["demo"]})).await?;
+    let users_route =
+        json!({"name": "users", "paths": ["/users"], "methods": ["GET", "POST"], "tags": ["demo"]});
+    client.create_entity(cp, &format!("services/{uid}/routes"), &users_route).await?;
     client
         .create_entity(
             cp,
@@ -158,7 +173,10 @@ async fn seed_group(
         )
         .await?;
     let rid = orders_route["id"].as_str().unwrap_or_default();
-    client.create_entity(cp, &format!("routes/{rid}/plugins"), &json!({"name": "rate-limiting", "config": {"second": 6, "limit_by": "ip"}, "tags": ["demo"]})).await?;
+    let rate_limit = json!({
+        "name": "rate-limiting", "config": {"second": 6, "limit_by": "ip"}, "tags": ["demo"]
+    });
+    client.create_entity(cp, &format!("routes/{rid}/plugins"), &rate_limit).await?;
     let mut keys = Vec::new();
     for user in ["alice", "bob", "carol"] {
         client.create_entity(cp, "consumers", &json!({"username": user, "tags": ["demo"]})).await?;
@@ -174,7 +192,8 @@ async fn seed_group(
 /// Points the demo services at the origin's current port (it may differ between runs).
 async fn repoint(client: &KonnectClient, cp: &str, port: u16) {
     for (name, path) in [("orders-api", "orders"), ("users-api", "users")] {
-        let body = json!({"name": name, "url": format!("http://127.0.0.1:{port}/{path}"), "tags": ["demo"]});
+        let url = format!("http://127.0.0.1:{port}/{path}");
+        let body = json!({"name": name, "url": url, "tags": ["demo"]});
         let _ = client.put_entity(cp, &format!("services/{name}"), &body).await;
     }
 }
@@ -221,7 +240,8 @@ impl LivingDemo {
                 client
                     .pin_dp_certificate(&group.id, &cert, &format!("demo {name} runtimes"))
                     .await?;
-                // The demo's directory holds its runtimes' keys: made 0700, each key 0600, written atomically.
+                // The demo's directory holds its runtimes' keys: made 0700, each key 0600, written
+                // atomically.
                 let (cert_path, key_path) =
                     (dir.join(format!("{name}.crt")), dir.join(format!("{name}.key")));
                 hybrid::keyfile::write_private_key(&key_path, key.as_bytes()).map_err(|e| {

@@ -137,7 +137,8 @@ impl std::fmt::Debug for KonnectClient {
 }
 
 impl KonnectClient {
-    /// A system-account token (`spat_`), whose owner is read at `/v3/system-accounts/{id}`, not `/v3/users/{id}`.
+    /// A system-account token (`spat_`), whose owner is read at `/v3/system-accounts/{id}`, not
+    /// `/v3/users/{id}`.
     pub fn is_system_account_token(&self) -> bool {
         self.token.starts_with("spat_")
     }
@@ -337,7 +338,8 @@ impl KonnectClient {
         self.json::<_, ()>(Method::GET, "/v3/users/me", &[], None).await
     }
 
-    /// Every team of a user (`/v3/users/{id}/teams`) or system account (`/v3/system-accounts/{id}/teams`).
+    /// Every team of a user (`/v3/users/{id}/teams`) or system account
+    /// (`/v3/system-accounts/{id}/teams`).
     pub async fn teams_of(&self, owner: RoleOwner<'_>) -> Result<Vec<Team>, KonnectError> {
         self.all_v3_pages(&format!("{}/teams", owner.path())).await
     }
@@ -473,7 +475,8 @@ impl KonnectClient {
         Ok(item.item)
     }
 
-    /// `POST …/core-entities/{path}`: creates an entity of any kind (`services`, `services/{id}/routes`, …).
+    /// `POST …/core-entities/{path}`: creates an entity of any kind (`services`,
+    /// `services/{id}/routes`, …).
     pub async fn create_entity(
         &self,
         control_plane_id: &str,
