@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 use ts_rs::TS;
 
-use crate::vocabulary::EntityKind;
+use crate::vocabulary::EntityKind::{self, *};
 
 /// Fields of each kind that hold a reference, and the kind they point at.
 const REFERENCES: [(&str, EntityKind); 7] = [
@@ -279,17 +279,17 @@ pub fn to_deck(group_name: &str, declared: &Declared) -> Value {
                 rb.remove("service");
                 let rp = nested_plugins("route", &r.key);
                 if !rp.is_empty() {
-                    rb.insert("plugins".into(), Value::Array(rp));
+                    rb.insert(Plugins.deck_key().into(), Value::Array(rp));
                 }
                 Value::Object(rb)
             })
             .collect();
         if !routes.is_empty() {
-            v.insert("routes".into(), Value::Array(routes));
+            v.insert(Routes.deck_key().into(), Value::Array(routes));
         }
         let sp = nested_plugins("service", &s.key);
         if !sp.is_empty() {
-            v.insert("plugins".into(), Value::Array(sp));
+            v.insert(Plugins.deck_key().into(), Value::Array(sp));
         }
         services.push(Value::Object(v));
     }
@@ -305,11 +305,11 @@ pub fn to_deck(group_name: &str, declared: &Declared) -> Value {
             .map(|k| strip(k.body.clone(), &["consumer"]))
             .collect();
         if !creds.is_empty() {
-            v.insert("keyauth_credentials".into(), Value::Array(creds));
+            v.insert(KeyAuths.deck_key().into(), Value::Array(creds));
         }
         let cp = nested_plugins("consumer", &c.key);
         if !cp.is_empty() {
-            v.insert("plugins".into(), Value::Array(cp));
+            v.insert(Plugins.deck_key().into(), Value::Array(cp));
         }
         consumers.push(Value::Object(v));
     }
@@ -321,7 +321,7 @@ pub fn to_deck(group_name: &str, declared: &Declared) -> Value {
                 .map(|t| strip(t.body.clone(), &["upstream"]))
                 .collect();
             if !targets.is_empty() {
-                v.insert("targets".into(), Value::Array(targets));
+                v.insert(Targets.deck_key().into(), Value::Array(targets));
             }
             Value::Object(v)
         })
@@ -334,7 +334,7 @@ pub fn to_deck(group_name: &str, declared: &Declared) -> Value {
                 .map(|s| strip(s.body.clone(), &["certificate"]))
                 .collect();
             if !snis.is_empty() {
-                v.insert("snis".into(), Value::Array(snis));
+                v.insert(Snis.deck_key().into(), Value::Array(snis));
             }
             Value::Object(v)
         })
@@ -426,46 +426,56 @@ pub fn from_deck(text_in: &str) -> Result<Declared, String> {
         }
         Ok(())
     };
-    for (i, s) in list(doc.get("services"), "services")?.into_iter().enumerate() {
+    for (i, s) in list(doc.get(Services.deck_key()), Services.deck_key())?.into_iter().enumerate() {
         let at = format!("services[{i}]");
         let name = need_name(s, "name", &at)?;
-        flat.push((EntityKind::Services, own(s, &["routes", "plugins"])));
-        for (j, r) in list(s.get("routes"), &format!("{at}.routes"))?.into_iter().enumerate() {
+        flat.push((EntityKind::Services, own(s, &[Routes.deck_key(), Plugins.deck_key()])));
+        for (j, r) in list(s.get(Routes.deck_key()), &format!("{at}.{}", Routes.deck_key()))?
+            .into_iter()
+            .enumerate()
+        {
             let r_at = format!("{at}.routes[{j}]");
             let rname = need_name(r, "name", &r_at)?;
-            flat.push((EntityKind::Routes, with(own(r, &["plugins"]), "service", &name)));
+            flat.push((EntityKind::Routes, with(own(r, &[Plugins.deck_key()]), "service", &name)));
             nested(&mut flat, r, &r_at, EntityKind::Plugins, "route", &rname)?;
         }
         nested(&mut flat, s, &at, EntityKind::Plugins, "service", &name)?;
     }
-    for (i, r) in list(doc.get("routes"), "routes")?.into_iter().enumerate() {
+    for (i, r) in list(doc.get(Routes.deck_key()), Routes.deck_key())?.into_iter().enumerate() {
         let at = format!("routes[{i}]");
         let rname = need_name(r, "name", &at)?;
-        flat.push((EntityKind::Routes, own(r, &["plugins"])));
+        flat.push((EntityKind::Routes, own(r, &[Plugins.deck_key()])));
         nested(&mut flat, r, &at, EntityKind::Plugins, "route", &rname)?;
     }
-    for (i, c) in list(doc.get("consumers"), "consumers")?.into_iter().enumerate() {
+    for (i, c) in list(doc.get(Consumers.deck_key()), Consumers.deck_key())?.into_iter().enumerate()
+    {
         let at = format!("consumers[{i}]");
         let name = text(c, "username")
             .or_else(|| text(c, "custom_id"))
             .ok_or_else(|| format!("{at} needs a username or custom_id."))?;
-        flat.push((EntityKind::Consumers, own(c, &["keyauth_credentials", "plugins", "groups"])));
+        flat.push((
+            EntityKind::Consumers,
+            own(c, &[KeyAuths.deck_key(), Plugins.deck_key(), "groups"]),
+        ));
         nested(&mut flat, c, &at, EntityKind::KeyAuths, "consumer", &name)?;
         nested(&mut flat, c, &at, EntityKind::Plugins, "consumer", &name)?;
     }
-    for (i, u) in list(doc.get("upstreams"), "upstreams")?.into_iter().enumerate() {
+    for (i, u) in list(doc.get(Upstreams.deck_key()), Upstreams.deck_key())?.into_iter().enumerate()
+    {
         let at = format!("upstreams[{i}]");
         let name = need_name(u, "name", &at)?;
-        flat.push((EntityKind::Upstreams, own(u, &["targets"])));
+        flat.push((EntityKind::Upstreams, own(u, &[Targets.deck_key()])));
         nested(&mut flat, u, &at, EntityKind::Targets, "upstream", &name)?;
     }
-    for (i, c) in list(doc.get("certificates"), "certificates")?.into_iter().enumerate() {
+    for (i, c) in
+        list(doc.get(Certificates.deck_key()), Certificates.deck_key())?.into_iter().enumerate()
+    {
         let key = short_digest(&text(c, "cert").unwrap_or_default());
-        flat.push((EntityKind::Certificates, own(c, &["snis"])));
+        flat.push((EntityKind::Certificates, own(c, &[Snis.deck_key()])));
         let at = format!("certificates[{i}]");
         nested(&mut flat, c, &at, EntityKind::Snis, "certificate", &key)?;
     }
-    for p in list(doc.get("plugins"), "plugins")? {
+    for p in list(doc.get(Plugins.deck_key()), Plugins.deck_key())? {
         flat.push((EntityKind::Plugins, p.clone()));
     }
     // The plain top-level lists, and SNIs also written beside their certificates.
