@@ -75,8 +75,11 @@ async fn every_request_the_console_makes_and_every_answer_it_reads_follow_konnec
         .create_entity(
             g,
             "plugins",
-            json!({"name": "rate-limiting", "config": {"minute": 10},
-        "route": {"id": route["id"]}}),
+            json!({
+                "name": "rate-limiting",
+                "config": {"minute": 10},
+                "route": {"id": route["id"]},
+            }),
         )
         .await
         .unwrap();

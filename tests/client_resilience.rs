@@ -156,8 +156,10 @@ async fn each_kind_of_call_has_its_own_timeout_and_a_slow_answer_is_a_clear_erro
     // An analytics query may take longer than a read: one second is within its timeout.
     proxy.script(vec![Fault::Delay(Duration::from_secs(1))]);
     let answer = client
-        .query_metrics(&serde_json::json!({"metrics": ["request_count"],
-        "time_range": {"type": "relative", "time_range": "15m"}}))
+        .query_metrics(&serde_json::json!({
+            "metrics": ["request_count"],
+            "time_range": {"type": "relative", "time_range": "15m"},
+        }))
         .await
         .unwrap();
     assert!(answer.get("data").is_some(), "{answer}");

@@ -46,16 +46,33 @@ async fn roles_decide_what_the_console_offers_and_403s_correct_it() {
             .0,
         201
     );
-    assert_eq!(admin.call("POST", &format!("/v3/teams/{team_id}/assigned-roles"),
-        Some(json!({"role_name": "Viewer", "entity_id": a, "entity_type_name": "Control Planes",
-        "entity_region": "*"}))).await.0, 201);
+    assert_eq!(
+        admin
+            .call(
+                "POST",
+                &format!("/v3/teams/{team_id}/assigned-roles"),
+                Some(json!({
+                    "role_name": "Viewer",
+                    "entity_id": a,
+                    "entity_type_name": "Control Planes",
+                    "entity_region": "*",
+                }))
+            )
+            .await
+            .0,
+        201
+    );
     assert_eq!(
         admin
             .call(
                 "POST",
                 &format!("/v3/system-accounts/{account_id}/assigned-roles"),
-                Some(json!({"role_name": "Route Admin", "entity_id": b,
-        "entity_type_name": "Control Planes", "entity_region": "*"}))
+                Some(json!({
+                    "role_name": "Route Admin",
+                    "entity_id": b,
+                    "entity_type_name": "Control Planes",
+                    "entity_region": "*",
+                }))
             )
             .await
             .0,

@@ -203,9 +203,12 @@ async fn route_regexes_a_runtime_cannot_compile_are_refused_with_a_field_error()
         .call(
             "POST",
             "/routes",
-            Some(json!({"name": "good",
-        "paths": [r"~/items/(?<id>\d+)$", "/plain"], "headers": {"x-env": [r"~*^canary-\d+$"]},
-        "service": {"id": sid}})),
+            Some(json!({
+                "name": "good",
+                "paths": [r"~/items/(?<id>\d+)$", "/plain"],
+                "headers": {"x-env": [r"~*^canary-\d+$"]},
+                "service": {"id": sid},
+            })),
         )
         .await;
     assert_eq!(s, 201, "{good}");

@@ -429,12 +429,22 @@ async fn state_survives_a_restart_and_the_admin_token_keeps_working() {
 #[test]
 fn the_spec_validator_rejects_bodies_konnect_would_not_send() {
     let spec = Spec::load("control-planes.v2.yaml");
-    let good = json!({"id": "7f9fd312-a987-4628-b4c5-bb4f4fddd5f7", "name": "x", "description": "",
+    let good = json!({
+        "id": "7f9fd312-a987-4628-b4c5-bb4f4fddd5f7",
+        "name": "x",
+        "description": "",
         "labels": {},
-        "config": {"control_plane_endpoint": "https://a", "telemetry_endpoint": "https://b",
+        "config": {
+            "control_plane_endpoint": "https://a",
+            "telemetry_endpoint": "https://b",
             "cluster_type": "CLUSTER_TYPE_CONTROL_PLANE",
-                   "auth_type": "pinned_client_certs", "cloud_gateway": false, "proxy_urls": []},
-        "created_at": "2022-11-04T20:10:06.927Z", "updated_at": "2022-11-04T20:10:06.927Z"});
+            "auth_type": "pinned_client_certs",
+            "cloud_gateway": false,
+            "proxy_urls": [],
+        },
+        "created_at": "2022-11-04T20:10:06.927Z",
+        "updated_at": "2022-11-04T20:10:06.927Z",
+    });
     spec.check_response("/control-planes/{controlPlaneId}", "get", 200, &good).unwrap();
     let mut no_config = good.clone();
     no_config.as_object_mut().unwrap().remove("config");

@@ -33,8 +33,11 @@ async fn every_entity_kind_round_trips_and_matches_konnects_spec() {
         .call(
             "POST",
             "/services",
-            Some(json!({"name": "users-api",
-        "url": "http://users.internal:8080/v1", "tags": ["team-a", "prod"]})),
+            Some(json!({
+                "name": "users-api",
+                "url": "http://users.internal:8080/v1",
+                "tags": ["team-a", "prod"],
+            })),
         )
         .await;
     assert_eq!(s, 201, "{service}");

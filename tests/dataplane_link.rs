@@ -238,10 +238,12 @@ async fn a_runtime_shaped_client_gets_config_and_its_sync_status_follows_its_has
         }
     }
     let metrics_spec = Spec::load("analytics-metrics.v2.yaml");
-    let query = json!({"metrics": ["request_count", "response_latency_p99"],
+    let query = json!({
+        "metrics": ["request_count", "response_latency_p99"],
         "dimensions": ["status_code_grouped"],
         "filters": [{"field": "control_plane", "operator": "in", "value": [g]}],
-            "time_range": {"type": "relative", "time_range": "15m"}});
+        "time_range": {"type": "relative", "time_range": "15m"},
+    });
     let (s, m) = api.call("POST", "/v2/metrics", Some(query)).await;
     assert_eq!(s, 200, "{m}");
     metrics_spec.assert_response("/metrics", "post", 200, &m);
@@ -271,8 +273,10 @@ async fn a_runtime_shaped_client_gets_config_and_its_sync_status_follows_its_has
         .call(
             "POST",
             "/v2/metrics",
-            Some(json!({"dimensions": ["gateway_service"],
-        "time_range": {"type": "relative", "time_range": "1h"}})),
+            Some(json!({
+                "dimensions": ["gateway_service"],
+                "time_range": {"type": "relative", "time_range": "1h"},
+            })),
         )
         .await;
     assert_eq!(s, 200);
@@ -282,9 +286,11 @@ async fn a_runtime_shaped_client_gets_config_and_its_sync_status_follows_its_has
         .call(
             "POST",
             "/v2/metrics",
-            Some(json!({"dimensions": ["time"],
-        "granularity": "tenSecondly", "time_range": {"type": "relative",
-        "time_range": "15m"}})),
+            Some(json!({
+                "dimensions": ["time"],
+                "granularity": "tenSecondly",
+                "time_range": {"type": "relative", "time_range": "15m"},
+            })),
         )
         .await;
     assert_eq!(s, 200);

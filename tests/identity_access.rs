@@ -85,24 +85,42 @@ async fn a_viewer_reads_its_group_only_and_every_write_is_refused() {
         .call(
             "POST",
             &format!("/v3/teams/{team_id}/assigned-roles"),
-            Some(
-                json!({"role_name": "Viewer", "entity_id": a, "entity_type_name": "Control Planes",
-        "entity_region": "us"}),
-            ),
+            Some(json!({
+                "role_name": "Viewer",
+                "entity_id": a,
+                "entity_type_name": "Control Planes",
+                "entity_region": "us",
+            })),
         )
         .await;
     assert_eq!(s, 201, "{role}");
     identity.assert_response("/teams/{teamId}/assigned-roles", "post", 201, &role);
-    assert_eq!(admin.call("POST", &format!("/v3/teams/{team_id}/assigned-roles"),
-        Some(json!({"role_name": "Viewer", "entity_id": a, "entity_type_name": "Control Planes",
-        "entity_region": "us"}))).await.0, 409);
     assert_eq!(
         admin
             .call(
                 "POST",
                 &format!("/v3/teams/{team_id}/assigned-roles"),
-                Some(json!({"role_name": "Wizard", "entity_id": a,
-        "entity_type_name": "Control Planes"}))
+                Some(json!({
+                    "role_name": "Viewer",
+                    "entity_id": a,
+                    "entity_type_name": "Control Planes",
+                    "entity_region": "us",
+                }))
+            )
+            .await
+            .0,
+        409
+    );
+    assert_eq!(
+        admin
+            .call(
+                "POST",
+                &format!("/v3/teams/{team_id}/assigned-roles"),
+                Some(json!({
+                    "role_name": "Wizard",
+                    "entity_id": a,
+                    "entity_type_name": "Control Planes",
+                }))
             )
             .await
             .0,
@@ -162,8 +180,11 @@ async fn a_viewer_reads_its_group_only_and_every_write_is_refused() {
         .call(
             "POST",
             &format!("/v3/system-accounts/{account_id}/assigned-roles"),
-            Some(json!({"role_name": "Deployer", "entity_id": a,
-        "entity_type_name": "Control Planes"})),
+            Some(json!({
+                "role_name": "Deployer",
+                "entity_id": a,
+                "entity_type_name": "Control Planes",
+            })),
         )
         .await;
     assert_eq!(
@@ -204,8 +225,11 @@ async fn a_viewer_reads_its_group_only_and_every_write_is_refused() {
         .call(
             "POST",
             &format!("/v3/system-accounts/{account_id}/assigned-roles"),
-            Some(json!({"role_name": "Creator", "entity_id": "*",
-        "entity_type_name": "Control Planes"})),
+            Some(json!({
+                "role_name": "Creator",
+                "entity_id": "*",
+                "entity_type_name": "Control Planes",
+            })),
         )
         .await;
     let (s, mine) =

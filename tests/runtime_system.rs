@@ -267,9 +267,12 @@ async fn two_runtimes_proxy_report_and_outlive_their_control_plane() {
     })
     .await;
     let total: i64 = sent.values().sum();
-    let query = json!({"metrics": ["request_count"], "dimensions": ["status_code"],
+    let query = json!({
+        "metrics": ["request_count"],
+        "dimensions": ["status_code"],
         "filters": [{"field": "control_plane", "operator": "in", "value": [g]}],
-        "time_range": {"type": "relative", "time_range": "15m"}});
+        "time_range": {"type": "relative", "time_range": "15m"},
+    });
     wait_until("every request is counted", 30, || async {
         let (_, m) = api.call("POST", "/v2/metrics", Some(query.clone())).await;
         m["data"]

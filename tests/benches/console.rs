@@ -111,8 +111,11 @@ async fn main() {
             format!("{base}/v2/control-planes/{gid}/core-entities/routes"),
             ROUTES_PER_GROUP,
             |i| {
-                json!({"name": format!("route-{i:05}"),
-            "paths": [format!("/r{i}")], "service": {"id": svc_ids[i % svc_ids.len()]}})
+                json!({
+                    "name": format!("route-{i:05}"),
+                    "paths": [format!("/r{i}")],
+                    "service": {"id": svc_ids[i % svc_ids.len()]},
+                })
             },
         )
         .await;
@@ -231,9 +234,13 @@ async fn main() {
         .filter_map(|i| {
             SearchItem::from_entity(
                 kind,
-                &json!({"id": format!("00000000-0000-4000-8000-{i:012}"),
-                    "name": format!("route-{i:05}-users-api"), "paths": [format!("/users/{i}")],
-                    "hosts": ["api.example.com"], "tags": ["team-a"]}),
+                &json!({
+                    "id": format!("00000000-0000-4000-8000-{i:012}"),
+                    "name": format!("route-{i:05}-users-api"),
+                    "paths": [format!("/users/{i}")],
+                    "hosts": ["api.example.com"],
+                    "tags": ["team-a"],
+                }),
                 group.clone(),
             )
         })

@@ -53,8 +53,10 @@ async fn main() {
                     post(
                         &http,
                         &url,
-                        json!({"name": format!("svc-{run}-{worker}-{i}"),
-                        "host": "bench.internal"}),
+                        json!({
+                            "name": format!("svc-{run}-{worker}-{i}"),
+                            "host": "bench.internal",
+                        }),
                     )
                     .await;
                 }
@@ -84,8 +86,10 @@ async fn main() {
                 post(
                     &http,
                     &url,
-                    json!({"name": format!("r-{worker}-{i}"),
-                    "paths": [format!("/r/{worker}/{i}")]}),
+                    json!({
+                        "name": format!("r-{worker}-{i}"),
+                        "paths": [format!("/r/{worker}/{i}")],
+                    }),
                 )
                 .await;
             }

@@ -74,9 +74,13 @@ pub async fn echo(name: &'static str) -> Echo {
                             .iter()
                             .map(|(k, v)| (k.to_string(), json!(v.to_str().unwrap_or(""))))
                             .collect();
-                        let body = json!({"server": name, "path": path,
-                            "method": req.method().as_str(), "headers": headers,
-                            "body": String::from_utf8_lossy(&body)});
+                        let body = json!({
+                            "server": name,
+                            "path": path,
+                            "method": req.method().as_str(),
+                            "headers": headers,
+                            "body": String::from_utf8_lossy(&body),
+                        });
                         Ok::<_, Infallible>(
                             Response::builder()
                                 .status(status)

@@ -455,16 +455,22 @@ pub async fn metrics(
             .unwrap_or_default()
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
     };
+    let granularity_ms = if time_dim { q.granularity * 1000 } else { (q.end - q.start) * 1000 };
     Ok(Json(json!({
         "data": data,
         "meta": {
-            "start": fmt(q.start), "end": fmt(q.end), "start_ms": q.start * 1000,
-                "end_ms": q.end * 1000,
-            "granularity_ms": if time_dim { q.granularity * 1000 } else { (q.end - q.start) * 1000
-                },
-            "display": display, "metric_units": units, "truncated": truncated, "limit": q.limit,
-            "query_id": uuid::Uuid::new_v4().to_string(), "metric_names": q.metrics,
-        }
+            "start": fmt(q.start),
+            "end": fmt(q.end),
+            "start_ms": q.start * 1000,
+            "end_ms": q.end * 1000,
+            "granularity_ms": granularity_ms,
+            "display": display,
+            "metric_units": units,
+            "truncated": truncated,
+            "limit": q.limit,
+            "query_id": uuid::Uuid::new_v4().to_string(),
+            "metric_names": q.metrics,
+        },
     })))
 }
 
@@ -522,9 +528,11 @@ async fn display_names(
                     };
                     entries.insert(
                         id.clone(),
-                        json!({"id": id,
-                        "name": name.clone().unwrap_or_else(|| id.clone()),
-                        "deleted": name.is_none()}),
+                        json!({
+                            "id": id,
+                            "name": name.clone().unwrap_or_else(|| id.clone()),
+                            "deleted": name.is_none(),
+                        }),
                     );
                 }
                 out.insert(dim, Value::Object(entries));

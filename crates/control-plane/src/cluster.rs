@@ -658,8 +658,13 @@ where
         return Ok(false);
     };
     let timestamp = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
-    let payload = json!({"type": "reconfigure", "timestamp": timestamp, "config_table": table,
-        "config_hash": hash, "hashes": hashes});
+    let payload = json!({
+        "type": "reconfigure",
+        "timestamp": timestamp,
+        "config_table": table,
+        "config_hash": hash,
+        "hashes": hashes,
+    });
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     gz.write_all(payload.to_string().as_bytes()).map_err(|e| e.to_string())?;
     let bytes = gz.finish().map_err(|e| e.to_string())?;

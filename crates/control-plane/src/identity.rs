@@ -160,9 +160,16 @@ pub async fn organization(State(state): State<AppState>) -> R {
                 .optional()?
                 .unwrap_or((None, None));
             let created = created.unwrap_or_else(now);
-            Ok(json!({"id": id, "name": "Local organization", "owner_id": owner,
-                "login_path": "local", "created_at": created, "updated_at": created,
-                "state": "active", "retention_period_days": 30}))
+            Ok(json!({
+                "id": id,
+                "name": "Local organization",
+                "owner_id": owner,
+                "login_path": "local",
+                "created_at": created,
+                "updated_at": created,
+                "state": "active",
+                "retention_period_days": 30,
+            }))
         })
         .await?;
     ok(v)

@@ -451,8 +451,13 @@ fn route(
 }
 
 fn plugin_schema(name: &str, config: Value) -> Value {
-    json!({"name": name, "fields": [{"config": config}, {"protocols": {"type": "set",
-        "default": ["grpc", "grpcs", "http", "https"]}}]})
+    json!({
+        "name": name,
+        "fields": [
+            {"config": config},
+            {"protocols": {"type": "set", "default": ["grpc", "grpcs", "http", "https"]}},
+        ],
+    })
 }
 
 fn collection(
@@ -680,14 +685,18 @@ fn membership(
             Ok(if from == "consumer_groups" {
                 json_response(
                     StatusCode::CREATED,
-                    &json!({"consumer_group": group,
-                        "consumers": store::members_of_group(c, cp, &gid)?}),
+                    &json!({
+                        "consumer_group": group,
+                        "consumers": store::members_of_group(c, cp, &gid)?,
+                    }),
                 )
             } else {
                 json_response(
                     StatusCode::CREATED,
-                    &json!({"consumer": consumer,
-                        "consumer_groups": store::groups_of_consumer(c, cp, &cid)?}),
+                    &json!({
+                        "consumer": consumer,
+                        "consumer_groups": store::groups_of_consumer(c, cp, &cid)?,
+                    }),
                 )
             })
         }

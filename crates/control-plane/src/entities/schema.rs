@@ -51,42 +51,83 @@ fn services() -> Value {
     fields(vec![
         json!({"name": {"type": "string", "unique": true, "name_chars": true}}),
         json!({"retries": {"type": "integer", "default": 5, "between": [0, 32767]}}),
-        json!({"protocol": {"type": "string", "required": true, "default": "http",
-            "one_of": PROTOCOLS.iter().chain(["wss"].iter()).collect::<Vec<_>>()}}),
+        json!({
+            "protocol": {
+                "type": "string",
+                "required": true,
+                "default": "http",
+                "one_of": PROTOCOLS.iter().chain(["wss"].iter()).collect::<Vec<_>>(),
+            },
+        }),
         json!({"host": {"type": "string", "required": true, "host": true}}),
-        json!({"port": {"type": "integer", "required": true, "default": 80,
-            "between": [0, 65535]}}),
+        json!({
+            "port": {"type": "integer", "required": true, "default": 80, "between": [0, 65535]},
+        }),
         json!({"path": {"type": "string", "starts_with": "/"}}),
-        json!({"connect_timeout": {"type": "integer", "default": 60000,
-            "between": [1, 2147483646]}}),
+        json!({
+            "connect_timeout": {"type": "integer", "default": 60000, "between": [1, 2147483646]},
+        }),
         json!({"write_timeout": {"type": "integer", "default": 60000, "between": [1, 2147483646]}}),
         json!({"read_timeout": {"type": "integer", "default": 60000, "between": [1, 2147483646]}}),
-        json!({"client_certificate": {"type": "foreign", "reference": "certificates",
-            "on_delete": "restrict"}}),
+        json!({
+            "client_certificate": {
+                "type": "foreign",
+                "reference": "certificates",
+                "on_delete": "restrict",
+            },
+        }),
         json!({"tls_verify": {"type": "boolean"}}),
         json!({"tls_verify_depth": {"type": "integer", "between": [0, 64]}}),
         json!({"ca_certificates": {"type": "array", "elements": {"type": "string", "uuid": true}}}),
-        json!({"tls_sans": {"type": "record", "fields": [{"dnsnames": {"type": "array",
-            "elements": {"type": "string"}}}, {"uris": {"type": "array",
-            "elements": {"type": "string"}}}]}}),
+        json!({
+            "tls_sans": {
+                "type": "record",
+                "fields": [
+                    {"dnsnames": {"type": "array", "elements": {"type": "string"}}},
+                    {"uris": {"type": "array", "elements": {"type": "string"}}},
+                ],
+            },
+        }),
         json!({"enabled": {"type": "boolean", "required": true, "default": true}}),
     ])
 }
 
 fn routes() -> Value {
-    let endpoint = json!({"type": "record", "fields": [{"ip": {"type": "string"}},
-        {"port": {"type": "integer", "between": [0, 65535]}}]});
+    let endpoint = json!({
+        "type": "record",
+        "fields": [
+            {"ip": {"type": "string"}}, {"port": {"type": "integer", "between": [0, 65535]}},
+        ],
+    });
     fields(vec![
         json!({"name": {"type": "string", "unique": true, "name_chars": true}}),
-        json!({"protocols": {"type": "set", "required": true, "default": ["http", "https"],
-            "len_min": 1, "elements": {"type": "string", "one_of": PROTOCOLS}}}),
+        json!({
+            "protocols": {
+                "type": "set",
+                "required": true,
+                "default": ["http", "https"],
+                "len_min": 1,
+                "elements": {"type": "string", "one_of": PROTOCOLS},
+            },
+        }),
         json!({"methods": {"type": "set", "elements": {"type": "string", "method": true}}}),
         json!({"hosts": {"type": "array", "elements": {"type": "string", "wildcard_host": true}}}),
         json!({"paths": {"type": "array", "elements": {"type": "string", "router_path": true}}}),
-        json!({"headers": {"type": "map", "keys": {"type": "string"}, "values": {"type": "array",
-            "elements": {"type": "string"}}}}),
-        json!({"https_redirect_status_code": {"type": "integer", "required": true, "default": 426,
-            "one_of": [301, 302, 307, 308, 426]}}),
+        json!({
+            "headers": {
+                "type": "map",
+                "keys": {"type": "string"},
+                "values": {"type": "array", "elements": {"type": "string"}},
+            },
+        }),
+        json!({
+            "https_redirect_status_code": {
+                "type": "integer",
+                "required": true,
+                "default": 426,
+                "one_of": [301, 302, 307, 308, 426],
+            },
+        }),
         json!({"regex_priority": {"type": "integer", "default": 0}}),
         json!({"strip_path": {"type": "boolean", "required": true, "default": true}}),
         json!({"path_handling": {"type": "string", "default": "v0", "one_of": ["v0", "v1"]}}),
@@ -120,11 +161,22 @@ fn plugins() -> Value {
         json!({"route": {"type": "foreign", "reference": "routes", "on_delete": "cascade"}}),
         json!({"service": {"type": "foreign", "reference": "services", "on_delete": "cascade"}}),
         json!({"consumer": {"type": "foreign", "reference": "consumers", "on_delete": "cascade"}}),
-        json!({"consumer_group": {"type": "foreign", "reference": "consumer_groups",
-            "on_delete": "cascade"}}),
+        json!({
+            "consumer_group": {
+                "type": "foreign",
+                "reference": "consumer_groups",
+                "on_delete": "cascade",
+            },
+        }),
         json!({"config": {"type": "record", "plugin_config": true}}),
-        json!({"protocols": {"type": "set", "required": true, "default": ["grpc", "grpcs", "http",
-            "https"], "elements": {"type": "string", "one_of": PROTOCOLS}}}),
+        json!({
+            "protocols": {
+                "type": "set",
+                "required": true,
+                "default": ["grpc", "grpcs", "http", "https"],
+                "elements": {"type": "string", "one_of": PROTOCOLS},
+            },
+        }),
         json!({"enabled": {"type": "boolean", "required": true, "default": true}}),
     ])
 }
@@ -132,13 +184,36 @@ fn plugins() -> Value {
 fn upstreams() -> Value {
     fields(vec![
         json!({"name": {"type": "string", "required": true, "unique": true, "host": true}}),
-        json!({"algorithm": {"type": "string", "default": "round-robin",
-            "one_of": ["consistent-hashing", "latency", "least-connections", "round-robin",
-            "sticky-sessions"]}}),
-        json!({"hash_on": {"type": "string", "default": "none", "one_of": ["none", "consumer", "ip",
-            "header", "cookie", "path", "query_arg", "uri_capture"]}}),
-        json!({"hash_fallback": {"type": "string", "default": "none", "one_of": ["none", "consumer",
-            "ip", "header", "cookie", "path", "query_arg", "uri_capture"]}}),
+        json!({
+            "algorithm": {
+                "type": "string",
+                "default": "round-robin",
+                "one_of": [
+                    "consistent-hashing", "latency", "least-connections", "round-robin",
+                    "sticky-sessions",
+                ],
+            },
+        }),
+        json!({
+            "hash_on": {
+                "type": "string",
+                "default": "none",
+                "one_of": [
+                    "none", "consumer", "ip", "header", "cookie", "path", "query_arg",
+                    "uri_capture",
+                ],
+            },
+        }),
+        json!({
+            "hash_fallback": {
+                "type": "string",
+                "default": "none",
+                "one_of": [
+                    "none", "consumer", "ip", "header", "cookie", "path", "query_arg",
+                    "uri_capture",
+                ],
+            },
+        }),
         json!({"hash_on_header": {"type": "string"}}),
         json!({"hash_fallback_header": {"type": "string"}}),
         json!({"hash_on_cookie": {"type": "string"}}),
@@ -149,16 +224,27 @@ fn upstreams() -> Value {
         json!({"hash_fallback_uri_capture": {"type": "string"}}),
         json!({"slots": {"type": "integer", "default": 10000, "between": [10, 65536]}}),
         json!({"host_header": {"type": "string", "host": true}}),
-        json!({"client_certificate": {"type": "foreign", "reference": "certificates",
-            "on_delete": "restrict"}}),
+        json!({
+            "client_certificate": {
+                "type": "foreign",
+                "reference": "certificates",
+                "on_delete": "restrict",
+            },
+        }),
         json!({"use_srv_name": {"type": "boolean", "default": false}}),
     ])
 }
 
 fn targets() -> Value {
     fields(vec![
-        json!({"upstream": {"type": "foreign", "reference": "upstreams", "required": true,
-            "on_delete": "cascade"}}),
+        json!({
+            "upstream": {
+                "type": "foreign",
+                "reference": "upstreams",
+                "required": true,
+                "on_delete": "cascade",
+            },
+        }),
         json!({"target": {"type": "string", "required": true, "target": true}}),
         json!({"weight": {"type": "integer", "default": 100, "between": [0, 65535]}}),
         json!({"failover": {"type": "boolean", "default": false}}),
@@ -168,8 +254,9 @@ fn targets() -> Value {
 fn certificates() -> Value {
     fields(vec![
         json!({"cert": {"type": "string", "required": true, "pem": "CERTIFICATE"}}),
-        json!({"key": {"type": "string", "required": true, "pem": "PRIVATE KEY",
-            "encrypted": true}}),
+        json!({
+            "key": {"type": "string", "required": true, "pem": "PRIVATE KEY", "encrypted": true},
+        }),
         json!({"cert_alt": {"type": "string", "pem": "CERTIFICATE"}}),
         json!({"key_alt": {"type": "string", "pem": "PRIVATE KEY", "encrypted": true}}),
     ])
@@ -184,17 +271,29 @@ fn ca_certificates() -> Value {
 
 fn snis() -> Value {
     fields(vec![
-        json!({"name": {"type": "string", "required": true, "unique": true,
-            "wildcard_host": true}}),
-        json!({"certificate": {"type": "foreign", "reference": "certificates", "required": true,
-            "on_delete": "cascade"}}),
+        json!({
+            "name": {"type": "string", "required": true, "unique": true, "wildcard_host": true},
+        }),
+        json!({
+            "certificate": {
+                "type": "foreign",
+                "reference": "certificates",
+                "required": true,
+                "on_delete": "cascade",
+            },
+        }),
     ])
 }
 
 fn vaults() -> Value {
     fields(vec![
-        json!({"name": {"type": "string", "required": true, "one_of": ["env", "aws", "gcp", "hcv",
-            "azure", "konnect"]}}),
+        json!({
+            "name": {
+                "type": "string",
+                "required": true,
+                "one_of": ["env", "aws", "gcp", "hcv", "azure", "konnect"],
+            },
+        }),
         json!({"prefix": {"type": "string", "required": true, "unique": true, "name_chars": true}}),
         json!({"description": {"type": "string"}}),
         json!({"config": {"type": "map", "keys": {"type": "string"}, "values": {"type": "json"}}}),
@@ -207,8 +306,15 @@ fn keys() -> Value {
         json!({"name": {"type": "string", "unique": true}}),
         json!({"kid": {"type": "string", "required": true}}),
         json!({"jwk": {"type": "string", "encrypted": true}}),
-        json!({"pem": {"type": "record", "fields": [{"private_key": {"type": "string",
-            "encrypted": true}}, {"public_key": {"type": "string"}}]}}),
+        json!({
+            "pem": {
+                "type": "record",
+                "fields": [
+                    {"private_key": {"type": "string", "encrypted": true}},
+                    {"public_key": {"type": "string"}},
+                ],
+            },
+        }),
         json!({"x5t": {"type": "string"}}),
     ])
 }
@@ -221,8 +327,14 @@ fn key_auths() -> Value {
     // Credentials carry only created_at in Kong.
     without_field(
         fields(vec![
-            json!({"consumer": {"type": "foreign", "reference": "consumers", "required": true,
-                "on_delete": "cascade"}}),
+            json!({
+                "consumer": {
+                    "type": "foreign",
+                    "reference": "consumers",
+                    "required": true,
+                    "on_delete": "cascade",
+                },
+            }),
             json!({"key": {"type": "string", "unique": true, "auto": true}}),
             json!({"ttl": {"type": "integer", "between": [0, 100000000]}}),
         ]),
@@ -287,35 +399,52 @@ pub const PLUGIN_NAMES: [&str; 2] = ["key-auth", "rate-limiting"];
 /// `config` schemas of the plugins the runtime runs, with Kong's defaults.
 pub fn plugin_config_schema(name: &str) -> Option<Value> {
     match name {
-        "key-auth" => Some(json!({"type": "record", "fields": [
-            {"key_names": {"type": "array", "required": true, "default": ["apikey"], "len_min": 1,
-                "elements": {"type": "string", "header_name": true}}},
-            {"hide_credentials": {"type": "boolean", "required": true, "default": false}},
-            {"anonymous": {"type": "string"}},
-            {"key_in_header": {"type": "boolean", "required": true, "default": true}},
-            {"key_in_query": {"type": "boolean", "required": true, "default": true}},
-            {"key_in_body": {"type": "boolean", "required": true, "default": false}},
-            {"run_on_preflight": {"type": "boolean", "required": true, "default": true}},
-            {"realm": {"type": "string"}}
-        ]})),
-        "rate-limiting" => Some(json!({"type": "record", "fields": [
-            {"second": {"type": "number", "gt": 0}},
-            {"minute": {"type": "number", "gt": 0}},
-            {"hour": {"type": "number", "gt": 0}},
-            {"day": {"type": "number", "gt": 0}},
-            {"month": {"type": "number", "gt": 0}},
-            {"year": {"type": "number", "gt": 0}},
-            {"limit_by": {"type": "string", "default": "consumer", "one_of": ["consumer",
-                "credential", "ip", "service", "header", "path"]}},
-            {"header_name": {"type": "string"}},
-            {"path": {"type": "string", "starts_with": "/"}},
-            {"policy": {"type": "string", "default": "local", "one_of": ["local"]}},
-            {"fault_tolerant": {"type": "boolean", "required": true, "default": true}},
-            {"hide_client_headers": {"type": "boolean", "required": true, "default": false}},
-            {"error_code": {"type": "number", "default": 429, "gt": 0}},
-            {"error_message": {"type": "string", "default": "API rate limit exceeded"}}
-        ], "entity_checks": [{"at_least_one_of": ["second", "minute", "hour", "day", "month",
-            "year"]}]})),
+        "key-auth" => Some(json!({
+            "type": "record",
+            "fields": [
+                {
+                    "key_names": {
+                        "type": "array",
+                        "required": true,
+                        "default": ["apikey"],
+                        "len_min": 1,
+                        "elements": {"type": "string", "header_name": true},
+                    },
+                },
+                {"hide_credentials": {"type": "boolean", "required": true, "default": false}},
+                {"anonymous": {"type": "string"}},
+                {"key_in_header": {"type": "boolean", "required": true, "default": true}},
+                {"key_in_query": {"type": "boolean", "required": true, "default": true}},
+                {"key_in_body": {"type": "boolean", "required": true, "default": false}},
+                {"run_on_preflight": {"type": "boolean", "required": true, "default": true}},
+                {"realm": {"type": "string"}},
+            ],
+        })),
+        "rate-limiting" => Some(json!({
+            "type": "record",
+            "fields": [
+                {"second": {"type": "number", "gt": 0}}, {"minute": {"type": "number", "gt": 0}},
+                {"hour": {"type": "number", "gt": 0}}, {"day": {"type": "number", "gt": 0}},
+                {"month": {"type": "number", "gt": 0}}, {"year": {"type": "number", "gt": 0}},
+                {
+                    "limit_by": {
+                        "type": "string",
+                        "default": "consumer",
+                        "one_of": ["consumer", "credential", "ip", "service", "header", "path"],
+                    },
+                },
+                {"header_name": {"type": "string"}},
+                {"path": {"type": "string", "starts_with": "/"}},
+                {"policy": {"type": "string", "default": "local", "one_of": ["local"]}},
+                {"fault_tolerant": {"type": "boolean", "required": true, "default": true}},
+                {"hide_client_headers": {"type": "boolean", "required": true, "default": false}},
+                {"error_code": {"type": "number", "default": 429, "gt": 0}},
+                {"error_message": {"type": "string", "default": "API rate limit exceeded"}},
+            ],
+            "entity_checks": [
+                {"at_least_one_of": ["second", "minute", "hour", "day", "month", "year"]},
+            ],
+        })),
         _ => None,
     }
 }

@@ -686,8 +686,11 @@ mod tests {
         assert!(errs[0].message.contains("must set one of 'methods', 'hosts', 'headers', 'paths'"));
         let r = check(
             "routes",
-            json!({"paths": ["/users"], "hosts": ["*.example.com"],
-            "service": {"id": "7f9fd312-a987-4628-b4c5-bb4f4fddd5f7"}}),
+            json!({
+                "paths": ["/users"],
+                "hosts": ["*.example.com"],
+                "service": {"id": "7f9fd312-a987-4628-b4c5-bb4f4fddd5f7"},
+            }),
         )
         .unwrap();
         assert_eq!(r["protocols"], json!(["http", "https"]));
@@ -730,16 +733,20 @@ mod tests {
         assert!(check("consumers", json!({"tags": ["a"]})).is_err());
         let t = check(
             "targets",
-            json!({"target": "10.0.0.1",
-            "upstream": {"id": "7f9fd312-a987-4628-b4c5-bb4f4fddd5f7"}}),
+            json!({
+                "target": "10.0.0.1",
+                "upstream": {"id": "7f9fd312-a987-4628-b4c5-bb4f4fddd5f7"},
+            }),
         )
         .unwrap();
         assert_eq!(t["target"], "10.0.0.1:8000");
         assert_eq!(t["weight"], 100);
         assert!(check(
             "targets",
-            json!({"target": "10.0.0.1:99999",
-            "upstream": {"id": "7f9fd312-a987-4628-b4c5-bb4f4fddd5f7"}})
+            json!({
+                "target": "10.0.0.1:99999",
+                "upstream": {"id": "7f9fd312-a987-4628-b4c5-bb4f4fddd5f7"},
+            })
         )
         .is_err());
         assert!(check("certificates", json!({"cert": "nope", "key": "nope"})).is_err());
