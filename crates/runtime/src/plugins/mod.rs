@@ -283,6 +283,8 @@ pub const KINDS: usize = 2;
 #[derive(Debug, Default)]
 pub struct PluginSet {
     by_priority: Vec<Vec<Configured>>,
+    /// Where each plugin's global config is in `by_priority`, found once for `rewrite`.
+    global: Vec<(usize, usize)>,
 }
 
 impl PluginSet {
@@ -295,7 +297,10 @@ impl PluginSet {
             }
         }
         by_priority.sort_by_key(|g| std::cmp::Reverse(g[0].handler.priority()));
-        PluginSet { by_priority }
+        let global = (by_priority.iter().enumerate())
+            .filter_map(|(i, g)| g.iter().position(Configured::is_global).map(|j| (i, j)))
+            .collect();
+        PluginSet { by_priority, global }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -309,7 +314,7 @@ impl PluginSet {
 
     /// The global config of each plugin, in the order plugins run (for `rewrite`).
     pub fn global(&self) -> impl Iterator<Item = &Configured> {
-        self.by_priority.iter().filter_map(|g| g.iter().find(|c| c.is_global()))
+        self.global.iter().map(|&(i, j)| &self.by_priority[i][j])
     }
 
     /// The configs of the plugin named `name`.
@@ -331,6 +336,7 @@ pub struct Ran<'a> {
 
 impl<'a> Ran<'a> {
     pub fn push(&mut self, c: &'a Configured) {
+        debug_assert!(self.len < KINDS, "KINDS counts every Handler variant");
         if self.len < KINDS {
             self.configs[self.len] = Some(c);
             self.len += 1;
