@@ -37,7 +37,7 @@ export type {
   RuntimeInstanceRow,
 }
 
-/** Errors from Rust arrive as `ConsoleError`; anything else (a bridge failure) is wrapped into one. */
+/** Errors from Rust arrive as `ConsoleError`; anything else (a bridge failure) becomes one. */
 export function asConsoleError(e: unknown): ConsoleError {
   if (e && typeof e === 'object' && 'code' in e && 'message' in e) {
     const err = e as ConsoleError

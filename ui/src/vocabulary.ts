@@ -10,7 +10,7 @@ import { ENTITY_KINDS, TIME_FRAMES } from './bindings/vocabulary'
 export type { EntityKind, ExportFormat, KindInfo, TimeFrame }
 export { ENTITY_KINDS, TIME_FRAMES }
 
-/** The kinds the Configuration view lists, in its order (nested kinds are shown in their parent). */
+/** The kinds the Configuration view lists, in its order (nested kinds show in their parent's). */
 export const LISTED_KINDS: KindInfo[] = ENTITY_KINDS.filter((k) => k.view_order !== null).sort(
   (a, b) => (a.view_order ?? 0) - (b.view_order ?? 0),
 )

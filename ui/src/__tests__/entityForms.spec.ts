@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
 import { initialValues, toBody } from '../entityForms'
-import { toYaml } from '../yaml'
 import { KINDS, sortRows } from '../entityColumns'
 
 describe('entity forms', () => {
@@ -72,14 +71,6 @@ describe('entity forms', () => {
       strip_path: false,
       preserve_host: false,
     })
-  })
-})
-
-describe('yaml', () => {
-  it('writes nested entities readably', () => {
-    expect(toYaml({ name: 'x', port: 80, tags: ['a'], service: { id: 's' }, path: null })).toBe(
-      'name: x\nport: 80\ntags:\n  - a\nservice:\n  id: s\npath: null',
-    )
   })
 })
 
