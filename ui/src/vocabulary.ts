@@ -5,10 +5,10 @@ import type { EntityKind } from './bindings/EntityKind'
 import type { ExportFormat } from './bindings/ExportFormat'
 import type { KindInfo } from './bindings/KindInfo'
 import type { TimeFrame } from './bindings/TimeFrame'
-import { ENTITY_KINDS, TIME_FRAMES } from './bindings/vocabulary'
+import { ENTITY_KINDS, EXPORT_FORMATS, TIME_FRAMES } from './bindings/vocabulary'
 
 export type { EntityKind, ExportFormat, KindInfo, TimeFrame }
-export { ENTITY_KINDS, TIME_FRAMES }
+export { ENTITY_KINDS, EXPORT_FORMATS, TIME_FRAMES }
 
 /** The kinds the Configuration view lists, in its order (nested kinds show in their parent's). */
 export const LISTED_KINDS: KindInfo[] = ENTITY_KINDS.filter((k) => k.view_order !== null).sort(

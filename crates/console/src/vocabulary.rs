@@ -19,6 +19,10 @@ pub enum ExportFormat {
     Json,
 }
 
+impl ExportFormat {
+    pub const ALL: [ExportFormat; 2] = [ExportFormat::Yaml, ExportFormat::Json];
+}
+
 /// A word of the vocabulary as the console's API takes it: the typed value, or its name (from a
 /// file, a test, a script), checked here so a wrong one is a field error naming what is allowed.
 pub trait Term<T>: Copy {
@@ -51,13 +55,13 @@ fn format_name(f: ExportFormat) -> &'static str {
 }
 
 fn format_from_name(name: &str) -> Option<ExportFormat> {
-    [ExportFormat::Yaml, ExportFormat::Json].into_iter().find(|f| format_name(*f) == name)
+    ExportFormat::ALL.into_iter().find(|f| format_name(*f) == name)
 }
 
 terms! {
     EntityKind, "kind", EntityKind::from_path, EntityKind::ALL, EntityKind::path;
     TimeFrame, "time_frame", TimeFrame::from_name, TimeFrame::ALL, TimeFrame::as_str;
-    ExportFormat, "format", format_from_name, [ExportFormat::Yaml, ExportFormat::Json], format_name;
+    ExportFormat, "format", format_from_name, ExportFormat::ALL, format_name;
 }
 
 /// The vocabulary's tables as TypeScript constants, beside the types ts-rs writes.
@@ -67,15 +71,18 @@ pub fn typescript_tables() -> String {
         "// Generated from crates/console/src/vocabulary.rs by `cargo test -p console`. \
          Do not edit.\n\
          import type {{ EntityKind }} from './EntityKind'\n\
+         import type {{ ExportFormat }} from './ExportFormat'\n\
          import type {{ KindInfo }} from './KindInfo'\n\
          import type {{ TimeFrame }} from './TimeFrame'\n\n\
          /** Every entity kind, in decK's order (referenced kinds first). */\n\
          export const ENTITY_KINDS: KindInfo[] = {}\n\n\
          export const TIME_FRAMES: TimeFrame[] = {}\n\n\
-         export const ALL_KIND_NAMES: EntityKind[] = {}\n",
+         export const ALL_KIND_NAMES: EntityKind[] = {}\n\n\
+         export const EXPORT_FORMATS: ExportFormat[] = {}\n",
         json(&kinds),
         json(&TimeFrame::ALL),
         json(&EntityKind::ALL),
+        json(&ExportFormat::ALL),
     )
 }
 

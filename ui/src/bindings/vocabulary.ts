@@ -1,5 +1,6 @@
 // Generated from crates/console/src/vocabulary.rs by `cargo test -p console`. Do not edit.
 import type { EntityKind } from './EntityKind'
+import type { ExportFormat } from './ExportFormat'
 import type { KindInfo } from './KindInfo'
 import type { TimeFrame } from './TimeFrame'
 
@@ -203,4 +204,9 @@ export const ALL_KIND_NAMES: EntityKind[] = [
   "vaults",
   "key-auths",
   "plugins"
+]
+
+export const EXPORT_FORMATS: ExportFormat[] = [
+  "yaml",
+  "json"
 ]
