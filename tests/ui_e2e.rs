@@ -1,6 +1,18 @@
-//! The desktop app end to end in its real webview (tauri-driver + WebKitWebDriver under Xvfb):
-//! create a group, see it, hit the duplicate-name error, delete it, and screenshot the overview.
+//! The desktop app end to end in its real webview (tauri-driver + WebKitWebDriver under Xvfb), as
+//! named screens: each is reported as its own test, so a failure says which screen broke. The
+//! screens of one journey share one launched app (launching it and seeding the "Konnect" org cost
+//! most of the time) and run in order, each starting where the one before left the window; after a
+//! failure the rest of that journey is reported as skipped. Screenshots go to
+//! `target/screenshots/`.
+//!
+//! A harness of its own (`harness = false`): it prints libtest's lines (`test NAME ... ok`, the
+//! `test result:` summary), takes a name filter, and `--list`.
 
+use std::path::PathBuf;
+use std::time::Instant;
+
+use futures_util::future::LocalBoxFuture;
+use futures_util::FutureExt;
 use serde_json::Value;
 use system_tests::bin_dir;
 use system_tests::webdriver::AppSession;
@@ -15,19 +27,81 @@ fn have_display() -> bool {
     false
 }
 
-/// One app window at a time: the tests share two cores and a display.
-static ONE_WINDOW: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
 fn input(testid: &str) -> String {
-    format!("[data-testid={testid}] input, input[data-testid={testid}], [data-testid={testid}] textarea, textarea[data-testid={testid}]")
+    format!(
+        "[data-testid={testid}] input, input[data-testid={testid}], \
+         [data-testid={testid}] textarea, textarea[data-testid={testid}]"
+    )
 }
 
-#[tokio::test]
-async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
-    if !have_display() {
-        return;
-    }
-    let _window = ONE_WINDOW.lock().await;
+/// Empties the input or textarea with `testid`, as typing it away would.
+async fn clear(s: &AppSession, testid: &str) {
+    let script = format!(
+        "const i = document.querySelector('[data-testid={testid}] input, \\
+         input[data-testid={testid}], [data-testid={testid}] textarea, \\
+         textarea[data-testid={testid}]'); i.value = ''; i.dispatchEvent(new Event('input'))"
+    );
+    s.execute(&script).await;
+}
+
+/// The value of the input with `testid`.
+async fn value(s: &AppSession, testid: &str) -> Value {
+    let script = format!(
+        "return document.querySelector('[data-testid={testid}] input, \\
+         input[data-testid={testid}]').value"
+    );
+    s.execute(&script).await
+}
+
+/// What the screens of the main journey share: the window, and the "Konnect" org beside it.
+struct Journey {
+    s: AppSession,
+    shots: PathBuf,
+    exports: PathBuf,
+    konnect: control_plane::RunningControlPlane,
+    viewer_token: String,
+    /// The decK file the export screen saved, for the import screen.
+    exported: String,
+    _keyring: system_tests::keyring::KeyringSession,
+    _tmp: tempfile::TempDir,
+}
+
+type Screen = (&'static str, for<'a> fn(&'a mut Journey) -> LocalBoxFuture<'a, ()>);
+
+macro_rules! screens {
+    ($($name:ident),* $(,)?) => {
+        &[$((stringify!($name), |j| $name(j).boxed_local())),*]
+    };
+}
+
+/// The main journey's screens, in the order they run.
+const SCREENS: &[Screen] = screens![
+    overview_opens_on_the_embedded_default,
+    new_group_and_the_duplicate_name_error_on_its_field,
+    the_default_group_offers_no_delete,
+    edit_group_renames_and_relabels,
+    delete_group_after_exporting_it,
+    overview_filter_by_label,
+    demo_dashboard_shows_real_traffic,
+    runtime_instances_and_a_new_one_in_sync,
+    configuration_lists_with_a_filter,
+    plugin_scope_picker,
+    service_form_checks_create_edit_view_and_delete,
+    command_palette_jumps_to_an_entity,
+    export_group_as_a_deck_file,
+    import_previews_then_applies,
+    dashboard_chart_saved_as_png,
+    compare_two_groups,
+    sync_now_with_a_summary,
+    konnect_profile_scrolls_and_sorts_10000_services,
+    viewer_roles_disable_what_they_do_not_allow,
+    remove_demo,
+    wide_window_uses_the_width,
+];
+
+/// Launches the app on a fresh data dir, with a real keyring, and a second control plane as the
+/// "Konnect" org: 10,000 services in `konnect-prod`, and a token that is only its Viewer.
+async fn start_journey() -> Journey {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let home = tmp.path().join("home");
@@ -85,7 +159,14 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
             Some(serde_json::json!({"id": account_id})),
         )
         .await;
-    let (st, _) = konnect_api.call("POST", &format!("/v3/teams/{team_id}/assigned-roles"), Some(serde_json::json!({"role_name": "Viewer", "entity_id": kp["id"], "entity_type_name": "Control Planes", "entity_region": "*"}))).await;
+    let role = serde_json::json!({
+        "role_name": "Viewer",
+        "entity_id": kp["id"],
+        "entity_type_name": "Control Planes",
+        "entity_region": "*",
+    });
+    let roles = format!("/v3/teams/{team_id}/assigned-roles");
+    let (st, _) = konnect_api.call("POST", &roles, Some(role)).await;
     assert_eq!(st, 201);
     let s = AppSession::launch(
         &app,
@@ -98,10 +179,28 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     )
     .await;
 
+    let shots = bin_dir().parent().unwrap().join("screenshots");
+    Journey {
+        s,
+        shots,
+        exports,
+        konnect,
+        viewer_token,
+        exported: String::new(),
+        _keyring,
+        _tmp: tmp,
+    }
+}
+
+async fn overview_opens_on_the_embedded_default(j: &mut Journey) {
+    let s = &j.s;
     // The overview opens on the embedded default's groups.
     s.find("[data-testid=group-row-default]").await;
     assert_eq!(s.execute("return document.title").await, "Runtime Manager");
+}
 
+async fn new_group_and_the_duplicate_name_error_on_its_field(j: &mut Journey) {
+    let s = &j.s;
     // New runtime group `dev` with label env:dev.
     s.click(&s.find("[data-testid=new-group]").await).await;
     s.type_text(&s.find(&input("field-name")).await, "dev").await;
@@ -119,16 +218,21 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     s.type_text(&name, "dev").await;
     s.click(&s.find("[data-testid=modal-action-button]").await).await;
     s.wait_for_text("A runtime group named 'dev' already exists.").await;
-    let kept = s.execute("return document.querySelector('[data-testid=field-name] input, input[data-testid=field-name]').value").await;
+    let kept = value(s, "field-name").await;
     assert_eq!(kept, "dev", "nothing typed is lost");
     s.screenshot(&bin_dir().parent().unwrap().join("screenshots/new-group-duplicate.png")).await;
     s.click(&s.find("[data-testid=modal-cancel-button]").await).await;
     s.wait_gone("[data-testid=new-group-form]").await;
+}
 
+async fn the_default_group_offers_no_delete(j: &mut Journey) {
+    let s = &j.s;
     // The default group offers no delete.
     s.click(&s.find("[data-testid=group-row-default] [data-testid=actions-dropdown] button").await)
         .await;
-    s.find_visible("[data-testid=group-row-default-actions-dropdown-popover] [data-testid=delete-group-disabled]").await;
+    let no_delete = "[data-testid=group-row-default-actions-dropdown-popover] \
+                     [data-testid=delete-group-disabled]";
+    s.find_visible(no_delete).await;
     assert!(s
         .find_now(
             "[data-testid=group-row-default-actions-dropdown-popover] [data-testid=delete-group]"
@@ -138,14 +242,17 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     // Clicking the trigger again closes the menu; wait until it has faded out.
     s.click(&s.find("[data-testid=group-row-default] [data-testid=actions-dropdown] button").await)
         .await;
-    s.wait_hidden("[data-testid=group-row-default-actions-dropdown-popover] [data-testid=delete-group-disabled]").await;
+    s.wait_hidden(no_delete).await;
+}
 
+async fn edit_group_renames_and_relabels(j: &mut Journey) {
+    let s = &j.s;
     // Edit `dev`: the form opens filled in, a taken name is said on its field, then it is renamed
     // and relabelled.
     let set_field = |field: &'static str, value: &'static str| {
         let s = &s;
         async move {
-            s.execute(&format!("const i = document.querySelector('[data-testid={field}] input, input[data-testid={field}]'); i.value = ''; i.dispatchEvent(new Event('input'))")).await;
+            clear(s, field).await;
             s.type_text(&s.find(&input(field)).await, value).await;
         }
     };
@@ -159,7 +266,7 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     )
     .await;
     s.wait_for_text("Edit runtime group dev").await;
-    assert_eq!(s.execute("return document.querySelector('[data-testid=field-labels] input, input[data-testid=field-labels]').value").await, "env:dev", "the form opens with the group's labels");
+    assert_eq!(value(s, "field-labels").await, "env:dev", "the form opens with the group's labels");
     set_field("field-name", "default").await;
     s.click(&s.find("[data-testid=modal-action-button]").await).await;
     s.wait_for_text("A runtime group named 'default' already exists.").await;
@@ -170,7 +277,10 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     s.find("[data-testid=group-row-dev-eu]").await;
     assert!(s.text_content("[data-testid=group-row-dev-eu]").await.contains("team:payments"));
     s.wait_gone("[data-testid=new-group-form]").await;
+}
 
+async fn delete_group_after_exporting_it(j: &mut Journey) {
+    let (s, shots) = (&j.s, &j.shots);
     // Delete it through the confirmation dialog, exporting its configuration first.
     s.click(&s.find("[data-testid=group-row-dev-eu] [data-testid=actions-dropdown] button").await)
         .await;
@@ -181,7 +291,7 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     s.wait_for_text("Are you sure you want to delete the runtime group").await;
     s.click(&s.find("[data-testid=delete-export]").await).await;
     s.wait_for_text("Saved to").await;
-    let saved = std::fs::read_to_string(exports.join("dev-eu.yaml"))
+    let saved = std::fs::read_to_string(j.exports.join("dev-eu.yaml"))
         .expect("the export before the delete is on disk");
     assert!(saved.contains("_format_version"), "{saved}");
     s.type_text(&s.find(&input("confirmation-input")).await, "dev-eu").await;
@@ -189,19 +299,24 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     s.wait_gone("[data-testid=group-row-dev-eu]").await;
     s.find("[data-testid=group-row-default]").await;
 
-    let shots = bin_dir().parent().unwrap().join("screenshots");
     let shot = s.screenshot(&shots.join("overview.png")).await;
     assert!(std::fs::metadata(&shot).unwrap().len() > 10_000, "a real picture, not a blank");
+}
 
+async fn overview_filter_by_label(j: &mut Journey) {
+    let s = &j.s;
     // The filter: a label narrows the list; nothing matching says so.
     s.type_text(&s.find(&input("group-filter")).await, "env:prod").await;
     s.wait_gone("[data-testid=group-row-development]").await;
     s.find("[data-testid=group-row-production]").await;
     s.type_text(&s.find(&input("group-filter")).await, " nothing-like-this").await;
     s.wait_for_text("No results found").await;
-    s.execute("const i = document.querySelector('[data-testid=group-filter] input, input[data-testid=group-filter]'); i.value = ''; i.dispatchEvent(new Event('input'))").await;
+    clear(s, "group-filter").await;
     s.find("[data-testid=group-row-development]").await;
+}
 
+async fn demo_dashboard_shows_real_traffic(j: &mut Journey) {
+    let (s, shots) = (&j.s, &j.shots);
     // The living demo: its groups are marked, their real runtimes show up in sync.
     s.find("[data-testid=demo-banner]").await;
     s.find("[data-testid=group-row-production] [data-testid=demo-badge]").await;
@@ -241,6 +356,10 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
         row.contains("In sync") && row.contains("127.0.0.1") && row.contains("3.10.0"),
         "host, IP, version and sync status: {row}"
     );
+}
+
+async fn runtime_instances_and_a_new_one_in_sync(j: &mut Journey) {
+    let (s, shots) = (&j.s, &j.shots);
     // "New runtime instance" starts a third, real runtime; it joins in sync.
     s.click(&s.find("[data-testid=new-instance]").await).await;
     s.find("[data-testid=instance-production-local-1]").await;
@@ -251,7 +370,10 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
     s.screenshot(&shots.join("runtime-instances.png")).await;
+}
 
+async fn configuration_lists_with_a_filter(j: &mut Journey) {
+    let (s, shots) = (&j.s, &j.shots);
     // Configuration: one list per kind with Kong's columns and a filter.
     s.click(&s.find("[data-testid=configuration-tab]").await).await;
     s.find("[data-testid=entity-orders-api]").await;
@@ -263,7 +385,10 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     let plugin = s.text_content("[data-testid=entity-key-auth]").await;
     assert!(plugin.contains("service"), "key-auth applies to a service: {plugin}");
     s.screenshot(&shots.join("configuration.png")).await;
+}
 
+async fn plugin_scope_picker(j: &mut Journey) {
+    let (s, shots) = (&j.s, &j.shots);
     // A plugin's scope: global by default; choosing "Gateway service" shows that one picker only.
     s.click(&s.find("[data-testid=new-entity]").await).await;
     s.wait_for_text("Applies to every gateway service, route and consumer in this runtime group.")
@@ -284,7 +409,10 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     )
     .await;
     s.wait_gone("[data-testid=entity-form]").await;
+}
 
+async fn service_form_checks_create_edit_view_and_delete(j: &mut Journey) {
+    let (s, shots) = (&j.s, &j.shots);
     // A gateway service through the schema-driven form: client checks first, on their fields.
     s.click(&s.find("[data-testid=kind-services]").await).await;
     s.find("[data-testid=entity-orders-api]").await;
@@ -300,7 +428,7 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     tokio::time::sleep(std::time::Duration::from_millis(500)).await; // the error text fades in
     s.screenshot(&shots.join("entity-form-errors.png")).await;
     s.type_text(&s.find(&input("entity-field-host")).await, "payments.internal").await;
-    s.execute("const i = document.querySelector('[data-testid=entity-field-port] input, input[data-testid=entity-field-port]'); i.value = ''; i.dispatchEvent(new Event('input'))").await;
+    clear(s, "entity-field-port").await;
     s.type_text(&s.find(&input("entity-field-port")).await, "8080").await;
     s.click(
         &s.find_visible("[data-testid=entity-form-modal] [data-testid=modal-action-button]").await,
@@ -320,7 +448,7 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     s.wait_for_text("name (type: unique) constraint failed").await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     s.screenshot(&shots.join("entity-form-api-error.png")).await;
-    assert_eq!(s.execute("return document.querySelector('[data-testid=entity-field-host] input, input[data-testid=entity-field-host]').value").await, "other.internal");
+    assert_eq!(value(s, "entity-field-host").await, "other.internal");
     s.click(
         &s.find_visible("[data-testid=entity-form-modal] [data-testid=modal-cancel-button]").await,
     )
@@ -336,7 +464,7 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
         .await,
     )
     .await;
-    s.execute("const i = document.querySelector('[data-testid=entity-field-port] input, input[data-testid=entity-field-port]'); i.value = ''; i.dispatchEvent(new Event('input'))").await;
+    clear(s, "entity-field-port").await;
     s.type_text(&s.find(&input("entity-field-port")).await, "9090").await;
     s.click(
         &s.find_visible("[data-testid=entity-form-modal] [data-testid=modal-action-button]").await,
@@ -358,6 +486,8 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
         .await,
     )
     .await;
+    // The YAML comes from Rust's serializer: wait for it before reading it whole.
+    s.wait_for_text("host: payments.internal").await;
     let code = s.text_content("[data-testid=entity-code]").await;
     assert!(code.contains("host: payments.internal") && code.contains("port: 9090"), "{code}");
     s.screenshot(&shots.join("entity-yaml.png")).await;
@@ -389,14 +519,21 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     )
     .await;
     s.wait_gone("[data-testid=entity-payments]").await;
+}
 
+async fn command_palette_jumps_to_an_entity(j: &mut Journey) {
+    let (s, shots) = (&j.s, &j.shots);
     // The command palette: Ctrl+K, fuzzy `usr`, Enter-free click jumps to the entity.
     s.execute("window.dispatchEvent(new KeyboardEvent('keydown', { key: 'k', ctrlKey: true }))")
         .await;
     s.type_text(&s.find("[data-testid=palette-input]").await, "usr").await;
     s.find("[data-testid=palette-hit-users-api]").await;
     s.screenshot(&shots.join("command-palette.png")).await;
-    s.execute("document.querySelector('[data-testid=palette-input]').dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }))").await;
+    s.execute(
+        "document.querySelector('[data-testid=palette-input]')\
+         .dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }))",
+    )
+    .await;
     s.wait_gone("[data-testid=palette]").await;
     s.execute("window.dispatchEvent(new KeyboardEvent('keydown', { key: '/' }))").await;
     s.type_text(&s.find("[data-testid=palette-input]").await, "usr").await;
@@ -404,7 +541,10 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     s.wait_gone("[data-testid=palette]").await;
     s.find("[data-testid=entity-users-api]").await;
     s.wait_gone("[data-testid=entity-orders-api]").await;
+}
 
+async fn export_group_as_a_deck_file(j: &mut Journey) {
+    let (s, shots) = (&j.s, &j.shots);
     // Export the group as a decK file and save it.
     s.click(&s.find("[data-testid=export-group]").await).await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
@@ -431,7 +571,14 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
         .await;
     s.wait_gone("[data-testid=export-text]").await;
 
-    // Import: a bad file is refused on its field; the export plus one service previews as one create.
+    j.exported = exported;
+}
+
+async fn import_previews_then_applies(j: &mut Journey) {
+    let (s, shots) = (&j.s, &j.shots);
+    let exported = j.exported.clone();
+    // Import: a bad file is refused on its field; the export plus one service previews as one
+    // create.
     s.click(&s.find("[data-testid=import-group]").await).await;
     s.type_text(&s.find(&input("import-text")).await, "services: []").await;
     s.click(&s.find_visible("[data-testid=import-modal] [data-testid=modal-action-button]").await)
@@ -442,7 +589,7 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
         .as_array_mut()
         .unwrap()
         .push(serde_json::json!({"name": "inventory", "host": "inventory.internal", "port": 8080}));
-    s.execute("const t = document.querySelector('[data-testid=import-text] textarea, textarea[data-testid=import-text]'); t.value = ''; t.dispatchEvent(new Event('input'))").await;
+    clear(s, "import-text").await;
     s.type_text(&s.find(&input("import-text")).await, &serde_json::to_string(&doc).unwrap()).await;
     s.click(&s.find_visible("[data-testid=import-modal] [data-testid=modal-action-button]").await)
         .await;
@@ -456,7 +603,10 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     s.wait_gone("[data-testid=import-summary]").await;
     s.click(&s.find("[data-testid=kind-services]").await).await;
     s.find("[data-testid=entity-inventory]").await;
+}
 
+async fn dashboard_chart_saved_as_png(j: &mut Journey) {
+    let s = &j.s;
     // A dashboard chart saved as PNG.
     s.click(&s.find("[data-testid=dashboard-tab]").await).await;
     s.click(&s.find("[data-testid=export-traffic-png]").await).await;
@@ -469,13 +619,18 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
         .to_string();
     let png = std::fs::read(&png_path).unwrap_or_else(|e| panic!("{png_path}: {e}"));
     assert_eq!(&png[1..4], b"PNG", "a PNG file");
+}
 
-    // Compare development with production: analytics on the same axes, the configuration difference.
+async fn compare_two_groups(j: &mut Journey) {
+    let (s, shots) = (&j.s, &j.shots);
+    // Compare development with production: analytics on the same axes, the configuration
+    // difference.
     s.click(&s.find("[data-testid=nav-compare]").await).await;
     s.click(&s.find("[data-testid=compare-run]").await).await;
     s.find("[data-testid=compare-metrics]").await;
     s.find("[data-testid=compare-requests-chart] svg").await;
-    // The palette opened one of the two demo groups; the import went there, so the service is on one side only.
+    // The palette opened one of the two demo groups; the import went there, so the service is on
+    // one side only.
     let one_side = format!(
         "{} {}",
         s.text_content("[data-testid=only-left]").await,
@@ -483,20 +638,26 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     );
     assert!(one_side.contains("inventory"), "the imported service is on one side only: {one_side}");
     s.screenshot(&shots.join("compare.png")).await;
+}
 
+async fn sync_now_with_a_summary(j: &mut Journey) {
+    let (s, shots) = (&j.s, &j.shots);
     // Sync now: every group and entity, with progress, then a summary.
     s.click(&s.find("[data-testid=nav-runtime-groups]").await).await;
     s.click(&s.find("[data-testid=sync-now]").await).await;
     s.wait_for_text("Synced 3 groups:").await;
     s.screenshot(&shots.join("sync-now.png")).await;
+}
 
+async fn konnect_profile_scrolls_and_sorts_10000_services(j: &mut Journey) {
+    let (s, shots) = (&j.s, &j.shots);
     // Profiles: a refused token shows on its field; a good one is kept in the keyring and the
     // app switches to that organization; back to Local; remove the profile.
     s.click(&s.find("[data-testid=profile-current]").await).await;
     s.click(&s.find("[data-testid=profile-add]").await).await;
     s.type_text(&s.find(&input("profile-field-name")).await, "Acme").await;
     s.type_text(&s.find(&input("profile-field-token")).await, "kpat_wrong_token_value").await;
-    s.type_text(&s.find(&input("profile-field-base-url")).await, &konnect.base_url()).await;
+    s.type_text(&s.find(&input("profile-field-base-url")).await, &j.konnect.base_url()).await;
     s.click(
         &s.find_visible("[data-testid=profile-add-modal] [data-testid=modal-action-button]").await,
     )
@@ -504,7 +665,7 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     s.wait_for_text("Konnect refused this token").await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     s.screenshot(&shots.join("profile-token-refused.png")).await;
-    s.execute("const i = document.querySelector('[data-testid=profile-field-token] input, input[data-testid=profile-field-token]'); i.value = ''; i.dispatchEvent(new Event('input'))").await;
+    clear(s, "profile-field-token").await;
     s.type_text(&s.find(&input("profile-field-token")).await, system_tests::ADMIN_TOKEN).await;
     s.click(
         &s.find_visible("[data-testid=profile-add-modal] [data-testid=modal-action-button]").await,
@@ -533,20 +694,39 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     // rows the page holds, and every service name that was on screen.
     s.execute(
         "const c = document.querySelector('main.content'); c.scrollTop = 0; window.__scroll = null;
-         const frames = 240, deltas = [], seen = new Set(); let most = 0, i = 0, last = performance.now();
+         const frames = 240, deltas = [], seen = new Set();
+         let most = 0, i = 0, last = performance.now();
          const step = (t) => {
            deltas.push(t - last); last = t; i++;
            c.scrollTop = (c.scrollHeight - c.clientHeight) * i / frames;
            const trs = document.querySelectorAll('[data-testid=entity-table] tbody tr');
            most = Math.max(most, trs.length);
            trs.forEach((tr) => seen.add(tr.querySelector('td')?.innerText.trim()));
-           if (i < frames) requestAnimationFrame(step); else setTimeout(() => { document.querySelectorAll('[data-testid=entity-table] tbody tr').forEach((tr) => seen.add(tr.querySelector('td')?.innerText.trim())); window.__scroll = { deltas: deltas.slice(1), most, seen: seen.size } }, 500);
+           if (i < frames) requestAnimationFrame(step);
+           else setTimeout(() => {
+             document.querySelectorAll('[data-testid=entity-table] tbody tr')
+               .forEach((tr) => seen.add(tr.querySelector('td')?.innerText.trim()));
+             window.__scroll = { deltas: deltas.slice(1), most, seen: seen.size };
+           }, 500);
          };
          // First 60 frames with nothing to do: what a frame costs in this window at all.
          // Then 120 frames of 100 px, as a mouse wheel scrolls.
          const idle = [], wheel = []; let n = 0, t0 = performance.now();
-         const spin = (t) => { wheel.push(t - t0); t0 = t; c.scrollTop += 100; if (++n < 180) requestAnimationFrame(spin); else { window.__wheel = wheel.slice(1); c.scrollTop = 0; last = performance.now(); requestAnimationFrame(step); } };
-         const tick = (t) => { idle.push(t - t0); t0 = t; if (++n < 60) requestAnimationFrame(tick); else { window.__idle = idle.slice(1); t0 = performance.now(); requestAnimationFrame(spin); } };
+         const spin = (t) => {
+           wheel.push(t - t0); t0 = t; c.scrollTop += 100;
+           if (++n < 180) requestAnimationFrame(spin);
+           else {
+             window.__wheel = wheel.slice(1); c.scrollTop = 0; last = performance.now();
+             requestAnimationFrame(step);
+           }
+         };
+         const tick = (t) => {
+           idle.push(t - t0); t0 = t;
+           if (++n < 60) requestAnimationFrame(tick);
+           else {
+             window.__idle = idle.slice(1); t0 = performance.now(); requestAnimationFrame(spin);
+           }
+         };
          requestAnimationFrame(tick);",
     )
     .await;
@@ -573,7 +753,9 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
         sorted(s.execute("return window.__wheel").await),
     );
     println!(
-        "10,000 services: wheel scrolling (100 px a frame) frame interval median {:.1} ms, p95 {:.1} ms; top to bottom in 240 frames (2,000 px a frame) median {median:.1} ms, p95 {p95:.1} ms; an idle frame {:.1} ms; at most {} table rows in the page",
+        "10,000 services: wheel scrolling (100 px a frame) frame interval median {:.1} ms, \
+         p95 {:.1} ms; top to bottom in 240 frames (2,000 px a frame) median {median:.1} ms, \
+         p95 {p95:.1} ms; an idle frame {:.1} ms; at most {} table rows in the page",
         wheel[wheel.len() / 2],
         wheel[wheel.len() * 95 / 100],
         idle[idle.len() / 2],
@@ -587,7 +769,15 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     );
     // The header and the row blocks are one table to assistive technology, and the last row
     // says it is the last of 10,000 (the header being row 1).
-    let at_end = s.execute("const trs = document.querySelectorAll('[data-testid=entity-table] [role=row]'); return [document.querySelector('[data-testid=entity-table]').getAttribute('role'), document.querySelector('[data-testid=entity-table]').getAttribute('aria-rowcount'), trs[0].getAttribute('aria-rowindex'), trs[trs.length - 1].getAttribute('aria-rowindex')]").await;
+    let at_end = s
+        .execute(
+            "const table = document.querySelector('[data-testid=entity-table]');
+             const trs = table.querySelectorAll('[role=row]');
+             return [table.getAttribute('role'), table.getAttribute('aria-rowcount'),
+                     trs[0].getAttribute('aria-rowindex'),
+                     trs[trs.length - 1].getAttribute('aria-rowindex')]",
+        )
+        .await;
     assert_eq!(
         at_end,
         serde_json::json!(["table", "10001", "1", "10001"]),
@@ -597,7 +787,10 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     // click that is retried could land twice and cycle on to the API's order).
     s.execute("document.querySelector('main.content').scrollTop = 0").await;
     let first_row = || {
-        s.execute("return document.querySelector('[data-testid=entity-table] tbody tr td')?.innerText.trim()")
+        s.execute(
+            "return document.querySelector('[data-testid=entity-table] tbody tr td')\
+             ?.innerText.trim()",
+        )
     };
     for (expected, sort) in [("svc-0000", "ascending"), ("svc-9999", "descending")] {
         s.execute("document.querySelector('[data-testid=sort-name]').click()").await;
@@ -610,7 +803,13 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
             );
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
-        assert_eq!(s.execute("return document.querySelector('[data-testid=sort-name]').closest('th').getAttribute('aria-sort')").await, sort);
+        let aria_sort = s
+            .execute(
+                "return document.querySelector('[data-testid=sort-name]').closest('th')\
+                 .getAttribute('aria-sort')",
+            )
+            .await;
+        assert_eq!(aria_sort, sort);
     }
     s.screenshot(&shots.join("long-list.png")).await;
     s.click(&s.find("[data-testid=nav-runtime-groups]").await).await;
@@ -636,12 +835,15 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     s.wait_gone("[data-testid=profile-remove-prompt] [data-testid=modal-action-button]").await;
     s.click(&s.find("[data-testid=profile-current]").await).await;
     assert!(s.find_now("[data-testid=profile-Acme]").await.is_none(), "the profile is gone");
+}
 
+async fn viewer_roles_disable_what_they_do_not_allow(j: &mut Journey) {
+    let (s, shots) = (&j.s, &j.shots);
     // A Viewer's token: the app reads its roles and disables what they do not allow, saying why.
     s.click(&s.find("[data-testid=profile-add]").await).await;
     s.type_text(&s.find(&input("profile-field-name")).await, "Readers").await;
-    s.type_text(&s.find(&input("profile-field-token")).await, &viewer_token).await;
-    s.type_text(&s.find(&input("profile-field-base-url")).await, &konnect.base_url()).await;
+    s.type_text(&s.find(&input("profile-field-token")).await, &j.viewer_token).await;
+    s.type_text(&s.find(&input("profile-field-base-url")).await, &j.konnect.base_url()).await;
     s.click(
         &s.find_visible("[data-testid=profile-add-modal] [data-testid=modal-action-button]").await,
     )
@@ -649,7 +851,9 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
     s.find("[data-testid=group-row-konnect-prod]").await;
     let session = &s;
     let disabled = |sel: &'static str| async move {
-        session.execute(&format!("const b = document.querySelector('[data-testid={sel}]'); return b ? b.disabled : null")).await
+        let script =
+            format!("const b = document.querySelector('[data-testid={sel}]'); return b?.disabled");
+        session.execute(&script).await
     };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while disabled("new-group").await != serde_json::json!(true) {
@@ -690,16 +894,24 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+}
 
+async fn remove_demo(j: &mut Journey) {
+    let (s, shots) = (&j.s, &j.shots);
     // Removing the demo stops it and deletes its groups.
     s.click(&s.find("[data-testid=remove-demo]").await).await;
     s.wait_for_text("This stops the demo traffic").await;
-    s.click(&s.find_visible("[data-testid=remove-demo-prompt] [data-testid=modal-action-button], [data-testid=modal-action-button]").await).await;
+    let remove = "[data-testid=remove-demo-prompt] [data-testid=modal-action-button], \
+                  [data-testid=modal-action-button]";
+    s.click(&s.find_visible(remove).await).await;
     s.wait_gone("[data-testid=group-row-production]").await;
     s.wait_gone("[data-testid=group-row-development]").await;
     s.wait_gone("[data-testid=demo-banner]").await;
     s.screenshot(&shots.join("overview-demo-removed.png")).await;
+}
 
+async fn wide_window_uses_the_width(j: &mut Journey) {
+    let (s, shots) = (&j.s, &j.shots);
     // The same window at 1920×1080: the layout uses the width, nothing overflows.
     s.set_window_size(1920, 1080).await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
@@ -714,16 +926,10 @@ async fn create_see_duplicate_and_delete_a_runtime_group_in_the_real_window() {
         .unwrap_or(1);
     assert_eq!(overflow, 0, "no horizontal overflow at 1920×1080");
     s.screenshot(&shots.join("overview-1920x1080.png")).await;
-    s.close().await;
 }
 
 /// With the system (GTK) in dark mode the window is dark too, Kongponents' components included.
-#[tokio::test]
 async fn the_window_follows_a_dark_system_theme() {
-    if !have_display() {
-        return;
-    }
-    let _window = ONE_WINDOW.lock().await;
     let tmp = tempfile::tempdir().unwrap();
     let (data, home) = (tmp.path().join("data"), tmp.path().join("home"));
     std::fs::create_dir_all(&home).unwrap();
@@ -776,7 +982,12 @@ async fn the_window_follows_a_dark_system_theme() {
         table
     };
     assert!(luminance(&table) < 0.2, "the table is dark: {table}");
-    let text = s.execute("return getComputedStyle(document.querySelector('[data-testid=group-row-production] [data-testid=group-name]')).color").await;
+    let text = s
+        .execute(
+            "return getComputedStyle(document.querySelector(\
+             '[data-testid=group-row-production] [data-testid=group-name]')).color",
+        )
+        .await;
     assert!(luminance(text.as_str().unwrap()) > 0.5, "its text is light: {text}");
     s.screenshot(&bin_dir().parent().unwrap().join("screenshots/overview-dark.png")).await;
     s.click(&s.find("[data-testid=group-row-production] a[data-testid=group-name]").await).await;
@@ -784,4 +995,83 @@ async fn the_window_follows_a_dark_system_theme() {
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     s.screenshot(&bin_dir().parent().unwrap().join("screenshots/dashboard-dark.png")).await;
     s.close().await;
+}
+/// What a name filter on the command line selects: every screen of a journey when any of its
+/// names matches (a screen needs the ones before it).
+fn selected(names: &[&str], filters: &[String]) -> bool {
+    filters.is_empty() || names.iter().any(|n| filters.iter().any(|f| n.contains(f.as_str())))
+}
+
+#[derive(Default)]
+struct Tally {
+    passed: usize,
+    failed: Vec<&'static str>,
+    skipped: usize,
+}
+
+impl Tally {
+    /// Runs one named screen, catching its panic; prints libtest's line for it.
+    async fn run(&mut self, name: &'static str, screen: LocalBoxFuture<'_, ()>) -> bool {
+        let started = Instant::now();
+        let ok = std::panic::AssertUnwindSafe(screen).catch_unwind().await.is_ok();
+        let took = started.elapsed().as_secs_f64();
+        println!("test {name} ... {} ({took:.1} s)", if ok { "ok" } else { "FAILED" });
+        if ok {
+            self.passed += 1;
+        } else {
+            self.failed.push(name);
+        }
+        ok
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let names: Vec<&str> = SCREENS.iter().map(|(n, _)| *n).collect();
+    const DARK: &str = "the_window_follows_a_dark_system_theme";
+    if args.iter().any(|a| a == "--list") {
+        for name in names.iter().chain([&DARK]) {
+            println!("{name}: test");
+        }
+        return;
+    }
+    // libtest's flags (--nocapture, --test-threads, …) mean nothing here; other words filter.
+    let filters: Vec<String> = args.into_iter().filter(|a| !a.starts_with('-')).collect();
+    let started = Instant::now();
+    let mut tally = Tally::default();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    if have_display() {
+        runtime.block_on(async {
+            if selected(&names, &filters) {
+                let mut journey = start_journey().await;
+                for (name, screen) in SCREENS {
+                    if !tally.failed.is_empty() {
+                        println!("test {name} ... ignored, an earlier screen failed");
+                        tally.skipped += 1;
+                        continue;
+                    }
+                    tally.run(name, screen(&mut journey)).await;
+                }
+                journey.s.close().await;
+            }
+            if selected(&[DARK], &filters) {
+                tally.run(DARK, the_window_follows_a_dark_system_theme().boxed_local()).await;
+            }
+        });
+    }
+    let verdict = if tally.failed.is_empty() { "ok" } else { "FAILED" };
+    if !tally.failed.is_empty() {
+        println!("\nfailures:\n    {}", tally.failed.join("\n    "));
+    }
+    println!(
+        "\ntest result: {verdict}. {} passed; {} failed; {} ignored; 0 measured; 0 filtered out; \
+         finished in {:.2}s\n",
+        tally.passed,
+        tally.failed.len(),
+        tally.skipped,
+        started.elapsed().as_secs_f64()
+    );
+    if !tally.failed.is_empty() {
+        std::process::exit(101);
+    }
 }
