@@ -26,6 +26,13 @@ if [ "${#missing[@]}" -gt 0 ]; then
   $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
+# rustfmt and clippy for the house style gates of scripts/test.sh.
+for component in rustfmt clippy; do
+  if ! cargo "$( [ "$component" = rustfmt ] && echo fmt || echo clippy )" --version >/dev/null 2>&1; then
+    rustup component add "$component"
+  fi
+done
+
 # tauri-driver bridges WebDriver to WebKitWebDriver for the end-to-end tests.
 if ! command -v tauri-driver >/dev/null 2>&1; then
   cargo install tauri-driver --locked

@@ -9,8 +9,15 @@ cd "$(dirname "$0")/.."
 # Konnect's OpenAPI documents: the contract tests fail (never skip) when they are missing.
 export KONNECT_OPENAPI_DIR="${KONNECT_OPENAPI_DIR:-$(cd .. && pwd)/shared/konnect-openapi}"
 
+# House style gates first, as they are quickest to fail: rustfmt and Prettier at width 100,
+# clippy with warnings as errors, ESLint with Vue's and TypeScript's recommended rules.
+cargo fmt --all --check
+(cd ui && npm run lint)
+
 # The UI first: the app embeds ui/dist at compile time.
 (cd ui && npm run build && npm test)
+
+cargo clippy --locked --workspace --all-targets -- -D warnings
 
 # The app and tool binaries the system tests launch.
 cargo build --locked --workspace --bins

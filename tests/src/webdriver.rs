@@ -52,7 +52,8 @@ impl AppSession {
         }
         let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap();
         let base = format!("http://127.0.0.1:{port}");
-        let caps = json!({"capabilities": {"alwaysMatch": {"tauri:options": {"application": application}}}});
+        let options = json!({"application": application});
+        let caps = json!({"capabilities": {"alwaysMatch": {"tauri:options": options}}});
         // tauri-driver listens before WebKitWebDriver is ready; a first session can be cut off.
         let mut attempt = 0;
         let resp: Value = loop {
@@ -141,12 +142,27 @@ impl AppSession {
     }
 
     /// Waits until an element matching `css` is visible and its fade-in has finished, then returns
-    /// it (the first visible one of all that match: hidden popovers share selectors with the open one).
+    /// it (the first visible one of all that match: hidden popovers share selectors with the open
+    /// one).
     pub async fn find_visible(&self, css: &str) -> Element {
         let script = format!(
-            "document.querySelectorAll('[data-e2e-visible]').forEach(e => e.removeAttribute('data-e2e-visible')); \
-             const shown = (e) => {{ if (e.getClientRects().length === 0) return false; let n = e; while (n) {{ const s = getComputedStyle(n); if (s.visibility === 'hidden' || s.display === 'none' || Number(s.opacity) < 1) return false; n = n.parentElement; }} return true }}; \
-             const e = Array.from(document.querySelectorAll({})).find(shown); if (!e) return false; e.setAttribute('data-e2e-visible', '1'); return true",
+            "document.querySelectorAll('[data-e2e-visible]')
+               .forEach(e => e.removeAttribute('data-e2e-visible'));
+             const shown = (e) => {{
+               if (e.getClientRects().length === 0) return false;
+               let n = e;
+               while (n) {{
+                 const s = getComputedStyle(n);
+                 if (s.visibility === 'hidden' || s.display === 'none' || Number(s.opacity) < 1)
+                   return false;
+                 n = n.parentElement;
+               }}
+               return true
+             }};
+             const e = Array.from(document.querySelectorAll({})).find(shown);
+             if (!e) return false;
+             e.setAttribute('data-e2e-visible', '1');
+             return true",
             serde_json::to_string(css).unwrap()
         );
         let deadline = Instant::now() + Duration::from_secs(15);
@@ -159,8 +175,14 @@ impl AppSession {
 
     /// Waits until nothing matching `css` is visible (hidden popovers may stay in the DOM).
     pub async fn wait_hidden(&self, css: &str) {
-        let script =
-            format!("return Array.from(document.querySelectorAll({})).some(e => {{ const s = getComputedStyle(e); return e.getClientRects().length > 0 && s.visibility !== 'hidden' && s.display !== 'none'; }})", serde_json::to_string(css).unwrap());
+        let script = format!(
+            "return Array.from(document.querySelectorAll({})).some(e => {{
+               const s = getComputedStyle(e);
+               return e.getClientRects().length > 0 && s.visibility !== 'hidden'
+                 && s.display !== 'none';
+             }})",
+            serde_json::to_string(css).unwrap()
+        );
         let deadline = Instant::now() + Duration::from_secs(15);
         while self.execute(&script).await == Value::Bool(true) {
             assert!(Instant::now() < deadline, "{css} is still visible");
@@ -196,7 +218,8 @@ impl AppSession {
             .to_string()
     }
 
-    /// The DOM text of the first element matching `css` (WebKit's element-text omits some badge text).
+    /// The DOM text of the first element matching `css` (WebKit's element-text omits some badge
+    /// text).
     pub async fn text_content(&self, css: &str) -> String {
         let script = format!(
             "const e = document.querySelector({}); return e ? e.textContent : null",
@@ -225,9 +248,15 @@ impl AppSession {
     /// frame while the snapshot is taken, and removed after.
     pub async fn screenshot(&self, path: &Path) -> PathBuf {
         self.execute(
-            "const m = document.createElement('div'); m.id = '__paint-mark'; m.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;pointer-events:none;z-index:2147483647';
+            "const m = document.createElement('div'); m.id = '__paint-mark';
+             m.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;'
+               + 'pointer-events:none;z-index:2147483647';
              document.body.appendChild(m); let k = 0;
-             const tick = () => { if (!m.isConnected) return; m.style.background = (k++ % 2) ? 'rgba(0,0,0,0.01)' : 'rgba(0,0,0,0.02)'; requestAnimationFrame(tick) };
+             const tick = () => {
+               if (!m.isConnected) return;
+               m.style.background = (k++ % 2) ? 'rgba(0,0,0,0.01)' : 'rgba(0,0,0,0.02)';
+               requestAnimationFrame(tick)
+             };
              requestAnimationFrame(tick)",
         )
         .await;
