@@ -8,21 +8,9 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use system_tests::processes::{self, free_port, Proc};
 use system_tests::upstream::{echo, Echo};
-use system_tests::{Api, ADMIN_TOKEN};
+use system_tests::{wait_until, Api, ADMIN_TOKEN};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-async fn wait_until<F: std::future::Future<Output = bool>>(
-    what: &str,
-    secs: u64,
-    mut f: impl FnMut() -> F,
-) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !f().await {
-        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 /// A control plane with one group whose service `/p` proxies to an echo upstream at `/base`.
 struct Setup {

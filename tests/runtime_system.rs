@@ -8,19 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use system_tests::processes::{self, free_port};
 use system_tests::upstream::echo;
-use system_tests::{Api, ADMIN_TOKEN};
-
-async fn wait_until<F: std::future::Future<Output = bool>>(
-    what: &str,
-    secs: u64,
-    mut f: impl FnMut() -> F,
-) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !f().await {
-        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
+use system_tests::{wait_until, Api, ADMIN_TOKEN};
 
 /// Writes each of `parts` to the proxy at `addr` (waiting for an answer to begin between them),
 /// then reads until the proxy closes the connection.

@@ -20,6 +20,19 @@ pub fn bin_dir() -> PathBuf {
     exe.parent().and_then(Path::parent).expect("target profile dir").to_path_buf()
 }
 
+/// Polls `f` every 100 ms until it says yes; fails the test, naming `what`, after `secs` seconds.
+pub async fn wait_until<F: std::future::Future<Output = bool>>(
+    what: &str,
+    secs: u64,
+    mut f: impl FnMut() -> F,
+) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while !f().await {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for: {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 pub const ADMIN_TOKEN: &str = "kpat_system_test_admin_token";
 
 /// A control plane on a free loopback port with its data in `dir`, admin token [`ADMIN_TOKEN`].

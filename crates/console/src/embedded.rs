@@ -212,16 +212,8 @@ impl EmbeddedDefault {
         // each key 0600, and every file is written atomically.
         let dir = self.data_dir.join("instances").join(group_id);
         let (cert_path, key_path) =
-            (dir.join(format!("{hostname}.crt")), dir.join(format!("{hostname}.key")));
-        hybrid::keyfile::write_private_key(&key_path, key.as_bytes()).map_err(|e| {
-            ConsoleError::local(format!("cannot write {}: {e}", key_path.display()))
-        })?;
-        hybrid::keyfile::write_atomically(
-            &cert_path,
-            cert.as_bytes(),
-            hybrid::keyfile::PUBLIC_FILE_MODE,
-        )
-        .map_err(|e| ConsoleError::local(format!("cannot write {}: {e}", cert_path.display())))?;
+            hybrid::keyfile::write_certificate_pair(&dir, &hostname, &cert, &key)
+                .map_err(ConsoleError::local)?;
         let node_id = uuid::Uuid::new_v4().to_string();
         let proxy_url = launcher
             .launch(LocalRuntime {

@@ -242,19 +242,8 @@ impl LivingDemo {
                     .await?;
                 // The demo's directory holds its runtimes' keys: made 0700, each key 0600, written
                 // atomically.
-                let (cert_path, key_path) =
-                    (dir.join(format!("{name}.crt")), dir.join(format!("{name}.key")));
-                hybrid::keyfile::write_private_key(&key_path, key.as_bytes()).map_err(|e| {
-                    ConsoleError::local(format!("cannot write {}: {e}", key_path.display()))
-                })?;
-                hybrid::keyfile::write_atomically(
-                    &cert_path,
-                    cert.as_bytes(),
-                    hybrid::keyfile::PUBLIC_FILE_MODE,
-                )
-                .map_err(|e| {
-                    ConsoleError::local(format!("cannot write {}: {e}", cert_path.display()))
-                })?;
+                hybrid::keyfile::write_certificate_pair(dir, name, &cert, &key)
+                    .map_err(ConsoleError::local)?;
                 let node_ids = (0..RUNTIMES_PER_GROUP).map(|_| fleet::node_id()).collect();
                 state.groups.push(DemoGroup {
                     id: group.id,

@@ -14,6 +14,23 @@ pub const PRIVATE_DIR_MODE: u32 = 0o700;
 /// Mode of a certificate or other public file written beside a key.
 pub const PUBLIC_FILE_MODE: u32 = 0o644;
 
+/// Writes a data plane's certificate and private key (PEM) as `{name}.crt` (0644) and
+/// `{name}.key` (0600) in `dir` (made 0700), each atomically; returns their paths. Each error
+/// names the file it could not write.
+pub fn write_certificate_pair(
+    dir: &Path,
+    name: &str,
+    cert: &str,
+    key: &str,
+) -> Result<(PathBuf, PathBuf), String> {
+    let (cert_path, key_path) = (dir.join(format!("{name}.crt")), dir.join(format!("{name}.key")));
+    let failed = |path: &Path, e: io::Error| format!("cannot write {}: {e}", path.display());
+    write_private_key(&key_path, key.as_bytes()).map_err(|e| failed(&key_path, e))?;
+    write_atomically(&cert_path, cert.as_bytes(), PUBLIC_FILE_MODE)
+        .map_err(|e| failed(&cert_path, e))?;
+    Ok((cert_path, key_path))
+}
+
 /// Writes a private key (PEM) to `path`: 0600, atomically, in a directory made 0700.
 ///
 /// The parent directory is created 0700 when missing and tightened to 0700 when it exists, so it
