@@ -6,11 +6,6 @@ use serde_json::{json, Value};
 use system_tests::spec::Spec;
 use system_tests::{start_control_plane, Api, ADMIN_TOKEN};
 
-const CERT: &str =
-    "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ0FAKE=\n-----END CERTIFICATE-----\n";
-const KEY: &str = "-----BEGIN PRIVATE \
-    KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg=\n-----END PRIVATE KEY-----\n";
-
 fn detail<'a>(body: &'a Value, field: &str) -> Option<&'a Value> {
     body["details"].as_array().unwrap().iter().find(|d| d["field"] == field)
 }
@@ -120,8 +115,9 @@ async fn every_entity_kind_round_trips_and_matches_konnects_spec() {
     spec.assert_response(&p("/upstreams/{UpstreamIdForTarget}/targets"), "post", 201, &target);
     assert_eq!(target["target"], "10.0.0.7:8000");
 
-    let (s, cert) =
-        api.call("POST", "/certificates", Some(json!({"cert": CERT, "key": KEY}))).await;
+    // Certificates are parsed on write: a real pair, as a runtime would load it.
+    let (pem, key) = hybrid::link::generate_client_certificate("api.example.com").unwrap();
+    let (s, cert) = api.call("POST", "/certificates", Some(json!({"cert": pem, "key": key}))).await;
     assert_eq!(s, 201, "{cert}");
     spec.assert_response(&p("/certificates"), "post", 201, &cert);
     let certid = cert["id"].as_str().unwrap().to_string();
@@ -134,7 +130,7 @@ async fn every_entity_kind_round_trips_and_matches_konnects_spec() {
         .await;
     assert_eq!(s, 201, "{sni}");
     spec.assert_response(&p("/certificates/{CertificateId}/snis"), "post", 201, &sni);
-    let (s, ca) = api.call("POST", "/ca_certificates", Some(json!({"cert": CERT}))).await;
+    let (s, ca) = api.call("POST", "/ca_certificates", Some(json!({"cert": pem}))).await;
     assert_eq!(s, 201);
     spec.assert_response(&p("/ca_certificates"), "post", 201, &ca);
     assert_eq!(ca["cert_digest"].as_str().unwrap().len(), 64);

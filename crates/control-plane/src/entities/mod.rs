@@ -2,6 +2,7 @@
 //! for every entity kind, driven by one schema per kind.
 
 pub mod api;
+mod pem;
 pub mod schema;
 pub mod store;
 pub mod validate;

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 
 use serde_json::{Map, Value};
 
+use super::pem;
 use super::schema::{plugin_config_schema, Kind};
 use crate::limits::{self, field_path, Step};
 
@@ -444,15 +445,13 @@ fn string_rules(attrs: &Value, s: &str) -> Option<String> {
             return Some(format!("Invalid target ('{s}'); not a valid hostname or ip address"));
         }
     }
-    if let Some(block) = attrs["pem"].as_str() {
-        if !s.contains("-----BEGIN") || !s.contains(&block[block.len().saturating_sub(3)..]) {
-            return Some(format!(
-                "invalid {} (expected a PEM block)",
-                if block == "CERTIFICATE" { "certificate" } else { "key" }
-            ));
+    match attrs["pem"].as_str() {
+        Some("CERTIFICATE") => {
+            pem::parse_certificate(s).err().map(|e| format!("invalid certificate: {e}"))
         }
+        Some(_) => pem::parse_key(s).err().map(|e| format!("invalid key: {e}")),
+        None => None,
     }
-    None
 }
 
 pub fn split_host_port(s: &str) -> (&str, Option<&str>) {
@@ -597,6 +596,7 @@ fn entity_checks(
                 "at least one of these fields must be non-empty: 'custom_id', 'username'",
             ));
         }
+        "certificates" => certificate_checks(e, errors),
         "targets" => {
             if let Some(t) = e.get("target").and_then(Value::as_str) {
                 if split_host_port(t).1.is_none() {
@@ -632,6 +632,39 @@ fn entity_checks(
             e.insert("config".into(), Value::Object(checked));
         }
         _ => {}
+    }
+}
+
+/// Kong's certificate entity checks: `cert_alt` and `key_alt` set together, each key the private
+/// half of its certificate, and the alternative pair of another key type (RSA beside ECDSA).
+/// Fields that failed to parse were reported already and are not judged again.
+fn certificate_checks(e: &Map<String, Value>, errors: &mut Vec<FieldError>) {
+    let text = |f: &str| e.get(f).and_then(Value::as_str);
+    if text("cert_alt").is_some() != text("key_alt").is_some() {
+        errors.push(FieldError::entity(
+            "all or none of these fields must be set: 'cert_alt', 'key_alt'",
+        ));
+    }
+    let pair = |cert: &str, key: &str| {
+        let cert = pem::parse_certificate(text(cert)?).ok()?;
+        let key = pem::parse_key(text(key)?).ok()?;
+        Some((cert, key))
+    };
+    let main = pair("cert", "key");
+    if let Some((cert, key)) = &main {
+        if !pem::key_matches(cert, key.as_ref()) {
+            errors.push(FieldError::field("key", "certificate does not match key"));
+        }
+    }
+    let Some((cert, key)) = pair("cert_alt", "key_alt") else { return };
+    if !pem::key_matches(&cert, key.as_ref()) {
+        errors.push(FieldError::field("key_alt", "alternative certificate does not match key"));
+    } else if main.is_some_and(|(_, k)| pem::key_type(k.as_ref()) == pem::key_type(key.as_ref())) {
+        errors.push(FieldError::field(
+            "cert_alt",
+            "certificate and alternative certificate need to have different type (e.g. RSA and \
+                ECDSA), the provided certificates were both of the same type",
+        ));
     }
 }
 
