@@ -13,6 +13,7 @@ use serde_json::{json, Map, Value};
 use super::schema::{kind, plugin_config_schema, Kind, KINDS, PLUGIN_NAMES};
 use super::store::{self, ListQuery, WriteError};
 use super::validate::{validate_owned, ErrorType, FieldError, Validated};
+use super::wire;
 use crate::limits::{self, field_path};
 use crate::server::AppState;
 
@@ -47,6 +48,11 @@ fn json_response(status: StatusCode, v: &Value) -> Response {
 
 fn not_found() -> Response {
     json_response(StatusCode::NOT_FOUND, &json!({"message": "Not found"}))
+}
+
+/// A 404 in the config API's error shape, for names a client may have guessed wrong.
+fn no_such(message: String) -> Response {
+    json_response(StatusCode::NOT_FOUND, &json!({"code": 5, "message": message, "details": []}))
 }
 
 fn bad_request(message: impl Into<String>) -> Response {
@@ -411,9 +417,12 @@ fn route(
             done(json_response(StatusCode::OK, &json!({ "data": data })))
         }
         (&Method::GET, ["schemas", entity]) => done(match kind(entity) {
-            Some(k) => json_response(StatusCode::OK, &k.schema),
-            None => not_found(),
+            Some(k) => json_response(StatusCode::OK, &wire::entity_schema(k)),
+            None => no_such(format!("No entity named '{entity}'")),
         }),
+        (&Method::GET, ["v1", "available-plugins"]) => {
+            done(json_response(StatusCode::OK, &json!({ "names": PLUGIN_NAMES })))
+        }
         (&Method::POST, ["schemas", entity, "validate"]) => match kind(entity) {
             Some(k) => Ok(Step::Write(Plan { kind: k, action: Action::Validate })),
             None => done(not_found()),
@@ -454,7 +463,7 @@ fn plugin_schema(name: &str, config: Value) -> Value {
     json!({
         "name": name,
         "fields": [
-            {"config": config},
+            {"config": wire::record(&config)},
             {"protocols": {"type": "set", "default": ["grpc", "grpcs", "http", "https"]}},
         ],
     })

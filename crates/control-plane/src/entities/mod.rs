@@ -6,3 +6,4 @@ mod pem;
 pub mod schema;
 pub mod store;
 pub mod validate;
+mod wire;

@@ -142,10 +142,18 @@ fn routes() -> Value {
 }
 
 fn consumers() -> Value {
-    fields(vec![
+    let schema = fields(vec![
         json!({"username": {"type": "string", "unique": true}}),
         json!({"custom_id": {"type": "string", "unique": true}}),
-    ])
+    ]);
+    with_checks(schema, json!([{"at_least_one_of": ["custom_id", "username"]}]))
+}
+
+/// Kong's `entity_checks` of a kind, as data: served with the schema, so a form can show them
+/// before a save. The validator enforces the same rules (`validate::entity_checks`).
+fn with_checks(mut schema: Value, checks: Value) -> Value {
+    schema["entity_checks"] = checks;
+    schema
 }
 
 fn consumer_groups() -> Value {
@@ -252,14 +260,15 @@ fn targets() -> Value {
 }
 
 fn certificates() -> Value {
-    fields(vec![
+    let schema = fields(vec![
         json!({"cert": {"type": "string", "required": true, "pem": "CERTIFICATE"}}),
         json!({
             "key": {"type": "string", "required": true, "pem": "PRIVATE KEY", "encrypted": true},
         }),
         json!({"cert_alt": {"type": "string", "pem": "CERTIFICATE"}}),
         json!({"key_alt": {"type": "string", "pem": "PRIVATE KEY", "encrypted": true}}),
-    ])
+    ]);
+    with_checks(schema, json!([{"mutually_required": ["cert_alt", "key_alt"]}]))
 }
 
 fn ca_certificates() -> Value {
