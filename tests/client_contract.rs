@@ -1,11 +1,13 @@
 //! The client's side of the contract: every request the console makes while it syncs, edits,
 //! reads analytics and reads its access is checked against Konnect's published OpenAPI (the
 //! operation exists, its query parameters are declared, its JSON body validates), and every
-//! answer it parsed is checked against the response schema of that operation.
+//! answer it parsed is checked against the response schema of that operation. Each call must also
+//! reach the host its document's `servers` name: Konnect serves `/v2` per region and identity's
+//! `/v3` on one global host, so the console's client is split over two proxies standing for them.
 
 use console::sync::CancelToken;
 use console::{Console, Profile};
-use konnect::KonnectClient;
+use konnect::{Api, ApiHosts, KonnectClient, Region, GLOBAL_BASE_URL};
 use serde_json::{json, Value};
 use system_tests::faults;
 use system_tests::spec::Spec;
@@ -15,11 +17,16 @@ use system_tests::{start_control_plane, ADMIN_TOKEN};
 async fn every_request_the_console_makes_and_every_answer_it_reads_follow_konnects_openapi() {
     let (cp_dir, app_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let cp = start_control_plane(cp_dir.path()).await;
-    let proxy = faults::start(cp.base_url()).await;
-    proxy.record();
+    // One control plane serves both, as the local one does; which proxy a call went through says
+    // which of Konnect's hosts it would have gone to.
+    let (regional, global) =
+        (faults::start(cp.base_url()).await, faults::start(cp.base_url()).await);
+    regional.record();
+    global.record();
+    let hosts = ApiHosts { regional: regional.base.clone(), global: global.base.clone() };
     let console = Console::new(
         Profile::local(),
-        KonnectClient::new(&proxy.base, ADMIN_TOKEN).unwrap(),
+        KonnectClient::with_hosts(hosts.clone(), ADMIN_TOKEN).unwrap(),
         &app_dir.path().join("cache.sqlite"),
     )
     .unwrap();
@@ -145,7 +152,7 @@ async fn every_request_the_console_makes_and_every_answer_it_reads_follow_konnec
         .await;
     let ci = Console::new(
         Profile::local(),
-        KonnectClient::new(&proxy.base, token["token"].as_str().unwrap()).unwrap(),
+        KonnectClient::with_hosts(hosts, token["token"].as_str().unwrap()).unwrap(),
         &app_dir.path().join("ci.sqlite"),
     )
     .unwrap();
@@ -157,10 +164,14 @@ async fn every_request_the_console_makes_and_every_answer_it_reads_follow_konnec
         Spec::load("analytics-metrics.v2.yaml"),
     ];
     let v3 = [Spec::load("identity.v3.yaml")];
-    let recorded = proxy.take_recorded();
+    let recorded: Vec<(Api, faults::Recorded)> = (regional.take_recorded().into_iter())
+        .map(|r| (Api::Regional, r))
+        .chain(global.take_recorded().into_iter().map(|r| (Api::Global, r)))
+        .collect();
+    assert!(recorded.iter().any(|(api, _)| *api == Api::Global), "identity was called");
     let mut operations = std::collections::BTreeSet::new();
     let mut problems = Vec::new();
-    for r in &recorded {
+    for (api, r) in &recorded {
         let (specs, rest): (&[Spec], &str) = if let Some(rest) = r.path.strip_prefix("/v2") {
             (&v2, rest)
         } else if let Some(rest) = r.path.strip_prefix("/v3") {
@@ -174,6 +185,20 @@ async fn every_request_the_console_makes_and_every_answer_it_reads_follow_konnec
                 .push(format!("{} {}: no such operation in Konnect's OpenAPI", r.method, r.path));
             continue;
         };
+        // The host: the one the spec's `servers` name, here and on real Konnect in every region.
+        if *api != spec_api(spec) {
+            problems.push(format!(
+                "{} {}: sent to the {api:?} host, but its spec's servers are {:?}",
+                r.method,
+                r.path,
+                spec.servers()
+            ));
+        }
+        for region in Region::ALL {
+            if let Err(e) = spec.check_url(&r.method, &ApiHosts::konnect(region).url(&r.path)) {
+                problems.push(e);
+            }
+        }
         let template = match spec.check_client_request(&r.method, rest, r.query.as_deref(), &r.body)
         {
             Ok(t) => t,
@@ -235,4 +260,50 @@ async fn every_request_the_console_makes_and_every_answer_it_reads_follow_konnec
         recorded.len(),
         ops.len()
     );
+}
+
+/// The host a document's operations live on, by its `servers`: the global host, or regional ones.
+fn spec_api(spec: &Spec) -> Api {
+    if spec.servers().iter().all(|s| s.starts_with(GLOBAL_BASE_URL)) {
+        Api::Global
+    } else {
+        Api::Regional
+    }
+}
+
+/// Every operation of every document, not only those the console calls today: the URL a Konnect
+/// client builds for it in each region is one of that document's `servers` plus its path, and the
+/// regional documents' servers are exactly the console's regions.
+#[test]
+fn every_operation_is_addressed_to_a_server_its_document_declares_in_every_region() {
+    let regional: Vec<String> =
+        Region::ALL.iter().map(|r| format!("{}/v2", r.base_url())).collect();
+    let mut checked = 0;
+    for file in [
+        "control-planes.v2.yaml",
+        "control-planes-config.v2.yaml",
+        "analytics-metrics.v2.yaml",
+        "identity.v3.yaml",
+    ] {
+        let spec = Spec::load(file);
+        let servers = spec.servers();
+        match spec_api(&spec) {
+            Api::Global => assert_eq!(servers, [format!("{GLOBAL_BASE_URL}/v3")], "{file}"),
+            Api::Regional => assert_eq!(servers, regional, "{file}: one server per region"),
+        }
+        for (method, path) in spec.operations() {
+            // The client's path carries the version the servers put in their URL.
+            let version = &servers[0][servers[0].rfind('/').unwrap()..];
+            let client_path = format!("{version}{path}");
+            for region in Region::ALL {
+                let url = ApiHosts::konnect(region).url(&client_path);
+                let server = spec.check_url(&method, &url).unwrap_or_else(|e| panic!("{e}"));
+                if spec_api(&spec) == Api::Regional {
+                    assert_eq!(server, format!("{}/v2", region.base_url()), "{method} {url}");
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 100, "{checked} operation URLs checked");
 }

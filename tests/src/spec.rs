@@ -236,6 +236,58 @@ impl Spec {
         Ok(template)
     }
 
+    /// The base URLs the document declares (`servers`), variables expanded to each of their
+    /// values (Konnect's documents list one URL per region instead, but either form counts).
+    pub fn servers(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for server in self.doc["servers"].as_array().into_iter().flatten() {
+            let mut urls = vec![server["url"].as_str().unwrap_or_default().to_string()];
+            for (name, var) in server["variables"].as_object().into_iter().flatten() {
+                let values: Vec<String> = match var["enum"].as_array() {
+                    Some(e) => e.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+                    None => var["default"].as_str().map(str::to_string).into_iter().collect(),
+                };
+                let slot = &format!("{{{name}}}");
+                urls = urls
+                    .iter()
+                    .flat_map(|u| values.iter().map(move |v| u.replace(slot, v)))
+                    .collect();
+            }
+            out.extend(urls.into_iter().map(|u| u.trim_end_matches('/').to_string()));
+        }
+        assert!(!out.is_empty(), "{}: declares no servers", self.name);
+        out
+    }
+
+    /// Every operation of the document as (method in capitals, path template).
+    pub fn operations(&self) -> Vec<(String, String)> {
+        let methods = ["get", "put", "post", "delete", "patch", "head", "options"];
+        let mut out = Vec::new();
+        for (path, item) in self.doc["paths"].as_object().into_iter().flatten() {
+            for m in methods.iter().filter(|m| item.get(**m).is_some()) {
+                out.push((m.to_uppercase(), path.clone()));
+            }
+        }
+        out
+    }
+
+    /// Checks the whole URL of a call: it is one of the document's `servers` followed by the path
+    /// of one of its operations for `method`. Returns the server it matched.
+    pub fn check_url(&self, method: &str, url: &str) -> Result<String, String> {
+        let servers = self.servers();
+        servers
+            .iter()
+            .find(|s| {
+                url.strip_prefix(s.as_str()).is_some_and(|rest| {
+                    rest.starts_with('/') && self.template_for(method, rest).is_some()
+                })
+            })
+            .cloned()
+            .ok_or_else(|| {
+                format!("{method} {url}: not on any server of {} ({servers:?})", self.name)
+            })
+    }
+
     /// Panicking form of [`Spec::check_response`], for tests.
     pub fn assert_response(&self, path: &str, method: &str, status: u16, body: &Value) {
         if let Err(e) = self.check_response(path, method, status, body) {

@@ -1,6 +1,6 @@
 //! Profiles: which control plane API the console talks to, and how it authenticates.
 
-use konnect::Region;
+use konnect::{ApiHosts, Region};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -33,13 +33,14 @@ impl Profile {
         }
     }
 
-    /// The API address this profile talks to (a Konnect profile: its region's host).
-    pub fn konnect_base_url(&self) -> Option<String> {
+    /// Where a Konnect profile's calls go: its region's host and the global one (identity), or
+    /// its own address for everything when it has one (a proxy or a test control plane serves
+    /// every API at one place).
+    pub fn konnect_hosts(&self) -> Option<ApiHosts> {
         match self {
             Profile::Local { .. } => None,
-            Profile::Konnect { region, base_url, .. } => {
-                Some(base_url.clone().unwrap_or_else(|| region.base_url()))
-            }
+            Profile::Konnect { region, base_url: None, .. } => Some(ApiHosts::konnect(*region)),
+            Profile::Konnect { base_url: Some(base), .. } => Some(ApiHosts::single(base)),
         }
     }
 
@@ -47,5 +48,30 @@ impl Profile {
         match self {
             Profile::Local { name, .. } | Profile::Konnect { name, .. } => name,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_konnect_profile_splits_its_calls_unless_it_has_its_own_address() {
+        let mut p = Profile::Konnect {
+            id: "p".into(),
+            name: "p".into(),
+            region: Region::Eu,
+            base_url: None,
+        };
+        let hosts = p.konnect_hosts().unwrap();
+        assert_eq!(hosts.url("/v2/control-planes"), "https://eu.api.konghq.com/v2/control-planes");
+        assert_eq!(hosts.url("/v3/users/me"), "https://global.api.konghq.com/v3/users/me");
+        if let Profile::Konnect { base_url, .. } = &mut p {
+            *base_url = Some("http://127.0.0.1:9000".into());
+        }
+        let hosts = p.konnect_hosts().unwrap();
+        assert_eq!(hosts.url("/v3/users/me"), "http://127.0.0.1:9000/v3/users/me");
+        assert_eq!(hosts.url("/v2/metrics"), "http://127.0.0.1:9000/v2/metrics");
+        assert_eq!(Profile::local().konnect_hosts(), None);
     }
 }

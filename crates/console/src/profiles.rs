@@ -91,8 +91,8 @@ impl ProfileStore {
 
     /// A Konnect profile's client, with its token from the keyring.
     pub fn client_for(&self, profile: &Profile) -> Result<KonnectClient, ConsoleError> {
-        let base = profile
-            .konnect_base_url()
+        let hosts = profile
+            .konnect_hosts()
             .ok_or_else(|| ConsoleError::local("The Local profile has no stored token."))?;
         let token = self
             .secrets
@@ -106,7 +106,7 @@ impl ProfileStore {
                 );
                 ConsoleError::new(ErrorCode::Unauthorized, message)
             })?;
-        Ok(KonnectClient::new(&base, token)?)
+        Ok(KonnectClient::with_hosts(hosts, token)?)
     }
 
     /// Checks the form, then the token against the API (a refused token never gets stored),
@@ -138,8 +138,8 @@ impl ProfileStore {
             .filter(|b| !b.is_empty());
         let profile =
             Profile::Konnect { id: uuid::Uuid::new_v4().to_string(), name, region, base_url };
-        let client =
-            KonnectClient::new(&profile.konnect_base_url().unwrap_or_default(), token.clone())?;
+        let hosts = profile.konnect_hosts().expect("a Konnect profile has hosts");
+        let client = KonnectClient::with_hosts(hosts, token.clone())?;
         if let Err(e) = client
             .list_control_planes(&ControlPlaneQuery { page_size: Some(1), ..Default::default() })
             .await

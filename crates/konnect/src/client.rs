@@ -93,13 +93,79 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     Some(when.duration_since(std::time::SystemTime::now()).unwrap_or_default())
 }
 
-/// A client bound to one API base (a Konnect region or the local control plane) and one token.
+/// Which of Konnect's hosts serves a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Api {
+    /// `https://{region}.api.konghq.com/v2`: control planes, their configuration, nodes and
+    /// analytics, kept in the organization's region.
+    Regional,
+    /// `https://global.api.konghq.com/v3`: identity (users, teams, system accounts, roles), one
+    /// for every region.
+    Global,
+}
+
+impl Api {
+    /// The host a client path (`/v2/…`, `/v3/…`) goes to. The console's only `/v3` API is
+    /// identity, and Konnect serves identity on the global host alone: a regional host answers
+    /// it 404. The contract tests hold this rule against every operation of the specs' `servers`.
+    pub fn of(path: &str) -> Api {
+        if path.starts_with("/v3/") {
+            Api::Global
+        } else {
+            Api::Regional
+        }
+    }
+}
+
+/// The base URLs a client sends its calls to, one per [`Api`]: Konnect's regional and global
+/// hosts, or one address for both (the local control plane, a proxy in front of Konnect).
+/// A base has no version path; the client's paths start with `/v2` or `/v3`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiHosts {
+    pub regional: String,
+    pub global: String,
+}
+
+impl ApiHosts {
+    /// Real Konnect for an organization in `region`.
+    pub fn konnect(region: crate::Region) -> ApiHosts {
+        ApiHosts { regional: region.base_url(), global: crate::GLOBAL_BASE_URL.to_string() }
+    }
+
+    /// One address serving every API, as the local control plane does.
+    pub fn single(base_url: &str) -> ApiHosts {
+        ApiHosts { regional: base_url.to_string(), global: base_url.to_string() }
+    }
+
+    pub fn base(&self, api: Api) -> &str {
+        match api {
+            Api::Regional => &self.regional,
+            Api::Global => &self.global,
+        }
+    }
+
+    /// The full URL of a client path, on the host its API lives on.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base(Api::of(path)).trim_end_matches('/'), path)
+    }
+
+    /// Both bases parsed, so that a bad one fails at construction rather than at the first call.
+    fn checked(self) -> Result<ApiHosts, KonnectError> {
+        for base in [&self.regional, &self.global] {
+            url::Url::parse(base).map_err(|_| KonnectError::BaseUrl(base.clone()))?;
+        }
+        Ok(self)
+    }
+}
+
+/// A client bound to one API destination (a Konnect region with the global host beside it, or
+/// the local control plane) and one token.
 ///
 /// The token is held only in memory; it never appears in `Debug` output or logs.
 #[derive(Clone)]
 pub struct KonnectClient {
     http: reqwest::Client,
-    base: url::Url,
+    hosts: ApiHosts,
     token: String,
     retry: RetryPolicy,
     timeouts: Timeouts,
@@ -132,7 +198,10 @@ const ANALYTICS_PATH: &str = "/v2/metrics";
 
 impl std::fmt::Debug for KonnectClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KonnectClient").field("base", &self.base.as_str()).finish_non_exhaustive()
+        f.debug_struct("KonnectClient")
+            .field("regional", &self.hosts.regional)
+            .field("global", &self.hosts.global)
+            .finish_non_exhaustive()
     }
 }
 
@@ -143,9 +212,22 @@ impl KonnectClient {
         self.token.starts_with("spat_")
     }
 
+    /// A client sending every call to one address (the local control plane, a proxy).
     pub fn new(base_url: &str, token: impl Into<String>) -> Result<Self, KonnectError> {
-        let base =
-            url::Url::parse(base_url).map_err(|_| KonnectError::BaseUrl(base_url.to_string()))?;
+        Self::with_hosts(ApiHosts::single(base_url), token)
+    }
+
+    /// A client for real Konnect: each call to the regional or the global host, as its API's
+    /// specification declares.
+    pub fn for_region(
+        region: crate::Region,
+        token: impl Into<String>,
+    ) -> Result<Self, KonnectError> {
+        Self::with_hosts(ApiHosts::konnect(region), token)
+    }
+
+    pub fn with_hosts(hosts: ApiHosts, token: impl Into<String>) -> Result<Self, KonnectError> {
+        let hosts = hosts.checked()?;
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .user_agent(concat!("runtime-manager/", env!("CARGO_PKG_VERSION")))
@@ -153,7 +235,7 @@ impl KonnectClient {
             .map_err(|e| KonnectError::BaseUrl(e.to_string()))?;
         Ok(KonnectClient {
             http,
-            base,
+            hosts,
             token: token.into(),
             retry: RetryPolicy::default(),
             timeouts: Timeouts::default(),
@@ -172,12 +254,17 @@ impl KonnectClient {
         self
     }
 
+    /// The regional base: control planes, configuration, nodes, analytics.
     pub fn base_url(&self) -> &str {
-        self.base.as_str()
+        &self.hosts.regional
+    }
+
+    pub fn hosts(&self) -> &ApiHosts {
+        &self.hosts
     }
 
     fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base.as_str().trim_end_matches('/'), path)
+        self.hosts.url(path)
     }
 
     /// Sends a request, retrying as the policy says: transport errors and 5xx for idempotent
@@ -715,6 +802,26 @@ mod tests {
         for n in 1..8 {
             assert!(p.backoff(n) <= p.max_delay);
         }
+    }
+
+    #[test]
+    fn identity_goes_to_the_global_host_and_the_rest_to_the_region() {
+        let eu = ApiHosts::konnect(crate::Region::Eu);
+        assert_eq!(eu.url("/v3/users/me"), "https://global.api.konghq.com/v3/users/me");
+        assert_eq!(
+            eu.url("/v3/teams/t/assigned-roles"),
+            "https://global.api.konghq.com/v3/teams/t/assigned-roles"
+        );
+        assert_eq!(eu.url("/v2/control-planes"), "https://eu.api.konghq.com/v2/control-planes");
+        assert_eq!(eu.url(ANALYTICS_PATH), "https://eu.api.konghq.com/v2/metrics");
+        let local = ApiHosts::single("http://127.0.0.1:8001/");
+        assert_eq!(local.url("/v3/users/me"), "http://127.0.0.1:8001/v3/users/me");
+        assert_eq!(local.url("/v2/control-planes"), "http://127.0.0.1:8001/v2/control-planes");
+        let c = KonnectClient::for_region(crate::Region::Au, "kpat_x").unwrap();
+        assert_eq!(c.base_url(), "https://au.api.konghq.com");
+        assert_eq!(c.hosts().global, crate::GLOBAL_BASE_URL);
+        let bad = ApiHosts { regional: "http://127.0.0.1:1".into(), global: "not a url".into() };
+        assert!(matches!(KonnectClient::with_hosts(bad, "kpat_x"), Err(KonnectError::BaseUrl(_))));
     }
 
     #[test]

@@ -10,8 +10,10 @@ pub mod region;
 pub mod roles;
 pub mod vocabulary;
 
-pub use client::{ControlPlaneQuery, KonnectClient, RawEntity, RetryPolicy, RoleOwner, Timeouts};
+pub use client::{
+    Api, ApiHosts, ControlPlaneQuery, KonnectClient, RawEntity, RetryPolicy, RoleOwner, Timeouts,
+};
 pub use error::{ApiError, InvalidParameter, KonnectError, ProblemDetails};
 pub use models::*;
-pub use region::Region;
+pub use region::{Region, GLOBAL_BASE_URL};
 pub use vocabulary::{EntityKind, KindInfo, TimeFrame};

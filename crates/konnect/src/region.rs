@@ -1,7 +1,11 @@
-//! Konnect's regional API hosts.
+//! Konnect's API hosts: one per region, and the global one identity lives on.
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+
+/// Konnect's global API host: identity (`/v3`: users, teams, system accounts, roles) is served
+/// only here, whatever the organization's region (`servers` of `identity.v3.yaml`).
+pub const GLOBAL_BASE_URL: &str = "https://global.api.konghq.com";
 
 /// A Konnect region; each has its own API host for control planes, config, nodes and analytics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -51,5 +55,6 @@ mod tests {
         assert_eq!(hosts[1], "https://eu.api.konghq.com");
         assert_eq!(Region::parse("sg"), Some(Region::Sg));
         assert_eq!(Region::parse("xx"), None);
+        assert!(!hosts.contains(&GLOBAL_BASE_URL.to_string()), "global is no region");
     }
 }
