@@ -464,7 +464,18 @@ fn plugin_schema(name: &str, config: Value) -> Value {
         "name": name,
         "fields": [
             {"config": wire::record(&config)},
-            {"protocols": {"type": "set", "default": ["grpc", "grpcs", "http", "https"]}},
+            {
+                "protocols": {
+                    "type": "set",
+                    "required": true,
+                    "default": ["grpc", "grpcs", "http", "https"],
+                    // Kong's sets always say what their elements are.
+                    "elements": {
+                        "type": "string",
+                        "one_of": ["grpc", "grpcs", "http", "https", "ws", "wss"],
+                    },
+                },
+            },
         ],
     })
 }
