@@ -71,8 +71,13 @@ fn rows<'a>(table: &'a Value, key: &str) -> impl Iterator<Item = &'a Value> {
     table.get(key).and_then(Value::as_array).into_iter().flatten()
 }
 
-/// The enabled plugins of a configuration that this runtime has, their configs parsed.
-fn plugins(table: &Value, consumers: &FastMap<String, Consumer>) -> Vec<Configured> {
+/// The enabled plugins of a configuration, their configs parsed. An enabled plugin this runtime
+/// does not have refuses the whole configuration, as a Kong data plane refuses one naming a plugin
+/// it lacks: serving without it would skip what the plugin enforces (an IP restriction, an ACL).
+fn plugins(
+    table: &Value,
+    consumers: &FastMap<String, Consumer>,
+) -> Result<Vec<Configured>, String> {
     let consumer_named = |a: &str| {
         consumers
             .values()
@@ -86,7 +91,12 @@ fn plugins(table: &Value, consumers: &FastMap<String, Consumer>) -> Vec<Configur
         }
         let (id, name) = (s(p, "id").unwrap_or_default(), s(p, "name").unwrap_or_default());
         let config = p.get("config").unwrap_or(&Value::Null);
-        let Some(handler) = Handler::parse(&name, &id, config, &consumer_named) else { continue };
+        let Some(handler) = Handler::parse(&name, &id, config, &consumer_named) else {
+            return Err(format!(
+                "plugin '{name}' (id {id}) is enabled but this runtime cannot run it; \
+                 disable or delete it, or run it on a data plane that has it"
+            ));
+        };
         configured.push(Configured {
             id,
             route: fk(p, "route"),
@@ -96,7 +106,7 @@ fn plugins(table: &Value, consumers: &FastMap<String, Consumer>) -> Vec<Configur
             handler,
         });
     }
-    configured
+    Ok(configured)
 }
 
 impl Snapshot {
@@ -213,7 +223,22 @@ impl Snapshot {
             }
         }
         // After the consumers: a config may name one (key-auth's `anonymous`).
-        snap.plugins = PluginSet::new(plugins(table, &snap.consumers));
+        snap.plugins = PluginSet::new(plugins(table, &snap.consumers)?);
         Ok(snap)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plugin_the_runtime_does_not_have_refuses_the_configuration_and_names_it() {
+        let plugin = |name: &str, enabled: bool| serde_json::json!({"id": "p1", "name": name, "enabled": enabled, "config": {}});
+        let table = |p: Value| serde_json::json!({"_format_version": "3.0", "plugins": [p]});
+        let refused = Snapshot::build(&table(plugin("ip-restriction", true)), "h").err();
+        assert!(refused.is_some_and(|e| e.contains("plugin 'ip-restriction' (id p1)")));
+        assert!(Snapshot::build(&table(plugin("ip-restriction", false)), "h").is_ok(), "disabled");
+        assert!(Snapshot::build(&table(plugin("key-auth", true)), "h").is_ok());
     }
 }
