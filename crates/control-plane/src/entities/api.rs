@@ -10,7 +10,8 @@ use axum::response::{IntoResponse, Response};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{json, Map, Value};
 
-use super::schema::{kind, plugin_config_schema, Kind, KINDS, PLUGIN_NAMES};
+use super::kong_schema::{plugin_names, plugin_schema};
+use super::schema::{kind, Kind, KINDS};
 use super::store::{self, ListQuery, WriteError};
 use super::validate::{validate_owned, ErrorType, FieldError, Validated};
 use super::wire;
@@ -405,15 +406,12 @@ fn route(
     let (cp, method) = (ctx.cp.as_str(), &ctx.method);
     let done = |r: Response| Ok(Step::Done(r));
     match (method, seg) {
-        (&Method::GET, ["schemas", "plugins", name]) => done(match plugin_config_schema(name) {
-            Some(config) => json_response(StatusCode::OK, &plugin_schema(name, config)),
-            None => not_found(),
+        (&Method::GET, ["schemas", "plugins", name]) => done(match plugin_schema(name) {
+            Some(schema) => json_response(StatusCode::OK, schema),
+            None => no_such(format!("No plugin named '{name}'")),
         }),
         (&Method::GET, ["plugin-schemas"]) => {
-            let data: Vec<Value> = PLUGIN_NAMES
-                .iter()
-                .map(|n| plugin_schema(n, plugin_config_schema(n).unwrap_or_default()))
-                .collect();
+            let data: Vec<Value> = plugin_names().into_iter().map(named_plugin_schema).collect();
             done(json_response(StatusCode::OK, &json!({ "data": data })))
         }
         (&Method::GET, ["schemas", entity]) => done(match kind(entity) {
@@ -421,7 +419,7 @@ fn route(
             None => no_such(format!("No entity named '{entity}'")),
         }),
         (&Method::GET, ["v1", "available-plugins"]) => {
-            done(json_response(StatusCode::OK, &json!({ "names": PLUGIN_NAMES })))
+            done(json_response(StatusCode::OK, &json!({ "names": plugin_names() })))
         }
         (&Method::POST, ["schemas", entity, "validate"]) => match kind(entity) {
             Some(k) => Ok(Step::Write(Plan { kind: k, action: Action::Validate })),
@@ -459,25 +457,11 @@ fn route(
     }
 }
 
-fn plugin_schema(name: &str, config: Value) -> Value {
-    json!({
-        "name": name,
-        "fields": [
-            {"config": wire::record(&config)},
-            {
-                "protocols": {
-                    "type": "set",
-                    "required": true,
-                    "default": ["grpc", "grpcs", "http", "https"],
-                    // Kong's sets always say what their elements are.
-                    "elements": {
-                        "type": "string",
-                        "one_of": ["grpc", "grpcs", "http", "https", "ws", "wss"],
-                    },
-                },
-            },
-        ],
-    })
+/// A plugin's schema with its name, as one item of the `plugin-schemas` list.
+fn named_plugin_schema(name: &str) -> Value {
+    let mut schema = plugin_schema(name).cloned().unwrap_or_else(|| json!({}));
+    schema["name"] = json!(name);
+    schema
 }
 
 fn collection(

@@ -2,6 +2,8 @@
 //! for every entity kind, driven by one schema per kind.
 
 pub mod api;
+pub mod kong_schema;
+mod lua_pattern;
 mod pem;
 pub mod schema;
 pub mod store;

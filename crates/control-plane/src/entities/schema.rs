@@ -164,7 +164,8 @@ fn consumer_groups() -> Value {
 
 fn plugins() -> Value {
     fields(vec![
-        json!({"name": {"type": "string", "required": true, "one_of": PLUGIN_NAMES}}),
+        // The accepted names are the schema files present (`kong_schema::plugin_names`).
+        json!({"name": {"type": "string", "required": true}}),
         json!({"instance_name": {"type": "string", "unique": true, "name_chars": true}}),
         json!({"route": {"type": "foreign", "reference": "routes", "on_delete": "cascade"}}),
         json!({"service": {"type": "foreign", "reference": "services", "on_delete": "cascade"}}),
@@ -400,60 +401,4 @@ pub static KINDS: LazyLock<Vec<Kind>> = LazyLock::new(|| {
 
 pub fn kind(path: &str) -> Option<&'static Kind> {
     KINDS.iter().find(|k| k.path == path)
-}
-
-/// The plugins the runtime implements; a plugin of another name is refused, not stored and ignored.
-pub const PLUGIN_NAMES: [&str; 2] = ["key-auth", "rate-limiting"];
-
-/// `config` schemas of the plugins the runtime runs, with Kong's defaults.
-pub fn plugin_config_schema(name: &str) -> Option<Value> {
-    match name {
-        "key-auth" => Some(json!({
-            "type": "record",
-            "fields": [
-                {
-                    "key_names": {
-                        "type": "array",
-                        "required": true,
-                        "default": ["apikey"],
-                        "len_min": 1,
-                        "elements": {"type": "string", "header_name": true},
-                    },
-                },
-                {"hide_credentials": {"type": "boolean", "required": true, "default": false}},
-                {"anonymous": {"type": "string"}},
-                {"key_in_header": {"type": "boolean", "required": true, "default": true}},
-                {"key_in_query": {"type": "boolean", "required": true, "default": true}},
-                {"key_in_body": {"type": "boolean", "required": true, "default": false}},
-                {"run_on_preflight": {"type": "boolean", "required": true, "default": true}},
-                {"realm": {"type": "string"}},
-            ],
-        })),
-        "rate-limiting" => Some(json!({
-            "type": "record",
-            "fields": [
-                {"second": {"type": "number", "gt": 0}}, {"minute": {"type": "number", "gt": 0}},
-                {"hour": {"type": "number", "gt": 0}}, {"day": {"type": "number", "gt": 0}},
-                {"month": {"type": "number", "gt": 0}}, {"year": {"type": "number", "gt": 0}},
-                {
-                    "limit_by": {
-                        "type": "string",
-                        "default": "consumer",
-                        "one_of": ["consumer", "credential", "ip", "service", "header", "path"],
-                    },
-                },
-                {"header_name": {"type": "string"}},
-                {"path": {"type": "string", "starts_with": "/"}},
-                {"policy": {"type": "string", "default": "local", "one_of": ["local"]}},
-                {"fault_tolerant": {"type": "boolean", "required": true, "default": true}},
-                {"hide_client_headers": {"type": "boolean", "required": true, "default": false}},
-                {"error_code": {"type": "number", "default": 429, "gt": 0}},
-                {"error_message": {"type": "string", "default": "API rate limit exceeded"}},
-            ],
-            "entity_checks": [
-                {"at_least_one_of": ["second", "minute", "hour", "day", "month", "year"]},
-            ],
-        })),
-        _ => None,
-    }
 }

@@ -5,8 +5,9 @@ use std::collections::HashSet;
 
 use serde_json::{Map, Value};
 
+use super::kong_schema;
 use super::pem;
-use super::schema::{plugin_config_schema, Kind};
+use super::schema::Kind;
 use crate::limits::{self, field_path, Step};
 
 /// Where an error belongs, as Konnect's config error details classify it.
@@ -495,6 +496,9 @@ fn valid_host(s: &str, wildcard: bool) -> bool {
 
 /// Shorthands Kong accepts on input: a service `url` splits into protocol, host, port and path.
 fn pre_transform(kind: &Kind, body: &mut Map<String, Value>, errors: &mut Vec<FieldError>) {
+    if kind.path == "plugins" {
+        plugin_protocols(body);
+    }
     if kind.path == "services" {
         if let Some(url) = body.remove("url") {
             let Some(u) = url.as_str().and_then(url_parts) else {
@@ -513,6 +517,22 @@ fn pre_transform(kind: &Kind, body: &mut Map<String, Value>, errors: &mut Vec<Fi
             );
             body.insert("path".into(), u.3.map(Value::String).unwrap_or(Value::Null));
         }
+    }
+}
+
+/// An unset `protocols` of a plugin is the plugin's own default (a stream plugin runs on tcp),
+/// not the entity's.
+fn plugin_protocols(body: &mut Map<String, Value>) {
+    if body.get("protocols").is_some_and(|p| !p.is_null()) {
+        return;
+    }
+    let name = body.get("name").and_then(Value::as_str);
+    let schema = name.and_then(kong_schema::plugin_schema);
+    let default = schema.and_then(|s| {
+        kong_schema::fields(s).find(|(f, _)| *f == "protocols").and_then(|(_, a)| a.get("default"))
+    });
+    if let Some(d) = default {
+        body.insert("protocols".into(), d.clone());
     }
 }
 
@@ -606,33 +626,28 @@ fn entity_checks(
                 }
             }
         }
-        "plugins" => {
-            let Some(name) = e.get("name").and_then(Value::as_str).map(str::to_string) else {
-                return;
-            };
-            let Some(schema) = plugin_config_schema(&name) else { return };
-            let config = e.get("config").and_then(Value::as_object).cloned().unwrap_or_default();
-            let mut refs = Vec::new();
-            let checked = check_record(&schema, &config, "config", errors, &mut refs, false);
-            for check in schema["entity_checks"].as_array().into_iter().flatten() {
-                if let Some(fields) = check["at_least_one_of"].as_array() {
-                    let names: Vec<&str> = fields.iter().filter_map(Value::as_str).collect();
-                    if !names.iter().any(|f| checked.get(*f).is_some_and(|v| !v.is_null())) {
-                        errors.push(FieldError::entity(format!(
-                            "at least one of these fields must be non-empty: {}",
-                            names
-                                .iter()
-                                .map(|n| format!("'config.{n}'"))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )));
-                    }
-                }
-            }
-            e.insert("config".into(), Value::Object(checked));
-        }
+        "plugins" => plugin_checks(e, errors),
         _ => {}
     }
+}
+
+/// A plugin's own schema (`schemas/plugins/<name>.json`) over the plugin entity: its `config`
+/// with defaults filled, its restrictions of the entity's fields (`consumer: {eq: null}`, the
+/// protocols it runs on) and its entity checks, whose paths start at the entity.
+fn plugin_checks(e: &mut Map<String, Value>, errors: &mut Vec<FieldError>) {
+    let Some(name) = e.get("name").and_then(Value::as_str).map(str::to_string) else { return };
+    let Some(schema) = kong_schema::plugin_schema(&name) else {
+        errors.push(FieldError::field(
+            "name",
+            format!("plugin '{name}' not enabled; add it to the 'plugins' configuration property"),
+        ));
+        return;
+    };
+    let own: Map<String, Value> = kong_schema::fields(schema)
+        .filter_map(|(f, _)| e.get(f).map(|v| (f.clone(), v.clone())))
+        .collect();
+    let checked = kong_schema::check_record(schema, &own, "", errors);
+    e.extend(checked);
 }
 
 /// Kong's certificate entity checks: `cert_alt` and `key_alt` set together, each key the private
@@ -755,10 +770,9 @@ mod tests {
         assert!(errs.iter().any(|e| e.field == "config.bogus" && e.message == "unknown field"));
         let k = check("plugins", json!({"name": "key-auth"})).unwrap();
         assert_eq!(k["config"]["key_names"], json!(["apikey"]));
-        assert!(
-            check("plugins", json!({"name": "bot-detection"})).is_err(),
-            "plugins the runtime does not run are refused"
-        );
+        assert!(check("plugins", json!({"name": "bot-detection"})).is_ok());
+        let errs = check("plugins", json!({"name": "no-such-plugin"})).unwrap_err();
+        assert_eq!(errs[0].field, "name");
     }
 
     #[test]
