@@ -557,3 +557,156 @@ impl CheckCtx<'_> {
         vec![self.entity(fmt.replacen("%s", &quoted(&list), 1))]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn validators_speak_kongs_messages() {
+        let cases: &[(Value, Value, Option<&str>)] = &[
+            (json!({"type": "string", "eq": "a"}), json!("b"), Some("value must be a")),
+            (json!({"type": "string", "ne": "a"}), json!("a"), Some("value must not be a")),
+            (json!({"type": "integer", "one_of": [1, 2]}), json!(3), Some("expected one of: 1, 2")),
+            (
+                json!({"type": "string", "not_one_of": ["x"]}),
+                json!("x"),
+                Some("must not be one of: x"),
+            ),
+            (json!({"type": "number", "gt": 0}), json!(0), Some("value must be greater than 0")),
+            (json!({"type": "number", "gt": 0}), json!(0.5), None),
+            (
+                json!({"type": "integer", "between": [0, 65535]}),
+                json!(70000),
+                Some("value should be between 0 and 65535"),
+            ),
+            (json!({"type": "string"}), json!(""), Some("length must be at least 1")),
+            (json!({"type": "string", "len_min": 0}), json!(""), None),
+            (
+                json!({"type": "string", "len_max": 2}),
+                json!("abc"),
+                Some("length must be at most 2"),
+            ),
+            (json!({"type": "array", "len_eq": 1}), json!([]), Some("length must be 1")),
+            (
+                json!({"type": "string", "starts_with": "/"}),
+                json!("a"),
+                Some("should start with: /"),
+            ),
+            (json!({"type": "string", "match": "^%u+$"}), json!("get"), Some("invalid value: get")),
+            (
+                json!({"type": "string", "not_match": "%s"}),
+                json!("a b"),
+                Some("invalid value: a b"),
+            ),
+            (
+                json!({"type": "string", "match_none": [{"pattern": "//", "err": "no //"}]}),
+                json!("/a//b"),
+                Some("no //"),
+            ),
+            (
+                json!({"type": "string", "match_all": [{"pattern": "^a", "err": "a first"}]}),
+                json!("ba"),
+                Some("a first"),
+            ),
+            (
+                json!({"type": "string", "match_any": {"patterns": ["^/", "^~/"], "err": "bad"}}),
+                json!("~/x"),
+                None,
+            ),
+            (json!({"type": "string", "uuid": true}), json!("x"), Some("expected a valid UUID")),
+            (
+                json!({"type": "string", "is_regex": true}),
+                json!("(a"),
+                Some("not a valid regex: (a"),
+            ),
+            (
+                json!({"type": "set", "contains": "exp"}),
+                json!(["nbf"]),
+                Some("expected to contain: exp"),
+            ),
+            (
+                json!({"type": "set", "mutually_exclusive_subsets": [["http", "https"], ["tcp"]]}),
+                json!(["http", "tcp"]),
+                Some("these sets are mutually exclusive: {http,https}, {tcp}"),
+            ),
+        ];
+        for (attrs, value, want) in cases {
+            let got = validators(attrs, value).err();
+            assert_eq!(got.as_deref(), *want, "{attrs} on {value}");
+        }
+    }
+
+    fn check(schema: Value, body: Value) -> (Map<String, Value>, Vec<(String, String)>) {
+        let mut errors = Vec::new();
+        let out = check_record(&schema, body.as_object().unwrap(), "", &mut errors);
+        (out, errors.into_iter().map(|e| (e.field, e.message)).collect())
+    }
+
+    #[test]
+    fn records_fill_defaults_dedupe_sets_and_name_nested_fields() {
+        let schema = json!({"fields": [
+            {"config": {"type": "record", "required": true, "fields": [
+                {"tags": {"type": "set", "elements": {"type": "string"}}},
+                {"redis": {"type": "record", "required": true, "fields": [
+                    {"host": {"type": "string"}},
+                    {"port": {"type": "integer", "default": 6379}},
+                ]}},
+                {"n": {"type": "integer"}},
+            ]}},
+        ]});
+        let (out, errs) = check(schema.clone(), json!({"config": {"tags": ["a", "b", "a"]}}));
+        assert!(errs.is_empty(), "{errs:?}");
+        assert_eq!(out["config"]["tags"], json!(["a", "b"]));
+        assert_eq!(out["config"]["redis"], json!({"host": null, "port": 6379}));
+        let (_, errs) = check(schema, json!({"config": {"n": 1.5, "redis": {"x": 1}}, "y": 2}));
+        let want = [
+            ("y", "unknown field"),
+            ("config.redis.x", "unknown field"),
+            ("config.n", "expected an integer"),
+        ];
+        for (field, msg) in want {
+            assert!(errs.contains(&(field.into(), msg.into())), "{field}: {errs:?}");
+        }
+    }
+
+    #[test]
+    fn entity_checks_run_in_their_own_record() {
+        let schema = json!({
+            "fields": [{"config": {"type": "record", "required": true, "fields": [
+                {"policy": {"type": "string", "default": "local"}},
+                {"host": {"type": "string"}},
+                {"a": {"type": "string"}}, {"b": {"type": "string"}},
+            ], "entity_checks": [{"only_one_of": ["a", "b"]}]}}],
+            "entity_checks": [{"conditional": {
+                "if_field": "config.policy", "if_match": {"eq": "redis"},
+                "then_field": "config.host", "then_match": {"required": true},
+            }}],
+        });
+        let (_, errs) = check(schema.clone(), json!({"config": {"a": "x"}}));
+        assert!(errs.is_empty(), "{errs:?}");
+        let (_, errs) = check(schema, json!({"config": {"policy": "redis"}}));
+        assert_eq!(
+            errs,
+            [
+                ("config".into(), "exactly one of these fields must be non-empty: 'a', 'b'".into()),
+                (
+                    "".into(),
+                    "failed conditional validation given value of field 'config.policy'".into()
+                ),
+                ("config.host".into(), "required field missing".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn every_schema_file_parses_and_is_served_by_name() {
+        assert!(plugin_names().contains(&"key-auth"));
+        for name in plugin_names() {
+            let schema = plugin_schema(name).unwrap();
+            assert!(schema["fields"].is_array(), "{name}");
+            assert!(fields(schema).any(|(f, _)| f == "config"), "{name}");
+        }
+    }
+}
