@@ -245,11 +245,10 @@ async fn every_entity_kind_round_trips_and_matches_konnects_spec() {
     assert_eq!(host["required"], true);
     let (s, rl_schema) = api.call("GET", "/schemas/plugins/rate-limiting", None).await;
     assert_eq!(s, 200);
-    assert!(rl_schema["fields"][0]["config"]["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|f| f.get("minute").is_some()));
+    // Kong's order: `protocols` before `config`.
+    let config = rl_schema["fields"].as_array().unwrap().iter().find_map(|f| f.get("config"));
+    let config_fields = config.unwrap()["fields"].as_array().unwrap();
+    assert!(config_fields.iter().any(|f| f.get("minute").is_some()));
     let (s, v) = api.call("POST", "/schemas/routes/validate", Some(json!({"paths": ["/x"]}))).await;
     assert_eq!((s, v["message"].as_str()), (200, Some("schema validation successful")));
 
