@@ -10,6 +10,7 @@ use console::embedded::{EmbeddedDefault, StartedInstance};
 use console::entities::EntityList;
 use console::instances::GroupInstances;
 use console::profiles::{NewKonnectProfile, ProfileList};
+use console::schemas::{AvailablePlugins, KongSchema, SchemaSyncReport};
 use console::search::SearchHit;
 use console::sync::SyncReport;
 use console::transfer::{Comparison, ImportResult};
@@ -141,6 +142,30 @@ commands! {
 
     fn delete_entity(app, id: String, kind: EntityKind, entity_id: String) -> () {
         app.console().await.delete_entity(&id, kind, &entity_id).await
+    }
+
+    /// A plugin's Kong schema from the group's API; offline, the cached copy marked with why.
+    fn plugin_schema(app, id: String, name: String) -> KongSchema {
+        app.console().await.plugin_schema(&id, &name).await
+    }
+
+    /// An entity kind's Kong schema (the local control plane's; Konnect publishes none).
+    fn entity_schema(app, id: String, kind: EntityKind) -> KongSchema {
+        app.console().await.entity_schema(&id, kind).await
+    }
+
+    fn available_plugins(app, id: String) -> AvailablePlugins {
+        app.console().await.available_plugins(&id).await
+    }
+
+    /// Checks an entity against the group's schemas without saving it.
+    fn validate_entity(app, id: String, kind: EntityKind, body: serde_json::Value) -> String {
+        app.console().await.validate_entity(&id, kind, body).await
+    }
+
+    /// Caches the group's schemas for offline forms: plugins in use, and every kind's.
+    fn sync_schemas(app, id: String) -> SchemaSyncReport {
+        app.console().await.sync_schemas(&id).await
     }
 
     /// An entity as YAML, written by the serializer decK exports use.

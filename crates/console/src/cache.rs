@@ -62,6 +62,16 @@ const MIGRATIONS: &[&str] = &[
         synced_at TEXT NOT NULL,
         PRIMARY KEY (profile_id, group_id)
      );",
+    // 6: Kong's schemas each group's API served (`plugins/{name}`, an entity kind, the available
+    // plugins), for forms offline.
+    "CREATE TABLE schemas (
+        profile_id TEXT NOT NULL,
+        group_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        body TEXT NOT NULL,
+        fetched_at TEXT NOT NULL,
+        PRIMARY KEY (profile_id, group_id, name)
+     );",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -108,6 +118,15 @@ const INSERT_VIEW: &str =
 const INSERT_GROUP_SYNC: &str =
     "INSERT OR REPLACE INTO group_sync (profile_id, group_id, config_hash, synced_at) VALUES \
     (?1, ?2, ?3, ?4)";
+
+const INSERT_SCHEMA: &str =
+    "INSERT OR REPLACE INTO schemas (profile_id, group_id, name, body, fetched_at) VALUES \
+    (?1, ?2, ?3, ?4, ?5)";
+
+const SELECT_SCHEMA: &str =
+    "SELECT body, fetched_at FROM schemas WHERE profile_id = ?1 AND group_id = ?2 AND name = ?3";
+
+const DELETE_GROUP_SCHEMAS: &str = "DELETE FROM schemas WHERE profile_id = ?1 AND group_id = ?2";
 
 const DELETE_GROUP_ENTITIES: &str = "DELETE FROM entities WHERE profile_id = ?1 AND group_id = ?2";
 
@@ -206,6 +225,7 @@ impl Cache {
                 params![profile, id],
             )?;
             tx.execute(DELETE_GROUP_ENTITIES, params![profile, id])?;
+            tx.execute(DELETE_GROUP_SCHEMAS, params![profile, id])?;
             tx.execute(
                 "DELETE FROM group_sync WHERE profile_id = ?1 AND group_id = ?2",
                 params![profile, id],
@@ -529,6 +549,61 @@ impl Cache {
                 |r| r.get(0),
             )
             .optional()?)
+        })
+        .await
+    }
+}
+
+impl Cache {
+    /// Keeps a schema as the API served it (JSON text), replacing an older copy.
+    pub async fn put_schema(
+        &self,
+        profile: &str,
+        group_id: &str,
+        name: &str,
+        body: String,
+        fetched_at: String,
+    ) -> Result<(), CacheError> {
+        let (profile, group_id, name) =
+            (profile.to_string(), group_id.to_string(), name.to_string());
+        self.call(move |c| {
+            c.execute(INSERT_SCHEMA, params![profile, group_id, name, body, fetched_at])?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// A cached schema's JSON text and when it was fetched.
+    pub async fn schema(
+        &self,
+        profile: &str,
+        group_id: &str,
+        name: &str,
+    ) -> Result<Option<(String, String)>, CacheError> {
+        let (profile, group_id, name) =
+            (profile.to_string(), group_id.to_string(), name.to_string());
+        self.call(move |c| {
+            Ok(c.query_row(SELECT_SCHEMA, params![profile, group_id, name], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?)
+        })
+        .await
+    }
+
+    /// The names of a group's cached schemas, sorted.
+    pub async fn schema_names(
+        &self,
+        profile: &str,
+        group_id: &str,
+    ) -> Result<Vec<String>, CacheError> {
+        let (profile, group_id) = (profile.to_string(), group_id.to_string());
+        self.call(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT name FROM schemas WHERE profile_id = ?1 AND group_id = ?2 ORDER BY name",
+            )?;
+            let rows = stmt.query_map(params![profile, group_id], |r| r.get(0))?;
+            Ok(rows.collect::<Result<_, _>>()?)
         })
         .await
     }

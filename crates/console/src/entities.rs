@@ -41,7 +41,10 @@ fn collection_path(kind: EntityKind, body: &serde_json::Value) -> Result<String,
 
 /// A service's `url` shorthand, written out as the `protocol`, `host`, `port` and `path` Kong
 /// stores: Konnect's schema requires `host`, and an update must replace all four together.
-fn expand_service_url(kind: EntityKind, body: &mut serde_json::Value) -> Result<(), ConsoleError> {
+pub(crate) fn expand_service_url(
+    kind: EntityKind,
+    body: &mut serde_json::Value,
+) -> Result<(), ConsoleError> {
     let Some(obj) = body.as_object_mut().filter(|_| kind == EntityKind::Services) else {
         return Ok(());
     };

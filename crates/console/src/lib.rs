@@ -15,6 +15,7 @@ pub mod groups;
 pub mod instances;
 pub mod profile;
 pub mod profiles;
+pub mod schemas;
 pub mod search;
 pub mod secrets;
 pub mod sync;

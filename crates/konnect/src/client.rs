@@ -726,6 +726,57 @@ impl KonnectClient {
     }
 }
 
+/// Kong's schemas as Konnect serves them. Konnect's published spec has the plugin schema GET and
+/// the validate POST; the entity schema GET and the available-plugins list are served by the local
+/// control plane (and Kong's Admin API), and Konnect's own UI reads the list, but neither is in
+/// Konnect's published spec: the console calls them on the local profile only.
+impl KonnectClient {
+    fn core_entities(control_plane_id: &str, rest: &str) -> String {
+        format!("/v2/control-planes/{control_plane_id}/core-entities/{rest}")
+    }
+
+    /// `GET …/core-entities/schemas/plugins/{name}` (`fetch-plugin-schema`): `{fields, …}`.
+    pub async fn plugin_schema(
+        &self,
+        control_plane_id: &str,
+        name: &str,
+    ) -> Result<serde_json::Value, KonnectError> {
+        let path = Self::core_entities(control_plane_id, &format!("schemas/plugins/{name}"));
+        self.json::<_, ()>(Method::GET, &path, &[], None).await
+    }
+
+    /// `GET …/core-entities/schemas/{entity}`: an entity kind's schema (local control plane).
+    pub async fn entity_schema(
+        &self,
+        control_plane_id: &str,
+        entity: &str,
+    ) -> Result<serde_json::Value, KonnectError> {
+        let path = Self::core_entities(control_plane_id, &format!("schemas/{entity}"));
+        self.json::<_, ()>(Method::GET, &path, &[], None).await
+    }
+
+    /// `GET …/core-entities/v1/available-plugins`: the plugin names the group accepts.
+    pub async fn available_plugins(
+        &self,
+        control_plane_id: &str,
+    ) -> Result<AvailablePlugins, KonnectError> {
+        let path = Self::core_entities(control_plane_id, "v1/available-plugins");
+        self.json::<_, ()>(Method::GET, &path, &[], None).await
+    }
+
+    /// `POST …/core-entities/schemas/{entity}/validate` (`validate-entity-schema`; `plugins` for a
+    /// plugin): checks a body without saving it. A refusal is the config API's 400, as a save's.
+    pub async fn validate_entity(
+        &self,
+        control_plane_id: &str,
+        entity: &str,
+        body: &serde_json::Value,
+    ) -> Result<SchemaValidation, KonnectError> {
+        let path = Self::core_entities(control_plane_id, &format!("schemas/{entity}/validate"));
+        self.json(Method::POST, &path, &[], Some(body)).await
+    }
+}
+
 /// `page.next` is a URI (`/v2/…/nodes?page[after]=X…`) or a bare cursor; take the cursor.
 fn cursor_from_next(next: &str) -> Option<String> {
     if next.is_empty() {

@@ -245,3 +245,16 @@ pub struct V3Page<T> {
     pub data: Vec<T>,
     pub meta: PaginatedMeta,
 }
+
+/// `GET …/core-entities/v1/available-plugins`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AvailablePlugins {
+    pub names: Vec<String>,
+}
+
+/// `POST …/core-entities/schemas/{entity}/validate` → 200 (`ValidateEntityResponse`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SchemaValidation {
+    #[serde(default)]
+    pub message: String,
+}

@@ -1,5 +1,6 @@
 // Generated from src-tauri/src/commands.rs by `cargo test -p runtime-manager`. Do not edit.
 import type { AccessView } from './AccessView'
+import type { AvailablePlugins } from './AvailablePlugins'
 import type { Comparison } from './Comparison'
 import type { Dashboard } from './Dashboard'
 import type { DemoStatus } from './DemoStatus'
@@ -9,11 +10,13 @@ import type { ExportFormat } from './ExportFormat'
 import type { GroupInstances } from './GroupInstances'
 import type { ImportPlan } from './ImportPlan'
 import type { ImportResult } from './ImportResult'
+import type { KongSchema } from './KongSchema'
 import type { NewKonnectProfile } from './NewKonnectProfile'
 import type { NewRuntimeGroup } from './NewRuntimeGroup'
 import type { Overview } from './Overview'
 import type { ProfileList } from './ProfileList'
 import type { RuntimeGroupRow } from './RuntimeGroupRow'
+import type { SchemaSyncReport } from './SchemaSyncReport'
 import type { SearchHit } from './SearchHit'
 import type { StartedInstance } from './StartedInstance'
 import type { SyncReport } from './SyncReport'
@@ -43,6 +46,15 @@ export function commands(invoke: Invoke) {
     createEntity: (id: string, kind: EntityKind, body: Record<string, unknown>) => invoke<Record<string, unknown>>('create_entity', { id, kind, body }),
     updateEntity: (id: string, kind: EntityKind, entityId: string, body: Record<string, unknown>) => invoke<Record<string, unknown>>('update_entity', { id, kind, entityId, body }),
     deleteEntity: (id: string, kind: EntityKind, entityId: string) => invoke<void>('delete_entity', { id, kind, entityId }),
+    // A plugin's Kong schema from the group's API; offline, the cached copy marked with why.
+    pluginSchema: (id: string, name: string) => invoke<KongSchema>('plugin_schema', { id, name }),
+    // An entity kind's Kong schema (the local control plane's; Konnect publishes none).
+    entitySchema: (id: string, kind: EntityKind) => invoke<KongSchema>('entity_schema', { id, kind }),
+    availablePlugins: (id: string) => invoke<AvailablePlugins>('available_plugins', { id }),
+    // Checks an entity against the group's schemas without saving it.
+    validateEntity: (id: string, kind: EntityKind, body: Record<string, unknown>) => invoke<string>('validate_entity', { id, kind, body }),
+    // Caches the group's schemas for offline forms: plugins in use, and every kind's.
+    syncSchemas: (id: string) => invoke<SchemaSyncReport>('sync_schemas', { id }),
     // An entity as YAML, written by the serializer decK exports use.
     entityYaml: (entity: Record<string, unknown>) => invoke<string>('entity_yaml', { entity }),
     search: (query: string) => invoke<Array<SearchHit>>('search', { query }),
