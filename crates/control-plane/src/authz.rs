@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use rusqlite::params;
 
 use crate::auth::Principal;
+use crate::entities::api::nested;
 use crate::problem::Problem;
 use crate::server::AppState;
 
@@ -94,17 +95,31 @@ pub async fn load(state: &AppState, p: &Principal) -> Result<Access, crate::stor
         .await
 }
 
-/// The kind a core-entities path writes: `services/{id}/routes` writes routes.
+/// The kind a core-entities path writes: `services/{id}/routes` writes routes,
+/// `consumers/{id}/basic-auth` writes basic-auths.
 fn written_kind(segments: &[&str]) -> String {
     let kind = match segments {
-        [k] | [k, _] => k,
-        [_, _, "consumers", ..] => &"consumer_groups",
-        [_, _, "consumer_groups", ..] => &"consumer_groups",
-        [_, _, "key-auth", ..] => &"key-auths",
-        [_, _, child, ..] => child,
-        _ => &"",
+        [k] | [k, _] => *k,
+        [_, _, "consumers", ..] => "consumer_groups",
+        [_, _, "consumer_groups", ..] => "consumer_groups",
+        [parent, _, child, ..] => nested(parent, child).map_or(*child, |(k, _)| k.path),
+        _ => "",
     };
     kind.to_string()
+}
+
+/// Consumers' credentials. Konnect's roles grant them together (Consumer Admin writes a
+/// consumer's credentials of every kind); the role table names them by `key-auths`.
+const CREDENTIALS: [&str; 5] = ["key-auths", "basic-auths", "jwts", "hmac-auths", "acls"];
+
+/// The kind the role table is asked about for a write of `kind`.
+fn role_kind(kind: &str) -> &str {
+    let listed = konnect::vocabulary::EntityKind::from_path(kind).is_some();
+    if !listed && CREDENTIALS.contains(&kind) {
+        "key-auths"
+    } else {
+        kind
+    }
 }
 
 fn forbidden(detail: String) -> Response {
@@ -140,7 +155,11 @@ pub async fn authorize(State(state): State<AppState>, mut req: Request, next: Ne
                 (_, ["core-entities", tail @ ..]) => Action::Write(written_kind(tail)),
                 _ => Action::ManageNodes,
             };
-            if access.can(cp, &action) {
+            let asked = match &action {
+                Action::Write(kind) => Action::Write(role_kind(kind).to_string()),
+                other => other.clone(),
+            };
+            if access.can(cp, &asked) {
                 Ok(())
             } else {
                 Err(match action {

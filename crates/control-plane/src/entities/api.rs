@@ -89,7 +89,7 @@ fn write_error(e: WriteError) -> Response {
 }
 
 /// `(parent kind, child segment)` → (child kind, the child's field that points at the parent).
-fn nested(parent: &str, child: &str) -> Option<(&'static Kind, &'static str)> {
+pub fn nested(parent: &str, child: &str) -> Option<(&'static Kind, &'static str)> {
     let (k, f) = match (parent, child) {
         ("services", "routes") => ("routes", "service"),
         ("services", "plugins") => ("plugins", "service"),
@@ -100,6 +100,10 @@ fn nested(parent: &str, child: &str) -> Option<(&'static Kind, &'static str)> {
         ("certificates", "snis") => ("snis", "certificate"),
         ("key-sets", "keys") => ("keys", "set"),
         ("consumers", "key-auth") => ("key-auths", "consumer"),
+        ("consumers", "basic-auth") => ("basic-auths", "consumer"),
+        ("consumers", "jwt") => ("jwts", "consumer"),
+        ("consumers", "hmac-auth") => ("hmac-auths", "consumer"),
+        ("consumers", "acls") => ("acls", "consumer"),
         _ => return None,
     };
     Some((kind(k)?, f))

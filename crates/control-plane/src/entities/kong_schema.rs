@@ -400,7 +400,7 @@ fn names(v: &Value) -> Vec<&str> {
 
 /// A record's entity checks. Paths are the record's own; errors are placed under `prefix`.
 /// A check whose fields already failed is not run, as Kong skips it.
-fn entity_checks(
+pub fn entity_checks(
     checks: &[Value],
     schema: &Value,
     record: &Map<String, Value>,

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use rustls::crypto::ring::sign::any_supported_type;
 use rustls::sign::SigningKey;
 use rustls_pki_types::pem::{self, PemObject};
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, SubjectPublicKeyInfoDer};
 
 /// The certificate in a PEM text (the first of a chain), or why it is not one, worded as the
 /// tail of Kong's `invalid certificate: %s`.
@@ -35,6 +35,22 @@ pub fn parse_certificate(text: &str) -> Result<Vec<u8>, String> {
 pub fn parse_key(text: &str) -> Result<Arc<dyn SigningKey>, String> {
     let der = PrivateKeyDer::from_pem_slice(text.as_bytes()).map_err(|e| pem_error(&e))?;
     any_supported_type(&der).map_err(|e| format!("unsupported or malformed private key ({e})"))
+}
+
+/// A public key (`BEGIN PUBLIC KEY`, an X.509 SubjectPublicKeyInfo), as a jwt credential's
+/// `rsa_public_key` holds it, or why it is not one.
+pub fn parse_public_key(text: &str) -> Result<(), String> {
+    const SEQUENCE: u8 = 0x30;
+    const BIT_STRING: u8 = 0x03;
+    let der =
+        SubjectPublicKeyInfoDer::from_pem_slice(text.as_bytes()).map_err(|e| pem_error(&e))?;
+    let shaped = der_element(&der).filter(|spki| spki.tag == SEQUENCE && spki.rest.is_empty());
+    let algorithm = shaped.as_ref().and_then(|spki| der_element(spki.contents));
+    let key = algorithm.as_ref().filter(|a| a.tag == SEQUENCE).and_then(|a| der_element(a.rest));
+    match key {
+        Some(k) if k.tag == BIT_STRING && k.rest.is_empty() && !k.contents.is_empty() => Ok(()),
+        _ => Err("not a DER SubjectPublicKeyInfo".into()),
+    }
 }
 
 /// Whether a parsed key is the private half of a certificate's public key. A key that cannot
@@ -149,6 +165,14 @@ mod tests {
         let (_, other) = pair();
         let der = parse_certificate(&cert).unwrap();
         assert!(!key_matches(&der, parse_key(&other).unwrap().as_ref()));
+    }
+
+    #[test]
+    fn a_public_key_parses_and_a_private_one_does_not() {
+        let key = rcgen::KeyPair::generate().unwrap();
+        assert_eq!(parse_public_key(&key.public_key_pem()), Ok(()));
+        assert!(parse_public_key(&key.serialize_pem()).is_err());
+        assert!(parse_public_key(&key.public_key_pem().replace('\n', "")).is_err());
     }
 
     #[test]

@@ -333,23 +333,74 @@ fn key_sets() -> Value {
     fields(vec![json!({"name": {"type": "string", "unique": true}})])
 }
 
+/// An auth plugin's credential (Kong's `kong/plugins/<name>/daos.lua`): its consumer, which
+/// takes it along when deleted, then its own fields. Credentials carry only created_at in Kong.
+fn credential(own: Vec<Value>) -> Value {
+    let mut list = vec![json!({
+        "consumer": {
+            "type": "foreign",
+            "reference": "consumers",
+            "required": true,
+            "on_delete": "cascade",
+        },
+    })];
+    list.extend(own);
+    without_field(fields(list), "updated_at")
+}
+
 fn key_auths() -> Value {
-    // Credentials carry only created_at in Kong.
-    without_field(
-        fields(vec![
-            json!({
-                "consumer": {
-                    "type": "foreign",
-                    "reference": "consumers",
-                    "required": true,
-                    "on_delete": "cascade",
-                },
-            }),
-            json!({"key": {"type": "string", "unique": true, "auto": true}}),
-            json!({"ttl": {"type": "integer", "between": [0, 100000000]}}),
-        ]),
-        "updated_at",
+    credential(vec![
+        json!({"key": {"type": "string", "unique": true, "auto": true}}),
+        json!({"ttl": {"type": "integer", "between": [0, 100000000]}}),
+    ])
+}
+
+/// The password is stored as Kong stores it, hashed (`store::derived_fields`), and only the
+/// hash is ever answered.
+fn basic_auths() -> Value {
+    credential(vec![
+        json!({"username": {"type": "string", "required": true, "unique": true}}),
+        json!({"password": {"type": "string", "required": true}}),
+    ])
+}
+
+/// JWT signing algorithms of Kong 3.10's `jwt_secrets`; all but HMAC verify with a public key.
+const JWT_ALGORITHMS: [&str; 13] = [
+    "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256",
+    "PS384", "PS512", "EdDSA",
+];
+
+fn jwts() -> Value {
+    let public_key: Vec<String> =
+        JWT_ALGORITHMS.iter().filter(|a| !a.starts_with("HS")).map(|a| format!("^{a}$")).collect();
+    let schema = credential(vec![
+        json!({"key": {"type": "string", "unique": true, "auto": true}}),
+        json!({"secret": {"type": "string", "auto": true}}),
+        json!({"rsa_public_key": {"type": "string", "pem": "PUBLIC KEY"}}),
+        json!({"algorithm": {"type": "string", "default": "HS256", "one_of": JWT_ALGORITHMS}}),
+    ]);
+    with_checks(
+        schema,
+        json!([{
+            "conditional": {
+                "if_field": "algorithm",
+                "if_match": {"match_any": {"patterns": public_key}},
+                "then_field": "rsa_public_key",
+                "then_match": {"required": true},
+            },
+        }]),
     )
+}
+
+fn hmac_auths() -> Value {
+    credential(vec![
+        json!({"username": {"type": "string", "required": true, "unique": true}}),
+        json!({"secret": {"type": "string", "auto": true}}),
+    ])
+}
+
+fn acls() -> Value {
+    credential(vec![json!({"group": {"type": "string", "required": true}})])
 }
 
 fn without_field(mut schema: Value, name: &str) -> Value {
@@ -395,6 +446,25 @@ pub static KINDS: LazyLock<Vec<Kind>> = LazyLock::new(|| {
         k("keys", "key", Some("name"), keys(), Some("name"), "keys"),
         k("vaults", "vault", Some("prefix"), vaults(), Some("name"), "vaults"),
         k("key-auths", "keyauth_credential", Some("key"), key_auths(), None, "keyauth_credentials"),
+        k(
+            "basic-auths",
+            "basicauth_credential",
+            Some("username"),
+            basic_auths(),
+            None,
+            "basicauth_credentials",
+        ),
+        k("jwts", "jwt_secret", Some("key"), jwts(), None, "jwt_secrets"),
+        k(
+            "hmac-auths",
+            "hmacauth_credential",
+            Some("username"),
+            hmac_auths(),
+            None,
+            "hmacauth_credentials",
+        ),
+        // Kong's endpoint key `group` is not unique across consumers: acls go by id.
+        k("acls", "acl", None, acls(), None, "acls"),
         k("plugins", "plugin", Some("instance_name"), plugins(), Some("name"), "plugins"),
     ]
 });

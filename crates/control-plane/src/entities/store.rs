@@ -261,20 +261,7 @@ pub fn write(
     if super::schema::has_field(kind, "updated_at") {
         e.insert("updated_at".into(), stamp(now));
     }
-    match kind.path {
-        "key-auths" if e.get("key").is_none_or(Value::is_null) => {
-            e.insert("key".into(), Value::String(uuid::Uuid::new_v4().simple().to_string()));
-        }
-        "ca_certificates" => {
-            use sha2::Digest;
-            let cert = e.get("cert").and_then(Value::as_str).unwrap_or("");
-            e.insert(
-                "cert_digest".into(),
-                Value::String(hex::encode(sha2::Sha256::digest(cert.trim().as_bytes()))),
-            );
-        }
-        _ => {}
-    }
+    derived_fields(kind, &mut e);
     let mut taken = Vec::new();
     for (field, value) in unique_values(kind, &e) {
         let owner: Option<String> = c
@@ -333,6 +320,47 @@ pub fn write(
     )?;
     bump_version(c, cp)?;
     Ok(body)
+}
+
+/// The values the store sets: Kong's generated `auto` strings (a credential's key or secret)
+/// where none was given, a CA certificate's digest, and a basic-auth password hashed as Kong
+/// hashes it, so the clear text is neither kept nor answered.
+fn derived_fields(kind: &Kind, e: &mut Map<String, Value>) {
+    for (name, attrs) in kind.schema["fields"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|f| f.as_object().into_iter().flatten())
+    {
+        let generated =
+            attrs["auto"] == true && attrs["type"] == "string" && attrs["uuid"].is_null();
+        if generated && e.get(name).is_none_or(Value::is_null) {
+            e.insert(name.clone(), Value::String(uuid::Uuid::new_v4().simple().to_string()));
+        }
+    }
+    let text = |e: &Map<String, Value>, f: &str| {
+        e.get(f).and_then(Value::as_str).unwrap_or_default().to_string()
+    };
+    match kind.path {
+        "ca_certificates" => {
+            use sha2::Digest;
+            let digest = sha2::Sha256::digest(text(e, "cert").trim().as_bytes());
+            e.insert("cert_digest".into(), Value::String(hex::encode(digest)));
+        }
+        "basic-auths" => {
+            let consumer = e.get("consumer").and_then(|c| c.get("id")).and_then(Value::as_str);
+            let hash = basic_auth_hash(consumer.unwrap_or_default(), &text(e, "password"));
+            e.insert("password".into(), Value::String(hash));
+        }
+        _ => {}
+    }
+}
+
+/// Kong's `kong/plugins/basic-auth/crypto.lua`: hex SHA-1 of the password salted with the
+/// consumer's id, which is what its data planes compare a presented password against.
+pub fn basic_auth_hash(consumer_id: &str, password: &str) -> String {
+    use sha1::Digest;
+    hex::encode(sha1::Sha1::digest(format!("{password}{consumer_id}").as_bytes()))
 }
 
 /// Deletes an entity and whatever cascades from it, or refuses when a dependent restricts it.

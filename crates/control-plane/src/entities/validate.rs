@@ -450,6 +450,7 @@ fn string_rules(attrs: &Value, s: &str) -> Option<String> {
         Some("CERTIFICATE") => {
             pem::parse_certificate(s).err().map(|e| format!("invalid certificate: {e}"))
         }
+        Some("PUBLIC KEY") => pem::parse_public_key(s).err().map(|e| format!("invalid key: {e}")),
         Some(_) => pem::parse_key(s).err().map(|e| format!("invalid key: {e}")),
         None => None,
     }
@@ -627,7 +628,12 @@ fn entity_checks(
             }
         }
         "plugins" => plugin_checks(e, errors),
-        _ => {}
+        // Kinds without rules of their own here: their schema's checks, by the one engine.
+        _ => {
+            if let Some(checks) = kind.schema["entity_checks"].as_array() {
+                kong_schema::entity_checks(checks, &kind.schema, e, "", errors);
+            }
+        }
     }
 }
 
@@ -773,6 +779,37 @@ mod tests {
         assert!(check("plugins", json!({"name": "bot-detection"})).is_ok());
         let errs = check("plugins", json!({"name": "no-such-plugin"})).unwrap_err();
         assert_eq!(errs[0].field, "name");
+    }
+
+    #[test]
+    fn credentials_follow_kongs_daos() {
+        let consumer = json!({"id": "7f9fd312-a987-4628-b4c5-bb4f4fddd5f7"});
+        let errs = check("jwts", json!({"consumer": consumer, "algorithm": "RS256"})).unwrap_err();
+        assert!(errs
+            .iter()
+            .any(|e| e.field == "rsa_public_key" && e.message == "required field missing"));
+        let bad_key = json!({"consumer": consumer, "algorithm": "ES256", "rsa_public_key": "x"});
+        let errs = check("jwts", bad_key).unwrap_err();
+        assert!(errs
+            .iter()
+            .any(|e| e.field == "rsa_public_key" && e.message.starts_with("invalid key")));
+        let j = check("jwts", json!({"consumer": consumer})).unwrap();
+        assert_eq!(j["algorithm"], "HS256");
+        let errs = check("jwts", json!({"consumer": consumer, "algorithm": "none"})).unwrap_err();
+        assert_eq!(errs[0].field, "algorithm");
+        assert_eq!(check("acls", json!({"consumer": consumer})).unwrap_err()[0].field, "group");
+        let errs = check("basic-auths", json!({"consumer": consumer, "username": "a"}));
+        assert_eq!(errs.unwrap_err()[0].field, "password");
+        assert!(check("hmac-auths", json!({"username": "a"})).is_err());
+    }
+
+    #[test]
+    fn basic_auth_passwords_hash_as_kong_does() {
+        let hash = super::super::store::basic_auth_hash(
+            "7f9fd312-a987-4628-b4c5-bb4f4fddd5f7",
+            "open sesame",
+        );
+        assert_eq!(hash, "b8edeb0d4046281b892cc4348ac64aa1c782c17b");
     }
 
     #[test]
