@@ -142,7 +142,7 @@ async fn a_basic_auth_password_is_stored_hashed_and_never_answered_in_clear() {
         format!("/consumers/{cid}/basic-auth/{id}"),
         "/basic-auths".to_string(),
         format!("/basic-auths/{id}"),
-        format!("/basic-auths/alice"),
+        "/basic-auths/alice".to_string(),
     ] {
         let (s, body) = api.call("GET", &path, None).await;
         assert_eq!(s, 200, "{path}");
