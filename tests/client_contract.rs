@@ -127,6 +127,40 @@ async fn every_request_the_console_makes_and_every_answer_it_reads_follow_konnec
     console.group_dashboard(g, "1h").await.unwrap();
     console.access().await.unwrap();
     console.sync(std::sync::Arc::new(|_| {}), CancelToken::default()).await.unwrap();
+    // Kong's schemas, as a Konnect profile reads them: only the calls Konnect's spec has.
+    let konnect_profile = Profile::Konnect {
+        id: "konnect".into(),
+        name: "Konnect".into(),
+        region: Region::Us,
+        base_url: Some(regional.base.clone()),
+    };
+    let on_konnect = Console::new(
+        konnect_profile,
+        KonnectClient::with_hosts(hosts.clone(), ADMIN_TOKEN).unwrap(),
+        &app_dir.path().join("konnect.sqlite"),
+    )
+    .unwrap();
+    // The route's rate-limiting went with the route: key-auth is the plugin in use.
+    console.create_entity(g, "plugins", json!({"name": "key-auth", "config": {}})).await.unwrap();
+    let report = on_konnect.sync_schemas(g).await.unwrap();
+    assert_eq!(report.cached, ["plugins/key-auth"], "{report:?}");
+    on_konnect.plugin_schema(g, "rate-limiting").await.unwrap();
+    assert!(!on_konnect.available_plugins(g).await.unwrap().names.is_empty());
+    let no_call = on_konnect.entity_schema(g, "services").await.unwrap_err();
+    assert_eq!(no_call.code, console::ErrorCode::NotFound, "{no_call:?}");
+    on_konnect
+        .validate_entity(g, "plugins", json!({"name": "rate-limiting", "config": {"minute": 5}}))
+        .await
+        .unwrap();
+    on_konnect
+        .validate_entity(g, "services", json!({"name": "orders", "url": "http://orders:8080"}))
+        .await
+        .unwrap();
+    let refused = on_konnect
+        .validate_entity(g, "plugins", json!({"name": "rate-limiting", "config": {}}))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, console::ErrorCode::Validation, "{refused:?}");
     console.delete_group(g).await.unwrap();
     // A system account's token reads its roles at /v3/system-accounts/{id}/… and its teams'
     // roles.
@@ -240,6 +274,8 @@ async fn every_request_the_console_makes_and_every_answer_it_reads_follow_konnec
             s}/key-auth",
         "PUT /v2/control-planes/{controlPlaneId}/core-entities/services/{ServiceId}",
         "DELETE /v2/control-planes/{controlPlaneId}/core-entities/routes/{RouteId}",
+        "GET /v2/control-planes/{controlPlaneId}/core-entities/schemas/plugins/{pluginName}",
+        "POST /v2/control-planes/{controlPlaneId}/core-entities/schemas/{entityName}/validate",
         "POST /v2/metrics",
         "GET /v3/users/me",
         "GET /v3/users/{userId}/teams",
