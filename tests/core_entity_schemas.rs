@@ -4,46 +4,14 @@
 
 use serde_json::{json, Value};
 use system_tests::spec::Spec;
-use system_tests::{start_control_plane, Api, ADMIN_TOKEN};
+use system_tests::{core_entities_api, field_messages};
 
 /// Kong's field types (`Schema.valid_types`, without the internal `function` and `any`).
 const KONG_TYPES: [&str; 10] =
     ["string", "number", "integer", "boolean", "array", "set", "map", "record", "foreign", "json"];
 
-const KINDS: [&str; 14] = [
-    "certificates",
-    "ca_certificates",
-    "snis",
-    "services",
-    "routes",
-    "consumers",
-    "consumer_groups",
-    "upstreams",
-    "targets",
-    "key-sets",
-    "keys",
-    "vaults",
-    "key-auths",
-    "plugins",
-];
-
 fn p(suffix: &str) -> String {
     format!("/control-planes/{{controlPlaneId}}/core-entities{suffix}")
-}
-
-async fn api(dir: &std::path::Path) -> (control_plane::RunningControlPlane, Api) {
-    let cp = start_control_plane(dir).await;
-    let client = konnect::KonnectClient::new(&cp.base_url(), ADMIN_TOKEN).unwrap();
-    let group = client.list_all_control_planes().await.unwrap().remove(0);
-    let base = format!("{}/v2/control-planes/{}/core-entities", cp.base_url(), group.id);
-    (cp, Api::new(base, ADMIN_TOKEN))
-}
-
-fn messages(body: &Value, field: &str) -> Vec<String> {
-    let details = body["details"].as_array().unwrap();
-    let detail = details.iter().find(|d| d["field"] == field);
-    let list = detail.and_then(|d| d["messages"].as_array()).cloned().unwrap_or_default();
-    list.iter().filter_map(Value::as_str).map(str::to_string).collect()
 }
 
 fn pair(host: &str) -> (String, String) {
@@ -54,7 +22,7 @@ fn pair(host: &str) -> (String, String) {
 async fn certificates_are_parsed_on_write() {
     let spec = Spec::load("control-planes-config.v2.yaml");
     let dir = tempfile::tempdir().unwrap();
-    let (_cp, api) = api(dir.path()).await;
+    let (_cp, api) = core_entities_api(dir.path()).await;
     let (cert, key) = pair("api.example.com");
 
     // A PEM whose line breaks were lost, as a paste into a one-line box leaves it.
@@ -63,22 +31,22 @@ async fn certificates_are_parsed_on_write() {
         api.call("POST", "/certificates", Some(json!({"cert": flat, "key": key}))).await;
     assert_eq!(s, 400, "{body}");
     assert_eq!(body["code"], 3);
-    let on_cert = messages(&body, "cert");
+    let on_cert = field_messages(&body, "cert");
     assert!(on_cert.iter().any(|m| m.starts_with("invalid certificate: ")), "{body}");
     assert_eq!(body["details"][0]["type"], "ERROR_TYPE_FIELD");
-    assert!(messages(&body, "key").is_empty(), "the key itself is fine: {body}");
+    assert!(field_messages(&body, "key").is_empty(), "the key itself is fine: {body}");
 
     let (s, body) =
         api.call("POST", "/certificates", Some(json!({"cert": cert, "key": "-----BEGIN"}))).await;
     assert_eq!(s, 400);
-    assert!(messages(&body, "key").iter().any(|m| m.starts_with("invalid key: ")), "{body}");
+    assert!(field_messages(&body, "key").iter().any(|m| m.starts_with("invalid key: ")), "{body}");
 
     // A key of another certificate.
     let (_, other_key) = pair("other.example.com");
     let (s, body) =
         api.call("POST", "/certificates", Some(json!({"cert": cert, "key": other_key}))).await;
     assert_eq!(s, 400, "{body}");
-    assert_eq!(messages(&body, "key"), ["certificate does not match key"]);
+    assert_eq!(field_messages(&body, "key"), ["certificate does not match key"]);
 
     // The alternative pair: set together, and checked the same way.
     let (alt_cert, _) = pair("alt.example.com");
@@ -93,7 +61,7 @@ async fn certificates_are_parsed_on_write() {
         )
         .await;
     assert_eq!(s, 400, "{body}");
-    assert_eq!(messages(&body, "key_alt"), ["alternative certificate does not match key"]);
+    assert_eq!(field_messages(&body, "key_alt"), ["alternative certificate does not match key"]);
 
     // A broken certificate is not stored, so nothing can hang an SNI on it; a good one can.
     let (_, list) = api.call("GET", "/certificates", None).await;
@@ -115,7 +83,7 @@ async fn certificates_are_parsed_on_write() {
         .call("PUT", &format!("/certificates/{id}"), Some(json!({"cert": flat, "key": key})))
         .await;
     assert_eq!(s, 400, "{body}");
-    assert!(messages(&body, "cert")[0].starts_with("invalid certificate: "));
+    assert!(field_messages(&body, "cert")[0].starts_with("invalid certificate: "));
 }
 
 /// Checks one field's attributes in Kong's wire format, and its nested ones.
@@ -157,8 +125,8 @@ fn assert_kong_fields(kind: &str, fields: &Value) -> Vec<String> {
 async fn every_kind_has_its_schema_in_kongs_wire_format() {
     let spec = Spec::load("control-planes-config.v2.yaml");
     let dir = tempfile::tempdir().unwrap();
-    let (_cp, api) = api(dir.path()).await;
-    for kind in KINDS {
+    let (_cp, api) = core_entities_api(dir.path()).await;
+    for kind in konnect::EntityKind::ALL.map(konnect::EntityKind::path) {
         let (s, schema) = api.call("GET", &format!("/schemas/{kind}"), None).await;
         assert_eq!(s, 200, "{kind}: {schema}");
         let names = assert_kong_fields(kind, &schema["fields"]);

@@ -3,7 +3,7 @@
 //! nested field for real mistakes.
 
 use serde_json::{json, Map, Value};
-use system_tests::{start_control_plane, Api, ADMIN_TOKEN};
+use system_tests::{core_entities_api, field_messages};
 
 /// Plugins whose schema a config cannot be derived for generically, and why.
 const KNOWN_EXCEPTIONS: [(&str, &str); 1] = [(
@@ -11,21 +11,6 @@ const KNOWN_EXCEPTIONS: [(&str, &str); 1] = [(
     "config.account_email is required and must match the Lua pattern `%w*%p*@+%w*%.?%w*` (an \
      e-mail address): no value follows from its type alone",
 )];
-
-async fn api(dir: &std::path::Path) -> (control_plane::RunningControlPlane, Api) {
-    let cp = start_control_plane(dir).await;
-    let client = konnect::KonnectClient::new(&cp.base_url(), ADMIN_TOKEN).unwrap();
-    let group = client.list_all_control_planes().await.unwrap().remove(0);
-    let base = format!("{}/v2/control-planes/{}/core-entities", cp.base_url(), group.id);
-    (cp, Api::new(base, ADMIN_TOKEN))
-}
-
-fn messages(body: &Value, field: &str) -> Vec<String> {
-    let details = body["details"].as_array().cloned().unwrap_or_default();
-    let detail = details.iter().find(|d| d["field"] == field);
-    let list = detail.and_then(|d| d["messages"].as_array()).cloned().unwrap_or_default();
-    list.iter().filter_map(Value::as_str).map(str::to_string).collect()
-}
 
 fn fields(record: &Value) -> impl Iterator<Item = (&String, &Value)> {
     record["fields"].as_array().into_iter().flatten().filter_map(Value::as_object).flatten()
@@ -185,7 +170,7 @@ fn assert_defaults(name: &str, record: &Value, stored: &Value, path: &str) {
 #[tokio::test]
 async fn every_plugin_is_served_and_accepts_a_config_from_its_defaults() {
     let dir = tempfile::tempdir().unwrap();
-    let (_cp, api) = api(dir.path()).await;
+    let (_cp, api) = core_entities_api(dir.path()).await;
     let (s, available) = api.call("GET", "/v1/available-plugins", None).await;
     assert_eq!(s, 200, "{available}");
     let names: Vec<String> = available["names"]
@@ -227,7 +212,7 @@ async fn every_plugin_is_served_and_accepts_a_config_from_its_defaults() {
 #[tokio::test]
 async fn kongs_messages_land_on_the_nested_field() {
     let dir = tempfile::tempdir().unwrap();
-    let (_cp, api) = api(dir.path()).await;
+    let (_cp, api) = core_entities_api(dir.path()).await;
 
     let (s, body) = api
         .call(
@@ -237,9 +222,9 @@ async fn kongs_messages_land_on_the_nested_field() {
         )
         .await;
     assert_eq!(s, 400, "{body}");
-    assert_eq!(messages(&body, "config.redis.host"), ["required field missing"], "{body}");
+    assert_eq!(field_messages(&body, "config.redis.host"), ["required field missing"], "{body}");
     assert_eq!(
-        messages(&body, ""),
+        field_messages(&body, ""),
         ["failed conditional validation given value of field 'config.policy'"]
     );
 
@@ -247,7 +232,7 @@ async fn kongs_messages_land_on_the_nested_field() {
     let (s, body) = api.call("POST", "/plugins", Some(cors)).await;
     assert_eq!(s, 400, "{body}");
     assert_eq!(
-        messages(&body, "config.methods[2]"),
+        field_messages(&body, "config.methods[2]"),
         ["expected one of: GET, HEAD, PUT, PATCH, POST, DELETE, OPTIONS, TRACE, CONNECT"],
         "{body}"
     );
@@ -258,9 +243,9 @@ async fn kongs_messages_land_on_the_nested_field() {
     });
     let (s, body) = api.call("POST", "/plugins", Some(jwt)).await;
     assert_eq!(s, 400, "{body}");
-    assert_eq!(messages(&body, "config.claims_to_verify"), ["expected to contain: exp"]);
+    assert_eq!(field_messages(&body, "config.claims_to_verify"), ["expected to contain: exp"]);
     assert_eq!(
-        messages(&body, ""),
+        field_messages(&body, ""),
         ["failed conditional validation given value of field 'config.maximum_expiration'"]
     );
     let jwt = json!({
@@ -275,7 +260,7 @@ async fn kongs_messages_land_on_the_nested_field() {
 #[tokio::test]
 async fn scopes_names_and_validate_follow_kong() {
     let dir = tempfile::tempdir().unwrap();
-    let (_cp, api) = api(dir.path()).await;
+    let (_cp, api) = core_entities_api(dir.path()).await;
     let (s, consumer) = api.call("POST", "/consumers", Some(json!({"username": "ann"}))).await;
     assert_eq!(s, 201, "{consumer}");
 
@@ -283,7 +268,7 @@ async fn scopes_names_and_validate_follow_kong() {
     let (s, body) =
         api.call("POST", "/consumers/ann/plugins", Some(json!({"name": "key-auth"}))).await;
     assert_eq!(s, 400, "{body}");
-    assert_eq!(messages(&body, "consumer"), ["value must be null"], "{body}");
+    assert_eq!(field_messages(&body, "consumer"), ["value must be null"], "{body}");
     let rl = json!({"name": "rate-limiting", "config": {"second": 1}});
     let (s, body) = api.call("POST", "/consumers/ann/plugins", Some(rl)).await;
     assert_eq!(s, 201, "{body}");
@@ -291,7 +276,7 @@ async fn scopes_names_and_validate_follow_kong() {
     let (s, body) = api.call("POST", "/plugins", Some(json!({"name": "no-such"}))).await;
     assert_eq!(s, 400, "{body}");
     assert_eq!(
-        messages(&body, "name"),
+        field_messages(&body, "name"),
         ["plugin 'no-such' not enabled; add it to the 'plugins' configuration property"]
     );
     let (s, body) = api.call("GET", "/schemas/plugins/no-such", None).await;
@@ -304,7 +289,7 @@ async fn scopes_names_and_validate_follow_kong() {
     let bad = json!({"name": "cors", "config": {"max_age": "soon"}});
     let (s, body) = api.call("POST", "/schemas/plugins/validate", Some(bad)).await;
     assert_eq!(s, 400, "{body}");
-    assert_eq!(messages(&body, "config.max_age"), ["expected a number"]);
+    assert_eq!(field_messages(&body, "config.max_age"), ["expected a number"]);
     let (_, list) = api.call("GET", "/plugins", None).await;
     let stored: Vec<&Value> = list["data"].as_array().unwrap().iter().collect();
     assert!(stored.iter().all(|p| p["name"] != "cors"), "validate stored nothing: {list}");

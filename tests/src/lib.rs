@@ -33,6 +33,23 @@ pub async fn wait_until<F: std::future::Future<Output = bool>>(
     }
 }
 
+/// A fresh control plane in `dir` and an [`Api`] on its default group's core-entities.
+pub async fn core_entities_api(dir: &Path) -> (RunningControlPlane, Api) {
+    let cp = start_control_plane(dir).await;
+    let client = konnect::KonnectClient::new(&cp.base_url(), ADMIN_TOKEN).unwrap();
+    let group = client.list_all_control_planes().await.unwrap().remove(0);
+    let base = format!("{}/v2/control-planes/{}/core-entities", cp.base_url(), group.id);
+    (cp, Api::new(base, ADMIN_TOKEN))
+}
+
+/// The messages a core-entities error body gives for `field`.
+pub fn field_messages(body: &serde_json::Value, field: &str) -> Vec<String> {
+    let details = body["details"].as_array().cloned().unwrap_or_default();
+    let detail = details.iter().find(|d| d["field"] == field);
+    let list = detail.and_then(|d| d["messages"].as_array()).cloned().unwrap_or_default();
+    list.iter().filter_map(serde_json::Value::as_str).map(str::to_string).collect()
+}
+
 pub const ADMIN_TOKEN: &str = "kpat_system_test_admin_token";
 
 /// A control plane on a free loopback port with its data in `dir`, admin token [`ADMIN_TOKEN`].
