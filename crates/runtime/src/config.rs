@@ -234,7 +234,12 @@ mod tests {
 
     #[test]
     fn a_plugin_the_runtime_does_not_have_refuses_the_configuration_and_names_it() {
-        let plugin = |name: &str, enabled: bool| serde_json::json!({"id": "p1", "name": name, "enabled": enabled, "config": {}});
+        let plugin = |name: &str, enabled: bool| {
+            let mut p = serde_json::json!({"id": "p1", "config": {}});
+            p["name"] = name.into();
+            p["enabled"] = enabled.into();
+            p
+        };
         let table = |p: Value| serde_json::json!({"_format_version": "3.0", "plugins": [p]});
         let refused = Snapshot::build(&table(plugin("ip-restriction", true)), "h").err();
         assert!(refused.is_some_and(|e| e.contains("plugin 'ip-restriction' (id p1)")));
