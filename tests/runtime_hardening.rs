@@ -361,7 +361,7 @@ async fn a_configuration_the_runtime_refuses_shows_on_its_node_and_the_last_good
     s.cp = processes::control_plane(&s.data_dir, s.ports.0, s.ports.1);
 
     let nodes = format!("/v2/control-planes/{}/nodes", s.group);
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + Duration::from_secs(45);
     let node = loop {
         let (_, list) = s.api.call("GET", &nodes, None).await;
         let node = list["items"][0].clone();
@@ -398,7 +398,7 @@ async fn a_configuration_the_runtime_refuses_shows_on_its_node_and_the_last_good
     put["paths"] = json!(["/q"]);
     let (code, fixed) = s.api.call("PUT", &format!("{ce}/routes/{rid}"), Some(put)).await;
     assert_eq!(code, 200, "{fixed}");
-    wait_until("the error clears once the fix is applied", 20, || async {
+    wait_until("the error clears once the fix is applied", 45, || async {
         let (_, list) = s.api.call("GET", &nodes, None).await;
         list["items"][0].get("compatibility_status").is_none_or(Value::is_null)
     })
