@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use console::{Console, Profile};
 use futures_util::{SinkExt, StreamExt};
-use hybrid::link::{self, Incoming, NodeIdentity};
+use hybrid::link::{self, Incoming};
 use hybrid::{Frame, Histogram, Report, Series};
 use konnect::KonnectClient;
 use serde_json::json;
@@ -44,11 +44,7 @@ async fn instances_and_dashboard_come_live_then_from_the_cache() {
     // One runtime-shaped node that applies the config and reports 10 requests: 7 OK, 2 4XX, 1 5XX.
     let (cert, key) = link::generate_client_certificate("n1").unwrap();
     client.pin_dp_certificate(&g, &cert, "n1").await.unwrap();
-    let who = NodeIdentity {
-        node_id: uuid::Uuid::new_v4().to_string(),
-        hostname: "prod-1".into(),
-        version: link::NODE_VERSION.into(),
-    };
+    let who = system_tests::new_node("prod-1");
     let mut ws = link::connect(
         &cp.cluster_addr.to_string(),
         Arc::new(link::client_tls(&cert, &key).unwrap()),

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use hybrid::link::{self, Incoming, NodeIdentity};
+use hybrid::link::{self, Incoming};
 use serde_json::{json, Value};
 use system_tests::spec::Spec;
 use system_tests::{start_control_plane, Api, ADMIN_TOKEN};
@@ -413,11 +413,7 @@ async fn link_works(cp: &control_plane::RunningControlPlane) {
         )
         .await;
     assert_eq!(s, 201);
-    let who = NodeIdentity {
-        node_id: uuid::Uuid::new_v4().to_string(),
-        hostname: "probe".into(),
-        version: link::NODE_VERSION.into(),
-    };
+    let who = system_tests::new_node("probe");
     let mut ws = link::connect(
         &cp.cluster_addr.to_string(),
         Arc::new(link::client_tls(&cert, &key).unwrap()),

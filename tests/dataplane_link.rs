@@ -91,11 +91,7 @@ async fn a_runtime_shaped_client_gets_config_and_its_sync_status_follows_its_has
     assert_eq!((s, bad["invalid_parameters"][0]["field"].as_str()), (400, Some("cert")));
 
     // Connect, receive the config, report its hash.
-    let who = NodeIdentity {
-        node_id: uuid::Uuid::new_v4().to_string(),
-        hostname: "runtime-1.local".into(),
-        version: link::NODE_VERSION.into(),
-    };
+    let who = system_tests::new_node("runtime-1.local");
     let tls = Arc::new(link::client_tls(&cert, &key).unwrap());
     let mut ws = link::connect(
         &cp.cluster_addr.to_string(),

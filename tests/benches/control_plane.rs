@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use hybrid::link::{self, Incoming, NodeIdentity};
+use hybrid::link::{self, Incoming};
 use serde_json::{json, Value};
 use system_tests::{start_control_plane, ADMIN_TOKEN};
 use tokio::sync::mpsc;
@@ -154,11 +154,7 @@ async fn main() {
     let tls = Arc::new(link::client_tls(&cert, &key).unwrap());
     let (tx, mut rx) = mpsc::unbounded_channel::<(String, Instant)>();
     for i in 0..100 {
-        let who = NodeIdentity {
-            node_id: uuid::Uuid::new_v4().to_string(),
-            hostname: format!("bench-{i}"),
-            version: link::NODE_VERSION.into(),
-        };
+        let who = system_tests::new_node(format!("bench-{i}"));
         let mut ws =
             link::connect(&cp.cluster_addr.to_string(), tls.clone(), &who, &[]).await.unwrap();
         let tx = tx.clone();

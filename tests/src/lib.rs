@@ -50,6 +50,15 @@ pub fn field_messages(body: &serde_json::Value, field: &str) -> Vec<String> {
     list.iter().filter_map(serde_json::Value::as_str).map(str::to_string).collect()
 }
 
+/// A runtime-shaped node named `hostname`, with a new id and this build's version.
+pub fn new_node(hostname: impl Into<String>) -> hybrid::link::NodeIdentity {
+    hybrid::link::NodeIdentity {
+        node_id: uuid::Uuid::new_v4().to_string(),
+        hostname: hostname.into(),
+        version: hybrid::link::NODE_VERSION.into(),
+    }
+}
+
 pub const ADMIN_TOKEN: &str = "kpat_system_test_admin_token";
 
 /// A control plane on a free loopback port with its data in `dir`, admin token [`ADMIN_TOKEN`].
