@@ -24,8 +24,15 @@ async fn every_request_the_console_makes_and_every_answer_it_reads_follow_konnec
     regional.record();
     global.record();
     let hosts = ApiHosts { regional: regional.base.clone(), global: global.base.clone() };
+    // A Konnect profile: the calls only the local control plane answers (entity schemas, the
+    // available plugins) are never made on one, and everything it sends must be Konnect's.
     let console = Console::new(
-        Profile::local(),
+        Profile::Konnect {
+            id: "org".into(),
+            name: "Org".into(),
+            region: Region::Us,
+            base_url: Some(regional.base.clone()),
+        },
         KonnectClient::with_hosts(hosts.clone(), ADMIN_TOKEN).unwrap(),
         &app_dir.path().join("cache.sqlite"),
     )
@@ -77,6 +84,34 @@ async fn every_request_the_console_makes_and_every_answer_it_reads_follow_konnec
         )
         .await
         .unwrap();
+    // Every other credential kind, created under its consumer as Konnect's spec has it.
+    let owner = json!({"id": consumer["id"]});
+    for (kind, body) in [
+        ("basic-auths", json!({"username": "ann-basic", "password": "s3cret"})),
+        ("jwts", json!({"key": "ann-iss", "algorithm": "HS256"})),
+        ("hmac-auths", json!({"username": "ann-hmac"})),
+        ("acls", json!({"group": "admins"})),
+    ] {
+        let mut body = body;
+        body["consumer"] = owner.clone();
+        let made = console.create_entity(g, kind, body).await.unwrap();
+        if kind == "basic-auths" {
+            let err = console
+                .update_entity(g, kind, made["id"].as_str().unwrap(), json!({"tags": ["x"]}))
+                .await
+                .unwrap_err();
+            assert!(err.fields["password"].contains("hash"), "{err:?}");
+            console
+                .update_entity(
+                    g,
+                    kind,
+                    made["id"].as_str().unwrap(),
+                    json!({"password": "n3w", "tags": ["x"]}),
+                )
+                .await
+                .unwrap();
+        }
+    }
     console.create_entity(g, "consumer_groups", json!({"name": "gold"})).await.unwrap();
     console
         .create_entity(
@@ -146,8 +181,13 @@ async fn every_request_the_console_makes_and_every_answer_it_reads_follow_konnec
     assert_eq!(report.cached, ["plugins/key-auth"], "{report:?}");
     on_konnect.plugin_schema(g, "rate-limiting").await.unwrap();
     assert!(!on_konnect.available_plugins(g).await.unwrap().names.is_empty());
-    let no_call = on_konnect.entity_schema(g, "services").await.unwrap_err();
-    assert_eq!(no_call.code, console::ErrorCode::NotFound, "{no_call:?}");
+    // Konnect serves no entity schema: Kong's own ship with the app (no request is made).
+    for kind in console::EntityKind::ALL {
+        let shipped = on_konnect.entity_schema(g, kind).await.unwrap();
+        assert!(shipped.schema["fields"].as_array().is_some_and(|f| !f.is_empty()), "{kind}");
+    }
+    let basic = on_konnect.entity_schema(g, "basic-auths").await.unwrap();
+    assert_eq!(basic.schema["name"], "basicauth_credentials");
     on_konnect
         .validate_entity(g, "plugins", json!({"name": "rate-limiting", "config": {"minute": 5}}))
         .await
@@ -272,6 +312,13 @@ async fn every_request_the_console_makes_and_every_answer_it_reads_follow_konnec
         "POST \
             /v2/control-planes/{controlPlaneId}/core-entities/consumers/{ConsumerIdForNestedEntitie\
             s}/key-auth",
+        "POST \
+            /v2/control-planes/{controlPlaneId}/core-entities/consumers/{ConsumerIdForNestedEntitie\
+            s}/basic-auth",
+        "PUT \
+            /v2/control-planes/{controlPlaneId}/core-entities/consumers/{ConsumerIdForNestedEntitie\
+            s}/basic-auth/{BasicAuthId}",
+        "GET /v2/control-planes/{controlPlaneId}/core-entities/acls",
         "PUT /v2/control-planes/{controlPlaneId}/core-entities/services/{ServiceId}",
         "DELETE /v2/control-planes/{controlPlaneId}/core-entities/routes/{RouteId}",
         "GET /v2/control-planes/{controlPlaneId}/core-entities/schemas/plugins/{pluginName}",

@@ -122,9 +122,12 @@ async fn a_konnect_profile_asks_only_for_what_konnect_serves() {
     };
     let console = Console::new(profile, client, &app_dir.path().join("k.sqlite")).unwrap();
 
-    // Konnect publishes no entity schema call: not found, and never cached.
-    let err = console.entity_schema(&g, "routes").await.unwrap_err();
-    assert_eq!(err.code, ErrorCode::NotFound, "{err:?}");
+    // Konnect publishes no entity schema call: Kong's own ship with the app (credentials too),
+    // never cached and never asked for.
+    let routes = console.entity_schema(&g, "routes").await.unwrap();
+    assert_eq!(routes.schema["name"], "routes");
+    let jwt = console.entity_schema(&g, "jwts").await.unwrap();
+    assert_eq!(jwt.schema["name"], "jwt_secrets");
     // The available plugins are Kong's bundled ones, which Konnect accepts.
     let available = console.available_plugins(&g).await.unwrap();
     assert!(available.names.len() >= 40, "{available:?}");
@@ -141,4 +144,32 @@ async fn a_konnect_profile_asks_only_for_what_konnect_serves() {
     cp.shutdown().await;
     let cached = console.plugin_schema(&g, "rate-limiting").await.unwrap();
     assert!(cached.offline_reason.is_some());
+    assert!(console.entity_schema(&g, "acls").await.is_ok(), "shipped schemas need no API");
+}
+
+#[tokio::test]
+async fn a_sync_caches_the_schemas_of_what_it_synced() {
+    let (cp_dir, app_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let cp = start_control_plane(cp_dir.path()).await;
+    let client = client(&cp.base_url());
+    let console =
+        Console::new(Profile::local(), client.clone(), &app_dir.path().join("s.sqlite")).unwrap();
+    let g = client.list_all_control_planes().await.unwrap().remove(0).id;
+    console
+        .create_entity(&g, "plugins", json!({"name": "cors", "config": {"origins": ["*"]}}))
+        .await
+        .unwrap();
+    let noop = std::sync::Arc::new(|_| {});
+    console.sync(noop.clone(), console::sync::CancelToken::default()).await.unwrap();
+    cp.shutdown().await;
+    // No schema sync was asked for: the sync cached what the group's forms read.
+    let cors = console.plugin_schema(&g, "cors").await.unwrap();
+    assert!(cors.offline_reason.is_some() && cors.schema["fields"].is_array(), "{cors:?}");
+    for kind in console::EntityKind::ALL {
+        let s = console.entity_schema(&g, kind).await.unwrap();
+        assert!(s.offline_reason.is_some(), "{kind} is the cached copy");
+    }
+    assert!(console.available_plugins(&g).await.unwrap().names.contains(&"acme".to_string()));
+    // A refresh with the schemas cached asks for none of them again.
+    assert_eq!(console.cache_missing_schemas().await.unwrap(), 0);
 }

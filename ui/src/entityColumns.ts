@@ -103,6 +103,27 @@ const COLUMNS: Record<EntityKind, Column[]> = {
     { key: 'consumer', label: 'Consumer ID', share: 2 },
     { key: 'tags', label: 'Tags' },
   ],
+  // Credentials show who they belong to, never their secret (key, password, secret).
+  'basic-auths': [
+    { key: 'username', label: 'Username', share: 2 },
+    { key: 'consumer', label: 'Consumer ID' },
+    { key: 'tags', label: 'Tags' },
+  ],
+  jwts: [
+    { key: 'key', label: 'Key (iss)', share: 2 },
+    { key: 'algorithm', label: 'Algorithm' },
+    { key: 'consumer', label: 'Consumer ID' },
+  ],
+  'hmac-auths': [
+    { key: 'username', label: 'Username', share: 2 },
+    { key: 'consumer', label: 'Consumer ID' },
+    { key: 'tags', label: 'Tags' },
+  ],
+  acls: [
+    { key: 'group', label: 'Group', share: 2 },
+    { key: 'consumer', label: 'Consumer ID' },
+    { key: 'tags', label: 'Tags' },
+  ],
 }
 
 const specOf = (info: KindInfo): KindSpec => ({

@@ -96,6 +96,11 @@ impl Console {
         match result {
             Ok(report) => {
                 self.forget_access();
+                if !report.cancelled {
+                    if let Err(e) = self.cache_missing_schemas().await {
+                        tracing::warn!("schemas not cached after the sync: {}", e.message);
+                    }
+                }
                 Ok(report)
             }
             Err(e) => {

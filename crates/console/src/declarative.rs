@@ -56,8 +56,8 @@ fn natural_key(kind: EntityKind, b: &Map<String, Value>) -> Option<String> {
     use EntityKind::*;
     let r = |f: &str| text(b, f).unwrap_or_default();
     Some(match kind {
-        Targets => format!("{}/{}", r("upstream"), r("target")),
-        KeyAuths => format!("{}/{}", r("consumer"), r("key")),
+        // A key-auth's key is its secret: known by a digest of it, never the key itself.
+        KeyAuths => format!("{}/key {}", r("consumer"), short_digest(&r("key"))),
         Certificates | CaCertificates => short_digest(&r("cert")),
         Plugins => {
             let scope: Vec<String> = PLUGIN_SCOPES
@@ -72,8 +72,15 @@ fn natural_key(kind: EntityKind, b: &Map<String, Value>) -> Option<String> {
                 if scope.is_empty() { "global".into() } else { scope.join(",") }
             )
         }
-        // Every other kind is known by its naming fields (a consumer's username, a vault's prefix).
-        _ => kind.info().label_fields.iter().find_map(|f| text(b, f))?,
+        // Every other kind is known by its naming fields (a consumer's username, a vault's prefix),
+        // within its parent for a nested kind (a target's upstream, a credential's consumer).
+        _ => {
+            let own = kind.info().label_fields.iter().find_map(|f| text(b, f))?;
+            match kind.info().parent {
+                Some((field, _)) => format!("{}/{own}", r(field)),
+                None => own,
+            }
+        }
     })
 }
 
@@ -107,6 +114,7 @@ pub fn from_entities(entities: &[(EntityKind, Value)]) -> Declared {
                 }
             }
         }
+        fill_plugin_defaults(kind, &mut body);
         let key = natural_key(kind, &body).or_else(|| id.clone()).unwrap_or_default();
         if let Some(id) = &id {
             names.insert((kind, id.clone()), key.clone());
@@ -198,6 +206,50 @@ fn same_value(a: &Value, b: &Value) -> bool {
     }
 }
 
+/// What a preview or a diff shows instead of a secret's value.
+pub const MASK: &str = "••••••";
+
+/// The dotted paths of an entity's secret fields, as Kong's schemas mark them (`encrypted`): a
+/// credential's key, password or secret, a certificate's private key, a plugin's Redis password.
+fn secret_paths(item: &Item) -> Vec<String> {
+    use control_plane::entities::{kong_schema, schema};
+    let schema = match item.kind {
+        EntityKind::Plugins => {
+            text(&item.body, "name").and_then(|n| kong_schema::plugin_schema(&n))
+        }
+        kind => schema::kind(kind.path()).map(|k| &k.schema),
+    };
+    schema.map(kong_schema::encrypted_paths).unwrap_or_default()
+}
+
+/// Replaces the value at `path` inside `value` with the mask; an unset secret stays null, so
+/// "set" and "unset" still read differently.
+fn mask_at(value: &mut Value, path: &[&str]) {
+    match path {
+        [] if !value.is_null() => *value = Value::String(MASK.into()),
+        [] => {}
+        [head, rest @ ..] => {
+            if let Some(inner) = value.get_mut(*head) {
+                mask_at(inner, rest)
+            }
+        }
+    }
+}
+
+/// The changes with every secret inside them masked (a whole `config` keeps its other fields).
+fn masked(mut changes: Vec<FieldChange>, secrets: &[String]) -> Vec<FieldChange> {
+    for change in &mut changes {
+        for secret in secrets {
+            let path: Vec<&str> = secret.split('.').collect();
+            if path[0] == change.field {
+                mask_at(&mut change.left, &path[1..]);
+                mask_at(&mut change.right, &path[1..]);
+            }
+        }
+    }
+    changes
+}
+
 pub fn difference(left: &Declared, right: &Declared) -> Difference {
     compare(left, right, false)
 }
@@ -210,7 +262,8 @@ fn compare(left: &Declared, right: &Declared, right_only_fields: bool) -> Differ
         match right.get(k) {
             None => d.only_left.push(EntityRef { kind: l.kind, key: l.key.clone() }),
             Some(r) => {
-                let fields = field_changes(&l.body, &r.body, right_only_fields);
+                let fields =
+                    masked(field_changes(&l.body, &r.body, right_only_fields), &secret_paths(l));
                 if fields.is_empty() {
                     d.same += 1;
                 } else {
@@ -238,11 +291,15 @@ fn strip(mut body: Map<String, Value>, fields: &[&str]) -> Value {
 
 /// The kinds a decK file writes nested in (or, for plugins and routes, beside) their owners; the
 /// others are plain top-level lists.
-const NESTED_IN_DECK: [EntityKind; 9] = [
+const NESTED_IN_DECK: [EntityKind; 13] = [
     EntityKind::Services,
     EntityKind::Routes,
     EntityKind::Consumers,
     EntityKind::KeyAuths,
+    EntityKind::BasicAuths,
+    EntityKind::Jwts,
+    EntityKind::HmacAuths,
+    EntityKind::Acls,
     EntityKind::Plugins,
     EntityKind::Upstreams,
     EntityKind::Targets,
@@ -251,7 +308,7 @@ const NESTED_IN_DECK: [EntityKind; 9] = [
 ];
 
 /// A group as a decK file: services with their routes and plugins nested, consumers with their
-/// key-auth credentials and plugins, upstreams with targets, certificates with SNIs.
+/// credentials of every kind and plugins, upstreams with targets, certificates with SNIs.
 pub fn to_deck(group_name: &str, declared: &Declared) -> Value {
     let of = |kind: EntityKind| declared.values().filter(move |i| i.kind == kind);
     let mut doc = Map::new();
@@ -300,12 +357,14 @@ pub fn to_deck(group_name: &str, declared: &Declared) -> Value {
     let mut consumers = Vec::new();
     for c in of(EntityKind::Consumers) {
         let mut v = c.body.clone();
-        let creds: Vec<Value> = of(EntityKind::KeyAuths)
-            .filter(|k| text(&k.body, "consumer").as_deref() == Some(&c.key))
-            .map(|k| strip(k.body.clone(), &["consumer"]))
-            .collect();
-        if !creds.is_empty() {
-            v.insert(KeyAuths.deck_key().into(), Value::Array(creds));
+        for kind in EntityKind::CREDENTIALS {
+            let creds: Vec<Value> = of(kind)
+                .filter(|k| text(&k.body, "consumer").as_deref() == Some(&c.key))
+                .map(|k| strip(k.body.clone(), &["consumer"]))
+                .collect();
+            if !creds.is_empty() {
+                v.insert(kind.deck_key().into(), Value::Array(creds));
+            }
         }
         let cp = nested_plugins("consumer", &c.key);
         if !cp.is_empty() {
@@ -453,11 +512,12 @@ pub fn from_deck(text_in: &str) -> Result<Declared, String> {
         let name = text(c, "username")
             .or_else(|| text(c, "custom_id"))
             .ok_or_else(|| format!("{at} needs a username or custom_id."))?;
-        flat.push((
-            EntityKind::Consumers,
-            own(c, &[KeyAuths.deck_key(), Plugins.deck_key(), "groups"]),
-        ));
-        nested(&mut flat, c, &at, EntityKind::KeyAuths, "consumer", &name)?;
+        let mut owned: Vec<&str> = EntityKind::CREDENTIALS.map(EntityKind::deck_key).to_vec();
+        owned.extend([Plugins.deck_key(), "groups"]);
+        flat.push((EntityKind::Consumers, own(c, &owned)));
+        for kind in EntityKind::CREDENTIALS {
+            nested(&mut flat, c, &at, kind, "consumer", &name)?;
+        }
         nested(&mut flat, c, &at, EntityKind::Plugins, "consumer", &name)?;
     }
     for (i, u) in list(doc.get(Upstreams.deck_key()), Upstreams.deck_key())?.into_iter().enumerate()
@@ -506,9 +566,29 @@ pub fn from_deck(text_in: &str) -> Result<Declared, String> {
         if out.contains_key(&(kind, key.clone())) {
             return Err(format!("{kind} '{key}' appears twice in the file."));
         }
+        fill_plugin_defaults(kind, &mut body);
         out.insert((kind, key.clone()), Item { kind, key, id: None, body });
     }
     Ok(out)
+}
+
+/// A plugin's `config` as Kong stores it: a file states only what it sets, a group holds every
+/// field with its schema default (one of another Kong version may lack some), so both sides are
+/// filled from the plugin's schema before comparing (an unchanged plugin never shows as changed)
+/// and a file's config is applied whole.
+fn fill_plugin_defaults(kind: EntityKind, body: &mut Map<String, Value>) {
+    use control_plane::entities::kong_schema;
+    let Some(Value::Object(config)) = body.get("config").filter(|_| kind == EntityKind::Plugins)
+    else {
+        return;
+    };
+    let Some(schema) = text(body, "name").and_then(|n| kong_schema::plugin_schema(&n)) else {
+        return;
+    };
+    if let Some((_, attrs)) = kong_schema::fields(schema).find(|(f, _)| *f == "config") {
+        let filled = kong_schema::with_defaults(attrs, config);
+        body.insert("config".into(), Value::Object(filled));
+    }
 }
 
 /// What an import will do, shown before anything is applied.
@@ -592,7 +672,8 @@ mod tests {
         assert_eq!(route.body["service"], "users-api");
         assert!(!route.body.contains_key("id"));
         assert!(d.values().any(|i| i.kind == "plugins" && i.key == "key-auth@route=users"));
-        assert!(d.values().any(|i| i.kind == "key-auths" && i.key == "ann/secret-1"));
+        let key_auth = d.values().find(|i| i.kind == "key-auths").unwrap();
+        assert_eq!(key_auth.key, format!("ann/key {}", short_digest("secret-1")));
     }
 
     #[test]
@@ -608,6 +689,92 @@ mod tests {
         let back = from_deck(&yaml).unwrap();
         let p = plan(&d, &back);
         assert!(p.create.is_empty() && p.update.is_empty() && p.delete.is_empty(), "{p:?}");
+    }
+
+    /// A consumer with a credential of every kind, and a plugin stored as the API stores it
+    /// (every config field, defaults filled).
+    fn group_with_secrets() -> Vec<(EntityKind, Value)> {
+        use control_plane::entities::kong_schema;
+        let schema = kong_schema::plugin_schema("rate-limiting").unwrap();
+        let attrs = kong_schema::fields(schema).find(|(f, _)| *f == "config").unwrap().1;
+        let config =
+            json!({"minute": 5, "policy": "redis", "redis": {"host": "r", "password": "pw"}});
+        let stored = kong_schema::check_record(attrs, config.as_object().unwrap(), "", &mut vec![]);
+        let cred = |id: &str, body: Value| {
+            let mut b = body;
+            b["id"] = json!(id);
+            b["consumer"] = json!({"id": "c1"});
+            b
+        };
+        vec![
+            (EntityKind::Consumers, json!({"id": "c1", "username": "ann"})),
+            (EntityKind::KeyAuths, cred("k1", json!({"key": "sekrit-key-1"}))),
+            (EntityKind::BasicAuths, cred("b1", json!({"username": "ann-b", "password": "9f1a"}))),
+            (EntityKind::Jwts, cred("j1", json!({"key": "iss-1", "secret": "jwt-sekrit"}))),
+            (EntityKind::HmacAuths, cred("h1", json!({"username": "ann-h", "secret": "h-sekrit"}))),
+            (EntityKind::Acls, cred("a1", json!({"group": "admins"}))),
+            (
+                EntityKind::Plugins,
+                json!({"id": "p1", "name": "rate-limiting", "config": stored, "enabled": true}),
+            ),
+        ]
+    }
+
+    #[test]
+    fn every_credential_kind_nests_under_its_consumer_and_reads_back_unchanged() {
+        let d = from_entities(&group_with_secrets());
+        let doc = to_deck("dev", &d);
+        let ann = &doc["consumers"][0];
+        for key in ["keyauth_credentials", "basicauth_credentials", "jwt_secrets"] {
+            assert_eq!(ann[key].as_array().map(Vec::len), Some(1), "{key}");
+        }
+        assert_eq!(ann["hmacauth_credentials"][0]["username"], "ann-h");
+        assert_eq!(ann["acls"][0]["group"], "admins");
+        assert!(d.values().any(|i| i.kind == EntityKind::Acls && i.key == "ann/admins"));
+        assert!(d.keys().all(|(_, key)| !key.contains("sekrit")), "no secret in a key");
+        let back = from_deck(&crate::yaml::to_string(&doc).unwrap()).unwrap();
+        let p = plan(&d, &back);
+        assert!(p.create.is_empty() && p.update.is_empty() && p.delete.is_empty(), "{p:?}");
+        assert_eq!(p.unchanged as usize, d.len());
+    }
+
+    #[test]
+    fn a_plugin_config_stating_only_what_it_sets_is_unchanged() {
+        let d = from_entities(&group_with_secrets());
+        let file = from_deck(
+            r#"{"_format_version": "3.0", "consumers": [{"username": "ann"}], "plugins": [
+                {"name": "rate-limiting",
+                 "config": {"minute": 5, "policy": "redis", "redis": {"host": "r", "password": "pw"}}}
+            ]}"#,
+        )
+        .unwrap();
+        let p = plan(&d, &file);
+        assert!(p.update.is_empty(), "{:?}", p.update);
+        assert_eq!(p.unchanged, 2);
+    }
+
+    #[test]
+    fn secrets_are_masked_in_previews_and_diffs() {
+        let d = from_entities(&group_with_secrets());
+        let mut other = d.clone();
+        for item in other.values_mut() {
+            let secret = match item.kind {
+                EntityKind::KeyAuths => "key",
+                EntityKind::BasicAuths => "password",
+                EntityKind::Jwts | EntityKind::HmacAuths => "secret",
+                _ => continue,
+            };
+            item.body.insert(secret.into(), json!("changed-sekrit"));
+        }
+        let plugin = other.values_mut().find(|i| i.kind == Plugins).unwrap();
+        plugin.body["config"]["redis"]["password"] = json!("other-sekrit");
+        plugin.body["config"]["minute"] = json!(6);
+        let diff = difference(&d, &other);
+        let shown = serde_json::to_string(&diff).unwrap();
+        assert!(!shown.contains("sekrit") && !shown.contains("\"pw\""), "{shown}");
+        assert!(shown.contains(MASK) && shown.contains("\"minute\":6"), "{shown}");
+        let kinds: Vec<EntityKind> = diff.changed.iter().map(|c| c.kind).collect();
+        assert_eq!(kinds, [KeyAuths, BasicAuths, Jwts, HmacAuths, Plugins]);
     }
 
     #[test]

@@ -20,10 +20,11 @@ pub struct EntityList {
 }
 
 /// Every kind the console edits: all of them (kept for callers that count them).
-pub const EDITABLE_KINDS: [EntityKind; 14] = EntityKind::ALL;
+pub const EDITABLE_KINDS: [EntityKind; 18] = EntityKind::ALL;
 
 /// The core-entities path of a kind's collection for `body`: targets live under their upstream
-/// and key-auth credentials under their consumer, as Konnect serves them.
+/// and credentials under their consumer, as Konnect serves them (Konnect's spec has the
+/// consumer-scoped create for every credential kind, the top-level one only for some).
 fn collection_path(kind: EntityKind, body: &serde_json::Value) -> Result<String, ConsoleError> {
     let parent = |field: &str, label: &str| {
         body.get(field)
@@ -34,8 +35,22 @@ fn collection_path(kind: EntityKind, body: &serde_json::Value) -> Result<String,
     };
     Ok(match kind {
         EntityKind::Targets => format!("upstreams/{}/targets", parent("upstream", "upstream")?),
-        EntityKind::KeyAuths => format!("consumers/{}/key-auth", parent("consumer", "consumer")?),
-        k => k.path().to_string(),
+        k => match credential_segment(k) {
+            Some(segment) => format!("consumers/{}/{segment}", parent("consumer", "consumer")?),
+            None => k.path().to_string(),
+        },
+    })
+}
+
+/// A credential kind's collection under its consumer (`/consumers/{id}/basic-auth`, …).
+fn credential_segment(kind: EntityKind) -> Option<&'static str> {
+    Some(match kind {
+        EntityKind::KeyAuths => "key-auth",
+        EntityKind::BasicAuths => "basic-auth",
+        EntityKind::Jwts => "jwt",
+        EntityKind::HmacAuths => "hmac-auth",
+        EntityKind::Acls => "acls",
+        _ => return None,
     })
 }
 
@@ -113,6 +128,14 @@ impl Console {
     ) -> Result<serde_json::Value, ConsoleError> {
         let kind = kind.term()?;
         expand_service_url(kind, &mut changes)?;
+        if kind == EntityKind::BasicAuths && changes.get("password").is_none_or(|p| p.is_null()) {
+            // The API answers only the password's hash; sending it back would hash it again.
+            return Err(ConsoleError::field(
+                "password",
+                "Kong keeps only a hash of a basic-auth password: enter the password (the same \
+                 one or a new one) to save this credential.",
+            ));
+        }
         let cached = self.cached_entity(group_id, kind, id).await?;
         let path = format!("{}/{id}", collection_path(kind, cached.as_ref().unwrap_or(&changes))?);
         let mut current = self.client.get_entity(group_id, &path).await.map_err(write_error)?;

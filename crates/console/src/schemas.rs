@@ -3,8 +3,9 @@
 //!
 //! Konnect's published spec has the plugin schema GET and the validate POST; it has no entity
 //! schema GET and no available-plugins list. On a Konnect profile the console therefore never
-//! asks for those: entity schemas are the local control plane's alone, and the available plugins
-//! are the ones Kong bundles (Konnect accepts every one of them), as Konnect's own UI ships them.
+//! asks for those: entity and credential schemas are Kong's own, shipped with the app, and the
+//! available plugins are the ones Kong bundles (Konnect accepts every one of them), as Konnect's
+//! own UI ships them.
 
 use std::future::Future;
 
@@ -83,15 +84,18 @@ impl Console {
     }
 
     /// An entity kind's schema. The local control plane serves it; Konnect does not (its
-    /// published API has no such call), so a Konnect profile answers from the cache or not found.
+    /// published API has no such call), so on a Konnect profile it is Kong's own schema shipped
+    /// with the app, as Konnect's UI ships its entity and credential forms.
     pub async fn entity_schema(
         &self,
         group_id: &str,
         kind: impl Term<EntityKind>,
     ) -> Result<KongSchema, ConsoleError> {
         let kind = kind.term()?;
-        let fetch =
-            self.speaks_local_schemas().then(|| self.client.entity_schema(group_id, kind.path()));
+        if !self.speaks_local_schemas() {
+            return bundled_entity_schema(group_id, kind);
+        }
+        let fetch = Some(self.client.entity_schema(group_id, kind.path()));
         self.schema_live_or_cached(group_id, kind.path(), fetch).await
     }
 
@@ -188,6 +192,63 @@ impl Console {
         Ok(SchemaSyncReport { group_id: group_id.to_string(), cached, missing })
     }
 
+    /// After a sync: caches what the forms of each cached group need and the cache lacks (the
+    /// schema of every plugin in use; on the local control plane, the kinds' schemas and the
+    /// available plugins), so a group synced once renders its forms offline. What is cached
+    /// already costs no request; the rest go out as many at once as a sync sends; a schema that
+    /// cannot be fetched is left for the next sync.
+    pub async fn cache_missing_schemas(&self) -> Result<u32, ConsoleError> {
+        use futures_util::stream::{self, StreamExt};
+        let mut missing = Vec::new();
+        for group in self.cache.groups(self.profile().id()).await? {
+            let id = group.group.id;
+            let cached = self.cache.schema_names(self.profile().id(), &id).await?;
+            missing.extend(
+                self.schemas_wanted(&id)
+                    .await?
+                    .into_iter()
+                    .filter(|n| !cached.contains(n))
+                    .map(|name| (id.clone(), name)),
+            );
+        }
+        let fetched = stream::iter(missing)
+            .map(|(id, name)| async move {
+                let got = match name.strip_prefix("plugins/") {
+                    Some(plugin) => self.plugin_schema(&id, plugin).await.map(|_| ()),
+                    None if name == AVAILABLE_PLUGINS => {
+                        self.available_plugins(&id).await.map(|_| ())
+                    }
+                    None => self.entity_schema(&id, name.as_str()).await.map(|_| ()),
+                };
+                got.map_err(|e| tracing::warn!("schema {name} of group {id} not cached: {e}"))
+                    .is_ok()
+            })
+            .buffer_unordered(crate::sync::DEFAULT_CONCURRENCY)
+            .filter(|ok| std::future::ready(*ok))
+            .count()
+            .await;
+        Ok(fetched as u32)
+    }
+
+    /// The schema names a group's forms read, from what its cache holds.
+    async fn schemas_wanted(&self, group_id: &str) -> Result<Vec<String>, ConsoleError> {
+        let plugins = self
+            .cache
+            .entities(self.profile().id(), group_id, Some(EntityKind::Plugins.path()))
+            .await?;
+        let mut wanted: Vec<String> = plugins
+            .iter()
+            .filter_map(|(_, p, _)| p.get("name")?.as_str().map(|n| format!("plugins/{n}")))
+            .collect();
+        if self.speaks_local_schemas() {
+            wanted.extend(EntityKind::ALL.map(|k| k.path().to_string()));
+            wanted.push(AVAILABLE_PLUGINS.to_string());
+        }
+        wanted.sort();
+        wanted.dedup();
+        Ok(wanted)
+    }
+
     /// Fetches a schema and caches it; when the API cannot be reached, the cached copy marked
     /// with why, or the error if none. `fetch` is `None` where the API has no call for it.
     async fn schema_live_or_cached(
@@ -228,6 +289,21 @@ impl Console {
             .map_err(|e| ConsoleError::local(format!("cached schema unreadable: {e}")))?;
         Ok(schema(body, at, Some(err.message)))
     }
+}
+
+/// Kong 3.10's schema of a kind, as the app ships it.
+fn bundled_entity_schema(group_id: &str, kind: EntityKind) -> Result<KongSchema, ConsoleError> {
+    use control_plane::entities::{schema, wire};
+    let kind_schema = schema::kind(kind.path()).ok_or_else(|| {
+        ConsoleError::new(ErrorCode::NotFound, format!("No schema for {}.", kind.path()))
+    })?;
+    Ok(KongSchema {
+        group_id: group_id.to_string(),
+        name: kind.path().to_string(),
+        schema: wire::entity_schema(kind_schema),
+        fetched_at: now(),
+        offline_reason: None,
+    })
 }
 
 fn offline(s: KongSchema) -> String {

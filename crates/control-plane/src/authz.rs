@@ -108,20 +108,6 @@ fn written_kind(segments: &[&str]) -> String {
     kind.to_string()
 }
 
-/// Consumers' credentials. Konnect's roles grant them together (Consumer Admin writes a
-/// consumer's credentials of every kind); the role table names them by `key-auths`.
-const CREDENTIALS: [&str; 5] = ["key-auths", "basic-auths", "jwts", "hmac-auths", "acls"];
-
-/// The kind the role table is asked about for a write of `kind`.
-fn role_kind(kind: &str) -> &str {
-    let listed = konnect::vocabulary::EntityKind::from_path(kind).is_some();
-    if !listed && CREDENTIALS.contains(&kind) {
-        "key-auths"
-    } else {
-        kind
-    }
-}
-
 fn forbidden(detail: String) -> Response {
     Problem::new(StatusCode::FORBIDDEN, detail).into_response()
 }
@@ -155,11 +141,7 @@ pub async fn authorize(State(state): State<AppState>, mut req: Request, next: Ne
                 (_, ["core-entities", tail @ ..]) => Action::Write(written_kind(tail)),
                 _ => Action::ManageNodes,
             };
-            let asked = match &action {
-                Action::Write(kind) => Action::Write(role_kind(kind).to_string()),
-                other => other.clone(),
-            };
-            if access.can(cp, &asked) {
+            if access.can(cp, &action) {
                 Ok(())
             } else {
                 Err(match action {

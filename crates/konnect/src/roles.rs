@@ -3,7 +3,7 @@
 
 use crate::vocabulary::EntityKind::{self, *};
 
-const ALL: [EntityKind; 14] = EntityKind::ALL;
+const ALL: [EntityKind; 18] = EntityKind::ALL;
 
 /// `entity_type_name` of control-plane role assignments.
 pub const CONTROL_PLANES: &str = "Control Planes";
@@ -38,7 +38,7 @@ pub const ROLES: [(&str, &str, &[EntityKind]); 11] = [
     (
         "Consumer Admin",
         "This role grants full write access to administer consumers.",
-        &[Consumers, ConsumerGroups, KeyAuths],
+        &[Consumers, ConsumerGroups, KeyAuths, BasicAuths, Jwts, HmacAuths, Acls],
     ),
     (
         "Certificate Admin",

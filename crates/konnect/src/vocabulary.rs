@@ -37,6 +37,14 @@ pub enum EntityKind {
     Vaults,
     #[serde(rename = "key-auths")]
     KeyAuths,
+    #[serde(rename = "basic-auths")]
+    BasicAuths,
+    #[serde(rename = "jwts")]
+    Jwts,
+    #[serde(rename = "hmac-auths")]
+    HmacAuths,
+    #[serde(rename = "acls")]
+    Acls,
     #[serde(rename = "plugins")]
     Plugins,
 }
@@ -68,7 +76,7 @@ pub struct KindInfo {
 
 impl EntityKind {
     /// Every kind, in decK's order (referenced kinds first).
-    pub const ALL: [EntityKind; 14] = [
+    pub const ALL: [EntityKind; 18] = [
         EntityKind::Certificates,
         EntityKind::CaCertificates,
         EntityKind::Snis,
@@ -82,7 +90,21 @@ impl EntityKind {
         EntityKind::Keys,
         EntityKind::Vaults,
         EntityKind::KeyAuths,
+        EntityKind::BasicAuths,
+        EntityKind::Jwts,
+        EntityKind::HmacAuths,
+        EntityKind::Acls,
         EntityKind::Plugins,
+    ];
+
+    /// A consumer's credentials, one kind per authentication plugin (and the ACL groups), each
+    /// served under the consumer and at the top level.
+    pub const CREDENTIALS: [EntityKind; 5] = [
+        EntityKind::KeyAuths,
+        EntityKind::BasicAuths,
+        EntityKind::Jwts,
+        EntityKind::HmacAuths,
+        EntityKind::Acls,
     ];
 
     pub const fn info(self) -> KindInfo {
@@ -144,10 +166,28 @@ impl EntityKind {
                 None,
                 &[],
             ),
+            BasicAuths => (
+                "basic-auths",
+                "basicauth_credentials",
+                "basic-auth credential",
+                "Basic-auth credentials",
+                None,
+                &["username"],
+            ),
+            Jwts => ("jwts", "jwt_secrets", "JWT credential", "JWT credentials", None, &["key"]),
+            HmacAuths => (
+                "hmac-auths",
+                "hmacauth_credentials",
+                "HMAC credential",
+                "HMAC credentials",
+                None,
+                &["username"],
+            ),
+            Acls => ("acls", "acls", "ACL group", "ACL groups", None, &["group"]),
         };
         let parent = match self {
             Targets => Some(("upstream", Upstreams)),
-            KeyAuths => Some(("consumer", Consumers)),
+            KeyAuths | BasicAuths | Jwts | HmacAuths | Acls => Some(("consumer", Consumers)),
             _ => None,
         };
         KindInfo { kind: self, path, deck_key, singular, plural, view_order, label_fields, parent }

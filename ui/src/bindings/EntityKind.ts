@@ -5,4 +5,4 @@
  * (`services`, `key-sets`, …). Declared in decK's order, referenced kinds first: syncs, exports
  * and imports go through kinds in this order so every reference is known before it is used.
  */
-export type EntityKind = "certificates" | "ca_certificates" | "snis" | "services" | "routes" | "consumers" | "consumer_groups" | "upstreams" | "targets" | "key-sets" | "keys" | "vaults" | "key-auths" | "plugins";
+export type EntityKind = "certificates" | "ca_certificates" | "snis" | "services" | "routes" | "consumers" | "consumer_groups" | "upstreams" | "targets" | "key-sets" | "keys" | "vaults" | "key-auths" | "basic-auths" | "jwts" | "hmac-auths" | "acls" | "plugins";

@@ -165,6 +165,66 @@ export const ENTITY_KINDS: KindInfo[] = [
     ]
   },
   {
+    "kind": "basic-auths",
+    "path": "basic-auths",
+    "deck_key": "basicauth_credentials",
+    "singular": "basic-auth credential",
+    "plural": "Basic-auth credentials",
+    "view_order": null,
+    "label_fields": [
+      "username"
+    ],
+    "parent": [
+      "consumer",
+      "consumers"
+    ]
+  },
+  {
+    "kind": "jwts",
+    "path": "jwts",
+    "deck_key": "jwt_secrets",
+    "singular": "JWT credential",
+    "plural": "JWT credentials",
+    "view_order": null,
+    "label_fields": [
+      "key"
+    ],
+    "parent": [
+      "consumer",
+      "consumers"
+    ]
+  },
+  {
+    "kind": "hmac-auths",
+    "path": "hmac-auths",
+    "deck_key": "hmacauth_credentials",
+    "singular": "HMAC credential",
+    "plural": "HMAC credentials",
+    "view_order": null,
+    "label_fields": [
+      "username"
+    ],
+    "parent": [
+      "consumer",
+      "consumers"
+    ]
+  },
+  {
+    "kind": "acls",
+    "path": "acls",
+    "deck_key": "acls",
+    "singular": "ACL group",
+    "plural": "ACL groups",
+    "view_order": null,
+    "label_fields": [
+      "group"
+    ],
+    "parent": [
+      "consumer",
+      "consumers"
+    ]
+  },
+  {
     "kind": "plugins",
     "path": "plugins",
     "deck_key": "plugins",
@@ -203,6 +263,10 @@ export const ALL_KIND_NAMES: EntityKind[] = [
   "keys",
   "vaults",
   "key-auths",
+  "basic-auths",
+  "jwts",
+  "hmac-auths",
+  "acls",
   "plugins"
 ]
 

@@ -76,6 +76,42 @@ pub fn check_record(
     out
 }
 
+/// A record as Kong would store it, without checking it: every field present, unset ones at their
+/// default (null without one), nested records filled the same way. Nothing is generated, so two
+/// fillings of the same body are equal (a comparison's view, not a write's).
+pub fn with_defaults(schema: &Value, body: &Map<String, Value>) -> Map<String, Value> {
+    let mut out = body.clone();
+    for (name, attrs) in fields(schema) {
+        let value = match body.get(name) {
+            Some(v) if !v.is_null() => v.clone(),
+            _ => attrs.get("default").cloned().unwrap_or(Value::Null),
+        };
+        let value = match (&value, attrs["type"].as_str()) {
+            (Value::Object(inner), Some("record")) => Value::Object(with_defaults(attrs, inner)),
+            (Value::Null, Some("record")) if attrs["required"] == true => {
+                Value::Object(with_defaults(attrs, &Map::new()))
+            }
+            _ => value,
+        };
+        out.insert(name.clone(), value);
+    }
+    out
+}
+
+/// The dotted paths of a schema's secret fields (Kong marks them `encrypted`), records included.
+pub fn encrypted_paths(schema: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for (name, attrs) in fields(schema) {
+        if attrs["encrypted"] == true {
+            out.push(name.clone());
+        }
+        if attrs["type"] == "record" {
+            out.extend(encrypted_paths(attrs).into_iter().map(|p| format!("{name}.{p}")));
+        }
+    }
+    out
+}
+
 /// The value of an unset field: its default; a generated value for `auto` strings; a required
 /// record (without a default) built from its own fields' defaults; otherwise null.
 fn missing(attrs: &Value) -> Value {
@@ -562,6 +598,33 @@ impl CheckCtx<'_> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn defaults_fill_a_plugin_config_as_the_store_would_without_generating() {
+        let schema = plugin_schema("rate-limiting").unwrap();
+        let config = fields(schema).find(|(n, _)| *n == "config").unwrap().1;
+        let body = json!({"minute": 5}).as_object().cloned().unwrap();
+        let filled = with_defaults(config, &body);
+        let mut errors = Vec::new();
+        let stored = check_record(config, &body, "config", &mut errors);
+        assert!(errors.is_empty());
+        assert_eq!(filled["minute"], 5);
+        assert_eq!(filled["policy"], "local");
+        assert_eq!(filled["hour"], Value::Null);
+        assert_eq!(filled["redis"]["port"], 6379, "a required record filled from its fields");
+        assert_eq!(Value::Object(filled.clone()), Value::Object(stored));
+        let oauth = plugin_schema("oauth2").unwrap();
+        let config = fields(oauth).find(|(n, _)| *n == "config").unwrap().1;
+        let body = json!({"scopes": ["a"]}).as_object().cloned().unwrap();
+        assert_eq!(with_defaults(config, &body), with_defaults(config, &body), "nothing generated");
+    }
+
+    #[test]
+    fn secret_fields_are_found_by_their_encrypted_mark() {
+        let paths = encrypted_paths(plugin_schema("rate-limiting").unwrap());
+        assert_eq!(paths, vec!["config.redis.password"]);
+        assert!(encrypted_paths(plugin_schema("cors").unwrap()).is_empty());
+    }
 
     #[test]
     fn validators_speak_kongs_messages() {

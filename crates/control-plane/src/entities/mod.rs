@@ -8,4 +8,4 @@ mod pem;
 pub mod schema;
 pub mod store;
 pub mod validate;
-mod wire;
+pub mod wire;

@@ -350,7 +350,7 @@ fn credential(own: Vec<Value>) -> Value {
 
 fn key_auths() -> Value {
     credential(vec![
-        json!({"key": {"type": "string", "unique": true, "auto": true}}),
+        json!({"key": {"type": "string", "unique": true, "auto": true, "encrypted": true}}),
         json!({"ttl": {"type": "integer", "between": [0, 100000000]}}),
     ])
 }
@@ -360,7 +360,7 @@ fn key_auths() -> Value {
 fn basic_auths() -> Value {
     credential(vec![
         json!({"username": {"type": "string", "required": true, "unique": true}}),
-        json!({"password": {"type": "string", "required": true}}),
+        json!({"password": {"type": "string", "required": true, "encrypted": true}}),
     ])
 }
 
@@ -375,7 +375,7 @@ fn jwts() -> Value {
         JWT_ALGORITHMS.iter().filter(|a| !a.starts_with("HS")).map(|a| format!("^{a}$")).collect();
     let schema = credential(vec![
         json!({"key": {"type": "string", "unique": true, "auto": true}}),
-        json!({"secret": {"type": "string", "auto": true}}),
+        json!({"secret": {"type": "string", "auto": true, "encrypted": true}}),
         json!({"rsa_public_key": {"type": "string", "pem": "PUBLIC KEY"}}),
         json!({"algorithm": {"type": "string", "default": "HS256", "one_of": JWT_ALGORITHMS}}),
     ]);
@@ -395,7 +395,7 @@ fn jwts() -> Value {
 fn hmac_auths() -> Value {
     credential(vec![
         json!({"username": {"type": "string", "required": true, "unique": true}}),
-        json!({"secret": {"type": "string", "auto": true}}),
+        json!({"secret": {"type": "string", "auto": true, "encrypted": true}}),
     ])
 }
 
