@@ -232,6 +232,16 @@ async fn jwt_and_hmac_secrets_follow_kong() {
     assert_eq!((s, dup["details"][0]["field"].as_str()), (400, Some("username")));
     let (s, no_group) = api.call("POST", &format!("/consumers/{cid}/acls"), Some(json!({}))).await;
     assert_eq!((s, no_group["details"][0]["field"].as_str()), (400, Some("group")));
+    // A consumer is in an ACL group once (Kong's cache key); another consumer may join it too.
+    let admins = Some(json!({"group": "admins"}));
+    let (s, _) = api.call("POST", &format!("/consumers/{cid}/acls"), admins.clone()).await;
+    assert_eq!(s, 201);
+    let (s, twice) = api.call("POST", &format!("/consumers/{cid}/acls"), admins.clone()).await;
+    assert_eq!((s, twice["details"][0]["field"].as_str()), (400, Some("group")), "{twice}");
+    assert!(twice["details"][0]["messages"][0].as_str().unwrap().contains("admins"), "{twice}");
+    let bob = consumer(&api, "bob").await;
+    let (s, _) = api.call("POST", &format!("/consumers/{bob}/acls"), admins).await;
+    assert_eq!(s, 201);
 }
 
 /// A P-256 public key in PEM (generated once with `openssl ec -pubout`).

@@ -182,6 +182,12 @@ fn unique_values(kind: &Kind, e: &Map<String, Value>) -> Vec<(String, String)> {
             }
         }
     }
+    if kind.path == "acls" {
+        // Kong's acls cache key: a consumer is in a group once.
+        let consumer = e.get("consumer").and_then(|v| v.get("id")).and_then(Value::as_str);
+        let group = e.get("group").and_then(Value::as_str).unwrap_or("");
+        out.push(("group".into(), format!("{}|{group}", consumer.unwrap_or(""))));
+    }
     if kind.path == "plugins" {
         // One plugin of a name per scope (global, or a service/route/consumer/consumer group
         // combination).
@@ -201,6 +207,10 @@ fn unique_values(kind: &Kind, e: &Map<String, Value>) -> Vec<(String, String)> {
         ));
     }
     out
+}
+
+fn value_after_bar(value: &str) -> &str {
+    value.split_once('|').map_or(value, |(_, v)| v)
 }
 
 /// Creates or replaces one entity in an open transaction. `id` is the entity's id (new or
@@ -278,6 +288,8 @@ pub fn write(
                     "a plugin named '{}' is already configured for this scope",
                     e.get("name").and_then(Value::as_str).unwrap_or("")
                 )
+            } else if kind.path == "acls" {
+                format!("the consumer is already in the ACL group '{}'", value_after_bar(&value))
             } else {
                 format!("{field} (type: unique) constraint failed")
             };
