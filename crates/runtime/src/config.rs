@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::balancer::Balancer;
-use crate::plugins::{Configured, Credential, Handler, Keys, PluginSet};
+use crate::plugins::{Configured, Handler, Parse, PluginSet};
 use crate::router::{Route, Router};
 pub use crate::FastMap;
 
@@ -46,8 +46,72 @@ pub struct Snapshot {
     /// Parsed once here, for every request this configuration serves.
     pub plugins: PluginSet,
     pub consumers: FastMap<String, Consumer>,
-    pub keys: Keys,
+    pub credentials: Credentials,
     pub groups_of_consumer: FastMap<String, Vec<String>>,
+}
+
+/// A consumer's credential of an auth plugin: its id, its consumer, and what it is checked
+/// against (a key-auth's nothing more; a basic-auth's password hash; a jwt's or hmac-auth's
+/// secret; a jwt's algorithm and public key).
+#[derive(Debug, Clone, Default)]
+pub struct Credential {
+    pub id: String,
+    pub consumer: String,
+    pub secret: Option<String>,
+    pub algorithm: Option<String>,
+    pub public_key: Option<String>,
+}
+
+/// Every consumer credential of a configuration, indexed as the auth plugins look them up.
+#[derive(Debug, Default)]
+pub struct Credentials {
+    /// key-auth, by key.
+    pub keys: FastMap<String, Credential>,
+    /// basic-auth, by username; `secret` is the stored password hash.
+    pub basic: FastMap<String, Credential>,
+    /// jwt, by key (the `iss` or configured claim).
+    pub jwt: FastMap<String, Credential>,
+    /// hmac-auth, by username.
+    pub hmac: FastMap<String, Credential>,
+    /// ACL groups, by consumer id.
+    pub acl_groups: FastMap<String, Vec<String>>,
+}
+
+impl Credentials {
+    fn build(table: &Value) -> Credentials {
+        let index = |key: &str, by: &str, secret: &str| {
+            let mut out = FastMap::default();
+            for c in rows(table, key) {
+                let (Some(name), Some(consumer), Some(id)) =
+                    (s(c, by), fk(c, "consumer"), s(c, "id"))
+                else {
+                    continue;
+                };
+                let cred = Credential {
+                    id,
+                    consumer,
+                    secret: s(c, secret),
+                    algorithm: s(c, "algorithm"),
+                    public_key: s(c, "rsa_public_key"),
+                };
+                out.insert(name, cred);
+            }
+            out
+        };
+        let mut acl_groups: FastMap<String, Vec<String>> = FastMap::default();
+        for a in rows(table, "acls") {
+            if let (Some(consumer), Some(group)) = (fk(a, "consumer"), s(a, "group")) {
+                acl_groups.entry(consumer).or_default().push(group);
+            }
+        }
+        Credentials {
+            keys: index("keyauth_credentials", "key", "key"),
+            basic: index("basicauth_credentials", "username", "password"),
+            jwt: index("jwt_secrets", "key", "secret"),
+            hmac: index("hmacauth_credentials", "username", "secret"),
+            acl_groups,
+        }
+    }
 }
 
 fn s(v: &Value, k: &str) -> Option<String> {
@@ -91,11 +155,16 @@ fn plugins(
         }
         let (id, name) = (s(p, "id").unwrap_or_default(), s(p, "name").unwrap_or_default());
         let config = p.get("config").unwrap_or(&Value::Null);
-        let Some(handler) = Handler::parse(&name, &id, config, &consumer_named) else {
-            return Err(format!(
-                "plugin '{name}' (id {id}) is enabled but this runtime cannot run it; \
-                 disable or delete it, or run it on a data plane that has it"
-            ));
+        let args = Parse { id: &id, config, consumer_named: &consumer_named };
+        let handler = match Handler::parse(&name, &args) {
+            Some(Ok(handler)) => handler,
+            Some(Err(why)) => return Err(format!("plugin '{name}' (id {id}): {why}")),
+            None => {
+                return Err(format!(
+                    "plugin '{name}' (id {id}) is enabled but this runtime cannot run it; \
+                     disable or delete it, or run it on a data plane that has it"
+                ))
+            }
         };
         configured.push(Configured {
             id,
@@ -210,13 +279,7 @@ impl Snapshot {
                 Consumer { id, username: s(c, "username"), custom_id: s(c, "custom_id") },
             );
         }
-        for k in rows(table, "keyauth_credentials") {
-            if let (Some(key), Some(consumer), Some(id)) =
-                (s(k, "key"), fk(k, "consumer"), s(k, "id"))
-            {
-                snap.keys.insert(key, Credential { id, consumer });
-            }
-        }
+        snap.credentials = Credentials::build(table);
         for m in rows(table, "consumer_group_consumers") {
             if let (Some(g), Some(c)) = (fk(m, "consumer_group"), fk(m, "consumer")) {
                 snap.groups_of_consumer.entry(c).or_default().push(g);

@@ -90,7 +90,8 @@ pub struct Shared {
     /// Why the last configuration pushed was refused, until one is applied.
     pub config_error: Mutex<Option<hybrid::ConfigError>>,
     pub recorder: analytics::Recorder,
-    pub counters: plugins::Counters,
+    /// What plugins keep between requests.
+    pub plugin_state: plugins::State,
 }
 
 pub struct Running {
@@ -115,7 +116,7 @@ pub async fn start(options: Options) -> std::io::Result<Running> {
         connected: AtomicBool::new(false),
         last_config_at: Mutex::new(None),
         config_error: Mutex::new(None),
-        counters: Default::default(),
+        plugin_state: Default::default(),
     });
     let workers = shared.options.limits.workers;
     downstream::serve_on_threads(proxy.into_std()?, shared.clone(), workers)?;

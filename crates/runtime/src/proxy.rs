@@ -14,7 +14,7 @@ use crate::balancer::Balancer;
 use crate::config::{Service, Snapshot};
 use crate::exchange::{kong_error, request_id, Answer, ClientIp, Payload, Request, Streamed};
 use crate::http1::{self, BodyState, Framing, HeadOut};
-use crate::plugins::{self, Context, Ran, Refusal, Scope};
+use crate::plugins::{self, AnswerHead, Context, Ran, Refusal, Scope, Served};
 use crate::router::{upstream_path, Route};
 use crate::upstream;
 use crate::Shared;
@@ -65,7 +65,7 @@ fn one_of(name: &str, list: &[&str]) -> bool {
 
 /// The proxy's own ending of a request (no route, no service, …), as a plugin's would be.
 fn exit(status: u16, message: &'static str) -> Refusal {
-    Refusal { status, message: message.into(), headers: Vec::new() }
+    Refusal::new(status, message)
 }
 
 /// Proxies one request by the current configuration and says what to answer.
@@ -83,7 +83,7 @@ pub async fn handle(req: &Request, client_ip: &ClientIp, shared: &Shared) -> Ans
         rid: &rid,
         route: None,
         ran: Ran::default(),
-        ctx: Context::new(req, client_ip, &snap.keys, &shared.counters),
+        ctx: Context::new(req, client_ip, &snap, &shared.plugin_state),
     };
     let routed = match flow.rewrite().and_then(|()| flow.access()) {
         Ok(routed) => routed,
@@ -148,13 +148,11 @@ impl<'s> Flow<'s> {
     fn run_access(&mut self) -> Result<(), Refusal> {
         let snap = self.snap;
         for configs in snap.plugins.in_priority_order() {
-            let consumer = self.ctx.consumer_id();
-            let groups = consumer.and_then(|c| snap.groups_of_consumer.get(c));
             let scope = Scope {
                 route: self.ctx.route_id,
                 service: self.ctx.service_id,
-                consumer,
-                groups: groups.map_or(&[], Vec::as_slice),
+                consumer: self.ctx.consumer_id(),
+                groups: self.ctx.consumer_groups(),
             };
             let Some(config) = plugins::resolve(configs, &scope) else { continue };
             config.handler.access(&mut self.ctx)?;
@@ -163,10 +161,34 @@ impl<'s> Flow<'s> {
         Ok(())
     }
 
-    /// A request ended before it was forwarded.
+    /// A request ended before it was forwarded: Kong's error (or the plugin's own body), with
+    /// the headers set so far and the header filters of the plugins that ran.
     fn refuse(&mut self, refusal: Refusal) -> Answer {
-        self.log(refusal.status, None, 0);
-        kong_error(refusal.status, &refusal.message, self.rid, &refusal.headers)
+        let mut head = AnswerHead::new(refusal.status, None);
+        for (k, v) in self.ctx.answer_headers.iter().chain(&refusal.headers) {
+            head.set(k, v.clone());
+        }
+        self.header_filter(&mut head);
+        let mut answer = match &refusal.body {
+            Some((content_type, body)) => {
+                let mut out = HeadOut::answer(refusal.status, "");
+                out.header("date", http1::date().as_bytes());
+                if head.keeps("content-type") {
+                    out.header("content-type", content_type.as_bytes());
+                }
+                out.header("x-kong-request-id", self.rid.as_bytes());
+                out.header("server", crate::exchange::SERVER.as_bytes());
+                Answer { head: out, payload: Payload::Whole(body.clone()) }
+            }
+            None => kong_error(refusal.status, &refusal.message, self.rid, &[]),
+        };
+        head.write_added(&mut answer.head);
+        let size = match &answer.payload {
+            Payload::Whole(b) => b.len() as u64,
+            _ => 0,
+        };
+        self.log(refusal.status, None, size);
+        answer
     }
 
     /// Kong's balancer phase and the answer's filters: forwards the request (retrying connection
@@ -187,12 +209,7 @@ impl<'s> Flow<'s> {
                 let upstream_ms = upstream_started.elapsed().as_secs_f64() * 1000.0;
                 self.answer(target, conn, answer, upstream_ms, timeouts.read).await
             }
-            Err((status, message)) => {
-                self.log(status, None, 0);
-                let mut answer = kong_error(status, message, self.rid, &[]);
-                self.header_filter(&mut answer.head);
-                answer
-            }
+            Err((status, message)) => self.refuse(Refusal::new(status, message)),
         }
     }
 
@@ -204,8 +221,10 @@ impl<'s> Flow<'s> {
     fn upstream_request(&self, routed: &Routed, balancer: Option<&Balancer>) -> Vec<u8> {
         let (req, route, service) = (self.ctx.req, routed.route, routed.service);
         let host = req.headers().get_str("host").unwrap_or("");
-        let mut target =
-            upstream_path(service.path.as_deref(), &routed.remainder, &route.path_handling);
+        let mut target = match &self.ctx.upstream_path {
+            Some(path) => path.clone(),
+            None => upstream_path(service.path.as_deref(), &routed.remainder, &route.path_handling),
+        };
         let query = self.ctx.upstream_query();
         if !query.is_empty() {
             target.push('?');
@@ -218,14 +237,16 @@ impl<'s> Flow<'s> {
         } else {
             &service.host_header
         };
-        let mut head = HeadOut::request(req.method(), &target);
+        let method = self.ctx.upstream_method.as_deref().unwrap_or(req.method());
+        let mut head = HeadOut::request(method, &target);
         head.header("host", upstream_host.as_bytes());
         self.request_headers(&mut head, host);
         // The body was read whole, so it goes with its length whatever framing the client used.
-        if !req.body.is_empty() || req.framed_body {
-            head.header("content-length", http1::digits(req.body.len() as u64).as_bytes());
+        let body = self.ctx.upstream_body.as_ref().unwrap_or(&req.body);
+        if !body.is_empty() || req.framed_body || self.ctx.upstream_body.is_some() {
+            head.header("content-length", http1::digits(body.len() as u64).as_bytes());
         }
-        head.finish(&req.body)
+        head.finish(body)
     }
 
     /// The client's headers and the proxy's. Headers the proxy sets replace the client's of the
@@ -234,15 +255,23 @@ impl<'s> Flow<'s> {
         let (req, ctx) = (self.ctx.req, &self.ctx);
         let headers = req.headers();
         let consumer = ctx.consumer_id().and_then(|c| self.snap.consumers.get(c));
-        for (name, value) in headers.iter() {
-            if one_of(name, &HOP_BY_HOP)
+        let forwarded = |name: &str| {
+            !(one_of(name, &HOP_BY_HOP)
                 || one_of(name, &SET_BY_PROXY)
-                || (consumer.is_some() && one_of(name, &CONSUMER_HEADERS))
-                || ctx.hidden_headers.iter().any(|h| h.eq_ignore_ascii_case(name))
-            {
-                continue;
+                || (consumer.is_some() && one_of(name, &CONSUMER_HEADERS)))
+        };
+        match ctx.upstream_headers() {
+            // A plugin changed the headers: its list is what goes, less what the proxy sets.
+            Some(changed) => {
+                for (name, value) in changed.iter().filter(|(n, _)| forwarded(n)) {
+                    head.header(name, value.as_bytes());
+                }
             }
-            head.header(name, value);
+            None => {
+                for (name, value) in headers.iter().filter(|(n, _)| forwarded(n)) {
+                    head.header(name, value);
+                }
+            }
         }
         let ip = ctx.client_ip;
         let xff = match headers.get_str("x-forwarded-for") {
@@ -280,33 +309,55 @@ impl<'s> Flow<'s> {
         upstream_ms: f64,
         read_timeout: Duration,
     ) -> Answer {
-        let size = match answer.framing {
-            Framing::Length(n) => n,
+        let reframed = matches!(answer.framing, Framing::Chunked | Framing::UntilClose);
+        let mut filtered = AnswerHead::new(answer.status, Some(&answer.headers));
+        for (k, v) in &self.ctx.answer_headers {
+            filtered.set(k, v.clone());
+        }
+        self.header_filter(&mut filtered);
+        // A small answer of known length is read whole, goes out in one write with its head,
+        // and frees its connection for the next request; so is one a plugin must see whole.
+        // Other bodies stream.
+        let whole_up_to = if self.ran.iter().any(|c| c.handler.wants_whole_body()) {
+            plugins::WHOLE_BODY_LIMIT
+        } else {
+            SMALL_BODY
+        };
+        let mut body = None;
+        match answer.framing {
+            Framing::Empty => {}
+            Framing::Length(n) if n <= whole_up_to => {
+                match conn.read_exact_body(n as usize, read_timeout).await {
+                    Ok(mut read) => {
+                        self.body_filter(&mut read);
+                        if read.len() as u64 != n {
+                            filtered.set("content-length", http1::digits(read.len() as u64));
+                        }
+                        body = Some(read);
+                    }
+                    Err(_) => return self.refuse(Refusal::new(502, INVALID_RESPONSE)),
+                }
+            }
+            _ => {}
+        }
+        let size = match (&body, answer.framing) {
+            (Some(b), _) => b.len() as u64,
+            (None, Framing::Length(n)) => n,
             _ => 0,
         };
         self.log(answer.status, Some(upstream_ms), size);
-        let reframed = matches!(answer.framing, Framing::Chunked | Framing::UntilClose);
-        let mut head = self.answer_head(&answer, reframed);
-        self.header_filter(&mut head);
+        let mut head = self.answer_head(&answer, &filtered, reframed);
         self.kong_headers(&mut head, upstream_ms);
-        // A small answer of known length is read whole, goes out in one write with its head,
-        // and frees its connection for the next request; other bodies stream.
-        let payload = match answer.framing {
-            Framing::Empty => {
+        let payload = match (answer.framing, body) {
+            (Framing::Empty, _) => {
                 upstream::checkin(&target, conn, answer.keep_alive);
                 Payload::Framed(Bytes::new())
             }
-            Framing::Length(n) if n <= SMALL_BODY => {
-                match conn.read_exact_body(n as usize, read_timeout).await {
-                    Ok(mut body) => {
-                        upstream::checkin(&target, conn, answer.keep_alive);
-                        self.body_filter(&mut body);
-                        Payload::Framed(body)
-                    }
-                    Err(_) => return kong_error(502, INVALID_RESPONSE, self.rid, &[]),
-                }
+            (_, Some(body)) => {
+                upstream::checkin(&target, conn, answer.keep_alive);
+                Payload::Framed(body)
             }
-            framing => Payload::Streamed(Streamed {
+            (framing, None) => Payload::Streamed(Streamed {
                 conn,
                 state: BodyState::of(framing),
                 target,
@@ -318,31 +369,40 @@ impl<'s> Flow<'s> {
         Answer { head, payload }
     }
 
-    /// The upstream's header lines go to the client as they came, less hop-by-hop ones and those
-    /// the proxy or a plugin sets; a body's framing headers stay when the body goes as it came
-    /// (by length, or none), and are the server's to write when it is re-framed.
-    fn answer_head(&self, answer: &upstream::Head, reframed: bool) -> HeadOut {
-        let mut out = HeadOut::answer(answer.status, &answer.reason);
+    /// The upstream's header lines go to the client as they came, less hop-by-hop ones, those
+    /// the proxy sets and those a plugin removed or set; a body's framing headers stay when the
+    /// body goes as it came (by length, or none), and are the server's to write when it is
+    /// re-framed.
+    fn answer_head(
+        &self,
+        answer: &upstream::Head,
+        filtered: &AnswerHead,
+        reframed: bool,
+    ) -> HeadOut {
+        let mut out = HeadOut::answer(filtered.status, &answer.reason);
         let mut dated = false;
         for (name, value) in answer.headers.iter() {
-            let own = one_of(name, &SET_ON_ANSWER)
-                || self.ctx.answer_headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
             let framing = one_of(name, &["transfer-encoding", "content-length"]);
             let hop_by_hop = one_of(name, &HOP_BY_HOP) && !framing;
-            if own || hop_by_hop || (reframed && framing) {
+            if one_of(name, &SET_ON_ANSWER)
+                || hop_by_hop
+                || (reframed && framing)
+                || !filtered.keeps(name)
+            {
                 continue;
             }
             dated |= name.eq_ignore_ascii_case("date");
             out.header(name, value);
         }
-        if !dated {
+        filtered.write_added(&mut out);
+        if !dated && !filtered.contains("date") {
             out.header("date", http1::date().as_bytes());
         }
         out
     }
 
     /// Kong's header_filter phase: each plugin that ran, in the order it ran.
-    fn header_filter(&mut self, head: &mut HeadOut) {
+    fn header_filter(&mut self, head: &mut AnswerHead) {
         for config in self.ran.iter() {
             config.handler.header_filter(&mut self.ctx, head);
         }
@@ -370,18 +430,25 @@ impl<'s> Flow<'s> {
 
     /// Kong's log phase: the request counted for analytics, then each plugin that ran.
     fn log(&self, status: u16, upstream_ms: Option<f64>, response_bytes: u64) {
+        let served = Served {
+            status,
+            upstream_ms,
+            total_ms: self.started.elapsed().as_secs_f64() * 1000.0,
+            request_bytes: self.ctx.req.body.len() as u64,
+            response_bytes,
+        };
         self.shared.recorder.record(Sample {
             service: self.route.and_then(|r| r.service.as_deref()),
             route: self.route.map(|r| r.id.as_str()),
             consumer: self.ctx.consumer_id(),
             status,
-            total_ms: self.started.elapsed().as_secs_f64() * 1000.0,
+            total_ms: served.total_ms,
             upstream_ms,
             request_bytes: 0,
             response_bytes,
         });
         for config in self.ran.iter() {
-            config.handler.log(&self.ctx);
+            config.handler.log(&self.ctx, &served);
         }
     }
 }

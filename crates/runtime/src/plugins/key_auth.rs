@@ -1,22 +1,9 @@
 //! key-auth: a consumer identified by a key in a header or the query string (Kong's `key-auth`,
 //! priority 1250, access phase).
 
-use std::borrow::Cow;
-
 use serde_json::Value;
 
-use super::{Authenticated, Context, Plugin, Refusal};
-use crate::FastMap;
-
-/// A key-auth credential: its id and the consumer it identifies.
-#[derive(Debug, Clone)]
-pub struct Credential {
-    pub id: String,
-    pub consumer: String,
-}
-
-/// Credentials by key.
-pub type Keys = FastMap<String, Credential>;
+use super::{Authenticated, Context, Parse, Plugin, Refusal};
 
 /// A key-auth config, parsed.
 #[derive(Debug)]
@@ -33,8 +20,8 @@ pub struct KeyAuth {
 }
 
 impl KeyAuth {
-    /// `consumer_named` finds a consumer's id by its id or username.
-    pub fn parse(config: &Value, consumer_named: &dyn Fn(&str) -> Option<String>) -> KeyAuth {
+    fn from_config(args: &Parse) -> KeyAuth {
+        let config = args.config;
         KeyAuth {
             key_names: config["key_names"]
                 .as_array()
@@ -48,19 +35,12 @@ impl KeyAuth {
                 Some(realm) => format!("Key realm=\"{realm}\""),
                 None => "Key".to_string(),
             },
-            anonymous: config["anonymous"]
-                .as_str()
-                .filter(|a| !a.is_empty())
-                .and_then(consumer_named),
+            anonymous: args.consumer("anonymous"),
         }
     }
 
     fn refuse(&self, message: &'static str) -> Refusal {
-        Refusal {
-            status: 401,
-            message: Cow::Borrowed(message),
-            headers: vec![("www-authenticate".into(), self.challenge.clone())],
-        }
+        Refusal::new(401, message).with_header("www-authenticate", self.challenge.clone())
     }
 
     /// The key sent under one of the key names, the first name that has one winning; a name
@@ -88,7 +68,7 @@ impl KeyAuth {
             }
             if let Some(key) = first {
                 if self.hide_credentials {
-                    ctx.hidden_headers.push(name.clone());
+                    ctx.remove_upstream_header(name);
                     ctx.query_mut().retain(|(q, _)| q != name);
                 }
                 return Ok(Some(key));
@@ -109,6 +89,10 @@ impl Plugin for KeyAuth {
     const NAME: &'static str = "key-auth";
     const PRIORITY: i32 = 1250;
 
+    fn parse(args: &Parse) -> Result<Self, String> {
+        Ok(KeyAuth::from_config(args))
+    }
+
     fn access(&self, ctx: &mut Context) -> Result<(), Refusal> {
         if ctx.req.method() == "OPTIONS" && !self.run_on_preflight {
             return Ok(());
@@ -116,7 +100,7 @@ impl Plugin for KeyAuth {
         let Some(key) = self.find_key(ctx)? else {
             return self.anonymous_or(ctx, "No API key found in request");
         };
-        match ctx.keys.get(&key) {
+        match ctx.snap.credentials.keys.get(&key) {
             Some(cred) => {
                 ctx.consumer = Some(Authenticated {
                     consumer: cred.consumer.clone(),

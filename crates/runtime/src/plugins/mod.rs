@@ -4,9 +4,10 @@
 //!
 //! Configs are parsed once, when a configuration is applied (`PluginSet::new`); a request only
 //! picks the one that applies and calls its phases. A plugin named nowhere in the configuration
-//! costs a request nothing. To add a plugin: a module with its parsed config implementing
-//! `Plugin`, a `Handler` variant, and its name in `Handler::parse`.
+//! costs a request nothing. To add a plugin: a module whose parsed config implements `Plugin`,
+//! and one line in `plugins!`.
 
+mod answer_head;
 pub mod key_auth;
 pub mod rate_limiting;
 
@@ -15,19 +16,39 @@ use std::borrow::Cow;
 use bytes::Bytes;
 use serde_json::Value;
 
+use crate::config::Snapshot;
 use crate::exchange::Request;
-use crate::http1::HeadOut;
-pub use key_auth::{Credential, KeyAuth, Keys};
+pub use answer_head::AnswerHead;
+pub use key_auth::KeyAuth;
 pub use rate_limiting::{Counters, RateLimiting};
+
+/// What parsing a plugin's config may look up: the plugin entity's id, its config, and the
+/// configuration's consumers (a config may name one by id or username, e.g. `anonymous`).
+pub struct Parse<'a> {
+    pub id: &'a str,
+    pub config: &'a Value,
+    pub consumer_named: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl Parse<'_> {
+    /// A consumer a config names (`anonymous`), by id or username; unset or empty is none.
+    pub fn consumer(&self, field: &str) -> Option<String> {
+        self.config[field].as_str().filter(|a| !a.is_empty()).and_then(self.consumer_named)
+    }
+}
 
 /// One plugin's handler: Kong's phases, each doing nothing unless the plugin says otherwise.
 /// `rewrite` runs for global configs before the request is routed; the others for the config
-/// that applies to the routed request, `header_filter` and `body_filter` on the answer.
-pub trait Plugin {
+/// that applies to the routed request, `header_filter` and `body_filter` on the answer (a
+/// refusal's too), `log` once the answer is known.
+pub trait Plugin: Sized {
     /// The plugin's name, as configurations name it.
     const NAME: &'static str;
     /// Kong's `PRIORITY` (its `handler.lua`): plugins run highest first.
     const PRIORITY: i32;
+
+    /// The config parsed once per configuration; `Err` says why it cannot run as configured.
+    fn parse(args: &Parse) -> Result<Self, String>;
 
     fn rewrite(&self, _ctx: &mut Context) -> Result<(), Refusal> {
         Ok(())
@@ -37,19 +58,51 @@ pub trait Plugin {
         Ok(())
     }
 
-    fn header_filter(&self, _ctx: &mut Context, _head: &mut HeadOut) {}
+    fn header_filter(&self, _ctx: &mut Context, _head: &mut AnswerHead) {}
+
+    /// Whether `body_filter` must see the answer's body whole (it is then read before it is
+    /// sent, up to `WHOLE_BODY_LIMIT`); otherwise only bodies the proxy reads whole anyway.
+    fn wants_whole_body(&self) -> bool {
+        false
+    }
 
     fn body_filter(&self, _ctx: &mut Context, _body: &mut Bytes) {}
 
-    fn log(&self, _ctx: &Context) {}
+    fn log(&self, _ctx: &Context, _served: &Served) {}
 }
 
-/// An answer a plugin (or the proxy) ends the request with: Kong's `kong.response.exit`.
+/// Bodies a plugin asks to see whole are read up to this size; larger ones stream unfiltered.
+pub const WHOLE_BODY_LIMIT: u64 = 8 * 1024 * 1024;
+
+/// An answer a plugin (or the proxy) ends the request with: Kong's `kong.response.exit`, as
+/// Kong's JSON `{"message"}` or, with `body`, that body and content type as given.
 #[derive(Debug)]
 pub struct Refusal {
     pub status: u16,
     pub message: Cow<'static, str>,
     pub headers: Vec<(String, String)>,
+    pub body: Option<(String, Bytes)>,
+}
+
+impl Refusal {
+    pub fn new(status: u16, message: impl Into<Cow<'static, str>>) -> Refusal {
+        Refusal { status, message: message.into(), headers: Vec::new(), body: None }
+    }
+
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Refusal {
+        self.headers.push((name.to_string(), value.into()));
+        self
+    }
+}
+
+/// What the log phase knows of a request once it is answered.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Served {
+    pub status: u16,
+    pub upstream_ms: Option<f64>,
+    pub total_ms: f64,
+    pub request_bytes: u64,
+    pub response_bytes: u64,
 }
 
 /// The consumer a request was identified as, and by which credential.
@@ -60,6 +113,14 @@ pub struct Authenticated {
     pub anonymous: bool,
 }
 
+/// Runtime-wide state plugins keep between requests (counters, caches); configs come and go,
+/// this stays.
+#[derive(Default)]
+pub struct State {
+    /// rate-limiting's local counters.
+    pub counters: Counters,
+}
+
 /// What one request carries through its phases (Kong's `ngx.ctx`): set by the proxy and by
 /// plugins, read by later phases and plugins.
 pub struct Context<'a> {
@@ -68,40 +129,46 @@ pub struct Context<'a> {
     /// The matched route and its service; unknown in `rewrite`.
     pub route_id: Option<&'a str>,
     pub service_id: Option<&'a str>,
-    /// key-auth's credentials, by key.
-    pub keys: &'a Keys,
-    /// rate-limiting's counters.
-    pub counters: &'a Counters,
+    /// The configuration serving the request: consumers, credentials, consumer groups.
+    pub snap: &'a Snapshot,
+    pub state: &'a State,
     /// Set by an authentication plugin.
     pub consumer: Option<Authenticated>,
-    /// Request headers not to forward (a credential a plugin hides).
-    pub hidden_headers: Vec<String>,
-    /// Headers a plugin sets on the answer, replacing the upstream's of the same name.
+    /// Headers set on the answer whatever it is (Kong's `kong.response.set_header` before the
+    /// answer exists), replacing the upstream's of the same name; on a refusal too.
     pub answer_headers: Vec<(String, String)>,
+    /// The upstream request's changes: method, path, headers (a copy of the client's, made on
+    /// the first change), body.
+    pub upstream_method: Option<String>,
+    pub upstream_path: Option<String>,
+    upstream_headers: Option<Vec<(String, String)>>,
+    pub upstream_body: Option<Bytes>,
     /// The query string taken apart, once a plugin asks for it (`query_mut`).
     query: Option<Vec<(String, String)>>,
-    query_len: usize,
+    query_changed: bool,
+    /// Values a plugin keeps from one phase to the next for this request (a cache key, a
+    /// correlation id): by plugin name.
+    pub notes: Vec<(&'static str, String)>,
 }
 
 impl<'a> Context<'a> {
-    pub fn new(
-        req: &'a Request,
-        client_ip: &'a str,
-        keys: &'a Keys,
-        counters: &'a Counters,
-    ) -> Self {
+    pub fn new(req: &'a Request, client_ip: &'a str, snap: &'a Snapshot, state: &'a State) -> Self {
         Context {
             req,
             client_ip,
             route_id: None,
             service_id: None,
-            keys,
-            counters,
+            snap,
+            state,
             consumer: None,
-            hidden_headers: Vec::new(),
             answer_headers: Vec::new(),
+            upstream_method: None,
+            upstream_path: None,
+            upstream_headers: None,
+            upstream_body: None,
             query: None,
-            query_len: 0,
+            query_changed: false,
+            notes: Vec::new(),
         }
     }
 
@@ -109,21 +176,34 @@ impl<'a> Context<'a> {
         self.consumer.as_ref().map(|c| c.consumer.as_str())
     }
 
+    /// The consumer groups the authenticated consumer is in.
+    pub fn consumer_groups(&self) -> &'a [String] {
+        let snap = self.snap;
+        self.consumer
+            .as_ref()
+            .and_then(|c| snap.groups_of_consumer.get(&c.consumer))
+            .map_or(&[], Vec::as_slice)
+    }
+
     /// The query's parameters, taken apart on first use; changes go upstream.
     pub fn query_mut(&mut self) -> &mut Vec<(String, String)> {
         let req = self.req;
-        let query_len = &mut self.query_len;
-        self.query.get_or_insert_with(|| {
-            let parsed = parse_query(req.query());
-            *query_len = parsed.len();
-            parsed
-        })
+        self.query_changed = true;
+        self.query.get_or_insert_with(|| parse_query(req.query()))
     }
 
-    /// The query string to send upstream: the client's, unless a plugin removed parameters.
+    /// The query's parameters as they go upstream (read only).
+    pub fn query(&self) -> Cow<'_, [(String, String)]> {
+        match &self.query {
+            Some(q) => Cow::Borrowed(q),
+            None => Cow::Owned(parse_query(self.req.query())),
+        }
+    }
+
+    /// The query string to send upstream: the client's, unless a plugin changed parameters.
     pub fn upstream_query(&self) -> Cow<'a, str> {
         match &self.query {
-            Some(q) if q.len() != self.query_len => Cow::Owned(
+            Some(q) if self.query_changed => Cow::Owned(
                 q.iter()
                     .map(|(k, v)| if v.is_empty() { k.clone() } else { format!("{k}={v}") })
                     .collect::<Vec<_>>()
@@ -131,6 +211,50 @@ impl<'a> Context<'a> {
             ),
             _ => Cow::Borrowed(self.req.query().unwrap_or("")),
         }
+    }
+
+    /// The headers that go upstream, to change: the client's on first use.
+    pub fn upstream_headers_mut(&mut self) -> &mut Vec<(String, String)> {
+        let req = self.req;
+        self.upstream_headers.get_or_insert_with(|| {
+            req.headers()
+                .iter()
+                .map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v).into_owned()))
+                .collect()
+        })
+    }
+
+    /// The changed upstream headers, when a plugin changed any.
+    pub fn upstream_headers(&self) -> Option<&[(String, String)]> {
+        self.upstream_headers.as_deref()
+    }
+
+    /// An upstream header's first value as it stands (a plugin's change, else the client's).
+    pub fn upstream_header(&self, name: &str) -> Option<Cow<'_, str>> {
+        match &self.upstream_headers {
+            Some(h) => h
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| Cow::Borrowed(v.as_str())),
+            None => self.req.headers().get_str(name).map(Cow::Borrowed),
+        }
+    }
+
+    /// Drops a header from the upstream request (a credential a plugin hides).
+    pub fn remove_upstream_header(&mut self, name: &str) {
+        self.upstream_headers_mut().retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+    }
+
+    /// Sets a header on the upstream request, replacing the client's of that name.
+    pub fn set_upstream_header(&mut self, name: &str, value: impl Into<String>) {
+        let headers = self.upstream_headers_mut();
+        headers.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+        headers.push((name.to_string(), value.into()));
+    }
+
+    /// This request's note of a plugin, set in an earlier phase.
+    pub fn note(&self, plugin: &str) -> Option<&str> {
+        self.notes.iter().find(|(p, _)| *p == plugin).map(|(_, v)| v.as_str())
     }
 }
 
@@ -143,40 +267,51 @@ fn parse_query(q: Option<&str>) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The plugins the runtime knows, their configs parsed. Calls go to each by a `match`: no
-/// dynamic dispatch on the request path.
-#[derive(Debug)]
-pub enum Handler {
-    KeyAuth(KeyAuth),
-    RateLimiting(RateLimiting),
-}
+/// The plugins this runtime has, declared once: the `Handler` enum over their parsed configs,
+/// dispatch by `match` (no dynamic dispatch on the request path), `NAMES` and `KINDS`. To add a
+/// plugin: a module whose config type implements `Plugin`, and one line here.
+macro_rules! plugins {
+    ($($variant:ident($ty:ty)),+ $(,)?) => {
+        /// A parsed plugin config of one of the plugins the runtime has.
+        #[derive(Debug)]
+        pub enum Handler {
+            $($variant($ty),)+
+        }
 
-/// Runs `$body` with `$p` bound to the plugin inside a `Handler`.
-macro_rules! each_plugin {
-    ($handler:expr, $p:ident => $body:expr) => {
-        match $handler {
-            Handler::KeyAuth($p) => $body,
-            Handler::RateLimiting($p) => $body,
+        /// The names of the plugins this runtime runs, as it reports them to its control plane.
+        pub const NAMES: &[&str] = &[$(<$ty as Plugin>::NAME,)+];
+
+        /// How many plugins the runtime has: a request runs at most one config of each.
+        pub const KINDS: usize = NAMES.len();
+
+        /// Runs `$body` with `$p` bound to the plugin inside a `Handler`.
+        macro_rules! each_plugin {
+            ($handler:expr, $p:ident => $body:expr) => {
+                match $handler {
+                    $(Handler::$variant($p) => $body,)+
+                }
+            };
+        }
+
+        impl Handler {
+            /// Parses a plugin's config: `None` for a plugin this runtime does not have,
+            /// `Some(Err)` for a config it cannot run.
+            pub fn parse(name: &str, args: &Parse) -> Option<Result<Handler, String>> {
+                $(if name == <$ty as Plugin>::NAME {
+                    return Some(<$ty as Plugin>::parse(args).map(Handler::$variant));
+                })+
+                None
+            }
         }
     };
 }
 
-impl Handler {
-    /// Parses a plugin's config; `None` for a plugin this runtime does not have.
-    /// `consumer_named` finds a consumer's id by its id or username.
-    pub fn parse(
-        name: &str,
-        id: &str,
-        config: &Value,
-        consumer_named: &dyn Fn(&str) -> Option<String>,
-    ) -> Option<Handler> {
-        match name {
-            KeyAuth::NAME => Some(Handler::KeyAuth(KeyAuth::parse(config, consumer_named))),
-            RateLimiting::NAME => Some(Handler::RateLimiting(RateLimiting::parse(id, config))),
-            _ => None,
-        }
-    }
+plugins! {
+    KeyAuth(KeyAuth),
+    RateLimiting(RateLimiting),
+}
 
+impl Handler {
     pub fn name(&self) -> &'static str {
         fn name_of<P: Plugin>(_: &P) -> &'static str {
             P::NAME
@@ -199,16 +334,20 @@ impl Handler {
         each_plugin!(self, p => p.access(ctx))
     }
 
-    pub fn header_filter(&self, ctx: &mut Context, head: &mut HeadOut) {
+    pub fn header_filter(&self, ctx: &mut Context, head: &mut AnswerHead) {
         each_plugin!(self, p => p.header_filter(ctx, head))
+    }
+
+    pub fn wants_whole_body(&self) -> bool {
+        each_plugin!(self, p => p.wants_whole_body())
     }
 
     pub fn body_filter(&self, ctx: &mut Context, body: &mut Bytes) {
         each_plugin!(self, p => p.body_filter(ctx, body))
     }
 
-    pub fn log(&self, ctx: &Context) {
-        each_plugin!(self, p => p.log(ctx))
+    pub fn log(&self, ctx: &Context, served: &Served) {
+        each_plugin!(self, p => p.log(ctx, served))
     }
 }
 
@@ -275,9 +414,6 @@ pub fn resolve<'a>(configs: &'a [Configured], scope: &Scope) -> Option<&'a Confi
         .filter(|p| p.consumer_group.as_ref().is_none_or(|g| scope.groups.contains(g)))
         .min_by_key(|p| rank(p))
 }
-
-/// How many plugins the runtime has: a request runs at most one config of each.
-pub const KINDS: usize = 2;
 
 /// A configuration's plugins, parsed: the configs of each plugin, highest priority first.
 #[derive(Debug, Default)]
@@ -353,6 +489,14 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn args(config: &Value) -> Parse<'_> {
+        Parse { id: "p", config, consumer_named: &|_| None }
+    }
+
+    fn parse(name: &str, config: &Value) -> Option<Handler> {
+        Handler::parse(name, &args(config)).map(|r| r.unwrap())
+    }
+
     fn plugin(
         id: &str,
         route: Option<&str>,
@@ -365,7 +509,7 @@ mod tests {
             service: service.map(Into::into),
             consumer: consumer.map(Into::into),
             consumer_group: None,
-            handler: Handler::parse("rate-limiting", id, &json!({"minute": 2}), &|_| None).unwrap(),
+            handler: parse("rate-limiting", &json!({"minute": 2})).unwrap(),
         }
     }
 
@@ -398,8 +542,8 @@ mod tests {
 
     #[test]
     fn plugins_run_in_kongs_priority_order_and_unknown_ones_are_left_out() {
-        let parse = |name: &str| Handler::parse(name, name, &json!({}), &|_| None);
-        assert!(parse("bot-detection").is_none());
+        let parse = |name: &str| parse(name, &json!({}));
+        assert!(Handler::parse("no-such-plugin", &args(&json!({}))).is_none());
         let configured = ["rate-limiting", "key-auth"].map(|name| Configured {
             id: name.into(),
             route: None,

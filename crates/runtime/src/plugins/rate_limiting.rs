@@ -1,14 +1,12 @@
 //! rate-limiting: local policy, fixed windows aligned to UTC (Kong's `rate-limiting`, priority
-//! 910). The access phase counts and decides; the header filter writes the counts on the answer.
+//! 910). The access phase counts, decides, and sets the counts as headers of the answer.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 use serde_json::Value;
 
-use super::{Context, Plugin, Refusal};
-use crate::http1::HeadOut;
+use super::{Context, Parse, Plugin, Refusal};
 
 const PERIODS: [(&str, &str, i64); 6] = [
     ("second", "Second", 1),
@@ -45,7 +43,7 @@ pub struct RateLimiting {
 }
 
 impl RateLimiting {
-    pub fn parse(id: &str, cfg: &Value) -> RateLimiting {
+    pub fn from_config(id: &str, cfg: &Value) -> RateLimiting {
         let limits = PERIODS
             .iter()
             .enumerate()
@@ -95,17 +93,16 @@ impl Plugin for RateLimiting {
     const NAME: &'static str = "rate-limiting";
     const PRIORITY: i32 = 910;
 
+    fn parse(args: &Parse) -> Result<Self, String> {
+        Ok(RateLimiting::from_config(args.id, args.config))
+    }
+
     fn access(&self, ctx: &mut Context) -> Result<(), Refusal> {
         let identifier = self.identifier(ctx);
         let now = chrono::Utc::now().timestamp();
-        ctx.answer_headers = ctx.counters.rate_limit(self, &identifier, now)?;
+        let headers = ctx.state.counters.rate_limit(self, &identifier, now)?;
+        ctx.answer_headers.extend(headers);
         Ok(())
-    }
-
-    fn header_filter(&self, ctx: &mut Context, head: &mut HeadOut) {
-        for (k, v) in &ctx.answer_headers {
-            head.header(k, v.as_bytes());
-        }
     }
 }
 
@@ -173,11 +170,9 @@ impl Counters {
         match blocked_retry {
             Some(retry) => {
                 headers.push(("Retry-After".into(), retry.to_string()));
-                Err(Refusal {
-                    status: plugin.error_code,
-                    message: Cow::Owned(plugin.error_message.clone()),
-                    headers,
-                })
+                let mut refusal = Refusal::new(plugin.error_code, plugin.error_message.clone());
+                refusal.headers = headers;
+                Err(refusal)
             }
             None => Ok(headers),
         }
@@ -192,7 +187,7 @@ mod tests {
     #[test]
     fn limits_count_per_window_and_block_with_headers() {
         let counters = Counters::default();
-        let p = RateLimiting::parse("p", &json!({"minute": 2}));
+        let p = RateLimiting::from_config("p", &json!({"minute": 2}));
         let now = 1_800_000_000;
         let h = counters.rate_limit(&p, "1.2.3.4", now).unwrap();
         assert!(h.contains(&("X-RateLimit-Remaining-Minute".into(), "1".into())));
@@ -206,7 +201,8 @@ mod tests {
 
     #[test]
     fn a_config_is_read_with_kongs_defaults() {
-        let p = RateLimiting::parse("p", &json!({"hour": 5, "second": 1, "limit_by": "header"}));
+        let p =
+            RateLimiting::from_config("p", &json!({"hour": 5, "second": 1, "limit_by": "header"}));
         assert_eq!(p.limits, [(0, 1), (2, 5)], "shortest period first");
         assert_eq!(p.limit_by, LimitBy::Header(None));
         assert_eq!((p.error_code, p.error_message.as_str()), (429, "API rate limit exceeded"));
