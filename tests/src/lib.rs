@@ -74,6 +74,7 @@ pub async fn start_control_plane(dir: &Path) -> RunningControlPlane {
 }
 
 pub mod faults;
+pub mod gateway;
 pub mod keyring;
 pub mod processes;
 pub mod upstream;

@@ -1,0 +1,44 @@
+//! The runtime's plugin pipeline with a real control plane, runtime and upstream: key-auth and
+//! rate-limiting as Kong runs them, credentials hidden from the upstream, counts on the answer
+//! and on a refusal.
+
+use serde_json::json;
+use system_tests::gateway::{echoed, Gateway};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_auth_hides_its_credential_and_rate_limiting_counts_on_every_answer() {
+    let gw = Gateway::start(&[]).await;
+    let (sid, _) = gw.service_and_route("users", "/users").await;
+    gw.create(
+        &format!("/services/{sid}/plugins"),
+        json!({"name": "key-auth", "config": {"hide_credentials": true}}),
+    )
+    .await;
+    gw.create(
+        &format!("/services/{sid}/plugins"),
+        json!({"name": "rate-limiting", "config": {"minute": 2}}),
+    )
+    .await;
+    gw.create("/consumers", json!({"username": "ann"})).await;
+    gw.create("/consumers/ann/key-auth", json!({"key": "ann-key"})).await;
+    gw.applied().await;
+
+    let first =
+        gw.get("/users?apikey=ann-key&keep=1").header("x-trace", "t1").send().await.unwrap();
+    assert_eq!(first.headers()["x-ratelimit-remaining-minute"], "1");
+    assert_eq!(first.headers()["ratelimit-limit"], "2");
+    let seen = echoed(first).await;
+    assert_eq!(seen["path"], "/?keep=1", "the route stripped, the key left the query");
+    assert_eq!(seen["headers"]["x-consumer-username"], "ann");
+    assert_eq!(seen["headers"]["x-trace"], "t1", "other headers go on");
+    let by_header = gw.get("/users").header("apikey", "ann-key").send().await.unwrap();
+    let seen = echoed(by_header).await;
+    assert!(seen["headers"].get("apikey").is_none(), "the key left the headers: {seen}");
+
+    let refused = gw.get("/users").header("apikey", "ann-key").send().await.unwrap();
+    assert_eq!(refused.status(), 429);
+    assert_eq!(refused.headers()["x-ratelimit-remaining-minute"], "0");
+    assert!(refused.headers().get("retry-after").is_some());
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(body["message"], "API rate limit exceeded");
+}
