@@ -1,6 +1,6 @@
 // Cells as text and the configuration filter, shared by every entity kind.
 import { describe, expect, it } from 'vitest'
-import { cellText, KINDS, matches } from '../entityColumns'
+import { cellText, KINDS, matches, sortRows } from '../entityColumns'
 
 describe('entity columns', () => {
   it('renders lists, booleans, references and blanks', () => {
@@ -48,5 +48,30 @@ describe('entity columns', () => {
     expect(
       applied.get!({ name: 'rate-limiting', route: { id: 'r' }, consumer_group: { id: 'g' } }),
     ).toBe('route + consumer group')
+  })
+})
+
+describe('sortRows', () => {
+  const services = KINDS.find((k) => k.kind === 'services')!
+  const rows = [
+    { id: 'c', name: 'svc-10', port: 8080 },
+    { id: 'a', name: 'svc-9', port: 443 },
+    { id: 'b', name: null, port: 80 },
+  ]
+  it('orders numbers as numbers and names naturally, empty values last', () => {
+    expect(sortRows(rows, services, { key: 'port', descending: false }).map((r) => r.port)).toEqual(
+      [80, 443, 8080],
+    )
+    expect(sortRows(rows, services, { key: 'name', descending: false }).map((r) => r.id)).toEqual([
+      'a',
+      'c',
+      'b',
+    ])
+    expect(sortRows(rows, services, { key: 'name', descending: true }).map((r) => r.id)).toEqual([
+      'c',
+      'a',
+      'b',
+    ])
+    expect(sortRows(rows, services, null)).toBe(rows)
   })
 })

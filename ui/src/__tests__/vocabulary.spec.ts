@@ -13,7 +13,7 @@ import {
 
 describe('vocabulary', () => {
   it('has every kind and time frame from Rust', () => {
-    expect(ENTITY_KINDS).toHaveLength(14)
+    expect(ENTITY_KINDS).toHaveLength(18)
     expect(TIME_FRAMES).toEqual(['15m', '1h', '6h', '12h', '24h', '7d', '30d'])
     expect(asEntityKind('key-sets')).toBe('key-sets')
     expect(asEntityKind('widgets')).toBeNull()

@@ -1,70 +1,58 @@
-// Creating or editing an entity of any kind: the values typed, the entities a reference field can
-// point at, local checks first, then the API's field errors on their fields.
-import { computed, ref } from 'vue'
-import { asConsoleError, backend, type ConsoleError } from '../backend'
-import { FORMS, initialValues, toBody, type FormValues } from '../entityForms'
-import { entityLabel, type EntityKind } from '../vocabulary'
+// Creating or editing an entity of any kind, from the kind's Kong schema as the group serves it:
+// local checks first, then the API's field errors on their fields, nested ones included.
+import { ref } from 'vue'
+import { asConsoleError, backend } from '../backend'
+import { asSchema, type FieldList, type KongSchemaBody } from '../schema/kongSchema'
+import type { EntityKind } from '../vocabulary'
 import { useAccess } from './useAccess'
+import { useSchemaForm } from './useSchemaForm'
+
+export { splitFieldErrors } from '../schema/fieldErrors'
 
 type Entity = Record<string, unknown>
 
-/**
- * An API error split between the form's fields (a plugin's `config.minute` goes on
- * Configuration, said with its path) and the rest, said above the form.
- */
-export function splitFieldErrors(
-  err: ConsoleError,
-  known: Set<string>,
-): { fields: Record<string, string>; form: string } {
-  const fields: Record<string, string> = {}
-  const other: string[] = []
-  for (const [k, reason] of Object.entries(err.fields ?? {})) {
-    const v = String(reason)
-    const top = k.split('.')[0]
-    if (known.has(top)) {
-      const said = top === k ? v : `${k}: ${v}`
-      fields[top] = fields[top] ? `${fields[top]}; ${v}` : said
-    } else other.push(`${k}: ${v}`)
-  }
-  const form = Object.keys(fields).length && !other.length ? '' : [err.message, ...other].join(' ')
-  return { fields, form }
-}
+/** Without a schema (a Konnect profile never fetched one), the entity is edited as JSON. */
+const AS_JSON: FieldList = [{ json: { type: 'json', required: true } }]
 
 export function useEntityForm(groupId: string, kind: () => EntityKind) {
-  const fields = computed(() => FORMS[kind()] ?? [])
-  const values = ref<FormValues>({})
-  const errors = ref<Record<string, string>>({})
+  const form = useSchemaForm(groupId)
+  const schema = ref<KongSchemaBody>({ fields: [] })
   const formError = ref('')
+  /** Why the form is what it is: a cached schema (offline) or none at all (JSON instead). */
+  const schemaNote = ref('')
+  const loading = ref(false)
   const saving = ref(false)
-  /** Entities a reference field can point at, by kind, loaded when the form opens. */
-  const choices = ref<Record<string, { label: string; value: string }[]>>({})
+  const asJson = ref(false)
 
-  /** A fresh form for `entity` (or a new one), with the choices of its reference fields. */
+  /** A fresh form for `entity` (or a new one), from the kind's schema. */
   async function open(entity: Entity | null) {
-    values.value = initialValues(kind(), entity ?? undefined)
-    errors.value = {}
     formError.value = ''
-    for (const f of fields.value) {
-      if (f.type !== 'reference' || !f.ref) continue
-      try {
-        const list = await backend.groupEntities(groupId, f.ref)
-        const ref = f.ref
-        choices.value[ref] = list.rows.map((r) => ({
-          label: entityLabel(ref, r),
-          value: String(r.id),
-        }))
-      } catch {
-        choices.value[f.ref] = []
-      }
+    schemaNote.value = ''
+    loading.value = true
+    try {
+      const got = await backend.entitySchema(groupId, kind())
+      schema.value = asSchema(got.schema)
+      asJson.value = false
+      if (got.offline_reason)
+        schemaNote.value = `Form from the cached schema: ${got.offline_reason}`
+      form.reset(schema.value.fields, entity)
+    } catch (e) {
+      schema.value = { fields: AS_JSON }
+      asJson.value = true
+      schemaNote.value = `No schema for this kind (${asConsoleError(e).message}): edit it as JSON.`
+      const shown = entity ? withoutServerFields(entity) : {}
+      form.reset(AS_JSON, { json: shown })
+    } finally {
+      loading.value = false
     }
   }
 
   /** Saves what was typed; the saved entity, or null when a check or the API refused it. */
   async function submit(entity: Entity | null): Promise<Entity | null> {
-    const { body, errors: local } = toBody(kind(), values.value)
-    errors.value = local
     formError.value = ''
-    if (Object.keys(local).length) return null
+    const collected = form.collect(schema.value, entity)
+    if (!collected) return null
+    const body = asJson.value ? (collected.json as Entity) : collected
     saving.value = true
     try {
       const id = entity?.id
@@ -72,17 +60,21 @@ export function useEntityForm(groupId: string, kind: () => EntityKind) {
         ? await backend.updateEntity(groupId, kind(), String(id), body)
         : await backend.createEntity(groupId, kind(), body)
     } catch (e) {
-      const err = asConsoleError(e)
-      useAccess().afterError(err)
       // What was typed is kept.
-      const split = splitFieldErrors(err, new Set(fields.value.map((f) => f.key)))
-      errors.value = split.fields
-      formError.value = split.form
+      const { message, err } = form.showApiError(e)
+      useAccess().afterError(err)
+      formError.value = message
       return null
     } finally {
       saving.value = false
     }
   }
 
-  return { fields, values, errors, formError, saving, choices, open, submit }
+  return { ...form, schema, formError, schemaNote, loading, saving, open, submit }
+}
+
+/** What the server owns (id, timestamps) is not for editing. */
+function withoutServerFields(entity: Entity): Entity {
+  const owned = new Set(['id', 'created_at', 'updated_at'])
+  return Object.fromEntries(Object.entries(entity).filter(([k]) => !owned.has(k)))
 }
