@@ -42,3 +42,33 @@ async fn key_auth_hides_its_credential_and_rate_limiting_counts_on_every_answer(
     let body: serde_json::Value = refused.json().await.unwrap();
     assert_eq!(body["message"], "API rate limit exceeded");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn response_ratelimiting_counts_what_the_upstream_says_an_answer_cost() {
+    let gw = Gateway::start(&[]).await;
+    let (sid, _) = gw.service_and_route("videos", "/videos").await;
+    gw.create(
+        &format!("/services/{sid}/plugins"),
+        json!({"name": "response-ratelimiting", "config": {"limits": {"videos": {"minute": 3}}}}),
+    )
+    .await;
+    gw.applied().await;
+    let cost = |n: u32| gw.get("/videos").header("x-echo-set", format!("x-kong-limit=videos={n}"));
+
+    let first = cost(2).send().await.unwrap();
+    assert_eq!(first.status(), 200);
+    assert_eq!(first.headers()["x-ratelimit-limit-videos-minute"], "3");
+    assert_eq!(first.headers()["x-ratelimit-remaining-videos-minute"], "1", "3 less this 2");
+    assert!(first.headers().get("x-kong-limit").is_none(), "the cost header is the gateway's");
+    let seen = echoed(first).await;
+    assert_eq!(seen["headers"]["x-ratelimit-remaining-videos"], "3", "the upstream is told");
+
+    let second = cost(1).send().await.unwrap();
+    assert_eq!(second.headers()["x-ratelimit-remaining-videos-minute"], "0");
+    assert_eq!(echoed(second).await["headers"]["x-ratelimit-remaining-videos"], "1");
+    // Spent: an answer that costs more is turned into a 429; one that costs nothing passes.
+    let over = cost(1).send().await.unwrap();
+    assert_eq!(over.status(), 429);
+    let free = gw.get("/videos").send().await.unwrap();
+    assert_eq!(free.status(), 200);
+}

@@ -19,6 +19,7 @@ pub struct Echo {
 }
 
 /// Starts an echo server named `name`. `/slow…` answers after 2 s; `/status/NNN` answers NNN;
+/// a request header `X-Echo-Set: name=value` puts that header on the answer;
 /// `/bytes/N` answers N bytes in chunks of unknown total (chunked), `/sized/N` N bytes with a
 /// length.
 pub async fn echo(name: &'static str) -> Echo {
@@ -81,12 +82,18 @@ pub async fn echo(name: &'static str) -> Echo {
                             "headers": headers,
                             "body": String::from_utf8_lossy(&body),
                         });
+                        let mut answer = Response::builder()
+                            .status(status)
+                            .header("content-type", "application/json");
+                        // `X-Echo-Set: name=value` asks for that header on the answer.
+                        for asked in req.headers().get_all("x-echo-set") {
+                            let asked = asked.to_str().unwrap_or("");
+                            if let Some((k, v)) = asked.split_once('=') {
+                                answer = answer.header(k.trim(), v.trim());
+                            }
+                        }
                         Ok::<_, Infallible>(
-                            Response::builder()
-                                .status(status)
-                                .header("content-type", "application/json")
-                                .body(Full::new(Bytes::from(body.to_string())).boxed())
-                                .unwrap(),
+                            answer.body(Full::new(Bytes::from(body.to_string())).boxed()).unwrap(),
                         )
                     }
                 });

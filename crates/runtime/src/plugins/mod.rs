@@ -10,6 +10,7 @@
 mod answer_head;
 pub mod key_auth;
 pub mod rate_limiting;
+pub mod response_ratelimiting;
 
 use std::borrow::Cow;
 
@@ -21,6 +22,7 @@ use crate::exchange::Request;
 pub use answer_head::AnswerHead;
 pub use key_auth::KeyAuth;
 pub use rate_limiting::{Counters, RateLimiting};
+pub use response_ratelimiting::ResponseRateLimiting;
 
 /// What parsing a plugin's config may look up: the plugin entity's id, its config, and the
 /// configuration's consumers (a config may name one by id or username, e.g. `anonymous`).
@@ -309,6 +311,7 @@ macro_rules! plugins {
 plugins! {
     KeyAuth(KeyAuth),
     RateLimiting(RateLimiting),
+    ResponseRateLimiting(ResponseRateLimiting),
 }
 
 impl Handler {

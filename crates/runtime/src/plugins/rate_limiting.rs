@@ -8,7 +8,8 @@ use serde_json::Value;
 
 use super::{Context, Parse, Plugin, Refusal};
 
-const PERIODS: [(&str, &str, i64); 6] = [
+/// Kong's periods: config name, header label, length in seconds.
+pub const PERIODS: [(&str, &str, i64); 6] = [
     ("second", "Second", 1),
     ("minute", "Minute", 60),
     ("hour", "Hour", 3600),
@@ -109,11 +110,29 @@ impl Plugin for RateLimiting {
 /// A local-policy counter's key: (plugin, identifier, period, window start).
 type CounterKey = (String, String, &'static str, i64);
 
+/// The key of the fixed window of `period` that holds `now`.
+fn window_key(counter: &str, identifier: &str, period: &'static str, now: i64) -> CounterKey {
+    let len = PERIODS.iter().find(|(n, _, _)| *n == period).map_or(1, |(_, _, l)| *l);
+    (counter.to_string(), identifier.to_string(), period, now - now.rem_euclid(len))
+}
+
 /// Local-policy counters: how many requests each key has seen.
 #[derive(Default)]
 pub struct Counters(Mutex<HashMap<CounterKey, u64>>);
 
 impl Counters {
+    /// The count of `identifier` under `counter` in the window of `period` that holds `now`.
+    pub fn usage(&self, counter: &str, identifier: &str, period: &'static str, now: i64) -> u64 {
+        let key = window_key(counter, identifier, period, now);
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()).get(&key).unwrap_or(&0)
+    }
+
+    /// Adds `n` to the count of `identifier` under `counter` in the window of `period`.
+    pub fn add(&self, counter: &str, identifier: &str, period: &'static str, now: i64, n: u64) {
+        let key = window_key(counter, identifier, period, now);
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()).entry(key).or_default() += n;
+    }
+
     /// Counts the request and decides; headers go on the response either way (unless hidden).
     pub fn rate_limit(
         &self,
