@@ -72,3 +72,34 @@ async fn response_ratelimiting_counts_what_the_upstream_says_an_answer_cost() {
     let free = gw.get("/videos").send().await.unwrap();
     assert_eq!(free.status(), 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prometheus_serves_kongs_metrics_on_the_status_listener() {
+    let gw = Gateway::start(&[]).await;
+    gw.service_and_route("users", "/users").await;
+    let all_on = json!({
+        "status_code_metrics": true, "latency_metrics": true,
+        "bandwidth_metrics": true, "per_consumer": false
+    });
+    gw.create("/plugins", json!({"name": "prometheus", "config": all_on})).await;
+    gw.applied().await;
+    for path in ["/users/a", "/users/b", "/users/status/503"] {
+        gw.get(path).send().await.unwrap();
+    }
+    gw.get("/nowhere").send().await.unwrap();
+    let metrics = gw.http.get(format!("{}/metrics", gw.status)).send().await.unwrap();
+    assert!(metrics.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    let text = metrics.text().await.unwrap();
+    let has = |line: &str| assert!(text.lines().any(|l| l == line), "{line} in:\n{text}");
+    let ok = "kong_http_requests_total{service=\"users\",route=\"users\",code=\"200\",\
+              source=\"service\",workspace=\"\",consumer=\"\"} 2";
+    has(ok);
+    has("kong_http_requests_total{service=\"users\",route=\"users\",code=\"503\",\
+         source=\"service\",workspace=\"\",consumer=\"\"} 1");
+    has("kong_request_latency_ms_count{service=\"users\",route=\"users\",workspace=\"\"} 3");
+    has("kong_control_plane_connected 1");
+    assert!(text.contains("kong_upstream_latency_ms_bucket{service=\"users\",route=\"users\""));
+    assert!(text
+        .contains("kong_bandwidth_bytes{service=\"users\",route=\"users\",direction=\"egress\""));
+    assert!(!text.contains("code=\"404\""), "an unrouted request is not counted");
+}

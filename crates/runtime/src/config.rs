@@ -48,6 +48,19 @@ pub struct Snapshot {
     pub consumers: FastMap<String, Consumer>,
     pub credentials: Credentials,
     pub groups_of_consumer: FastMap<String, Vec<String>>,
+    /// What metrics and logs call a service (its name, else its host) and a route (its name,
+    /// else its id), by id.
+    pub labels: FastMap<String, String>,
+}
+
+impl Snapshot {
+    pub fn service_label<'a>(&'a self, id: &'a str) -> &'a str {
+        self.labels.get(id).map_or(id, String::as_str)
+    }
+
+    pub fn route_label<'a>(&'a self, id: &'a str) -> &'a str {
+        self.labels.get(id).map_or(id, String::as_str)
+    }
 }
 
 /// A consumer's credential of an auth plugin: its id, its consumer, and what it is checked
@@ -186,6 +199,7 @@ impl Snapshot {
             let protocol = s(svc, "protocol").unwrap_or_else(|| "http".into());
             let host = s(svc, "host").ok_or("a service has no host")?;
             let port = svc.get("port").and_then(Value::as_u64).unwrap_or(80) as u16;
+            snap.labels.insert(id.clone(), s(svc, "name").unwrap_or_else(|| host.clone()));
             let default_port = if protocol == "https" { 443 } else { 80 };
             snap.services.insert(
                 id.clone(),
@@ -219,6 +233,9 @@ impl Snapshot {
         }
         let mut routes = Vec::new();
         for r in rows(table, "routes") {
+            if let (Some(id), Some(name)) = (s(r, "id"), s(r, "name")) {
+                snap.labels.insert(id, name);
+            }
             let headers: Vec<(String, Vec<String>)> = r
                 .get("headers")
                 .and_then(Value::as_object)

@@ -1,4 +1,5 @@
-//! `GET /status` on the status listener: config hash, link state, last config time, counts.
+//! The status listener: `GET /status` (config hash, link state, last config time, counts),
+//! `/status/ready`, and `/metrics` (Kong's prometheus exposition).
 
 use std::convert::Infallible;
 use std::sync::atomic::Ordering;
@@ -11,11 +12,30 @@ use serde_json::json;
 
 use crate::Shared;
 
+/// Kong's prometheus exposition of what the prometheus plugin recorded.
+fn metrics(shared: &Shared, configured: bool) -> Response<Full<Bytes>> {
+    let node = crate::plugins::prometheus::NodeInfo {
+        node_id: &shared.options.node_id,
+        version: hybrid::link::NODE_VERSION,
+        connected: shared.connected.load(Ordering::SeqCst),
+        configured,
+    };
+    let text = shared.plugin_state.metrics.render(&node);
+    Response::builder()
+        .status(200)
+        .header("content-type", "text/plain; version=0.0.4; charset=utf-8")
+        .body(Full::new(Bytes::from(text)))
+        .unwrap()
+}
+
 pub async fn handle(
     req: Request<hyper::body::Incoming>,
     shared: Arc<Shared>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let configured = shared.configured.load(Ordering::SeqCst);
+    if req.uri().path() == "/metrics" {
+        return Ok(metrics(&shared, configured));
+    }
     let (requests, queued, dropped) = shared.recorder.stats();
     let (status, body) = match req.uri().path() {
         "/status" => (

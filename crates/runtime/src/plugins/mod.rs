@@ -9,6 +9,7 @@
 
 mod answer_head;
 pub mod key_auth;
+pub mod prometheus;
 pub mod rate_limiting;
 pub mod response_ratelimiting;
 
@@ -21,6 +22,7 @@ use crate::config::Snapshot;
 use crate::exchange::Request;
 pub use answer_head::AnswerHead;
 pub use key_auth::KeyAuth;
+pub use prometheus::Prometheus;
 pub use rate_limiting::{Counters, RateLimiting};
 pub use response_ratelimiting::ResponseRateLimiting;
 
@@ -121,6 +123,8 @@ pub struct Authenticated {
 pub struct State {
     /// rate-limiting's local counters.
     pub counters: Counters,
+    /// What prometheus recorded, served at the status listener's `/metrics`.
+    pub metrics: prometheus::Metrics,
 }
 
 /// What one request carries through its phases (Kong's `ngx.ctx`): set by the proxy and by
@@ -312,6 +316,7 @@ plugins! {
     KeyAuth(KeyAuth),
     RateLimiting(RateLimiting),
     ResponseRateLimiting(ResponseRateLimiting),
+    Prometheus(Prometheus),
 }
 
 impl Handler {
