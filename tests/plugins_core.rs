@@ -103,3 +103,55 @@ async fn prometheus_serves_kongs_metrics_on_the_status_listener() {
         .contains("kong_bandwidth_bytes{service=\"users\",route=\"users\",direction=\"egress\""));
     assert!(!text.contains("code=\"404\""), "an unrouted request is not counted");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_log_sends_kongs_log_entries_in_batches() {
+    let gw = Gateway::start(&[]).await;
+    let logs = system_tests::upstream::collector().await;
+    let (sid, _) = gw.service_and_route("users", "/users").await;
+    gw.create("/consumers", json!({"username": "ann"})).await;
+    gw.create("/consumers/ann/key-auth", json!({"key": "ann-key"})).await;
+    gw.create(&format!("/services/{sid}/plugins"), json!({"name": "key-auth"})).await;
+    let config = json!({
+        "http_endpoint": format!("http://{}/bulk", logs.addr),
+        "headers": {"x-log-source": "gateway"},
+        "queue": {"max_batch_size": 2, "max_coalescing_delay": 0.2}
+    });
+    gw.create(&format!("/services/{sid}/plugins"), json!({"name": "http-log", "config": config}))
+        .await;
+    gw.applied().await;
+    let ok = gw.get("/users/a?q=1").header("apikey", "ann-key").send().await.unwrap();
+    assert_eq!(ok.status(), 200);
+    let refused = gw.get("/users/b").header("authorization", "Bearer x").send().await.unwrap();
+    assert_eq!(refused.status(), 401);
+    system_tests::wait_until("two log entries", 10, || async {
+        logs.bodies().iter().map(|b| batch(b).len()).sum::<usize>() >= 2
+    })
+    .await;
+    let sent = logs.bodies();
+    assert_eq!(sent[0]["method"], "POST");
+    assert_eq!(sent[0]["path"], "/bulk");
+    assert_eq!(sent[0]["headers"]["content-type"], "application/json");
+    assert_eq!(sent[0]["headers"]["x-log-source"], "gateway");
+    let entries: Vec<serde_json::Value> = sent.iter().flat_map(batch).collect();
+    let ann = entries.iter().find(|e| e["response"]["status"] == 200).expect("the 200's entry");
+    assert_eq!(ann["request"]["method"], "GET");
+    assert_eq!(ann["request"]["uri"], "/users/a");
+    assert_eq!(ann["request"]["querystring"]["q"], "1");
+    assert_eq!(ann["consumer"]["username"], "ann");
+    assert_eq!(ann["service"]["name"], "users");
+    assert_eq!(ann["route"]["name"], "users");
+    assert_eq!(ann["source"], "upstream");
+    assert!(ann["latencies"]["proxy"].as_i64().unwrap() >= 0);
+    let no = entries.iter().find(|e| e["response"]["status"] == 401).expect("the 401's entry");
+    assert_eq!(no["source"], "kong");
+    assert_eq!(no["request"]["headers"]["authorization"], "REDACTED");
+}
+
+/// The entries of one batch the collector received (an array, or one object).
+fn batch(received: &serde_json::Value) -> Vec<serde_json::Value> {
+    match serde_json::from_str(received["body"].as_str().unwrap()).unwrap() {
+        serde_json::Value::Array(entries) => entries,
+        one => vec![one],
+    }
+}

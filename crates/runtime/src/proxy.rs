@@ -145,8 +145,12 @@ impl<'s> Flow<'s> {
         Ok(Routed { route, service, remainder: m.remainder })
     }
 
+    /// Runs each applying config's access in turn. After a refusal, the later configs are still
+    /// collected without running their access, as Kong does, so their header filters and log
+    /// phase see the refusal (an http-log records a 401 too).
     fn run_access(&mut self) -> Result<(), Refusal> {
         let snap = self.snap;
+        let mut refused = None;
         for configs in snap.plugins.in_priority_order() {
             let scope = Scope {
                 route: self.ctx.route_id,
@@ -155,10 +159,12 @@ impl<'s> Flow<'s> {
                 groups: self.ctx.consumer_groups(),
             };
             let Some(config) = plugins::resolve(configs, &scope) else { continue };
-            config.handler.access(&mut self.ctx)?;
+            if refused.is_none() {
+                refused = config.handler.access(&mut self.ctx).err();
+            }
             self.ran.push(config);
         }
-        Ok(())
+        refused.map_or(Ok(()), Err)
     }
 
     /// A request ended before it was forwarded: Kong's error (or the plugin's own body), with

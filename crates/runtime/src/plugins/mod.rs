@@ -8,6 +8,7 @@
 //! and one line in `plugins!`.
 
 mod answer_head;
+pub mod http_log;
 pub mod key_auth;
 pub mod prometheus;
 pub mod rate_limiting;
@@ -21,6 +22,7 @@ use serde_json::Value;
 use crate::config::Snapshot;
 use crate::exchange::Request;
 pub use answer_head::AnswerHead;
+pub use http_log::HttpLog;
 pub use key_auth::KeyAuth;
 pub use prometheus::Prometheus;
 pub use rate_limiting::{Counters, RateLimiting};
@@ -125,6 +127,8 @@ pub struct State {
     pub counters: Counters,
     /// What prometheus recorded, served at the status listener's `/metrics`.
     pub metrics: prometheus::Metrics,
+    /// http-log's queues, one per config.
+    pub http_log: http_log::Queues,
 }
 
 /// What one request carries through its phases (Kong's `ngx.ctx`): set by the proxy and by
@@ -317,6 +321,7 @@ plugins! {
     RateLimiting(RateLimiting),
     ResponseRateLimiting(ResponseRateLimiting),
     Prometheus(Prometheus),
+    HttpLog(HttpLog),
 }
 
 impl Handler {
