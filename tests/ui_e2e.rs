@@ -85,7 +85,8 @@ const SCREENS: &[Screen] = screens![
     demo_dashboard_shows_real_traffic,
     runtime_instances_and_a_new_one_in_sync,
     configuration_lists_with_a_filter,
-    plugin_scope_picker,
+    plugin_catalog_adds_cors_to_a_service,
+    nested_errors_land_on_their_fields,
     service_form_checks_create_edit_view_and_delete,
     command_palette_jumps_to_an_entity,
     export_group_as_a_deck_file,
@@ -387,23 +388,151 @@ async fn configuration_lists_with_a_filter(j: &mut Journey) {
     s.screenshot(&shots.join("configuration.png")).await;
 }
 
-async fn plugin_scope_picker(j: &mut Journey) {
+/// The selector of a schema field's wrapper: quoted, as nested paths have dots.
+fn field(path: &str) -> String {
+    format!("[data-testid=\"entity-field-{path}\"]")
+}
+
+/// Picks the item whose text contains `label` in the open select inside `css`.
+async fn pick(s: &AppSession, css: &str, label: &str) {
+    s.click(&s.find(&format!("{css} [data-testid=select-input]")).await).await;
+    s.find_visible(&format!("{css} [data-testid^=select-item-]")).await;
+    let script = format!(
+        "const i = Array.from(document.querySelectorAll({css:?} + ' [data-testid^=select-item-]')) \
+         .find(e => e.textContent.includes({label:?})); i.querySelector('button').click(); \
+         return !!i"
+    );
+    assert_eq!(s.execute(&script).await, Value::Bool(true), "no item {label} in {css}");
+}
+
+async fn plugin_catalog_adds_cors_to_a_service(j: &mut Journey) {
     let (s, shots) = (&j.s, &j.shots);
-    // A plugin's scope: global by default; choosing "Gateway service" shows that one picker only.
+    // "New plugin" opens Konnect's catalog: every plugin by group, with a search.
     s.click(&s.find("[data-testid=new-entity]").await).await;
+    s.find("[data-testid=plugin-catalog]").await;
+    s.find("[data-testid='plugin-group-Traffic control'] [data-testid=plugin-card-rate-limiting]")
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    s.screenshot(&shots.join("plugin-catalog.png")).await;
+    s.type_text(&s.find(&input("plugin-search")).await, "cors").await;
+    s.wait_gone("[data-testid=plugin-card-key-auth]").await;
+    s.click(&s.find("[data-testid=plugin-card-cors]").await).await;
+    // Scope: global by default; cors cannot target a consumer (its schema says so).
     s.wait_for_text("Applies to every gateway service, route and consumer in this runtime group.")
         .await;
-    assert!(
-        s.find_now(&input("entity-field-service")).await.is_none()
-            && s.find_now("[data-testid=entity-field-service]").await.is_none(),
-        "no scope picker while global"
-    );
+    assert!(s.find_now("[data-testid=scope-consumer]").await.is_none(), "cors has no consumer");
+    assert!(s.find_now(&field("service")).await.is_none(), "no scope picker while global");
     s.execute("document.querySelector('[data-testid=scope-service]').closest('label').click()")
         .await;
-    s.find("[data-testid=entity-field-service]").await;
-    assert!(s.find_now("[data-testid=entity-field-route]").await.is_none(), "one scope at a time");
+    s.find(&field("service")).await;
+    assert!(s.find_now(&field("route")).await.is_none(), "one scope at a time");
     s.wait_for_text("Applies only to the gateway service chosen below").await;
-    s.screenshot(&shots.join("plugin-scope.png")).await;
+    pick(s, &field("service"), "orders-api").await;
+    // Its configuration from cors's schema: origins as tags, credentials as a checkbox.
+    let origins = s.find(&format!("{} input", field("config.origins"))).await;
+    s.type_text(&origins, "https://app.example,https://admin.example,").await;
+    s.execute(&format!(
+        "document.querySelector({:?} + ' input').click()",
+        field("config.credentials")
+    ))
+    .await;
+    let tags = s.text_content(&field("config.origins")).await;
+    assert!(tags.contains("https://admin.example"), "origins typed as tags: {tags}");
+    s.screenshot(&shots.join("plugin-form-cors.png")).await;
+    s.click(
+        &s.find_visible("[data-testid=entity-form-modal] [data-testid=modal-action-button]").await,
+    )
+    .await;
+    s.wait_gone("[data-testid=entity-form]").await;
+    s.find("[data-testid=entity-cors]").await;
+    let row = s.text_content("[data-testid=entity-cors]").await;
+    assert!(row.contains("service"), "cors applies to a service: {row}");
+    // Edit it: the form opens on the saved values.
+    s.click(&s.find("[data-testid=entity-cors] [data-testid=actions-dropdown] button").await).await;
+    s.click(
+        &s.find_visible(
+            "[data-testid=entity-cors-actions-dropdown-popover] [data-testid=entity-edit]",
+        )
+        .await,
+    )
+    .await;
+    s.find(&field("config.origins")).await;
+    s.wait_for_text("https://admin.example").await;
+    let checked = s
+        .execute(&format!(
+            "return document.querySelector({:?} + ' input').checked",
+            field("config.credentials")
+        ))
+        .await;
+    assert_eq!(checked, Value::Bool(true), "credentials saved");
+    s.execute(&format!("document.querySelector({:?}).scrollIntoView()", field("config.methods")))
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    s.screenshot(&shots.join("plugin-form-cors-edit.png")).await;
+    s.execute("document.querySelector('[data-testid=plugin-general]').scrollIntoView()").await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    s.screenshot(&shots.join("plugin-form-cors-general.png")).await;
+    s.click(
+        &s.find_visible("[data-testid=entity-form-modal] [data-testid=modal-cancel-button]").await,
+    )
+    .await;
+    s.wait_gone("[data-testid=entity-form]").await;
+}
+
+async fn nested_errors_land_on_their_fields(j: &mut Journey) {
+    let (s, shots) = (&j.s, &j.shots);
+    // rate-limiting with policy redis and no host: Kong's conditional check, on redis's host.
+    s.click(&s.find("[data-testid=new-entity]").await).await;
+    s.type_text(&s.find(&input("plugin-search")).await, "rate limiting").await;
+    s.click(&s.find("[data-testid=plugin-card-rate-limiting]").await).await;
+    s.type_text(&s.find(&format!("{} input", field("config.minute"))).await, "5").await;
+    pick(s, &field("config.policy"), "redis").await;
+    s.click(
+        &s.find_visible("[data-testid=entity-form-modal] [data-testid=modal-action-button]").await,
+    )
+    .await;
+    s.wait_for_text("Host is required when Policy is redis.").await;
+    // The form scrolls (smoothly) to the first error.
+    let script = format!(
+        "const f = document.querySelector({:?}); const r = f.getBoundingClientRect(); \
+         return f.classList.contains('has-error') && r.top >= 0 && r.bottom <= innerHeight",
+        field("config.redis.host")
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while s.execute(&script).await != Value::Bool(true) {
+        assert!(std::time::Instant::now() < deadline, "the error is not on redis's host in view");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    s.screenshot(&shots.join("plugin-form-nested-error.png")).await;
+    s.click(
+        &s.find_visible("[data-testid=entity-form-modal] [data-testid=modal-cancel-button]").await,
+    )
+    .await;
+    s.wait_gone("[data-testid=entity-form]").await;
+    // An error only the API finds (the runtime's router cannot compile a header regex) lands on
+    // the route's headers, said with its nested path.
+    s.click(&s.find("[data-testid=kind-routes]").await).await;
+    s.click(&s.find("[data-testid=new-entity]").await).await;
+    s.type_text(&s.find(&input("entity-field-name")).await, "by-version").await;
+    s.type_text(&s.find(&format!("{} input", field("paths"))).await, "/v,").await;
+    s.click(&s.find(&format!("{} [data-testid=map-add]", field("headers"))).await).await;
+    s.type_text(&s.find(&input("map-key")).await, "x-version").await;
+    s.type_text(&s.find(&input("map-value")).await, "~*(").await;
+    s.click(
+        &s.find_visible("[data-testid=entity-form-modal] [data-testid=modal-action-button]").await,
+    )
+    .await;
+    s.wait_for_text("headers.x-version: invalid regex").await;
+    let on_headers = s
+        .execute(&format!(
+            "return document.querySelector({:?}).classList.contains('has-error')",
+            field("headers")
+        ))
+        .await;
+    assert_eq!(on_headers, Value::Bool(true), "the API's error is on the headers field");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    s.screenshot(&shots.join("entity-form-nested-api-error.png")).await;
     s.click(
         &s.find_visible("[data-testid=entity-form-modal] [data-testid=modal-cancel-button]").await,
     )
@@ -424,7 +553,7 @@ async fn service_form_checks_create_edit_view_and_delete(j: &mut Journey) {
     )
     .await;
     s.wait_for_text("Host is required.").await;
-    s.wait_for_text("Port must be at most 65535.").await;
+    s.wait_for_text("Port must be between 0 and 65535.").await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await; // the error text fades in
     s.screenshot(&shots.join("entity-form-errors.png")).await;
     s.type_text(&s.find(&input("entity-field-host")).await, "payments.internal").await;
@@ -464,6 +593,9 @@ async fn service_form_checks_create_edit_view_and_delete(j: &mut Journey) {
         .await,
     )
     .await;
+    // The form is drawn once the kind's schema is read: wait for it before clearing a field.
+    s.find(&input("entity-field-port")).await;
+    assert_eq!(value(s, "entity-field-port").await, "8080");
     clear(s, "entity-field-port").await;
     s.type_text(&s.find(&input("entity-field-port")).await, "9090").await;
     s.click(
