@@ -155,3 +155,42 @@ fn batch(received: &serde_json::Value) -> Vec<serde_json::Value> {
         one => vec![one],
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proxy_cache_serves_a_second_get_from_memory() {
+    use std::sync::atomic::Ordering;
+    let gw = Gateway::start(&[]).await;
+    let (_, rid) = gw.service_and_route("users", "/users").await;
+    gw.create(
+        &format!("/routes/{rid}/plugins"),
+        json!({"name": "proxy-cache", "config": {"strategy": "memory", "cache_ttl": 30}}),
+    )
+    .await;
+    gw.applied().await;
+    let hits = || gw.upstream.hits.load(Ordering::SeqCst);
+
+    let first = gw.get("/users/a?b=2&a=1").send().await.unwrap();
+    assert_eq!(first.headers()["x-cache-status"], "Miss");
+    let key = first.headers()["x-cache-key"].to_str().unwrap().to_string();
+    assert_eq!(key.len(), 64, "a SHA-256 key: {key}");
+    let body = first.text().await.unwrap();
+    let before = hits();
+    let second = gw.get("/users/a?a=1&b=2").send().await.unwrap();
+    assert_eq!(second.status(), 200);
+    assert_eq!(second.headers()["x-cache-status"], "Hit", "the query's order does not matter");
+    assert_eq!(second.headers()["x-cache-key"].to_str().unwrap(), key);
+    assert!(second.headers().get("age").is_some());
+    assert_eq!(second.headers()["content-type"], "application/json");
+    assert_eq!(second.text().await.unwrap(), body, "the stored body, byte for byte");
+    assert_eq!(hits(), before, "the upstream was not asked");
+
+    let other = gw.get("/users/other").send().await.unwrap();
+    assert_eq!(other.headers()["x-cache-status"], "Miss");
+    let post = gw.to(reqwest::Method::POST, "/users/a").body("x").send().await.unwrap();
+    assert_eq!(post.headers()["x-cache-status"], "Bypass", "POST is not cached");
+    let failed = gw.get("/users/status/500").send().await.unwrap();
+    assert_eq!(failed.headers()["x-cache-status"], "Bypass", "500 is not a cached status");
+    let again = gw.get("/users/status/500").send().await.unwrap();
+    assert_eq!(again.status(), 500);
+    assert_ne!(again.headers()["x-cache-status"], "Hit");
+}

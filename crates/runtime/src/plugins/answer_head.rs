@@ -53,6 +53,13 @@ impl<'u> AnswerHead<'u> {
         upstream.chain(added).collect()
     }
 
+    /// Every header as it stands, upstream's kept then added, as text.
+    pub fn all(&self) -> Vec<(String, String)> {
+        let upstream =
+            self.upstream_kept().map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v).into()));
+        upstream.chain(self.added.iter().cloned()).collect()
+    }
+
     pub fn remove(&mut self, name: &str) {
         self.added.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
         if !self.removed.iter().any(|r| r.eq_ignore_ascii_case(name)) {

@@ -11,6 +11,7 @@ mod answer_head;
 pub mod http_log;
 pub mod key_auth;
 pub mod prometheus;
+pub mod proxy_cache;
 pub mod rate_limiting;
 pub mod response_ratelimiting;
 
@@ -25,6 +26,7 @@ pub use answer_head::AnswerHead;
 pub use http_log::HttpLog;
 pub use key_auth::KeyAuth;
 pub use prometheus::Prometheus;
+pub use proxy_cache::ProxyCache;
 pub use rate_limiting::{Counters, RateLimiting};
 pub use response_ratelimiting::ResponseRateLimiting;
 
@@ -129,6 +131,8 @@ pub struct State {
     pub metrics: prometheus::Metrics,
     /// http-log's queues, one per config.
     pub http_log: http_log::Queues,
+    /// proxy-cache's memory strategy.
+    pub proxy_cache: proxy_cache::Store,
 }
 
 /// What one request carries through its phases (Kong's `ngx.ctx`): set by the proxy and by
@@ -322,6 +326,7 @@ plugins! {
     ResponseRateLimiting(ResponseRateLimiting),
     Prometheus(Prometheus),
     HttpLog(HttpLog),
+    ProxyCache(ProxyCache),
 }
 
 impl Handler {
