@@ -547,6 +547,9 @@ async fn service_form_checks_create_edit_view_and_delete(j: &mut Journey) {
     s.find("[data-testid=entity-orders-api]").await;
     s.click(&s.find("[data-testid=new-entity]").await).await;
     s.type_text(&s.find(&input("entity-field-name")).await, "payments").await;
+    // The port starts at Kong's default, 80.
+    assert_eq!(value(s, "entity-field-port").await, "80");
+    clear(s, "entity-field-port").await;
     s.type_text(&s.find(&input("entity-field-port")).await, "70000").await;
     s.click(
         &s.find_visible("[data-testid=entity-form-modal] [data-testid=modal-action-button]").await,

@@ -20,6 +20,9 @@ vi.mock('../backend', async (importOriginal) => ({
   backend,
 }))
 
+// Mounting whole forms is slow on a machine busy with builds: give each test room.
+vi.setConfig({ testTimeout: 20_000 })
+
 let w: VueWrapper | null = null
 afterEach(() => {
   w?.unmount()

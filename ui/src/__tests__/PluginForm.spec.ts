@@ -28,6 +28,9 @@ const schemaOf = (name: string) => ({
   offline_reason: null,
 })
 
+// Mounting whole forms is slow on a machine busy with builds: give each test room.
+vi.setConfig({ testTimeout: 20_000 })
+
 let w: VueWrapper | null = null
 afterEach(() => {
   w?.unmount()
@@ -125,6 +128,11 @@ describe('PluginForm', () => {
     expect($('[data-testid="entity-form-error"]')).toBeNull()
     const minute = $('[data-testid="entity-field-config.minute"] input') as HTMLInputElement
     expect(minute.value).toBe('5')
+    // Kong's encrypted fields are masked.
+    const password = $(
+      '[data-testid="entity-field-config.redis.password"] input',
+    ) as HTMLInputElement
+    expect(password.type).toBe('password')
   })
 
   it('checks before sending: a scope needs its entity, a limit is needed', async () => {
