@@ -116,6 +116,11 @@ commands! {
         app.console().await.group_dashboard(&id, time_frame).await
     }
 
+    /// One runtime instance's own traffic.
+    fn instance_dashboard(app, id: String, node_id: String, time_frame: TimeFrame) -> Dashboard {
+        app.console().await.instance_dashboard(&id, &node_id, time_frame).await
+    }
+
     fn new_runtime_instance(app, id: String) -> StartedInstance {
         app.new_runtime_instance(&id).await
     }

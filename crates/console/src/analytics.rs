@@ -57,8 +57,20 @@ pub struct Dashboard {
     pub offline_reason: Option<String>,
 }
 
-fn scoped(group: &str) -> Value {
-    json!([{"field": "control_plane", "operator": "in", "value": [group]}])
+/// Which traffic a dashboard shows: a group's, or one runtime instance's of it.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    pub group: &'a str,
+    pub node: Option<&'a str>,
+}
+
+fn scoped(scope: Scope) -> Value {
+    let mut filters =
+        vec![json!({"field": "control_plane", "operator": "in", "value": [scope.group]})];
+    if let Some(node) = scope.node {
+        filters.push(json!({"field": "data_plane_node", "operator": "in", "value": [node]}));
+    }
+    Value::Array(filters)
 }
 
 fn iso(t: i64) -> String {
@@ -92,10 +104,10 @@ fn card(value: Option<f64>, previous: Option<f64>) -> MetricCard {
     MetricCard { value, previous, change_pct }
 }
 
-/// Runs the dashboard's queries for `group` over the relative `time_frame`.
+/// Runs the dashboard's queries for `scope` over the relative `time_frame`.
 pub async fn fetch(
     client: &KonnectClient,
-    group: &str,
+    scope: Scope<'_>,
     time_frame: TimeFrame,
 ) -> Result<Dashboard, KonnectError> {
     let secs = time_frame.secs();
@@ -108,14 +120,14 @@ pub async fn fetch(
         json!({
             "metrics": ["request_count"],
             "dimensions": ["status_code_grouped"],
-            "filters": scoped(group),
+            "filters": scoped(scope),
             "time_range": tr,
         })
     };
     let p99_q = |tr: &Value| {
         json!({
             "metrics": ["response_latency_p99"],
-            "filters": scoped(group),
+            "filters": scoped(scope),
             "time_range": tr,
         })
     };
@@ -139,7 +151,7 @@ pub async fn fetch(
         .query_metrics(&json!({
             "metrics": ["request_count"],
             "dimensions": ["time", "status_code_grouped"],
-            "filters": scoped(group),
+            "filters": scoped(scope),
             "time_range": relative,
         }))
         .await?;
@@ -165,7 +177,7 @@ pub async fn fetch(
         .query_metrics(&json!({
             "metrics": ["request_count"],
             "dimensions": ["gateway_service", "status_code_grouped"],
-            "filters": scoped(group),
+            "filters": scoped(scope),
             "time_range": relative,
             "limit": 1000,
         }))
@@ -198,7 +210,7 @@ pub async fn fetch(
     top_services.truncate(5);
 
     Ok(Dashboard {
-        group_id: group.to_string(),
+        group_id: scope.group.to_string(),
         time_frame,
         requests: card(Some(total(&current)), prev_classes.as_ref().map(total)),
         error_rate: card(error_rate(&current), prev_classes.as_ref().and_then(error_rate)),

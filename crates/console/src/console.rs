@@ -294,8 +294,24 @@ impl Console {
         time_frame: impl Term<TimeFrame>,
     ) -> Result<crate::analytics::Dashboard, ConsoleError> {
         let time_frame = time_frame.term()?;
-        let fetch = crate::analytics::fetch(&self.client, group_id, time_frame);
+        let scope = crate::analytics::Scope { group: group_id, node: None };
+        let fetch = crate::analytics::fetch(&self.client, scope, time_frame);
         self.live_or_cached(&format!("dashboard:{group_id}:{time_frame}"), fetch).await
+    }
+
+    /// One runtime instance's own traffic (Konnect's `data_plane_node` filter), live or, offline,
+    /// as last fetched.
+    pub async fn instance_dashboard(
+        &self,
+        group_id: &str,
+        node_id: &str,
+        time_frame: impl Term<TimeFrame>,
+    ) -> Result<crate::analytics::Dashboard, ConsoleError> {
+        let time_frame = time_frame.term()?;
+        let scope = crate::analytics::Scope { group: group_id, node: Some(node_id) };
+        let fetch = crate::analytics::fetch(&self.client, scope, time_frame);
+        let key = format!("dashboard:{group_id}:node:{node_id}:{time_frame}");
+        self.live_or_cached(&key, fetch).await
     }
 
     /// Every entity of `kind` in the group, live (and written to the cache) or, offline, as last

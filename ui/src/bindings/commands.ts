@@ -41,6 +41,8 @@ export function commands(invoke: Invoke) {
     // Removes the demo: its traffic, runtimes and groups; it does not come back on later runs.
     removeDemo: () => invoke<DemoStatus>('remove_demo'),
     groupDashboard: (id: string, timeFrame: TimeFrame) => invoke<Dashboard>('group_dashboard', { id, timeFrame }),
+    // One runtime instance's own traffic.
+    instanceDashboard: (id: string, nodeId: string, timeFrame: TimeFrame) => invoke<Dashboard>('instance_dashboard', { id, nodeId, timeFrame }),
     newRuntimeInstance: (id: string) => invoke<StartedInstance>('new_runtime_instance', { id }),
     groupEntities: (id: string, kind: EntityKind) => invoke<EntityList>('group_entities', { id, kind }),
     createEntity: (id: string, kind: EntityKind, body: Record<string, unknown>) => invoke<Record<string, unknown>>('create_entity', { id, kind, body }),
