@@ -41,7 +41,7 @@ afterEach(() => {
 async function open(entity: Record<string, unknown> | null = null) {
   backend.availablePlugins.mockResolvedValue({
     group_id: 'g1',
-    names: ['cors', 'key-auth', 'rate-limiting', 'acme'],
+    names: ['cors', 'key-auth', 'rate-limiting', 'acme', 'datadog'],
     fetched_at: '',
     offline_reason: null,
   })
@@ -144,5 +144,50 @@ describe('PluginForm', () => {
     expect($('[data-testid="entity-field-config.second"]')!.textContent).toContain(
       'Set at least one of: Second, Minute, Hour, Day, Month, Year.',
     )
+  })
+
+  it('edits a list of records as cards: add one, remove one, save the rest', async () => {
+    await open()
+    $('[data-testid="plugin-card-datadog"]')!.click()
+    await flushPromises()
+    const cards = () =>
+      document.querySelectorAll(
+        '[data-testid="entity-field-config.metrics"] [data-testid="record-item"]',
+      )
+    const defaults = pluginSchema('datadog')
+      .fields.find((f) => 'config' in f)!
+      .config.fields!.find((f) => 'metrics' in f)!.metrics.default as { name: string }[]
+    expect(cards()).toHaveLength(defaults.length)
+    ;(
+      document.querySelector(
+        '[data-testid="entity-field-config.metrics"] [data-testid="record-add"]',
+      ) as HTMLElement
+    ).click()
+    await flushPromises()
+    expect(cards()).toHaveLength(defaults.length + 1)
+    const last = defaults.length
+    const rate = $(
+      `[data-testid="entity-field-config.metrics[${last}].sample_rate"] input`,
+    ) as HTMLInputElement
+    rate.value = '0.5'
+    rate.dispatchEvent(new Event('input'))
+    await flushPromises()
+    const removeCard = async (i: number) => {
+      ;(cards()[i].querySelector('[data-testid="record-remove"]') as HTMLElement).click()
+      await flushPromises()
+    }
+    await removeCard(0)
+    expect(cards()).toHaveLength(defaults.length)
+    // The items after the removed one moved up, their values with them.
+    const moved = $(
+      `[data-testid="entity-field-config.metrics[${last - 1}].sample_rate"] input`,
+    ) as HTMLInputElement
+    expect(moved.value).toBe('0.5')
+    await removeCard(last - 1)
+    backend.createEntity.mockResolvedValue({ id: 'p2', name: 'datadog' })
+    await save()
+    const body = backend.createEntity.mock.calls[0][2]
+    expect(body.config.metrics).toHaveLength(defaults.length - 1)
+    expect(body.config.metrics[0].name).toBe(defaults[1].name)
   })
 })

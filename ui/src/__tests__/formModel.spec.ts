@@ -5,6 +5,7 @@ import {
   controlOf,
   formTree,
   initialValues,
+  itemNodes,
   knownPaths,
   toBody,
   walk,
@@ -84,13 +85,18 @@ describe('form tree', () => {
         'multiselect',
         'number',
         'record',
+        'records',
         'select',
         'tags',
         'text',
       ].sort(),
     )
-    // Arrays of records (statsd's metrics) have no inline control: JSON.
-    expect(byPath(formTree(pluginSchema('statsd').fields), 'config.metrics')!.control).toBe('json')
+    // Arrays of records (statsd's metrics) are lists of cards; a map of records stays JSON.
+    expect(byPath(formTree(pluginSchema('statsd').fields), 'config.metrics')!.control).toBe(
+      'records',
+    )
+    const limits = byPath(formTree(pluginSchema('response-ratelimiting').fields), 'config.limits')
+    expect(limits!.control).toBe('json')
   })
 
   it('reads Kong types it does not list as JSON, and PEM strings as text areas', () => {
@@ -181,5 +187,32 @@ describe('values and bodies', () => {
     ).body as { config: { minute: number; redis: { host: string; port: number } } }
     expect(rlBody.config.minute).toBe(5)
     expect(rlBody.config.redis).toMatchObject({ host: 'redis', port: 6379 })
+  })
+
+  it('lists records as items with their own fields, from defaults to a body and back', () => {
+    const nodes = formTree(pluginSchema('datadog').fields)
+    const metrics = byPath(nodes, 'config.metrics')!
+    const v = initialValues(nodes, null)
+    const items = v['config.metrics'] as Record<string, unknown>[]
+    const defaults = metrics.def.default as Record<string, unknown>[]
+    expect(items).toHaveLength(defaults.length)
+    expect(items[0]['config.metrics[0].name']).toBe(defaults[0].name)
+    expect(itemNodes(metrics, 1).map((n) => n.path)).toContain('config.metrics[1].stat_type')
+    const body = toBody(nodes, v, null).body as { config: { metrics: Record<string, unknown>[] } }
+    expect(body.config.metrics).toHaveLength(defaults.length)
+    expect(body.config.metrics[0]).toMatchObject({
+      name: defaults[0].name,
+      stat_type: defaults[0].stat_type,
+    })
+    // An edit reads each item back into its fields.
+    const edited = initialValues(nodes, {
+      config: { metrics: [{ name: 'latency', sample_rate: 1 }] },
+    })
+    expect(edited['config.metrics']).toEqual([
+      expect.objectContaining({
+        'config.metrics[0].name': 'latency',
+        'config.metrics[0].sample_rate': '1',
+      }),
+    ])
   })
 })

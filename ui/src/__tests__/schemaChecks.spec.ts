@@ -177,7 +177,9 @@ describe('real plugin schemas', () => {
   })
 
   it('datadog: a conditional inside each record of a list', () => {
-    const metrics = JSON.stringify([{ name: 'request_count', stat_type: 'counter' }])
+    const metrics = [
+      { 'config.metrics[0].name': 'request_count', 'config.metrics[0].stat_type': 'counter' },
+    ]
     expect(errorsOf('datadog', { 'config.metrics': metrics })['config.metrics']).toBe(
       'item 1 ({"name":"request_count","stat_type":"counter"}): sample_rate: Sample rate is required when Stat type is counter.',
     )

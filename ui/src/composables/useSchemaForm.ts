@@ -35,6 +35,11 @@ export interface SchemaFormContext {
 
 const KEY: InjectionKey<SchemaFormContext> = Symbol('schema-form')
 
+/** Gives the fields below a context of their own: one record of a list of records. */
+export function provideSchemaFormContext(ctx: SchemaFormContext) {
+  provide(KEY, ctx)
+}
+
 export function useSchemaFormContext(): SchemaFormContext {
   const ctx = inject(KEY)
   if (!ctx) throw new Error('a schema field outside a schema form')

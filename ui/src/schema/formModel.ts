@@ -12,6 +12,7 @@ export type Control =
   | 'multiselect'
   | 'map'
   | 'record'
+  | 'records'
   | 'foreign'
   | 'json'
 
@@ -34,8 +35,9 @@ export interface FormNode {
   children?: FormNode[]
 }
 
-/** A form value: text as typed, a checkbox, a list of tags, or a map's rows. */
-export type FormValue = string | boolean | string[] | MapRow[]
+/** A form value: text as typed, a checkbox, a list of tags, a map's rows, or the values of each
+ * record in a list of records. */
+export type FormValue = string | boolean | string[] | MapRow[] | FormValues[]
 export interface MapRow {
   key: string
   value: string
@@ -73,6 +75,7 @@ export function controlOf(name: string, def: FieldDef): Control {
     case 'array':
     case 'set':
       if (isStringy(def.elements) && def.elements?.one_of) return 'multiselect'
+      if (def.elements?.type === 'record') return 'records'
       return isStringy(def.elements) ? 'tags' : 'json'
     case 'map':
       return def.keys?.type === 'string' && (isStringy(def.values) || isTextList(def.values))
@@ -121,6 +124,10 @@ export function formTree(
   return nodes
 }
 
+/** The fields of item `i` of a list of records, under `path[i]`. */
+export const itemNodes = (node: FormNode, i: number) =>
+  formTree(node.def.elements?.fields, `${node.path}[${i}]`)
+
 /** Every node, depth first, records included. */
 export function walk(nodes: FormNode[]): FormNode[] {
   return nodes.flatMap((n) => [n, ...walk(n.children ?? [])])
@@ -144,6 +151,10 @@ function toFormValue(node: FormNode, v: unknown): FormValue {
           }))
     case 'foreign':
       return none ? '' : String((v as { id?: unknown }).id ?? '')
+    case 'records':
+      return Array.isArray(v)
+        ? v.map((item, i) => initialValues(itemNodes(node, i), item as Record<string, unknown>))
+        : []
     case 'json':
       return none ? '' : JSON.stringify(v, null, 2)
     default:
@@ -187,6 +198,12 @@ function fromFormValue(
       const list = Array.isArray(v) ? (v as string[]) : []
       const numeric = node.def.elements?.type === 'integer' || node.def.elements?.type === 'number'
       return { value: numeric ? list.map(Number) : list }
+    }
+    case 'records': {
+      const items = Array.isArray(v) ? (v as FormValues[]) : []
+      const built = items.map((item, i) => toBody(itemNodes(node, i), item, null))
+      const error = built.map((b) => Object.values(b.errors)[0]).find(Boolean)
+      return error ? { error } : { value: built.map((b) => b.body) }
     }
     case 'map': {
       const rows = ((v as MapRow[]) ?? []).filter((r) => r.key.trim())
