@@ -321,9 +321,9 @@ mod tests {
             p
         };
         let table = |p: Value| serde_json::json!({"_format_version": "3.0", "plugins": [p]});
-        let refused = Snapshot::build(&table(plugin("ip-restriction", true)), "h").err();
-        assert!(refused.is_some_and(|e| e.contains("plugin 'ip-restriction' (id p1)")));
-        assert!(Snapshot::build(&table(plugin("ip-restriction", false)), "h").is_ok(), "disabled");
+        let refused = Snapshot::build(&table(plugin("acme", true)), "h").err();
+        assert!(refused.is_some_and(|e| e.contains("plugin 'acme' (id p1)")));
+        assert!(Snapshot::build(&table(plugin("acme", false)), "h").is_ok(), "disabled");
         assert!(Snapshot::build(&table(plugin("key-auth", true)), "h").is_ok());
     }
 }

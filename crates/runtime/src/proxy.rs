@@ -179,7 +179,8 @@ impl<'s> Flow<'s> {
             Some((content_type, body)) => {
                 let mut out = HeadOut::answer(refusal.status, "");
                 out.header("date", http1::date().as_bytes());
-                if head.keeps("content-type") {
+                // An empty content type is a body-less answer (a cors preflight's 200).
+                if !content_type.is_empty() && head.keeps("content-type") {
                     out.header("content-type", content_type.as_bytes());
                 }
                 out.header("x-kong-request-id", self.rid.as_bytes());

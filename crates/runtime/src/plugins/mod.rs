@@ -9,11 +9,19 @@
 
 mod answer_head;
 pub mod http_log;
+pub mod bot_detection;
+pub mod correlation_id;
+pub mod cors;
+pub mod ip_restriction;
 pub mod key_auth;
 pub mod prometheus;
 pub mod proxy_cache;
 pub mod rate_limiting;
 pub mod response_ratelimiting;
+pub mod request_size_limiting;
+pub mod request_termination;
+pub mod request_transformer;
+pub mod response_transformer;
 
 use std::borrow::Cow;
 
@@ -24,11 +32,19 @@ use crate::config::Snapshot;
 use crate::exchange::Request;
 pub use answer_head::AnswerHead;
 pub use http_log::HttpLog;
+pub use bot_detection::BotDetection;
+pub use correlation_id::{CorrelationId, CorrelationIds};
+pub use cors::Cors;
+pub use ip_restriction::IpRestriction;
 pub use key_auth::KeyAuth;
 pub use prometheus::Prometheus;
 pub use proxy_cache::ProxyCache;
 pub use rate_limiting::{Counters, RateLimiting};
 pub use response_ratelimiting::ResponseRateLimiting;
+pub use request_size_limiting::RequestSizeLimiting;
+pub use request_termination::RequestTermination;
+pub use request_transformer::RequestTransformer;
+pub use response_transformer::ResponseTransformer;
 
 /// What parsing a plugin's config may look up: the plugin entity's id, its config, and the
 /// configuration's consumers (a config may name one by id or username, e.g. `anonymous`).
@@ -133,6 +149,8 @@ pub struct State {
     pub http_log: http_log::Queues,
     /// proxy-cache's memory strategy.
     pub proxy_cache: proxy_cache::Store,
+    /// correlation-id's `uuid#counter` generator: this runtime's uuid and its counter.
+    pub correlation_ids: CorrelationIds,
 }
 
 /// What one request carries through its phases (Kong's `ngx.ctx`): set by the proxy and by
@@ -327,6 +345,14 @@ plugins! {
     Prometheus(Prometheus),
     HttpLog(HttpLog),
     ProxyCache(ProxyCache),
+    Cors(Cors),
+    IpRestriction(IpRestriction),
+    RequestTransformer(RequestTransformer),
+    ResponseTransformer(ResponseTransformer),
+    RequestTermination(RequestTermination),
+    RequestSizeLimiting(RequestSizeLimiting),
+    CorrelationId(CorrelationId),
+    BotDetection(BotDetection),
 }
 
 impl Handler {
@@ -499,6 +525,29 @@ impl<'a> Ran<'a> {
 
     pub fn iter(&self) -> impl Iterator<Item = &'a Configured> + '_ {
         self.configs[..self.len].iter().flatten().copied()
+    }
+}
+
+/// What plugins' unit tests run a phase on: a request parsed from its head and body.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use crate::exchange::Request;
+
+    /// A request from its head (`"GET /p?q=1 HTTP/1.1\r\nHost: h\r\n"`, the blank line added)
+    /// and body.
+    pub fn request(head: &str, body: &str) -> Request {
+        let raw = format!("{head}\r\n");
+        let (head, _) = crate::request_head::parse(raw.as_bytes()).expect("a valid head");
+        Request {
+            head: head.headers,
+            method: head.method,
+            target: head.target,
+            normalized_path: head.normalized_path,
+            http11: head.http11,
+            keep_alive: true,
+            framed_body: !body.is_empty(),
+            body: bytes::Bytes::from(body.to_string()),
+        }
     }
 }
 
