@@ -7,7 +7,12 @@
 //! costs a request nothing. To add a plugin: a module whose parsed config implements `Plugin`,
 //! and one line in `plugins!`.
 
+pub mod acl;
 mod answer_head;
+mod auth;
+pub mod basic_auth;
+pub mod hmac_auth;
+pub mod jwt;
 pub mod key_auth;
 pub mod rate_limiting;
 
@@ -18,7 +23,11 @@ use serde_json::Value;
 
 use crate::config::Snapshot;
 use crate::exchange::Request;
+pub use acl::Acl;
 pub use answer_head::AnswerHead;
+pub use basic_auth::BasicAuth;
+pub use hmac_auth::HmacAuth;
+pub use jwt::Jwt;
 pub use key_auth::KeyAuth;
 pub use rate_limiting::{Counters, RateLimiting};
 
@@ -109,6 +118,8 @@ pub struct Served {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Authenticated {
     pub consumer: String,
+    /// What identifies the credential, as Kong's `X-Credential-Identifier` says it: key-auth's
+    /// credential id, basic-auth's and hmac-auth's username, jwt's key. None for `anonymous`.
     pub credential: Option<String>,
     pub anonymous: bool,
 }
@@ -307,6 +318,10 @@ macro_rules! plugins {
 }
 
 plugins! {
+    Acl(Acl),
+    BasicAuth(BasicAuth),
+    HmacAuth(HmacAuth),
+    Jwt(Jwt),
     KeyAuth(KeyAuth),
     RateLimiting(RateLimiting),
 }
