@@ -48,6 +48,8 @@ pub struct Snapshot {
     pub consumers: FastMap<String, Consumer>,
     pub credentials: Credentials,
     pub groups_of_consumer: FastMap<String, Vec<String>>,
+    /// Consumer group names by id (acl's `include_consumer_groups` matches names).
+    pub consumer_group_names: FastMap<String, String>,
     /// What metrics and logs call a service (its name, else its host) and a route (its name,
     /// else its id), by id.
     pub labels: FastMap<String, String>,
@@ -297,6 +299,11 @@ impl Snapshot {
             );
         }
         snap.credentials = Credentials::build(table);
+        for g in rows(table, "consumer_groups") {
+            if let (Some(id), Some(name)) = (s(g, "id"), s(g, "name")) {
+                snap.consumer_group_names.insert(id, name);
+            }
+        }
         for m in rows(table, "consumer_group_consumers") {
             if let (Some(g), Some(c)) = (fk(m, "consumer_group"), fk(m, "consumer")) {
                 snap.groups_of_consumer.entry(c).or_default().push(g);

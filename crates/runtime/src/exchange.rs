@@ -56,6 +56,12 @@ impl Request {
         }
     }
 
+    /// The path and query as the client sent them, not normalized (Kong's
+    /// `kong.request.get_path_with_query`, which hmac-auth signs).
+    pub fn path_with_query(&self) -> &str {
+        self.origin_form()
+    }
+
     pub fn query(&self) -> Option<&str> {
         self.origin_form().split_once('?').map(|(_, q)| q)
     }

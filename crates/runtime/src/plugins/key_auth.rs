@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use super::auth::{by_credential, Anonymous};
 use super::{Authenticated, Context, Parse, Plugin, Refusal};
 
 /// A key-auth config, parsed.
@@ -15,8 +16,8 @@ pub struct KeyAuth {
     run_on_preflight: bool,
     /// The `WWW-Authenticate` challenge of a refusal.
     challenge: String,
-    /// The consumer a request without a valid key runs as (`anonymous`), found when parsed.
-    anonymous: Option<String>,
+    /// The consumer a request without a valid key runs as.
+    anonymous: Anonymous,
 }
 
 impl KeyAuth {
@@ -35,7 +36,7 @@ impl KeyAuth {
                 Some(realm) => format!("Key realm=\"{realm}\""),
                 None => "Key".to_string(),
             },
-            anonymous: args.consumer("anonymous"),
+            anonymous: Anonymous::parse(args),
         }
     }
 
@@ -43,45 +44,45 @@ impl KeyAuth {
         Refusal::new(401, message).with_header("www-authenticate", self.challenge.clone())
     }
 
-    /// The key sent under one of the key names, the first name that has one winning; a name
-    /// given twice (two headers, a header and a parameter, …) is refused.
+    /// The key sent under the first key name that has one, a header before a query parameter
+    /// (Kong's order); a name given twice in the same place is refused.
     fn find_key(&self, ctx: &mut Context) -> Result<Option<String>, Refusal> {
         let req = ctx.req;
         for name in &self.key_names {
-            let mut first: Option<String> = None;
-            let mut count = 0;
+            let (mut key, mut count) = (None, 0);
             if self.in_header {
-                for value in req.headers().get_all(name).filter_map(|v| std::str::from_utf8(v).ok())
-                {
+                for value in req.headers().get_all(name) {
                     count += 1;
-                    first.get_or_insert_with(|| value.to_string());
+                    key.get_or_insert_with(|| String::from_utf8_lossy(value).into_owned());
                 }
             }
-            if self.in_query {
-                for (_, value) in ctx.query_mut().iter().filter(|(k, _)| k == name) {
+            if count == 0 && self.in_query {
+                for (_, value) in ctx.query().iter().filter(|(k, _)| k == name) {
                     count += 1;
-                    first.get_or_insert_with(|| value.clone());
+                    key.get_or_insert_with(|| value.clone());
                 }
             }
-            if count > 1 {
-                return Err(self.refuse("Duplicate API key found"));
+            match count {
+                0 => continue,
+                1 => {}
+                _ => return Err(self.refuse("Duplicate API key found")),
             }
-            if let Some(key) = first {
-                if self.hide_credentials {
-                    ctx.remove_upstream_header(name);
-                    ctx.query_mut().retain(|(q, _)| q != name);
-                }
-                return Ok(Some(key));
+            if self.hide_credentials {
+                ctx.remove_upstream_header(name);
+                ctx.query_mut().retain(|(q, _)| q != name);
             }
+            return Ok(key.filter(|k| !k.is_empty()));
         }
         Ok(None)
     }
 
-    /// Runs as the anonymous consumer, or refuses with `message` when there is none.
-    fn anonymous_or(&self, ctx: &mut Context, message: &'static str) -> Result<(), Refusal> {
-        let Some(consumer) = self.anonymous.clone() else { return Err(self.refuse(message)) };
-        ctx.consumer = Some(Authenticated { consumer, credential: None, anonymous: true });
-        Ok(())
+    fn authenticate(&self, ctx: &mut Context) -> Result<Authenticated, Refusal> {
+        let key = self.find_key(ctx)?.ok_or_else(|| self.refuse("No API key found in request"))?;
+        match ctx.snap.credentials.keys.get(&key) {
+            // Kong sends a key-auth credential's id as its identifier.
+            Some(cred) => Ok(by_credential(&cred.consumer, &cred.id)),
+            None => Err(self.refuse("Unauthorized")),
+        }
     }
 }
 
@@ -97,19 +98,64 @@ impl Plugin for KeyAuth {
         if ctx.req.method() == "OPTIONS" && !self.run_on_preflight {
             return Ok(());
         }
-        let Some(key) = self.find_key(ctx)? else {
-            return self.anonymous_or(ctx, "No API key found in request");
-        };
-        match ctx.snap.credentials.keys.get(&key) {
-            Some(cred) => {
-                ctx.consumer = Some(Authenticated {
-                    consumer: cred.consumer.clone(),
-                    credential: Some(cred.id.clone()),
-                    anonymous: false,
-                });
-                Ok(())
-            }
-            None => self.anonymous_or(ctx, "Unauthorized"),
+        if self.anonymous.skips(ctx) {
+            return Ok(());
         }
+        let outcome = self.authenticate(ctx);
+        self.anonymous.conclude(ctx, outcome)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Snapshot;
+    use crate::plugins::auth::request;
+    use crate::plugins::State;
+    use serde_json::json;
+
+    /// The refusal's status and message, or who the request runs as (`anon:` when anonymous).
+    fn run(config: Value, target: &str, headers: &str) -> Result<String, (u16, String)> {
+        let table = json!({
+            "consumers": [{"id": "c1", "username": "ann"}, {"id": "g1", "username": "guest"}],
+            "keyauth_credentials": [{"id": "k1", "consumer": "c1", "key": "ann-key"}],
+        });
+        let (snap, state) = (Snapshot::build(&table, "h").unwrap(), State::default());
+        let named = |a: &str| (a == "guest").then(|| "g1".to_string());
+        let plugin = KeyAuth::parse(&Parse { id: "p", config: &config, consumer_named: &named });
+        let req = request(&format!("GET {target} HTTP/1.1\r\nHost: x\r\n{headers}\r\n"), b"");
+        let mut ctx = Context::new(&req, "1.2.3.4", &snap, &state);
+        match plugin.unwrap().access(&mut ctx) {
+            Ok(()) => Ok(ctx.consumer.map_or("none".into(), |c| match c.anonymous {
+                true => format!("anon:{}", c.consumer),
+                false => format!("{}:{}", c.consumer, c.credential.unwrap_or_default()),
+            })),
+            Err(r) => Err((r.status, r.message.into_owned())),
+        }
+    }
+
+    #[test]
+    fn keys_duplicates_and_the_anonymous_consumer() {
+        let refused = |s: u16, m: &str| Err((s, m.to_string()));
+        let ann = Ok("c1:k1".to_string());
+        assert_eq!(run(json!({}), "/?apikey=ann-key", ""), ann);
+        assert_eq!(run(json!({}), "/?apikey=nope", "apikey: ann-key\r\n"), ann, "header first");
+        assert_eq!(
+            run(json!({}), "/?apikey=a&apikey=b", ""),
+            refused(401, "Duplicate API key found")
+        );
+        assert_eq!(
+            run(json!({}), "/", "apikey: a\r\napikey: b\r\n"),
+            refused(401, "Duplicate API key found")
+        );
+        assert_eq!(run(json!({}), "/?apikey=", ""), refused(401, "No API key found in request"));
+        assert_eq!(run(json!({}), "/?apikey=nope", ""), refused(401, "Unauthorized"));
+        let guest = json!({"anonymous": "guest"});
+        assert_eq!(run(guest.clone(), "/?apikey=nope", ""), Ok("anon:g1".into()));
+        assert_eq!(run(guest, "/?apikey=ann-key", ""), ann);
+        assert_eq!(
+            run(json!({"anonymous": "ghost"}), "/", ""),
+            refused(500, "anonymous consumer ghost is configured but doesn't exist")
+        );
     }
 }

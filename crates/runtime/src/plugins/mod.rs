@@ -7,12 +7,17 @@
 //! costs a request nothing. To add a plugin: a module whose parsed config implements `Plugin`,
 //! and one line in `plugins!`.
 
+pub mod acl;
 mod answer_head;
 pub mod http_log;
 pub mod bot_detection;
 pub mod correlation_id;
 pub mod cors;
 pub mod ip_restriction;
+mod auth;
+pub mod basic_auth;
+pub mod hmac_auth;
+pub mod jwt;
 pub mod key_auth;
 pub mod prometheus;
 pub mod proxy_cache;
@@ -30,12 +35,16 @@ use serde_json::Value;
 
 use crate::config::Snapshot;
 use crate::exchange::Request;
+pub use acl::Acl;
 pub use answer_head::AnswerHead;
 pub use http_log::HttpLog;
 pub use bot_detection::BotDetection;
 pub use correlation_id::{CorrelationId, CorrelationIds};
 pub use cors::Cors;
 pub use ip_restriction::IpRestriction;
+pub use basic_auth::BasicAuth;
+pub use hmac_auth::HmacAuth;
+pub use jwt::Jwt;
 pub use key_auth::KeyAuth;
 pub use prometheus::Prometheus;
 pub use proxy_cache::ProxyCache;
@@ -133,6 +142,8 @@ pub struct Served {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Authenticated {
     pub consumer: String,
+    /// What identifies the credential, as Kong's `X-Credential-Identifier` says it: key-auth's
+    /// credential id, basic-auth's and hmac-auth's username, jwt's key. None for `anonymous`.
     pub credential: Option<String>,
     pub anonymous: bool,
 }
@@ -339,6 +350,10 @@ macro_rules! plugins {
 }
 
 plugins! {
+    Acl(Acl),
+    BasicAuth(BasicAuth),
+    HmacAuth(HmacAuth),
+    Jwt(Jwt),
     KeyAuth(KeyAuth),
     RateLimiting(RateLimiting),
     ResponseRateLimiting(ResponseRateLimiting),
