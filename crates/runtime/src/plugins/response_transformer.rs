@@ -196,13 +196,12 @@ impl Plugin for ResponseTransformer {
         Ok(ResponseTransformer::from_config(args.config))
     }
 
-    /// The headers; and whether the body is JSON to transform, noted for `body_filter` (the
-    /// proxy sets the changed body's length).
+    /// The headers; and whether the body is JSON to transform, noted for `body_filter`. As in
+    /// Kong, the body is judged by its content type once the headers are transformed; the proxy
+    /// sets the changed body's length.
     fn header_filter(&self, ctx: &mut Context, head: &mut AnswerHead) {
-        let json =
-            self.transforms_body() && head.get("content-type").is_some_and(|ct| is_json(&ct));
         self.transform_headers(head);
-        if json {
+        if self.transforms_body() && head.get("content-type").is_some_and(|ct| is_json(&ct)) {
             ctx.notes.push((Self::NAME, "json".into()));
         }
     }
