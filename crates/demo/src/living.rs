@@ -1,7 +1,9 @@
 //! The living demo on the embedded default: on first run, groups `development` and `production`
-//! with services, routes and consumers with key-auth; two real runtime processes per group; a
-//! real upstream; and steady traffic with a realistic share of 4xx and 5xx, so every screen shows
-//! live data. It is marked (label `demo: true`) and can be removed.
+//! with services, routes, consumers and Kong's everyday plugins (key-auth, rate-limiting, cors,
+//! ip-restriction, request-transformer, acl, correlation-id, proxy-cache, prometheus); two real
+//! runtime processes per group; a real upstream; and steady traffic with a realistic share of
+//! 401, 403, 404, 429 and 5xx and of cache hits, so every screen shows live data. It is marked
+//! (label `demo: true`) and can be removed.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -186,7 +188,52 @@ async fn seed_group(
             .await?;
         keys.push(key);
     }
+    seed_everyday_plugins(client, cp, tag, oid, uid).await?;
     Ok(keys)
+}
+
+/// Kong's everyday plugins on the demo's services, so its traffic meets each of them: a
+/// correlation id and metrics everywhere, cors and a request header on users, cached orders,
+/// an admin route only an office network may reach (403s), and refunds for the finance ACL
+/// group alone (alice; bob and carol get 403s).
+async fn seed_everyday_plugins(
+    client: &KonnectClient,
+    cp: &str,
+    tag: &str,
+    orders: &str,
+    users: &str,
+) -> Result<(), ConsoleError> {
+    let plugin = |name: &str, config: serde_json::Value| json!({"name": name, "config": config, "tags": ["demo"]});
+    let global = [
+        plugin("correlation-id", json!({"generator": "uuid#counter", "echo_downstream": true})),
+        plugin("prometheus", json!({"status_code_metrics": true, "latency_metrics": true})),
+    ];
+    for p in global {
+        client.create_entity(cp, "plugins", &p).await?;
+    }
+    let cors = json!({"origins": ["https://app.example.com"], "credentials": true});
+    client.create_entity(cp, &format!("services/{users}/plugins"), &plugin("cors", cors)).await?;
+    let env_header = json!({"add": {"headers": [format!("x-demo-env:{tag}")]}});
+    client
+        .create_entity(
+            cp,
+            &format!("services/{users}/plugins"),
+            &plugin("request-transformer", env_header),
+        )
+        .await?;
+    let cache = json!({"strategy": "memory", "cache_ttl": 15});
+    client.create_entity(cp, "routes/orders/plugins", &plugin("proxy-cache", cache)).await?;
+    let route = |name: &str| json!({"name": name, "paths": [format!("/{name}")], "tags": ["demo"]});
+    client.create_entity(cp, &format!("services/{users}/routes"), &route("admin")).await?;
+    let office =
+        json!({"allow": ["10.20.0.0/16"], "message": "Admin is reachable from the office"});
+    client.create_entity(cp, "routes/admin/plugins", &plugin("ip-restriction", office)).await?;
+    client.create_entity(cp, &format!("services/{orders}/routes"), &route("refunds")).await?;
+    client.create_entity(cp, "routes/refunds/plugins", &plugin("key-auth", json!({}))).await?;
+    let finance = json!({"allow": ["finance"]});
+    client.create_entity(cp, "routes/refunds/plugins", &plugin("acl", finance)).await?;
+    client.create_entity(cp, "consumers/alice/acls", &json!({"group": "finance"})).await?;
+    Ok(())
 }
 
 /// Points the demo services at the origin's current port (it may differ between runs).
@@ -337,8 +384,9 @@ impl LivingDemo {
     }
 }
 
-/// Steady traffic through the group's runtimes: mostly good requests, some without or with wrong
-/// keys (401), unknown paths (404), failing orders (500) and bursts past the rate limit (429).
+/// Steady traffic through the group's runtimes: mostly good requests (some preflights, some cached
+/// orders), some without or with wrong keys (401), refused by IP or ACL (403), unknown paths
+/// (404), failing orders (500) and bursts past the rate limit (429).
 async fn drive_traffic(g: DemoGroup, proxies: Vec<String>, sent: Arc<AtomicU64>) {
     let http =
         reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap_or_default();
@@ -350,18 +398,29 @@ async fn drive_traffic(g: DemoGroup, proxies: Vec<String>, sent: Arc<AtomicU64>)
         let roll = rand::rng().random_range(0..100u32);
         let key = &g.keys[(n as usize) % g.keys.len().max(1)];
         let bad = roll < g.error_share;
+        let origin = "https://app.example.com";
         let req = if !bad {
-            match roll % 3 {
+            match roll % 5 {
                 0 => http.get(format!("{proxy}/users/{}", n % 50)).header("apikey", key),
                 1 => http.post(format!("{proxy}/users")).header("apikey", key).body("{}"),
-                _ => http.get(format!("{proxy}/orders/{}", n % 200)),
+                // Preflights from the web app, answered by cors.
+                2 => http
+                    .request(reqwest::Method::OPTIONS, format!("{proxy}/users/{}", n % 50))
+                    .header("origin", origin)
+                    .header("access-control-request-method", "POST"),
+                // A small set of orders, so proxy-cache answers most of them.
+                3 => http.get(format!("{proxy}/orders/{}", n % 20)),
+                _ => http.get(format!("{proxy}/refunds/{}", n % 30)).header("apikey", &g.keys[0]),
             }
         } else {
-            match roll % 5 {
+            match roll % 7 {
                 0 => http.get(format!("{proxy}/users/{}", n % 50)),
                 1 => http.get(format!("{proxy}/users/{}", n % 50)).header("apikey", "not-a-key"),
                 2 => http.get(format!("{proxy}/catalog/{}", n % 9)),
                 3 => http.get(format!("{proxy}/orders/fail")),
+                // 403s: the admin route from outside the office, refunds for a non-finance key.
+                4 => http.get(format!("{proxy}/admin/settings")),
+                5 => http.get(format!("{proxy}/refunds/{}", n % 30)).header("apikey", key),
                 _ => {
                     for _ in 0..8 {
                         let _ = http.get(format!("{proxy}/orders/burst")).send().await;
