@@ -9,23 +9,23 @@
 
 pub mod acl;
 mod answer_head;
-pub mod http_log;
+mod auth;
+pub mod basic_auth;
 pub mod bot_detection;
 pub mod correlation_id;
 pub mod cors;
-pub mod ip_restriction;
-mod auth;
-pub mod basic_auth;
 pub mod hmac_auth;
+pub mod http_log;
+pub mod ip_restriction;
 pub mod jwt;
 pub mod key_auth;
 pub mod prometheus;
 pub mod proxy_cache;
 pub mod rate_limiting;
-pub mod response_ratelimiting;
 pub mod request_size_limiting;
 pub mod request_termination;
 pub mod request_transformer;
+pub mod response_ratelimiting;
 pub mod response_transformer;
 
 use std::borrow::Cow;
@@ -37,22 +37,22 @@ use crate::config::Snapshot;
 use crate::exchange::Request;
 pub use acl::Acl;
 pub use answer_head::AnswerHead;
-pub use http_log::HttpLog;
+pub use basic_auth::BasicAuth;
 pub use bot_detection::BotDetection;
 pub use correlation_id::{CorrelationId, CorrelationIds};
 pub use cors::Cors;
-pub use ip_restriction::IpRestriction;
-pub use basic_auth::BasicAuth;
 pub use hmac_auth::HmacAuth;
+pub use http_log::HttpLog;
+pub use ip_restriction::IpRestriction;
 pub use jwt::Jwt;
 pub use key_auth::KeyAuth;
 pub use prometheus::Prometheus;
 pub use proxy_cache::ProxyCache;
 pub use rate_limiting::{Counters, RateLimiting};
-pub use response_ratelimiting::ResponseRateLimiting;
 pub use request_size_limiting::RequestSizeLimiting;
 pub use request_termination::RequestTermination;
 pub use request_transformer::RequestTransformer;
+pub use response_ratelimiting::ResponseRateLimiting;
 pub use response_transformer::ResponseTransformer;
 
 /// What parsing a plugin's config may look up: the plugin entity's id, its config, and the
