@@ -18,6 +18,7 @@ pub mod profiles;
 pub mod schemas;
 pub mod search;
 pub mod secrets;
+pub mod settings;
 pub mod sync;
 pub mod timestamp;
 pub mod transfer;
