@@ -98,10 +98,8 @@ mod tests {
     fn settings_round_trip_and_a_damaged_file_gives_the_defaults() {
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(Settings::load(dir.path()), Settings::default());
-        let mut s = Settings::default();
-        s.theme = Theme::Dark;
+        let mut s = Settings { theme: Theme::Dark, sync_interval_secs: 0, ..Settings::default() };
         s.notifications.profile_offline = false;
-        s.sync_interval_secs = 0;
         s.save(dir.path()).unwrap();
         assert_eq!(Settings::load(dir.path()), s);
         std::fs::write(dir.path().join("settings.json"), "{not json").unwrap();
