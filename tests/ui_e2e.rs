@@ -383,8 +383,15 @@ async fn configuration_lists_with_a_filter(j: &mut Journey) {
     s.wait_gone("[data-testid=entity-orders-api]").await;
     s.click(&s.find("[data-testid=kind-plugins]").await).await;
     s.find("[data-testid=entity-rate-limiting]").await;
-    let plugin = s.text_content("[data-testid=entity-key-auth]").await;
-    assert!(plugin.contains("service"), "key-auth applies to a service: {plugin}");
+    // The demo has key-auth twice (on orders-api and on the refunds route): one is a service's.
+    let scopes = s
+        .execute(
+            "return Array.from(document.querySelectorAll('[data-testid=entity-key-auth]')) \
+             .map(e => e.textContent).join(' | ')",
+        )
+        .await;
+    let scopes = scopes.as_str().unwrap_or_default().to_string();
+    assert!(scopes.contains("service"), "key-auth applies to a service: {scopes}");
     s.screenshot(&shots.join("configuration.png")).await;
 }
 
@@ -428,6 +435,8 @@ async fn plugin_catalog_adds_cors_to_a_service(j: &mut Journey) {
     assert!(s.find_now(&field("route")).await.is_none(), "one scope at a time");
     s.wait_for_text("Applies only to the gateway service chosen below").await;
     pick(s, &field("service"), "orders-api").await;
+    // Named, as the demo has a cors of its own (on users-api).
+    s.type_text(&s.find(&input("entity-field-instance_name")).await, "orders-cors").await;
     // Its configuration from cors's schema: origins as tags, credentials as a checkbox.
     let origins = s.find(&format!("{} input", field("config.origins"))).await;
     s.type_text(&origins, "https://app.example,https://admin.example,").await;
@@ -444,14 +453,17 @@ async fn plugin_catalog_adds_cors_to_a_service(j: &mut Journey) {
     )
     .await;
     s.wait_gone("[data-testid=entity-form]").await;
-    s.find("[data-testid=entity-cors]").await;
-    let row = s.text_content("[data-testid=entity-cors]").await;
+    s.find("[data-testid=entity-orders-cors]").await;
+    let row = s.text_content("[data-testid=entity-orders-cors]").await;
     assert!(row.contains("service"), "cors applies to a service: {row}");
     // Edit it: the form opens on the saved values.
-    s.click(&s.find("[data-testid=entity-cors] [data-testid=actions-dropdown] button").await).await;
+    s.click(
+        &s.find("[data-testid=entity-orders-cors] [data-testid=actions-dropdown] button").await,
+    )
+    .await;
     s.click(
         &s.find_visible(
-            "[data-testid=entity-cors-actions-dropdown-popover] [data-testid=entity-edit]",
+            "[data-testid=entity-orders-cors-actions-dropdown-popover] [data-testid=entity-edit]",
         )
         .await,
     )
