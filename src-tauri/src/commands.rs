@@ -116,6 +116,35 @@ commands! {
         app.console().await.group_dashboard(&id, time_frame).await
     }
 
+    /// The consumers in a consumer group.
+    fn consumer_group_members(app, id: String, consumer_group_id: String) -> EntityList {
+        app.console().await.consumer_group_members(&id, &consumer_group_id).await
+    }
+
+    /// The consumer groups a consumer is in.
+    fn consumer_groups_of(app, id: String, consumer_id: String) -> EntityList {
+        app.console().await.consumer_groups_of(&id, &consumer_id).await
+    }
+
+    fn add_consumer_group_member(
+        app,
+        id: String,
+        consumer_group_id: String,
+        consumer_id: String,
+    ) -> () {
+        app.console().await.add_consumer_group_member(&id, &consumer_group_id, &consumer_id).await
+    }
+
+    fn remove_consumer_group_member(
+        app,
+        id: String,
+        consumer_group_id: String,
+        consumer_id: String,
+    ) -> () {
+        let console = app.console().await;
+        console.remove_consumer_group_member(&id, &consumer_group_id, &consumer_id).await
+    }
+
     /// One runtime instance's own traffic.
     fn instance_dashboard(app, id: String, node_id: String, time_frame: TimeFrame) -> Dashboard {
         app.console().await.instance_dashboard(&id, &node_id, time_frame).await

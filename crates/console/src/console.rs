@@ -384,7 +384,7 @@ impl Console {
 
     /// Every group view goes through here: fetch live and cache it; when the control plane cannot
     /// be reached (or rate-limits us), the cached copy marked with why, or the error if none.
-    async fn live_or_cached<V>(
+    pub(crate) async fn live_or_cached<V>(
         &self,
         key: &str,
         fetch: impl std::future::Future<Output = Result<V, KonnectError>>,
@@ -439,4 +439,4 @@ macro_rules! cached_view {
     )*};
 }
 
-cached_view!(GroupInstances, crate::analytics::Dashboard);
+cached_view!(GroupInstances, crate::analytics::Dashboard, crate::entities::EntityList);

@@ -13,6 +13,7 @@ pub mod entities;
 pub mod error;
 pub mod groups;
 pub mod instances;
+pub mod members;
 pub mod profile;
 pub mod profiles;
 pub mod schemas;

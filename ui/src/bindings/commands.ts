@@ -41,6 +41,12 @@ export function commands(invoke: Invoke) {
     // Removes the demo: its traffic, runtimes and groups; it does not come back on later runs.
     removeDemo: () => invoke<DemoStatus>('remove_demo'),
     groupDashboard: (id: string, timeFrame: TimeFrame) => invoke<Dashboard>('group_dashboard', { id, timeFrame }),
+    // The consumers in a consumer group.
+    consumerGroupMembers: (id: string, consumerGroupId: string) => invoke<EntityList>('consumer_group_members', { id, consumerGroupId }),
+    // The consumer groups a consumer is in.
+    consumerGroupsOf: (id: string, consumerId: string) => invoke<EntityList>('consumer_groups_of', { id, consumerId }),
+    addConsumerGroupMember: (id: string, consumerGroupId: string, consumerId: string) => invoke<void>('add_consumer_group_member', { id, consumerGroupId, consumerId }),
+    removeConsumerGroupMember: (id: string, consumerGroupId: string, consumerId: string) => invoke<void>('remove_consumer_group_member', { id, consumerGroupId, consumerId }),
     // One runtime instance's own traffic.
     instanceDashboard: (id: string, nodeId: string, timeFrame: TimeFrame) => invoke<Dashboard>('instance_dashboard', { id, nodeId, timeFrame }),
     newRuntimeInstance: (id: string) => invoke<StartedInstance>('new_runtime_instance', { id }),
