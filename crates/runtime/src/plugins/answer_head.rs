@@ -1,0 +1,125 @@
+//! An answer's status and headers as the header_filter phase sees them: the upstream's (or a
+//! refusal's) headers, read in place, plus what plugins removed and added, written out once.
+
+use std::borrow::Cow;
+
+use crate::http1::{HeadOut, Headers};
+
+/// The head of an answer being filtered. Upstream headers are not copied: plugins' changes are
+/// kept beside them and applied when the head is written.
+pub struct AnswerHead<'u> {
+    pub status: u16,
+    upstream: Option<&'u Headers>,
+    /// Upstream headers left out (lower-case names).
+    removed: Vec<String>,
+    /// Headers added, in order; `set` replaces any of the same name.
+    added: Vec<(String, String)>,
+}
+
+impl<'u> AnswerHead<'u> {
+    pub fn new(status: u16, upstream: Option<&'u Headers>) -> Self {
+        AnswerHead { status, upstream, removed: Vec::new(), added: Vec::new() }
+    }
+
+    fn upstream_kept(&self) -> impl Iterator<Item = (&'u str, &'u [u8])> + '_ {
+        self.upstream
+            .into_iter()
+            .flat_map(|h| h.iter())
+            .filter(|(k, _)| !self.removed.iter().any(|r| r.eq_ignore_ascii_case(k)))
+    }
+
+    /// A header's first value as it stands.
+    pub fn get(&self, name: &str) -> Option<Cow<'_, str>> {
+        if let Some((_, v)) = self.added.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)) {
+            return Some(Cow::Borrowed(v));
+        }
+        self.upstream_kept()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| String::from_utf8_lossy(v))
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// Every value of a header, in order.
+    pub fn get_all(&self, name: &str) -> Vec<String> {
+        let upstream = self
+            .upstream_kept()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| String::from_utf8_lossy(v).into_owned());
+        let added =
+            self.added.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone());
+        upstream.chain(added).collect()
+    }
+
+    pub fn remove(&mut self, name: &str) {
+        self.added.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+        if !self.removed.iter().any(|r| r.eq_ignore_ascii_case(name)) {
+            self.removed.push(name.to_ascii_lowercase());
+        }
+    }
+
+    /// Sets a header, replacing every value it had.
+    pub fn set(&mut self, name: &str, value: impl Into<String>) {
+        self.remove(name);
+        self.added.push((name.to_string(), value.into()));
+    }
+
+    /// Adds a value beside those the header has.
+    pub fn append(&mut self, name: &str, value: impl Into<String>) {
+        self.added.push((name.to_string(), value.into()));
+    }
+
+    /// Whether a plugin changed anything.
+    pub fn is_changed(&self) -> bool {
+        !self.removed.is_empty() || !self.added.is_empty()
+    }
+
+    /// Whether the upstream header `name` is to be written (not removed or replaced).
+    pub fn keeps(&self, name: &str) -> bool {
+        !self.removed.iter().any(|r| r.eq_ignore_ascii_case(name))
+    }
+
+    /// The headers plugins added, in order.
+    pub fn added(&self) -> &[(String, String)] {
+        &self.added
+    }
+
+    /// Writes the added headers (the caller writes the upstream's it `keeps`).
+    pub fn write_added(&self, out: &mut HeadOut) {
+        for (k, v) in &self.added {
+            out.header(k, v.as_bytes());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn upstream() -> Headers {
+        let raw = b"HTTP/1.1 200 OK\r\nServer: up\r\nX-A: 1\r\nX-A: 2\r\n\r\n";
+        let mut parsed = [httparse::EMPTY_HEADER; 8];
+        let mut res = httparse::Response::new(&mut parsed);
+        res.parse(raw).unwrap();
+        Headers::copy(raw, res.headers)
+    }
+
+    #[test]
+    fn changes_sit_beside_the_upstream_headers() {
+        let up = upstream();
+        let mut head = AnswerHead::new(200, Some(&up));
+        assert_eq!(head.get_all("x-a"), ["1", "2"]);
+        head.append("X-A", "3");
+        assert_eq!(head.get_all("x-a"), ["1", "2", "3"]);
+        head.set("x-a", "only");
+        assert_eq!(head.get_all("X-A"), ["only"]);
+        assert!(!head.keeps("X-A") && head.keeps("server"));
+        head.remove("server");
+        assert!(head.get("server").is_none() && head.is_changed());
+        let mut out = HeadOut::answer(200, "");
+        head.write_added(&mut out);
+        assert!(String::from_utf8_lossy(&out.out).ends_with("x-a: only\r\n"));
+    }
+}
