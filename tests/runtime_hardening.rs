@@ -400,7 +400,7 @@ async fn a_configuration_the_runtime_refuses_shows_on_its_node_and_the_last_good
     assert_eq!(code, 200, "{fixed}");
     wait_until("the error clears once the fix is applied", 45, || async {
         let (_, list) = s.api.call("GET", &nodes, None).await;
-        list["items"][0].get("compatibility_status").is_none_or(Value::is_null)
+        list["items"][0]["compatibility_status"]["state"] == "COMPATIBILITY_STATE_FULLY_COMPATIBLE"
     })
     .await;
     assert_eq!(http.get(format!("http://{proxy}/q")).send().await.unwrap().status(), 200);

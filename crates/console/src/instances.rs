@@ -36,12 +36,34 @@ pub struct GroupInstances {
     pub offline_reason: Option<String>,
 }
 
-/// The node's error-severity compatibility issues, as one line.
+/// Why the node cannot run its group's configuration, as one line: each error-severity issue
+/// with the entities it affects (`plugin <id> (route: <id>)`). Incompatible without issues says
+/// so; warnings alone (compatible with limitations) are no error.
 fn config_error(node: &Node) -> Option<String> {
-    let issues = &node.compatibility_status.as_ref()?.issues;
-    let errors: Vec<&str> =
-        issues.iter().filter(|i| i.severity == "error").map(|i| i.description.as_str()).collect();
-    (!errors.is_empty()).then(|| errors.join("; "))
+    let status = node.compatibility_status.as_ref()?;
+    let errors: Vec<String> =
+        status.issues.iter().filter(|i| i.severity == "error").map(issue_line).collect();
+    if errors.is_empty() {
+        return (status.state == "COMPATIBILITY_STATE_INCOMPATIBLE")
+            .then(|| "Incompatible with the group's configuration".to_string());
+    }
+    Some(errors.join("; "))
+}
+
+fn issue_line(issue: &konnect::CompatibilityIssue) -> String {
+    let affected: Vec<String> = issue
+        .affected_resources
+        .iter()
+        .map(|r| match r.details.as_slice() {
+            [] => format!("{} {}", r.resource_type, r.id),
+            details => format!("{} {} ({})", r.resource_type, r.id, details.join(", ")),
+        })
+        .collect();
+    if affected.is_empty() {
+        issue.description.clone()
+    } else {
+        format!("{} Affected: {}.", issue.description, affected.join(", "))
+    }
 }
 
 pub fn rows(nodes: &[Node], expected_hash: &str) -> Vec<RuntimeInstanceRow> {
@@ -76,4 +98,68 @@ pub fn instance_counts(nodes: &[Node], expected_hash: &str) -> (i64, i64, i64) {
         .filter(|n| !expected_hash.is_empty() && n.config_hash == expected_hash)
         .count() as i64;
     (active, nodes.len() as i64, in_sync)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use konnect::{CompatibilityAffectedResource, CompatibilityIssue, CompatibilityStatus};
+
+    fn node(state: &str, issues: Vec<CompatibilityIssue>) -> Node {
+        Node {
+            id: "n1".into(),
+            version: "3.10.0".into(),
+            hostname: "edge-1".into(),
+            last_ping: 0,
+            node_type: "kong-proxy".into(),
+            config_hash: "h".into(),
+            created_at: 0,
+            updated_at: 0,
+            ip: None,
+            compatibility_status: Some(CompatibilityStatus { state: state.into(), issues }),
+        }
+    }
+
+    fn issue(severity: &str, description: &str, plugin: Option<&str>) -> CompatibilityIssue {
+        CompatibilityIssue {
+            code: "plugin_not_available".into(),
+            severity: severity.into(),
+            description: description.into(),
+            resolution: None,
+            affected_resources: plugin
+                .map(|id| CompatibilityAffectedResource {
+                    id: id.into(),
+                    resource_type: "plugin".into(),
+                    parent_code: None,
+                    details: vec!["route: r1".into()],
+                })
+                .into_iter()
+                .collect(),
+            documentation_url: None,
+        }
+    }
+
+    #[test]
+    fn an_incompatible_node_says_why_with_the_plugin_and_its_entities() {
+        let incompatible = "COMPATIBILITY_STATE_INCOMPATIBLE";
+        let cases = [
+            ("COMPATIBILITY_STATE_FULLY_COMPATIBLE", vec![], None),
+            ("COMPATIBILITY_STATE_UNKNOWN", vec![], None),
+            (
+                incompatible,
+                vec![issue("error", "Plugin 'rate-limiting' is not available.", Some("p1"))],
+                Some("Plugin 'rate-limiting' is not available. Affected: plugin p1 (route: r1)."),
+            ),
+            (
+                incompatible,
+                vec![issue("warning", "limited", None), issue("error", "refused", None)],
+                Some("refused"),
+            ),
+            (incompatible, vec![], Some("Incompatible with the group's configuration")),
+        ];
+        for (state, issues, want) in cases {
+            let row = &rows(&[node(state, issues)], "h")[0];
+            assert_eq!(row.config_error.as_deref(), want, "{state}");
+        }
+    }
 }

@@ -2,7 +2,7 @@
 //! certificate pinned to a group, a WebSocket at `/v1/outlet`, `basic_info` from the node,
 //! gzip `reconfigure` pushes from here, pings carrying the node's config hash.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -26,8 +26,8 @@ use tokio_tungstenite::tungstenite::http::StatusCode;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::export;
 use crate::server::AppState;
+use crate::{compat, export};
 
 /// A node that sends nothing for this long is dropped (Kong's PING_WAIT).
 pub const PING_WAIT: Duration = Duration::from_secs(45);
@@ -47,12 +47,28 @@ impl Connected {
     }
 }
 
-/// The last configuration each node refused, by node id, until it applies another: the hash it
-/// was running then tells when it has moved on. Kept in memory: a node that reconnects is sent the
-/// configuration again and reports again if it still cannot load it.
+/// What the control plane knows of each node's compatibility with its group's configuration, by
+/// node id, kept in memory: the plugins it lacks (worked out at each push from what it said in
+/// `basic_info`) and the last configuration it refused. A node not pushed to since this control
+/// plane started is of unknown compatibility until it connects again.
 #[derive(Clone, Default)]
-pub struct NodeErrors(Arc<Mutex<HashMap<String, RefusedConfig>>>);
+pub struct NodeErrors(Arc<Mutex<Known>>);
 
+#[derive(Default)]
+struct Known {
+    /// The issues of the last push to each node: empty when it runs the whole configuration.
+    fitted: HashMap<String, Fit>,
+    refused: HashMap<String, RefusedConfig>,
+}
+
+struct Fit {
+    group: String,
+    issues: Vec<konnect::CompatibilityIssue>,
+}
+
+/// The last configuration a node refused, until it applies another: the hash it was running then
+/// tells when it has moved on. A node that reconnects is sent the configuration again and reports
+/// again if it still cannot load it.
 #[derive(Clone)]
 struct RefusedConfig {
     group: String,
@@ -61,46 +77,74 @@ struct RefusedConfig {
 }
 
 impl NodeErrors {
+    fn known(&self) -> std::sync::MutexGuard<'_, Known> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn record(&self, group: &str, node: &str, running_hash: &str, error: hybrid::ConfigError) {
         let refused = RefusedConfig {
             group: group.to_string(),
             running_hash: running_hash.to_string(),
             error,
         };
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).insert(node.to_string(), refused);
+        self.known().refused.insert(node.to_string(), refused);
+    }
+
+    /// What the node was last sent lacks these plugins (none: the whole configuration).
+    fn fitted(&self, group: &str, node: &str, missing: &[compat::MissingPlugin]) {
+        let fit =
+            Fit { group: group.to_string(), issues: missing.iter().map(compat::issue).collect() };
+        self.known().fitted.insert(node.to_string(), fit);
     }
 
     /// Forgets a node's error once it runs a configuration other than the one it ran when it
     /// refused.
     fn on_ping(&self, node: &str, hash: &str) {
-        let mut errors = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if errors.get(node).is_some_and(|r| r.running_hash != hash) {
-            errors.remove(node);
+        let mut known = self.known();
+        if known.refused.get(node).is_some_and(|r| r.running_hash != hash) {
+            known.refused.remove(node);
         }
     }
 
     pub fn forget(&self, node: &str) {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).remove(node);
+        let mut known = self.known();
+        known.refused.remove(node);
+        known.fitted.remove(node);
     }
 
-    /// The node's `compatibility_status` when it has refused its group's configuration.
+    /// The node's `compatibility_status` against its group's configuration: Incompatible with the
+    /// configuration it refused and the plugins it lacks, fully compatible without either, unknown
+    /// when it has not been pushed to since this control plane started.
     pub fn status(&self, group: &str, node: &str) -> Option<konnect::CompatibilityStatus> {
-        let errors = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        let refused = errors.get(node).filter(|r| r.group == group)?;
-        let issue = konnect::CompatibilityIssue {
-            code: refused.error.name.clone(),
+        let known = self.known();
+        let fit = known.fitted.get(node).filter(|f| f.group == group);
+        let refused = known.refused.get(node).filter(|r| r.group == group);
+        if fit.is_none() && refused.is_none() {
+            return Some(konnect::CompatibilityStatus {
+                state: "COMPATIBILITY_STATE_UNKNOWN".into(),
+                issues: Vec::new(),
+            });
+        }
+        let refused = refused.map(|r| konnect::CompatibilityIssue {
+            code: r.error.name.clone(),
             severity: "error".into(),
-            description: refused.error.message.clone(),
+            description: r.error.message.clone(),
             resolution: Some(
                 "Change or delete the entity named in the description; the node keeps serving its \
                     last good configuration until then."
                     .into(),
             ),
+            affected_resources: Vec::new(),
+            documentation_url: None,
+        });
+        let issues: Vec<_> =
+            refused.into_iter().chain(fit.into_iter().flat_map(|f| f.issues.clone())).collect();
+        let state = if issues.is_empty() {
+            "COMPATIBILITY_STATE_FULLY_COMPATIBLE"
+        } else {
+            "COMPATIBILITY_STATE_INCOMPATIBLE"
         };
-        Some(konnect::CompatibilityStatus {
-            state: "COMPATIBILITY_STATE_INCOMPATIBLE".into(),
-            issues: vec![issue],
-        })
+        Some(konnect::CompatibilityStatus { state: state.into(), issues })
     }
 }
 
@@ -346,6 +390,8 @@ struct Hello {
     node_id: String,
     hostname: String,
     version: String,
+    /// The plugins the node runs, from its `basic_info`.
+    plugins: BTreeSet<String>,
 }
 
 fn parse_hello(uri: &str) -> Result<Hello, &'static str> {
@@ -359,7 +405,8 @@ fn parse_hello(uri: &str) -> Result<Hello, &'static str> {
     if uuid::Uuid::parse_str(&node_id).is_err() {
         return Err("node_id must be a UUID");
     }
-    Ok(Hello { node_id, hostname: get("node_hostname").unwrap_or_default(), version })
+    let hostname = get("node_hostname").unwrap_or_default();
+    Ok(Hello { node_id, hostname, version, plugins: BTreeSet::new() })
 }
 
 /// Path and query pairs of a request target (values are not escaped by Kong's data planes).
@@ -429,14 +476,17 @@ async fn handle(
         .map_err(|e| e.to_string())?;
     let hello = hello.lock().unwrap().take().ok_or("no handshake")?;
 
-    // The node speaks first: `basic_info` as a binary JSON frame.
-    match tokio::time::timeout(Duration::from_secs(5), ws.next()).await {
-        Ok(Some(Ok(Message::Binary(b))))
-            if serde_json::from_slice::<Value>(&b)
-                .ok()
-                .is_some_and(|v| v["type"] == "basic_info") => {}
+    // The node speaks first: `basic_info` as a binary JSON frame, with the plugins it runs.
+    let plugins = match tokio::time::timeout(Duration::from_secs(5), ws.next()).await {
+        Ok(Some(Ok(Message::Binary(b)))) => match serde_json::from_slice::<hybrid::Frame>(&b) {
+            Ok(hybrid::Frame::BasicInfo { plugins, .. }) => {
+                plugins.into_iter().map(|p| p.name).collect()
+            }
+            _ => return Err("the first frame was not basic_info".into()),
+        },
         _ => return Err("the first frame was not basic_info".into()),
-    }
+    };
+    let hello = Hello { plugins, ..hello };
 
     let ip = peer.ip().to_string();
     let node = hello.node_id.clone();
@@ -461,8 +511,8 @@ where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
     let mut events = state.config_events.subscribe();
-    let mut last_pushed = String::new();
-    if !push(ws, state, cp, &mut last_pushed).await? {
+    let mut last_pushed = Pushed::default();
+    if !push(ws, state, cp, hello, &mut last_pushed).await? {
         return Ok(());
     }
     let mut deadline = tokio::time::Instant::now() + PING_WAIT;
@@ -492,7 +542,7 @@ where
                             // A node that could not read the push cannot name its hash: it is the
                             // last one sent.
                             if error.config_hash.is_empty() {
-                                error.config_hash.clone_from(&last_pushed);
+                                error.config_hash.clone_from(&last_pushed.sent_hash);
                             }
                             tracing::warn!(node = %hello.node_id, group = %cp, "data plane refused \
                                 the configuration: {}", error.message);
@@ -514,7 +564,7 @@ where
                 // Let a burst of writes land, then push once.
                 tokio::time::sleep(COALESCE).await;
                 while events.try_recv().is_ok() {}
-                if !push(ws, state, cp, &mut last_pushed).await? {
+                if !push(ws, state, cp, hello, &mut last_pushed).await? {
                     return Ok(());
                 }
             }
@@ -638,25 +688,58 @@ pub async fn current_hash(state: &AppState, cp: &str) -> Result<Option<String>, 
     }
 }
 
+/// The last push on a link: the group's hash it was made from, and the hash of what was sent
+/// (another when plugins the node lacks were left out).
+#[derive(Default)]
+struct Pushed {
+    group_hash: String,
+    sent_hash: String,
+}
+
+/// The group's configuration as this node is sent it: without the plugins it lacks, hashed anew
+/// then (Kong's hash of what the node runs), and what it lacks recorded for its node entry.
+fn fit_for_node(
+    state: &AppState,
+    cp: &str,
+    hello: &Hello,
+    (table, hash, hashes): (Value, String, Value),
+) -> (Value, String, Value) {
+    let fitted = compat::fit(&table, &hello.plugins);
+    state.node_errors.fitted(cp, &hello.node_id, &fitted.missing);
+    match fitted.table {
+        Some(table) => {
+            let names: Vec<&str> = fitted.missing.iter().map(|m| m.name.as_str()).collect();
+            tracing::warn!(node = %hello.node_id, group = %cp, "the node lacks configured plugins \
+                ({}); they are left out of what it is sent", names.join(", "));
+            let (hash, hashes) = export::config_hash(&table);
+            (table, hash, hashes)
+        }
+        None => (table, hash, hashes),
+    }
+}
+
 /// Sends `reconfigure` when the config differs from the last push. False once the group is gone:
 /// the node is then orphaned and keeps serving what it has.
 async fn push<S>(
     ws: &mut tokio_tungstenite::WebSocketStream<S>,
     state: &AppState,
     cp: &str,
-    last: &mut String,
+    hello: &Hello,
+    last: &mut Pushed,
 ) -> Result<bool, String>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
     match current_hash(state, cp).await? {
         None => return Ok(false),
-        Some(hash) if *last == hash => return Ok(true),
+        Some(hash) if last.group_hash == hash => return Ok(true),
         Some(_) => {}
     }
-    let Some((table, hash, hashes)) = current_config(state, cp).await? else {
+    let Some(config) = current_config(state, cp).await? else {
         return Ok(false);
     };
+    let group_hash = config.1.clone();
+    let (table, hash, hashes) = fit_for_node(state, cp, hello, config);
     let timestamp = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
     let payload = json!({
         "type": "reconfigure",
@@ -669,7 +752,7 @@ where
     gz.write_all(payload.to_string().as_bytes()).map_err(|e| e.to_string())?;
     let bytes = gz.finish().map_err(|e| e.to_string())?;
     ws.send(Message::Binary(bytes.into())).await.map_err(|e| e.to_string())?;
-    *last = hash;
+    *last = Pushed { group_hash, sent_hash: hash };
     Ok(true)
 }
 
@@ -713,4 +796,82 @@ async fn record_node(
         })
         .await
         .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lacking(name: &str) -> compat::MissingPlugin {
+        compat::MissingPlugin {
+            name: name.into(),
+            entities: vec![compat::LeftOut { id: "p1".into(), scope: Vec::new() }],
+        }
+    }
+
+    fn refusal() -> hybrid::ConfigError {
+        hybrid::ConfigError {
+            name: "configuration_refused".into(),
+            source: "runtime".into(),
+            message: "bad route".into(),
+            config_hash: "h2".into(),
+        }
+    }
+
+    /// Pushed to group (none when empty), plugin lacked, refused, asked for group, then the state
+    /// and issue codes expected.
+    type Case = (
+        &'static str,
+        Option<&'static str>,
+        bool,
+        &'static str,
+        &'static str,
+        &'static [&'static str],
+    );
+
+    #[test]
+    fn a_nodes_compatibility_follows_what_it_lacks_and_what_it_refused() {
+        let cases: [Case; 5] = [
+            ("", None, false, "g", "COMPATIBILITY_STATE_UNKNOWN", &[]),
+            ("g", None, false, "g", "COMPATIBILITY_STATE_FULLY_COMPATIBLE", &[]),
+            (
+                "g",
+                Some("cors"),
+                false,
+                "g",
+                "COMPATIBILITY_STATE_INCOMPATIBLE",
+                &["plugin_not_available"],
+            ),
+            (
+                "g",
+                Some("cors"),
+                true,
+                "g",
+                "COMPATIBILITY_STATE_INCOMPATIBLE",
+                &["configuration_refused", "plugin_not_available"],
+            ),
+            ("other", Some("cors"), false, "g", "COMPATIBILITY_STATE_UNKNOWN", &[]),
+        ];
+        for (pushed, lacks, refused, asked, state, codes) in cases {
+            let errors = NodeErrors::default();
+            if !pushed.is_empty() {
+                let missing: Vec<_> = lacks.into_iter().map(lacking).collect();
+                errors.fitted(pushed, "n", &missing);
+            }
+            if refused {
+                errors.record(pushed, "n", "h1", refusal());
+            }
+            let status = errors.status(asked, "n").unwrap();
+            let got: Vec<&str> = status.issues.iter().map(|i| i.code.as_str()).collect();
+            assert_eq!(
+                (status.state.as_str(), got.as_slice()),
+                (state, codes),
+                "{pushed} {lacks:?}"
+            );
+        }
+        let errors = NodeErrors::default();
+        errors.fitted("g", "n", &[lacking("cors")]);
+        errors.forget("n");
+        assert_eq!(errors.status("g", "n").unwrap().state, "COMPATIBILITY_STATE_UNKNOWN");
+    }
 }

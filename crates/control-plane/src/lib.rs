@@ -7,6 +7,7 @@ pub mod analytics;
 pub mod auth;
 pub mod authz;
 pub mod cluster;
+pub mod compat;
 pub mod control_planes;
 pub mod dp_certs;
 pub mod entities;

@@ -120,10 +120,12 @@ pub struct Report {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Frame {
+    /// What a node says first: the plugins it runs (Kong's `plugins_list`) and its labels.
+    /// A Kong data plane sends more (`process_conf`, `filters`); that is not read.
     BasicInfo {
         #[serde(default)]
         plugins: Vec<PluginInfo>,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
         labels: BTreeMap<String, String>,
     },
     Analytics {
@@ -151,9 +153,12 @@ pub struct ConfigError {
     pub config_hash: String,
 }
 
+/// One plugin a node runs, with its version (Kong reports the handler's `VERSION`; some
+/// plugins have none).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PluginInfo {
     pub name: String,
+    #[serde(default)]
     pub version: String,
 }
 
@@ -200,5 +205,22 @@ mod tests {
         let text = serde_json::to_string(&f).unwrap();
         assert!(text.starts_with(r#"{"type":"analytics""#));
         assert_eq!(serde_json::from_str::<Frame>(&text).unwrap(), f);
+    }
+
+    #[test]
+    fn basic_info_reads_as_a_kong_data_plane_sends_it() {
+        let kong = r#"{"type":"basic_info","plugins":[{"name":"key-auth","version":"3.10.0"},
+            {"name":"my-plugin"}],"process_conf":{"role":"data_plane"},"filters":[]}"#;
+        let Ok(Frame::BasicInfo { plugins, labels }) = serde_json::from_str::<Frame>(kong) else {
+            panic!("not read as basic_info");
+        };
+        let names: Vec<&str> = plugins.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["key-auth", "my-plugin"]);
+        assert_eq!((plugins[0].version.as_str(), plugins[1].version.as_str()), ("3.10.0", ""));
+        assert!(labels.is_empty());
+        let ours = Frame::BasicInfo { plugins, labels };
+        let text = serde_json::to_string(&ours).unwrap();
+        assert!(text.starts_with(r#"{"type":"basic_info","plugins":[{"name":"key-auth""#));
+        assert!(!text.contains("labels"), "no labels, none sent, as Kong: {text}");
     }
 }

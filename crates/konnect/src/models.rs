@@ -149,7 +149,9 @@ pub struct Node {
 #[ts(export)]
 pub struct CompatibilityStatus {
     pub state: String,
-    #[serde(default)]
+    /// Konnect leaves it out when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[ts(as = "Option<Vec<CompatibilityIssue>>", optional)]
     pub issues: Vec<CompatibilityIssue>,
 }
 
@@ -167,6 +169,31 @@ pub struct CompatibilityIssue {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub resolution: Option<String>,
+    /// The entities the issue is about.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[ts(as = "Option<Vec<CompatibilityAffectedResource>>", optional)]
+    pub affected_resources: Vec<CompatibilityAffectedResource>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub documentation_url: Option<String>,
+}
+
+/// Konnect's `NodeCompatibilityIssueAffectedResource`: one entity an issue is about.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct CompatibilityAffectedResource {
+    #[serde(default)]
+    pub id: String,
+    /// The entity's kind, e.g. `plugin`.
+    #[serde(rename = "type", default)]
+    pub resource_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub parent_code: Option<String>,
+    /// More about the entity, e.g. where it applies (`route: <id>`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[ts(as = "Option<Vec<String>>", optional)]
+    pub details: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

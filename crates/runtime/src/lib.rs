@@ -40,6 +40,20 @@ pub struct Options {
     /// Reconnect after a random wait in this range (ms): Kong waits 5–10 s.
     pub reconnect_ms: (u64, u64),
     pub limits: Limits,
+    /// Plugins this node runs as if it did not have them (`--disable-plugin`): left out of what
+    /// it reports in `basic_info`, and a configuration enabling one is refused.
+    pub disabled_plugins: Vec<String>,
+}
+
+impl Options {
+    /// The plugins this node runs: every plugin it has, less those turned off.
+    pub fn plugins(&self) -> Vec<&'static str> {
+        plugins::NAMES.iter().copied().filter(|n| !self.is_disabled(n)).collect()
+    }
+
+    pub fn is_disabled(&self, plugin: &str) -> bool {
+        self.disabled_plugins.iter().any(|d| d == plugin)
+    }
 }
 
 /// What one client may hold of the proxy.

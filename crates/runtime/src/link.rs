@@ -10,10 +10,11 @@ use futures_util::{SinkExt, StreamExt};
 use hybrid::link::{self, Incoming, Link, NodeIdentity};
 use hybrid::{ConfigError, Frame};
 use rand::Rng;
+use serde_json::Value;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::config::Snapshot;
-use crate::Shared;
+use crate::{Options, Shared};
 
 const EMPTY_HASH: &str = "00000000000000000000000000000000";
 /// The link is dropped when nothing arrives for this long (Kong's PING_WAIT).
@@ -32,15 +33,10 @@ pub async fn run(shared: Arc<Shared>) {
         hostname: shared.options.hostname.clone(),
         version: link::NODE_VERSION.into(),
     };
+    // What this node runs, as a Kong data plane reports it: every plugin less those turned off.
+    let plugins = shared.options.plugins();
     loop {
-        match link::connect(
-            &shared.options.control_plane,
-            tls.clone(),
-            &who,
-            &["key-auth", "rate-limiting"],
-        )
-        .await
-        {
+        match link::connect(&shared.options.control_plane, tls.clone(), &who, &plugins).await {
             Ok(ws) => {
                 shared.connected.store(true, Ordering::SeqCst);
                 let control_plane = &shared.options.control_plane;
@@ -67,10 +63,34 @@ fn current_hash(shared: &Shared) -> String {
     }
 }
 
+/// The first enabled plugin of a configuration that this node runs without (`--disable-plugin`),
+/// said as the runtime says a plugin it does not have. The control plane leaves such plugins out
+/// of what it sends this node; this is the last defence when one still arrives.
+fn disabled_plugin_in(options: &Options, table: &Value) -> Option<String> {
+    if options.disabled_plugins.is_empty() {
+        return None;
+    }
+    let plugins = table.get("plugins")?.as_array()?;
+    let p = plugins
+        .iter()
+        .filter(|p| p["enabled"].as_bool() != Some(false))
+        .find(|p| p["name"].as_str().is_some_and(|name| options.is_disabled(name)))?;
+    Some(format!(
+        "plugin '{}' (id {}) is enabled but this runtime cannot run it (turned off with \
+         --disable-plugin); disable or delete it, or run it on a data plane that has it",
+        p["name"].as_str().unwrap_or_default(),
+        p["id"].as_str().unwrap_or_default()
+    ))
+}
+
 /// Builds and serves a pushed configuration; like Kong, one that cannot be loaded is refused
 /// whole and the previous one kept.
-fn apply(shared: &Shared, table: &serde_json::Value, hash: &str) -> Result<(), ConfigError> {
-    match Snapshot::build(table, hash) {
+fn apply(shared: &Shared, table: &Value, hash: &str) -> Result<(), ConfigError> {
+    let built = match disabled_plugin_in(&shared.options, table) {
+        Some(why) => Err(why),
+        None => Snapshot::build(table, hash),
+    };
+    match built {
         Ok(snap) => {
             shared.snapshot.store(Arc::new(snap));
             shared.configured.store(true, Ordering::SeqCst);
@@ -177,4 +197,48 @@ async fn flush_analytics(
     let frame =
         serde_json::to_vec(&Frame::Analytics { reports: batch }).map_err(|e| e.to_string())?;
     ws.send(Message::Binary(frame.into())).await.map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn options(disabled: &[&str]) -> Options {
+        Options {
+            control_plane: String::new(),
+            cert_pem: String::new(),
+            key_pem: String::new(),
+            proxy_listen: "127.0.0.1:0".parse().unwrap(),
+            status_listen: None,
+            node_id: String::new(),
+            hostname: String::new(),
+            ping_interval_ms: 1,
+            reconnect_ms: (1, 1),
+            limits: crate::Limits::default(),
+            disabled_plugins: disabled.iter().map(|d| d.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_disabled_plugin_is_not_reported_and_a_configuration_enabling_it_is_refused() {
+        let table = |name: &str, enabled: bool| json!({"plugins": [{"id": "p1", "name": name, "enabled": enabled, "config": {}}]});
+        let cases: [(&[&str], Value, Option<&str>); 5] = [
+            (&[], table("rate-limiting", true), None),
+            (&["rate-limiting"], table("rate-limiting", true), Some("'rate-limiting' (id p1)")),
+            (&["rate-limiting"], table("rate-limiting", false), None),
+            (&["rate-limiting"], table("key-auth", true), None),
+            (&["rate-limiting"], json!({}), None),
+        ];
+        for (disabled, table, refused) in cases {
+            let why = disabled_plugin_in(&options(disabled), &table);
+            match refused {
+                Some(part) => assert!(why.as_deref().is_some_and(|w| w.contains(part)), "{why:?}"),
+                None => assert_eq!(why, None, "{disabled:?} {table}"),
+            }
+        }
+        let reported = options(&["rate-limiting"]).plugins();
+        assert!(!reported.contains(&"rate-limiting") && reported.contains(&"key-auth"));
+        assert_eq!(options(&[]).plugins(), crate::plugins::NAMES);
+    }
 }

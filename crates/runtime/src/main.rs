@@ -49,6 +49,24 @@ struct Args {
     /// Proxy event loops (threads). Default: one per core.
     #[arg(long, env = "RUNTIME_PROXY_WORKERS")]
     proxy_workers: Option<usize>,
+    /// Runs without this plugin, as a data plane that lacks it (repeatable): the control plane is
+    /// told, and leaves the plugin's entities out of what it sends this node.
+    #[arg(long = "disable-plugin", value_name = "NAME")]
+    disable_plugin: Vec<String>,
+}
+
+/// Exits when a `--disable-plugin` names no plugin this runtime has: a typo would otherwise
+/// leave the plugin running unnoticed.
+fn check_disabled(names: &[String]) {
+    for name in names {
+        if !runtime::plugins::NAMES.contains(&name.as_str()) {
+            eprintln!(
+                "runtime: --disable-plugin {name}: no such plugin (this runtime has {})",
+                runtime::plugins::NAMES.join(", ")
+            );
+            std::process::exit(2);
+        }
+    }
 }
 
 fn main() {
@@ -59,6 +77,7 @@ fn main() {
         )
         .init();
     let args = Args::parse();
+    check_disabled(&args.disable_plugin);
     let read = |p: &PathBuf| {
         std::fs::read_to_string(p).unwrap_or_else(|e| {
             eprintln!("runtime: cannot read {}: {e}", p.display());
@@ -87,6 +106,7 @@ fn main() {
             max_connections: args.max_connections.unwrap_or(defaults.max_connections).max(1),
             workers: args.proxy_workers.unwrap_or(defaults.workers).max(1),
         },
+        disabled_plugins: args.disable_plugin,
     };
     // The link and the status endpoint need little; the proxy runs its own per-core event loops.
     let rt = tokio::runtime::Builder::new_multi_thread()

@@ -4,4 +4,8 @@ import type { CompatibilityIssue } from "./CompatibilityIssue";
 /**
  * A node's `compatibility_status` (Konnect's control-planes-config v2).
  */
-export type CompatibilityStatus = { state: string, issues: Array<CompatibilityIssue>, };
+export type CompatibilityStatus = { state: string, 
+/**
+ * Konnect leaves it out when there are none.
+ */
+issues?: Array<CompatibilityIssue>, };
