@@ -24,6 +24,7 @@ pub mod sync;
 pub mod timestamp;
 pub mod transfer;
 pub mod vocabulary;
+pub mod watch;
 pub mod yaml;
 
 pub use console::Console;
