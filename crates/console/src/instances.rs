@@ -1,9 +1,10 @@
-//! A group's runtime instances as the UI lists them: host, IP, last seen, version, sync status.
+//! A group's runtime instances as the UI lists them: host, IP, last seen, version, sync status
+//! and compatibility with the group's configuration.
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use konnect::Node;
+use konnect::{CompatibilityIssue, Node};
 
 use crate::groups::ACTIVE_WINDOW_SECS;
 
@@ -23,6 +24,52 @@ pub struct RuntimeInstanceRow {
     pub connected: bool,
     /// Why the node refused the group's configuration (it keeps serving its last good one).
     pub config_error: Option<String>,
+    /// Whether it can run the group's configuration, and the issues when it cannot. Rows cached
+    /// before it existed read as unknown.
+    #[serde(default)]
+    pub compatibility: InstanceCompatibility,
+}
+
+/// A node's compatibility as Konnect labels it: Compatible, Compatible with limitations,
+/// Incompatible or Unknown.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum CompatibilityState {
+    Compatible,
+    CompatibleWithLimitations,
+    Incompatible,
+    #[default]
+    Unknown,
+}
+
+/// A node's compatibility state and the issues behind it (Konnect's `NodeCompatibilityIssue`s).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct InstanceCompatibility {
+    pub state: CompatibilityState,
+    pub issues: Vec<CompatibilityIssue>,
+}
+
+/// The node's `compatibility_status` as a state and its issues. A state this console does not
+/// know is judged by its issues: any error makes it incompatible, warnings alone limit it.
+fn compatibility(node: &Node) -> InstanceCompatibility {
+    let Some(status) = node.compatibility_status.as_ref() else {
+        return InstanceCompatibility::default();
+    };
+    let state = match status.state.as_str() {
+        "COMPATIBILITY_STATE_FULLY_COMPATIBLE" => CompatibilityState::Compatible,
+        "COMPATIBILITY_STATE_COMPATIBLE_WITH_LIMITATIONS" => {
+            CompatibilityState::CompatibleWithLimitations
+        }
+        "COMPATIBILITY_STATE_INCOMPATIBLE" => CompatibilityState::Incompatible,
+        _ if status.issues.iter().any(|i| i.severity == "error") => {
+            CompatibilityState::Incompatible
+        }
+        _ if !status.issues.is_empty() => CompatibilityState::CompatibleWithLimitations,
+        _ => CompatibilityState::Unknown,
+    };
+    InstanceCompatibility { state, issues: status.issues.clone() }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -50,7 +97,7 @@ fn config_error(node: &Node) -> Option<String> {
     Some(errors.join("; "))
 }
 
-fn issue_line(issue: &konnect::CompatibilityIssue) -> String {
+fn issue_line(issue: &CompatibilityIssue) -> String {
     let affected: Vec<String> = issue
         .affected_resources
         .iter()
@@ -82,6 +129,7 @@ pub fn rows(nodes: &[Node], expected_hash: &str) -> Vec<RuntimeInstanceRow> {
             in_sync: !expected_hash.is_empty() && n.config_hash == expected_hash,
             connected: n.last_ping >= now - ACTIVE_WINDOW_SECS,
             config_error: config_error(n),
+            compatibility: compatibility(n),
         })
         .collect();
     rows.sort_by(|a, b| b.last_seen.cmp(&a.last_seen).then(a.hostname.cmp(&b.hostname)));
@@ -103,7 +151,7 @@ pub fn instance_counts(nodes: &[Node], expected_hash: &str) -> (i64, i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use konnect::{CompatibilityAffectedResource, CompatibilityIssue, CompatibilityStatus};
+    use konnect::{CompatibilityAffectedResource, CompatibilityStatus};
 
     fn node(state: &str, issues: Vec<CompatibilityIssue>) -> Node {
         Node {
@@ -161,5 +209,51 @@ mod tests {
             let row = &rows(&[node(state, issues)], "h")[0];
             assert_eq!(row.config_error.as_deref(), want, "{state}");
         }
+    }
+
+    #[test]
+    fn each_konnect_state_reads_as_its_label_with_the_issues_behind_it() {
+        use CompatibilityState::*;
+        let missing = || vec![issue("error", "Plugin 'cors' is not available.", Some("p1"))];
+        let cases = [
+            ("COMPATIBILITY_STATE_FULLY_COMPATIBLE", vec![], Compatible),
+            ("COMPATIBILITY_STATE_COMPATIBLE_WITH_LIMITATIONS", vec![], CompatibleWithLimitations),
+            ("COMPATIBILITY_STATE_INCOMPATIBLE", missing(), Incompatible),
+            ("COMPATIBILITY_STATE_UNKNOWN", vec![], Unknown),
+            // A state Konnect may add later is judged by what its issues say.
+            ("COMPATIBILITY_STATE_NEW", missing(), Incompatible),
+            (
+                "COMPATIBILITY_STATE_NEW",
+                vec![issue("warning", "limited", None)],
+                CompatibleWithLimitations,
+            ),
+        ];
+        for (state, issues, want) in cases {
+            let row = &rows(&[node(state, issues.clone())], "h")[0];
+            assert_eq!(row.compatibility.state, want, "{state}");
+            assert_eq!(
+                row.compatibility.issues, issues,
+                "{state}: the issues as Konnect gave them"
+            );
+        }
+        let mut silent = node("", vec![]);
+        silent.compatibility_status = None;
+        assert_eq!(rows(&[silent], "h")[0].compatibility, InstanceCompatibility::default());
+    }
+
+    #[test]
+    fn a_row_cached_before_compatibility_reads_as_unknown() {
+        let mut cached = serde_json::to_value(&rows(&[node("", vec![])], "h")[0]).unwrap();
+        cached.as_object_mut().unwrap().remove("compatibility");
+        let row: RuntimeInstanceRow = serde_json::from_value(cached).unwrap();
+        assert_eq!(row.compatibility.state, CompatibilityState::Unknown);
+        let json = serde_json::to_value(
+            &rows(&[node("COMPATIBILITY_STATE_COMPATIBLE_WITH_LIMITATIONS", vec![])], "h")[0],
+        )
+        .unwrap();
+        assert_eq!(
+            json["compatibility"]["state"], "compatible_with_limitations",
+            "as the UI reads it"
+        );
     }
 }
