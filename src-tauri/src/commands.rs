@@ -12,12 +12,15 @@ use console::instances::GroupInstances;
 use console::profiles::{NewKonnectProfile, ProfileList};
 use console::schemas::{AvailablePlugins, KongSchema, SchemaSyncReport};
 use console::search::SearchHit;
+use console::settings::Settings;
 use console::sync::SyncReport;
 use console::transfer::{Comparison, ImportResult};
 use console::TimeFrame;
 use console::{ConsoleError, EntityKind, ExportFormat, NewRuntimeGroup, Overview, RuntimeGroupRow};
 use demo::{Demo, DemoStatus};
 use tauri::State;
+
+use crate::desktop::Versions;
 
 type Embedded<'a> = State<'a, EmbeddedDefault>;
 
@@ -256,6 +259,37 @@ commands! {
     ) with (handle: tauri::AppHandle) -> String {
         use tauri::Manager;
         app.save_export(handle.path().download_dir().ok(), &name, text, chart).await
+    }
+
+    /// The app's settings (defaults when none were saved).
+    fn get_settings(app) -> Settings {
+        Ok(Settings::load(app.data_dir()))
+    }
+
+    /// Saves the settings; an out-of-range value is a field error and nothing is saved.
+    fn save_settings(app, settings: Settings) -> Settings {
+        settings.save(app.data_dir())?;
+        Ok(settings)
+    }
+
+    /// The app's, the embedded control plane's and the runtime's versions (Help › About).
+    fn app_versions(app) -> Versions {
+        let _ = &app;
+        Ok(crate::desktop::versions())
+    }
+
+    /// Asks for a decK file with the system's file dialog; its text, or nothing if cancelled.
+    fn import_file_dialog(app) with (handle: tauri::AppHandle) -> Option<String> {
+        let _ = &app;
+        crate::desktop::pick_import_file(&handle).await
+    }
+
+    /// Asks where to save `text` with the system's save dialog, suggesting `name`; the path it
+    /// was saved to, or nothing if cancelled.
+    fn export_file_dialog(app, name: String, text: String) with (handle: tauri::AppHandle)
+        -> Option<String> {
+        let _ = &app;
+        crate::desktop::save_with_dialog(&handle, &name, text).await
     }
 
     fn list_profiles(app) -> ProfileList {

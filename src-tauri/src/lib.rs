@@ -6,6 +6,7 @@ use console::embedded::EmbeddedDefault;
 use tauri::Manager;
 
 pub mod commands;
+pub mod desktop;
 
 /// Where the embedded default keeps its data: `RUNTIME_MANAGER_DATA_DIR` if set (tests use a temp
 /// dir), otherwise the platform's app data dir.
@@ -42,14 +43,19 @@ fn paint_on_the_cpu_without_a_gpu() {
 pub fn run() {
     #[cfg(target_os = "linux")]
     paint_on_the_cpu_without_a_gpu();
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
     let app = tauri::Builder::default()
+        // A second launch hands its arguments (a deep link) to this one and quits.
+        .plugin(tauri_plugin_single_instance::init(|app, args, _cwd| {
+            desktop::open_from_args(app, &args)
+        }))
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_notification::init())
+        .manage(desktop::Zoom::default())
         .setup(|app| {
+            let guard = desktop::init_logging(app.path().app_log_dir().ok());
+            app.manage(LogGuard(std::sync::Mutex::new(guard)));
             let dir = data_dir(app);
             let embedded = tauri::async_runtime::block_on(EmbeddedDefault::start(&dir))?;
             tracing::info!(
@@ -76,6 +82,16 @@ pub fn run() {
             }
             app.manage(living);
             app.manage(embedded);
+            let handle = app.handle().clone();
+            app.set_menu(desktop::menu(&handle)?)?;
+            app.on_menu_event(|app, event| desktop::on_menu(app, event.id().as_ref()));
+            desktop::watch(handle.clone());
+            // A first launch by a deep link opens its page once the page listens.
+            let args: Vec<String> = std::env::args().skip(1).collect();
+            tauri::async_runtime::spawn(async move {
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                desktop::open_from_args(&handle, &args);
+            });
             Ok(())
         })
         .invoke_handler(commands::handler())
@@ -83,3 +99,8 @@ pub fn run() {
         .expect("error while building Runtime Manager");
     app.run(|_, _| {});
 }
+
+/// Keeps the log file's writer alive (and flushed on exit) for the app's life.
+struct LogGuard(
+    #[allow(dead_code)] std::sync::Mutex<Option<tracing_appender::non_blocking::WorkerGuard>>,
+);

@@ -20,3 +20,6 @@ pub mod store;
 mod validate;
 
 pub use server::{Config, RunningControlPlane, StartError};
+
+/// This control plane's version (the workspace's).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

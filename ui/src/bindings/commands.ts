@@ -18,9 +18,11 @@ import type { ProfileList } from './ProfileList'
 import type { RuntimeGroupRow } from './RuntimeGroupRow'
 import type { SchemaSyncReport } from './SchemaSyncReport'
 import type { SearchHit } from './SearchHit'
+import type { Settings } from './Settings'
 import type { StartedInstance } from './StartedInstance'
 import type { SyncReport } from './SyncReport'
 import type { TimeFrame } from './TimeFrame'
+import type { Versions } from './Versions'
 
 /** How a command is sent to Rust: `ui/src/backend.ts` passes Tauri's invoke. */
 export type Invoke = <T>(command: string, args?: Record<string, unknown>) => Promise<T>
@@ -78,6 +80,17 @@ export function commands(invoke: Invoke) {
     // Saves text, or a dashboard chart (group, time frame, `traffic` or `error_rate`) as PNG, in
     // the downloads folder; the path it was saved to.
     saveExport: (name: string, text: string | null, chart: [string, TimeFrame, string] | null) => invoke<string>('save_export', { name, text, chart }),
+    // The app's settings (defaults when none were saved).
+    getSettings: () => invoke<Settings>('get_settings'),
+    // Saves the settings; an out-of-range value is a field error and nothing is saved.
+    saveSettings: (settings: Settings) => invoke<Settings>('save_settings', { settings }),
+    // The app's, the embedded control plane's and the runtime's versions (Help › About).
+    appVersions: () => invoke<Versions>('app_versions'),
+    // Asks for a decK file with the system's file dialog; its text, or nothing if cancelled.
+    importFileDialog: () => invoke<string | null>('import_file_dialog'),
+    // Asks where to save `text` with the system's save dialog, suggesting `name`; the path it
+    // was saved to, or nothing if cancelled.
+    exportFileDialog: (name: string, text: string) => invoke<string | null>('export_file_dialog', { name, text }),
     listProfiles: () => invoke<ProfileList>('list_profiles'),
     addKonnectProfile: (form: NewKonnectProfile) => invoke<ProfileList>('add_konnect_profile', { form }),
     switchProfile: (id: string) => invoke<ProfileList>('switch_profile', { id }),
