@@ -193,6 +193,7 @@ pub fn init_logging(
         tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
     let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
     let file = log_dir.and_then(|dir| {
+        std::fs::create_dir_all(&dir).ok()?;
         tracing_appender::rolling::Builder::new()
             .rotation(tracing_appender::rolling::Rotation::DAILY)
             .filename_prefix("runtime-manager")
