@@ -125,10 +125,35 @@ pub fn on_menu<R: Runtime>(app: &AppHandle<R>, id: &str) {
                 .show(|_| {});
             let _ = app.emit("menu", "about");
         }
+        theme if theme.starts_with("theme:") => {
+            let embedded = app.state::<EmbeddedDefault>();
+            let mut settings = Settings::load(embedded.data_dir());
+            settings.theme = match theme {
+                "theme:light" => console::settings::Theme::Light,
+                "theme:dark" => console::settings::Theme::Dark,
+                _ => console::settings::Theme::System,
+            };
+            if settings.save(embedded.data_dir()).is_ok() {
+                apply_theme(app, settings.theme);
+                let _ = app.emit("settings-changed", &settings);
+            }
+        }
         other => {
             let _ = app.emit("menu", other);
         }
     }
+}
+
+/// The window's light or dark look: the system's, or the one chosen. WebKit follows the
+/// window's GTK preference, so the page's `prefers-color-scheme` (and Kongponents) follow too.
+pub fn apply_theme<R: Runtime>(app: &AppHandle<R>, theme: console::settings::Theme) {
+    use console::settings::Theme;
+    let Some(window) = app.get_webview_window("main") else { return };
+    let _ = window.set_theme(match theme {
+        Theme::System => None,
+        Theme::Light => Some(tauri::Theme::Light),
+        Theme::Dark => Some(tauri::Theme::Dark),
+    });
 }
 
 /// The window's zoom factor, stepped by the View menu.

@@ -80,9 +80,11 @@ pub fn run() {
                     Err(e) => tracing::warn!("the living demo did not start: {}", e.message),
                 }
             }
+            let theme = console::settings::Settings::load(embedded.data_dir()).theme;
             app.manage(living);
             app.manage(embedded);
             let handle = app.handle().clone();
+            desktop::apply_theme(&handle, theme);
             app.set_menu(desktop::menu(&handle)?)?;
             app.on_menu_event(|app, event| desktop::on_menu(app, event.id().as_ref()));
             desktop::watch(handle.clone());

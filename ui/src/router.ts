@@ -12,6 +12,12 @@ export const router = createRouter({
       meta: { title: 'Runtime groups' },
     },
     {
+      path: '/settings',
+      name: 'settings',
+      component: () => import('./pages/SettingsPage.vue'),
+      meta: { title: 'Settings' },
+    },
+    {
       path: '/compare',
       name: 'compare',
       component: () => import('./pages/ComparePage.vue'),

@@ -52,7 +52,7 @@ impl Default for Settings {
                 profile_offline: true,
             },
             sync_interval_secs: 30,
-            default_time_frame: TimeFrame::Hours24,
+            default_time_frame: TimeFrame::Minutes15,
         }
     }
 }

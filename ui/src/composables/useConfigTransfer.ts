@@ -1,5 +1,6 @@
-// A group's configuration as a decK file: export (YAML or JSON, saved to Downloads), and import
-// with a preview of what would change before anything is applied.
+// A group's configuration as a decK file: export (YAML or JSON, saved where the user chooses),
+// and import (a file chosen in the system's dialog, or pasted) with a preview of what would
+// change before anything is applied.
 import { ref } from 'vue'
 import { backend, type ConsoleError, type ImportPlan } from '../backend'
 import { toast } from './toast'
@@ -19,9 +20,12 @@ export function useConfigExport(groupId: string, groupName: () => string) {
     }
   }
 
+  /** Asks where to save (the system's dialog, suggesting the group's name); cancelling is no
+   * error. */
   async function save() {
     try {
-      savedTo.value = await backend.saveText(`${groupName()}.${format.value}`, text.value)
+      const path = await backend.exportFileDialog(`${groupName()}.${format.value}`, text.value)
+      if (path) savedTo.value = path
     } catch (e) {
       error.value = (e as ConsoleError).message
     }

@@ -1,11 +1,13 @@
-// A group's dashboard: its analytics for a chosen time frame (read again every 10 s), the metric
-// cards with their change against the previous period, and saving a chart as a PNG.
+// A group's dashboard, or one runtime instance's (Konnect's `data_plane_node` filter): analytics for
+// a chosen time frame (read again every 10 s), the metric cards with their change against the
+// previous period, and saving a group's chart as a PNG.
 import { computed, onMounted, ref } from 'vue'
 import { backend, type ConsoleError, type Dashboard } from '../backend'
 import type { MetricCard } from '../bindings/MetricCard'
 import type { TimeFrame } from '../vocabulary'
 import { useAsyncAction } from './useAsyncAction'
 import { usePolling } from './usePolling'
+import { appSettings } from './useSettings'
 
 /** A card's change against the previous period, and whether that is good news. */
 export function changeOf(c: MetricCard | undefined, higherIsWorse: boolean, timeFrame: string) {
@@ -47,15 +49,17 @@ export function cardsOf(d: Dashboard | null, timeFrame: string) {
   ]
 }
 
-export function useDashboard(groupId: string) {
-  const timeFrame = ref<TimeFrame>('15m')
+export function useDashboard(groupId: string, nodeId?: string) {
+  const timeFrame = ref<TimeFrame>(appSettings.default_time_frame)
   const data = ref<Dashboard | null>(null)
   const error = ref('')
   const { now } = usePolling(load, 10000)
 
   async function load() {
     try {
-      data.value = await backend.groupDashboard(groupId, timeFrame.value)
+      data.value = nodeId
+        ? await backend.instanceDashboard(groupId, nodeId, timeFrame.value)
+        : await backend.groupDashboard(groupId, timeFrame.value)
       error.value = ''
     } catch (e) {
       error.value = (e as ConsoleError).message
@@ -76,6 +80,9 @@ export function useDashboard(groupId: string) {
     { success: (path) => `Saved ${path}`, failure: 'The chart could not be exported' },
   )
 
+  /** Charts are exported for a whole group; an instance's would be saved as its group's. */
+  const canExport = !nodeId
+
   onMounted(load)
-  return { timeFrame, data, error, now, cards, load, saved, exportPng: exportPng.run }
+  return { timeFrame, data, error, now, cards, load, saved, canExport, exportPng: exportPng.run }
 }

@@ -14,6 +14,7 @@ import type { Toast } from './toast'
 import { useAccess } from './useAccess'
 import { useAsyncAction } from './useAsyncAction'
 import { usePolling } from './usePolling'
+import { refreshInterval } from './useSettings'
 
 /** Every word must appear in the group's name, ID, description or one of its labels. */
 export function filterGroups(groups: RuntimeGroupRow[], filter: string): RuntimeGroupRow[] {
@@ -130,7 +131,7 @@ export function useOverview() {
 
   onMounted(() => load().then(() => access.reload()))
   // Instance counts move while the window is open; keep them current.
-  const { now } = usePolling(refresh, 15000)
+  const { now } = usePolling(refresh, refreshInterval)
 
   return {
     overview,

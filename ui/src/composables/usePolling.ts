@@ -1,15 +1,28 @@
 // Keeps a view current while it is on screen: runs `tick` every `ms` from mount to unmount, and
-// `now` moves with it so relative times ("2 minutes ago") stay true.
+// `now` moves with it so relative times ("2 minutes ago") stay true. `ms` may be read anew each
+// time (the background refresh setting); 0 pauses the ticks but not the clock.
 import { onMounted, onUnmounted, ref } from 'vue'
 
-export function usePolling(tick: () => unknown, ms: number) {
+const CLOCK_MS = 1000
+
+export function usePolling(tick: () => unknown, ms: number | (() => number)) {
   const now = ref(new Date())
+  const every = typeof ms === 'function' ? ms : () => ms
   let timer: ReturnType<typeof setInterval> | undefined
+  let last = Date.now()
   onMounted(() => {
-    timer = setInterval(() => {
-      now.value = new Date()
-      tick()
-    }, ms)
+    last = Date.now()
+    timer = setInterval(
+      () => {
+        now.value = new Date()
+        const interval = every()
+        if (interval > 0 && Date.now() - last >= interval) {
+          last = Date.now()
+          tick()
+        }
+      },
+      Math.min(CLOCK_MS, every() || CLOCK_MS),
+    )
   })
   onUnmounted(() => clearInterval(timer))
   return { now }
