@@ -267,8 +267,9 @@ commands! {
     }
 
     /// Saves the settings; an out-of-range value is a field error and nothing is saved.
-    fn save_settings(app, settings: Settings) -> Settings {
+    fn save_settings(app, settings: Settings) with (handle: tauri::AppHandle) -> Settings {
         settings.save(app.data_dir())?;
+        crate::desktop::apply_theme(&handle, settings.theme);
         Ok(settings)
     }
 
