@@ -31,15 +31,29 @@ impl Anonymous {
         }
     }
 
+    /// One auth plugin's access phase by Kong's rules: skipped when there is nothing to do, else
+    /// `authenticate`'s consumer, the anonymous one, or the refusal.
+    pub fn authenticate(
+        &self,
+        ctx: &mut Context,
+        authenticate: impl FnOnce(&mut Context) -> Result<Authenticated, Refusal>,
+    ) -> Result<(), Refusal> {
+        if self.skips(ctx) {
+            return Ok(());
+        }
+        let outcome = authenticate(ctx);
+        self.conclude(ctx, outcome)
+    }
+
     /// Whether this plugin has nothing to do: with `anonymous` set, a request an earlier plugin
     /// authenticated with a credential is done (Kong's `kong.client.get_credential()` check).
-    pub fn skips(&self, ctx: &Context) -> bool {
+    fn skips(&self, ctx: &Context) -> bool {
         *self != Anonymous::Unset && ctx.consumer.as_ref().is_some_and(|c| !c.anonymous)
     }
 
     /// The end of an authentication: the consumer it found, else the anonymous consumer, else
     /// the plugin's refusal.
-    pub fn conclude(
+    fn conclude(
         &self,
         ctx: &mut Context,
         outcome: Result<Authenticated, Refusal>,

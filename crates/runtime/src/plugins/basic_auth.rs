@@ -107,11 +107,7 @@ impl Plugin for BasicAuth {
     }
 
     fn access(&self, ctx: &mut Context) -> Result<(), Refusal> {
-        if self.anonymous.skips(ctx) {
-            return Ok(());
-        }
-        let outcome = self.authenticate(ctx);
-        self.anonymous.conclude(ctx, outcome)
+        self.anonymous.authenticate(ctx, |ctx| self.authenticate(ctx))
     }
 }
 

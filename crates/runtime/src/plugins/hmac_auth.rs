@@ -234,11 +234,8 @@ impl Plugin for HmacAuth {
     }
 
     fn access(&self, ctx: &mut Context) -> Result<(), Refusal> {
-        if self.anonymous.skips(ctx) {
-            return Ok(());
-        }
-        let outcome = self.authenticate(ctx, chrono::Utc::now().timestamp());
-        self.anonymous.conclude(ctx, outcome)
+        self.anonymous
+            .authenticate(ctx, |ctx| self.authenticate(ctx, chrono::Utc::now().timestamp()))
     }
 }
 

@@ -98,11 +98,7 @@ impl Plugin for KeyAuth {
         if ctx.req.method() == "OPTIONS" && !self.run_on_preflight {
             return Ok(());
         }
-        if self.anonymous.skips(ctx) {
-            return Ok(());
-        }
-        let outcome = self.authenticate(ctx);
-        self.anonymous.conclude(ctx, outcome)
+        self.anonymous.authenticate(ctx, |ctx| self.authenticate(ctx))
     }
 }
 
