@@ -5,6 +5,7 @@
 
 use console::access::AccessView;
 use console::analytics::Dashboard;
+use console::certificates::CertificateDetails;
 use console::declarative::ImportPlan;
 use console::embedded::{EmbeddedDefault, StartedInstance};
 use console::entities::EntityList;
@@ -209,6 +210,12 @@ commands! {
     fn entity_yaml(app, entity: serde_json::Value) -> String {
         let _ = app;
         console::yaml::to_string(&entity)
+    }
+
+    /// What a certificate's PEM says: subject, issuer, SANs, validity (no network needed).
+    fn certificate_details(app, pem: String) -> CertificateDetails {
+        let _ = app;
+        console::certificates::certificate_details(&pem)
     }
 
     fn search(app, query: String) -> Vec<SearchHit> {

@@ -6,6 +6,7 @@
 pub mod access;
 pub mod analytics;
 pub mod cache;
+pub mod certificates;
 pub mod console;
 pub mod declarative;
 pub mod embedded;

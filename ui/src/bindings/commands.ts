@@ -1,6 +1,7 @@
 // Generated from src-tauri/src/commands.rs by `cargo test -p runtime-manager`. Do not edit.
 import type { AccessView } from './AccessView'
 import type { AvailablePlugins } from './AvailablePlugins'
+import type { CertificateDetails } from './CertificateDetails'
 import type { Comparison } from './Comparison'
 import type { Dashboard } from './Dashboard'
 import type { DemoStatus } from './DemoStatus'
@@ -67,6 +68,8 @@ export function commands(invoke: Invoke) {
     syncSchemas: (id: string) => invoke<SchemaSyncReport>('sync_schemas', { id }),
     // An entity as YAML, written by the serializer decK exports use.
     entityYaml: (entity: Record<string, unknown>) => invoke<string>('entity_yaml', { entity }),
+    // What a certificate's PEM says: subject, issuer, SANs, validity (no network needed).
+    certificateDetails: (pem: string) => invoke<CertificateDetails>('certificate_details', { pem }),
     search: (query: string) => invoke<Array<SearchHit>>('search', { query }),
     // What the token may do in each group: roles from the identity API, then the 403s met.
     access: () => invoke<AccessView>('access'),
