@@ -62,6 +62,8 @@ struct Journey {
     viewer_token: String,
     /// The decK file the export screen saved, for the import screen.
     exported: String,
+    /// A production runtime without cors, kept running to the end so it stays listed connected.
+    lean_runtime: Option<system_tests::processes::Proc>,
     _keyring: system_tests::keyring::KeyringSession,
     _tmp: tempfile::TempDir,
 }
@@ -84,6 +86,7 @@ const SCREENS: &[Screen] = screens![
     overview_filter_by_label,
     demo_dashboard_shows_real_traffic,
     runtime_instances_and_a_new_one_in_sync,
+    a_node_without_cors_is_incompatible_with_the_plugin_named,
     configuration_lists_with_a_filter,
     plugin_catalog_adds_cors_to_a_service,
     nested_errors_land_on_their_fields,
@@ -188,6 +191,7 @@ async fn start_journey() -> Journey {
         konnect,
         viewer_token,
         exported: String::new(),
+        lean_runtime: None,
         _keyring,
         _tmp: tmp,
     }
@@ -371,6 +375,113 @@ async fn runtime_instances_and_a_new_one_in_sync(j: &mut Journey) {
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
     s.screenshot(&shots.join("runtime-instances.png")).await;
+}
+
+/// The embedded control plane's data plane link (`host:port`), as the demo's runtimes for `group`
+/// were started with it: the app puts its control plane on a free port and says so nowhere else.
+fn demo_runtime_link(data_dir: &std::path::Path, group: &str) -> String {
+    let cert = data_dir.join("demo").join(format!("{group}.crt"));
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else { continue };
+        let args: Vec<String> =
+            cmdline.split(|b| *b == 0).map(|a| String::from_utf8_lossy(a).into_owned()).collect();
+        if !args.iter().any(|a| std::path::Path::new(a) == cert) {
+            continue;
+        }
+        if let Some(i) = args.iter().position(|a| a == "--control-plane") {
+            return args[i + 1].clone();
+        }
+    }
+    panic!("no demo runtime of {group} runs with {}", cert.display())
+}
+
+async fn a_node_without_cors_is_incompatible_with_the_plugin_named(j: &mut Journey) {
+    let (s, shots) = (&j.s, &j.shots);
+    // A production runtime started without cors (the demo configures cors on users-api): the
+    // control plane sends it the rest, and the UI says it is Incompatible, naming cors.
+    let data = j._tmp.path().join("data");
+    let link = demo_runtime_link(&data, "production");
+    let (cert, key) = (data.join("demo/production.crt"), data.join("demo/production.key"));
+    let (lean, proxy, status) = system_tests::processes::runtime_with(
+        &link,
+        &cert,
+        &key,
+        "production-no-cors",
+        &["--disable-plugin", "cors"],
+        None,
+    );
+    j.lean_runtime = Some(lean);
+    // Its own traffic, for its dashboard, once it has its configuration (before, it answers 503
+    // for every request, and proxies none).
+    let http = reqwest::Client::new();
+    system_tests::wait_until("the lean node has its configuration", 20, || async {
+        let ready = http.get(format!("{status}/status/ready")).send().await;
+        ready.is_ok_and(|r| r.status() == 200)
+    })
+    .await;
+    for n in 0..20 {
+        let answer = http.get(format!("{proxy}/orders/{n}")).send().await.unwrap();
+        assert_ne!(answer.status(), 503, "the lean node proxies /orders");
+    }
+
+    let row = "[data-testid=instance-production-no-cors]";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        if s.find_now(row).await.is_some() && s.text_content(row).await.contains("Incompatible") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the lean node never showed Incompatible");
+        s.click(&s.find("[data-testid=refresh-instances]").await).await;
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    let text = s.text_content(row).await;
+    assert!(text.contains("1 issue") && text.contains("Out of sync"), "{text}");
+    assert!(!text.contains("Configuration refused"), "it lacks a plugin, it refused nothing");
+    let full = s.text_content("[data-testid=instance-production-runtime-1]").await;
+    assert!(full.contains("Compatible") && !full.contains("Incompatible"), "{full}");
+    s.screenshot(&shots.join("runtime-instances-compatibility.png")).await;
+
+    // Its page: who it is, the issue with what to do and the plugin's entity, its own traffic.
+    s.click(&s.find(&format!("{row} a.cell-wrapper")).await).await;
+    s.find("[data-testid=instance-page]").await;
+    let issue = "[data-testid=compatibility-issue-plugin_not_available]";
+    s.find(issue).await;
+    assert_eq!(s.text_content("[data-testid=instance-host]").await.trim(), "production-no-cors");
+    let badge = s.text_content("[data-testid=instance-details] [data-testid=compatibility-status]");
+    assert_eq!(badge.await.trim(), "Incompatible");
+    let description = s.text_content(&format!("{issue} [data-testid=issue-description]")).await;
+    assert!(description.contains("Plugin 'cors' is not available"), "{description}");
+    let resolution = s.text_content(&format!("{issue} [data-testid=issue-resolution]")).await;
+    assert!(resolution.contains("What to do") && resolution.contains("cors"), "{resolution}");
+    let affected = s.text_content(&format!("{issue} [data-testid=affected-entity]")).await;
+    assert!(affected.starts_with("plugin "), "the plugin's configuration is linked: {affected}");
+    let (hash, expected) = (
+        s.text_content("[data-testid=instance-config-hash]").await,
+        s.text_content("[data-testid=expected-config-hash]").await,
+    );
+    assert!(hash.trim().len() == 32 && hash != expected, "it runs less: {hash} vs {expected}");
+    // The node's own requests reach its dashboard (runtimes report every 10 s).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let card = s.text_content("[data-testid=card-requests] .card-value").await;
+        let n: i64 =
+            card.chars().filter(|c| c.is_ascii_digit()).collect::<String>().parse().unwrap_or(0);
+        if n > 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no requests on the node's dashboard: {card}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    assert!(s.find_now("[data-testid=export-traffic-png]").await.is_none(), "a group's export");
+    s.screenshot(&shots.join("instance-incompatible.png")).await;
+    s.execute("document.querySelector('[data-testid=dashboard]').scrollIntoView()").await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    s.screenshot(&shots.join("instance-traffic.png")).await;
+    s.execute("history.back()").await;
+    s.find("[data-testid=group-page]").await;
 }
 
 async fn configuration_lists_with_a_filter(j: &mut Journey) {

@@ -29,5 +29,11 @@ export const router = createRouter({
       component: () => import('./pages/GroupPage.vue'),
       meta: { title: 'Runtime group' },
     },
+    {
+      path: '/runtime-groups/:id/instances/:nodeId',
+      name: 'runtime-instance',
+      component: () => import('./pages/InstancePage.vue'),
+      meta: { title: 'Runtime instance' },
+    },
   ],
 })

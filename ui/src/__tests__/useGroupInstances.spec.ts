@@ -26,6 +26,7 @@ const node = (hostname: string, last_seen: string, in_sync: boolean): RuntimeIns
   in_sync,
   connected: true,
   config_error: null,
+  compatibility: { state: 'compatible', issues: [] },
 })
 const a = node('a', '2026-11-30T12:00:00Z', true)
 const b = node('b', '2026-11-30T12:05:00Z', false)
