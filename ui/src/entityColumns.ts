@@ -2,6 +2,7 @@
 // so one list component serves every kind. Which kinds are listed, in what order and under what
 // names comes from the generated vocabulary.
 import {
+  ENTITY_KINDS,
   LISTED_KINDS,
   entityLabel,
   fuzzyMatches,
@@ -9,6 +10,7 @@ import {
   type EntityKind,
   type KindInfo,
 } from './vocabulary'
+import { certificateOf, expiryText, memberCountOf } from './composables/useRowFacts'
 
 export { kindName }
 
@@ -59,6 +61,7 @@ const COLUMNS: Record<EntityKind, Column[]> = {
   ],
   consumer_groups: [
     { key: 'name', label: 'Name' },
+    { key: 'consumers', label: 'Consumers', get: (r) => memberCountOf(r) ?? '–' },
     { key: 'tags', label: 'Tags' },
   ],
   plugins: [
@@ -74,7 +77,13 @@ const COLUMNS: Record<EntityKind, Column[]> = {
     { key: 'slots', label: 'Slots' },
     { key: 'tags', label: 'Tags' },
   ],
-  certificates: [{ key: 'tags', label: 'Tags' }],
+  // What the PEM says, read in Rust as the rows arrive (useRowFacts).
+  certificates: [
+    { key: 'subject', label: 'Subject', get: (r) => certificateSubject(r), share: 2 },
+    { key: 'expiry', label: 'Expiry', get: (r) => expiryText(certificateOf(r)) },
+    { key: 'san', label: 'SAN', get: (r) => certificateOf(r)?.sans ?? [], share: 2 },
+    { key: 'tags', label: 'Tags' },
+  ],
   snis: [
     { key: 'name', label: 'Name' },
     { key: 'certificate', label: 'SSL certificate ID', share: 2 },
@@ -126,6 +135,13 @@ const COLUMNS: Record<EntityKind, Column[]> = {
   ],
 }
 
+/** A certificate's subject as a list shows it: its common name, else the whole subject. */
+function certificateSubject(row: Record<string, unknown>): string {
+  const d = certificateOf(row)
+  if (d === undefined) return '…'
+  return d ? (d.common_name ?? d.subject) : '–'
+}
+
 const specOf = (info: KindInfo): KindSpec => ({
   kind: info.kind,
   label: info.plural,
@@ -135,6 +151,10 @@ const specOf = (info: KindInfo): KindSpec => ({
 
 /** The kinds the Configuration view lists, in its order, with their columns. */
 export const KINDS: KindSpec[] = LISTED_KINDS.map(specOf)
+
+/** Any kind's columns, nested ones included (an upstream's targets, a consumer's jwts). */
+export const specFor = (kind: EntityKind): KindSpec =>
+  specOf(ENTITY_KINDS.find((k) => k.kind === kind)!)
 
 /** A cell as text: lists joined, booleans as Yes/No, references as short ids, empty as a dash. */
 export function cellText(value: unknown): string {

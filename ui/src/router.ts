@@ -30,6 +30,12 @@ export const router = createRouter({
       meta: { title: 'Runtime group' },
     },
     {
+      path: '/runtime-groups/:id/:kind/:entityId',
+      name: 'entity',
+      component: () => import('./pages/entity/EntityPage.vue'),
+      meta: { title: 'Entity' },
+    },
+    {
       path: '/runtime-groups/:id/instances/:nodeId',
       name: 'runtime-instance',
       component: () => import('./pages/InstancePage.vue'),

@@ -24,21 +24,31 @@ export function useEntityForm(groupId: string, kind: () => EntityKind) {
   const saving = ref(false)
   const asJson = ref(false)
 
-  /** A fresh form for `entity` (or a new one), from the kind's schema. */
-  async function open(entity: Entity | null) {
+  /**
+   * A fresh form for `entity` (or a new one), from the kind's schema; `preset` picks the entities
+   * a new one belongs to (`{consumer: id}` for a consumer's credential). Offline it opens from the
+   * cached schema read-only: nothing could be saved.
+   */
+  async function open(entity: Entity | null, preset: Record<string, string> = {}) {
     formError.value = ''
     schemaNote.value = ''
     loading.value = true
+    form.disabled.value = false
     try {
       const got = await backend.entitySchema(groupId, kind())
       schema.value = asSchema(got.schema)
       asJson.value = false
-      if (got.offline_reason)
-        schemaNote.value = `Form from the cached schema: ${got.offline_reason}`
+      if (got.offline_reason) {
+        schemaNote.value = `Form from the cached schema, read-only: ${got.offline_reason}`
+        form.disabled.value = true
+      }
       form.reset(schema.value.fields, entity)
+      if (!entity) for (const [field, id] of Object.entries(preset)) form.values.value[field] = id
     } catch (e) {
       schema.value = { fields: AS_JSON }
       asJson.value = true
+      // Offline with no cached schema: shown, but nothing could be saved.
+      form.disabled.value = asConsoleError(e).code === 'offline'
       schemaNote.value = `No schema for this kind (${asConsoleError(e).message}): edit it as JSON.`
       const shown = entity ? withoutServerFields(entity) : {}
       form.reset(AS_JSON, { json: shown })

@@ -8,6 +8,8 @@ import { KINDS, matches, sortRows, type KindSpec, type SortOrder } from '../enti
 import { entityLabel } from '../vocabulary'
 import { useAccess } from './useAccess'
 import { useConfirmDelete } from './useConfirmDelete'
+import { annotateRows } from './useRowFacts'
+import { tagsOf, withTag } from './useTagFilter'
 
 export type EntityRow = Record<string, unknown>
 
@@ -26,13 +28,18 @@ export function useEntityList(groupId: string, initialKind?: string, initialFilt
   const list = ref<EntityList | null>(null)
   const error = ref('')
   const filter = ref(initialFilter ?? '')
+  /** The tag rows must carry (null: any). */
+  const tag = ref<string | null>(null)
   const order = ref<SortOrder | null>(null)
   const now = ref(new Date())
   const access = useAccess()
 
+  const tags = computed(() => tagsOf(list.value?.rows ?? []))
   const shown = computed(() =>
     sortRows(
-      (list.value?.rows ?? []).filter((r) => matches(r, spec.value, filter.value)),
+      withTag(list.value?.rows ?? [], tag.value).filter((r) =>
+        matches(r, spec.value, filter.value),
+      ),
       spec.value,
       order.value,
     ),
@@ -43,6 +50,7 @@ export function useEntityList(groupId: string, initialKind?: string, initialFilt
     error.value = ''
     try {
       list.value = await backend.groupEntities(groupId, spec.value.kind)
+      annotateRows(groupId, list.value.kind, list.value.rows)
     } catch (e) {
       error.value = (e as ConsoleError).message
     }
@@ -53,6 +61,7 @@ export function useEntityList(groupId: string, initialKind?: string, initialFilt
   function select(kind: string) {
     spec.value = specOf(kind)
     filter.value = ''
+    tag.value = null
     order.value = null
     load()
   }
@@ -108,6 +117,8 @@ export function useEntityList(groupId: string, initialKind?: string, initialFilt
     list,
     error,
     filter,
+    tag,
+    tags,
     order,
     now,
     shown,

@@ -63,11 +63,16 @@ export function usePluginForm(groupId: string) {
     for (const s of SCOPED) if (s !== chosen) form.values.value[s] = ''
   })
 
+  /** The scope a new plugin starts with (`{service: id}` from a service's page). */
+  let preset: Record<string, string> = {}
+
   /** Opens on the catalog for a new plugin, or on the form for `entity`. */
-  async function open(entity: Entity | null) {
+  async function open(entity: Entity | null, scopedTo: Record<string, string> = {}) {
     formError.value = ''
     note.value = ''
     query.value = ''
+    preset = scopedTo
+    form.disabled.value = false
     if (entity) return choose(String(entity.name), entity)
     step.value = 'catalog'
     try {
@@ -89,9 +94,15 @@ export function usePluginForm(groupId: string) {
     try {
       const got = await backend.pluginSchema(groupId, name)
       schema.value = asSchema(got.schema)
-      if (got.offline_reason) note.value = `Form from the cached schema: ${got.offline_reason}`
+      if (got.offline_reason) {
+        note.value = `Form from the cached schema, read-only: ${got.offline_reason}`
+        form.disabled.value = true
+      }
       scopes.value = allowedScopes(name, schema.value)
       form.reset(pluginFormFields(schema.value), entity)
+      if (!entity)
+        for (const [field, id] of Object.entries(preset))
+          if (scopes.value.includes(field as Scope)) form.values.value[field] = id
       scope.value = SCOPED.find((s) => form.values.value[s]) ?? 'global'
     } catch (e) {
       schema.value = { fields: [] }

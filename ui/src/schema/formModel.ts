@@ -57,6 +57,8 @@ const isStringy = (d?: FieldDef) =>
 const isTextList = (d?: FieldDef) =>
   (d?.type === 'array' || d?.type === 'set') && isStringy(d.elements) && !d.elements?.one_of
 
+const PEM_PAIR = new Set(['cert', 'key', 'cert_alt', 'key_alt'])
+
 /** The control a field gets (Kong's type → input, as Konnect's free-form renderer maps them). */
 export function controlOf(name: string, def: FieldDef): Control {
   switch (def.type) {
@@ -99,12 +101,15 @@ export function formTree(
   omit: string[] = [],
 ): FormNode[] {
   const nodes: FormNode[] = []
+  // A certificate's PEMs (Kong's certificate/key typedefs, which the served schema does not
+  // mark): multi-line text wherever a `cert` sits beside them.
+  const pems = fieldsOf(fields).some(([n]) => n === 'cert') ? PEM_PAIR : new Set<string>()
   for (const [name, def] of fieldsOf(fields)) {
     const path = prefix ? `${prefix}.${name}` : name
     if (isServerOwned(name, def) || def.deprecation || omit.includes(path)) continue
     // A field that must be null (a plugin's `consumer` with `eq: null`) is not for the user.
     if ('eq' in def && def.eq === null) continue
-    const control = controlOf(name, def)
+    const control = pems.has(name) && def.type === 'string' ? 'textarea' : controlOf(name, def)
     const node: FormNode = {
       path,
       name,
@@ -225,6 +230,9 @@ function fromFormValue(
   }
   const text = typeof v === 'string' ? v.trim() : ''
   if (!text) return {}
+  // A PEM ends with its END line and a newline, as OpenSSL writes it (parsers require it).
+  if (node.control === 'textarea' && /-----END [A-Z ]+-----$/.test(text))
+    return { value: `${text}\n` }
   switch (node.control) {
     case 'number': {
       if (node.def.referenceable && isVaultReference(text)) return { value: text }
