@@ -1,9 +1,9 @@
-// What the desktop shell tells the page: native menu items (`menu`), deep links (`navigate`),
-// settings changed from the menu, and notifications raised (`alert`). Items that belong to a
-// page (Import, Export, Add profile) are passed on as `rm-menu` DOM events that page listens to.
+// What the desktop shell tells the page: native menu items (`menu`), deep links (`navigate`) and
+// settings changed from the menu. Items that belong to a page (Import, Export, Add profile) are
+// passed on as `rm-menu` DOM events that page listens to. Notifications stay the desktop's: a
+// toast would cover what the user is working on.
 import { listen, type UnlistenFn } from '@tauri-apps/api/event'
 import { useRouter } from 'vue-router'
-import type { Alert } from '../bindings/Alert'
 import type { Settings } from '../bindings/Settings'
 import { toast } from './toast'
 import { adoptSettings } from './useSettings'
@@ -37,11 +37,6 @@ export function useShellEvents(actions: { openSearch: () => void }) {
     stops.push(await listen<string>('menu', (e) => onMenu(e.payload)))
     stops.push(await listen<string>('navigate', (e) => void router.push(e.payload)))
     stops.push(await listen<Settings>('settings-changed', (e) => adoptSettings(e.payload)))
-    stops.push(
-      await listen<Alert>('alert', (e) =>
-        toast({ appearance: 'warning', message: e.payload.title }),
-      ),
-    )
   }
 
   function stop() {
