@@ -486,6 +486,16 @@ async fn a_node_without_cors_is_incompatible_with_the_plugin_named(j: &mut Journ
     s.execute("document.querySelector('[data-testid=dashboard]').scrollIntoView()").await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     s.screenshot(&shots.join("instance-traffic.png")).await;
+    // The affected plugin opens on its own page; back to the instance, then to its group.
+    s.click(&s.find(&format!("{issue} [data-testid=affected-entity]")).await).await;
+    s.find("[data-testid=entity-page]").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !s.text_content("[data-testid=entity-title]").await.contains("cors") {
+        assert!(std::time::Instant::now() < deadline, "the affected plugin's page is not cors's");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    s.execute("history.back()").await;
+    s.find(issue).await;
     s.execute("history.back()").await;
     s.find("[data-testid=group-page]").await;
 }

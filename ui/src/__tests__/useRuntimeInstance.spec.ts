@@ -1,11 +1,11 @@
 // A runtime instance's page: its row from the group's instances (and why it is stale offline), its
-// issues with the affected entities named from the cache and linked to the configuration, and
+// issues with the affected entities named from the cache and linked to their pages, and
 // the dashboard filtered to the node.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { flushPromises } from '@vue/test-utils'
 import type { GroupInstances, RuntimeInstanceRow } from '../backend'
 import {
-  configurationLink,
+  entityPageLink,
   issueView,
   namedIds,
   scopeOf,
@@ -68,12 +68,10 @@ afterEach(() => {
 })
 
 describe('affected entities', () => {
-  it('links an entity to its list in the configuration, filtered to its ID', () => {
-    expect(configurationLink('g1', 'plugins', PLUGIN)).toEqual({
-      name: 'runtime-group',
-      params: { id: 'g1' },
-      query: { kind: 'plugins', q: PLUGIN },
-      hash: '#configuration',
+  it('links an entity to its own page in the group', () => {
+    expect(entityPageLink('g1', 'plugins', PLUGIN)).toEqual({
+      name: 'entity',
+      params: { id: 'g1', kind: 'plugins', entityId: PLUGIN },
     })
   })
 
@@ -83,7 +81,7 @@ describe('affected entities', () => {
     expect(named.affected.map((a) => [a.text, a.scopes.map((s) => s.text)])).toEqual([
       ['plugin cors', ['gateway service users-api']],
     ])
-    expect(named.affected[0].scopes[0].to).toEqual(configurationLink('g1', 'services', SERVICE))
+    expect(named.affected[0].scopes[0].to).toEqual(entityPageLink('g1', 'services', SERVICE))
     const unnamed = issueView('g1', lacksCors, {})
     expect(unnamed.affected[0].text).toBe('plugin 9d1c7a52')
   })

@@ -1,6 +1,6 @@
 // One runtime instance of a group: its row from the group's instances (read again every 10 s;
 // offline, the cached one with why), and its compatibility issues with the entities they affect,
-// named from the cache and linked to where the group's configuration shows them.
+// named from the cache and linked to their pages.
 import { computed, onMounted, reactive, ref, watch } from 'vue'
 import type { RouteLocationRaw } from 'vue-router'
 import { backend, type ConsoleError, type GroupInstances } from '../backend'
@@ -8,7 +8,7 @@ import type { CompatibilityIssue } from '../bindings/CompatibilityIssue'
 import { asEntityKind, kindName, type EntityKind } from '../vocabulary'
 import { usePolling } from './usePolling'
 
-/** An entity an issue names: what it is called, and where the configuration shows it. */
+/** An entity an issue names: what it is called, and its page. */
 export interface EntityLink {
   id: string
   text: string
@@ -30,14 +30,9 @@ export interface IssueView {
   affected: AffectedEntity[]
 }
 
-/** The group's configuration tab, on `kind`'s list filtered to the entity's ID. */
-export function configurationLink(groupId: string, kind: EntityKind, id: string): RouteLocationRaw {
-  return {
-    name: 'runtime-group',
-    params: { id: groupId },
-    query: { kind, q: id },
-    hash: '#configuration',
-  }
+/** The entity's own page in the group. */
+export function entityPageLink(groupId: string, kind: EntityKind, id: string): RouteLocationRaw {
+  return { name: 'entity', params: { id: groupId, kind, entityId: id } }
 }
 
 /** An entity of Konnect's singular type word (`plugin`, `consumer_group`), named when known. */
@@ -50,7 +45,7 @@ export function entityLink(
   const kind = asEntityKind(`${type}s`)
   const word = kind ? kindName(kind) : type.replace('_', ' ')
   const text = `${word} ${names[id] ?? id.slice(0, 8)}`
-  return { id, text, to: kind ? configurationLink(groupId, kind, id) : null }
+  return { id, text, to: kind ? entityPageLink(groupId, kind, id) : null }
 }
 
 /** An affected resource's detail: `service: <id>` as a link to that service, `global` as such,
