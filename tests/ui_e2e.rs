@@ -107,6 +107,7 @@ const SCREENS: &[Screen] = screens![
     an_entity_page_offline_from_the_cache,
     remove_demo,
     wide_window_uses_the_width,
+    settings_are_saved_and_the_theme_follows,
 ];
 
 /// Launches the app on a fresh data dir, with a real keyring, and a second control plane as the
@@ -120,6 +121,7 @@ async fn start_journey() -> Journey {
     std::fs::create_dir_all(&runtime_dir).unwrap();
     let app = bin_dir().join("runtime-manager");
     let exports = tmp.path().join("exports");
+    std::fs::create_dir_all(&exports).unwrap();
     // A real keyring for the app's Konnect tokens, and a second control plane as the "Konnect" org.
     let _keyring = system_tests::keyring::KeyringSession::start(&home);
     let konnect = system_tests::start_control_plane(&tmp.path().join("konnect")).await;
@@ -185,6 +187,8 @@ async fn start_journey() -> Journey {
             ("HOME", &home),
             ("XDG_RUNTIME_DIR", &runtime_dir),
             ("RUNTIME_MANAGER_EXPORT_DIR", &exports),
+            // The file dialogs answer with this file (WebDriver cannot reach a native dialog).
+            ("RUNTIME_MANAGER_DIALOG_ANSWER", &exports.join("dialog.yaml")),
         ],
     )
     .await;
@@ -466,13 +470,15 @@ async fn a_node_without_cors_is_incompatible_with_the_plugin_named(j: &mut Journ
         s.text_content("[data-testid=expected-config-hash]").await,
     );
     assert!(hash.trim().len() == 32 && hash != expected, "it runs less: {hash} vs {expected}");
-    // The node's own requests reach its dashboard (runtimes report every 10 s).
+    // The node's own 20 requests reach its dashboard (runtimes report every 10 s), and only
+    // those: the demo's traffic goes to the group's other runtimes.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
         let card = s.text_content("[data-testid=card-requests] .card-value").await;
         let n: i64 =
             card.chars().filter(|c| c.is_ascii_digit()).collect::<String>().parse().unwrap_or(0);
-        if n > 0 {
+        if n >= 20 {
+            assert_eq!(n, 20, "the node's own requests, not its group's");
             break;
         }
         assert!(
@@ -863,8 +869,17 @@ async fn import_previews_then_applies(j: &mut Journey) {
         .as_array_mut()
         .unwrap()
         .push(serde_json::json!({"name": "inventory", "host": "inventory.internal", "port": 8080}));
+    // The file comes through "Choose file…" (the system's dialog, answered with this file).
+    std::fs::write(j.exports.join("dialog.yaml"), serde_json::to_string(&doc).unwrap()).unwrap();
     clear(s, "import-text").await;
-    s.type_text(&s.find(&input("import-text")).await, &serde_json::to_string(&doc).unwrap()).await;
+    s.click(&s.find("[data-testid=import-choose-file]").await).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let chosen = "const t = document.querySelector('[data-testid=import-text] textarea, \
+                  textarea[data-testid=import-text]'); return t ? t.value : ''";
+    while !s.execute(chosen).await.as_str().unwrap_or("").contains("inventory.internal") {
+        assert!(std::time::Instant::now() < deadline, "the chosen file never filled the form");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     s.click(&s.find_visible("[data-testid=import-modal] [data-testid=modal-action-button]").await)
         .await;
     s.find("[data-testid=plan-create]").await;
@@ -1182,6 +1197,43 @@ async fn remove_demo(j: &mut Journey) {
     s.wait_gone("[data-testid=group-row-development]").await;
     s.wait_gone("[data-testid=demo-banner]").await;
     s.screenshot(&shots.join("overview-demo-removed.png")).await;
+}
+
+/// Settings: a dark theme saved turns the window dark at once (the page's prefers-color-scheme
+/// follows the window); System brings it back. About's versions come from the same command the
+/// menu reads.
+async fn settings_are_saved_and_the_theme_follows(j: &mut Journey) {
+    let (s, shots) = (&j.s, &j.shots);
+    s.click(&s.find("[data-testid=nav-settings]").await).await;
+    s.find("[data-testid=settings-page]").await;
+    let dark = "return matchMedia('(prefers-color-scheme: dark)').matches";
+    assert_eq!(s.execute(dark).await, serde_json::json!(false), "light to begin with");
+    let option = |label: &str| {
+        format!(
+            "[...document.querySelectorAll('[data-testid=settings-theme] button')]\
+             .find(b => b.textContent.trim() === '{label}').click()"
+        )
+    };
+    s.execute(&option("Dark")).await;
+    s.click(&s.find("[data-testid=settings-save]").await).await;
+    s.find("[data-testid=settings-saved]").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while s.execute(dark).await != serde_json::json!(true) {
+        assert!(std::time::Instant::now() < deadline, "the window never turned dark");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    s.screenshot(&shots.join("settings-dark.png")).await;
+    s.execute(&option("System")).await;
+    s.click(&s.find("[data-testid=settings-save]").await).await;
+    let versions = s
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; \
+             window.__TAURI_INTERNALS__.invoke('app_versions').then(done, e => done(String(e)))",
+        )
+        .await;
+    assert_eq!(versions["runtime"], "3.10.0", "{versions}");
+    assert!(versions["app"].as_str().is_some_and(|v| !v.is_empty()), "{versions}");
+    s.click(&s.find("[data-testid=nav-runtime-groups]").await).await;
 }
 
 async fn wide_window_uses_the_width(j: &mut Journey) {

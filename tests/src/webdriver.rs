@@ -232,6 +232,11 @@ impl AppSession {
         self.post("/execute/sync", json!({"script": script, "args": []})).await
     }
 
+    /// Runs an async script: it calls its last argument with the result.
+    pub async fn execute_async(&self, script: &str) -> Value {
+        self.post("/execute/async", json!({"script": script, "args": []})).await
+    }
+
     pub async fn page_text(&self) -> String {
         self.execute("return document.body.innerText")
             .await
