@@ -589,11 +589,12 @@ async fn plugin_catalog_adds_cors_to_a_service(j: &mut Journey) {
     s.find("[data-testid=entity-orders-cors]").await;
     let row = s.text_content("[data-testid=entity-orders-cors]").await;
     assert!(row.contains("service"), "cors applies to a service: {row}");
-    // Edit it: the form opens on the saved values.
-    s.click(
-        &s.find("[data-testid=entity-orders-cors] [data-testid=actions-dropdown] button").await,
-    )
-    .await;
+    // Edit it: the form opens on the saved values. The row's menu is brought to the middle of
+    // the window first: near the bottom, the "saved" toast can lie over it.
+    let menu = "[data-testid=entity-orders-cors] [data-testid=actions-dropdown] button";
+    s.execute(&format!("document.querySelector({menu:?}).scrollIntoView({{block: 'center'}})"))
+        .await;
+    s.click(&s.find(menu).await).await;
     s.click(
         &s.find_visible(
             "[data-testid=entity-orders-cors-actions-dropdown-popover] [data-testid=entity-edit]",

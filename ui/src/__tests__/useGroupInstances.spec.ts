@@ -1,9 +1,10 @@
-// A group's runtime instances: loaded on mount and every 10 s, sorted, a new instance started
+// A group's runtime instances: loaded on mount and at the refresh interval, sorted, a new instance started
 // with its toast, and why a new one cannot be started offline.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { flushPromises } from '@vue/test-utils'
 import type { GroupInstances, RuntimeInstanceRow } from '../backend'
 import { sortInstances, useGroupInstances } from '../composables/useGroupInstances'
+import { appSettings } from '../composables/useSettings'
 import { withSetup } from './withSetup'
 
 const { backend } = vi.hoisted(() => ({
@@ -68,7 +69,7 @@ describe('sortInstances', () => {
 })
 
 describe('useGroupInstances', () => {
-  it('loads on mount, newest first, and again every 10 s', async () => {
+  it('loads on mount, newest first, and again at the refresh interval', async () => {
     vi.useFakeTimers()
     backend.groupInstances.mockResolvedValue(view())
     const s = withSetup(() => useGroupInstances('g1'))
@@ -78,7 +79,10 @@ describe('useGroupInstances', () => {
     expect(s.result.rows.value.map((r) => r.hostname)).toEqual(['b', 'c', 'a'])
     s.result.onSort({ sortColumnKey: 'sync', sortColumnOrder: 'asc' })
     expect(s.result.rows.value.map((r) => r.hostname)).toEqual(['b', 'a', 'c'])
-    await vi.advanceTimersByTimeAsync(10000)
+    // Again at the background refresh interval (Settings), and not before.
+    await vi.advanceTimersByTimeAsync(appSettings.sync_interval_secs * 1000 - 1000)
+    expect(backend.groupInstances).toHaveBeenCalledTimes(1)
+    await vi.advanceTimersByTimeAsync(1000)
     expect(backend.groupInstances).toHaveBeenCalledTimes(2)
   })
 

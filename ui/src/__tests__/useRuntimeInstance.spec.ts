@@ -12,6 +12,7 @@ import {
   useRuntimeInstance,
 } from '../composables/useRuntimeInstance'
 import { useDashboard } from '../composables/useDashboard'
+import { appSettings } from '../composables/useSettings'
 import { withSetup } from './withSetup'
 
 const { backend } = vi.hoisted(() => ({
@@ -121,7 +122,10 @@ describe('useRuntimeInstance', () => {
     // The service's hit is another group's: it stays unnamed here.
     expect(issue.affected[0].text).toBe('plugin cors')
     expect(issue.affected[0].scopes[0].text).toBe('gateway service 5b2e1f00')
-    await vi.advanceTimersByTimeAsync(10000)
+    // Again at the background refresh interval (Settings), and not before.
+    await vi.advanceTimersByTimeAsync(appSettings.sync_interval_secs * 1000 - 1000)
+    expect(backend.groupInstances).toHaveBeenCalledTimes(1)
+    await vi.advanceTimersByTimeAsync(1000)
     expect(backend.groupInstances).toHaveBeenCalledTimes(2)
   })
 

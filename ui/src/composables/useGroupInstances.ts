@@ -1,4 +1,5 @@
-// A runtime group's instances: last seen, version and sync status, read again every 10 s; their
+// A runtime group's instances: last seen, version and sync status, read again in the background;
+// their
 // order; and starting a new local runtime instance in the group.
 import { computed, onMounted, ref } from 'vue'
 import { backend, type ConsoleError, type GroupInstances } from '../backend'
@@ -6,6 +7,7 @@ import type { RuntimeInstanceRow } from '../backend'
 import { useAccess } from './useAccess'
 import { useAsyncAction } from './useAsyncAction'
 import { usePolling } from './usePolling'
+import { refreshInterval } from './useSettings'
 
 export type InstanceSort = { key: 'last_seen' | 'sync'; order: 'asc' | 'desc' }
 
@@ -19,12 +21,13 @@ export function sortInstances(rows: RuntimeInstanceRow[], sort: InstanceSort) {
   return [...rows].sort((a, b) => byKey(a, b) * dir || a.hostname.localeCompare(b.hostname))
 }
 
-export function useGroupInstances(groupId: string) {
+/** A group's instances view, read again at the background refresh interval (Settings); offline,
+ * the cached one with why. The instances tab and an instance's own page both read it. */
+export function useInstancesView(groupId: string) {
   const view = ref<GroupInstances | null>(null)
   const error = ref('')
   const loading = ref(false)
-  const access = useAccess()
-  const { now } = usePolling(load, 10000)
+  const { now } = usePolling(load, refreshInterval)
 
   async function load() {
     loading.value = true
@@ -38,6 +41,12 @@ export function useGroupInstances(groupId: string) {
       now.value = new Date()
     }
   }
+  return { view, error, loading, now, load }
+}
+
+export function useGroupInstances(groupId: string) {
+  const { view, error, loading, now, load } = useInstancesView(groupId)
+  const access = useAccess()
 
   const sort = ref<InstanceSort>({ key: 'last_seen', order: 'desc' })
   const rows = computed(() => sortInstances(view.value?.instances ?? [], sort.value))

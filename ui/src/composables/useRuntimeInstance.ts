@@ -1,12 +1,13 @@
-// One runtime instance of a group: its row from the group's instances (read again every 10 s;
+// One runtime instance of a group: its row from the group's instances (read again in the
+// background;
 // offline, the cached one with why), and its compatibility issues with the entities they affect,
 // named from the cache and linked to their pages.
-import { computed, onMounted, reactive, ref, watch } from 'vue'
+import { computed, onMounted, reactive, watch } from 'vue'
 import type { RouteLocationRaw } from 'vue-router'
-import { backend, type ConsoleError, type GroupInstances } from '../backend'
+import { backend } from '../backend'
 import type { CompatibilityIssue } from '../bindings/CompatibilityIssue'
 import { asEntityKind, kindName, type EntityKind } from '../vocabulary'
-import { usePolling } from './usePolling'
+import { useInstancesView } from './useGroupInstances'
 
 /** An entity an issue names: what it is called, and its page. */
 export interface EntityLink {
@@ -91,23 +92,7 @@ export function namedIds(issues: CompatibilityIssue[]): string[] {
 }
 
 export function useRuntimeInstance(groupId: string, nodeId: string) {
-  const view = ref<GroupInstances | null>(null)
-  const error = ref('')
-  const loading = ref(false)
-  const { now } = usePolling(load, 10000)
-
-  async function load() {
-    loading.value = true
-    try {
-      view.value = await backend.groupInstances(groupId)
-      error.value = ''
-    } catch (e) {
-      error.value = (e as ConsoleError).message
-    } finally {
-      loading.value = false
-      now.value = new Date()
-    }
-  }
+  const { view, error, loading, now, load } = useInstancesView(groupId)
 
   const instance = computed(() => view.value?.instances.find((i) => i.id === nodeId) ?? null)
   /** Loaded, and the group no longer lists this node. */
