@@ -171,8 +171,9 @@ impl<'s> Flow<'s> {
     /// the headers set so far and the header filters of the plugins that ran.
     fn refuse(&mut self, refusal: Refusal) -> Answer {
         let mut head = AnswerHead::new(refusal.status, None);
-        for (k, v) in self.ctx.answer_headers.iter().chain(&refusal.headers) {
-            head.set(k, v.clone());
+        let set_so_far = std::mem::take(&mut self.ctx.answer_headers);
+        for (k, v) in set_so_far.into_iter().chain(refusal.headers.iter().cloned()) {
+            head.set(k, v);
         }
         self.header_filter(&mut head);
         let mut answer = match &refusal.body {
@@ -318,8 +319,8 @@ impl<'s> Flow<'s> {
     ) -> Answer {
         let reframed = matches!(answer.framing, Framing::Chunked | Framing::UntilClose);
         let mut filtered = AnswerHead::new(answer.status, Some(&answer.headers));
-        for (k, v) in &self.ctx.answer_headers {
-            filtered.set(k, v.clone());
+        for (k, v) in std::mem::take(&mut self.ctx.answer_headers) {
+            filtered.set(k, v);
         }
         self.header_filter(&mut filtered);
         // A small answer of known length is read whole, goes out in one write with its head,

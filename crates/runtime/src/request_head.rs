@@ -217,7 +217,8 @@ fn decode_unreserved(path: &str) -> Option<String> {
 /// (never above the root); a trailing dot segment leaves a trailing slash.
 fn remove_dot_segments(path: &str) -> String {
     let mut kept: Vec<&str> = Vec::new();
-    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    // One leading slash is the root; any more are empty segments, kept as they were.
+    let segments: Vec<&str> = path.strip_prefix('/').unwrap_or(path).split('/').collect();
     let last = segments.len() - 1;
     for (i, segment) in segments.iter().enumerate() {
         match *segment {
@@ -319,6 +320,7 @@ mod tests {
             ("/p/x", Some("/p/x")),
             ("/p/../outside", Some("/outside")),
             ("/p/%2e%2e/outside", Some("/outside")),
+            ("/.//%E2", Some("//%E2")),
             ("/p/%2E%2e/outside", Some("/outside")),
             ("/p/./x/.", Some("/p/x/")),
             ("/p/x/..", Some("/p/")),

@@ -12,8 +12,9 @@ pub struct AnswerHead<'u> {
     upstream: Option<&'u Headers>,
     /// Upstream headers left out (lower-case names).
     removed: Vec<String>,
-    /// Headers added, in order; `set` replaces any of the same name.
-    added: Vec<(String, String)>,
+    /// Headers added, in order; `set` replaces any of the same name. Names are mostly the
+    /// plugins' constants, so they are not copied.
+    added: Vec<(Cow<'static, str>, String)>,
 }
 
 impl<'u> AnswerHead<'u> {
@@ -57,25 +58,28 @@ impl<'u> AnswerHead<'u> {
     pub fn all(&self) -> Vec<(String, String)> {
         let upstream =
             self.upstream_kept().map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v).into()));
-        upstream.chain(self.added.iter().cloned()).collect()
+        upstream.chain(self.added.iter().map(|(k, v)| (k.to_string(), v.clone()))).collect()
     }
 
     pub fn remove(&mut self, name: &str) {
         self.added.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
-        if !self.removed.iter().any(|r| r.eq_ignore_ascii_case(name)) {
+        // Only a header the upstream sent needs leaving out when the head is written.
+        let sent = self.upstream.is_some_and(|h| h.contains(name));
+        if sent && self.keeps(name) {
             self.removed.push(name.to_ascii_lowercase());
         }
     }
 
     /// Sets a header, replacing every value it had.
-    pub fn set(&mut self, name: &str, value: impl Into<String>) {
-        self.remove(name);
-        self.added.push((name.to_string(), value.into()));
+    pub fn set(&mut self, name: impl Into<Cow<'static, str>>, value: impl Into<String>) {
+        let name = name.into();
+        self.remove(&name);
+        self.added.push((name, value.into()));
     }
 
     /// Adds a value beside those the header has.
-    pub fn append(&mut self, name: &str, value: impl Into<String>) {
-        self.added.push((name.to_string(), value.into()));
+    pub fn append(&mut self, name: impl Into<Cow<'static, str>>, value: impl Into<String>) {
+        self.added.push((name.into(), value.into()));
     }
 
     /// Whether a plugin changed anything.
@@ -89,7 +93,7 @@ impl<'u> AnswerHead<'u> {
     }
 
     /// The headers plugins added, in order.
-    pub fn added(&self) -> &[(String, String)] {
+    pub fn added(&self) -> &[(Cow<'static, str>, String)] {
         &self.added
     }
 

@@ -120,7 +120,7 @@ impl Plugin for CorrelationId {
             Some(id) => id.to_string(),
             None => self.generate(ctx),
         };
-        head.set(&self.header_name, id);
+        head.set(self.header_name.clone(), id);
     }
 }
 

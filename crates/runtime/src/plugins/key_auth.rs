@@ -1,6 +1,8 @@
 //! key-auth: a consumer identified by a key in a header or the query string (Kong's `key-auth`,
 //! priority 1250, access phase).
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use super::auth::{by_credential, Anonymous};
@@ -46,20 +48,20 @@ impl KeyAuth {
 
     /// The key sent under the first key name that has one, a header before a query parameter
     /// (Kong's order); a name given twice in the same place is refused.
-    fn find_key(&self, ctx: &mut Context) -> Result<Option<String>, Refusal> {
+    fn find_key<'a>(&self, ctx: &mut Context<'a>) -> Result<Option<Cow<'a, str>>, Refusal> {
         let req = ctx.req;
         for name in &self.key_names {
             let (mut key, mut count) = (None, 0);
             if self.in_header {
                 for value in req.headers().get_all(name) {
                     count += 1;
-                    key.get_or_insert_with(|| String::from_utf8_lossy(value).into_owned());
+                    key.get_or_insert_with(|| String::from_utf8_lossy(value));
                 }
             }
             if count == 0 && self.in_query {
                 for (_, value) in ctx.query().iter().filter(|(k, _)| k == name) {
                     count += 1;
-                    key.get_or_insert_with(|| value.clone());
+                    key.get_or_insert_with(|| Cow::Owned(value.clone()));
                 }
             }
             match count {
@@ -78,7 +80,7 @@ impl KeyAuth {
 
     fn authenticate(&self, ctx: &mut Context) -> Result<Authenticated, Refusal> {
         let key = self.find_key(ctx)?.ok_or_else(|| self.refuse("No API key found in request"))?;
-        match ctx.snap.credentials.keys.get(&key) {
+        match ctx.snap.credentials.keys.get(key.as_ref()) {
             // Kong sends a key-auth credential's id as its identifier.
             Some(cred) => Ok(by_credential(&cred.consumer, &cred.id)),
             None => Err(self.refuse("Unauthorized")),

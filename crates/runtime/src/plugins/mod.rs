@@ -113,7 +113,7 @@ pub const WHOLE_BODY_LIMIT: u64 = 8 * 1024 * 1024;
 pub struct Refusal {
     pub status: u16,
     pub message: Cow<'static, str>,
-    pub headers: Vec<(String, String)>,
+    pub headers: Vec<(Cow<'static, str>, String)>,
     pub body: Option<(String, Bytes)>,
 }
 
@@ -122,8 +122,12 @@ impl Refusal {
         Refusal { status, message: message.into(), headers: Vec::new(), body: None }
     }
 
-    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Refusal {
-        self.headers.push((name.to_string(), value.into()));
+    pub fn with_header(
+        mut self,
+        name: impl Into<Cow<'static, str>>,
+        value: impl Into<String>,
+    ) -> Refusal {
+        self.headers.push((name.into(), value.into()));
         self
     }
 }
@@ -164,6 +168,10 @@ pub struct State {
     pub correlation_ids: CorrelationIds,
 }
 
+/// The upstream request's headers once a plugin changes them: the client's borrowed, the
+/// plugins' owned.
+pub type UpstreamHeaders<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
+
 /// What one request carries through its phases (Kong's `ngx.ctx`): set by the proxy and by
 /// plugins, read by later phases and plugins.
 pub struct Context<'a> {
@@ -179,12 +187,12 @@ pub struct Context<'a> {
     pub consumer: Option<Authenticated>,
     /// Headers set on the answer whatever it is (Kong's `kong.response.set_header` before the
     /// answer exists), replacing the upstream's of the same name; on a refusal too.
-    pub answer_headers: Vec<(String, String)>,
+    pub answer_headers: Vec<(Cow<'static, str>, String)>,
     /// The upstream request's changes: method, path, headers (a copy of the client's, made on
     /// the first change), body.
     pub upstream_method: Option<String>,
     pub upstream_path: Option<String>,
-    upstream_headers: Option<Vec<(String, String)>>,
+    upstream_headers: Option<UpstreamHeaders<'a>>,
     pub upstream_body: Option<Bytes>,
     /// The query string taken apart, once a plugin asks for it (`query_mut`).
     query: Option<Vec<(String, String)>>,
@@ -256,19 +264,20 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// The headers that go upstream, to change: the client's on first use.
-    pub fn upstream_headers_mut(&mut self) -> &mut Vec<(String, String)> {
+    /// The headers that go upstream, to change: the client's on first use, borrowed from the
+    /// request rather than copied (a plugin that adds one header copies no other).
+    pub fn upstream_headers_mut(&mut self) -> &mut UpstreamHeaders<'a> {
         let req = self.req;
         self.upstream_headers.get_or_insert_with(|| {
             req.headers()
                 .iter()
-                .map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v).into_owned()))
+                .map(|(k, v)| (Cow::Borrowed(k), String::from_utf8_lossy(v)))
                 .collect()
         })
     }
 
     /// The changed upstream headers, when a plugin changed any.
-    pub fn upstream_headers(&self) -> Option<&[(String, String)]> {
+    pub fn upstream_headers(&self) -> Option<&[(Cow<'a, str>, Cow<'a, str>)]> {
         self.upstream_headers.as_deref()
     }
 
@@ -278,7 +287,7 @@ impl<'a> Context<'a> {
             Some(h) => h
                 .iter()
                 .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                .map(|(_, v)| Cow::Borrowed(v.as_str())),
+                .map(|(_, v)| Cow::Borrowed(v.as_ref())),
             None => self.req.headers().get_str(name).map(Cow::Borrowed),
         }
     }
@@ -292,7 +301,7 @@ impl<'a> Context<'a> {
     pub fn set_upstream_header(&mut self, name: &str, value: impl Into<String>) {
         let headers = self.upstream_headers_mut();
         headers.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
-        headers.push((name.to_string(), value.into()));
+        headers.push((Cow::Owned(name.to_string()), Cow::Owned(value.into())));
     }
 
     /// This request's note of a plugin, set in an earlier phase.

@@ -236,7 +236,8 @@ impl ProxyCache {
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
             .map_or_else(String::new, |(_, v)| v.clone());
-        refusal.headers = hit.headers.clone();
+        refusal.headers =
+            (hit.headers.iter()).map(|(k, v)| (k.clone().into(), v.clone())).collect();
         let age = hit.stored_at.elapsed().as_secs();
         for (shown, name, value) in [
             (self.show_age, "age", age.to_string()),

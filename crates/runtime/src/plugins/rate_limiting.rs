@@ -1,12 +1,14 @@
 //! rate-limiting: local policy, fixed windows aligned to UTC (Kong's `rate-limiting`, priority
 //! 910). The access phase counts, decides, and sets the counts as headers of the answer.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
 use std::sync::Mutex;
 
 use serde_json::Value;
 
 use super::{Context, Parse, Plugin, Refusal};
+use crate::http1::digits;
+use crate::FastMap;
 
 /// Kong's periods: config name, header label, length in seconds.
 pub const PERIODS: [(&str, &str, i64); 6] = [
@@ -72,20 +74,18 @@ impl RateLimiting {
     }
 
     /// Who the request is counted for.
-    fn identifier(&self, ctx: &Context) -> String {
-        let ip = || ctx.client_ip.to_string();
+    fn identifier<'c>(&self, ctx: &'c Context) -> &'c str {
+        let ip = ctx.client_ip;
         let consumer = ctx.consumer.as_ref();
         match &self.limit_by {
-            LimitBy::Consumer => consumer.map(|c| c.consumer.clone()).unwrap_or_else(ip),
-            LimitBy::Credential => consumer.and_then(|c| c.credential.clone()).unwrap_or_else(ip),
-            LimitBy::Service => ctx.service_id.unwrap_or_default().to_string(),
-            LimitBy::Header(name) => name
-                .as_deref()
-                .and_then(|h| ctx.req.headers().get_str(h))
-                .map(str::to_string)
-                .unwrap_or_else(ip),
-            LimitBy::Path => ctx.req.path().to_string(),
-            LimitBy::Ip => ip(),
+            LimitBy::Consumer => consumer.map_or(ip, |c| c.consumer.as_str()),
+            LimitBy::Credential => consumer.and_then(|c| c.credential.as_deref()).unwrap_or(ip),
+            LimitBy::Service => ctx.service_id.unwrap_or_default(),
+            LimitBy::Header(name) => {
+                name.as_deref().and_then(|h| ctx.req.headers().get_str(h)).unwrap_or(ip)
+            }
+            LimitBy::Path => ctx.req.path(),
+            LimitBy::Ip => ip,
         }
     }
 }
@@ -99,38 +99,93 @@ impl Plugin for RateLimiting {
     }
 
     fn access(&self, ctx: &mut Context) -> Result<(), Refusal> {
-        let identifier = self.identifier(ctx);
         let now = chrono::Utc::now().timestamp();
-        let headers = ctx.state.counters.rate_limit(self, &identifier, now)?;
+        let headers = ctx.state.counters.rate_limit(self, self.identifier(ctx), now)?;
         ctx.answer_headers.extend(headers);
         Ok(())
     }
 }
 
-/// A local-policy counter's key: (plugin, identifier, period, window start).
-type CounterKey = (String, String, &'static str, i64);
-
-/// The key of the fixed window of `period` that holds `now`.
-fn window_key(counter: &str, identifier: &str, period: &'static str, now: i64) -> CounterKey {
-    let len = PERIODS.iter().find(|(n, _, _)| *n == period).map_or(1, |(_, _, l)| *l);
-    (counter.to_string(), identifier.to_string(), period, now - now.rem_euclid(len))
+/// The length in seconds of the period named `period`.
+fn period_len(period: &str) -> i64 {
+    PERIODS.iter().find(|(n, _, _)| *n == period).map_or(1, |(_, _, l)| *l)
 }
 
-/// Local-policy counters: how many requests each key has seen.
+/// The names of the headers of a period: `X-RateLimit-Limit-<Label>` and `…-Remaining-…`,
+/// constants so a request allocates no header name.
+const PERIOD_HEADERS: [(&str, &str); 6] = [
+    ("X-RateLimit-Limit-Second", "X-RateLimit-Remaining-Second"),
+    ("X-RateLimit-Limit-Minute", "X-RateLimit-Remaining-Minute"),
+    ("X-RateLimit-Limit-Hour", "X-RateLimit-Remaining-Hour"),
+    ("X-RateLimit-Limit-Day", "X-RateLimit-Remaining-Day"),
+    ("X-RateLimit-Limit-Month", "X-RateLimit-Remaining-Month"),
+    ("X-RateLimit-Limit-Year", "X-RateLimit-Remaining-Year"),
+];
+
+/// One identifier's fixed windows under one counter: per period, the window's start and count.
+#[derive(Default, Clone, Copy)]
+struct Windows([(i64, u64); PERIODS.len()]);
+
+impl Windows {
+    /// The count in the window of period `i` that holds `start`.
+    fn count(&self, i: usize, start: i64) -> u64 {
+        let (at, n) = self.0[i];
+        if at == start {
+            n
+        } else {
+            0
+        }
+    }
+
+    fn set(&mut self, i: usize, start: i64, n: u64) {
+        self.0[i] = (start, n);
+    }
+
+    /// Whether every window counted has ended by `now`.
+    fn ended(&self, now: i64) -> bool {
+        self.0.iter().zip(PERIODS).all(|((start, n), (_, _, len))| *n == 0 || start + len <= now)
+    }
+}
+
+/// Local-policy counters: counter (a plugin's id) → identifier → its windows. Looked up by
+/// `&str` at both levels, so counting a request allocates only for an identifier seen first.
 #[derive(Default)]
-pub struct Counters(Mutex<HashMap<CounterKey, u64>>);
+pub struct Counters(Mutex<FastMap<String, FastMap<String, Windows>>>);
+
+/// Identifiers kept per counter before those whose windows all ended are forgotten.
+const FORGET_AFTER: usize = 10_000;
 
 impl Counters {
+    fn with<T>(&self, counter: &str, identifier: &str, f: impl FnOnce(&mut Windows) -> T) -> T {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let ids = match map.get_mut(counter) {
+            Some(ids) => ids,
+            None => map.entry(counter.to_string()).or_default(),
+        };
+        match ids.get_mut(identifier) {
+            Some(windows) => f(windows),
+            None => {
+                if ids.len() >= FORGET_AFTER {
+                    let now = chrono::Utc::now().timestamp();
+                    ids.retain(|_, w| !w.ended(now));
+                }
+                f(ids.entry(identifier.to_string()).or_default())
+            }
+        }
+    }
+
     /// The count of `identifier` under `counter` in the window of `period` that holds `now`.
     pub fn usage(&self, counter: &str, identifier: &str, period: &'static str, now: i64) -> u64 {
-        let key = window_key(counter, identifier, period, now);
-        *self.0.lock().unwrap_or_else(|p| p.into_inner()).get(&key).unwrap_or(&0)
+        let i = PERIODS.iter().position(|(n, _, _)| *n == period).unwrap_or(0);
+        let start = now - now.rem_euclid(period_len(period));
+        self.with(counter, identifier, |w| w.count(i, start))
     }
 
     /// Adds `n` to the count of `identifier` under `counter` in the window of `period`.
     pub fn add(&self, counter: &str, identifier: &str, period: &'static str, now: i64, n: u64) {
-        let key = window_key(counter, identifier, period, now);
-        *self.0.lock().unwrap_or_else(|p| p.into_inner()).entry(key).or_default() += n;
+        let i = PERIODS.iter().position(|(n, _, _)| *n == period).unwrap_or(0);
+        let start = now - now.rem_euclid(period_len(period));
+        self.with(counter, identifier, |w| w.set(i, start, w.count(i, start) + n));
     }
 
     /// Counts the request and decides; headers go on the response either way (unless hidden).
@@ -139,56 +194,51 @@ impl Counters {
         plugin: &RateLimiting,
         identifier: &str,
         now: i64,
-    ) -> Result<Vec<(String, String)>, Refusal> {
-        let mut headers = Vec::new();
-        let mut blocked_retry: Option<i64> = None;
+    ) -> Result<Vec<(Cow<'static, str>, String)>, Refusal> {
+        // Per period configured: (index, limit, used before this request, window start, reset).
+        let usage = self.with(&plugin.id, identifier, |windows| {
+            let usage: Vec<_> = (plugin.limits.iter())
+                .map(|&(i, limit)| {
+                    let len = PERIODS[i].2;
+                    let start = now - now.rem_euclid(len);
+                    (i, limit, windows.count(i, start), start, start + len - now)
+                })
+                .collect();
+            let blocked = usage.iter().any(|(_, limit, used, _, _)| used >= limit);
+            if !blocked {
+                for (i, _, used, start, _) in &usage {
+                    windows.set(*i, *start, used + 1);
+                }
+            }
+            usage
+        });
+        let blocked_retry = (usage.iter())
+            .filter(|(_, limit, used, _, _)| used >= limit)
+            .map(|(_, _, _, _, reset)| *reset)
+            .max();
+        let mut headers: Vec<(Cow<'static, str>, String)> = Vec::new();
         let mut tightest: Option<(u64, u64, i64)> = None; // (limit, remaining, reset)
-        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        // Fixed windows: forget those that have ended, so memory stays bounded.
-        if map.len() > 10_000 {
-            map.retain(|(_, _, period, start), _| {
-                PERIODS
-                    .iter()
-                    .find(|(n, _, _)| n == period)
-                    .is_some_and(|(_, _, len)| start + len > now)
-            });
-        }
-        let mut usage = Vec::new();
-        for &(i, limit) in &plugin.limits {
-            let (name, label, len) = PERIODS[i];
-            let start = now - now.rem_euclid(len);
-            let used =
-                *map.get(&(plugin.id.clone(), identifier.to_string(), name, start)).unwrap_or(&0);
-            let reset = start + len - now;
-            if used >= limit {
-                blocked_retry = Some(blocked_retry.map_or(reset, |r: i64| r.max(reset)));
-            }
-            usage.push((name, label, start, limit, used, reset));
-        }
-        for (name, label, start, limit, used, reset) in &usage {
+        for (i, limit, used, _, reset) in &usage {
             let after = if blocked_retry.is_some() { *used } else { used + 1 };
-            if blocked_retry.is_none() {
-                map.insert((plugin.id.clone(), identifier.to_string(), name, *start), after);
-            }
             let remaining = limit.saturating_sub(after);
-            headers.push((format!("X-RateLimit-Limit-{label}"), limit.to_string()));
-            headers.push((format!("X-RateLimit-Remaining-{label}"), remaining.to_string()));
+            let (limit_header, remaining_header) = PERIOD_HEADERS[*i];
+            headers.push((limit_header.into(), digits(*limit)));
+            headers.push((remaining_header.into(), digits(remaining)));
             if tightest.is_none_or(|(_, r, _)| remaining < r) {
                 tightest = Some((*limit, remaining, *reset));
             }
         }
-        drop(map);
         if let Some((limit, remaining, reset)) = tightest {
-            headers.push(("RateLimit-Limit".into(), limit.to_string()));
-            headers.push(("RateLimit-Remaining".into(), remaining.to_string()));
-            headers.push(("RateLimit-Reset".into(), reset.to_string()));
+            headers.push(("RateLimit-Limit".into(), digits(limit)));
+            headers.push(("RateLimit-Remaining".into(), digits(remaining)));
+            headers.push(("RateLimit-Reset".into(), digits(reset.max(0) as u64)));
         }
         if plugin.hide_client_headers {
             headers.clear();
         }
         match blocked_retry {
             Some(retry) => {
-                headers.push(("Retry-After".into(), retry.to_string()));
+                headers.push(("Retry-After".into(), digits(retry.max(0) as u64)));
                 let mut refusal = Refusal::new(plugin.error_code, plugin.error_message.clone());
                 refusal.headers = headers;
                 Err(refusal)
@@ -209,7 +259,7 @@ mod tests {
         let p = RateLimiting::from_config("p", &json!({"minute": 2}));
         let now = 1_800_000_000;
         let h = counters.rate_limit(&p, "1.2.3.4", now).unwrap();
-        assert!(h.contains(&("X-RateLimit-Remaining-Minute".into(), "1".into())));
+        assert!(h.contains(&("X-RateLimit-Remaining-Minute".into(), "1".to_string())));
         counters.rate_limit(&p, "1.2.3.4", now).unwrap();
         let refused = counters.rate_limit(&p, "1.2.3.4", now).unwrap_err();
         assert_eq!((refused.status, &*refused.message), (429, "API rate limit exceeded"));

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use bytes::Bytes;
 use serde_json::Value;
 
-use super::{Context, Parse, Plugin, Refusal};
+use super::{Context, Parse, Plugin, Refusal, UpstreamHeaders};
 
 /// A config entry `name:value` as Kong splits it (`^([^:]+):*(.-)$`): the name up to the first
 /// colon, the value after the colons that follow it; `None` for an entry without a name.
@@ -372,8 +372,7 @@ impl RequestTransformer {
             rendered(append, ctx),
         );
         let headers = ctx.upstream_headers_mut();
-        let has =
-            |h: &Vec<(String, String)>, n: &str| h.iter().any(|(k, _)| k.eq_ignore_ascii_case(n));
+        let has = |h: &UpstreamHeaders, n: &str| h.iter().any(|(k, _)| k.eq_ignore_ascii_case(n));
         for e in remove {
             headers.retain(|(k, _)| !k.eq_ignore_ascii_case(&e.name));
         }
@@ -382,24 +381,24 @@ impl RequestTransformer {
                 headers
                     .retain(|(k, _)| !k.eq_ignore_ascii_case(new) || k.eq_ignore_ascii_case(old));
                 for (k, _) in headers.iter_mut().filter(|(k, _)| k.eq_ignore_ascii_case(old)) {
-                    *k = new.clone();
+                    *k = Cow::Owned(new.clone());
                 }
             }
         }
         for (name, value) in replace {
             if has(headers, &name) {
                 headers.retain(|(k, _)| !k.eq_ignore_ascii_case(&name));
-                headers.push((name, value));
+                headers.push((name.into(), value.into()));
             }
         }
         for (name, value) in add {
             if !has(headers, &name) && !name.eq_ignore_ascii_case("host") {
-                headers.push((name, value));
+                headers.push((name.into(), value.into()));
             }
         }
         for (name, value) in append {
             if !name.eq_ignore_ascii_case("host") {
-                headers.push((name, value));
+                headers.push((name.into(), value.into()));
             }
         }
     }
@@ -588,7 +587,9 @@ mod tests {
         let (req, snap, state) = (request(head, body), Snapshot::default(), State::default());
         let mut ctx = Context::new(&req, "127.0.0.1", &snap, &state);
         plugin.access(&mut ctx).unwrap();
-        let headers = ctx.upstream_headers().map(<[_]>::to_vec).unwrap_or_default();
+        let headers = (ctx.upstream_headers().unwrap_or_default().iter())
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         let body = ctx.upstream_body.clone().unwrap_or_else(|| req.body.clone());
         (
             ctx.upstream_method.clone().unwrap_or_else(|| req.method().to_string()),

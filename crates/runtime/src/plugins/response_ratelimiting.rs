@@ -101,9 +101,9 @@ impl Plugin for ResponseRateLimiting {
                 let remaining = self.remaining(ctx, limit, period, *max, &who, now);
                 if !self.hide_client_headers {
                     let label = format!("{}-{period}", limit.name);
-                    head.set(&format!("X-RateLimit-Limit-{label}"), max.to_string());
+                    head.set(format!("X-RateLimit-Limit-{label}"), max.to_string());
                     let left = (remaining - cost as i64).max(0);
-                    head.set(&format!("X-RateLimit-Remaining-{label}"), left.to_string());
+                    head.set(format!("X-RateLimit-Remaining-{label}"), left.to_string());
                 }
                 stop |= cost > 0 && remaining <= 0;
             }

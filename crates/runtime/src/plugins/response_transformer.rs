@@ -125,23 +125,23 @@ impl ResponseTransformer {
             }
             head.remove(new);
             for v in values {
-                head.append(new, v);
+                head.append(new.clone(), v);
             }
             head.remove(&e.name);
         }
         for e in &self.replace.headers {
             if let (true, Some(v)) = (head.contains(&e.name), &e.value) {
-                head.set(&e.name, v.clone());
+                head.set(e.name.clone(), v.clone());
             }
         }
         for e in &self.add.headers {
             if let (false, Some(v)) = (head.contains(&e.name), &e.value) {
-                head.set(&e.name, v.clone());
+                head.set(e.name.clone(), v.clone());
             }
         }
         for e in &self.append.headers {
             if let Some(v) = &e.value {
-                head.append(&e.name, v.clone());
+                head.append(e.name.clone(), v.clone());
             }
         }
     }
