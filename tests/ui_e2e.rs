@@ -1704,12 +1704,259 @@ impl Tally {
     }
 }
 
+/// A test that launches an app of its own.
+type Standalone = (&'static str, fn() -> LocalBoxFuture<'static, ()>);
+
+/// The desktop shell's tests, each on an app of its own.
+const SHELL: &[Standalone] = &[
+    ("a_second_launch_and_a_deep_link_focus_the_open_window", || {
+        a_second_launch_and_a_deep_link_focus_the_open_window().boxed_local()
+    }),
+    ("the_window_comes_back_where_it_was_left", || {
+        the_window_comes_back_where_it_was_left().boxed_local()
+    }),
+    ("a_stopped_runtime_instance_raises_a_desktop_notification", || {
+        a_stopped_runtime_instance_raises_a_desktop_notification().boxed_local()
+    }),
+    ("nothing_is_cut_from_960x600_to_1920x1080", || {
+        nothing_is_cut_from_960x600_to_1920x1080().boxed_local()
+    }),
+];
+
+/// A fresh data dir and HOME, with a session bus (and a keyring on it) of their own.
+struct Desk {
+    tmp: tempfile::TempDir,
+    _keyring: system_tests::keyring::KeyringSession,
+}
+
+impl Desk {
+    fn new() -> Desk {
+        let tmp = tempfile::tempdir().unwrap();
+        for dir in ["home", "xdg-runtime", "data"] {
+            std::fs::create_dir_all(tmp.path().join(dir)).unwrap();
+        }
+        let _keyring = system_tests::keyring::KeyringSession::start(&tmp.path().join("home"));
+        Desk { tmp, _keyring }
+    }
+
+    fn data(&self) -> PathBuf {
+        self.tmp.path().join("data")
+    }
+
+    fn env(&self) -> Vec<(&'static str, PathBuf)> {
+        vec![
+            ("RUNTIME_MANAGER_DATA_DIR", self.data()),
+            ("HOME", self.tmp.path().join("home")),
+            ("XDG_RUNTIME_DIR", self.tmp.path().join("xdg-runtime")),
+        ]
+    }
+
+    /// Launches the app through WebDriver and waits for the demo's groups.
+    async fn launch(&self, extra: &[(&'static str, PathBuf)]) -> AppSession {
+        let env: Vec<(&str, PathBuf)> =
+            self.env().into_iter().chain(extra.iter().cloned()).collect();
+        let env: Vec<(&str, &std::path::Path)> =
+            env.iter().map(|(k, v)| (*k, v.as_path())).collect();
+        let s = AppSession::launch(&bin_dir().join("runtime-manager"), &env).await;
+        s.find("[data-testid=group-row-production]").await;
+        s
+    }
+
+    /// The processes running `binary` (in the target dir) that were started for this desk's data.
+    fn processes(&self, binary: &str) -> Vec<u32> {
+        let exe = bin_dir().join(binary);
+        let marker = format!("RUNTIME_MANAGER_DATA_DIR={}", self.data().display());
+        let entries = std::fs::read_dir("/proc").unwrap().flatten();
+        entries
+            .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+            .filter(|pid| {
+                std::fs::read_link(format!("/proc/{pid}/exe")).ok().as_ref() == Some(&exe)
+            })
+            .filter(|pid| {
+                let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+                environ.split(|b| *b == 0).any(|v| v == marker.as_bytes())
+            })
+            .collect()
+    }
+}
+
+/// The route the window shows (`#/runtime-groups/…`).
+async fn route(s: &AppSession) -> String {
+    s.execute("return location.hash").await.as_str().unwrap_or_default().to_string()
+}
+
+async fn a_second_launch_and_a_deep_link_focus_the_open_window() {
+    let desk = Desk::new();
+    let s = desk.launch(&[]).await;
+    // The group's id, from its page.
+    s.click(&s.find("[data-testid=group-row-production] a[data-testid=group-name]").await).await;
+    until_contains(&s, "[data-testid=group-title]", "production").await;
+    let page = route(&s).await;
+    let id = page.trim_start_matches("#/runtime-groups/").split(['/', '?']).next().unwrap();
+    assert_eq!(id.len(), 36, "a group id in {page}");
+    let id = id.to_string();
+    s.execute("location.hash = '#/runtime-groups'").await;
+    s.find("[data-testid=group-row-production]").await;
+    let (apps, runtimes) = (desk.processes("runtime-manager"), desk.processes("runtime"));
+    assert_eq!(apps.len(), 1, "one app: {apps:?}");
+    assert!(!runtimes.is_empty(), "the demo's runtimes run");
+
+    // A second launch with a deep link: it hands the link over and quits.
+    let started = Instant::now();
+    let mut second = std::process::Command::new(bin_dir().join("runtime-manager"));
+    second.arg(format!("runtime-manager://group/{id}")).envs(desk.env());
+    let status = second.status().expect("the second launch runs");
+    assert!(status.success(), "the second launch quits cleanly: {status}");
+    assert!(started.elapsed().as_secs() < 15, "and at once: {:?}", started.elapsed());
+    until_contains(&s, "[data-testid=group-title]", "production").await;
+    assert!(route(&s).await.contains(&id), "the first window opened the linked group");
+    assert_eq!(desk.processes("runtime-manager"), apps, "still the one app");
+    let mut after = desk.processes("runtime");
+    after.sort();
+    let mut before = runtimes;
+    before.sort();
+    assert_eq!(after, before, "no second embedded control plane started runtimes of its own");
+
+    // An entity's link opens its page.
+    let mut third = std::process::Command::new(bin_dir().join("runtime-manager"));
+    let svc_link = format!("runtime-manager://group/{id}/entity/services/orders-api");
+    third.arg(&svc_link).envs(desk.env());
+    assert!(third.status().unwrap().success());
+    until_contains(&s, "[data-testid=entity-title]", "orders-api").await;
+    s.screenshot(&bin_dir().parent().unwrap().join("screenshots/deep-link-entity.png")).await;
+    s.close().await;
+}
+
+async fn the_window_comes_back_where_it_was_left() {
+    let desk = Desk::new();
+    let s = desk.launch(&[]).await;
+    s.set_window_rect(48, 36, 1100, 700).await;
+    let deadline = Instant::now() + std::time::Duration::from_secs(10);
+    let placed = loop {
+        let r = s.window_rect().await;
+        if r["width"] == 1100 && r["height"] == 700 {
+            break r;
+        }
+        assert!(Instant::now() < deadline, "the window did not take 1100×700: {r}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    // The app saves a moment after the window stops changing; the session's end then kills it.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    s.close().await;
+    let deadline = Instant::now() + std::time::Duration::from_secs(10);
+    while !desk.processes("runtime-manager").is_empty() {
+        assert!(Instant::now() < deadline, "the first app did not quit");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let s = desk.launch(&[]).await;
+    let back = s.window_rect().await;
+    for key in ["x", "y", "width", "height"] {
+        assert_eq!(back[key], placed[key], "{key}: left at {placed}, back at {back}");
+    }
+    s.close().await;
+}
+
+async fn a_stopped_runtime_instance_raises_a_desktop_notification() {
+    let desk = Desk::new();
+    let daemon = system_tests::notifications::NotificationDaemon::start().await;
+    // The watcher looks every 10 s (the least Settings allow) and tells after 5 s in trouble
+    // rather than a minute, so the test waits for the instance to count as gone, not longer.
+    std::fs::write(desk.data().join("settings.json"), r#"{"sync_interval_secs": 10}"#).unwrap();
+    let after = ("RUNTIME_MANAGER_NOTIFY_AFTER_SECS", PathBuf::from("5"));
+    let s = desk.launch(&[after]).await;
+    let runtimes = desk.processes("runtime");
+    let victim = *runtimes.first().expect("the demo's runtimes run");
+    let cmdline = std::fs::read(format!("/proc/{victim}/cmdline")).unwrap();
+    let args: Vec<String> =
+        cmdline.split(|b| *b == 0).map(|a| String::from_utf8_lossy(a).into_owned()).collect();
+    let hostname = args
+        .iter()
+        .position(|a| a == "--hostname")
+        .and_then(|i| args.get(i + 1))
+        .expect("a demo runtime names its host")
+        .clone();
+    std::process::Command::new("kill").args(["-KILL", &victim.to_string()]).status().unwrap();
+    // Konnect counts an instance gone after a minute without a ping.
+    let deadline = Instant::now() + std::time::Duration::from_secs(120);
+    let told = loop {
+        if let Some(n) = daemon.shown().into_iter().find(|n| n.summary.contains(&hostname)) {
+            break n;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no notification about {hostname}; shown: {:?}",
+            daemon.shown()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    };
+    assert_eq!(told.summary, format!("{hostname} has not been seen"));
+    assert!(told.body.contains("for over 5 s"), "{}", told.body);
+    assert!(
+        !daemon.shown().iter().any(|n| n.summary.contains("offline")),
+        "the profile stayed online"
+    );
+    s.close().await;
+}
+
+async fn nothing_is_cut_from_960x600_to_1920x1080() {
+    let desk = Desk::new();
+    let s = desk.launch(&[]).await;
+    let shots = bin_dir().parent().unwrap().join("screenshots");
+    // Whether any header label, table cell title or heading is cut: their text wider than their box.
+    let cut = "return Array.from(document.querySelectorAll('th .label, h1, h2, h3, \
+               .k-breadcrumbs a, .k-breadcrumbs span')).filter(e => e.offsetParent && \
+               e.scrollWidth > e.clientWidth + 1).map(e => e.textContent.trim())";
+    let overflow = "return document.documentElement.scrollWidth - window.innerWidth";
+    for (w, h) in [(960, 600), (1280, 800), (1920, 1080)] {
+        s.set_window_size(w, h).await;
+        let deadline = Instant::now() + std::time::Duration::from_secs(10);
+        while s.execute("return window.innerWidth").await.as_i64().unwrap_or(0) != w as i64 {
+            assert!(Instant::now() < deadline, "the window did not take {w}×{h}");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        s.execute("location.hash = '#/runtime-groups'").await;
+        s.find("[data-testid=group-row-production]").await;
+        assert_eq!(s.execute(cut).await, serde_json::json!([]), "overview at {w}×{h}");
+        assert_eq!(s.execute(overflow).await, 0, "overview overflows at {w}×{h}");
+        settled_shot(&s, &shots.join(format!("overview-{w}x{h}.png"))).await;
+        s.click(&s.find("[data-testid=group-row-production] a[data-testid=group-name]").await)
+            .await;
+        s.click(&s.find("[data-testid=configuration-tab]").await).await;
+        s.click(&s.find("[data-testid=kind-routes]").await).await;
+        s.find("[data-testid=entity-orders] td, [data-testid^=entity-] td").await;
+        assert_eq!(s.execute(cut).await, serde_json::json!([]), "routes at {w}×{h}");
+        assert_eq!(s.execute(overflow).await, 0, "the routes list overflows at {w}×{h}");
+        // The list takes the window's width, less the sidebar and the page's margins.
+        let list = s
+            .execute(
+                "return document.querySelector('[data-testid=entity-table]')\
+                 .getBoundingClientRect().width / window.innerWidth",
+            )
+            .await;
+        settled_shot(&s, &shots.join(format!("routes-{w}x{h}.png"))).await;
+        assert!(list.as_f64().unwrap_or(0.0) > 0.7, "the list is {list} of the width at {w}");
+        s.click(&s.find("[data-testid=kind-plugins]").await).await;
+        s.click(&s.find("[data-testid=new-entity]").await).await;
+        s.click(&s.find("[data-testid=plugin-card-rate-limiting]").await).await;
+        s.find(&field("config.minute")).await;
+        assert_eq!(s.execute(cut).await, serde_json::json!([]), "plugin form at {w}×{h}");
+        settled_shot(&s, &shots.join(format!("plugin-form-{w}x{h}.png"))).await;
+        s.click(
+            &s.find_visible("[data-testid=entity-form-modal] [data-testid=modal-cancel-button]")
+                .await,
+        )
+        .await;
+        s.wait_gone("[data-testid=entity-form-modal] [data-testid=entity-form]").await;
+    }
+    s.close().await;
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let names: Vec<&str> = SCREENS.iter().map(|(n, _)| *n).collect();
     const DARK: &str = "the_window_follows_a_dark_system_theme";
     if args.iter().any(|a| a == "--list") {
-        for name in names.iter().chain([&DARK]) {
+        for name in names.iter().chain([&DARK]).chain(SHELL.iter().map(|(n, _)| n)) {
             println!("{name}: test");
         }
         return;
@@ -1735,6 +1982,11 @@ fn main() {
             }
             if selected(&[DARK], &filters) {
                 tally.run(DARK, the_window_follows_a_dark_system_theme().boxed_local()).await;
+            }
+            for (name, test) in SHELL {
+                if selected(&[name], &filters) {
+                    tally.run(name, test()).await;
+                }
             }
         });
     }

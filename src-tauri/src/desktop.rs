@@ -299,7 +299,7 @@ pub async fn save_with_dialog<R: Runtime>(
 /// settings' refresh interval (every 30 s when background refresh is off).
 pub fn watch<R: Runtime>(app: AppHandle<R>) {
     tauri::async_runtime::spawn(async move {
-        let mut watcher = Watcher::new(console::watch::GRACE);
+        let mut watcher = Watcher::new(notify_after());
         loop {
             let embedded = app.state::<EmbeddedDefault>();
             let settings = Settings::load(embedded.data_dir());
@@ -314,6 +314,36 @@ pub fn watch<R: Runtime>(app: AppHandle<R>) {
                 let _ = app.notification().builder().title(&alert.title).body(&alert.body).show();
                 let _ = app.emit("alert", &alert);
             }
+        }
+    });
+}
+
+/// How long an instance is in trouble before the user is told: a minute, or
+/// `RUNTIME_MANAGER_NOTIFY_AFTER_SECS` (end-to-end tests, which cannot wait a minute).
+fn notify_after() -> Duration {
+    std::env::var("RUNTIME_MANAGER_NOTIFY_AFTER_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .map_or(console::watch::GRACE, Duration::from_secs)
+}
+
+/// Saves the window's size and place a moment after it stops moving or resizing, not only on a
+/// clean quit: a window ended by a crash, a kill or a logout comes back where it was too.
+pub fn remember_window_state<R: Runtime>(window: &tauri::Window<R>, event: &tauri::WindowEvent) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use tauri_plugin_window_state::{AppHandleExt, StateFlags};
+    static PENDING: AtomicBool = AtomicBool::new(false);
+    if !matches!(event, tauri::WindowEvent::Moved(_) | tauri::WindowEvent::Resized(_))
+        || PENDING.swap(true, Ordering::SeqCst)
+    {
+        return;
+    }
+    let app = window.app_handle().clone();
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        PENDING.store(false, Ordering::SeqCst);
+        if let Err(e) = app.save_window_state(StateFlags::all()) {
+            tracing::warn!("the window's size and place were not saved: {e}");
         }
     });
 }

@@ -52,6 +52,7 @@ pub fn run() {
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_notification::init())
+        .on_window_event(desktop::remember_window_state)
         .manage(desktop::Zoom::default())
         .setup(|app| {
             let guard = desktop::init_logging(app.path().app_log_dir().ok());

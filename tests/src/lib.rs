@@ -76,6 +76,7 @@ pub async fn start_control_plane(dir: &Path) -> RunningControlPlane {
 pub mod faults;
 pub mod gateway;
 pub mod keyring;
+pub mod notifications;
 pub mod processes;
 pub mod upstream;
 

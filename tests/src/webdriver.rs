@@ -281,6 +281,16 @@ impl AppSession {
         self.post("/window/rect", json!({"width": width, "height": height})).await
     }
 
+    /// The window's place and size (W3C Get Window Rect): `x`, `y`, `width`, `height`.
+    pub async fn window_rect(&self) -> Value {
+        self.cmd(reqwest::Method::GET, "/window/rect", None).await
+    }
+
+    /// Moves and resizes the window (W3C Set Window Rect).
+    pub async fn set_window_rect(&self, x: i64, y: i64, width: u32, height: u32) -> Value {
+        self.post("/window/rect", json!({"x": x, "y": y, "width": width, "height": height})).await
+    }
+
     pub async fn close(self) {
         let _ = self.cmd(reqwest::Method::DELETE, "", None).await;
     }
