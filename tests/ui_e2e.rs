@@ -1906,7 +1906,10 @@ async fn nothing_is_cut_from_960x600_to_1920x1080() {
     let cut = "return Array.from(document.querySelectorAll('th .label, h1, h2, h3, \
                .k-breadcrumbs a, .k-breadcrumbs span')).filter(e => e.offsetParent && \
                e.scrollWidth > e.clientWidth + 1).map(e => e.textContent.trim())";
-    let overflow = "return document.documentElement.scrollWidth - window.innerWidth";
+    // How far the page, or any table inside it, is wider than its box.
+    let overflow = "return Math.max(document.documentElement.scrollWidth - window.innerWidth, \
+                    ...Array.from(document.querySelectorAll('.table-wrapper, .k-table-view, \
+                    [data-testid=entity-table]')).map(e => e.scrollWidth - e.clientWidth))";
     for (w, h) in [(960, 600), (1280, 800), (1920, 1080)] {
         s.set_window_size(w, h).await;
         let deadline = Instant::now() + std::time::Duration::from_secs(10);
