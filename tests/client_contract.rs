@@ -158,6 +158,8 @@ async fn every_request_the_console_makes_and_every_answer_it_reads_follow_konnec
     console.group_entities(g, "routes").await.unwrap();
     console.delete_entity(g, "routes", route["id"].as_str().unwrap()).await.unwrap();
     console.client().pin_dp_certificate(g, &cert, "contract").await.unwrap();
+    // What the notifications watcher reads for certificates about to expire.
+    assert!(!console.client().list_dp_certificates(g).await.unwrap().is_empty());
     console.group_instances(g).await.unwrap();
     console.group_dashboard(g, "1h").await.unwrap();
     console.access().await.unwrap();
@@ -308,6 +310,7 @@ async fn every_request_the_console_makes_and_every_answer_it_reads_follow_konnec
         "GET /v2/control-planes/{controlPlaneId}/nodes",
         "GET /v2/control-planes/{controlPlaneId}/expected-config-hash",
         "POST /v2/control-planes/{controlPlaneId}/dp-client-certificates",
+        "GET /v2/control-planes/{controlPlaneId}/dp-client-certificates",
         "GET /v2/control-planes/{controlPlaneId}/core-entities/plugins",
         "POST \
             /v2/control-planes/{controlPlaneId}/core-entities/consumers/{ConsumerIdForNestedEntitie\

@@ -562,6 +562,26 @@ impl KonnectClient {
         Ok(item.item)
     }
 
+    /// The certificates pinned to a group for its data planes (Konnect lists them in one page).
+    pub async fn list_dp_certificates(
+        &self,
+        control_plane_id: &str,
+    ) -> Result<Vec<DataPlaneCertificate>, KonnectError> {
+        #[derive(serde::Deserialize)]
+        struct Items {
+            items: Vec<DataPlaneCertificate>,
+        }
+        let page: Items = self
+            .json::<_, ()>(
+                Method::GET,
+                &format!("/v2/control-planes/{control_plane_id}/dp-client-certificates"),
+                &[],
+                None,
+            )
+            .await?;
+        Ok(page.items)
+    }
+
     /// `POST …/core-entities/{path}`: creates an entity of any kind (`services`,
     /// `services/{id}/routes`, …).
     pub async fn create_entity(
