@@ -10,6 +10,7 @@ use console::declarative::ImportPlan;
 use console::embedded::{EmbeddedDefault, StartedInstance};
 use console::entities::EntityList;
 use console::instances::GroupInstances;
+use console::local_data::{DataFolder, DataLocations};
 use console::profiles::{NewKonnectProfile, ProfileList};
 use console::schemas::{AvailablePlugins, KongSchema, SchemaSyncReport};
 use console::search::SearchHit;
@@ -278,6 +279,25 @@ commands! {
         settings.save(app.data_dir())?;
         crate::desktop::apply_theme(&handle, settings.theme);
         Ok(settings)
+    }
+
+    /// Where the app keeps its data (cache, settings, profiles, the embedded control plane) and
+    /// its log files.
+    fn data_locations(app) with (handle: tauri::AppHandle) -> DataLocations {
+        let _ = &app;
+        Ok(crate::desktop::data_locations(&handle))
+    }
+
+    /// Opens the data or the log folder in the system's file manager.
+    fn open_data_folder(app, folder: DataFolder) with (handle: tauri::AppHandle) -> () {
+        let _ = &app;
+        crate::desktop::open_folder(&handle, folder)
+    }
+
+    /// Empties the cache of every profile (groups, entities, instances, dashboards, schemas);
+    /// settings, profiles, keyring tokens and the embedded control plane's data are kept.
+    fn reset_local_data(app) -> () {
+        app.reset_local_data().await
     }
 
     /// The app's, the embedded control plane's and the runtime's versions (Help › About).

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use console::embedded::EmbeddedDefault;
+use console::local_data::{DataFolder, DataLocations};
 use console::settings::Settings;
 use console::watch::Watcher;
 use tauri::menu::{Menu, MenuBuilder, MenuItemBuilder, PredefinedMenuItem, SubmenuBuilder};
@@ -108,10 +109,7 @@ pub fn on_menu<R: Runtime>(app: &AppHandle<R>, id: &str) {
             let _ = app.opener().open_url(DOCUMENTATION, None::<&str>);
         }
         "log-folder" => {
-            if let Ok(dir) = app.path().app_log_dir() {
-                let _ = std::fs::create_dir_all(&dir);
-                let _ = app.opener().open_path(dir.display().to_string(), None::<&str>);
-            }
+            let _ = open_folder(app, DataFolder::Logs);
         }
         "about" => {
             let v = versions();
@@ -142,6 +140,30 @@ pub fn on_menu<R: Runtime>(app: &AppHandle<R>, id: &str) {
             let _ = app.emit("menu", other);
         }
     }
+}
+
+/// Where the app keeps its data and its log files, as Settings shows them.
+pub fn data_locations<R: Runtime>(app: &AppHandle<R>) -> DataLocations {
+    let embedded = app.state::<EmbeddedDefault>();
+    DataLocations::new(embedded.data_dir(), app.path().app_log_dir().ok().as_deref())
+}
+
+/// Opens the data or the log folder in the system's file manager (made first if no log was
+/// written yet). The page names a folder, never a path, so it cannot open anything else.
+pub fn open_folder<R: Runtime>(
+    app: &AppHandle<R>,
+    folder: DataFolder,
+) -> Result<(), console::ConsoleError> {
+    let locations = data_locations(app);
+    let dir = match folder {
+        DataFolder::Data => Some(locations.data_dir),
+        DataFolder::Logs => locations.log_dir,
+    };
+    let dir = dir.ok_or_else(|| console::ConsoleError::local("This app keeps no log folder."))?;
+    let _ = std::fs::create_dir_all(&dir);
+    app.opener()
+        .open_path(&dir, None::<&str>)
+        .map_err(|e| console::ConsoleError::local(format!("Cannot open {dir}: {e}")))
 }
 
 /// The window's light or dark look: the system's, or the one chosen. WebKit follows the

@@ -608,3 +608,37 @@ impl Cache {
         .await
     }
 }
+
+impl Cache {
+    /// Forgets everything fetched, for every profile, as a first run finds the cache. The file
+    /// is then rewritten without the freed pages and its write-ahead log emptied, so what was
+    /// deleted is not left readable on disk.
+    pub async fn clear(&self) -> Result<(), CacheError> {
+        self.call(|c| {
+            let tx = c.transaction()?;
+            // Every table of the cache holds fetched data: listed from the file itself, a table a
+            // later migration adds is cleared too.
+            let tables: Vec<String> = tx
+                .prepare(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE \
+                     'sqlite_%'",
+                )?
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            for table in &tables {
+                tx.execute(&format!("DELETE FROM \"{table}\""), [])?;
+            }
+            tx.commit()?;
+            // Another connection reading at this moment makes these busy; the rows are gone
+            // regardless, and the space is reused by the next sync.
+            let compacted = c
+                .execute_batch("VACUUM")
+                .and_then(|()| c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())));
+            if let Err(e) = compacted {
+                tracing::warn!("the emptied cache was not compacted: {e}");
+            }
+            Ok(())
+        })
+        .await
+    }
+}

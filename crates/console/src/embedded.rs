@@ -260,6 +260,20 @@ impl EmbeddedDefault {
         }
     }
 
+    /// "Reset local data": stops a running sync (so it does not write back what it fetched
+    /// before), empties the cache every profile shares, and drops what the consoles hold in
+    /// memory from it. Settings, profiles, tokens and the control plane's data stay (see
+    /// [`crate::local_data`]); the next refresh syncs from the API as on a first run.
+    pub async fn reset_local_data(&self) -> Result<(), ConsoleError> {
+        self.cancel_sync();
+        crate::local_data::reset(&self.local.cache).await?;
+        for console in [self.local.clone(), self.console().await] {
+            console.invalidate_search();
+            console.forget_access();
+        }
+        Ok(())
+    }
+
     /// Saves an export — `text` (a decK file) or a dashboard `chart` (group, time frame, which) as
     /// PNG — in `RUNTIME_MANAGER_EXPORT_DIR`, else the platform's downloads folder, else the app's
     /// data dir; returns where it went.

@@ -14,6 +14,7 @@ pub mod entities;
 pub mod error;
 pub mod groups;
 pub mod instances;
+pub mod local_data;
 pub mod members;
 pub mod profile;
 pub mod profiles;

@@ -4,6 +4,8 @@ import type { AvailablePlugins } from './AvailablePlugins'
 import type { CertificateDetails } from './CertificateDetails'
 import type { Comparison } from './Comparison'
 import type { Dashboard } from './Dashboard'
+import type { DataFolder } from './DataFolder'
+import type { DataLocations } from './DataLocations'
 import type { DemoStatus } from './DemoStatus'
 import type { EntityKind } from './EntityKind'
 import type { EntityList } from './EntityList'
@@ -87,6 +89,14 @@ export function commands(invoke: Invoke) {
     getSettings: () => invoke<Settings>('get_settings'),
     // Saves the settings; an out-of-range value is a field error and nothing is saved.
     saveSettings: (settings: Settings) => invoke<Settings>('save_settings', { settings }),
+    // Where the app keeps its data (cache, settings, profiles, the embedded control plane) and
+    // its log files.
+    dataLocations: () => invoke<DataLocations>('data_locations'),
+    // Opens the data or the log folder in the system's file manager.
+    openDataFolder: (folder: DataFolder) => invoke<void>('open_data_folder', { folder }),
+    // Empties the cache of every profile (groups, entities, instances, dashboards, schemas);
+    // settings, profiles, keyring tokens and the embedded control plane's data are kept.
+    resetLocalData: () => invoke<void>('reset_local_data'),
     // The app's, the embedded control plane's and the runtime's versions (Help › About).
     appVersions: () => invoke<Versions>('app_versions'),
     // Asks for a decK file with the system's file dialog; its text, or nothing if cancelled.
