@@ -108,6 +108,7 @@ const SCREENS: &[Screen] = screens![
     remove_demo,
     wide_window_uses_the_width,
     settings_are_saved_and_the_theme_follows,
+    settings_show_the_data_and_reset_it,
 ];
 
 /// Launches the app on a fresh data dir, with a real keyring, and a second control plane as the
@@ -1235,6 +1236,37 @@ async fn settings_are_saved_and_the_theme_follows(j: &mut Journey) {
     assert_eq!(versions["runtime"], "3.10.0", "{versions}");
     assert!(versions["app"].as_str().is_some_and(|v| !v.is_empty()), "{versions}");
     s.click(&s.find("[data-testid=nav-runtime-groups]").await).await;
+}
+
+async fn settings_show_the_data_and_reset_it(j: &mut Journey) {
+    let (s, shots) = (&j.s, &j.shots);
+    s.click(&s.find("[data-testid=nav-settings]").await).await;
+    // Where the data lives: this run's data folder, and the log folder beside it.
+    let data = j._tmp.path().join("data");
+    until_contains(s, "[data-testid=settings-data-dir]", &data.display().to_string()).await;
+    assert!(!s.text_content("[data-testid=settings-log-dir]").await.trim().is_empty());
+    s.find("input[data-testid=settings-notify-certificate]").await;
+    settled_shot(s, &shots.join("settings-local-data.png")).await;
+    // Reset: a prompt that says what goes and what stays, then the app reloads on the overview
+    // and syncs the organization again.
+    s.execute("window.__beforeReset = true").await;
+    s.click(&s.find("[data-testid=settings-reset]").await).await;
+    s.find_visible("[data-testid=settings-reset-prompt]").await;
+    let prompt = s.text_content("[data-testid=settings-reset-prompt]").await;
+    assert!(prompt.contains("keyring"), "the prompt says tokens are kept: {prompt}");
+    settled_shot(s, &shots.join("settings-reset-prompt.png")).await;
+    s.click(
+        &s.find_visible("[data-testid=settings-reset-prompt] [data-testid=modal-action-button]")
+            .await,
+    )
+    .await;
+    let deadline = Instant::now() + std::time::Duration::from_secs(20);
+    while s.execute("return window.__beforeReset === true").await == serde_json::json!(true) {
+        assert!(Instant::now() < deadline, "the app did not reload after the reset");
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    }
+    assert_eq!(s.execute("return location.hash").await, "#/runtime-groups");
+    s.find("[data-testid=group-row-default]").await;
 }
 
 async fn wide_window_uses_the_width(j: &mut Journey) {
