@@ -15,6 +15,7 @@ pub mod error;
 pub mod groups;
 pub mod instances;
 pub mod members;
+pub mod pacing;
 pub mod profile;
 pub mod profiles;
 pub mod schemas;
