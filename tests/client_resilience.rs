@@ -1,11 +1,14 @@
 //! The client against the real control plane behind a fault-injecting proxy: 5xx and dropped
-//! connections are retried for idempotent calls only, 429s wait for Retry-After, and the console
-//! keeps serving its cache when every retry fails.
+//! connections are retried for idempotent calls only, 429s wait for Retry-After (under a limiter,
+//! every request waits and fewer go at once), and the console keeps serving its cache when every
+//! retry fails.
 
 use std::time::{Duration, Instant};
 
 use console::{Console, ErrorCode, Profile};
-use konnect::{CreateControlPlaneRequest, KonnectClient, KonnectError, RetryPolicy};
+use konnect::{
+    AdaptiveLimiter, CreateControlPlaneRequest, KonnectClient, KonnectError, RetryPolicy,
+};
 use system_tests::faults::{self, Fault};
 use system_tests::{start_control_plane, ADMIN_TOKEN};
 
@@ -164,4 +167,43 @@ async fn each_kind_of_call_has_its_own_timeout_and_a_slow_answer_is_a_clear_erro
         .unwrap();
     assert!(answer.get("data").is_some(), "{answer}");
     assert_eq!(proxy.seen(), 1);
+}
+
+#[tokio::test]
+async fn under_a_limiter_a_429_halves_the_limit_and_a_write_is_sent_again_only_after_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let cp = start_control_plane(dir.path()).await;
+    let proxy = faults::start(cp.base_url()).await;
+    let limiter = AdaptiveLimiter::new(4);
+    let client = KonnectClient::new(&proxy.base, ADMIN_TOKEN)
+        .unwrap()
+        .with_retry(quick())
+        .with_limiter(limiter.clone());
+
+    // A 429 naming no wait: the default one (half a second at least), then the write goes again,
+    // once.
+    proxy.script(vec![Fault::Status(429)]);
+    let started = Instant::now();
+    let form = CreateControlPlaneRequest { name: "paced".into(), ..Default::default() };
+    assert_eq!(client.create_control_plane(&form).await.unwrap().name, "paced");
+    assert!(started.elapsed() >= Duration::from_millis(450), "{:?}", started.elapsed());
+    assert_eq!(proxy.seen(), 2);
+    let state = limiter.state();
+    assert_eq!((state.limit, state.max, state.rate_limited), (2, 4, 1));
+
+    // A wait longer than the policy accepts: the 429 at once, and the limit halves again.
+    proxy.script(vec![Fault::TooManyRequests { retry_after_secs: 3600 }]);
+    let started = Instant::now();
+    let err = client.list_all_control_planes().await.unwrap_err();
+    assert_eq!(err.status(), Some(429));
+    assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
+    assert_eq!((limiter.state().limit, limiter.state().waiting_until), (1, None));
+
+    // A 5xx is retried as before and moves nothing; a success grows the limit back by one.
+    proxy.script(vec![Fault::Status(503)]);
+    client.list_all_control_planes().await.unwrap();
+    assert_eq!(proxy.seen(), 2);
+    let state = limiter.state();
+    assert_eq!((state.limit, state.rate_limited), (2, 2));
+    cp.shutdown().await;
 }

@@ -249,8 +249,13 @@ commands! {
         app.console().await.plan_import(&id, &file).await
     }
 
-    fn apply_import(app, id: String, file: String) -> ImportResult {
-        app.console().await.apply_import(&id, &file).await
+    /// Applies a decK file with progress events (`import-progress`).
+    fn apply_import(app, id: String, file: String) with (window: tauri::Window) -> ImportResult {
+        use tauri::Emitter;
+        let progress = std::sync::Arc::new(move |p| {
+            let _ = window.emit("import-progress", p);
+        });
+        app.console().await.apply_import_with_progress(&id, &file, progress).await
     }
 
     fn compare_groups(app, left: String, right: String, time_frame: TimeFrame) -> Comparison {

@@ -1,5 +1,6 @@
 //! A fault-injecting proxy in front of the real control plane: each request takes the next
-//! scripted fault (a status, a 429 with Retry-After, a dropped connection) or is forwarded.
+//! scripted fault (a status, a 429 with Retry-After, a dropped connection) or is forwarded; a
+//! standing rate limit can answer 429 to one request in N besides.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,6 +24,55 @@ pub enum Fault {
     Delay(std::time::Duration),
 }
 
+/// 429 to every `every`-th request (the scripted faults aside), asking to wait `retry_after`.
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimit {
+    pub every: u64,
+    /// Sent as `Retry-After` in whole seconds (rounded up) and, when it has a fraction of a
+    /// second, also as `retry-after-ms`, as servers do for clients that read the finer one.
+    pub retry_after: std::time::Duration,
+}
+
+impl RateLimit {
+    fn answer(&self) -> Response<Full<Bytes>> {
+        let ms = self.retry_after.as_millis();
+        let mut out = Response::builder()
+            .status(429)
+            .header("retry-after", ms.div_ceil(1000).to_string())
+            .header("content-type", "application/problem+json");
+        if !ms.is_multiple_of(1000) {
+            out = out.header("retry-after-ms", ms.to_string());
+        }
+        out.body(Full::new(Bytes::from_static(
+            b"{\"status\":429,\"title\":\"Too Many Requests\",\"instance\":\"fault\",\
+              \"detail\":\"API rate limit exceeded\"}",
+        )))
+        .unwrap()
+    }
+}
+
+/// The standing rate limit and what it did.
+#[derive(Default)]
+struct RateLimiting {
+    rule: Mutex<Option<RateLimit>>,
+    /// Requests the rule has looked at, to pick every N-th.
+    counted: AtomicU64,
+    answered: AtomicU64,
+}
+
+impl RateLimiting {
+    /// The 429 this request gets, if it is the N-th.
+    fn answer(&self) -> Option<Response<Full<Bytes>>> {
+        let rule = (*self.rule.lock().unwrap())?;
+        let n = self.counted.fetch_add(1, Ordering::SeqCst) + 1;
+        if !n.is_multiple_of(rule.every.max(1)) {
+            return None;
+        }
+        self.answered.fetch_add(1, Ordering::SeqCst);
+        Some(rule.answer())
+    }
+}
+
 /// A request as the client sent it, kept for contract checks.
 #[derive(Debug, Clone)]
 pub struct Recorded {
@@ -44,6 +94,7 @@ pub struct FaultProxy {
     seen: Arc<AtomicU64>,
     /// Added to every forwarded request, in microseconds: a round trip to a far region.
     latency_us: Arc<AtomicU64>,
+    rate_limiting: Arc<RateLimiting>,
 }
 
 impl FaultProxy {
@@ -72,6 +123,17 @@ impl FaultProxy {
     pub fn seen(&self) -> u64 {
         self.seen.load(Ordering::SeqCst)
     }
+
+    /// From now on, 429 to one request in `limit.every` (counting afresh); `None` lifts it.
+    pub fn rate_limit(&self, limit: Option<RateLimit>) {
+        *self.rate_limiting.rule.lock().unwrap() = limit;
+        self.rate_limiting.counted.store(0, Ordering::SeqCst);
+    }
+
+    /// 429s the standing rate limit has answered since the proxy started.
+    pub fn rate_limited(&self) -> u64 {
+        self.rate_limiting.answered.load(Ordering::SeqCst)
+    }
 }
 
 pub async fn start(upstream: String) -> FaultProxy {
@@ -82,33 +144,46 @@ pub async fn start(upstream: String) -> FaultProxy {
     let latency_us = Arc::new(AtomicU64::new(0));
     let recorded: Arc<Mutex<Vec<Recorded>>> = Arc::default();
     let recording = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let (s2, seen2, lat2, rec2) =
-        (script.clone(), seen.clone(), latency_us.clone(), (recorded.clone(), recording.clone()));
+    let rate_limiting: Arc<RateLimiting> = Arc::default();
+    let (s2, seen2, lat2, rec2, limits2) = (
+        script.clone(),
+        seen.clone(),
+        latency_us.clone(),
+        (recorded.clone(), recording.clone()),
+        rate_limiting.clone(),
+    );
     let http = reqwest::Client::new();
     tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else { continue };
-            let (script, seen, http, upstream, lat, rec) = (
+            let (script, seen, http, upstream, lat, rec, limits) = (
                 s2.clone(),
                 seen2.clone(),
                 http.clone(),
                 upstream.clone(),
                 lat2.clone(),
                 rec2.clone(),
+                limits2.clone(),
             );
             tokio::spawn(async move {
                 let svc = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
-                    let (script, seen, http, upstream, lat, rec) = (
+                    let (script, seen, http, upstream, lat, rec, limits) = (
                         script.clone(),
                         seen.clone(),
                         http.clone(),
                         upstream.clone(),
                         lat.clone(),
                         rec.clone(),
+                        limits.clone(),
                     );
                     async move {
                         seen.fetch_add(1, Ordering::SeqCst);
                         let fault = script.lock().unwrap().pop_front();
+                        if fault.is_none() {
+                            if let Some(answer) = limits.answer() {
+                                return Ok(answer);
+                            }
+                        }
                         match fault {
                             Some(Fault::Drop) => Err("dropped on purpose"),
                             Some(Fault::Status(code)) => Ok(Response::builder()
@@ -195,5 +270,5 @@ pub async fn start(upstream: String) -> FaultProxy {
             });
         }
     });
-    FaultProxy { base, recorded, recording, script, seen, latency_us }
+    FaultProxy { base, recorded, recording, script, seen, latency_us, rate_limiting }
 }

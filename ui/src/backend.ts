@@ -16,6 +16,7 @@ import type { SearchHit } from './bindings/SearchHit'
 import type { SyncProgress } from './bindings/SyncProgress'
 import type { SyncReport } from './bindings/SyncReport'
 import type { ImportPlan } from './bindings/ImportPlan'
+import type { ImportProgress } from './bindings/ImportProgress'
 import type { ImportResult } from './bindings/ImportResult'
 import type { Comparison } from './bindings/Comparison'
 import type { TimeFrame } from './bindings/TimeFrame'
@@ -26,6 +27,7 @@ export type {
   SyncProgress,
   SyncReport,
   ImportPlan,
+  ImportProgress,
   ImportResult,
   Comparison,
   Dashboard,
@@ -61,6 +63,9 @@ export const backend = {
   /** Progress events of a running sync; resolves to the function that stops listening. */
   onSyncProgress: (cb: (p: SyncProgress) => void) =>
     listen<SyncProgress>('sync-progress', (e) => cb(e.payload)),
+  /** Progress events of an import being applied; resolves to the function that stops listening. */
+  onImportProgress: (cb: (p: ImportProgress) => void) =>
+    listen<ImportProgress>('import-progress', (e) => cb(e.payload)),
   /** Saves text in the downloads folder; the path it was saved to. */
   saveText: (name: string, text: string) => rust.saveExport(name, text, null),
   /** Saves a dashboard chart as PNG in the downloads folder; the path it was saved to. */

@@ -99,13 +99,22 @@ impl Console {
         &self,
         group_id: &str,
         kind: impl Term<EntityKind>,
+        body: serde_json::Value,
+    ) -> Result<serde_json::Value, ConsoleError> {
+        self.create_entity_via(&self.client, group_id, kind.term()?, body).await
+    }
+
+    /// [`Console::create_entity`] through `client` (an import's, under its limiter).
+    pub(crate) async fn create_entity_via(
+        &self,
+        client: &konnect::KonnectClient,
+        group_id: &str,
+        kind: EntityKind,
         mut body: serde_json::Value,
     ) -> Result<serde_json::Value, ConsoleError> {
-        let kind = kind.term()?;
         expand_service_url(kind, &mut body)?;
         let path = collection_path(kind, &body)?;
-        let created = self
-            .client
+        let created = client
             .create_entity(group_id, &path, &body)
             .await
             .map_err(|e| self.note_refusal(group_id, kind.path(), write_error(e)))?;
@@ -124,9 +133,20 @@ impl Console {
         group_id: &str,
         kind: impl Term<EntityKind>,
         id: &str,
+        changes: serde_json::Value,
+    ) -> Result<serde_json::Value, ConsoleError> {
+        self.update_entity_via(&self.client, group_id, kind.term()?, id, changes).await
+    }
+
+    /// [`Console::update_entity`] through `client` (an import's, under its limiter).
+    pub(crate) async fn update_entity_via(
+        &self,
+        client: &konnect::KonnectClient,
+        group_id: &str,
+        kind: EntityKind,
+        id: &str,
         mut changes: serde_json::Value,
     ) -> Result<serde_json::Value, ConsoleError> {
-        let kind = kind.term()?;
         expand_service_url(kind, &mut changes)?;
         if kind == EntityKind::BasicAuths && changes.get("password").is_none_or(|p| p.is_null()) {
             // The API answers only the password's hash; sending it back would hash it again.
@@ -138,7 +158,7 @@ impl Console {
         }
         let cached = self.cached_entity(group_id, kind, id).await?;
         let path = format!("{}/{id}", collection_path(kind, cached.as_ref().unwrap_or(&changes))?);
-        let mut current = self.client.get_entity(group_id, &path).await.map_err(write_error)?;
+        let mut current = client.get_entity(group_id, &path).await.map_err(write_error)?;
         let (Some(cur), Some(ch)) = (current.as_object_mut(), changes.as_object()) else {
             return Err(ConsoleError::field("body", "An update is a set of fields."));
         };
@@ -157,8 +177,7 @@ impl Console {
         for f in ["id", "created_at", "updated_at"] {
             cur.remove(f);
         }
-        let updated = self
-            .client
+        let updated = client
             .put_entity(group_id, &path, &current)
             .await
             .map_err(|e| self.note_refusal(group_id, kind.path(), write_error(e)))?;
@@ -176,13 +195,23 @@ impl Console {
         kind: impl Term<EntityKind>,
         id: &str,
     ) -> Result<(), ConsoleError> {
-        let kind = kind.term()?;
+        self.delete_entity_via(&self.client, group_id, kind.term()?, id).await
+    }
+
+    /// [`Console::delete_entity`] through `client` (an import's, under its limiter).
+    pub(crate) async fn delete_entity_via(
+        &self,
+        client: &konnect::KonnectClient,
+        group_id: &str,
+        kind: EntityKind,
+        id: &str,
+    ) -> Result<(), ConsoleError> {
         let current = self.cached_entity(group_id, kind, id).await?;
         let path = match &current {
             Some(body) => format!("{}/{id}", collection_path(kind, body)?),
             None => format!("{kind}/{id}"),
         };
-        match self.client.delete_entity(group_id, &path).await {
+        match client.delete_entity(group_id, &path).await {
             Ok(()) => {}
             Err(konnect::KonnectError::Api(e)) if e.status == 404 => {}
             Err(e) => return Err(self.note_refusal(group_id, kind.path(), write_error(e))),

@@ -16,6 +16,7 @@ pub mod groups;
 pub mod instances;
 pub mod local_data;
 pub mod members;
+pub mod pacing;
 pub mod profile;
 pub mod profiles;
 pub mod schemas;

@@ -1,11 +1,12 @@
 //! The sync engine: every group, its nodes and every entity kind, fetched concurrently under one
-//! bound on requests in flight, with progress events; a group whose expected config hash is the
-//! one it was last synced at is not fetched again; each group is committed in one transaction.
+//! adaptive bound on requests in flight (fewer after a 429, waiting what `Retry-After` asks), with
+//! progress events; a group whose expected config hash is the one it was last synced at is not
+//! fetched again; each group is committed in one transaction.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
-use konnect::{KonnectClient, KonnectError};
+use konnect::{AdaptiveLimiter, KonnectClient, KonnectError};
 use serde::Serialize;
 use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinSet;
@@ -13,15 +14,18 @@ use ts_rs::TS;
 
 use crate::cache::{Cache, CachedGroup, GroupSnapshot};
 use crate::instances::{self, GroupInstances};
+use crate::pacing::{ProgressPace, RateLimitStatus};
 use crate::vocabulary::EntityKind;
 
-/// Requests in flight at once during a sync, across all groups and kinds.
+/// Requests in flight at once during a sync, across all groups and kinds, while Konnect does not
+/// ask for fewer.
 pub const DEFAULT_CONCURRENCY: usize = 8;
 /// Groups being fetched at once: enough kinds in flight to keep the request bound busy, few
 /// enough that only these groups' entities are held in memory before their commit.
 const GROUPS_IN_FLIGHT: usize = 4;
 
-/// What a progress bar needs, sent after every finished step.
+/// What a progress bar needs, sent after every finished group, when a rate-limit wait begins, and
+/// as the limit on requests in flight moves (at most ten times a second).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, TS)]
 #[ts(export)]
 pub struct SyncProgress {
@@ -31,6 +35,7 @@ pub struct SyncProgress {
     pub groups_unchanged: u32,
     pub entities_done: u64,
     pub requests: u64,
+    pub rate_limit: RateLimitStatus,
 }
 
 /// The outcome of a finished (or cancelled) sync.
@@ -69,20 +74,19 @@ impl CancelToken {
 
 /// Shared by every task of one sync.
 struct Run {
+    /// Under the sync's limiter: every request of the sync takes a slot of its adaptive bound.
     client: KonnectClient,
-    limit: Semaphore,
     groups: Semaphore,
     requests: AtomicU64,
     entities: AtomicU64,
 }
 
 impl Run {
-    /// One API call under the concurrency bound, counted.
+    /// One API call, counted (its requests take their slots in the client's limiter).
     async fn call<T>(
         &self,
         f: impl std::future::Future<Output = Result<T, KonnectError>>,
     ) -> Result<T, KonnectError> {
-        let _permit = self.limit.acquire().await.expect("the semaphore is never closed");
         self.requests.fetch_add(1, Ordering::Relaxed);
         f.await
     }
@@ -100,14 +104,15 @@ pub async fn run(
     progress: Progress,
     cancel: CancelToken,
 ) -> Result<SyncReport, KonnectError> {
+    let limiter = AdaptiveLimiter::new(concurrency);
+    let mut limits = limiter.subscribe();
     let run = Arc::new(Run {
-        client: client.clone(),
-        limit: Semaphore::new(concurrency.max(1)),
+        client: client.with_limiter(limiter.clone()),
         groups: Semaphore::new(GROUPS_IN_FLIGHT),
         requests: AtomicU64::new(0),
         entities: AtomicU64::new(0),
     });
-    let groups = run.call(client.list_all_control_planes()).await?;
+    let groups = run.call(run.client.list_all_control_planes()).await?;
     let synced = Arc::new(
         cache
             .synced_hashes(profile)
@@ -117,9 +122,13 @@ pub async fn run(
     let mut state = SyncProgress {
         groups_total: groups.len() as u32,
         requests: run.requests.load(Ordering::Relaxed),
+        rate_limit: limiter.state().into(),
         ..Default::default()
     };
-    progress(state.clone());
+    let mut pace = ProgressPace::default();
+    if pace.due(&state.rate_limit, true) {
+        progress(state.clone());
+    }
 
     let mut tasks = JoinSet::new();
     for g in &groups {
@@ -145,23 +154,34 @@ pub async fn run(
     }
     let mut counts = std::collections::HashMap::new();
     let mut report = SyncReport::default();
-    while let Some(joined) = tasks.join_next().await {
-        let Ok((id, outcome)) = joined else { continue };
-        match outcome {
-            Some(Ok(done)) => {
-                state.groups_done += 1;
-                state.groups_unchanged += u32::from(done.unchanged);
-                counts.insert(id, done.counts);
+    loop {
+        let group_finished = tokio::select! {
+            joined = tasks.join_next() => {
+                let Some(joined) = joined else { break };
+                let Ok((id, outcome)) = joined else { continue };
+                match outcome {
+                    Some(Ok(done)) => {
+                        state.groups_done += 1;
+                        state.groups_unchanged += u32::from(done.unchanged);
+                        counts.insert(id, done.counts);
+                    }
+                    Some(Err(e)) => {
+                        state.groups_done += 1;
+                        report.failed.push((id, e.to_string()));
+                    }
+                    None => report.cancelled = true,
+                }
+                true
             }
-            Some(Err(e)) => {
-                state.groups_done += 1;
-                report.failed.push((id, e.to_string()));
-            }
-            None => report.cancelled = true,
-        }
+            // The limiter moved: a wait began or ended, or the bound changed.
+            Ok(()) = limits.changed() => false,
+        };
         state.requests = run.requests.load(Ordering::Relaxed);
         state.entities_done = run.entities.load(Ordering::Relaxed);
-        progress(state.clone());
+        state.rate_limit = limiter.state().into();
+        if pace.due(&state.rate_limit, group_finished) {
+            progress(state.clone());
+        }
     }
     // The group list is replaced only after a whole sync: a cancelled one keeps the old list.
     if !report.cancelled {

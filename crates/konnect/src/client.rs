@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::error::{problem_from_body, ApiError, KonnectError};
 use crate::models::*;
+use crate::rate_limit::{AdaptiveLimiter, Permit};
 
 /// Konnect caps `page[size]` for control planes at 100; asking for more is refused.
 const CONTROL_PLANE_PAGE_SIZE: i64 = 100;
@@ -82,15 +83,14 @@ impl RetryPolicy {
     }
 }
 
-/// `Retry-After` as seconds or an HTTP date (RFC 9110 §10.2.3).
+/// How long a 429's headers ask to wait (`retry-after-ms`, else `Retry-After`).
 fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let when = httpdate::parse_http_date(v).ok()?;
-    // A date in the past means "now".
-    Some(when.duration_since(std::time::SystemTime::now()).unwrap_or_default())
+    let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    crate::rate_limit::retry_after(
+        text(crate::rate_limit::RETRY_AFTER_MS),
+        text(reqwest::header::RETRY_AFTER.as_str()),
+        std::time::SystemTime::now(),
+    )
 }
 
 /// Which of Konnect's hosts serves a call.
@@ -169,6 +169,10 @@ pub struct KonnectClient {
     token: String,
     retry: RetryPolicy,
     timeouts: Timeouts,
+    /// The adaptive limit this client's requests share with those of other clients given the same
+    /// limiter (one sync, one import); none: requests go out at once and each waits out its own
+    /// 429.
+    limiter: Option<AdaptiveLimiter>,
 }
 
 /// How long one try of a call may take, by kind of call. A read that times out is tried again
@@ -239,6 +243,7 @@ impl KonnectClient {
             token: token.into(),
             retry: RetryPolicy::default(),
             timeouts: Timeouts::default(),
+            limiter: None,
         })
     }
 
@@ -252,6 +257,17 @@ impl KonnectClient {
     pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
         self
+    }
+
+    /// The same client (one connection pool) with its requests under `limiter`: at most its limit
+    /// in flight, all held back while a 429's wait runs, and a 429 retried after it as often as
+    /// the limiter's patience allows.
+    pub fn with_limiter(&self, limiter: AdaptiveLimiter) -> Self {
+        KonnectClient { limiter: Some(limiter), ..self.clone() }
+    }
+
+    pub fn limiter(&self) -> Option<&AdaptiveLimiter> {
+        self.limiter.as_ref()
     }
 
     /// The regional base: control planes, configuration, nodes, analytics.
@@ -270,6 +286,8 @@ impl KonnectClient {
     /// Sends a request, retrying as the policy says: transport errors and 5xx for idempotent
     /// methods (GET, PUT, DELETE) with jittered backoff; 429 for any method after `Retry-After`
     /// (the server did not process it). A POST is never repeated after a 5xx or a lost answer.
+    /// Under a limiter each try takes a slot first, and a 429 is paced by the limiter (every
+    /// request of it waits) instead of counting as a failed try.
     async fn send<B: Serialize + ?Sized>(
         &self,
         method: Method,
@@ -300,9 +318,14 @@ impl KonnectClient {
             self.timeouts.write
         };
         let mut attempt = 0;
+        let mut rate_limited = 0;
         loop {
             attempt += 1;
             let last = attempt >= self.retry.attempts;
+            let permit = match &self.limiter {
+                Some(limiter) => Some(limiter.acquire().await),
+                None => None,
+            };
             let mut req = self
                 .http
                 .request(method.clone(), &url)
@@ -315,6 +338,7 @@ impl KonnectClient {
             let resp = match req.send().await {
                 Ok(r) => r,
                 Err(e) => {
+                    drop(permit);
                     if idempotent && !last {
                         tracing::debug!(%url, attempt, "transport error, retrying: {e}");
                         tokio::time::sleep(self.retry.backoff(attempt)).await;
@@ -327,30 +351,64 @@ impl KonnectClient {
                 }
             };
             let status = resp.status();
-            if status == StatusCode::TOO_MANY_REQUESTS && !last {
-                let wait =
-                    retry_after(resp.headers()).unwrap_or_else(|| self.retry.backoff(attempt));
-                if wait <= self.retry.max_retry_after {
-                    tracing::debug!(%url, attempt, ?wait, "rate limited, waiting as asked");
-                    tokio::time::sleep(wait).await;
-                    continue;
+            if status == StatusCode::TOO_MANY_REQUESTS {
+                rate_limited += 1;
+                let asked = retry_after(resp.headers());
+                match permit {
+                    Some(permit) => {
+                        if self.pace_after_429(permit, asked, rate_limited) {
+                            // Paced by the limiter, not a failed try: the request was not
+                            // processed.
+                            attempt -= 1;
+                            continue;
+                        }
+                        return Err(api_error(&url, status, resp).await);
+                    }
+                    None if !last => {
+                        let wait = asked.unwrap_or_else(|| self.retry.backoff(attempt));
+                        if wait <= self.retry.max_retry_after {
+                            tracing::debug!(%url, attempt, ?wait, "rate limited, waiting as asked");
+                            tokio::time::sleep(wait).await;
+                            continue;
+                        }
+                    }
+                    None => {}
                 }
             }
             if status.is_server_error() && idempotent && !last {
+                drop(permit);
                 tracing::debug!(%url, attempt, %status, "server error, retrying");
                 tokio::time::sleep(self.retry.backoff(attempt)).await;
                 continue;
+            }
+            if !status.is_success() {
+                return Err(api_error(&url, status, resp).await);
             }
             let text = resp.text().await.map_err(|e| KonnectError::Transport {
                 url: url.clone(),
                 message: transport_message(&e),
             })?;
-            if status.is_success() {
-                return Ok((status, text));
+            if let Some(permit) = permit {
+                permit.succeeded();
             }
-            let problem = problem_from_body(status.as_u16(), &text);
-            return Err(KonnectError::Api(Box::new(ApiError { status: status.as_u16(), problem })));
+            return Ok((status, text));
         }
+    }
+
+    /// Hands a request's 429 to its limiter, which halves the limit and holds every request back
+    /// for the wait asked (or a default one). True when the request is to be sent again after it;
+    /// false when the wait is longer than the policy accepts or the request has met as many 429s
+    /// as the limiter's patience allows.
+    fn pace_after_429(&self, permit: Permit, asked: Option<Duration>, rate_limited: u32) -> bool {
+        let wait = asked.unwrap_or_else(|| crate::rate_limit::default_wait(rate_limited));
+        let patience = self.limiter.as_ref().map_or(1, AdaptiveLimiter::patience);
+        if wait <= self.retry.max_retry_after && rate_limited < patience {
+            tracing::debug!(rate_limited, ?wait, "rate limited, every request waits");
+            permit.rate_limited(wait);
+            return true;
+        }
+        permit.rate_limited(Duration::ZERO);
+        false
     }
 
     async fn json<T: DeserializeOwned, B: Serialize + ?Sized>(
@@ -797,6 +855,18 @@ impl KonnectClient {
     }
 }
 
+/// An error answer as a typed error, its body read for what it says.
+async fn api_error(url: &str, status: StatusCode, resp: reqwest::Response) -> KonnectError {
+    let text = match resp.text().await {
+        Ok(text) => text,
+        Err(e) => {
+            return KonnectError::Transport { url: url.to_string(), message: transport_message(&e) }
+        }
+    };
+    let problem = problem_from_body(status.as_u16(), &text);
+    KonnectError::Api(Box::new(ApiError { status: status.as_u16(), problem }))
+}
+
 /// `page.next` is a URI (`/v2/…/nodes?page[after]=X…`) or a bare cursor; take the cursor.
 fn cursor_from_next(next: &str) -> Option<String> {
     if next.is_empty() {
@@ -859,16 +929,17 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_reads_seconds_and_http_dates() {
+    fn retry_after_is_read_from_the_headers_and_backoff_stays_under_its_cap() {
         let mut h = reqwest::header::HeaderMap::new();
+        assert_eq!(retry_after(&h), None);
         h.insert(reqwest::header::RETRY_AFTER, "3".parse().unwrap());
         assert_eq!(retry_after(&h), Some(Duration::from_secs(3)));
-        h.insert(reqwest::header::RETRY_AFTER, "Sun, 06 Nov 1994 08:49:37 GMT".parse().unwrap());
-        assert_eq!(retry_after(&h), Some(Duration::ZERO), "a date in the past is now");
         let later = std::time::SystemTime::now() + Duration::from_secs(120);
         h.insert(reqwest::header::RETRY_AFTER, httpdate::fmt_http_date(later).parse().unwrap());
         let wait = retry_after(&h).unwrap();
         assert!(wait > Duration::from_secs(110) && wait <= Duration::from_secs(120), "{wait:?}");
+        h.insert(crate::rate_limit::RETRY_AFTER_MS, "40".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_millis(40)), "milliseconds first");
         let p = RetryPolicy::default();
         for n in 1..8 {
             assert!(p.backoff(n) <= p.max_delay);

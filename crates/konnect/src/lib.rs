@@ -6,6 +6,7 @@
 pub mod client;
 pub mod error;
 pub mod models;
+pub mod rate_limit;
 pub mod region;
 pub mod roles;
 pub mod vocabulary;
@@ -15,5 +16,6 @@ pub use client::{
 };
 pub use error::{ApiError, InvalidParameter, KonnectError, ProblemDetails};
 pub use models::*;
+pub use rate_limit::{AdaptiveLimiter, LimiterState};
 pub use region::{Region, GLOBAL_BASE_URL};
 pub use vocabulary::{EntityKind, KindInfo, TimeFrame};

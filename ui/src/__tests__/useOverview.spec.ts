@@ -57,6 +57,7 @@ const report = (over: Partial<SyncReport> = {}): SyncReport => ({
     groups_unchanged: 1,
     entities_done: 1200n,
     requests: 9n,
+    rate_limit: { concurrency: 8, max_concurrency: 8, rate_limited_until: null, rate_limited: 0 },
   },
   cancelled: false,
   failed: [],

@@ -80,6 +80,7 @@ export function commands(invoke: Invoke) {
     cancelSync: () => invoke<boolean>('cancel_sync'),
     exportGroup: (id: string, format: ExportFormat) => invoke<string>('export_group', { id, format }),
     planImport: (id: string, file: string) => invoke<ImportPlan>('plan_import', { id, file }),
+    // Applies a decK file with progress events (`import-progress`).
     applyImport: (id: string, file: string) => invoke<ImportResult>('apply_import', { id, file }),
     compareGroups: (left: string, right: string, timeFrame: TimeFrame) => invoke<Comparison>('compare_groups', { left, right, timeFrame }),
     // Saves text, or a dashboard chart (group, time frame, `traffic` or `error_rate`) as PNG, in

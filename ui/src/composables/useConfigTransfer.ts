@@ -1,8 +1,8 @@
 // A group's configuration as a decK file: export (YAML or JSON, saved where the user chooses),
 // and import (a file chosen in the system's dialog, or pasted) with a preview of what would
-// change before anything is applied.
+// change before anything is applied, and its progress while it is.
 import { ref } from 'vue'
-import { backend, type ConsoleError, type ImportPlan } from '../backend'
+import { backend, type ConsoleError, type ImportPlan, type ImportProgress } from '../backend'
 import { toast } from './toast'
 
 export function useConfigExport(groupId: string, groupName: () => string) {
@@ -42,6 +42,8 @@ export function useConfigImport(groupId: string, groupName: () => string, import
   const error = ref('')
   const plan = ref<ImportPlan | null>(null)
   const busy = ref(false)
+  /** Writes done of those planned, and the rate limit, while an apply runs. */
+  const progress = ref<ImportProgress | null>(null)
 
   function reset() {
     plan.value = null
@@ -68,6 +70,8 @@ export function useConfigImport(groupId: string, groupName: () => string, import
   async function apply(): Promise<boolean> {
     busy.value = true
     error.value = ''
+    progress.value = null
+    const stop = await backend.onImportProgress((p) => (progress.value = p))
     try {
       const r = await backend.applyImport(groupId, fileText.value)
       toast({
@@ -83,9 +87,11 @@ export function useConfigImport(groupId: string, groupName: () => string, import
       error.value = (e as ConsoleError).message
       return false
     } finally {
+      stop()
+      progress.value = null
       busy.value = false
     }
   }
 
-  return { fileText, fileError, error, plan, busy, reset, preview, apply }
+  return { fileText, fileError, error, plan, busy, progress, reset, preview, apply }
 }
