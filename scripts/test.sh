@@ -22,6 +22,10 @@ cargo clippy --locked --workspace --all-targets -- -D warnings
 # The app and tool binaries the system tests launch.
 cargo build --locked --workspace --bins
 
+# Their .deb (bundled from that debug build, no second compile), which the package test unpacks
+# into a clean root and drives to the overview.
+./scripts/package.sh --debug
+
 # Every Rust test, with an X display for the real-webview tests. CI=true makes a missing
 # display a failure rather than a skip.
 mkdir -p target

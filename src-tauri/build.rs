@@ -1,5 +1,4 @@
 fn main() {
-    // The app's one config lives at the workspace root (see README).
-    tauri_build::try_build(tauri_build::Attributes::new().config_path("../tauri.conf.json"))
-        .expect("tauri build script failed");
+    // Reads tauri.conf.json beside this crate's Cargo.toml: where the Tauri CLI looks for it too.
+    tauri_build::build()
 }

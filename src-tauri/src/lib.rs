@@ -98,7 +98,7 @@ pub fn run() {
             Ok(())
         })
         .invoke_handler(commands::handler())
-        .build(tauri::generate_context!("../tauri.conf.json"))
+        .build(tauri::generate_context!())
         .expect("error while building Runtime Manager");
     app.run(|_, _| {});
 }

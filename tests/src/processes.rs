@@ -66,7 +66,17 @@ pub fn bin(name: &str) -> PathBuf {
 
 /// `control-plane` on fixed ports (so a restart keeps its addresses) with [`ADMIN_TOKEN`].
 pub fn control_plane(data_dir: &Path, api_port: u16, cluster_port: u16) -> Proc {
-    let mut cmd = Command::new(bin("control-plane"));
+    control_plane_from(&bin("control-plane"), data_dir, api_port, cluster_port)
+}
+
+/// [`control_plane`] from another `binary` (the one a package installed).
+pub fn control_plane_from(
+    binary: &Path,
+    data_dir: &Path,
+    api_port: u16,
+    cluster_port: u16,
+) -> Proc {
+    let mut cmd = Command::new(binary);
     cmd.args([
         "--data-dir",
         data_dir.to_str().unwrap(),

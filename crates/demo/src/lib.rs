@@ -88,8 +88,9 @@ impl RuntimeLauncher for ProcessFleet {
         Box::pin(async move {
             let binary: PathBuf = living::runtime_binary().ok_or_else(|| {
                 ConsoleError::local(
-                    "The runtime binary was not found next to the app (build it with cargo \
-                     build -p runtime).",
+                    "The runtime binary was not found next to the app nor in \
+                     ../lib/runtime-manager/ (build it with cargo build -p runtime, or \
+                     reinstall the package).",
                 )
             })?;
             let process = fleet::spawn(

@@ -79,13 +79,25 @@ fn save_state(dir: &Path, s: &DemoState) -> Result<(), ConsoleError> {
         .map_err(|e| ConsoleError::local(e.to_string()))
 }
 
-/// The `runtime` binary: `RUNTIME_MANAGER_RUNTIME_BIN`, or beside the running executable.
+/// The `runtime` binary: `RUNTIME_MANAGER_RUNTIME_BIN`, or found from the running executable
+/// (see [`runtime_beside`]).
 pub fn runtime_binary() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("RUNTIME_MANAGER_RUNTIME_BIN") {
         return Some(PathBuf::from(p)).filter(|p| p.exists());
     }
     let exe = std::env::current_exe().ok()?;
-    Some(exe.parent()?.join("runtime")).filter(|p| p.exists())
+    runtime_beside(exe.parent()?)
+}
+
+/// Where the `runtime` binary is for an app in `exe_dir`: in `../lib/runtime-manager/`, where the
+/// `.deb` and `.rpm` install it (the app in `/usr/bin`, its helper binaries out of `PATH`, where a
+/// name as plain as `runtime` could clash), or beside the app, as cargo builds them
+/// (`target/debug/`). The package's place comes first, so an installed app never takes another
+/// program's `/usr/bin/runtime`; relative, so a tree unpacked anywhere (`dpkg -x`) finds its own.
+pub fn runtime_beside(exe_dir: &Path) -> Option<PathBuf> {
+    [exe_dir.join("../lib/runtime-manager/runtime"), exe_dir.join("runtime")]
+        .into_iter()
+        .find(|p| p.is_file())
 }
 
 /// The demo's origin: orders and users APIs that answer JSON after a few milliseconds, with
@@ -432,5 +444,28 @@ async fn drive_traffic(g: DemoGroup, proxies: Vec<String>, sent: Arc<AtomicU64>)
         };
         let _ = req.send().await;
         sent.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::runtime_beside;
+
+    #[test]
+    fn the_runtime_is_found_where_the_packages_put_it_first_then_beside_the_app() {
+        let tmp = tempfile::tempdir().unwrap();
+        let bin = tmp.path().join("usr/bin");
+        let lib = tmp.path().join("usr/lib/runtime-manager");
+        std::fs::create_dir_all(&bin).unwrap();
+        assert_eq!(runtime_beside(&bin), None, "nothing installed, nothing found");
+
+        // A build: the binaries side by side.
+        std::fs::write(bin.join("runtime"), b"").unwrap();
+        assert_eq!(runtime_beside(&bin), Some(bin.join("runtime")));
+
+        // A package: its own, not another program's `runtime` in the same `bin`.
+        std::fs::create_dir_all(&lib).unwrap();
+        std::fs::write(lib.join("runtime"), b"").unwrap();
+        assert_eq!(runtime_beside(&bin), Some(bin.join("../lib/runtime-manager/runtime")));
     }
 }
