@@ -340,6 +340,20 @@ pub fn watch<R: Runtime>(app: AppHandle<R>) {
     });
 }
 
+/// Makes `runtime-manager://` links open this app. An installed package's desktop entry already
+/// claims the scheme; a run from a checkout (or an unpacked tree) registers itself for the user,
+/// as Tauri's deep-link plugin does on Linux. Links opened while the app runs reach it through
+/// the single-instance plugin.
+pub fn register_deep_links<R: Runtime>(app: &AppHandle<R>) {
+    use tauri_plugin_deep_link::DeepLinkExt;
+    let installed = std::env::current_exe().is_ok_and(|exe| exe.starts_with("/usr"));
+    if cfg!(target_os = "linux") && !installed {
+        if let Err(e) = app.deep_link().register_all() {
+            tracing::info!("runtime-manager:// links are not registered for this run: {e}");
+        }
+    }
+}
+
 /// How long an instance is in trouble before the user is told: a minute, or
 /// `RUNTIME_MANAGER_NOTIFY_AFTER_SECS` (end-to-end tests, which cannot wait a minute).
 fn notify_after() -> Duration {

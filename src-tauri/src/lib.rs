@@ -52,6 +52,9 @@ pub fn run() {
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_notification::init())
+        // runtime-manager:// links: the packages' desktop entry hands them to a launch as its
+        // argument (above); a run from a checkout registers the scheme for the user first.
+        .plugin(tauri_plugin_deep_link::init())
         .on_window_event(desktop::remember_window_state)
         .manage(desktop::Zoom::default())
         .setup(|app| {
@@ -89,6 +92,7 @@ pub fn run() {
             app.set_menu(desktop::menu(&handle)?)?;
             app.on_menu_event(|app, event| desktop::on_menu(app, event.id().as_ref()));
             desktop::watch(handle.clone());
+            desktop::register_deep_links(&handle);
             // A first launch by a deep link opens its page once the page listens.
             let args: Vec<String> = std::env::args().skip(1).collect();
             tauri::async_runtime::spawn(async move {
