@@ -276,19 +276,9 @@ fn processes_of(exe: &Path) -> Vec<(u32, Vec<String>)> {
     found
 }
 
-/// Needs an X display. Under CI a missing display is a failure, never a skip.
-fn have_display() -> bool {
-    if std::env::var_os("DISPLAY").is_some() {
-        return true;
-    }
-    assert!(std::env::var_os("CI").is_none(), "CI must run the UI tests under Xvfb (xvfb-run)");
-    eprintln!("SKIP: no DISPLAY; run under xvfb-run to drive the real webview");
-    false
-}
-
 #[tokio::test]
 async fn the_installed_app_reaches_the_overview_and_runs_the_installed_runtime() {
-    if !have_display() {
+    if !system_tests::have_display() {
         return;
     }
     let Some(installed) = install() else { return };

@@ -17,16 +17,6 @@ use serde_json::Value;
 use system_tests::bin_dir;
 use system_tests::webdriver::AppSession;
 
-/// Needs an X display. Under CI (`CI` set) a missing display is a failure, never a skip.
-fn have_display() -> bool {
-    if std::env::var_os("DISPLAY").is_some() {
-        return true;
-    }
-    assert!(std::env::var_os("CI").is_none(), "CI must run the UI tests under Xvfb (xvfb-run)");
-    eprintln!("SKIP: no DISPLAY; run under xvfb-run to drive the real webview");
-    false
-}
-
 fn input(testid: &str) -> String {
     format!(
         "[data-testid={testid}] input, input[data-testid={testid}], \
@@ -2018,7 +2008,7 @@ fn main() {
     let started = Instant::now();
     let mut tally = Tally::default();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    if have_display() {
+    if system_tests::have_display() {
         runtime.block_on(async {
             if selected(&names, &filters) {
                 let mut journey = start_journey().await;

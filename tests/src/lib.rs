@@ -14,6 +14,17 @@ pub fn workspace_root() -> PathBuf {
 }
 
 /// `target/debug` (or the profile dir the tests run from), where the app and tool binaries are.
+/// Whether there is an X display for the tests that drive the real webview. Under CI (`CI` set)
+/// a missing display is a failure, never a skip.
+pub fn have_display() -> bool {
+    if std::env::var_os("DISPLAY").is_some() {
+        return true;
+    }
+    assert!(std::env::var_os("CI").is_none(), "CI must run the UI tests under Xvfb (xvfb-run)");
+    eprintln!("SKIP: no DISPLAY; run under xvfb-run to drive the real webview");
+    false
+}
+
 pub fn bin_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
     // target/<profile>/deps/<test-binary>
