@@ -113,3 +113,29 @@ async fn deleting_a_group_removes_it_from_the_cache_and_the_default_group_is_ref
     assert_eq!(after.groups.iter().map(|g| g.name.as_str()).collect::<Vec<_>>(), ["default"]);
     embedded.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_group_deleted_elsewhere_leaves_nothing_searchable_after_the_next_sync() {
+    let (cp_dir, app_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let cp = start_control_plane(cp_dir.path()).await;
+    let api = system_tests::Api::new(cp.base_url(), ADMIN_TOKEN);
+    let (_, group) =
+        api.call("POST", "/v2/control-planes", Some(serde_json::json!({"name": "gone"}))).await;
+    let id = group["id"].as_str().unwrap().to_string();
+    let service = serde_json::json!({"name": "orphan-billing", "host": "billing.internal"});
+    let path = format!("/v2/control-planes/{id}/core-entities/services");
+    assert_eq!(api.call("POST", &path, Some(service)).await.0, 201);
+    let client = KonnectClient::new(&cp.base_url(), ADMIN_TOKEN).unwrap();
+    let console = Console::new(Profile::local(), client, &app_dir.path().join("c.sqlite")).unwrap();
+    console.refresh_overview().await.unwrap();
+    assert_eq!(console.search("orphan-billing", 10).await.unwrap().len(), 1);
+
+    // Another user deletes the group in Konnect, not through this app.
+    let (status, _) = api.call("DELETE", &format!("/v2/control-planes/{id}"), None).await;
+    assert_eq!(status, 204);
+    let overview = console.refresh_overview().await.unwrap();
+    assert!(overview.groups.iter().all(|g| g.id != id));
+    let hits = console.search("orphan-billing", 10).await.unwrap();
+    assert!(hits.is_empty(), "the deleted group's service is still found: {hits:?}");
+    cp.shutdown().await;
+}

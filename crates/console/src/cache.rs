@@ -130,6 +130,9 @@ const DELETE_GROUP_SCHEMAS: &str = "DELETE FROM schemas WHERE profile_id = ?1 AN
 
 const DELETE_GROUP_ENTITIES: &str = "DELETE FROM entities WHERE profile_id = ?1 AND group_id = ?2";
 
+const DELETE_GROUP_VIEWS: &str =
+    "DELETE FROM views WHERE profile_id = ?1 AND (key = ?2 OR substr(key, 1, length(?3)) = ?3)";
+
 const DELETE_KIND: &str =
     "DELETE FROM entities WHERE profile_id = ?1 AND group_id = ?2 AND kind = ?3";
 
@@ -190,7 +193,9 @@ impl Cache {
     }
 
     /// Replaces a profile's groups with a fresh listing in one transaction: readers see all old or
-    /// all new.
+    /// all new. A group the listing lacks (deleted in Konnect, or committed by a sync killed
+    /// before its listing and deleted since) loses its entities, hash, views and schemas in the
+    /// same transaction: otherwise they stay searchable, under no group, for good.
     pub async fn replace_groups(
         &self,
         profile: &str,
@@ -203,6 +208,13 @@ impl Cache {
             tx.execute("DELETE FROM groups WHERE profile_id = ?1", params![profile])?;
             for g in &groups {
                 insert_group(&tx, &profile, g)?;
+            }
+            let listed: std::collections::HashSet<&str> =
+                groups.iter().map(|g| g.group.id.as_str()).collect();
+            for id in cached_group_ids(&tx, &profile)? {
+                if !listed.contains(id.as_str()) {
+                    forget_group(&tx, &profile, &id)?;
+                }
             }
             tx.execute(SYNC_SUCCEEDED, params![profile, synced_at])?;
             tx.commit()?;
@@ -220,16 +232,7 @@ impl Cache {
         let (profile, id) = (profile.to_string(), id.to_string());
         self.call(move |c| {
             let tx = c.transaction()?;
-            tx.execute(
-                "DELETE FROM groups WHERE profile_id = ?1 AND id = ?2",
-                params![profile, id],
-            )?;
-            tx.execute(DELETE_GROUP_ENTITIES, params![profile, id])?;
-            tx.execute(DELETE_GROUP_SCHEMAS, params![profile, id])?;
-            tx.execute(
-                "DELETE FROM group_sync WHERE profile_id = ?1 AND group_id = ?2",
-                params![profile, id],
-            )?;
+            forget_group(&tx, &profile, &id)?;
             tx.commit()?;
             Ok(())
         })
@@ -294,6 +297,54 @@ impl Cache {
         })
         .await
     }
+}
+
+/// Every row of one group: its listing row, entities, schemas, synced hash and views.
+fn forget_group(c: &Connection, profile: &str, id: &str) -> rusqlite::Result<()> {
+    c.execute("DELETE FROM groups WHERE profile_id = ?1 AND id = ?2", params![profile, id])?;
+    c.execute(DELETE_GROUP_ENTITIES, params![profile, id])?;
+    c.execute(DELETE_GROUP_SCHEMAS, params![profile, id])?;
+    c.execute(
+        "DELETE FROM group_sync WHERE profile_id = ?1 AND group_id = ?2",
+        params![profile, id],
+    )?;
+    // The trailing colon keeps another group whose id starts with this one.
+    let (instances, dashboards) = (format!("instances:{id}"), format!("dashboard:{id}:"));
+    c.execute(DELETE_GROUP_VIEWS, params![profile, instances, dashboards])?;
+    Ok(())
+}
+
+/// Every group the profile's cached rows belong to. Entities and schemas are read one index seek
+/// per group (the next id after the last), not a scan of every row: this runs at every sync.
+fn cached_group_ids(
+    c: &Connection,
+    profile: &str,
+) -> rusqlite::Result<std::collections::BTreeSet<String>> {
+    let mut ids = std::collections::BTreeSet::new();
+    for table in ["entities", "schemas", "group_sync"] {
+        let mut next = c.prepare_cached(&format!(
+            "SELECT group_id FROM {table} WHERE profile_id = ?1 AND group_id > ?2 \
+             ORDER BY group_id LIMIT 1"
+        ))?;
+        let mut after = String::new();
+        while let Some(id) =
+            next.query_row(params![profile, after], |r| r.get::<_, String>(0)).optional()?
+        {
+            ids.insert(id.clone());
+            after = id;
+        }
+    }
+    let mut keys = c.prepare_cached("SELECT key FROM views WHERE profile_id = ?1")?;
+    for key in keys.query_map(params![profile], |r| r.get::<_, String>(0))? {
+        let key = key?;
+        let group = match key.split_once(':') {
+            Some(("instances", id)) => Some(id),
+            Some(("dashboard", rest)) => rest.split(':').next(),
+            _ => None,
+        };
+        ids.extend(group.map(str::to_string));
+    }
+    Ok(ids)
 }
 
 fn insert_group(c: &Connection, profile: &str, g: &CachedGroup) -> rusqlite::Result<()> {
@@ -640,5 +691,91 @@ impl Cache {
             Ok(())
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn group(id: &str) -> CachedGroup {
+        let body = serde_json::json!({
+            "id": id,
+            "name": id,
+            "config": {
+                "control_plane_endpoint": "https://cp.example",
+                "telemetry_endpoint": "https://tp.example",
+                "cluster_type": "CLUSTER_TYPE_HYBRID",
+                "auth_type": "pinned_client_certs",
+                "cloud_gateway": false
+            },
+            "created_at": "2026-01-01T00:00:00Z",
+            "updated_at": "2026-01-01T00:00:00Z"
+        });
+        CachedGroup {
+            group: serde_json::from_value(body).unwrap(),
+            active_instances: 0,
+            total_instances: 0,
+            in_sync_instances: 0,
+            fetched_at: "t".into(),
+        }
+    }
+
+    /// A group synced as a sync leaves it: entities, hash, instances view, a dashboard, a schema.
+    async fn synced(cache: &Cache, profile: &str, id: &str) {
+        let service = konnect::RawEntity { id: "s1".into(), json: r#"{"id":"s1"}"#.into() };
+        let snap = GroupSnapshot {
+            group_id: id.into(),
+            config_hash: format!("hash-{id}"),
+            entities: vec![("services".into(), service)],
+            instances_view: Some("{}".into()),
+            fetched_at: "t".into(),
+        };
+        cache.commit_group(profile, snap).await.unwrap();
+        cache
+            .put_view(profile, &format!("dashboard:{id}:15m"), "{}".into(), "t".into())
+            .await
+            .unwrap();
+        cache.put_schema(profile, id, "plugins/cors", "{}".into(), "t".into()).await.unwrap();
+    }
+
+    /// What is cached of a group besides its row: (entities, synced hash, instances view,
+    /// dashboard, schema) present.
+    async fn held(cache: &Cache, profile: &str, id: &str) -> [bool; 5] {
+        [
+            !cache.entities(profile, id, None).await.unwrap().is_empty(),
+            cache.synced_hash(profile, id).await.unwrap().is_some(),
+            cache.view(profile, &format!("instances:{id}")).await.unwrap().is_some(),
+            cache.view(profile, &format!("dashboard:{id}:15m")).await.unwrap().is_some(),
+            cache.schema(profile, id, "plugins/cors").await.unwrap().is_some(),
+        ]
+    }
+
+    #[tokio::test]
+    async fn a_whole_sync_keeps_nothing_of_a_group_it_did_not_list() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(&dir.path().join("cache.sqlite")).unwrap();
+        for profile in ["p", "other"] {
+            let listing = vec![group("a"), group("a2"), group("b")];
+            cache.replace_groups(profile, listing, "t1".into()).await.unwrap();
+            for id in ["a", "a2", "b"] {
+                synced(&cache, profile, id).await;
+            }
+        }
+        // c was committed by a sync killed before it wrote the listing, then deleted in Konnect.
+        synced(&cache, "p", "c").await;
+
+        // a was deleted in Konnect: the next whole sync lists a2 and b.
+        cache.replace_groups("p", vec![group("a2"), group("b")], "t2".into()).await.unwrap();
+
+        let listed: Vec<_> =
+            cache.groups("p").await.unwrap().into_iter().map(|g| g.group.id).collect();
+        assert_eq!(listed, ["a2", "b"]);
+        assert_eq!(held(&cache, "p", "a").await, [false; 5], "nothing of a is left to search");
+        assert_eq!(held(&cache, "p", "c").await, [false; 5], "nor of c, never listed");
+        assert_eq!(held(&cache, "p", "a2").await, [true; 5], "a2 is not a's (a prefix)");
+        assert_eq!(held(&cache, "p", "b").await, [true; 5]);
+        assert_eq!(held(&cache, "other", "a").await, [true; 5], "another profile's a is kept");
+        assert_eq!(cache.sync_state("p").await.unwrap().synced_at.as_deref(), Some("t2"));
     }
 }
