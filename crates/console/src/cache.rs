@@ -694,31 +694,37 @@ impl Cache {
     }
 }
 
+/// A cached group as a sync leaves it, for the cache's and its users' unit tests.
+#[cfg(test)]
+pub(crate) fn test_group(id: &str, name: &str) -> CachedGroup {
+    let body = serde_json::json!({
+        "id": id,
+        "name": name,
+        "config": {
+            "control_plane_endpoint": "https://cp.example",
+            "telemetry_endpoint": "https://tp.example",
+            "cluster_type": "CLUSTER_TYPE_HYBRID",
+            "auth_type": "pinned_client_certs",
+            "cloud_gateway": false
+        },
+        "created_at": "2026-01-01T00:00:00Z",
+        "updated_at": "2026-01-01T00:00:00Z"
+    });
+    CachedGroup {
+        group: serde_json::from_value(body).unwrap(),
+        active_instances: 0,
+        total_instances: 0,
+        in_sync_instances: 0,
+        fetched_at: "2026-01-01T00:00:00Z".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn group(id: &str) -> CachedGroup {
-        let body = serde_json::json!({
-            "id": id,
-            "name": id,
-            "config": {
-                "control_plane_endpoint": "https://cp.example",
-                "telemetry_endpoint": "https://tp.example",
-                "cluster_type": "CLUSTER_TYPE_HYBRID",
-                "auth_type": "pinned_client_certs",
-                "cloud_gateway": false
-            },
-            "created_at": "2026-01-01T00:00:00Z",
-            "updated_at": "2026-01-01T00:00:00Z"
-        });
-        CachedGroup {
-            group: serde_json::from_value(body).unwrap(),
-            active_instances: 0,
-            total_instances: 0,
-            in_sync_instances: 0,
-            fetched_at: "t".into(),
-        }
+        test_group(id, id)
     }
 
     /// A group synced as a sync leaves it: entities, hash, instances view, a dashboard, a schema.

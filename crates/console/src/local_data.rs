@@ -63,28 +63,7 @@ mod tests {
     const MARK: &str = "orders-eu-7f3a";
 
     fn group(profile_name: &str) -> CachedGroup {
-        let body = serde_json::json!({
-            "id": format!("{profile_name}-g1"),
-            "name": MARK,
-            "description": "",
-            "labels": {},
-            "config": {
-                "control_plane_endpoint": "https://cp.example",
-                "telemetry_endpoint": "https://tp.example",
-                "cluster_type": "CLUSTER_TYPE_HYBRID",
-                "auth_type": "pinned_client_certs",
-                "cloud_gateway": false
-            },
-            "created_at": "2026-01-01T00:00:00Z",
-            "updated_at": "2026-01-01T00:00:00Z"
-        });
-        CachedGroup {
-            group: serde_json::from_value(body).unwrap(),
-            active_instances: 1,
-            total_instances: 1,
-            in_sync_instances: 1,
-            fetched_at: "2026-01-01T00:00:00Z".into(),
-        }
+        crate::cache::test_group(&format!("{profile_name}-g1"), MARK)
     }
 
     /// Everything a sync leaves in the cache, for two profiles.
