@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use console::{Console, Profile};
+use console::{Console, ErrorCode, Profile};
 use futures_util::{SinkExt, StreamExt};
 use hybrid::link::{self, Incoming};
 use hybrid::{Frame, Histogram, Report, Series};
@@ -148,19 +148,33 @@ async fn instances_and_dashboard_come_live_then_from_the_cache() {
     cp.shutdown().await;
     let cached = console.group_instances(&g).await.unwrap();
     assert_eq!(cached.instances.len(), 1);
-    assert!(cached
-        .offline_reason
-        .as_deref()
-        .unwrap_or("")
-        .contains("Cannot reach the control plane"));
+    assert_eq!(
+        cached.offline_reason.as_deref(),
+        Some("Offline: the connection was refused."),
+        "the cause in words, no address"
+    );
     let cached = console.group_dashboard(&g, "15m").await.unwrap();
     assert_eq!(cached.requests.value, Some(10.0));
     assert!(cached.offline_reason.is_some());
-    assert!(
-        console.group_dashboard(&g, "7d").await.is_err(),
-        "a frame never fetched has nothing cached to show"
-    );
+    let never = console.group_dashboard(&g, "7d").await.unwrap_err();
+    assert_eq!(never.code, ErrorCode::NotCached, "a frame never fetched has nothing to show");
+    assert!(never.message.starts_with("Nothing was cached for the last 7 days"), "{never:?}");
+    assert!(never.message.contains("Cached: the last 15 minutes."), "{never:?}");
+    assert!(!never.message.contains("http"), "{never:?}");
     let cached = console.group_entities(&g, "services").await.unwrap();
     assert_eq!(cached.rows.len(), 2);
     assert!(cached.offline_reason.is_some());
+
+    // The list the UI paints first, its bodies passed through as stored: the list last fetched.
+    let values = console.cached_group_entities(&g, "services").await.unwrap().unwrap();
+    assert_eq!(values.rows, services.rows, "the cached bodies are the live ones, in their order");
+    let text = console.cached_group_entities_json(&g, "services", None).await.unwrap().unwrap();
+    let parsed: console::entities::EntityList = serde_json::from_str(text.0.get()).unwrap();
+    assert_eq!(parsed, values);
+    assert_eq!(parsed.rows.len(), 2);
+    let first = console.cached_group_entities_json(&g, "services", Some(1)).await.unwrap();
+    let first: console::entities::EntityList =
+        serde_json::from_str(first.unwrap().0.get()).unwrap();
+    assert_eq!(first.rows, values.rows[..1], "the first row in the API's order");
+    assert!(console.cached_group_entities_json(&g, "routes", None).await.unwrap().is_none());
 }

@@ -890,7 +890,8 @@ async fn dashboard_chart_saved_as_png(j: &mut Journey) {
     let s = &j.s;
     // A dashboard chart saved as PNG.
     s.click(&s.find("[data-testid=dashboard-tab]").await).await;
-    s.click(&s.find("[data-testid=export-traffic-png]").await).await;
+    // Export is offered once the dashboard's figures are there.
+    s.click(&s.find("[data-testid=export-traffic-png]:not([disabled])").await).await;
     s.find("[data-testid=png-saved]").await;
     let png_path = s
         .text_content("[data-testid=png-saved]")
@@ -1743,7 +1744,465 @@ const SHELL: &[Standalone] = &[
     ("nothing_is_cut_from_960x600_to_1920x1080", || {
         nothing_is_cut_from_960x600_to_1920x1080().boxed_local()
     }),
+    ("offline_review_of_every_cached_screen", || {
+        offline_review_of_every_cached_screen().boxed_local()
+    }),
+    ("without_a_keyring_the_cached_organization_opens_read_only", || {
+        without_a_keyring_the_cached_organization_opens_read_only().boxed_local()
+    }),
 ];
+
+/// A Konnect-style organization as real processes on fixed loopback ports (so it can be stopped
+/// and started again where the app left it): three groups, production with 30 services of long,
+/// similar names and a runtime proxying real traffic to an echo upstream.
+struct Organization {
+    dir: PathBuf,
+    api_port: u16,
+    cluster_port: u16,
+    cp: Option<system_tests::processes::Proc>,
+    _runtime: system_tests::processes::Proc,
+    _echo: system_tests::upstream::Echo,
+}
+
+impl Organization {
+    async fn start(dir: PathBuf) -> Organization {
+        use system_tests::processes::{self, free_port};
+        let (api_port, cluster_port) = (free_port(), free_port());
+        let cp = processes::control_plane(&dir, api_port, cluster_port);
+        let api = system_tests::Api::new(format!("http://127.0.0.1:{api_port}"), ADMIN);
+        let mut ids = std::collections::HashMap::new();
+        for name in ["development", "staging", "production"] {
+            let body = serde_json::json!({ "name": name });
+            let (status, g) = api.call("POST", "/v2/control-planes", Some(body)).await;
+            assert_eq!(status, 201, "{g}");
+            ids.insert(name, g["id"].as_str().unwrap().to_string());
+        }
+        let services =
+            |name: &str| format!("/v2/control-planes/{}/core-entities/services", ids[name]);
+        for name in ["development", "staging"] {
+            let body =
+                serde_json::json!({"name": format!("{name}-orders"), "host": "orders.internal"});
+            assert_eq!(api.call("POST", &services(name), Some(body)).await.0, 201);
+        }
+        for n in 1..=30 {
+            let body = serde_json::json!({
+                "name": format!("payments-settlement-reconciliation-eu-west-{n:02}"),
+                "host": "payments.internal",
+            });
+            assert_eq!(api.call("POST", &services("production"), Some(body)).await.0, 201);
+        }
+        let echo = system_tests::upstream::echo("orders").await;
+        let body = serde_json::json!({"name": "orders", "url": format!("http://{}", echo.addr)});
+        let (_, svc) = api.call("POST", &services("production"), Some(body)).await;
+        let route = serde_json::json!({"name": "orders", "paths": ["/orders"]});
+        let routes = format!("{}/{}/routes", services("production"), svc["id"].as_str().unwrap());
+        assert_eq!(api.call("POST", &routes, Some(route)).await.0, 201);
+        let (cert, key) = hybrid::link::generate_client_certificate("production-edge").unwrap();
+        let pin = format!("/v2/control-planes/{}/dp-client-certificates", ids["production"]);
+        assert_eq!(api.call("POST", &pin, Some(serde_json::json!({"cert": cert}))).await.0, 201);
+        let (cert_path, key_path) = (dir.join("dp.crt"), dir.join("dp.key"));
+        std::fs::write(&cert_path, cert).unwrap();
+        std::fs::write(&key_path, key).unwrap();
+        let (runtime, proxy, _) = processes::runtime(
+            &format!("127.0.0.1:{cluster_port}"),
+            &cert_path,
+            &key_path,
+            "production-edge",
+        );
+        // Real traffic: 60 answered, 6 not found; the runtime reports it within 10 s.
+        let http = reqwest::Client::new();
+        let deadline = Instant::now() + std::time::Duration::from_secs(20);
+        while http.get(format!("{proxy}/orders")).send().await.map(|r| r.status().as_u16()).ok()
+            != Some(200)
+        {
+            assert!(Instant::now() < deadline, "the runtime never proxied /orders");
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        for i in 0..66 {
+            let path = if i % 11 == 0 { "/missing" } else { "/orders" };
+            http.get(format!("{proxy}{path}")).send().await.unwrap();
+        }
+        Organization { dir, api_port, cluster_port, cp: Some(cp), _runtime: runtime, _echo: echo }
+    }
+
+    fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.api_port)
+    }
+
+    /// The control plane process is killed, as a crash or a network cut would end it.
+    fn stop(&mut self) {
+        self.cp.take().expect("running").kill();
+    }
+
+    fn start_again(&mut self) {
+        let cp =
+            system_tests::processes::control_plane(&self.dir, self.api_port, self.cluster_port);
+        self.cp = Some(cp);
+    }
+}
+
+const ADMIN: &str = system_tests::ADMIN_TOKEN;
+
+/// Adds the Konnect-style profile "Acme" through the profile switcher and waits for its groups.
+async fn add_acme(s: &AppSession, base_url: &str) {
+    s.click(&s.find("[data-testid=profile-current]").await).await;
+    s.click(&s.find("[data-testid=profile-add]").await).await;
+    s.type_text(&s.find(&input("profile-field-name")).await, "Acme").await;
+    s.type_text(&s.find(&input("profile-field-token")).await, ADMIN).await;
+    s.type_text(&s.find(&input("profile-field-base-url")).await, base_url).await;
+    s.click(
+        &s.find_visible("[data-testid=profile-add-modal] [data-testid=modal-action-button]").await,
+    )
+    .await;
+    s.find("[data-testid=group-row-production]").await;
+}
+
+/// Waits until the page's status bar says offline; how long that took.
+async fn until_offline(s: &AppSession, within: std::time::Duration) -> std::time::Duration {
+    let started = Instant::now();
+    while s.find_now("footer[data-testid=offline-banner]").await.is_none() {
+        assert!(started.elapsed() < within, "no offline banner after {:?}", started.elapsed());
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    started.elapsed()
+}
+
+/// The words on screen, less the details disclosure (closed, it shows only "Details"), carry no
+/// address of the API (`port` is its port) or API path. (A runtime instance's IP is data.)
+async fn no_internal_words(s: &AppSession, port: u16, screen: &str) {
+    let text = s.page_text().await;
+    let address = format!("127.0.0.1:{port}");
+    for internal in ["http://", &address, "/v2/", "control-planes/"] {
+        assert!(!text.contains(internal), "{screen} shows {internal:?}: {text}");
+    }
+    // A sentence ending twice ("refused.."), not an ellipsis (a shortened ID's "...").
+    assert!(!text.replace("...", "…").contains(".."), "{screen} has a double period: {text}");
+}
+
+/// Whether the element is disabled, and why it says so (its title).
+async fn disabled_why(s: &AppSession, testid: &str) -> (bool, String) {
+    let got = s
+        .execute(&format!(
+            "const b = document.querySelector('[data-testid={testid}]'); \
+             return b ? [b.disabled, b.title || b.closest('[title]')?.title || ''] : null"
+        ))
+        .await;
+    assert!(!got.is_null(), "no {testid} on screen");
+    (got[0] == Value::Bool(true), got[1].as_str().unwrap_or("").to_string())
+}
+
+/// Clicks a segment (a time frame) of a segmented control by its text.
+async fn segment(s: &AppSession, testid: &str, text: &str) {
+    let script = format!(
+        "const b = Array.from(document.querySelectorAll('[data-testid={testid}] button')) \
+         .find(b => b.textContent.trim() === {text:?}); b?.click(); return !!b"
+    );
+    assert_eq!(s.execute(&script).await, Value::Bool(true), "no segment {text}");
+}
+
+/// Waits for the dashboard's requests card to show traffic; its figure.
+async fn until_requests(s: &AppSession) -> String {
+    let deadline = Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let card = s.text_content("[data-testid=card-requests] .card-value").await;
+        if card.chars().any(|c| c.is_ascii_digit() && c != '0') {
+            return card;
+        }
+        assert!(Instant::now() < deadline, "the dashboard never showed requests: {card}");
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+}
+
+/// Waits for the overview's row of group `name`, checking every 20 ms that "No runtime groups"
+/// never showed before it; the row's top, to see later that nothing moved it.
+async fn first_rows(s: &AppSession, name: &str) -> f64 {
+    let script = format!(
+        "const r = document.querySelector('[data-testid=group-row-{name}]'); \
+         return [document.body.innerText.includes('No runtime groups'), \
+                 r ? r.getBoundingClientRect().top : null]"
+    );
+    let deadline = Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let got = s.execute(&script).await;
+        assert_ne!(got[0], Value::Bool(true), "an empty state showed before the groups");
+        if let Some(top) = got[1].as_f64() {
+            return top;
+        }
+        assert!(Instant::now() < deadline, "the group {name} never showed");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+async fn open_group(s: &AppSession, name: &str) {
+    s.execute("location.hash = '#/runtime-groups'").await;
+    s.click(&s.find(&format!("[data-testid=group-row-{name}] a[data-testid=group-name]")).await)
+        .await;
+    until_contains(s, "[data-testid=group-title]", name).await;
+}
+
+/// The walk of issue #20: a Konnect-style profile synced, its control plane stopped, every screen
+/// of a group reviewed from the cache, the app restarted offline, the control plane back.
+async fn offline_review_of_every_cached_screen() {
+    let desk = Desk::new();
+    let shots = bin_dir().parent().unwrap().join("screenshots");
+    let exports = desk.tmp.path().join("exports");
+    std::fs::create_dir_all(&exports).unwrap();
+    let mut org = Organization::start(desk.tmp.path().join("org")).await;
+    let extra = [
+        ("RUNTIME_MANAGER_DEMO", PathBuf::from("off")),
+        ("RUNTIME_MANAGER_EXPORT_DIR", exports.clone()),
+    ];
+    let s = desk.launch_bare(&extra).await;
+    // A first launch: the loading state, then the groups, never "No runtime groups" between.
+    first_rows(&s, "default").await;
+    s.set_window_size(1280, 800).await;
+    add_acme(&s, &org.base_url()).await;
+    until_contains(&s, "[data-testid=online-status]", "Online · Acme").await;
+
+    // Online: production's dashboard shows the runtime's traffic; the user looks at the last hour
+    // too (the frame a sync then keeps current), then syncs.
+    open_group(&s, "production").await;
+    let online_requests = until_requests(&s).await;
+    segment(&s, "time-frame", "1h").await;
+    s.find("[data-testid=dashboard][data-frame='1h']").await;
+    until_requests(&s).await;
+    segment(&s, "time-frame", "15m").await;
+    s.click(&s.find("[data-testid=nav-runtime-groups]").await).await;
+    s.click(&s.find("[data-testid=sync-now]").await).await;
+    s.wait_for_text("Synced 4 groups").await;
+    let synced = s.text_content("[data-testid=online-status]").await;
+    assert!(synced.contains("synced at"), "{synced}");
+
+    // The control plane stops. The next request fails, and the app says so within 2 s of it.
+    org.stop();
+    // Opening production's dashboard makes the first request after the stop.
+    s.click(&s.find("[data-testid=group-row-production] a[data-testid=group-name]").await).await;
+    let noticed = until_offline(&s, std::time::Duration::from_secs(2)).await;
+    println!("offline said {noticed:?} after the first request to the stopped control plane");
+    until_contains(&s, "[data-testid=group-title]", "production").await;
+
+    let headline = s.text_content("[data-testid=offline-headline]").await;
+    assert!(headline.starts_with("Offline — showing what was synced at "), "{headline}");
+    let cause = s.text_content("[data-testid=offline-cause]").await;
+    assert!(cause.starts_with("The connection was refused."), "{cause}");
+    assert!(cause.contains("checks every 2 seconds"), "{cause}");
+
+    // Dashboard: the synced figures, as of the sync; the chart still exports.
+    until_contains(&s, "[data-testid=dashboard-as-of]", "Offline — figures as of").await;
+    let offline_requests = s.text_content("[data-testid=card-requests] .card-value").await;
+    assert!(offline_requests.chars().any(|c| c.is_ascii_digit() && c != '0'), "{offline_requests}");
+    assert!(s.find_now("[data-testid=dashboard-error]").await.is_none(), "no error offline");
+    assert!(!disabled_why(&s, "export-traffic-png").await.0, "a cached chart exports");
+    // Export is offered once the dashboard's figures are there.
+    s.click(&s.find("[data-testid=export-traffic-png]:not([disabled])").await).await;
+    s.find("[data-testid=png-saved]").await;
+    no_internal_words(&s, org.api_port, "the dashboard").await;
+    println!("requests online {online_requests}, offline {offline_requests}");
+    settled_shot(&s, &shots.join("offline-dashboard.png")).await;
+    // The last used frame is there; one never opened says so in words, with nothing to export.
+    segment(&s, "time-frame", "1h").await;
+    s.find("[data-testid=dashboard][data-frame='1h'] [data-testid=dashboard-as-of]").await;
+    segment(&s, "time-frame", "7d").await;
+    until_contains(
+        &s,
+        "[data-testid=dashboard-not-cached]",
+        "Nothing was cached for the last 7 days",
+    )
+    .await;
+    assert!(s.find_now("[data-testid=export-traffic-png]").await.is_none());
+    assert!(s.find_now("[data-testid=card-requests]").await.is_none(), "no '–' cards");
+    no_internal_words(&s, org.api_port, "an uncached time frame").await;
+    settled_shot(&s, &shots.join("offline-dashboard-not-cached.png")).await;
+
+    // Runtime instances: the last known ones; no new instance, and why.
+    s.click(&s.find("[data-testid=instances-tab]").await).await;
+    s.find("[data-testid=instance-production-edge]").await;
+    let (off, why) = disabled_why(&s, "new-instance").await;
+    assert!(off && why.starts_with("Offline: the connection was refused."), "{why}");
+    no_internal_words(&s, org.api_port, "the instances").await;
+    settled_shot(&s, &shots.join("offline-instances.png")).await;
+
+    // Configuration: the services, names whole at 1280×800; Import and New are disabled offline.
+    s.click(&s.find("[data-testid=configuration-tab]").await).await;
+    s.find("[data-testid=entity-payments-settlement-reconciliation-eu-west-30]").await;
+    for testid in ["import-group", "new-entity"] {
+        let (off, why) = disabled_why(&s, testid).await;
+        assert!(off, "{testid} is disabled offline");
+        assert!(why.starts_with("Offline: the connection was refused."), "{testid}: {why}");
+        assert!(!why.contains("role") && !why.contains("allow"), "{testid}: {why}");
+    }
+    let cut = s
+        .execute(
+            "return Array.from(document.querySelectorAll('[data-testid=entity-table] tbody tr')) \
+             .map(tr => tr.querySelector('td')).filter(td => td.scrollWidth > td.clientWidth + 1) \
+             .map(td => td.textContent.trim())",
+        )
+        .await;
+    assert_eq!(cut, serde_json::json!([]), "service names cut at 1280×800");
+    let titled = s
+        .execute(
+            "const td = document.querySelector('[data-testid=entity-table] tbody tr td:nth-child(4)'); \
+             return td.title === td.textContent.trim()",
+        )
+        .await;
+    assert_eq!(titled, Value::Bool(true), "a cell's whole value is on hover");
+    no_internal_words(&s, org.api_port, "the configuration").await;
+    settled_shot(&s, &shots.join("offline-configuration.png")).await;
+
+    // The last row's menu, at the window's foot, opens inside the window; its YAML view works.
+    s.execute("document.querySelector('main.content').scrollTop = 1e6").await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let last = s
+        .execute(
+            "const rows = Array.from(document.querySelectorAll('[data-testid=entity-table] tbody tr')) \
+             .filter(tr => tr.getBoundingClientRect().bottom <= window.innerHeight); \
+             return rows.sort((a, b) => a.getBoundingClientRect().top - \
+                                        b.getBoundingClientRect().top).pop().dataset.testid",
+        )
+        .await;
+    let last = last.as_str().expect("a row at the foot of the window").to_string();
+    s.click(&s.find(&format!("[data-testid={last}] .kebab")).await).await;
+    let popover = format!("{last}-actions-dropdown-popover");
+    s.find(&format!("[data-testid={popover}]")).await;
+    let inside = s
+        .execute(&format!(
+            "const r = document.querySelector('[data-testid={popover}]').getBoundingClientRect(); \
+             return r.top >= 0 && r.bottom <= window.innerHeight && r.right <= window.innerWidth"
+        ))
+        .await;
+    assert_eq!(inside, Value::Bool(true), "the row menu opens inside the window");
+    let (off, why) = disabled_why(&s, "entity-delete").await;
+    assert!(off && why.contains("Offline"), "delete offline: {why}");
+    settled_shot(&s, &shots.join("offline-row-menu.png")).await;
+    s.click(&s.find("[data-testid=entity-view]").await).await;
+    s.find_visible("[data-testid=entity-view-modal]").await;
+    until_contains(&s, "[data-testid=entity-view-modal]", "host: payments.internal").await;
+    settled_shot(&s, &shots.join("offline-entity-yaml.png")).await;
+    s.click(
+        &s.find_visible("[data-testid=entity-view-modal] [data-testid=modal-action-button]").await,
+    )
+    .await;
+
+    // Search over every cached group.
+    s.execute("window.dispatchEvent(new KeyboardEvent('keydown', { key: 'k', ctrlKey: true }))")
+        .await;
+    s.type_text(&s.find("[data-testid=palette-input]").await, "staging-orders").await;
+    s.find("[data-testid=palette-hit-staging-orders]").await;
+    settled_shot(&s, &shots.join("offline-search.png")).await;
+    s.execute(
+        "document.querySelector('[data-testid=palette-input]')\
+         .dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }))",
+    )
+    .await;
+    s.wait_gone("[data-testid=palette]").await;
+
+    // Compare development with production from the cache.
+    s.click(&s.find("[data-testid=nav-compare]").await).await;
+    s.click(&s.find("[data-testid=compare-run]").await).await;
+    s.find("[data-testid=compare-metrics]").await;
+    s.wait_for_text("Offline — showing the comparison as of").await;
+    // The same cause as the status bar's (a path naming certificates once read as TLS).
+    until_contains(&s, ".stale-banner", "The connection was refused.").await;
+    no_internal_words(&s, org.api_port, "compare").await;
+    settled_shot(&s, &shots.join("offline-compare.png")).await;
+
+    // The overview: offline, not "Synced N seconds ago"; changes say offline, not "not allowed".
+    s.click(&s.find("[data-testid=nav-runtime-groups]").await).await;
+    until_contains(&s, "[data-testid=synced-at]", "Offline — showing what was synced at").await;
+    assert!(disabled_why(&s, "sync-now").await.0, "Sync now needs the control plane");
+    assert!(disabled_why(&s, "new-group").await.0);
+    s.click(&s.find("[data-testid=group-row-staging] [data-testid=actions-dropdown] button").await)
+        .await;
+    let denied = s.find_visible("[data-testid=edit-group-denied]").await;
+    assert_eq!(s.text(&denied).await.trim(), "Edit (offline)");
+    no_internal_words(&s, org.api_port, "the overview").await;
+    settled_shot(&s, &shots.join("offline-overview.png")).await;
+    // The details disclosure holds the address, for whoever needs it.
+    s.click(&s.find("[data-testid=offline-details] summary").await).await;
+    until_contains(&s, "[data-testid=offline-details]", &format!("127.0.0.1:{}", org.api_port))
+        .await;
+    settled_shot(&s, &shots.join("offline-details.png")).await;
+    s.close().await;
+
+    // Restarted with the control plane still down: the same profile, the rows from the cache at
+    // once (no "No runtime groups" first), and the banner arriving moves nothing.
+    let s = desk.launch_bare(&extra).await;
+    s.set_window_size(1280, 800).await;
+    let top = first_rows(&s, "production").await;
+    assert!(s.text_content("[data-testid=profile-current]").await.contains("Acme"));
+    until_offline(&s, std::time::Duration::from_secs(30)).await;
+    let after = s
+        .execute(
+            "return document.querySelector('[data-testid=group-row-production]')\
+             .getBoundingClientRect().top",
+        )
+        .await;
+    assert_eq!(after.as_f64(), Some(top), "the rows moved when the banner came");
+    no_internal_words(&s, org.api_port, "the overview after a restart").await;
+    settled_shot(&s, &shots.join("offline-restart.png")).await;
+
+    // The control plane comes back: online again within 5 s, and the overview syncs.
+    org.start_again();
+    let back = Instant::now();
+    while s.find_now("[data-testid=online-status]").await.is_none() {
+        assert!(back.elapsed() < std::time::Duration::from_secs(5), "still offline");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    println!("online again {:?} after the control plane restarted", back.elapsed());
+    until_contains(&s, "[data-testid=synced-at]", "Synced").await;
+    settled_shot(&s, &shots.join("online-again.png")).await;
+    s.close().await;
+}
+
+/// Without a keyring (secrets in memory), a restart shows the cached organization read-only, says
+/// what it takes to go online, and "Enter token" does it.
+async fn without_a_keyring_the_cached_organization_opens_read_only() {
+    let desk = Desk::new();
+    let shots = bin_dir().parent().unwrap().join("screenshots");
+    let org = Organization::start(desk.tmp.path().join("org")).await;
+    let extra = [
+        ("RUNTIME_MANAGER_DEMO", PathBuf::from("off")),
+        ("RUNTIME_MANAGER_SECRETS", PathBuf::from("memory")),
+    ];
+    let s = desk.launch_bare(&extra).await;
+    s.set_window_size(1280, 800).await;
+    add_acme(&s, &org.base_url()).await;
+    s.click(&s.find("[data-testid=sync-now]").await).await;
+    s.wait_for_text("Synced 4 groups").await;
+    s.close().await;
+
+    let s = desk.launch_bare(&extra).await;
+    s.set_window_size(1280, 800).await;
+    s.find("[data-testid=group-row-production]").await;
+    assert!(s.text_content("[data-testid=profile-current]").await.contains("Acme"));
+    until_offline(&s, std::time::Duration::from_secs(10)).await;
+    let cause = s.text_content("[data-testid=offline-cause]").await;
+    assert!(cause.contains("No keyring is available on this machine"), "{cause}");
+    assert!(cause.contains("Enter the profile's token again to go online."), "{cause}");
+    no_internal_words(&s, org.api_port, "the read-only overview").await;
+    settled_shot(&s, &shots.join("offline-no-keyring.png")).await;
+    open_group(&s, "staging").await;
+    s.click(&s.find("[data-testid=configuration-tab]").await).await;
+    s.find("[data-testid=entity-staging-orders]").await;
+    let (off, why) = disabled_why(&s, "new-entity").await;
+    assert!(off && why.starts_with("Offline: the profile's token could not be read."), "{why}");
+    settled_shot(&s, &shots.join("offline-no-keyring-configuration.png")).await;
+
+    s.click(&s.find("[data-testid=enter-token]").await).await;
+    s.type_text(&s.find(&input("token-field")).await, ADMIN).await;
+    s.click(&s.find_visible("[data-testid=token-modal] [data-testid=modal-action-button]").await)
+        .await;
+    until_contains(&s, "[data-testid=online-status]", "Online · Acme").await;
+    // The group's page is built again, online: its list live, its actions enabled.
+    s.click(&s.find("[data-testid=configuration-tab]").await).await;
+    s.find("[data-testid=entity-staging-orders]").await;
+    let deadline = Instant::now() + std::time::Duration::from_secs(10);
+    while disabled_why(&s, "new-entity").await.0 {
+        assert!(Instant::now() < deadline, "New gateway service stays disabled once online");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    s.close().await;
+}
 
 /// A fresh data dir and HOME, with a session bus (and a keyring on it) of their own.
 struct Desk {
@@ -1775,13 +2234,18 @@ impl Desk {
 
     /// Launches the app through WebDriver and waits for the demo's groups.
     async fn launch(&self, extra: &[(&'static str, PathBuf)]) -> AppSession {
+        let s = self.launch_bare(extra).await;
+        s.find("[data-testid=group-row-production]").await;
+        s
+    }
+
+    /// Launches the app through WebDriver with `extra` settings, waiting for nothing.
+    async fn launch_bare(&self, extra: &[(&'static str, PathBuf)]) -> AppSession {
         let env: Vec<(&str, PathBuf)> =
             self.env().into_iter().chain(extra.iter().cloned()).collect();
         let env: Vec<(&str, &std::path::Path)> =
             env.iter().map(|(k, v)| (*k, v.as_path())).collect();
-        let s = AppSession::launch(&bin_dir().join("runtime-manager"), &env).await;
-        s.find("[data-testid=group-row-production]").await;
-        s
+        AppSession::launch(&bin_dir().join("runtime-manager"), &env).await
     }
 
     /// The processes running `binary` (in the target dir) that were started for this desk's data.

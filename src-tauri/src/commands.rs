@@ -6,9 +6,10 @@
 use console::access::AccessView;
 use console::analytics::Dashboard;
 use console::certificates::CertificateDetails;
+use console::connection::Connection;
 use console::declarative::ImportPlan;
 use console::embedded::{EmbeddedDefault, StartedInstance};
-use console::entities::EntityList;
+use console::entities::{EntityList, EntityListJson};
 use console::instances::GroupInstances;
 use console::local_data::{DataFolder, DataLocations};
 use console::profiles::{NewKonnectProfile, ProfileList};
@@ -157,6 +158,15 @@ commands! {
 
     fn new_runtime_instance(app, id: String) -> StartedInstance {
         app.new_runtime_instance(&id).await
+    }
+
+    /// A group's entities of one kind from the cache (null when none were cached), shown at once:
+    /// the `first` of them in the API's order, or all.
+    fn cached_group_entities(app, id: String, kind: EntityKind, first: Option<u32>)
+        -> Option<EntityListJson>
+    {
+        let first = first.map(|n| n as usize);
+        app.console().await.cached_group_entities_json(&id, kind, first).await
     }
 
     fn group_entities(app, id: String, kind: EntityKind) -> EntityList {
@@ -339,6 +349,17 @@ commands! {
 
     fn remove_profile(app, id: String) -> ProfileList {
         app.remove_profile(&id).await
+    }
+
+    /// Enters a profile's token again (checked, then kept in the keyring) and opens it online.
+    fn replace_token(app, id: String, token: String) -> ProfileList {
+        app.replace_token(&id, &token).await
+    }
+
+    /// Whether the active profile's API answers, why not, and since when (also sent as
+    /// `connection` events when it changes).
+    fn connection_state(app) -> Connection {
+        app.console().await.connection().await
     }
 }
 

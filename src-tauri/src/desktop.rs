@@ -340,6 +340,34 @@ pub fn watch<R: Runtime>(app: AppHandle<R>) {
     });
 }
 
+/// Tells the page whenever the active profile's connection changes (`connection` events), and
+/// while it is offline probes the API every [`console::connection::PROBE_EVERY`] so a recovery
+/// shows within seconds. The state itself is set by every request the console makes, so an
+/// outage shows as soon as the first one fails.
+pub fn watch_connection<R: Runtime>(app: AppHandle<R>) {
+    tauri::async_runtime::spawn(async move {
+        let mut told: Option<console::connection::Connection> = None;
+        let mut probed = std::time::Instant::now();
+        loop {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            let console = app.state::<EmbeddedDefault>().console().await;
+            let Ok(now) = console.connection().await else { continue };
+            if !now.online && probed.elapsed() >= console::connection::PROBE_EVERY {
+                probed = std::time::Instant::now();
+                console.probe().await;
+                continue;
+            }
+            if told.as_ref() != Some(&now) {
+                if told.as_ref().is_none_or(|t| t.online != now.online) {
+                    tracing::info!(online = now.online, cause = ?now.cause, "connection");
+                }
+                let _ = app.emit("connection", &now);
+                told = Some(now);
+            }
+        }
+    });
+}
+
 /// Makes `runtime-manager://` links open this app. An installed package's desktop entry already
 /// claims the scheme; a run from a checkout (or an unpacked tree) registers itself for the user,
 /// as Tauri's deep-link plugin does on Linux. Links opened while the app runs reach it through
@@ -348,9 +376,14 @@ pub fn register_deep_links<R: Runtime>(app: &AppHandle<R>) {
     use tauri_plugin_deep_link::DeepLinkExt;
     let installed = std::env::current_exe().is_ok_and(|exe| exe.starts_with("/usr"));
     if cfg!(target_os = "linux") && !installed {
-        if let Err(e) = app.deep_link().register_all() {
-            tracing::info!("runtime-manager:// links are not registered for this run: {e}");
-        }
+        // It runs xdg-mime and update-desktop-database: off the main thread, which would
+        // otherwise wait for them before the window's page starts loading.
+        let app = app.clone();
+        std::thread::spawn(move || {
+            if let Err(e) = app.deep_link().register_all() {
+                tracing::info!("runtime-manager:// links are not registered for this run: {e}");
+            }
+        });
     }
 }
 

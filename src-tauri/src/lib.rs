@@ -40,7 +40,16 @@ fn paint_on_the_cpu_without_a_gpu() {
     }
 }
 
+/// When `run` began: the log gives the setup's and the page's times after it.
+static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// Milliseconds since `run` began.
+fn since_start() -> u128 {
+    STARTED.get().map_or(0, |t| t.elapsed().as_millis())
+}
+
 pub fn run() {
+    STARTED.get_or_init(std::time::Instant::now);
     #[cfg(target_os = "linux")]
     paint_on_the_cpu_without_a_gpu();
     let app = tauri::Builder::default()
@@ -60,6 +69,7 @@ pub fn run() {
         .setup(|app| {
             let guard = desktop::init_logging(app.path().app_log_dir().ok());
             app.manage(LogGuard(std::sync::Mutex::new(guard)));
+            tracing::info!(after_ms = %since_start(), "setting up");
             let dir = data_dir(app);
             let embedded = tauri::async_runtime::block_on(EmbeddedDefault::start(&dir))?;
             tracing::info!(
@@ -92,6 +102,7 @@ pub fn run() {
             app.set_menu(desktop::menu(&handle)?)?;
             app.on_menu_event(|app, event| desktop::on_menu(app, event.id().as_ref()));
             desktop::watch(handle.clone());
+            desktop::watch_connection(handle.clone());
             desktop::register_deep_links(&handle);
             // A first launch by a deep link opens its page once the page listens.
             let args: Vec<String> = std::env::args().skip(1).collect();
@@ -99,7 +110,11 @@ pub fn run() {
                 tokio::time::sleep(std::time::Duration::from_secs(2)).await;
                 desktop::open_from_args(&handle, &args);
             });
+            tracing::info!(after_ms = %since_start(), "set up");
             Ok(())
+        })
+        .on_page_load(|_, payload| {
+            tracing::info!(after_ms = %since_start(), event = ?payload.event(), "page load");
         })
         .invoke_handler(commands::handler())
         .build(tauri::generate_context!())

@@ -84,6 +84,31 @@ pub async fn start_control_plane(dir: &Path) -> RunningControlPlane {
     .expect("control plane starts")
 }
 
+/// Starts the control plane again on the address it had (`base_url`), with its data in `dir`: the
+/// same organization coming back after an outage, where the console left it.
+pub async fn restart_control_plane(dir: &Path, base_url: &str) -> RunningControlPlane {
+    let addr = base_url.trim_start_matches("http://").trim_end_matches('/');
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let started = RunningControlPlane::start(Config {
+            data_dir: dir.to_path_buf(),
+            listen: addr.parse().expect("a loopback address"),
+            cluster_listen: "127.0.0.1:0".parse().unwrap(),
+            admin_token: Some(ADMIN_TOKEN.into()),
+        })
+        .await;
+        match started {
+            Ok(cp) => return cp,
+            // The old listener's port may take a moment to be free again.
+            Err(e) if std::time::Instant::now() < deadline => {
+                eprintln!("restarting the control plane at {addr}: {e}; trying again");
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+            Err(e) => panic!("the control plane did not restart at {addr}: {e}"),
+        }
+    }
+}
+
 pub mod faults;
 pub mod gateway;
 pub mod keyring;

@@ -37,3 +37,12 @@ export function exactTime(iso: string): string {
   const d = new Date(iso)
   return Number.isNaN(d.getTime()) ? iso : d.toLocaleString()
 }
+
+/** "14:10" today, "28 Nov, 14:10" another day: when something was synced, as a banner says it. */
+export function clockTime(iso: string, now: Date = new Date()): string {
+  const d = new Date(iso)
+  if (Number.isNaN(d.getTime())) return iso
+  const time = d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
+  if (d.toDateString() === now.toDateString()) return time
+  return `${d.toLocaleDateString([], { day: 'numeric', month: 'short' })}, ${time}`
+}

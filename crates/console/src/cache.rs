@@ -104,6 +104,9 @@ pub struct SyncState {
 #[derive(Clone)]
 pub struct Cache {
     conn: Arc<Mutex<Connection>>,
+    /// A second, read-only connection for what a page shows at once: with WAL it reads the last
+    /// commit while a sync writes through `conn`, instead of queueing behind the sync's writes.
+    reader: Arc<Mutex<Connection>>,
 }
 
 // The statements the cache runs more than a line long, named by what they do.
@@ -146,6 +149,11 @@ const SELECT_ENTITIES: &str =
     "SELECT kind, body, fetched_at FROM entities WHERE profile_id = ?1 AND group_id = ?2 AND \
     (?3 IS NULL OR kind = ?3) ORDER BY rowid";
 
+/// SELECT_ENTITIES' bodies of one kind, the first ?4 of them (-1: all).
+const SELECT_ENTITY_BODIES: &str =
+    "SELECT kind, body, fetched_at FROM entities WHERE profile_id = ?1 AND group_id = ?2 AND \
+    kind = ?3 ORDER BY rowid LIMIT ?4";
+
 const SELECT_GROUPS: &str =
     "SELECT body, active_instances, total_instances, fetched_at, in_sync_instances FROM \
     groups WHERE profile_id = ?1 ORDER BY lower(name)";
@@ -179,7 +187,22 @@ impl Cache {
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             conn.execute_batch(&format!("BEGIN; {sql}; PRAGMA user_version = {}; COMMIT;", i + 1))?;
         }
-        Ok(Cache { conn: Arc::new(Mutex::new(conn)) })
+        let reader = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        Ok(Cache { conn: Arc::new(Mutex::new(conn)), reader: Arc::new(Mutex::new(reader)) })
+    }
+
+    /// Runs `f` on the read-only connection (a page's first paint from the cache).
+    async fn read<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<R, CacheError> + Send + 'static,
+    ) -> Result<R, CacheError> {
+        let reader = self.reader.clone();
+        tokio::task::spawn_blocking(move || f(&reader.lock().unwrap_or_else(|p| p.into_inner())))
+            .await
+            .map_err(|e| CacheError::Join(e.to_string()))?
     }
 
     async fn call<R: Send + 'static>(
@@ -256,7 +279,7 @@ impl Cache {
 
     pub async fn groups(&self, profile: &str) -> Result<Vec<CachedGroup>, CacheError> {
         let profile = profile.to_string();
-        self.call(move |c| {
+        self.read(move |c| {
             let mut stmt = c.prepare_cached(SELECT_GROUPS)?;
             let rows = stmt.query_map(params![profile], |r| {
                 Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
@@ -377,6 +400,24 @@ impl Cache {
         self.call(move |c| {
             c.execute(INSERT_VIEW, params![profile, key, body, fetched_at])?;
             Ok(())
+        })
+        .await
+    }
+
+    /// The cached views whose key starts with `prefix`: (key, fetched at).
+    pub async fn views_under(
+        &self,
+        profile: &str,
+        prefix: &str,
+    ) -> Result<Vec<(String, String)>, CacheError> {
+        let (profile, prefix) = (profile.to_string(), prefix.to_string());
+        self.call(move |c| {
+            let mut q = c.prepare_cached(
+                "SELECT key, fetched_at FROM views WHERE profile_id = ?1 \
+                 AND substr(key, 1, length(?2)) = ?2 ORDER BY key",
+            )?;
+            let rows = q.query_map(params![profile, prefix], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
         .await
     }
@@ -529,7 +570,7 @@ impl Cache {
     ) -> Result<Vec<(String, serde_json::Value, String)>, CacheError> {
         let (profile, group_id, kind) =
             (profile.to_string(), group_id.to_string(), kind.map(str::to_string));
-        self.call(move |c| {
+        self.read(move |c| {
             let mut stmt = c.prepare_cached(SELECT_ENTITIES)?;
             let rows = stmt.query_map(params![profile, group_id, kind], |r| {
                 Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
@@ -540,6 +581,41 @@ impl Cache {
                 out.push((kind, serde_json::from_str(&body).map_err(corrupt)?, at));
             }
             Ok(out)
+        })
+        .await
+    }
+
+    /// A group's cached entities of one kind (the `first` of them in the API's order, or all) as
+    /// one JSON array of their bodies as stored, and when the newest was fetched; None when none
+    /// are cached. Nothing is parsed here.
+    pub async fn entity_bodies_json(
+        &self,
+        profile: &str,
+        group_id: &str,
+        kind: &str,
+        first: Option<usize>,
+    ) -> Result<Option<(String, String)>, CacheError> {
+        let (profile, group_id, kind) =
+            (profile.to_string(), group_id.to_string(), kind.to_string());
+        let limit = first.map_or(-1, |n| n as i64);
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(SELECT_ENTITY_BODIES)?;
+            let mut rows = stmt.query(params![profile, group_id, kind, limit])?;
+            let (mut array, mut newest) = (String::from("["), String::new());
+            while let Some(r) = rows.next()? {
+                if array.len() > 1 {
+                    array.push(',');
+                }
+                array.push_str(
+                    r.get_ref(1)?.as_str().map_err(|e| CacheError::Corrupt(e.to_string()))?,
+                );
+                let at = r.get_ref(2)?.as_str().map_err(|e| CacheError::Corrupt(e.to_string()))?;
+                if at > newest.as_str() {
+                    newest = at.to_string();
+                }
+            }
+            array.push(']');
+            Ok((!newest.is_empty()).then_some((array, newest)))
         })
         .await
     }

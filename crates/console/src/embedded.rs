@@ -107,7 +107,8 @@ impl EmbeddedDefault {
             launcher: Default::default(),
             sync_cancel: Default::default(),
         };
-        // Reopen on the profile used last; if its token is gone, say why and stay on Local.
+        // Reopen on the profile used last: read-only from its cache if its token cannot be read;
+        // on Local only if the profile itself cannot be opened.
         let last = embedded.profiles.list().active;
         if last != "local" {
             if let Err(e) = embedded.switch_profile(&last).await {
@@ -142,16 +143,21 @@ impl EmbeddedDefault {
     }
 
     /// Makes `id` the active profile: its client with the token from the keyring, the same cache
-    /// file.
+    /// file. A token that cannot be read (no keyring, a locked one, gone) opens the profile's
+    /// cache read-only, saying why; entering the token again ([`Self::replace_token`]) brings it
+    /// online.
     pub async fn switch_profile(&self, id: &str) -> Result<ProfileList, ConsoleError> {
         let profile = self.profiles.find(id)?;
-        let console = match &profile {
-            Profile::Local { .. } => self.local.clone(),
-            Profile::Konnect { .. } => Arc::new(Console::new(
-                profile.clone(),
-                self.profiles.client_for(&profile)?,
-                &cache_path(&self.data_dir),
-            )?),
+        let cache = cache_path(&self.data_dir);
+        let console = match (&profile, profile.konnect_hosts()) {
+            (Profile::Konnect { .. }, Some(hosts)) => match self.profiles.client_for(&profile) {
+                Ok(client) => Arc::new(Console::new(profile.clone(), client, &cache)?),
+                Err(e) => {
+                    tracing::warn!("opening '{}' read-only: {}", profile.name(), e.message);
+                    Arc::new(Console::read_only(profile.clone(), hosts, &cache, e.message)?)
+                }
+            },
+            _ => self.local.clone(),
         };
         *self.active.write().await = console;
         self.profiles.set_active(id)?;
@@ -165,6 +171,13 @@ impl EmbeddedDefault {
     ) -> Result<ProfileList, ConsoleError> {
         let profile = self.profiles.add_konnect(form).await?;
         self.switch_profile(profile.id()).await
+    }
+
+    /// Replaces a profile's token (checked against the API, then kept in the keyring) and opens
+    /// the profile with it: the way back online for one opened read-only.
+    pub async fn replace_token(&self, id: &str, token: &str) -> Result<ProfileList, ConsoleError> {
+        self.profiles.replace_token(id, token).await?;
+        self.switch_profile(id).await
     }
 
     /// Removes a Konnect profile and its token; if it was active, Local becomes active.

@@ -19,6 +19,22 @@ pub struct EntityList {
     pub offline_reason: Option<String>,
 }
 
+/// An `EntityList` already written as JSON: a cached list goes to the UI with its bodies as
+/// stored, not parsed into values and written out again (10,000 routes: 35-45 ms in all).
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct EntityListJson(#[ts(as = "EntityList")] pub Box<serde_json::value::RawValue>);
+
+/// `EntityList`'s shape over borrowed parts, to write one without owning its rows as values.
+#[derive(Serialize)]
+pub(crate) struct EntityListOf<'a, Rows: Serialize + ?Sized> {
+    pub group_id: &'a str,
+    pub kind: EntityKind,
+    pub rows: &'a Rows,
+    pub fetched_at: &'a str,
+    pub offline_reason: Option<&'a str>,
+}
+
 /// Every kind the console edits: all of them (kept for callers that count them).
 pub const EDITABLE_KINDS: [EntityKind; 18] = EntityKind::ALL;
 

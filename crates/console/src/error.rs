@@ -22,6 +22,9 @@ pub enum ErrorCode {
     RateLimited,
     /// The control plane could not be reached; cached data is still shown.
     Offline,
+    /// Offline, and the view asked for was never cached (a dashboard's time frame not opened or
+    /// synced while online); the message says so in words.
+    NotCached,
     /// The server failed or answered something we cannot read.
     Server,
     /// A local failure: the cache file, the embedded control plane.
@@ -95,10 +98,19 @@ impl From<KonnectError> for ConsoleError {
                 };
                 ConsoleError { code, message, fields }
             }
-            KonnectError::Transport { url, message } => ConsoleError::new(
-                ErrorCode::Offline,
-                format!("Cannot reach the control plane at {url}: {message}."),
-            ),
+            // The address and the error chain go to the log (and the connection's details), not
+            // into the words on screen.
+            KonnectError::Transport { url, message, cause } => {
+                tracing::debug!(%url, "no answer: {message}");
+                ConsoleError::new(ErrorCode::Offline, format!("Offline: {}.", cause.words()))
+            }
+            KonnectError::Decode { url, message } => {
+                tracing::warn!(%url, "an answer that does not read as the contract says: {message}");
+                ConsoleError::new(
+                    ErrorCode::Server,
+                    "The API answered something this app cannot read; the log has the details.",
+                )
+            }
             other => ConsoleError::new(ErrorCode::Server, other.to_string()),
         }
     }

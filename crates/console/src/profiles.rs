@@ -99,11 +99,16 @@ impl ProfileStore {
             .get(profile.id())
             .map_err(|e| ConsoleError::local(format!("The keyring could not be read: {e}")))?
             .ok_or_else(|| {
-                let message = format!(
-                    "The token of profile '{}' is not in the keyring any more. Remove the \
-                     profile and add it again.",
-                    profile.name()
-                );
+                let message = match &self.secrets.backend {
+                    SecretBackend::SessionOnly { .. } => format!(
+                        "No keyring is available on this machine, so the token of profile '{}' \
+                         was kept for one run only.",
+                        profile.name()
+                    ),
+                    _ => {
+                        format!("The token of profile '{}' is not in the keyring.", profile.name())
+                    }
+                };
                 ConsoleError::new(ErrorCode::Unauthorized, message)
             })?;
         Ok(KonnectClient::with_hosts(hosts, token)?)
@@ -126,12 +131,6 @@ impl ProfileStore {
             return Err(ConsoleError::field("region", "Choose one of us, eu, au, me, in or sg."));
         };
         let token = form.token.trim().to_string();
-        if !(token.starts_with("kpat_") || token.starts_with("spat_")) || token.len() < 12 {
-            return Err(ConsoleError::field(
-                "token",
-                "A Konnect token starts with kpat_ (personal) or spat_ (system account).",
-            ));
-        }
         let base_url = form
             .base_url
             .map(|b| b.trim().trim_end_matches('/').to_string())
@@ -139,22 +138,7 @@ impl ProfileStore {
         let profile =
             Profile::Konnect { id: uuid::Uuid::new_v4().to_string(), name, region, base_url };
         let hosts = profile.konnect_hosts().expect("a Konnect profile has hosts");
-        let client = KonnectClient::with_hosts(hosts, token.clone())?;
-        if let Err(e) = client
-            .list_control_planes(&ControlPlaneQuery { page_size: Some(1), ..Default::default() })
-            .await
-        {
-            let mut err = ConsoleError::from(e);
-            if matches!(err.code, ErrorCode::Unauthorized | ErrorCode::Forbidden) {
-                let reason = format!(
-                    "Konnect refused this token ({}). Check that it is current and belongs to \
-                     this region.",
-                    err.message
-                );
-                err = ConsoleError::field("token", reason);
-            }
-            return Err(err);
-        }
+        check_token(hosts, &token).await?;
         self.secrets.set(profile.id(), &token).map_err(|e| {
             ConsoleError::local(format!("The token could not be stored in the keyring: {e}"))
         })?;
@@ -163,6 +147,20 @@ impl ProfileStore {
         stored.active = Some(profile.id().to_string());
         self.save(&stored)?;
         Ok(profile)
+    }
+
+    /// Replaces a Konnect profile's token (one that could not be read, or was refused): checked
+    /// against the API first, then kept in the keyring.
+    pub async fn replace_token(&self, id: &str, token: &str) -> Result<(), ConsoleError> {
+        let profile = self.find(id)?;
+        let hosts = profile
+            .konnect_hosts()
+            .ok_or_else(|| ConsoleError::local("The Local profile has no stored token."))?;
+        let token = token.trim();
+        check_token(hosts, token).await?;
+        self.secrets.set(id, token).map_err(|e| {
+            ConsoleError::local(format!("The token could not be stored in the keyring: {e}"))
+        })
     }
 
     /// Forgets a Konnect profile and its token; the Local profile stays.
@@ -190,4 +188,29 @@ impl ProfileStore {
         }
         self.save(&stored)
     }
+}
+
+/// A token is kept only once the API accepted it: a refused one is said on the form's field.
+async fn check_token(hosts: konnect::ApiHosts, token: &str) -> Result<(), ConsoleError> {
+    if !(token.starts_with("kpat_") || token.starts_with("spat_")) || token.len() < 12 {
+        return Err(ConsoleError::field(
+            "token",
+            "A Konnect token starts with kpat_ (personal) or spat_ (system account).",
+        ));
+    }
+    let client = KonnectClient::with_hosts(hosts, token.to_string())?;
+    let query = ControlPlaneQuery { page_size: Some(1), ..Default::default() };
+    if let Err(e) = client.list_control_planes(&query).await {
+        let mut err = ConsoleError::from(e);
+        if matches!(err.code, ErrorCode::Unauthorized | ErrorCode::Forbidden) {
+            let reason = format!(
+                "Konnect refused this token ({}). Check that it is current and belongs to this \
+                 region.",
+                err.message
+            );
+            err = ConsoleError::field("token", reason);
+        }
+        return Err(err);
+    }
+    Ok(())
 }

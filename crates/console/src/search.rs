@@ -108,7 +108,41 @@ fn substring_score(pos: usize, text_len: usize, query_len: usize) -> i64 {
 /// Which bytes a text has, folded into 64 bits: a name whose mask lacks one of the query's bits
 /// cannot hold the query's letters, so it is passed over without being read.
 fn byte_mask(text: &[u8]) -> u64 {
-    text.iter().fold(0, |m, &b| m | 1 << (b % 64))
+    text.iter().fold(0, |m, &b| m | 1 << byte_bit(b))
+}
+
+/// A byte's bit in `byte_mask`: each lower-case letter and digit its own, as names are made of
+/// them (folding by `b % 64` gave `u` and `5` one bit, so every numbered name seemed to hold a
+/// `u`); the other bytes share the rest.
+fn byte_bit(b: u8) -> u32 {
+    match b {
+        b'a'..=b'z' => u32::from(b - b'a'),
+        b'0'..=b'9' => 26 + u32::from(b - b'0'),
+        _ => 36 + u32::from(b % 28),
+    }
+}
+
+/// The score of `query`'s letters scattered through `text` (leftmost match), or `None` when
+/// they are not all there in order, or when that score cannot exceed `floor`. `text` must not
+/// hold `query` whole (its substring score is another rule's).
+fn scattered_score(query: &[u8], text: &[u8], floor: i64) -> Option<i64> {
+    let (&head, rest) = query.split_first()?;
+    let first = memchr::memchr(head, text)?;
+    if best_scattered(query.len(), first) <= floor {
+        return None;
+    }
+    let mut last = first;
+    for &c in rest {
+        last += 1 + memchr::memchr(c, &text[last + 1..])?;
+    }
+    let gaps = (last - first + 1 - query.len()) as i64;
+    Some(500 - gaps * 10 - first as i64 * 2 - (last - first) as i64)
+}
+
+/// The best score letters scattered from `first` on can reach: one gap, so a span of the
+/// query's length.
+fn best_scattered(query_len: usize, first: usize) -> i64 {
+    500 - 10 - first as i64 * 2 - query_len as i64
 }
 
 /// One term of one item: where its lower-cased text lies in the index's buffer.
@@ -129,10 +163,6 @@ const SEPARATOR: char = '\0';
 /// A hit: (score, item, field).
 type Hit = (i64, u32, u8);
 
-/// The best a scattered (not substring) match can score: `fuzzy_score`'s 500 less one gap, plus
-/// a name's bonus. Once `limit` substring hits all score more, no scattered match can place.
-const BEST_SCATTERED: i64 = 500 - 10 + NAME_BONUS;
-
 /// A name match is worth more than the same match on an ID or tag.
 const NAME_BONUS: i64 = 50;
 
@@ -143,60 +173,149 @@ const NAME_BONUS: i64 = 50;
 /// the results. Large indexes are searched on every core.
 #[derive(Debug, Default)]
 pub struct SearchIndex {
-    items: Vec<SearchItem>,
+    entries: Vec<Entry>,
+    /// Every item's ID then label, end to end (as `Entry` delimits them).
+    shown: String,
+    /// The groups items belong to, each once.
+    groups: Vec<Arc<(String, String)>>,
     text: String,
     terms: Vec<Term>,
     /// Each name's term (an index in `terms`) and byte mask.
     names: Vec<(u32, u64)>,
+    /// How common each byte is in `text`, for the substring finder to look for a query's rarest.
+    ranks: ByteRanks,
+}
+
+/// Each byte's rank by how often it occurs in the index's text, 0 the rarest. The substring
+/// finder looks first for a query's two rarest bytes: its default ranking is of ordinary text,
+/// where the hex digits and dashes of IDs, which fill much of an index, are not common.
+#[derive(Debug, Clone, Copy)]
+struct ByteRanks([u8; 256]);
+
+impl Default for ByteRanks {
+    fn default() -> ByteRanks {
+        ByteRanks([0; 256])
+    }
+}
+
+impl ByteRanks {
+    fn of(text: &[u8]) -> ByteRanks {
+        let mut counts = [0u64; 256];
+        for &b in text {
+            counts[b as usize] += 1;
+        }
+        let mut order: Vec<u8> = (0..=255).collect();
+        order.sort_by_key(|&b| counts[b as usize]);
+        let mut ranks = [0u8; 256];
+        for (rank, b) in order.into_iter().enumerate() {
+            ranks[b as usize] = rank as u8;
+        }
+        ByteRanks(ranks)
+    }
+}
+
+impl memchr::arch::all::packedpair::HeuristicFrequencyRank for ByteRanks {
+    fn rank(&self, byte: u8) -> u8 {
+        self.0[byte as usize]
+    }
+}
+
+/// An item as the index keeps it: its ID and label lie in the index's `shown` buffer and its group
+/// is an index in `groups`. A million items are then a few large allocations instead of millions
+/// of small ones, which the heap would keep interleaved with the build's freed ones.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    kind: Option<EntityKind>,
+    group: u32,
+    /// `shown[id_start..label_start]` is the ID, `shown[label_start..label_end]` the label.
+    id_start: u32,
+    label_start: u32,
+    label_end: u32,
 }
 
 /// Items per search thread below which one thread is quicker than starting more.
 const ITEMS_PER_THREAD: usize = 50_000;
 
 impl SearchIndex {
-    pub fn new(mut items: Vec<SearchItem>) -> SearchIndex {
-        let (mut text, mut terms, mut names) = (String::new(), Vec::new(), Vec::new());
-        for (i, item) in items.iter_mut().enumerate() {
-            for (field, value) in std::mem::take(&mut item.terms) {
-                let field = FIELDS.iter().position(|f| *f == field).unwrap_or(0) as u8;
-                let start = text.len() as u32;
-                text.push_str(&value.replace(SEPARATOR, ""));
-                if field == 0 {
-                    names.push((terms.len() as u32, byte_mask(&text.as_bytes()[start as usize..])));
-                }
-                terms.push(Term { start, end: text.len() as u32, item: i as u32, field });
-                text.push(SEPARATOR);
+    pub fn new(items: Vec<SearchItem>) -> SearchIndex {
+        let mut index = SearchIndex::default();
+        let mut group_at: std::collections::HashMap<Arc<(String, String)>, u32> =
+            std::collections::HashMap::new();
+        for (i, item) in items.into_iter().enumerate() {
+            // Items come group by group: the last item's group is looked up only when it changes.
+            let group = match index.groups.last() {
+                Some(last) if Arc::ptr_eq(last, &item.group) => index.groups.len() as u32 - 1,
+                _ => *group_at.entry(item.group.clone()).or_insert_with(|| {
+                    index.groups.push(item.group.clone());
+                    index.groups.len() as u32 - 1
+                }),
+            };
+            let id_start = index.shown.len() as u32;
+            index.shown.push_str(&item.id);
+            let label_start = index.shown.len() as u32;
+            index.shown.push_str(&item.label);
+            let label_end = index.shown.len() as u32;
+            index.entries.push(Entry { kind: item.kind, group, id_start, label_start, label_end });
+            for (field, value) in item.terms {
+                index.add_term(i as u32, field, &value);
             }
         }
-        text.shrink_to_fit();
-        terms.shrink_to_fit();
-        names.shrink_to_fit();
-        SearchIndex { items, text, terms, names }
+        index.entries.shrink_to_fit();
+        index.shown.shrink_to_fit();
+        index.groups.shrink_to_fit();
+        index.text.shrink_to_fit();
+        index.terms.shrink_to_fit();
+        index.names.shrink_to_fit();
+        index.ranks = ByteRanks::of(index.text.as_bytes());
+        index
+    }
+
+    fn add_term(&mut self, item: u32, field: &str, value: &str) {
+        let field = FIELDS.iter().position(|f| *f == field).unwrap_or(0) as u8;
+        let start = self.text.len() as u32;
+        if value.contains(SEPARATOR) {
+            self.text.extend(value.chars().filter(|c| *c != SEPARATOR));
+        } else {
+            self.text.push_str(value);
+        }
+        if field == 0 {
+            let mask = byte_mask(&self.text.as_bytes()[start as usize..]);
+            self.names.push((self.terms.len() as u32, mask));
+        }
+        self.terms.push(Term { start, end: self.text.len() as u32, item, field });
+        self.text.push(SEPARATOR);
     }
 
     pub fn len(&self) -> usize {
-        self.items.len()
+        self.entries.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+        self.entries.is_empty()
     }
 
-    fn term_text(&self, t: &Term) -> &str {
-        &self.text[t.start as usize..t.end as usize]
+    fn label(&self, item: u32) -> &str {
+        let e = &self.entries[item as usize];
+        &self.shown[e.label_start as usize..e.label_end as usize]
     }
 
-    /// Substring hits among `terms` (a run of whole items, in order): each item's best.
+    /// Substring hits among `terms` (a run of whole items, in order): the `limit` best items
+    /// (each by its best term), and every item hit.
     fn substring_hits(
         &self,
         finder: &memchr::memmem::Finder,
         q_len: usize,
         terms: &[Term],
-    ) -> Vec<Hit> {
-        let (Some(first), Some(last)) = (terms.first(), terms.last()) else { return Vec::new() };
+        limit: usize,
+    ) -> (Vec<Hit>, Vec<u32>) {
+        let (Some(first), Some(last)) = (terms.first(), terms.last()) else {
+            return (Vec::new(), Vec::new());
+        };
         let base = first.start as usize;
         let haystack = &self.text.as_bytes()[base..last.end as usize];
-        let (mut hits, mut at): (Vec<Hit>, usize) = (Vec::new(), 0);
+        let (mut best, mut items, mut at) = (Best::new(limit), Vec::new(), 0);
+        // The item being read and its best hit so far: hits arrive in item order.
+        let mut current: Option<Hit> = None;
         for pos in finder.find_iter(haystack).map(|p| p + base) {
             while terms[at].end as usize <= pos {
                 at += 1;
@@ -205,38 +324,67 @@ impl SearchIndex {
             let bonus = if t.field == 0 { NAME_BONUS } else { 0 };
             let score =
                 substring_score(pos - t.start as usize, (t.end - t.start) as usize, q_len) + bonus;
-            keep_best(&mut hits, (score, t.item, t.field));
+            match &mut current {
+                Some(c) if c.1 == t.item => {
+                    if score > c.0 {
+                        *c = (score, t.item, t.field);
+                    }
+                }
+                _ => {
+                    if let Some(done) = current.replace((score, t.item, t.field)) {
+                        best.offer(done);
+                    }
+                    items.push(t.item);
+                }
+            }
         }
-        hits
+        if let Some(done) = current {
+            best.offer(done);
+        }
+        (best.hits, items)
     }
 
-    /// Names among `names` that hold the query's letters in order, for items without a hit yet.
-    fn scattered_hits(&self, q: &str, names: &[(u32, u64)], found: &[bool]) -> Vec<Hit> {
-        let want = byte_mask(q.as_bytes());
-        let mut hits = Vec::new();
+    /// The `limit` best names among `names` that hold the query's letters in order, for items
+    /// without a substring hit. A name that cannot outscore the `limit` best found so far is
+    /// left after one letter's scan, and once those all score what no scattered match can beat,
+    /// the rest are not read.
+    fn scattered_hits(
+        &self,
+        q: &str,
+        names: &[(u32, u64)],
+        found: &[bool],
+        limit: usize,
+    ) -> Vec<Hit> {
+        let (q, want) = (q.as_bytes(), byte_mask(q.as_bytes()));
+        let unbeatable = best_scattered(q.len(), 0) + NAME_BONUS;
+        let mut best = Best::new(limit);
         for &(term, _) in names.iter().filter(|(_, m)| m & want == want) {
+            if best.floor() >= unbeatable {
+                break;
+            }
             let t = &self.terms[term as usize];
             if found[t.item as usize] {
                 continue;
             }
-            if let Some(score) = fuzzy_score(q, self.term_text(t)) {
-                hits.push((score + NAME_BONUS, t.item, t.field));
+            let text = &self.text.as_bytes()[t.start as usize..t.end as usize];
+            if let Some(score) = scattered_score(q, text, best.floor().saturating_sub(NAME_BONUS)) {
+                best.offer((score + NAME_BONUS, t.item, t.field));
             }
         }
-        hits
+        best.hits
     }
 
-    /// `work` on about one part per core of `all` (cut by `cut`), the parts' results joined.
+    /// `work` on about one part per core of `all` (cut by `cut`): each part's result.
     fn on_every_core<T: Sync, R: Send>(
         &self,
         all: &[T],
         cut: impl Fn(&[T], usize) -> usize,
-        work: impl Fn(&[T]) -> Vec<R> + Sync,
+        work: impl Fn(&[T]) -> R + Sync,
     ) -> Vec<R> {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let parts = cores.min(self.items.len() / ITEMS_PER_THREAD).max(1);
+        let parts = cores.min(self.entries.len() / ITEMS_PER_THREAD).max(1);
         if parts == 1 {
-            return work(all);
+            return vec![work(all)];
         }
         let size = all.len().div_ceil(parts).max(1);
         let mut runs = Vec::new();
@@ -251,7 +399,7 @@ impl SearchIndex {
             let work = &work;
             let parts: Vec<_> =
                 runs.into_iter().map(|run| scope.spawn(move || work(run))).collect();
-            parts.into_iter().flat_map(|p| p.join().unwrap_or_default()).collect()
+            parts.into_iter().map(|p| p.join().expect("a search thread panicked")).collect()
         })
     }
 
@@ -261,7 +409,8 @@ impl SearchIndex {
         if q.is_empty() || limit == 0 {
             return Vec::new();
         }
-        let finder = memchr::memmem::Finder::new(q.as_bytes());
+        let finder = memchr::memmem::FinderBuilder::new()
+            .build_forward_with_ranker(self.ranks, q.as_bytes());
         // Runs end on an item's last term, so an item's terms are scored together.
         let whole_items = |terms: &[Term], mut at: usize| {
             while at < terms.len() && terms[at].item == terms[at - 1].item {
@@ -269,60 +418,81 @@ impl SearchIndex {
             }
             at
         };
-        let mut hits = self.on_every_core(&self.terms, whole_items, |run| {
-            self.substring_hits(&finder, q.len(), run)
+        let parts = self.on_every_core(&self.terms, whole_items, |run| {
+            self.substring_hits(&finder, q.len(), run, limit)
         });
-        if !Self::filled(&mut hits, limit) {
-            let mut found = vec![false; self.items.len()];
-            for h in &hits {
-                found[h.1 as usize] = true;
+        let mut hits: Vec<Hit> = parts.iter().flat_map(|(best, _)| best.iter().copied()).collect();
+        if !Self::filled(&hits, limit, best_scattered(q.len(), 0) + NAME_BONUS) {
+            // Every item with a substring hit is passed over: its name, if it holds the query
+            // whole, scored as a substring already.
+            let mut found = vec![false; self.entries.len()];
+            for item in parts.iter().flat_map(|(_, items)| items) {
+                found[*item as usize] = true;
             }
             let (q, found) = (&q, &found);
             let names = self.on_every_core(
                 &self.names,
                 |_, at| at,
-                |run| self.scattered_hits(q, run, found),
+                |run| self.scattered_hits(q, run, found, limit),
             );
-            hits.extend(names);
+            hits.extend(names.into_iter().flatten());
         }
         top(&mut hits, limit);
-        let label = |h: &Hit| self.items[h.1 as usize].label.as_str();
+        let label = |h: &Hit| self.label(h.1);
         hits.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| label(a).cmp(label(b))));
         hits.into_iter().map(|h| self.hit(h)).collect()
     }
 
-    /// Whether `limit` of `hits` already outscore any scattered match (keeping only those).
-    fn filled(hits: &mut Vec<Hit>, limit: usize) -> bool {
-        if hits.len() < limit {
-            return false;
-        }
-        top(hits, limit);
-        hits.iter().all(|h| h.0 > BEST_SCATTERED)
+    /// Whether `limit` of `hits` already outscore `best_scattered`, the best a scattered match
+    /// can score.
+    fn filled(hits: &[Hit], limit: usize, best_scattered: i64) -> bool {
+        hits.iter().filter(|h| h.0 > best_scattered).count() >= limit
     }
 
     fn hit(&self, (score, item, field): Hit) -> SearchHit {
-        let it = &self.items[item as usize];
+        let e = &self.entries[item as usize];
+        let group = &self.groups[e.group as usize];
         SearchHit {
-            kind: it.kind.map_or_else(|| "group".to_string(), |k| k.to_string()),
-            id: it.id.clone(),
-            label: it.label.clone(),
-            group_id: it.group.0.clone(),
-            group_name: it.group.1.clone(),
+            kind: e.kind.map_or_else(|| "group".to_string(), |k| k.to_string()),
+            id: self.shown[e.id_start as usize..e.label_start as usize].to_string(),
+            label: self.label(item).to_string(),
+            group_id: group.0.clone(),
+            group_name: group.1.clone(),
             matched: FIELDS[field as usize].to_string(),
             score,
         }
     }
 }
 
-/// Adds a hit of an item, keeping the item's best: hits arrive in item order.
-fn keep_best(hits: &mut Vec<Hit>, hit: Hit) {
-    match hits.last_mut() {
-        Some(last) if last.1 == hit.1 => {
-            if hit.0 > last.0 {
-                *last = hit;
-            }
+/// The `limit` best-scoring hits offered so far, in no order.
+struct Best {
+    limit: usize,
+    hits: Vec<Hit>,
+    /// The score a hit must beat to be kept: the lowest kept once `limit` are.
+    floor: i64,
+}
+
+impl Best {
+    fn new(limit: usize) -> Best {
+        Best { limit, hits: Vec::with_capacity(limit + 1), floor: i64::MIN }
+    }
+
+    fn floor(&self) -> i64 {
+        self.floor
+    }
+
+    fn offer(&mut self, hit: Hit) {
+        if hit.0 <= self.floor {
+            return;
         }
-        _ => hits.push(hit),
+        self.hits.push(hit);
+        if self.hits.len() > self.limit {
+            let lowest = (0..self.hits.len()).min_by_key(|&i| self.hits[i].0).unwrap_or(0);
+            self.hits.swap_remove(lowest);
+        }
+        if self.hits.len() == self.limit {
+            self.floor = self.hits.iter().map(|h| h.0).min().unwrap_or(i64::MIN);
+        }
     }
 }
 
@@ -423,5 +593,146 @@ mod tests {
         assert!(labels[..10].iter().all(|l| l.starts_with("svc-11999")), "{labels:?}");
         assert_eq!(hits.len(), 20, "scattered matches fill the rest: {labels:?}");
         assert_eq!(index.search("sv9", 5).len(), 5, "scattered letters across the parts");
+    }
+
+    /// Every item's best score as the rule states it, item by item: its best substring match on
+    /// any term (a name's worth NAME_BONUS more), else its name's letters in order.
+    fn reference_scores(items: &[SearchItem], query: &str) -> Vec<i64> {
+        let mut scores: Vec<i64> = items
+            .iter()
+            .filter_map(|item| {
+                let bonus = |field: &str| if field == "name" { NAME_BONUS } else { 0 };
+                let substring = item
+                    .terms
+                    .iter()
+                    .filter_map(|(field, text)| {
+                        let pos = text.find(query)?;
+                        Some(substring_score(pos, text.len(), query.len()) + bonus(field))
+                    })
+                    .max();
+                substring.or_else(|| Some(fuzzy_score(query, &item.terms[0].1)? + NAME_BONUS))
+            })
+            .collect();
+        scores.sort_unstable_by(|a, b| b.cmp(a));
+        scores
+    }
+
+    /// Services, routes and consumers, as a large organization's cache holds them.
+    fn organization(n: usize) -> Vec<SearchItem> {
+        let group = Arc::new(("g".to_string(), "g".to_string()));
+        (0..n)
+            .filter_map(|i| {
+                let body = match i % 3 {
+                    0 => json!({"id": format!("id-{i}"), "name": format!("svc-{i:06}-orders"),
+                                "host": format!("orders-{}.internal", i % 97)}),
+                    1 => json!({"id": format!("id-{i}"), "name": format!("route-{i:06}-users-api"),
+                                "paths": [format!("/users/{i}")], "tags": ["team-a"]}),
+                    // Names whose letters start later score less: met first, they must not
+                    // keep out the better ones met after them.
+                    _ if i % 6 == 2 => {
+                        json!({"id": format!("id-{i}"), "username": format!("a-user-{i:06}")})
+                    }
+                    _ => json!({"id": format!("id-{i}"), "username": format!("User-{i:06}")}),
+                };
+                let kind = [EntityKind::Services, EntityKind::Routes, EntityKind::Consumers][i % 3];
+                SearchItem::from_entity(kind, &body, group.clone())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_hits_are_the_best_scores_however_the_scan_is_cut_short() {
+        let cases = [
+            ("usr", 20),
+            ("usr", 40),
+            ("urs", 5),
+            ("sv9", 20),
+            ("u5", 20),
+            ("rdr", 50),
+            ("ord", 20),
+            ("/users/4", 20),
+            ("id-1199", 20),
+            ("team", 20),
+            ("0-ua", 20),
+            ("zzz", 20),
+            ("s0r", 1),
+        ];
+        // One search thread, then one per core.
+        for size in [30_000, 120_000] {
+            let items = organization(size);
+            let index = SearchIndex::new(items.clone());
+            for (query, limit) in cases {
+                let got: Vec<i64> = index.search(query, limit).iter().map(|h| h.score).collect();
+                let want = reference_scores(&items, query);
+                assert_eq!(got, want[..limit.min(want.len())], "{query} (limit {limit}, {size})");
+            }
+        }
+    }
+
+    #[test]
+    fn a_names_byte_mask_tells_letters_from_digits() {
+        // (query, name, whether the name's mask holds the query's)
+        let cases = [
+            ("usr", "svc-0005123-orders", false),
+            ("usr", "user-0005123", true),
+            ("u5", "svc-0005123-orders", false),
+            ("u5", "users-5", true),
+            ("a-1", "api-1", true),
+            ("a.1", "api-1", false),
+        ];
+        for (query, name, holds) in cases {
+            let (q, n) = (byte_mask(query.as_bytes()), byte_mask(name.as_bytes()));
+            assert_eq!(n & q == q, holds, "{query} in {name}");
+        }
+    }
+
+    #[test]
+    fn a_hit_shows_its_item_as_given_under_its_group() {
+        let (dev, prod) = (
+            Arc::new(("g1".to_string(), "Dev".to_string())),
+            Arc::new(("g2".to_string(), "Prod".to_string())),
+        );
+        let entity = |kind, body: serde_json::Value, group: &Arc<(String, String)>| {
+            SearchItem::from_entity(kind, &body, group.clone()).unwrap()
+        };
+        let items = vec![
+            entity(EntityKind::Services, json!({"id": "S-1", "name": "Orders-API"}), &dev),
+            entity(EntityKind::Consumers, json!({"id": "c-2", "username": "Ursula"}), &prod),
+            // The same group in another Arc, as a group the listing lacks is made per entity.
+            entity(
+                EntityKind::Routes,
+                json!({"id": "r-3", "name": "orders-route"}),
+                &Arc::new((*dev).clone()),
+            ),
+            SearchItem {
+                kind: None,
+                id: "g2".into(),
+                label: "Prod".into(),
+                group: prod.clone(),
+                terms: vec![("name", "prod".into()), ("id", "g2".into())],
+            },
+        ];
+        let index = SearchIndex::new(items);
+        assert_eq!(index.len(), 4);
+        let shown = |q: &str| -> Vec<(String, String, String, String, String, String)> {
+            index
+                .search(q, 10)
+                .into_iter()
+                .map(|h| (h.kind, h.id, h.label, h.group_id, h.group_name, h.matched))
+                .collect()
+        };
+        let row = |k: &str, id: &str, label: &str, g: &str, gn: &str, m: &str| {
+            (k.into(), id.into(), label.into(), g.into(), gn.into(), m.into())
+        };
+        assert_eq!(
+            shown("orders"),
+            [
+                row("services", "S-1", "Orders-API", "g1", "Dev", "name"),
+                row("routes", "r-3", "orders-route", "g1", "Dev", "name"),
+            ]
+        );
+        assert_eq!(shown("ursula"), [row("consumers", "c-2", "Ursula", "g2", "Prod", "name")]);
+        assert_eq!(shown("g2"), [row("group", "g2", "Prod", "g2", "Prod", "id")]);
+        assert_eq!(shown("s-1"), [row("services", "S-1", "Orders-API", "g1", "Dev", "id")]);
     }
 }

@@ -20,9 +20,11 @@ use crate::vocabulary::EntityKind;
 /// Requests in flight at once during a sync, across all groups and kinds, while Konnect does not
 /// ask for fewer.
 pub const DEFAULT_CONCURRENCY: usize = 8;
-/// Groups being fetched at once: enough kinds in flight to keep the request bound busy, few
-/// enough that only these groups' entities are held in memory before their commit.
-const GROUPS_IN_FLIGHT: usize = 4;
+/// Groups being fetched at once: enough kinds in flight to keep the request bound busy (a group's
+/// last pages come one after another, so each group alone often has fewer than the bound's
+/// requests ready), few enough that only these groups' entities are held in memory before their
+/// commit (8 groups of 5,000 entities are a few MB).
+const GROUPS_IN_FLIGHT: usize = 8;
 
 /// What a progress bar needs, sent after every finished group, when a rate-limit wait begins, and
 /// as the limit on requests in flight moves (at most ten times a second).

@@ -64,6 +64,8 @@ pub struct Comparison {
     pub error_rate_svg: String,
     /// Set when either side came from the cache.
     pub offline_reason: Option<String>,
+    /// When the older of the two dashboards was fetched: the figures are as of then.
+    pub fetched_at: String,
 }
 
 /// One import's writes: each through the import's client (under its limiter), counted, with
@@ -469,6 +471,7 @@ impl Console {
             left_p99_ms: ld.p99_latency_ms.value,
             right_p99_ms: rd.p99_latency_ms.value,
             offline_reason: l_off.or(r_off).or(ld.offline_reason).or(rd.offline_reason),
+            fetched_at: ld.fetched_at.clone().min(rd.fetched_at.clone()),
         })
     }
 

@@ -36,6 +36,13 @@ pub struct Alert {
     pub group_id: Option<String>,
 }
 
+/// A reason without its "Offline: " (the alert's title says it), starting as a sentence does.
+fn sentence(why: &str) -> String {
+    let rest = why.strip_prefix("Offline: ").unwrap_or(why);
+    let mut chars = rest.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
 /// What the watcher remembers between checks.
 pub struct Watcher {
     grace: Duration,
@@ -88,7 +95,9 @@ impl Watcher {
                 if wanted.profile_offline && !self.offline_told {
                     alerts.push(Alert {
                         title: "Runtime Manager is offline".into(),
-                        body: format!("Showing what was synced last. {why}"),
+                        // "Offline: the connection was refused." → "The connection was …": the
+                        // title says offline already.
+                        body: format!("Showing what was synced last. {}", sentence(&why)),
                         group_id: None,
                     });
                 }
@@ -343,6 +352,7 @@ mod tests {
         let told = watcher.check(&console, &all()).await;
         assert_eq!(told.len(), 1, "{told:?}");
         assert_eq!(told[0].title, "Runtime Manager is offline");
+        assert_eq!(told[0].body, "Showing what was synced last. The connection was refused.");
         assert!(watcher.check(&console, &all()).await.is_empty(), "told once");
         let quiet = NotificationSettings { profile_offline: false, ..all() };
         assert!(Watcher::new(GRACE).check(&console, &quiet).await.is_empty(), "switched off");

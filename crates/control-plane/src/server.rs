@@ -93,7 +93,7 @@ impl RunningControlPlane {
         data_dir
             .create(&config.data_dir)
             .map_err(|e| StartError::DataDir(config.data_dir.clone(), e))?;
-        let store = Store::open(&config.data_dir.join("control-plane.sqlite"))?;
+        let store = Store::open(&Store::path_in(&config.data_dir))?;
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|e| StartError::Listen(config.listen, e))?;

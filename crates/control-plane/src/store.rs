@@ -174,8 +174,16 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // An entity write alone runs nine cached statements; rusqlite keeps 16 by default, which
+        // paging, exports and writes together would keep pushing out of the cache.
+        conn.set_prepared_statement_cache_capacity(64);
         migrate(&conn)?;
         Ok(Store { conn: Arc::new(Mutex::new(conn)) })
+    }
+
+    /// The database file of the control plane whose data directory is `data_dir`.
+    pub fn path_in(data_dir: &Path) -> std::path::PathBuf {
+        data_dir.join("control-plane.sqlite")
     }
 
     /// Runs `f` on a blocking thread with the connection, so SQLite never stalls the async runtime.

@@ -173,6 +173,8 @@ pub struct KonnectClient {
     /// limiter (one sync, one import); none: requests go out at once and each waits out its own
     /// 429.
     limiter: Option<AdaptiveLimiter>,
+    /// Whether the API answered lately, shared with every clone of this client.
+    reach: crate::reach::Reachability,
 }
 
 /// How long one try of a call may take, by kind of call. A read that times out is tried again
@@ -244,7 +246,28 @@ impl KonnectClient {
             retry: RetryPolicy::default(),
             timeouts: Timeouts::default(),
             limiter: None,
+            reach: Default::default(),
         })
+    }
+
+    /// A client with no token (it could not be read): every call fails at once, as out of reach
+    /// for want of a token, without going to the network.
+    pub fn without_token(hosts: ApiHosts) -> Result<Self, KonnectError> {
+        let client = Self::with_hosts(hosts, String::new())?;
+        client.reach.failed(crate::reach::Cause::NoToken, "no token".into());
+        Ok(client)
+    }
+
+    /// Whether the API answered this client's (and its clones') last try.
+    pub fn reachability(&self) -> &crate::reach::Reachability {
+        &self.reach
+    }
+
+    /// One light call, tried once: does the API answer (and accept the token) now?
+    pub async fn probe(&self) -> Result<(), KonnectError> {
+        let once = self.clone().with_retry(RetryPolicy { attempts: 1, ..self.retry });
+        let query = ControlPlaneQuery { page_size: Some(1), ..Default::default() };
+        once.list_control_planes(&query).await.map(|_| ())
     }
 
     /// The same client with other per-call timeouts (tests shorten them).
@@ -296,6 +319,13 @@ impl KonnectClient {
         body: Option<&B>,
     ) -> Result<(StatusCode, String), KonnectError> {
         let url = self.url(path);
+        if self.token.is_empty() {
+            return Err(KonnectError::Transport {
+                url,
+                message: "no token".into(),
+                cause: crate::reach::Cause::NoToken,
+            });
+        }
         let payload =
             match body {
                 Some(b) => Some(serde_json::to_vec(b).map_err(|e| KonnectError::Decode {
@@ -339,6 +369,8 @@ impl KonnectClient {
                 Ok(r) => r,
                 Err(e) => {
                     drop(permit);
+                    let cause = crate::reach::cause_of(&e);
+                    self.reach.failed(cause, format!("{method} {url}: {}", transport_message(&e)));
                     if idempotent && !last {
                         tracing::debug!(%url, attempt, "transport error, retrying: {e}");
                         tokio::time::sleep(self.retry.backoff(attempt)).await;
@@ -347,10 +379,12 @@ impl KonnectClient {
                     return Err(KonnectError::Transport {
                         url: url.clone(),
                         message: transport_message(&e),
+                        cause,
                     });
                 }
             };
             let status = resp.status();
+            self.note_answer(status, &resp, &url, last);
             if status == StatusCode::TOO_MANY_REQUESTS {
                 rate_limited += 1;
                 let asked = retry_after(resp.headers());
@@ -387,11 +421,30 @@ impl KonnectClient {
             let text = resp.text().await.map_err(|e| KonnectError::Transport {
                 url: url.clone(),
                 message: transport_message(&e),
+                cause: crate::reach::cause_of(&e),
             })?;
             if let Some(permit) = permit {
                 permit.succeeded();
             }
             return Ok((status, text));
+        }
+    }
+
+    /// What an answer says of reachability: a refused token or a 429 that will not be waited out
+    /// keeps the API out of reach (nothing can be done with it); any other answer means it is
+    /// back.
+    fn note_answer(&self, status: StatusCode, resp: &reqwest::Response, url: &str, last: bool) {
+        if status == StatusCode::UNAUTHORIZED {
+            self.reach.failed(crate::reach::Cause::Unauthorized, format!("401 from {url}"));
+        } else if status == StatusCode::TOO_MANY_REQUESTS {
+            let asked = retry_after(resp.headers());
+            if last || asked.is_some_and(|w| w > self.retry.max_retry_after) {
+                let wait_secs = asked.map_or(0, |w| w.as_secs_f64().ceil() as u64);
+                let cause = crate::reach::Cause::RateLimited { wait_secs };
+                self.reach.failed(cause, format!("429 from {url}"));
+            }
+        } else {
+            self.reach.answered();
         }
     }
 
@@ -860,7 +913,11 @@ async fn api_error(url: &str, status: StatusCode, resp: reqwest::Response) -> Ko
     let text = match resp.text().await {
         Ok(text) => text,
         Err(e) => {
-            return KonnectError::Transport { url: url.to_string(), message: transport_message(&e) }
+            return KonnectError::Transport {
+                url: url.to_string(),
+                message: transport_message(&e),
+                cause: crate::reach::cause_of(&e),
+            };
         }
     };
     let problem = problem_from_body(status.as_u16(), &text);

@@ -66,7 +66,7 @@ pub enum KonnectError {
     Api(Box<ApiError>),
     /// No answer: connection refused, reset, DNS, TLS or timeout.
     #[error("could not reach {url}: {message}")]
-    Transport { url: String, message: String },
+    Transport { url: String, message: String, cause: crate::reach::Cause },
     /// An answer whose body is not what the contract says.
     #[error("unexpected response from {url}: {message}")]
     Decode { url: String, message: String },

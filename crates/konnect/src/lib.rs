@@ -7,6 +7,7 @@ pub mod client;
 pub mod error;
 pub mod models;
 pub mod rate_limit;
+pub mod reach;
 pub mod region;
 pub mod roles;
 pub mod vocabulary;
@@ -17,5 +18,6 @@ pub use client::{
 pub use error::{ApiError, InvalidParameter, KonnectError, ProblemDetails};
 pub use models::*;
 pub use rate_limit::{AdaptiveLimiter, LimiterState};
+pub use reach::{Cause, Outage, Reachability};
 pub use region::{Region, GLOBAL_BASE_URL};
 pub use vocabulary::{EntityKind, KindInfo, TimeFrame};

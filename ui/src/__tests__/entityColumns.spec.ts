@@ -1,6 +1,6 @@
 // Cells as text and the configuration filter, shared by every entity kind.
 import { describe, expect, it } from 'vitest'
-import { cellText, KINDS, matches, sortRows } from '../entityColumns'
+import { cellText, columnWidths, KINDS, longestTexts, matches, sortRows } from '../entityColumns'
 
 describe('entity columns', () => {
   it('renders lists, booleans, references and blanks', () => {
@@ -73,5 +73,39 @@ describe('sortRows', () => {
       'b',
     ])
     expect(sortRows(rows, services, null)).toBe(rows)
+  })
+
+  it('gives the name column the room its longest name needs, the others what is left', () => {
+    const services = KINDS.find((k) => k.kind === 'services')!.columns
+    const px = (w: string[]) => w.map((x) => Number(x.replace('px', '')))
+    // 1280 px window: about 950 px of table.
+    const byShare = px(columnWidths(services, 950, 0))
+    const roomy = px(columnWidths(services, 950, 320))
+    expect(roomy[0]).toBe(320)
+    expect(roomy[0]).toBeGreaterThan(byShare[0])
+    expect(roomy.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(950)
+    expect(Math.min(...roomy.slice(1, -2))).toBeGreaterThanOrEqual(64)
+    // A name longer than the table can give: the others keep their least, the name the rest.
+    const huge = px(columnWidths(services, 950, 5000))
+    expect(huge.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(950)
+    expect(Math.min(...huge.slice(1, -2))).toBeGreaterThanOrEqual(64)
+    // Not laid out yet: shares as percentages.
+    expect(columnWidths(services, 0, 300)[0]).toMatch(/%$/)
+  })
+})
+
+describe('longestTexts', () => {
+  it('keeps the n longest, longest first, earlier ones first among equals', () => {
+    const texts = ['ab', 'abcd', 'a', 'abc', 'wxyz', 'xy', 'abcde']
+    expect(longestTexts(texts, 3)).toEqual(['abcde', 'abcd', 'wxyz'])
+    expect(longestTexts(texts, 10)).toHaveLength(7)
+    expect(longestTexts([], 3)).toEqual([])
+  })
+  it('picks the same as a full sort over many names', () => {
+    const names = Array.from({ length: 2000 }, (_, i) =>
+      `route-${(i * 7919) % 2000}`.repeat(1 + (i % 5)),
+    )
+    const sorted = [...names].sort((a, b) => b.length - a.length).slice(0, 40)
+    expect(longestTexts(names, 40).map((t) => t.length)).toEqual(sorted.map((t) => t.length))
   })
 })

@@ -42,7 +42,7 @@ vi.mock('../backend', async (importOriginal) => ({
 }))
 vi.mock('../composables/toast', () => ({ toast: vi.fn() }))
 
-const OFFLINE = 'The control plane at http://127.0.0.1:8001 is not reachable.'
+const OFFLINE = 'Offline: the connection was refused.'
 const list = (kind: EntityKind, rows: Record<string, unknown>[], offline: string | null = null) =>
   ({
     group_id: 'g1',
@@ -86,7 +86,7 @@ describe('an entity page', () => {
     expect(page.entity.value).toEqual(upstream)
     expect(page.label.value).toBe('orders-upstream')
     expect(page.offlineReason.value).toBe(OFFLINE)
-    expect(page.whyNotChange.value).toContain(`Offline: ${OFFLINE}`)
+    expect(page.whyNotChange.value).toBe(`${OFFLINE} Changes are disabled until it is back.`)
     expect(page.whyNotChange.value).toContain('Changes are disabled')
   })
 
@@ -189,7 +189,7 @@ describe('forms offline', () => {
     const form = mounted(() => useEntityForm('g1', () => 'consumer_groups'))
     await form.open(null)
     expect(form.disabled.value).toBe(true)
-    expect(form.schemaNote.value).toContain('read-only')
+    expect(form.schemaNote.value).toMatch(/read-only/i)
   })
 
   it('a new credential starts on its consumer', async () => {

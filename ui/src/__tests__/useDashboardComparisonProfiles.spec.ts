@@ -28,6 +28,20 @@ const { toast } = vi.hoisted(() => ({ toast: vi.fn() }))
 vi.mock('../composables/toast', () => ({ toast }))
 
 let unmount = () => {}
+const card = (value: number) => ({ value, previous: null, change_pct: null })
+const dashboard = () => ({
+  group_id: 'g1',
+  time_frame: '15m' as const,
+  requests: card(10),
+  error_rate: card(1),
+  p99_latency_ms: card(5),
+  traffic: [],
+  top_services: [],
+  traffic_svg: '<svg/>',
+  error_rate_svg: '<svg/>',
+  fetched_at: '2026-11-30T14:10:00Z',
+  offline_reason: null,
+})
 beforeEach(() => {
   for (const f of Object.values(backend)) f.mockReset()
   toast.mockReset()
@@ -75,6 +89,25 @@ describe('dashboard cards', () => {
   })
 })
 
+describe('a dashboard offline', () => {
+  it('says a time frame was not cached, and drops the figures of the frame before', async () => {
+    const cached = { ...dashboard(), offline_reason: 'Offline: the connection was refused.' }
+    backend.groupDashboard.mockResolvedValueOnce(cached)
+    const s = withSetup(() => useDashboard('g1'))
+    unmount = s.unmount
+    await flushPromises()
+    expect(s.result.data.value?.offline_reason).toMatch(/^Offline/)
+    expect(s.result.notCached.value).toBe('')
+    const words = 'Nothing was cached for the last 7 days while online.'
+    backend.groupDashboard.mockRejectedValueOnce({ code: 'not_cached', message: words, fields: {} })
+    s.result.timeFrame.value = '7d'
+    await s.result.load()
+    expect(s.result.data.value).toBeNull()
+    expect(s.result.notCached.value).toBe(words)
+    expect(s.result.error.value).toBe('')
+  })
+})
+
 describe('useComparison', () => {
   const g = (id: string, name: string) => ({ id, name })
   it('suggests development and production, and says a refusal on the second group', async () => {
@@ -91,7 +124,7 @@ describe('useComparison', () => {
     await flushPromises()
     expect([s.result.left.value, s.result.right.value]).toEqual(['3', '2'])
     await s.result.run()
-    expect(backend.compareGroups).toHaveBeenCalledWith('3', '2', '1h')
+    expect(backend.compareGroups).toHaveBeenCalledWith('3', '2', '15m')
     expect(s.result.error.value).toBe('Pick another group than A.')
     expect(s.result.busy.value).toBe(false)
   })

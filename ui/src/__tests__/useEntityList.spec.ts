@@ -5,12 +5,18 @@ import { flushPromises } from '@vue/test-utils'
 import type { EntityList } from '../bindings/EntityList'
 import { KINDS } from '../entityColumns'
 import type { EntityKind } from '../vocabulary'
-import { nextOrder, useEntityList } from '../composables/useEntityList'
+import { FIRST_ROWS, nextOrder, useEntityList } from '../composables/useEntityList'
 import { splitFieldErrors } from '../composables/useEntityForm'
 import { withSetup } from './withSetup'
 
 const { backend } = vi.hoisted(() => ({
-  backend: { access: vi.fn(), groupEntities: vi.fn(), deleteEntity: vi.fn(), entityYaml: vi.fn() },
+  backend: {
+    access: vi.fn(),
+    cachedGroupEntities: vi.fn(),
+    groupEntities: vi.fn(),
+    deleteEntity: vi.fn(),
+    entityYaml: vi.fn(),
+  },
 }))
 vi.mock('../backend', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../backend')>()),
@@ -42,6 +48,7 @@ beforeEach(() => {
   for (const f of Object.values(backend)) f.mockReset()
   toast.mockReset()
   backend.access.mockResolvedValue({ groups: {}, can_create_groups: true })
+  backend.cachedGroupEntities.mockResolvedValue(null)
   backend.groupEntities.mockImplementation(async (_: string, kind: EntityKind) =>
     list(kind, kind === 'services' ? services : []),
   )
@@ -87,11 +94,74 @@ describe('useEntityList', () => {
     expect(l.shown.value).toEqual([])
   })
 
-  it('says why rows cannot change offline, and names rows by their kind', async () => {
-    backend.groupEntities.mockResolvedValue(list('services', services, 'connection refused'))
+  it('shows the cached list at once, then the live one', async () => {
+    backend.cachedGroupEntities.mockResolvedValue(list('services', services.slice(0, 1)))
+    let live: (l: EntityList) => void = () => {}
+    backend.groupEntities.mockReturnValue(new Promise((r) => (live = r)))
     const l = mountList('services')
     await flushPromises()
-    expect(l.whyNotChange.value).toBe('Offline: connection refused')
+    expect(l.shown.value.map((x) => x.id)).toEqual(['s1'])
+    await new Promise((r) => setTimeout(r, 20))
+    expect(backend.groupEntities).toHaveBeenCalledWith('g1', 'services')
+    live(list('services', services))
+    await flushPromises()
+    expect(l.shown.value.map((x) => x.id)).toEqual(['s1', 's2'])
+  })
+
+  it("paints a long cached list's first rows, then all of them, then the live list", async () => {
+    const routes = Array.from({ length: 250 }, (_, i) => ({ id: `r${i}`, name: `route-${i}` }))
+    backend.cachedGroupEntities.mockImplementation(
+      async (_: string, kind: EntityKind, first: number | null) =>
+        list(kind, first === null ? routes : routes.slice(0, first)),
+    )
+    let live: (l: EntityList) => void = () => {}
+    backend.groupEntities.mockReturnValue(new Promise((r) => (live = r)))
+    const l = mountList('routes')
+    await flushPromises()
+    expect(backend.cachedGroupEntities).toHaveBeenCalledWith('g1', 'routes', FIRST_ROWS)
+    expect(l.shown.value).toHaveLength(FIRST_ROWS)
+    expect(l.partial.value).toBe(true)
+    await new Promise((r) => setTimeout(r, 20))
+    await flushPromises()
+    expect(backend.cachedGroupEntities).toHaveBeenLastCalledWith('g1', 'routes', null)
+    expect(l.shown.value).toHaveLength(250)
+    expect(l.partial.value).toBe(false)
+    await new Promise((r) => setTimeout(r, 20))
+    live(list('routes', routes.slice(0, 3)))
+    await flushPromises()
+    expect(l.shown.value.map((x) => x.id)).toEqual(['r0', 'r1', 'r2'])
+  })
+
+  it('reads a short cached list once', async () => {
+    backend.cachedGroupEntities.mockResolvedValue(list('services', services))
+    const l = mountList('services')
+    await flushPromises()
+    await new Promise((r) => setTimeout(r, 20))
+    await flushPromises()
+    expect(backend.cachedGroupEntities).toHaveBeenCalledTimes(1)
+    expect(l.partial.value).toBe(false)
+  })
+
+  it('drops a reply for a kind no longer selected', async () => {
+    let slow: (l: EntityList) => void = () => {}
+    backend.groupEntities.mockReturnValueOnce(new Promise((r) => (slow = r)))
+    const l = mountList('services')
+    await flushPromises()
+    l.select('routes')
+    await flushPromises()
+    slow(list('services', services))
+    await flushPromises()
+    expect(l.spec.value.kind).toBe('routes')
+    expect(l.shown.value).toEqual([])
+  })
+
+  it('says why rows cannot change offline, and names rows by their kind', async () => {
+    backend.groupEntities.mockResolvedValue(
+      list('services', services, 'Offline: the connection was refused.'),
+    )
+    const l = mountList('services')
+    await flushPromises()
+    expect(l.whyNotChange.value).toBe('Offline: the connection was refused.')
     expect(l.rowLabel(services[1])).toBe('users-api')
     expect(l.rowLabel(null)).toBe('')
   })

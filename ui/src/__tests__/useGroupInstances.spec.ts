@@ -113,7 +113,7 @@ describe('useGroupInstances', () => {
   })
 
   it('says why a new instance cannot start offline, and why a start failed', async () => {
-    backend.groupInstances.mockResolvedValue(view('connection refused'))
+    backend.groupInstances.mockResolvedValue(view('Offline: the connection was refused.'))
     backend.newRuntimeInstance.mockRejectedValue({
       code: 'server',
       message: 'no binary',
@@ -122,7 +122,10 @@ describe('useGroupInstances', () => {
     const s = withSetup(() => useGroupInstances('g1'))
     unmount = s.unmount
     await flushPromises()
-    expect(s.result.whyNotNewInstance.value).toMatch(/^Offline: connection refused\. A new/)
+    expect(s.result.whyNotNewInstance.value).toBe(
+      'Offline: the connection was refused. A new instance needs the control plane to pin its ' +
+        'certificate.',
+    )
     await s.result.startInstance()
     expect(toast).toHaveBeenCalledWith({
       appearance: 'danger',

@@ -7,6 +7,20 @@ import { filterGroups, syncSummary, useOverview } from '../composables/useOvervi
 import { useDemo } from '../composables/useDemo'
 import { useGroupDelete } from '../composables/useGroupDelete'
 import { withSetup } from './withSetup'
+import { useConnection } from '../composables/useConnection'
+import type { Connection } from '../bindings/Connection'
+
+const offlineState: Connection = {
+  profile_id: 'local',
+  profile_name: 'Local',
+  online: false,
+  offline_since: new Date().toISOString(),
+  cause: 'the connection was refused',
+  details: 'GET http://127.0.0.1:9/v2/control-planes: connection refused',
+  remedy: 'The app checks every 2 seconds and goes online as soon as it answers.',
+  needs_token: false,
+  synced_at: new Date().toISOString(),
+}
 
 const { backend } = vi.hoisted(() => ({
   backend: {
@@ -99,6 +113,13 @@ describe('syncSummary', () => {
   })
 })
 
+/** The cached overview shown and painted, and the live refresh asked for. */
+async function loaded() {
+  await flushPromises()
+  await new Promise((r) => setTimeout(r, 20))
+  await flushPromises()
+}
+
 describe('useOverview', () => {
   it('shows the cache first, then the live overview, filtered', async () => {
     backend.cachedOverview.mockResolvedValue(overview([group('cached')]))
@@ -106,7 +127,7 @@ describe('useOverview', () => {
     backend.refreshOverview.mockReturnValue(new Promise((r) => (live = r)))
     const s = withSetup(useOverview)
     unmount = s.unmount
-    await flushPromises()
+    await loaded()
     expect(s.result.rows.value.map((g) => g.name)).toEqual(['cached'])
     expect(s.result.refreshing.value).toBe(true)
     live(overview([group('dev'), group('prod')]))
@@ -116,14 +137,34 @@ describe('useOverview', () => {
     expect(s.result.whyNotCreate.value).toBe('')
   })
 
-  it('says why nothing can change while offline', async () => {
+  it('stays loading between an empty first cache and the first refresh', async () => {
+    backend.cachedOverview.mockResolvedValue({ ...overview([]), synced_at: null })
+    backend.refreshOverview.mockReturnValue(new Promise(() => {}))
+    const s = withSetup(useOverview)
+    unmount = s.unmount
+    // The cached answer is in, the live refresh not yet asked for (it waits for a paint).
+    await flushPromises()
+    expect(s.result.overview.value?.groups).toEqual([])
+    expect(backend.refreshOverview).not.toHaveBeenCalled()
+    expect(s.result.refreshing.value).toBe(true)
+  })
+
+  it('says why nothing can change while offline, in the one offline state', async () => {
     backend.cachedOverview.mockResolvedValue(overview([]))
     backend.refreshOverview.mockResolvedValue(overview([group('dev')], 'connection refused'))
     const s = withSetup(useOverview)
     unmount = s.unmount
-    await flushPromises()
-    expect(s.result.whyNotCreate.value).toMatch(/^Offline since the last sync: connection refused/)
+    await loaded()
+    useConnection().adopt(offlineState)
+    expect(s.result.offline.value).toBe(true)
+    expect(s.result.headline.value).toMatch(/^Offline — showing what was synced at \d{1,2}:\d\d/)
+    expect(s.result.whyNotCreate.value).toBe(
+      'Offline: the connection was refused. Changes need the control plane; nothing is queued.',
+    )
     expect(s.result.whyNotChange(group('dev'))).toBe(s.result.whyNotCreate.value)
+    expect(s.result.whyNotCreate.value).not.toMatch(/http|\.\./)
+    useConnection().adopt({ ...offlineState, online: true, cause: null, details: null })
+    expect(s.result.whyNotCreate.value).toBe('')
   })
 
   it('keeps a failed refresh as the load error', async () => {
@@ -131,7 +172,7 @@ describe('useOverview', () => {
     backend.refreshOverview.mockRejectedValue({ code: 'offline', message: 'down', fields: {} })
     const s = withSetup(useOverview)
     unmount = s.unmount
-    await flushPromises()
+    await loaded()
     expect(s.result.loadError.value?.message).toBe('down')
     expect(s.result.rows.value).toHaveLength(1)
   })

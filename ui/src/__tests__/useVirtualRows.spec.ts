@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest'
-import { CHUNK, KEEP, OVERSCAN, covers, screenOf, windowOf } from '../composables/useVirtualRows'
+import {
+  CHUNK,
+  KEEP,
+  OVERSCAN,
+  covers,
+  screenOf,
+  topOf,
+  windowOf,
+} from '../composables/useVirtualRows'
 
 describe('windowOf', () => {
   it('renders the rows on screen and a margin in whole blocks, never the whole list', () => {
@@ -34,5 +42,18 @@ describe('covers', () => {
     expect(covers(rendered, at(900), 10_000)).toBe(false)
     expect(covers({ start: 0, end: 0 }, at(0), 10_000)).toBe(false)
     expect(covers(windowOf(10_000, 48, 0, 0, 800), at(0), 10_000)).toBe(true)
+  })
+})
+
+describe('topOf', () => {
+  it('renders whole blocks filling a screen, fewer than with the margin', () => {
+    // 800 px of 68 px rows: 12 rows on screen, one block.
+    expect(topOf(500, 68, 800)).toEqual({ start: 0, end: CHUNK })
+    // 800 px of 48 px rows: 17 rows, two blocks.
+    expect(topOf(10_000, 48, 800)).toEqual({ start: 0, end: 2 * CHUNK })
+    expect(topOf(5, 48, 800)).toEqual({ start: 0, end: 5 })
+    expect(topOf(10_000, 48, 800).end).toBeLessThan(windowOf(10_000, 48, 0, 0, 800).end)
+    // Once settled, the margin follows where a screenful leaves less than KEEP rows below.
+    expect(covers(topOf(500, 68, 800), screenOf(68, 0, 0, 800), 500)).toBe(false)
   })
 })

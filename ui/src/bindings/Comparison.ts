@@ -13,4 +13,8 @@ requests_svg: string, error_rate_svg: string,
 /**
  * Set when either side came from the cache.
  */
-offline_reason: string | null, };
+offline_reason: string | null, 
+/**
+ * When the older of the two dashboards was fetched: the figures are as of then.
+ */
+fetched_at: string, };

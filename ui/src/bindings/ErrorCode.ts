@@ -3,4 +3,4 @@
 /**
  * What kind of failure this is; the UI branches on this, never on message text.
  */
-export type ErrorCode = "validation" | "conflict" | "not_found" | "unauthorized" | "forbidden" | "rate_limited" | "offline" | "server" | "local";
+export type ErrorCode = "validation" | "conflict" | "not_found" | "unauthorized" | "forbidden" | "rate_limited" | "offline" | "not_cached" | "server" | "local";

@@ -3,12 +3,14 @@ import type { AccessView } from './AccessView'
 import type { AvailablePlugins } from './AvailablePlugins'
 import type { CertificateDetails } from './CertificateDetails'
 import type { Comparison } from './Comparison'
+import type { Connection } from './Connection'
 import type { Dashboard } from './Dashboard'
 import type { DataFolder } from './DataFolder'
 import type { DataLocations } from './DataLocations'
 import type { DemoStatus } from './DemoStatus'
 import type { EntityKind } from './EntityKind'
 import type { EntityList } from './EntityList'
+import type { EntityListJson } from './EntityListJson'
 import type { ExportFormat } from './ExportFormat'
 import type { GroupInstances } from './GroupInstances'
 import type { ImportPlan } from './ImportPlan'
@@ -55,6 +57,9 @@ export function commands(invoke: Invoke) {
     // One runtime instance's own traffic.
     instanceDashboard: (id: string, nodeId: string, timeFrame: TimeFrame) => invoke<Dashboard>('instance_dashboard', { id, nodeId, timeFrame }),
     newRuntimeInstance: (id: string) => invoke<StartedInstance>('new_runtime_instance', { id }),
+    // A group's entities of one kind from the cache (null when none were cached), shown at once:
+    // the `first` of them in the API's order, or all.
+    cachedGroupEntities: (id: string, kind: EntityKind, first: number | null) => invoke<EntityListJson | null>('cached_group_entities', { id, kind, first }),
     groupEntities: (id: string, kind: EntityKind) => invoke<EntityList>('group_entities', { id, kind }),
     createEntity: (id: string, kind: EntityKind, body: Record<string, unknown>) => invoke<Record<string, unknown>>('create_entity', { id, kind, body }),
     updateEntity: (id: string, kind: EntityKind, entityId: string, body: Record<string, unknown>) => invoke<Record<string, unknown>>('update_entity', { id, kind, entityId, body }),
@@ -109,6 +114,11 @@ export function commands(invoke: Invoke) {
     addKonnectProfile: (form: NewKonnectProfile) => invoke<ProfileList>('add_konnect_profile', { form }),
     switchProfile: (id: string) => invoke<ProfileList>('switch_profile', { id }),
     removeProfile: (id: string) => invoke<ProfileList>('remove_profile', { id }),
+    // Enters a profile's token again (checked, then kept in the keyring) and opens it online.
+    replaceToken: (id: string, token: string) => invoke<ProfileList>('replace_token', { id, token }),
+    // Whether the active profile's API answers, why not, and since when (also sent as
+    // `connection` events when it changes).
+    connectionState: () => invoke<Connection>('connection_state'),
   }
 }
 

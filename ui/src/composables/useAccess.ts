@@ -4,6 +4,7 @@ import { ref } from 'vue'
 import { backend } from '../backend'
 import type { AccessView } from '../bindings/AccessView'
 import type { GroupAccess } from '../bindings/GroupAccess'
+import { useConnection } from './useConnection'
 
 const view = ref<AccessView | null>(null)
 
@@ -20,8 +21,11 @@ function group(id: string): GroupAccess | undefined {
   return view.value?.groups[id]
 }
 
-/** Why `what` (a kind, `group`, `nodes` or `import`) is not allowed in a group ('' if it is). */
+/** Why `what` (a kind, `group`, `nodes` or `import`) cannot be done in a group now ('' if it can):
+ * offline nothing can (every change needs the API), then the token's roles decide. */
 function whyNot(id: string, what: string): string {
+  const offline = useConnection().whyOffline.value
+  if (offline) return offline
   const g = group(id)
   if (!g) return ''
   const allowed =

@@ -3,14 +3,18 @@
 import { onMounted, ref } from 'vue'
 import { backend, type Comparison, type ConsoleError, type RuntimeGroupRow } from '../backend'
 import type { TimeFrame } from '../vocabulary'
+import { appSettings } from './useSettings'
 
 export function useComparison() {
   const groups = ref<RuntimeGroupRow[]>([])
   const left = ref('')
   const right = ref('')
-  const timeFrame = ref<TimeFrame>('1h')
+  // The dashboards' default frame: the one a sync caches for every group, so it compares offline.
+  const timeFrame = ref<TimeFrame>(appSettings.default_time_frame)
   const busy = ref(false)
   const error = ref('')
+  /** Offline, and this time frame was not cached: said as a fact, not as a failure. */
+  const notCached = ref(false)
   const result = ref<Comparison | null>(null)
 
   /** The cached groups; suggests the usual pair, development against production, if both exist. */
@@ -28,12 +32,14 @@ export function useComparison() {
   async function run() {
     busy.value = true
     error.value = ''
+    notCached.value = false
     try {
       result.value = await backend.compareGroups(left.value, right.value, timeFrame.value)
     } catch (e) {
       const err = e as ConsoleError
       // Comparing a group with itself is said on the second picker.
       error.value = err.fields?.right ?? err.message
+      notCached.value = err.code === 'not_cached'
       result.value = null
     } finally {
       busy.value = false
@@ -41,5 +47,5 @@ export function useComparison() {
   }
 
   onMounted(load)
-  return { groups, left, right, timeFrame, busy, error, result, load, run }
+  return { groups, left, right, timeFrame, busy, error, notCached, result, load, run }
 }

@@ -53,16 +53,30 @@ export function useDashboard(groupId: string, nodeId?: string) {
   const timeFrame = ref<TimeFrame>(appSettings.default_time_frame)
   const data = ref<Dashboard | null>(null)
   const error = ref('')
+  /** Offline, and nothing was cached for this time frame: what to say instead of figures. */
+  const notCached = ref('')
   const { now } = usePolling(load, 10000)
 
   async function load() {
+    const frame = timeFrame.value
     try {
-      data.value = nodeId
-        ? await backend.instanceDashboard(groupId, nodeId, timeFrame.value)
-        : await backend.groupDashboard(groupId, timeFrame.value)
+      const got = nodeId
+        ? await backend.instanceDashboard(groupId, nodeId, frame)
+        : await backend.groupDashboard(groupId, frame)
+      // An answer for a frame no longer chosen (a quick switch) is not shown under the new one.
+      if (frame !== timeFrame.value) return
+      data.value = got
       error.value = ''
+      notCached.value = ''
     } catch (e) {
-      error.value = (e as ConsoleError).message
+      if (frame !== timeFrame.value) return
+      const err = e as ConsoleError
+      if (err.code === 'not_cached') {
+        // Another frame's figures must not stay on screen under this frame's name.
+        data.value = null
+        notCached.value = err.message
+        error.value = ''
+      } else error.value = err.message
     }
     now.value = new Date()
   }
@@ -84,5 +98,16 @@ export function useDashboard(groupId: string, nodeId?: string) {
   const canExport = !nodeId
 
   onMounted(load)
-  return { timeFrame, data, error, now, cards, load, saved, canExport, exportPng: exportPng.run }
+  return {
+    timeFrame,
+    data,
+    error,
+    notCached,
+    now,
+    cards,
+    load,
+    saved,
+    canExport,
+    exportPng: exportPng.run,
+  }
 }

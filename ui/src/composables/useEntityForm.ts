@@ -39,7 +39,7 @@ export function useEntityForm(groupId: string, kind: () => EntityKind) {
       schema.value = asSchema(got.schema)
       asJson.value = false
       if (got.offline_reason) {
-        schemaNote.value = `Form from the cached schema, read-only: ${got.offline_reason}`
+        schemaNote.value = `Read-only, from the cached schema. ${got.offline_reason}`
         form.disabled.value = true
       }
       form.reset(schema.value.fields, entity)

@@ -1,6 +1,6 @@
 // One entity's page: the entity from its kind's list (live, or the cache offline, with why),
 // what may be changed (nothing offline; the token's roles), and deleting it after a question.
-import { computed, onMounted, ref } from 'vue'
+import { computed, onMounted, ref, shallowRef } from 'vue'
 import { backend, asConsoleError } from '../backend'
 import type { EntityList } from '../bindings/EntityList'
 import { entityLabel, kindInfo, type EntityKind } from '../vocabulary'
@@ -9,12 +9,12 @@ import { useConfirmDelete } from './useConfirmDelete'
 
 /** Why nothing may be changed: offline first (nothing is queued), then the token's roles. */
 export function whyNotChange(offlineReason: string | null | undefined, denied: string): string {
-  return offlineReason ? `Offline: ${offlineReason} Changes are disabled until it is back.` : denied
+  return offlineReason ? `${offlineReason} Changes are disabled until it is back.` : denied
 }
 
 export function useEntityPage(groupId: string, kind: EntityKind, entityId: string) {
   const access = useAccess()
-  const list = ref<EntityList | null>(null)
+  const list = shallowRef<EntityList | null>(null)
   const error = ref('')
   const loading = ref(false)
 

@@ -67,11 +67,13 @@ export function useGroupInstances(groupId: string) {
       return `Runtime instance ${started.hostname} started; it runs while Runtime Manager is open.`
     },
   })
-  const whyNotNewInstance = computed(() =>
-    view.value?.offline_reason
-      ? `Offline: ${view.value.offline_reason}. ` +
-        'A new instance needs the control plane to pin its certificate.'
-      : access.whyNot(groupId, 'nodes'),
+  const whyNotNewInstance = computed(
+    () =>
+      access.whyNot(groupId, 'nodes') ||
+      (view.value?.offline_reason
+        ? `${view.value.offline_reason} A new instance needs the control plane to pin its ` +
+          'certificate.'
+        : ''),
   )
 
   onMounted(() => {

@@ -1,7 +1,7 @@
 // Consumer group membership from either side: a consumer group's consumers, or a consumer's
 // consumer groups; adding one picked from those not in yet, removing one. Offline the cached
 // list shows and nothing may change.
-import { computed, onMounted, ref } from 'vue'
+import { computed, onMounted, ref, shallowRef } from 'vue'
 import { asConsoleError, backend } from '../backend'
 import type { EntityList } from '../bindings/EntityList'
 import { entityLabel, type EntityKind } from '../vocabulary'
@@ -32,8 +32,8 @@ export function candidates(kind: EntityKind, all: Row[], listed: Row[]) {
 export function useMembership(groupId: string, side: MembershipSide, entityId: string) {
   const access = useAccess()
   const kind = listedKind(side)
-  const list = ref<EntityList | null>(null)
-  const all = ref<Row[]>([])
+  const list = shallowRef<EntityList | null>(null)
+  const all = shallowRef<Row[]>([])
   const error = ref('')
   const chosen = ref<string | null>(null)
 

@@ -78,7 +78,7 @@ export function usePluginForm(groupId: string) {
     try {
       const got = await backend.availablePlugins(groupId)
       names.value = got.names
-      if (got.offline_reason) note.value = `Plugins as last seen: ${got.offline_reason}`
+      if (got.offline_reason) note.value = `Plugins as last seen. ${got.offline_reason}`
     } catch (e) {
       names.value = []
       note.value = `The plugins this group accepts could not be read: ${asConsoleError(e).message}`
@@ -95,7 +95,7 @@ export function usePluginForm(groupId: string) {
       const got = await backend.pluginSchema(groupId, name)
       schema.value = asSchema(got.schema)
       if (got.offline_reason) {
-        note.value = `Form from the cached schema, read-only: ${got.offline_reason}`
+        note.value = `Read-only, from the cached schema. ${got.offline_reason}`
         form.disabled.value = true
       }
       scopes.value = allowedScopes(name, schema.value)

@@ -1,7 +1,8 @@
 // Keeps a view current while it is on screen: runs `tick` every `ms` from mount to unmount, and
 // `now` moves with it so relative times ("2 minutes ago") stay true. `ms` may be read anew each
 // time (the background refresh setting); 0 pauses the ticks but not the clock.
-import { onMounted, onUnmounted, ref } from 'vue'
+import { onMounted, onUnmounted, ref, watch } from 'vue'
+import { useConnection } from './useConnection'
 
 const CLOCK_MS = 1000
 
@@ -25,5 +26,10 @@ export function usePolling(tick: () => unknown, ms: number | (() => number)) {
     )
   })
   onUnmounted(() => clearInterval(timer))
+  // Back online: what is on screen is read again at once, not at the next tick.
+  watch(useConnection().reconnects, () => {
+    last = Date.now()
+    tick()
+  })
   return { now }
 }

@@ -1,7 +1,7 @@
 // The entities of one kind that belong to an entity (a service's routes, an upstream's targets,
 // a consumer's jwts): its kind's list, live or cached, narrowed to those whose reference field
 // names the entity, with a tag filter, what may be changed, and deleting after a question.
-import { computed, onMounted, ref } from 'vue'
+import { computed, onMounted, ref, shallowRef } from 'vue'
 import { asConsoleError, backend } from '../backend'
 import type { EntityList } from '../bindings/EntityList'
 import { entityLabel, type EntityKind } from '../vocabulary'
@@ -20,7 +20,7 @@ export function belongingTo(rows: Row[], field: string, parentId: string): Row[]
 
 export function useRelatedList(groupId: string, kind: EntityKind, field: string, parentId: string) {
   const access = useAccess()
-  const list = ref<EntityList | null>(null)
+  const list = shallowRef<EntityList | null>(null)
   const error = ref('')
 
   const rows = computed(() => belongingTo(list.value?.rows ?? [], field, parentId))

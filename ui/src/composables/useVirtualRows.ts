@@ -8,6 +8,8 @@ export const OVERSCAN = 24
 /** Every row's height in px (Kongponents' table rows): fixed, so a block's place is known without
  * measuring and blocks laid out once never move when others come and go. */
 export const ROW_HEIGHT = 48
+/** The overview's rows: a group's name and up to two lines of its description. */
+export const GROUP_ROW_HEIGHT = 68
 
 /** Rows are rendered in blocks of this many (a table each), added and dropped whole. */
 export const CHUNK = 16
@@ -41,6 +43,16 @@ export function windowOf(
   return { start: start - (start % CHUNK), end: Math.min(count, Math.ceil(end / CHUNK) * CHUNK) }
 }
 
+/** The whole blocks that fill a screen at the top of a list of `count` rows: what a new list (a
+ * filter's keystroke) renders in its first frame, the margin below following once typing pauses. */
+export function topOf(count: number, rowHeight: number, viewportHeight: number) {
+  const rows = Math.ceil(viewportHeight / rowHeight)
+  return { start: 0, end: Math.min(count, Math.ceil(rows / CHUNK) * CHUNK) }
+}
+
+/** How long after a list's last change its margin below the screen is rendered. */
+export const SETTLE_MS = 120
+
 /** Whether the rendered `current` range still holds the `screen` with a margin of `KEEP` rows on
  * each side (or reaches the end of the list there). KEEP is close to OVERSCAN so that a scroll
  * adds about one block at a time: a swap frame lays out 16 rows, not 32 (measured: ~25 ms swap
@@ -60,7 +72,11 @@ export function covers(
  * `rows` windowed for the scrolling ancestor of `list` (the element wrapping the table): `visible`
  * to render, the first of them being row `offset` of the list.
  */
-export function useVirtualRows<T>(rows: Ref<T[]>, list: Ref<HTMLElement | null>) {
+export function useVirtualRows<T>(
+  rows: Ref<T[]>,
+  list: Ref<HTMLElement | null>,
+  rowHeight = ROW_HEIGHT,
+) {
   const range = ref({ start: 0, end: Math.min(rows.value.length, 2 * OVERSCAN + 20) })
   let frame = 0
 
@@ -99,9 +115,9 @@ export function useVirtualRows<T>(rows: Ref<T[]>, list: Ref<HTMLElement | null>)
     // Rows are swapped only when the screen nears an edge of what is rendered, not on every
     // frame: a wheel scroll then re-renders once per block of rows instead of once per row.
     if (
-      !covers(range.value, screenOf(ROW_HEIGHT, top, scroller.scrollTop, height), rows.value.length)
+      !covers(range.value, screenOf(rowHeight, top, scroller.scrollTop, height), rows.value.length)
     )
-      range.value = windowOf(rows.value.length, ROW_HEIGHT, top, scroller.scrollTop, height)
+      range.value = windowOf(rows.value.length, rowHeight, top, scroller.scrollTop, height)
   }
   const schedule = () => {
     if (!frame) frame = requestAnimationFrame(update)
@@ -110,10 +126,13 @@ export function useVirtualRows<T>(rows: Ref<T[]>, list: Ref<HTMLElement | null>)
   const visible = computed(() => rows.value.slice(range.value.start, range.value.end))
   const offset = computed(() => range.value.start)
 
-  // Another kind or filter: back to the top of the new list.
+  // Another kind or filter: back to the top of the new list, a screenful at once and its margin
+  // once the list stops changing (each keystroke of a filter then lays out a third of the rows).
+  let settle: ReturnType<typeof setTimeout> | undefined
   watch(rows, () => {
-    range.value = windowOf(rows.value.length, ROW_HEIGHT, 0, 0, window.innerHeight)
-    schedule()
+    range.value = topOf(rows.value.length, rowHeight, window.innerHeight)
+    clearTimeout(settle)
+    settle = setTimeout(schedule, SETTLE_MS)
   })
   const resized = () => {
     found = null
@@ -128,6 +147,7 @@ export function useVirtualRows<T>(rows: Ref<T[]>, list: Ref<HTMLElement | null>)
     document.removeEventListener('scroll', schedule, { capture: true })
     window.removeEventListener('resize', resized)
     if (frame) cancelAnimationFrame(frame)
+    clearTimeout(settle)
   })
   return { visible, offset, range }
 }

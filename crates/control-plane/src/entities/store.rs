@@ -225,11 +225,11 @@ pub fn write(
     let mut e = v.entity;
     let mut missing = Vec::new();
     for r in &v.references {
-        let exists: bool = c.query_row(
-            "SELECT EXISTS (SELECT 1 FROM entities WHERE cp_id = ?1 AND kind = ?2 AND id = ?3)",
-            params![cp, r.kind, r.id],
-            |row| row.get(0),
-        )?;
+        let exists: bool = c
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM entities WHERE cp_id = ?1 AND kind = ?2 AND id = ?3)",
+            )?
+            .query_row(params![cp, r.kind, r.id], |row| row.get(0))?;
         if !exists {
             let singular = kind_of(r.kind).map(|k| k.singular).unwrap_or(r.kind);
             missing.push(FieldError {
@@ -244,12 +244,11 @@ pub fn write(
     }
     // Only the creation time is read back, not the whole stored entity.
     let existing: Option<Option<Sql>> = c
-        .query_row(
+        .prepare_cached(
             "SELECT json_extract(body, '$.created_at') FROM entities WHERE cp_id = ?1 AND kind = \
                 ?2 AND id = ?3",
-            params![cp, kind.path, id],
-            |r| r.get(0),
-        )
+        )?
+        .query_row(params![cp, kind.path, id], |r| r.get(0))
         .optional()?;
     let now = now_secs();
     let created_at = match existing.flatten() {
@@ -275,12 +274,11 @@ pub fn write(
     let mut taken = Vec::new();
     for (field, value) in unique_values(kind, &e) {
         let owner: Option<String> = c
-            .query_row(
+            .prepare_cached(
                 "SELECT id FROM entity_unique WHERE cp_id = ?1 AND kind = ?2 AND field = ?3 AND \
                     value = ?4",
-                params![cp, kind.path, field, value],
-                |r| r.get(0),
-            )
+            )?
+            .query_row(params![cp, kind.path, field, value], |r| r.get(0))
             .optional()?;
         if owner.is_some_and(|o| o != id) {
             let message = if field == "_scope" {
@@ -303,33 +301,29 @@ pub fn write(
     if !taken.is_empty() {
         return Err(WriteError::Unique(taken));
     }
-    c.execute(
-        "DELETE FROM entity_unique WHERE cp_id = ?1 AND kind = ?2 AND id = ?3",
-        params![cp, kind.path, id],
-    )?;
-    c.execute(
-        "DELETE FROM entity_refs WHERE cp_id = ?1 AND kind = ?2 AND id = ?3",
-        params![cp, kind.path, id],
-    )?;
+    c.prepare_cached("DELETE FROM entity_unique WHERE cp_id = ?1 AND kind = ?2 AND id = ?3")?
+        .execute(params![cp, kind.path, id])?;
+    c.prepare_cached("DELETE FROM entity_refs WHERE cp_id = ?1 AND kind = ?2 AND id = ?3")?
+        .execute(params![cp, kind.path, id])?;
     for (field, value) in unique_values(kind, &e) {
-        c.execute(
+        c.prepare_cached(
             "INSERT INTO entity_unique (cp_id, kind, field, value, id) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![cp, kind.path, field, value, id],
-        )?;
+        )?
+        .execute(params![cp, kind.path, field, value, id])?;
     }
     for r in &v.references {
-        c.execute(
+        c.prepare_cached(
             "INSERT INTO entity_refs (cp_id, kind, id, field, ref_kind, ref_id) VALUES (?1, ?2, \
                 ?3, ?4, ?5, ?6)",
-            params![cp, kind.path, id, r.field, r.kind, r.id],
-        )?;
+        )?
+        .execute(params![cp, kind.path, id, r.field, r.kind, r.id])?;
     }
     let body = Value::Object(e);
-    c.execute(
+    c.prepare_cached(
         "INSERT INTO entities (cp_id, kind, id, body) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (cp_id, \
             kind, id) DO UPDATE SET body = excluded.body",
-        params![cp, kind.path, id, body.to_string()],
-    )?;
+    )?
+    .execute(params![cp, kind.path, id, body.to_string()])?;
     bump_version(c, cp)?;
     Ok(body)
 }
@@ -453,11 +447,11 @@ fn on_delete(kind: &Kind, field: &str) -> String {
 
 /// Each write moves the group's config version forward; the data plane link pushes on a change.
 pub fn bump_version(c: &Connection, cp: &str) -> rusqlite::Result<()> {
-    c.execute(
+    c.prepare_cached(
         "INSERT INTO config_state (cp_id, version, updated_at) VALUES (?1, 1, ?2) ON CONFLICT \
             (cp_id) DO UPDATE SET version = version + 1, updated_at = excluded.updated_at",
-        params![cp, now_secs()],
-    )?;
+    )?
+    .execute(params![cp, now_secs()])?;
     Ok(())
 }
 
