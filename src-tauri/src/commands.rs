@@ -55,7 +55,16 @@ macro_rules! commands {
                 $app: Embedded<'_>,
                 $($arg: $aty,)*
                 $($($xn: $xt,)*)?
-            ) -> Result<$ret, ConsoleError> $body
+            ) -> Result<$ret, ConsoleError> {
+                // When each call began (after launch) and how long it took: where a slow screen
+                // spends its time, with RUST_LOG=runtime_manager=debug.
+                let began = std::time::Instant::now();
+                let after_ms = crate::since_start();
+                let answer = async move $body.await;
+                let took_ms = began.elapsed().as_secs_f64() * 1000.0;
+                tracing::debug!(after_ms, took_ms, "command {}", stringify!($name));
+                answer
+            }
         )*
 
         /// Registers every command with Tauri.

@@ -26,7 +26,7 @@ fn data_dir(app: &tauri::App) -> PathBuf {
 /// defaults. A value the user set is kept. Runs before any thread starts, as setting the
 /// environment must.
 #[cfg(target_os = "linux")]
-fn paint_on_the_cpu_without_a_gpu() {
+pub fn paint_on_the_cpu_without_a_gpu() {
     let has_render_node = std::fs::read_dir("/dev/dri")
         .map(|d| d.flatten().any(|e| e.file_name().to_string_lossy().starts_with("renderD")))
         .unwrap_or(false);
@@ -44,7 +44,7 @@ fn paint_on_the_cpu_without_a_gpu() {
 static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
 
 /// Milliseconds since `run` began.
-fn since_start() -> u128 {
+pub(crate) fn since_start() -> u128 {
     STARTED.get().map_or(0, |t| t.elapsed().as_millis())
 }
 

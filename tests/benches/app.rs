@@ -207,8 +207,14 @@ const LAUNCH_STEPS: &[&str] = &[
     "overview-painted",
 ];
 /// A group page's steps: the cached list received, its rows rendered and painted.
-const ROUTES_STEPS: &[&str] =
-    &["entities-asked", "entities-received", "entities-painted", "entities-complete"];
+const ROUTES_STEPS: &[&str] = &[
+    "group-page-setup",
+    "entities-asked",
+    "entities-received",
+    "entities-painted-rendered",
+    "entities-painted",
+    "entities-complete",
+];
 
 /// Where the time went: each step's ms after `from` (ms since the epoch), as the page saw it.
 async fn breakdown(s: &AppSession, from: f64, steps: &[&str]) -> String {
@@ -311,6 +317,54 @@ async fn cached_list_in_rust(data: &Path, big: &str) {
     );
 }
 
+/// The launch floor: a bare Tauri window painting a small table (`launch_floor`, built by
+/// bench.sh), launched as the app is; the median of its own process-start-to-paint times.
+fn launch_floor() -> Option<f64> {
+    let floor = bin_dir().join("examples/launch_floor");
+    if !floor.exists() {
+        eprintln!("no launch floor at {} (bench.sh builds it)", floor.display());
+        return None;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let times: Vec<f64> = (0..=LAUNCHES)
+        .filter_map(|_| {
+            let out = std::process::Command::new(&floor)
+                .env("HOME", tmp.path())
+                .env("XDG_RUNTIME_DIR", tmp.path())
+                .output()
+                .ok()?;
+            let printed = String::from_utf8_lossy(&out.stdout);
+            eprintln!("launch floor: {}", printed.trim());
+            printed.split_whitespace().next()?.parse().ok()
+        })
+        .skip(1) // the warm-up launch, as for the app
+        .collect();
+    (!times.is_empty()).then(|| median(times))
+}
+
+/// The memory floor: the bare Tauri window of [`launch_floor`] left open, its processes' RSS and
+/// PSS (MiB) once its table is painted.
+fn memory_floor() -> Option<(f64, f64)> {
+    use std::io::BufRead;
+    let floor = bin_dir().join("examples/launch_floor");
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(&floor)
+        .env("HOME", tmp.path())
+        .env("XDG_RUNTIME_DIR", tmp.path())
+        .env("LAUNCH_FLOOR_STAY", "1")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .ok()?;
+    let mut painted = String::new();
+    std::io::BufReader::new(child.stdout.take()?).read_line(&mut painted).ok()?;
+    std::thread::sleep(Duration::from_secs(2));
+    let pids: Vec<u32> = tree(child.id()).into_iter().map(|(p, _)| p).collect();
+    let memory = memory_mib(&pids);
+    let _ = child.kill();
+    let _ = child.wait();
+    Some(memory)
+}
+
 async fn launch_and_browse(data: &Path, big: &str) {
     let desk = Desk::new(data);
     let (mut launch, mut routes, mut complete) = (vec![], vec![], vec![]);
@@ -355,12 +409,19 @@ async fn launch_and_browse(data: &Path, big: &str) {
         // second launch to the first).
         until_gone(pid).await;
     }
+    let app = median(launch.clone());
     println!(
         "launch → overview painted from the cache, {GROUPS} groups (median of {LAUNCHES} after a \
-         warm-up launch; each, ms: {}): {:.0} ms (goal <= 400 ms)",
+         warm-up launch; each, ms: {}): {app:.0} ms (goal <= 400 ms)",
         launch.iter().map(|t| format!("{t:.0}")).collect::<Vec<_>>().join(", "),
-        median(launch.clone())
     );
+    if let Some(floor) = launch_floor() {
+        println!(
+            "  (the floor here, a bare Tauri window painting a 30-row table: {floor:.0} ms; the \
+             app's launch is {:.2}× it)",
+            app / floor
+        );
+    }
     println!(
         "group page with {ROUTES} routes, its rows on screen painted from the cache (each, ms: \
          {}): {:.0} ms (goal <= 100 ms)",
@@ -409,6 +470,14 @@ async fn memory_with_demo() {
         rust_rss
     );
     s.close().await;
+    if let Some((floor_rss, floor_pss)) = memory_floor() {
+        println!(
+            "  (the floor here, a bare Tauri window showing a 30-row table: RSS {floor_rss:.0} MiB, \
+             PSS {floor_pss:.0} MiB; the app is {:.2}× it in RSS, {:.2}× in PSS)",
+            rss / floor_rss,
+            pss / floor_pss
+        );
+    }
 }
 
 #[tokio::main]

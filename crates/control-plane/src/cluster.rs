@@ -576,6 +576,42 @@ where
 /// Group id → (config version, Kong's hash, the per-kind `hashes`).
 pub type HashCache = Arc<std::sync::Mutex<HashMap<String, (i64, String, Value)>>>;
 
+/// How `config_hashes` rows were worked out: a change to the export or the hash makes every
+/// remembered hash stale, and bumping this says so.
+const HASH_FORMAT: i64 = 1;
+
+/// Keeps the group's hash for `version` in the store, beside the config it was worked out from.
+fn remember_hash(
+    c: &rusqlite::Connection,
+    cp: &str,
+    version: i64,
+    hash: &str,
+    hashes: &Value,
+) -> rusqlite::Result<()> {
+    c.prepare_cached(
+        "INSERT OR REPLACE INTO config_hashes (cp_id, version, format, hash, hashes) \
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![cp, version, HASH_FORMAT, hash, hashes.to_string()])?;
+    Ok(())
+}
+
+/// The group's hash and per-kind hashes remembered for `version`, if any.
+fn remembered_hash(
+    c: &rusqlite::Connection,
+    cp: &str,
+    version: i64,
+) -> rusqlite::Result<Option<(String, Value)>> {
+    c.prepare_cached(
+        "SELECT hash, hashes FROM config_hashes WHERE cp_id = ?1 AND version = ?2 AND format = ?3",
+    )?
+    .query_row(params![cp, version, HASH_FORMAT], |r| {
+        let hashes: String = r.get(1)?;
+        Ok((r.get(0)?, serde_json::from_str(&hashes).unwrap_or(Value::Null)))
+    })
+    .optional()
+}
+
 /// The group's config version, or `None` when the group no longer exists.
 fn config_version(c: &rusqlite::Connection, cp: &str) -> rusqlite::Result<Option<i64>> {
     let exists: bool =
@@ -654,6 +690,7 @@ pub async fn current_config(
             };
             let table = export::config_table(c, &cp)?;
             let (hash, hashes) = export::config_hash(&table);
+            remember_hash(c, &cp, version, &hash, &hashes)?;
             cache.lock().expect("hash cache").insert(cp, (version, hash.clone(), hashes.clone()));
             Ok(Some((table, hash, hashes)))
         })
@@ -677,7 +714,16 @@ pub async fn current_hash(state: &AppState, cp: &str) -> Result<Option<String>, 
                 .get(&group)
                 .filter(|(v, _, _)| *v == version)
                 .map(|(_, h, _)| h.clone());
-            Ok(Some(hit))
+            let Some(hit) = hit else {
+                // Worked out before a restart, for this version: no need to export it again.
+                let remembered = remembered_hash(c, &group, version)?;
+                if let Some((hash, hashes)) = &remembered {
+                    let entry = (version, hash.clone(), hashes.clone());
+                    cache.lock().expect("hash cache").insert(group, entry);
+                }
+                return Ok(Some(remembered.map(|(hash, _)| hash)));
+            };
+            Ok(Some(Some(hit)))
         })
         .await
         .map_err(|e| e.to_string())?;
@@ -801,6 +847,33 @@ async fn record_node(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_hash_is_remembered_for_its_config_version_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open(&dir.path().join("cp.sqlite")).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let (at_1, at_2) = runtime
+            .block_on(store.call(|c| {
+                c.execute(
+                    "INSERT INTO control_planes (id, name, description, labels, cluster_type, \
+                     auth_type, cloud_gateway, proxy_urls, created_at, updated_at) \
+                     VALUES ('g', 'g', '', '{}', 'CLUSTER_TYPE_HYBRID', 'pinned', 0, '[]', '', '')",
+                    [],
+                )?;
+                assert_eq!(remembered_hash(c, "g", 1)?, None, "nothing worked out yet");
+                remember_hash(c, "g", 1, "h1", &json!({"routes": "r1"}))?;
+                let at_1 = remembered_hash(c, "g", 1)?;
+                let at_2 = remembered_hash(c, "g", 2)?;
+                // A deleted group takes its hash with it.
+                c.execute("DELETE FROM control_planes WHERE id = 'g'", [])?;
+                assert_eq!(remembered_hash(c, "g", 1)?, None);
+                Ok((at_1, at_2))
+            }))
+            .unwrap();
+        assert_eq!(at_1, Some(("h1".to_string(), json!({"routes": "r1"}))));
+        assert_eq!(at_2, None, "a later config version is hashed anew");
+    }
 
     fn lacking(name: &str) -> compat::MissingPlugin {
         compat::MissingPlugin {

@@ -153,6 +153,15 @@ const MIGRATIONS: &[&str] = &[
         UNIQUE (owner_kind, owner_id, role_name, entity_id, entity_type_name)
      );
      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+    // 5: each group's config hash as last worked out, with the config version and hash format it
+    // was worked out for, so a restart does not hash every group's whole config again.
+    "CREATE TABLE config_hashes (
+        cp_id TEXT PRIMARY KEY REFERENCES control_planes(id) ON DELETE CASCADE,
+        version INTEGER NOT NULL,
+        format INTEGER NOT NULL,
+        hash TEXT NOT NULL,
+        hashes TEXT NOT NULL
+     );",
 ];
 
 #[derive(Clone)]
