@@ -30,6 +30,7 @@ fn painted(app: tauri::AppHandle, at_ms: f64, fetch_start_ms: f64) {
 }
 
 fn main() {
+    #[cfg(target_os = "linux")]
     runtime_manager::paint_on_the_cpu_without_a_gpu();
     tauri::Builder::default()
         .invoke_handler(tauri::generate_handler![painted])
