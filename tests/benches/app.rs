@@ -147,22 +147,26 @@ async fn until_gone(pid: u32) {
     }
 }
 
-/// When `pid` started, in ms since the epoch (/proc's start time, in clock ticks of 10 ms).
+/// When `pid` started, in ms since the epoch: /proc's start time (clock ticks of 10 ms since
+/// boot) on the boot time read off the clocks now. /proc/stat's `btime` is whole seconds, so a
+/// start read against it was off by the boot time's fraction of a second, the same for every
+/// launch of one boot but anywhere from 0 to 1,000 ms from one boot to the next.
 fn started_at_ms(pid: u32) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
     // Fields after the command name (which may hold spaces) start at its closing parenthesis.
     let after = &stat[stat.rfind(')').unwrap() + 2..];
     let ticks: f64 = after.split(' ').nth(19).unwrap().parse().unwrap();
-    let boot: f64 = std::fs::read_to_string("/proc/stat")
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("btime "))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
     let hz = 100.0; // USER_HZ on Linux
-    (boot + ticks / hz) * 1000.0
+    booted_at_ms() + ticks / hz * 1000.0
+}
+
+/// When the machine booted, in ms since the epoch: the time now less the time since boot (both
+/// read at once; /proc/uptime counts in 10 ms, as process start times do).
+fn booted_at_ms() -> f64 {
+    let uptime = std::fs::read_to_string("/proc/uptime").unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    let up: f64 = uptime.split_whitespace().next().unwrap().parse().unwrap();
+    now.as_secs_f64() * 1000.0 - up * 1000.0
 }
 
 /// Waits for the page's performance mark `name`; returns its time in ms since the epoch.
@@ -252,6 +256,31 @@ fn share_over(times: &[f64], ms: f64) -> f64 {
     100.0 * times.iter().filter(|t| **t > ms).count() as f64 / times.len() as f64
 }
 
+/// A set of processes' memory (MiB): their RSS summed, their PSS summed, and their resident pages
+/// each counted once where the page frames can be read.
+struct Memory {
+    rss: f64,
+    pss: f64,
+    once: Option<f64>,
+}
+
+impl Memory {
+    fn of(pids: &[u32]) -> Memory {
+        let (rss, pss) = memory_mib(pids);
+        Memory { rss, pss, once: resident_once_mib(pids) }
+    }
+}
+
+impl std::fmt::Display for Memory {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "RSS summed {:.0} MiB, PSS {:.0} MiB", self.rss, self.pss)?;
+        match self.once {
+            Some(once) => write!(f, ", resident pages counted once {once:.0} MiB"),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Resident and proportional set size (MiB) of `pids` from /proc's smaps_rollup.
 fn memory_mib(pids: &[u32]) -> (f64, f64) {
     let (mut rss, mut pss) = (0.0, 0.0);
@@ -270,6 +299,41 @@ fn memory_mib(pids: &[u32]) -> (f64, f64) {
         }
     }
     (rss, pss)
+}
+
+/// The app's resident memory with each physical page counted once (MiB): the pages of `pids`
+/// that are in memory, by page frame from /proc's pagemap (root only). A library that all three
+/// of WebKit's processes map is resident once, where summing their RSS counts it three times.
+/// `None` where the page frames cannot be read.
+fn resident_once_mib(pids: &[u32]) -> Option<f64> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut frames = std::collections::HashSet::new();
+    for pid in pids {
+        let maps = std::fs::read_to_string(format!("/proc/{pid}/smaps")).ok()?;
+        let mut pagemap = std::fs::File::open(format!("/proc/{pid}/pagemap")).ok()?;
+        let mut range = None;
+        for line in maps.lines() {
+            if let Some((start, end)) = line.split_whitespace().next().and_then(|r| {
+                let (a, b) = r.split_once('-')?;
+                Some((u64::from_str_radix(a, 16).ok()?, u64::from_str_radix(b, 16).ok()?))
+            }) {
+                range = Some((start, end));
+            } else if line.starts_with("Rss:") && !line.ends_with(" 0 kB") {
+                let (start, end) = range.take()?;
+                let mut entries = vec![0u8; ((end - start) / 4096 * 8) as usize];
+                pagemap.seek(SeekFrom::Start(start / 4096 * 8)).ok()?;
+                pagemap.read_exact(&mut entries).ok()?;
+                for entry in entries.chunks_exact(8) {
+                    let entry = u64::from_le_bytes(entry.try_into().unwrap());
+                    let frame = entry & ((1 << 55) - 1);
+                    if entry >> 63 == 1 && frame != 0 {
+                        frames.insert(frame);
+                    }
+                }
+            }
+        }
+    }
+    (!frames.is_empty()).then(|| frames.len() as f64 * 4096.0 / 1024.0 / 1024.0)
 }
 
 /// `pid` and every process below it, with their command names.
@@ -328,23 +392,29 @@ fn launch_floor() -> Option<f64> {
     let tmp = tempfile::tempdir().unwrap();
     let times: Vec<f64> = (0..=LAUNCHES)
         .filter_map(|_| {
-            let out = std::process::Command::new(&floor)
+            let child = std::process::Command::new(&floor)
                 .env("HOME", tmp.path())
                 .env("XDG_RUNTIME_DIR", tmp.path())
-                .output()
+                .stdout(std::process::Stdio::piped())
+                .spawn()
                 .ok()?;
+            let started = started_at_ms(child.id());
+            let out = child.wait_with_output().ok()?;
+            // The floor prints when its table was painted and when its page was asked for.
             let printed = String::from_utf8_lossy(&out.stdout);
-            eprintln!("launch floor: {}", printed.trim());
-            printed.split_whitespace().next()?.parse().ok()
+            let mut times = printed.split_whitespace().map(|t| t.parse::<f64>().ok());
+            let (painted, fetched) = (times.next()?? - started, times.next()?? - started);
+            eprintln!("launch floor: {painted:.0} ms (page asked for after {fetched:.0} ms)");
+            Some(painted)
         })
         .skip(1) // the warm-up launch, as for the app
         .collect();
     (!times.is_empty()).then(|| median(times))
 }
 
-/// The memory floor: the bare Tauri window of [`launch_floor`] left open, its processes' RSS and
-/// PSS (MiB) once its table is painted.
-fn memory_floor() -> Option<(f64, f64)> {
+/// The memory floor: the bare Tauri window of [`launch_floor`] left open, its processes' memory
+/// once its table is painted.
+fn memory_floor() -> Option<Memory> {
     use std::io::BufRead;
     let floor = bin_dir().join("examples/launch_floor");
     let tmp = tempfile::tempdir().unwrap();
@@ -359,7 +429,7 @@ fn memory_floor() -> Option<(f64, f64)> {
     std::io::BufReader::new(child.stdout.take()?).read_line(&mut painted).ok()?;
     std::thread::sleep(Duration::from_secs(2));
     let pids: Vec<u32> = tree(child.id()).into_iter().map(|(p, _)| p).collect();
-    let memory = memory_mib(&pids);
+    let memory = Memory::of(&pids);
     let _ = child.kill();
     let _ = child.wait();
     Some(memory)
@@ -458,24 +528,27 @@ async fn memory_with_demo() {
     tokio::time::sleep(Duration::from_secs(20)).await;
     let procs: Vec<(u32, String)> =
         tree(pid).into_iter().filter(|(_, name)| name != "runtime").collect();
-    let (rss, pss) = memory_mib(&procs.iter().map(|(p, _)| *p).collect::<Vec<_>>());
-    let (rust_rss, _) = memory_mib(&[pid]);
+    let app = Memory::of(&procs.iter().map(|(p, _)| *p).collect::<Vec<_>>());
+    let rust = Memory::of(&[pid]);
     println!(
-        "whole app with the demo running (release; {} processes: {}): RSS {:.0} MiB, PSS {:.0} MiB; \
-         the Rust process alone RSS {:.0} MiB (goal <= 300 MB RSS)",
+        "whole app with the demo running (release; {} processes: {}): {}; the Rust process alone \
+         RSS {:.0} MiB (goal <= 300 MB RSS)",
         procs.len(),
         procs.iter().map(|(_, n)| n.as_str()).collect::<Vec<_>>().join(", "),
-        rss,
-        pss,
-        rust_rss
+        app,
+        rust.rss
     );
     s.close().await;
-    if let Some((floor_rss, floor_pss)) = memory_floor() {
+    if let Some(floor) = memory_floor() {
         println!(
-            "  (the floor here, a bare Tauri window showing a 30-row table: RSS {floor_rss:.0} MiB, \
-             PSS {floor_pss:.0} MiB; the app is {:.2}× it in RSS, {:.2}× in PSS)",
-            rss / floor_rss,
-            pss / floor_pss
+            "  (the floor here, a bare Tauri window showing a 30-row table: {floor}; the app is \
+             {:.2}× it in summed RSS, {:.2}× in PSS{})",
+            app.rss / floor.rss,
+            app.pss / floor.pss,
+            match (app.once, floor.once) {
+                (Some(a), Some(f)) => format!(", {:.2}× in resident pages", a / f),
+                _ => String::new(),
+            }
         );
     }
 }
