@@ -1,6 +1,5 @@
 // A runtime group's instances: last seen, version and sync status, read again in the background;
-// their
-// order; and starting a new local runtime instance in the group.
+// their order; and starting a new local runtime instance in the group.
 import { computed, onMounted, ref } from 'vue'
 import { backend, type ConsoleError, type GroupInstances } from '../backend'
 import type { RuntimeInstanceRow } from '../backend'
@@ -21,10 +20,14 @@ export function sortInstances(rows: RuntimeInstanceRow[], sort: InstanceSort) {
   return [...rows].sort((a, b) => byKey(a, b) * dir || a.hostname.localeCompare(b.hostname))
 }
 
+/** The view each group's instances were last seen in: the tab shows it again at once when it
+ * is opened anew, while the current one is read. */
+const lastSeen = new Map<string, GroupInstances>()
+
 /** A group's instances view, read again at the background refresh interval (Settings); offline,
  * the cached one with why. The instances tab and an instance's own page both read it. */
 export function useInstancesView(groupId: string) {
-  const view = ref<GroupInstances | null>(null)
+  const view = ref<GroupInstances | null>(lastSeen.get(groupId) ?? null)
   const error = ref('')
   const loading = ref(false)
   const { now } = usePolling(load, refreshInterval)
@@ -33,6 +36,7 @@ export function useInstancesView(groupId: string) {
     loading.value = true
     try {
       view.value = await backend.groupInstances(groupId)
+      lastSeen.set(groupId, view.value)
       error.value = ''
     } catch (e) {
       error.value = (e as ConsoleError).message

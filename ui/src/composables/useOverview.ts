@@ -1,6 +1,6 @@
 // The runtime groups overview: the cached state at once, then a live refresh (again every 15 s);
 // the filter over the groups; "Sync now" with its progress; create and edit; what may be changed.
-import { computed, onMounted, ref, shallowRef } from 'vue'
+import { computed, onMounted, ref, shallowRef, watch } from 'vue'
 import {
   backend,
   type ConsoleError,
@@ -14,6 +14,7 @@ import type { Toast } from './toast'
 import { useAccess } from './useAccess'
 import { useAsyncAction } from './useAsyncAction'
 import { afterPaint } from '../paintMark'
+import { rememberGroupNames } from './useGroupName'
 import { useConnection } from './useConnection'
 import { usePolling } from './usePolling'
 import { refreshInterval } from './useSettings'
@@ -60,6 +61,8 @@ const NO_CREATOR =
 
 export function useOverview() {
   const overview = shallowRef<Overview | null>(null)
+  // A group page opened from here titles itself from these names.
+  watch(overview, (o) => o && rememberGroupNames(o.groups))
   const refreshing = ref(false)
   const loadError = ref<ConsoleError | null>(null)
   const access = useAccess()
