@@ -116,14 +116,14 @@ impl Desk {
             ("RUNTIME_MANAGER_DEMO", &demo),
             ("RUNTIME_MANAGER_SECRETS", &memory),
         ];
-        let session = AppSession::launch(&bin_dir().join("runtime-manager"), &env).await;
+        let session = AppSession::launch(&app_exe(), &env).await;
         let pid = self.app_pid();
         (session, pid)
     }
 
     /// The app process of this desk (the one WebKitWebDriver started with its data dir).
     fn app_pid(&self) -> u32 {
-        let exe = bin_dir().join("runtime-manager");
+        let exe = app_exe();
         let marker = format!("RUNTIME_MANAGER_DATA_DIR={}", self.data.display());
         let pids = std::fs::read_dir("/proc").unwrap().flatten();
         pids.filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
@@ -136,6 +136,59 @@ impl Desk {
             })
             .expect("the app's process")
     }
+}
+
+thread_local! {
+    /// The app binary launched (`APP_BENCH_AB` sets one binary after another).
+    static APP_EXE: std::cell::RefCell<Option<PathBuf>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The app binary to launch: the release build's, unless a comparison set another.
+fn app_exe() -> PathBuf {
+    APP_EXE.with(|e| e.borrow().clone()).unwrap_or_else(|| bin_dir().join("runtime-manager"))
+}
+
+/// `APP_BENCH_AB=<binary>,<binary>,…`: launches each copied build of the app in turn, seven rounds
+/// after a warm-up, and prints each one's median launch and page part. Alternating the builds in
+/// one run keeps this VM's drift (±30% between runs) out of their difference.
+async fn compare_builds(data: &Path, bins: &str) {
+    let bins: Vec<PathBuf> = bins.split(',').map(PathBuf::from).collect();
+    let mut launch: Vec<Vec<f64>> = vec![vec![]; bins.len()];
+    let mut page: Vec<Vec<f64>> = vec![vec![]; bins.len()];
+    let desk = Desk::new(data);
+    for round in 0..=7 {
+        for (i, bin) in bins.iter().enumerate() {
+            APP_EXE.with(|e| *e.borrow_mut() = Some(bin.clone()));
+            let (s, pid) = desk.launch(false).await;
+            let (total, part) = launch_times(&s, pid).await;
+            eprintln!("{} round {round}: launch {total:.0} ms, page {part:.0} ms", bin.display());
+            if round > 0 {
+                launch[i].push(total);
+                page[i].push(part);
+            }
+            s.close().await;
+            until_gone(pid).await;
+        }
+    }
+    for (i, bin) in bins.iter().enumerate() {
+        println!(
+            "{}: launch → overview painted {:.0} ms, the page's part {:.0} ms (medians of 7)",
+            bin.display(),
+            median(launch[i].clone()),
+            median(page[i].clone())
+        );
+    }
+}
+
+/// A launch's time to the overview painted from process `pid`'s start, and the page's part of it
+/// (from the page's fetch: what the window's code, style and data take after WebKit is up).
+async fn launch_times(s: &AppSession, pid: u32) -> (f64, f64) {
+    let started = started_at_ms(pid);
+    let painted = mark_epoch(s, "overview-painted").await;
+    let fetched = "return performance.timeOrigin + \
+                   performance.getEntriesByType('navigation')[0].fetchStart";
+    let fetched = s.execute(fetched).await.as_f64().unwrap();
+    (painted - started, painted - fetched)
 }
 
 /// Waits (up to 30 s) for process `pid` to end.
@@ -437,20 +490,20 @@ fn memory_floor() -> Option<Memory> {
 
 async fn launch_and_browse(data: &Path, big: &str) {
     let desk = Desk::new(data);
-    let (mut launch, mut routes, mut complete) = (vec![], vec![], vec![]);
+    let (mut launch, mut page, mut routes, mut complete) = (vec![], vec![], vec![], vec![]);
     let (mut scroll, mut filter) = (vec![], vec![]);
     // One launch first to warm the page cache (what a user's second launch of the day meets).
     for round in 0..=LAUNCHES {
         let (s, pid) = desk.launch(false).await;
-        let started = started_at_ms(pid);
-        let painted = mark_epoch(&s, "overview-painted").await - started;
-        eprintln!("  {}", breakdown(&s, started, LAUNCH_STEPS).await);
+        let (painted, page_part) = launch_times(&s, pid).await;
+        eprintln!("  {}", breakdown(&s, started_at_ms(pid), LAUNCH_STEPS).await);
         let rows =
             s.execute("return document.querySelectorAll('[data-testid^=group-row-]').length").await;
         assert!(rows.as_u64().unwrap() > 0, "the overview painted no group rows");
         eprintln!("launch {round}: overview painted after {painted:.0} ms");
         if round > 0 {
             launch.push(painted);
+            page.push(page_part);
             let hash = format!("#/runtime-groups/{big}?kind=routes#configuration");
             let (took, navigated) = navigate_to_mark(&s, &hash, "entities-painted").await;
             routes.push(took);
@@ -484,6 +537,11 @@ async fn launch_and_browse(data: &Path, big: &str) {
         "launch → overview painted from the cache, {GROUPS} groups (median of {LAUNCHES} after a \
          warm-up launch; each, ms: {}): {app:.0} ms (goal <= 400 ms)",
         launch.iter().map(|t| format!("{t:.0}")).collect::<Vec<_>>().join(", "),
+    );
+    println!(
+        "  (the page's part, from its fetch to the rows painted: {:.0} ms; before it, the process, \
+         GTK and WebKit's start)",
+        median(page)
     );
     if let Some(floor) = launch_floor() {
         println!(
@@ -574,6 +632,9 @@ async fn main() {
             "seeded and synced {GROUPS} groups and {ROUTES} routes in {:.1} s",
             t.elapsed().as_secs_f64()
         );
+        if let Ok(bins) = std::env::var("APP_BENCH_AB") {
+            return compare_builds(&data, &bins).await;
+        }
         cached_list_in_rust(&data, &big).await;
         launch_and_browse(&data, &big).await;
     }

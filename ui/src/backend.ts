@@ -58,8 +58,20 @@ async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> 
 
 const rust = commands(call)
 
+/** The cached overview index.html asked for as the launch began, taken by the first caller;
+ * later calls ask anew. (Asked for before this code loaded, it arrives while the code runs.) */
+function launchOverview(): Promise<Overview> | undefined {
+  const page = window as { __rmLaunchOverview?: Promise<Overview> }
+  const asked = page.__rmLaunchOverview
+  page.__rmLaunchOverview = undefined
+  return asked?.catch((e) => {
+    throw asConsoleError(e)
+  })
+}
+
 export const backend = {
   ...rust,
+  cachedOverview: () => launchOverview() ?? rust.cachedOverview(),
   /** Progress events of a running sync; resolves to the function that stops listening. */
   onSyncProgress: (cb: (p: SyncProgress) => void) =>
     listen<SyncProgress>('sync-progress', (e) => cb(e.payload)),

@@ -2,6 +2,7 @@
 // blocks of rows placed at their own offsets in a body as tall as the whole list, so 10,000 rows
 // scroll with about a hundred table rows in the page at any time.
 import { computed, onMounted, onUnmounted, ref, watch, type Ref } from 'vue'
+import { afterPaint } from '../paintMark'
 
 /** Rows kept rendered beyond each edge of the viewport. */
 export const OVERSCAN = 24
@@ -77,7 +78,7 @@ export function useVirtualRows<T>(
   list: Ref<HTMLElement | null>,
   rowHeight = ROW_HEIGHT,
 ) {
-  const range = ref({ start: 0, end: Math.min(rows.value.length, 2 * OVERSCAN + 20) })
+  const range = ref(topOf(rows.value.length, rowHeight, window.innerHeight))
   let frame = 0
 
   /** The ancestor that scrolls the list vertically: one that is set to scroll and holds more
@@ -141,7 +142,9 @@ export function useVirtualRows<T>(
   onMounted(() => {
     document.addEventListener('scroll', schedule, { capture: true, passive: true })
     window.addEventListener('resize', resized)
-    schedule()
+    // The first frame shows a screenful from the top; the margin around the screen follows its
+    // paint (rendered with it, the first frame laid out three times the rows).
+    void afterPaint().then(schedule)
   })
   onUnmounted(() => {
     document.removeEventListener('scroll', schedule, { capture: true })
