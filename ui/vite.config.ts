@@ -11,12 +11,13 @@ export default defineConfig({
   build: {
     chunkSizeWarningLimit: 1200,
     rollupOptions: {
-      // Kongponents' package does not say its modules are free of side effects, so importing one
-      // component through its index kept every component (a date picker, drag-and-drop lists) in
-      // the code a launch loads. They are: only its stylesheet has an effect.
+      // Kongponents' and Kong's icons' packages do not say their modules are free of side
+      // effects, so importing one component through an index kept every component (a date picker,
+      // drag-and-drop lists, a thousand icons) in the code a launch loads. They are: only their
+      // stylesheets have an effect.
       treeshake: {
         moduleSideEffects: (id: string) =>
-          !id.includes('/@kong/kongponents/dist/') || id.endsWith('.css'),
+          !/\/@kong\/(kongponents|icons)\/dist\//.test(id) || id.endsWith('.css'),
       },
     },
   },

@@ -151,20 +151,27 @@ fn app_exe() -> PathBuf {
 /// `APP_BENCH_AB=<binary>,<binary>,…`: launches each copied build of the app in turn, seven rounds
 /// after a warm-up, and prints each one's median launch and page part. Alternating the builds in
 /// one run keeps this VM's drift (±30% between runs) out of their difference.
-async fn compare_builds(data: &Path, bins: &str) {
+async fn compare_builds(data: &Path, big: &str, bins: &str) {
     let bins: Vec<PathBuf> = bins.split(',').map(PathBuf::from).collect();
     let mut launch: Vec<Vec<f64>> = vec![vec![]; bins.len()];
     let mut page: Vec<Vec<f64>> = vec![vec![]; bins.len()];
+    let mut routes: Vec<Vec<f64>> = vec![vec![]; bins.len()];
     let desk = Desk::new(data);
     for round in 0..=7 {
         for (i, bin) in bins.iter().enumerate() {
             APP_EXE.with(|e| *e.borrow_mut() = Some(bin.clone()));
             let (s, pid) = desk.launch(false).await;
             let (total, part) = launch_times(&s, pid).await;
-            eprintln!("{} round {round}: launch {total:.0} ms, page {part:.0} ms", bin.display());
+            let hash = format!("#/runtime-groups/{big}?kind=routes#configuration");
+            let (group, _) = navigate_to_mark(&s, &hash, "entities-painted").await;
+            eprintln!(
+                "{} round {round}: launch {total:.0} ms, page {part:.0} ms, group page {group:.0} ms",
+                bin.display()
+            );
             if round > 0 {
                 launch[i].push(total);
                 page[i].push(part);
+                routes[i].push(group);
             }
             s.close().await;
             until_gone(pid).await;
@@ -172,10 +179,12 @@ async fn compare_builds(data: &Path, bins: &str) {
     }
     for (i, bin) in bins.iter().enumerate() {
         println!(
-            "{}: launch → overview painted {:.0} ms, the page's part {:.0} ms (medians of 7)",
+            "{}: launch → overview painted {:.0} ms, the page's part {:.0} ms; group page {:.0} ms \
+             (medians of 7)",
             bin.display(),
             median(launch[i].clone()),
-            median(page[i].clone())
+            median(page[i].clone()),
+            median(routes[i].clone())
         );
     }
 }
@@ -633,7 +642,7 @@ async fn main() {
             t.elapsed().as_secs_f64()
         );
         if let Ok(bins) = std::env::var("APP_BENCH_AB") {
-            return compare_builds(&data, &bins).await;
+            return compare_builds(&data, &big, &bins).await;
         }
         cached_list_in_rust(&data, &big).await;
         launch_and_browse(&data, &big).await;
