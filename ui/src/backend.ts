@@ -71,6 +71,7 @@ function launchOverview(): Promise<Overview> | undefined {
 
 export const backend = {
   ...rust,
+  /** The overview from the cache alone (at launch, the answer index.html asked for). */
   cachedOverview: () => launchOverview() ?? rust.cachedOverview(),
   /** Progress events of a running sync; resolves to the function that stops listening. */
   onSyncProgress: (cb: (p: SyncProgress) => void) =>
