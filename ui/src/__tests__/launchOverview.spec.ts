@@ -1,5 +1,5 @@
 // The launch's cached overview, asked for by index.html: the first caller takes it, later callers
-// ask Rust anew, and its error arrives as a ConsoleError.
+// ask Rust anew, and a failed early ask is asked again through the typed wrapper.
 import { afterEach, describe, expect, it, vi } from 'vitest'
 
 const invoke = vi.fn()
@@ -23,8 +23,16 @@ describe('the launch overview', () => {
     expect(invoke).toHaveBeenCalledWith('cached_overview', undefined)
   })
 
-  it('reports a failure as a ConsoleError', async () => {
-    page.__rmLaunchOverview = Promise.reject({ code: 'cache', message: 'the cache is corrupt' })
+  it('asks again through the wrapper when the early ask failed', async () => {
+    page.__rmLaunchOverview = Promise.reject(new Error('unknown command cached_overview'))
+    invoke.mockResolvedValue({ groups: ['asked again'] })
+    expect(await backend.cachedOverview()).toEqual({ groups: ['asked again'] })
+    expect(invoke).toHaveBeenCalledWith('cached_overview', undefined)
+  })
+
+  it('reports a failure of the second ask as a ConsoleError', async () => {
+    page.__rmLaunchOverview = Promise.reject(new Error('refused'))
+    invoke.mockRejectedValue({ code: 'cache', message: 'the cache is corrupt' })
     await expect(backend.cachedOverview()).rejects.toEqual({
       code: 'cache',
       message: 'the cache is corrupt',
