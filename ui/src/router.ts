@@ -2,6 +2,7 @@
 // opens on (loading it later would put one more fetch between the page's start and its rows).
 import { createRouter, createWebHashHistory } from 'vue-router'
 import OverviewPage from './pages/OverviewPage.vue'
+import { readFirstRowsAhead } from './composables/useEntityList'
 
 const GroupPage = () => import('./pages/GroupPage.vue')
 
@@ -52,4 +53,16 @@ export const router = createRouter({
       meta: { title: 'Runtime instance' },
     },
   ],
+})
+
+/** How long a navigation to a group's configuration waits for its first cached rows. */
+const READ_AHEAD_MS = 60
+
+// A group's configuration opens with its first rows in its first frame: the navigation waits
+// (briefly: the old page stays on screen meanwhile) for them.
+router.beforeResolve(async (to) => {
+  if (to.name !== 'runtime-group' || to.hash !== '#configuration') return
+  const kind = typeof to.query.kind === 'string' ? to.query.kind : undefined
+  const rows = readFirstRowsAhead(String(to.params.id), kind)
+  await Promise.race([rows, new Promise((r) => setTimeout(r, READ_AHEAD_MS))])
 })

@@ -5,7 +5,12 @@ import { flushPromises } from '@vue/test-utils'
 import type { EntityList } from '../bindings/EntityList'
 import { KINDS } from '../entityColumns'
 import type { EntityKind } from '../vocabulary'
-import { FIRST_ROWS, nextOrder, useEntityList } from '../composables/useEntityList'
+import {
+  FIRST_ROWS,
+  nextOrder,
+  readFirstRowsAhead,
+  useEntityList,
+} from '../composables/useEntityList'
 import { splitFieldErrors } from '../composables/useEntityForm'
 import { withSetup } from './withSetup'
 
@@ -140,6 +145,47 @@ describe('useEntityList', () => {
     await flushPromises()
     expect(backend.cachedGroupEntities).toHaveBeenCalledTimes(1)
     expect(l.partial.value).toBe(false)
+  })
+
+  it('builds a group page with the rows read ahead by its navigation, asking once', async () => {
+    const routes = Array.from({ length: 250 }, (_, i) => ({ id: `r${i}`, name: `route-${i}` }))
+    backend.cachedGroupEntities.mockImplementation(
+      async (_: string, kind: EntityKind, first: number | null) =>
+        list(kind, first === null ? routes : routes.slice(0, first)),
+    )
+    backend.groupEntities.mockReturnValue(new Promise(() => {}))
+    await readFirstRowsAhead('g1', 'routes')
+    const l = mountList('routes')
+    // In the list from its setup on: the page's first render has the rows.
+    expect(l.shown.value).toHaveLength(FIRST_ROWS)
+    expect(l.partial.value).toBe(true)
+    expect(backend.cachedGroupEntities).toHaveBeenCalledTimes(1)
+    await new Promise((r) => setTimeout(r, 20))
+    await flushPromises()
+    expect(backend.cachedGroupEntities).toHaveBeenLastCalledWith('g1', 'routes', null)
+    expect(l.shown.value).toHaveLength(250)
+  })
+
+  it('takes a read-ahead once, for its own group and kind only, and only while fresh', async () => {
+    backend.cachedGroupEntities.mockResolvedValue(list('services', services))
+    await readFirstRowsAhead('g2', 'services')
+    const other = mountList('services')
+    expect(other.list.value).toBeNull()
+    expect(backend.cachedGroupEntities).toHaveBeenLastCalledWith('g1', 'services', FIRST_ROWS)
+    unmount()
+    await readFirstRowsAhead('g1', 'routes')
+    const kind = mountList('services')
+    expect(kind.list.value).toBeNull()
+    unmount()
+    vi.useFakeTimers({ toFake: ['performance'] })
+    try {
+      await readFirstRowsAhead('g1', 'services')
+      vi.advanceTimersByTime(5_000)
+      const stale = mountList('services')
+      expect(stale.list.value).toBeNull()
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('drops a reply for a kind no longer selected', async () => {

@@ -28,6 +28,39 @@ export function nextOrder(current: SortOrder | null, key: string): SortOrder | n
  * margin the table renders around them (a list this long or longer comes in two steps). */
 export const FIRST_ROWS = 100
 
+/** A group's first cached rows asked for while the navigation to its configuration runs (see the
+ * router): the page is then built with its rows and painted once, not painted without them and
+ * again with them (later visits in one launch: 114 → 104 ms, medians of 30). `list` is set once
+ * they are in. */
+type ReadAhead = {
+  key: string
+  at: number
+  rows: Promise<EntityList | null>
+  list?: EntityList | null
+}
+let readAhead: ReadAhead | null = null
+/** A read-ahead older than this is not taken (its navigation was cancelled; the cache may have
+ * changed since). */
+const READ_AHEAD_FRESH_MS = 1000
+
+/** Asks for the first cached rows of `kind` (a route's query; the first kind if none) in the
+ * group; resolves once they are in (null when none are cached or the cache failed). */
+export function readFirstRowsAhead(groupId: string, kind?: string): Promise<unknown> {
+  const k = specOf(kind).kind
+  const rows = backend.cachedGroupEntities(groupId, k, FIRST_ROWS).catch(() => null)
+  const ahead: ReadAhead = { key: `${groupId}:${k}`, at: performance.now(), rows }
+  readAhead = ahead
+  return rows.then((l) => (ahead.list = l))
+}
+
+/** The fresh read-ahead for this group and kind, taken once (a later load asks the cache). */
+function takeReadAhead(groupId: string, kind: string): ReadAhead | null {
+  const ahead = readAhead
+  readAhead = null
+  const fresh = ahead && performance.now() - ahead.at < READ_AHEAD_FRESH_MS
+  return fresh && ahead.key === `${groupId}:${kind}` ? ahead : null
+}
+
 export function useEntityList(groupId: string, initialKind?: string, initialFilter?: string) {
   const spec = ref(specOf(initialKind))
   const list = shallowRef<EntityList | null>(null)
@@ -65,7 +98,12 @@ export function useEntityList(groupId: string, initialKind?: string, initialFilt
       list.value = l
     }
     performance.mark('entities-asked') // the benchmark's breakdown
-    const cached = await backend.cachedGroupEntities(groupId, kind, FIRST_ROWS).catch(() => null)
+    const ahead = takeReadAhead(groupId, kind)
+    const cached =
+      ahead?.list !== undefined
+        ? ahead.list
+        : await (ahead?.rows ??
+            backend.cachedGroupEntities(groupId, kind, FIRST_ROWS).catch(() => null))
     performance.mark('entities-received') // the benchmark's breakdown
     if (cached) {
       show(cached, true)
