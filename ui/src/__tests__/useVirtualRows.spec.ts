@@ -1,13 +1,17 @@
 import { describe, expect, it } from 'vitest'
+import { ref } from 'vue'
 import {
   CHUNK,
   KEEP,
   OVERSCAN,
   covers,
+  roomBelow,
   screenOf,
   topOf,
+  useVirtualRows,
   windowOf,
 } from '../composables/useVirtualRows'
+import { withSetup } from './withSetup'
 
 describe('windowOf', () => {
   it('renders the rows on screen and a margin in whole blocks, never the whole list', () => {
@@ -55,5 +59,32 @@ describe('topOf', () => {
     expect(topOf(10_000, 48, 800).end).toBeLessThan(windowOf(10_000, 48, 0, 0, 800).end)
     // Once settled, the margin follows where a screenful leaves less than KEEP rows below.
     expect(covers(topOf(500, 68, 800), screenOf(68, 0, 0, 800), 500)).toBe(false)
+  })
+})
+
+describe('useVirtualRows', () => {
+  it("renders a list's next first frame for the room below where its first row was", async () => {
+    const rows = ref(Array.from({ length: 10_000 }, (_, i) => i))
+    const list = ref<HTMLElement | null>(null)
+    // Not laid out yet in this run: a window's worth (20 px rows).
+    expect(roomBelow('probe-list', 20)).toBe(window.innerHeight)
+    const first = withSetup(() => useVirtualRows(rows, list, 20, 'probe-list'))
+    expect(first.result.range.value).toEqual(topOf(10_000, 20, window.innerHeight))
+    const el = document.createElement('div')
+    document.body.appendChild(el)
+    el.getBoundingClientRect = () => ({ top: window.innerHeight - 170 }) as DOMRect
+    list.value = el
+    // Laid out once the first frame is painted.
+    for (let i = 0; i < 20 && roomBelow('probe-list', 20) === window.innerHeight; i++)
+      await new Promise((r) => setTimeout(r, 20))
+    first.unmount()
+    expect(roomBelow('probe-list', 20)).toBe(170)
+    const next = withSetup(() => useVirtualRows(rows, ref(null), 20, 'probe-list'))
+    // 9 rows fit below: one block, not the window's three.
+    expect(next.result.range.value).toEqual({ start: 0, end: CHUNK })
+    expect(first.result.range.value.end).toBeGreaterThan(CHUNK)
+    next.unmount()
+    // Another list keeps its own.
+    expect(roomBelow('another-list', 20)).toBe(window.innerHeight)
   })
 })
