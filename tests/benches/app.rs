@@ -150,8 +150,13 @@ fn app_exe() -> PathBuf {
     APP_EXE.with(|e| e.borrow().clone()).unwrap_or_else(|| bin_dir().join("runtime-manager"))
 }
 
+/// The big group's routes, as a link to its page opens them.
+fn routes_page(big: &str) -> String {
+    format!("#/runtime-groups/{big}?kind=routes#configuration")
+}
+
 /// `APP_BENCH_AB=<binary>,<binary>,…`: launches each copied build of the app in turn, seven rounds
-/// after a warm-up, and prints each one's median launch and page part. Alternating the builds in
+/// after a warm-up, and prints each one's median launch, page part and group page. Alternating the builds in
 /// one run keeps this VM's drift (±30% between runs) out of their difference.
 async fn compare_builds(data: &Path, big: &str, bins: &str) {
     let bins: Vec<PathBuf> = bins.split(',').map(PathBuf::from).collect();
@@ -164,7 +169,7 @@ async fn compare_builds(data: &Path, big: &str, bins: &str) {
             APP_EXE.with(|e| *e.borrow_mut() = Some(bin.clone()));
             let (s, pid) = desk.launch(false).await;
             let (total, part) = launch_times(&s, pid).await;
-            let hash = format!("#/runtime-groups/{big}?kind=routes#configuration");
+            let hash = routes_page(big);
             let (group, navigated) = navigate_to_mark(&s, &hash, "entities-painted").await;
             eprintln!("  {}", breakdown(&s, navigated, ROUTES_STEPS).await);
             eprintln!(
@@ -529,7 +534,7 @@ async fn launch_and_browse(data: &Path, big: &str) {
         if round > 0 {
             launch.push(painted);
             page.push(page_part);
-            let hash = format!("#/runtime-groups/{big}?kind=routes#configuration");
+            let hash = routes_page(big);
             let (took, navigated) = navigate_to_mark(&s, &hash, "entities-painted").await;
             routes.push(took);
             eprintln!("routes painted after {took:.0} ms");

@@ -43,11 +43,16 @@ let readAhead: ReadAhead | null = null
  * changed since). */
 const READ_AHEAD_FRESH_MS = 1000
 
+/** A kind's first `FIRST_ROWS` cached rows in the group (null when none are cached or the cache
+ * failed: the live list follows either way). */
+const firstCachedRows = (groupId: string, kind: KindSpec['kind']) =>
+  backend.cachedGroupEntities(groupId, kind, FIRST_ROWS).catch(() => null)
+
 /** Asks for the first cached rows of `kind` (a route's query; the first kind if none) in the
- * group; resolves once they are in (null when none are cached or the cache failed). */
-export function readFirstRowsAhead(groupId: string, kind?: string): Promise<unknown> {
+ * group; resolves once they are in. */
+export function readFirstRowsAhead(groupId: string, kind?: string): Promise<EntityList | null> {
   const k = specOf(kind).kind
-  const rows = backend.cachedGroupEntities(groupId, k, FIRST_ROWS).catch(() => null)
+  const rows = firstCachedRows(groupId, k)
   const ahead: ReadAhead = { key: `${groupId}:${k}`, at: performance.now(), rows }
   readAhead = ahead
   return rows.then((l) => (ahead.list = l))
@@ -100,10 +105,7 @@ export function useEntityList(groupId: string, initialKind?: string, initialFilt
     performance.mark('entities-asked') // the benchmark's breakdown
     const ahead = takeReadAhead(groupId, kind)
     const cached =
-      ahead?.list !== undefined
-        ? ahead.list
-        : await (ahead?.rows ??
-            backend.cachedGroupEntities(groupId, kind, FIRST_ROWS).catch(() => null))
+      ahead?.list !== undefined ? ahead.list : await (ahead?.rows ?? firstCachedRows(groupId, kind))
     performance.mark('entities-received') // the benchmark's breakdown
     if (cached) {
       show(cached, true)
