@@ -133,7 +133,12 @@ describe('useOverview', () => {
     live(overview([group('dev'), group('prod')]))
     await flushPromises()
     s.result.filter.value = 'pro'
-    expect(s.result.rows.value.map((g) => g.name)).toEqual(['prod'])
+    const filtered = s.result.rows.value
+    expect(filtered.map((g) => g.name)).toEqual(['prod'])
+    // Typing on within the same matches keeps the rows as they were: nothing renders again.
+    s.result.filter.value = 'prod'
+    expect(s.result.rows.value).toBe(filtered)
+    s.result.filter.value = 'pro'
     expect(s.result.whyNotCreate.value).toBe('')
   })
 

@@ -6,6 +6,7 @@ import {
   OVERSCAN,
   covers,
   roomBelow,
+  sameRowsOr,
   screenOf,
   topOf,
   useVirtualRows,
@@ -50,15 +51,28 @@ describe('covers', () => {
 })
 
 describe('topOf', () => {
-  it('renders whole blocks filling a screen, fewer than with the margin', () => {
-    // 800 px of 68 px rows: 12 rows on screen, one block.
-    expect(topOf(500, 68, 800)).toEqual({ start: 0, end: CHUNK })
-    // 800 px of 48 px rows: 17 rows, two blocks.
-    expect(topOf(10_000, 48, 800)).toEqual({ start: 0, end: 2 * CHUNK })
+  it('renders the rows that fill a screen, fewer than with the margin', () => {
+    // 800 px of 68 px rows: 12 rows on screen, not their block's 16.
+    expect(topOf(500, 68, 800)).toEqual({ start: 0, end: 12 })
+    // 800 px of 48 px rows: 17 rows, not two blocks' 32.
+    expect(topOf(10_000, 48, 800)).toEqual({ start: 0, end: 17 })
     expect(topOf(5, 48, 800)).toEqual({ start: 0, end: 5 })
     expect(topOf(10_000, 48, 800).end).toBeLessThan(windowOf(10_000, 48, 0, 0, 800).end)
     // Once settled, the margin follows where a screenful leaves less than KEEP rows below.
     expect(covers(topOf(500, 68, 800), screenOf(68, 0, 0, 800), 500)).toBe(false)
+  })
+})
+
+describe('sameRowsOr', () => {
+  it('keeps the list it had when a filter leaves the same rows in the same order', () => {
+    const [a, b, c] = [{ id: 'a' }, { id: 'b' }, { id: 'c' }]
+    const before = [a, b, c]
+    expect(sameRowsOr(before, [a, b, c])).toBe(before)
+    expect(sameRowsOr(before, [a, c, b])).not.toBe(before)
+    expect(sameRowsOr(before, [a, b])).not.toBe(before)
+    // Equal rows that are other objects (a refreshed list) are new rows.
+    expect(sameRowsOr(before, [a, b, { id: 'c' }])).not.toBe(before)
+    expect(sameRowsOr(undefined, before)).toBe(before)
   })
 })
 
@@ -80,8 +94,8 @@ describe('useVirtualRows', () => {
     first.unmount()
     expect(roomBelow('probe-list', 20)).toBe(170)
     const next = withSetup(() => useVirtualRows(rows, ref(null), 20, 'probe-list'))
-    // 9 rows fit below: one block, not the window's three.
-    expect(next.result.range.value).toEqual({ start: 0, end: CHUNK })
+    // 9 rows fit below, not the window's 39.
+    expect(next.result.range.value).toEqual({ start: 0, end: 9 })
     expect(first.result.range.value.end).toBeGreaterThan(CHUNK)
     next.unmount()
     // Another list keeps its own.

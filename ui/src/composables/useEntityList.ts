@@ -9,6 +9,7 @@ import { afterPaint } from '../paintMark'
 import { entityLabel } from '../vocabulary'
 import { useAccess } from './useAccess'
 import { useConfirmDelete } from './useConfirmDelete'
+import { sameRowsOr } from './useVirtualRows'
 import { annotateRows } from './useRowFacts'
 import { tagsOf, withTag } from './useTagFilter'
 
@@ -80,13 +81,16 @@ export function useEntityList(groupId: string, initialKind?: string, initialFilt
   const access = useAccess()
 
   const tags = computed(() => tagsOf(list.value?.rows ?? []))
-  const shown = computed(() =>
-    sortRows(
-      withTag(list.value?.rows ?? [], tag.value).filter((r) =>
-        matches(r, spec.value, filter.value),
+  const shown = computed<EntityRow[]>((before) =>
+    sameRowsOr(
+      before,
+      sortRows(
+        withTag(list.value?.rows ?? [], tag.value).filter((r) =>
+          matches(r, spec.value, filter.value),
+        ),
+        spec.value,
+        order.value,
       ),
-      spec.value,
-      order.value,
     ),
   )
 

@@ -14,6 +14,7 @@ import type { Toast } from './toast'
 import { useAccess } from './useAccess'
 import { useAsyncAction } from './useAsyncAction'
 import { afterPaint } from '../paintMark'
+import { sameRowsOr } from './useVirtualRows'
 import { rememberGroupNames } from './useGroupName'
 import { useConnection } from './useConnection'
 import { usePolling } from './usePolling'
@@ -97,7 +98,9 @@ export function useOverview() {
   }
 
   const filter = ref('')
-  const rows = computed(() => filterGroups(overview.value?.groups ?? [], filter.value))
+  const rows = computed<RuntimeGroupRow[]>((before) =>
+    sameRowsOr(before, filterGroups(overview.value?.groups ?? [], filter.value)),
+  )
 
   async function createGroup(form: NewRuntimeGroup) {
     const row = await backend.createGroup(form)
