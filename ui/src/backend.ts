@@ -62,17 +62,29 @@ const rust = commands(call)
  * later calls ask anew. (Asked for before this code loaded, it arrives while the code runs.) The
  * early ask names the command by hand, outside the generated wrappers: if it failed, the
  * wrapper asks again, so a renamed command costs the head start, not the overview. */
+type LaunchPage = { __rmLaunchOverview?: Promise<Overview>; __rmLaunchOverviewIn?: Overview }
 function launchOverview(): Promise<Overview> | undefined {
-  const page = window as { __rmLaunchOverview?: Promise<Overview> }
+  const page = window as LaunchPage
   const asked = page.__rmLaunchOverview
-  page.__rmLaunchOverview = undefined
+  page.__rmLaunchOverview = page.__rmLaunchOverviewIn = undefined
   return asked?.catch(() => rust.cachedOverview())
+}
+
+/** The launch's cached overview if it has already arrived, taken (later calls and
+ * `cachedOverview` ask anew): the overview's first render can then hold its rows, rather than
+ * render without them and again a moment later. */
+function launchOverviewIn(): Overview | undefined {
+  const page = window as LaunchPage
+  const arrived = page.__rmLaunchOverviewIn
+  if (arrived) page.__rmLaunchOverview = page.__rmLaunchOverviewIn = undefined
+  return arrived
 }
 
 export const backend = {
   ...rust,
   /** The overview from the cache alone (at launch, the answer index.html asked for). */
   cachedOverview: () => launchOverview() ?? rust.cachedOverview(),
+  launchOverviewIn,
   /** Progress events of a running sync; resolves to the function that stops listening. */
   onSyncProgress: (cb: (p: SyncProgress) => void) =>
     listen<SyncProgress>('sync-progress', (e) => cb(e.payload)),

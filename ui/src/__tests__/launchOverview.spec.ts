@@ -6,12 +6,12 @@ const invoke = vi.fn()
 vi.mock('@tauri-apps/api/core', () => ({ invoke: (...args: unknown[]) => invoke(...args) }))
 
 const { backend } = await import('../backend')
-const page = window as { __rmLaunchOverview?: Promise<unknown> }
+const page = window as { __rmLaunchOverview?: Promise<unknown>; __rmLaunchOverviewIn?: unknown }
 
 describe('the launch overview', () => {
   afterEach(() => {
     invoke.mockReset()
-    page.__rmLaunchOverview = undefined
+    page.__rmLaunchOverview = page.__rmLaunchOverviewIn = undefined
   })
 
   it('is taken by the first caller, and later calls ask anew', async () => {
@@ -21,6 +21,16 @@ describe('the launch overview', () => {
     expect(invoke).not.toHaveBeenCalled()
     expect(await backend.cachedOverview()).toEqual({ groups: ['asked now'] })
     expect(invoke).toHaveBeenCalledWith('cached_overview', undefined)
+  })
+
+  it('is taken at once when it has arrived, and only once', async () => {
+    expect(backend.launchOverviewIn()).toBeUndefined()
+    page.__rmLaunchOverview = Promise.resolve({ groups: ['asked early'] })
+    page.__rmLaunchOverviewIn = { groups: ['asked early'] }
+    expect(backend.launchOverviewIn()).toEqual({ groups: ['asked early'] })
+    expect(backend.launchOverviewIn()).toBeUndefined()
+    invoke.mockResolvedValue({ groups: ['asked now'] })
+    expect(await backend.cachedOverview()).toEqual({ groups: ['asked now'] })
   })
 
   it('asks again through the wrapper when the early ask failed', async () => {

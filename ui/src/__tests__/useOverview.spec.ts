@@ -26,6 +26,7 @@ const { backend } = vi.hoisted(() => ({
   backend: {
     access: vi.fn(),
     cachedOverview: vi.fn(),
+    launchOverviewIn: vi.fn(),
     refreshOverview: vi.fn(),
     onSyncProgress: vi.fn(),
     syncNow: vi.fn(),
@@ -140,6 +141,16 @@ describe('useOverview', () => {
     expect(s.result.rows.value).toBe(filtered)
     s.result.filter.value = 'pro'
     expect(s.result.whyNotCreate.value).toBe('')
+  })
+
+  it("holds the launch's cached overview from its setup when it is already in", () => {
+    backend.launchOverviewIn.mockReturnValue(overview([group('early')]))
+    backend.refreshOverview.mockReturnValue(new Promise(() => {}))
+    const s = withSetup(useOverview)
+    unmount = s.unmount
+    // No await: the first render has the rows.
+    expect(s.result.rows.value.map((g) => g.name)).toEqual(['early'])
+    expect(backend.cachedOverview).not.toHaveBeenCalled()
   })
 
   it('stays loading between an empty first cache and the first refresh', async () => {
