@@ -12,6 +12,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
+use system_tests::processes;
 use system_tests::webdriver::AppSession;
 use system_tests::{bin_dir, workspace_root};
 
@@ -343,7 +344,10 @@ async fn the_installed_app_reaches_the_overview_and_runs_the_installed_runtime()
 
     // The app quits with the session and its runtimes with it: an installed app leaves no
     // processes behind (a lingering one would also take the next test's launches, being the one
-    // instance of this app id).
+    // instance of this app id). A close WebDriver failed to deliver is asked for with SIGTERM.
+    for (pid, _) in processes_of(&app) {
+        processes::until_app_quits(pid, Duration::from_secs(10)).await;
+    }
     let deadline = Instant::now() + Duration::from_secs(10);
     while !processes_of(&app).is_empty() || !processes_of(&runtime).is_empty() {
         if Instant::now() > deadline {

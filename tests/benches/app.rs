@@ -182,7 +182,7 @@ async fn compare_builds(data: &Path, big: &str, bins: &str) {
                 routes[i].push(group);
             }
             s.close().await;
-            until_gone(pid).await;
+            processes::until_app_quits(pid, Duration::from_secs(10)).await;
         }
     }
     for (i, bin) in bins.iter().enumerate() {
@@ -206,27 +206,6 @@ async fn launch_times(s: &AppSession, pid: u32) -> (f64, f64) {
                    performance.getEntriesByType('navigation')[0].fetchStart";
     let fetched = s.execute(fetched).await.as_f64().unwrap();
     (painted - started, painted - fetched)
-}
-
-/// Waits for process `pid` to end after its WebDriver session was closed. Now and then (about
-/// one launch in forty here) the session's end leaves the app idle in its event loop with its
-/// window's close never arriving; after 10 s it is asked to quit (SIGTERM, said on stderr), and
-/// it must be gone 30 s after that.
-async fn until_gone(pid: u32) {
-    let alive = || std::path::Path::new(&format!("/proc/{pid}")).exists();
-    let asked = Instant::now() + Duration::from_secs(10);
-    while alive() && Instant::now() < asked {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    if alive() {
-        eprintln!("the app {pid} was still running 10 s after its session closed: SIGTERM");
-        let _ = std::process::Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
-    }
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while alive() {
-        assert!(Instant::now() < deadline, "the app {pid} did not quit");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 /// When `pid` started, in ms since the epoch: /proc's start time (clock ticks of 10 ms since
@@ -571,7 +550,7 @@ async fn launch_and_browse(data: &Path, big: &str) {
         s.close().await;
         // The next launch must not meet this one still quitting (a single-instance app hands a
         // second launch to the first).
-        until_gone(pid).await;
+        processes::until_app_quits(pid, Duration::from_secs(10)).await;
     }
     let app = median(launch.clone());
     println!(
