@@ -1,8 +1,9 @@
-// The shared list table's row menu: its button opens and closes it, also when a refresh gave the
-// row a new object in between.
+// The shared list table: its row menu's button opens and closes it, also when a refresh gave the
+// row a new object in between; a named list's next table starts at its last width.
 import { describe, expect, it } from 'vitest'
 import { mount } from '@vue/test-utils'
 import EntityTable from '../components/EntityTable.vue'
+import { laidOutWidth } from '../composables/useVirtualRows'
 
 const rows = () => [
   { id: 'id-default', name: 'default' },
@@ -34,5 +35,38 @@ describe('EntityTable', () => {
     await kebab().trigger('click')
     expect(document.querySelector('[role=menu]')).toBeNull()
     table.unmount()
+  })
+
+  it('sizes its columns for the width its list was last laid out at', () => {
+    const props = {
+      rows: rows(),
+      offset: 0,
+      total: 2,
+      columns: [
+        { key: 'name', label: 'Name' },
+        { key: 'host', label: 'Host' },
+      ],
+      actions: [],
+      label: (r: Record<string, unknown>) => String(r.name),
+    }
+    const widths = (t: ReturnType<typeof mount>) =>
+      t.findAll('table.head col').map((c) => c.attributes('style'))
+    // Never laid out: shares of the width, whatever it will be.
+    const unknown = mount(EntityTable, { props: { ...props, name: 'probe-table' } })
+    expect(widths(unknown)[0]).toMatch(/%/)
+    unknown.unmount()
+    // Laid out at 1,000 px before: pixels for it from the first render.
+    laidOutWidth.set('probe-table', 1000)
+    const known = mount(EntityTable, { props: { ...props, name: 'probe-table' } })
+    expect(
+      widths(known)
+        .slice(0, 2)
+        .every((w) => /^width: \d+px;$/.test(w ?? '')),
+    ).toBe(true)
+    known.unmount()
+    // Another list keeps its own.
+    const other = mount(EntityTable, { props: { ...props, name: 'another-table' } })
+    expect(widths(other)[0]).toMatch(/%/)
+    other.unmount()
   })
 })

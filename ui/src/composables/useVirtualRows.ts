@@ -66,6 +66,11 @@ export function sameRowsOr<T>(previous: T[] | undefined, next: T[]): T[] {
  * visits 84 → 76 ms, medians of 30). A list not yet laid out in this run gets the whole window. */
 const firstRowTop = new Map<string, number>()
 
+/** The width each list's table was last laid out at, by the list's name: its next table sizes
+ * its columns for it in its first render, so its first frame is laid out once, not a second time
+ * when the table's size is observed and every column rewritten. */
+export const laidOutWidth = new Map<string, number>()
+
 /** The height of the window below where list `name`'s first row was last laid out. */
 export function roomBelow(name: string, rowHeight: number): number {
   return Math.max(rowHeight, window.innerHeight - (firstRowTop.get(name) ?? 0))
