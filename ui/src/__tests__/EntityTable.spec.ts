@@ -1,5 +1,5 @@
 // The shared list table: its row menu's button opens and closes it, also when a refresh gave the
-// row a new object in between; a named list's next table starts at its last width.
+// row a new object in between; a table starts at the width the last one in its place was laid out at.
 import { describe, expect, it } from 'vitest'
 import { mount } from '@vue/test-utils'
 import EntityTable from '../components/EntityTable.vue'
@@ -37,7 +37,7 @@ describe('EntityTable', () => {
     table.unmount()
   })
 
-  it('sizes its columns for the width its list was last laid out at', () => {
+  it('sizes its columns for the width the last table in its place was laid out at', () => {
     const props = {
       rows: rows(),
       offset: 0,
@@ -52,12 +52,12 @@ describe('EntityTable', () => {
     const widths = (t: ReturnType<typeof mount>) =>
       t.findAll('table.head col').map((c) => c.attributes('style'))
     // Never laid out: shares of the width, whatever it will be.
-    const unknown = mount(EntityTable, { props: { ...props, name: 'probe-table' } })
+    const unknown = mount(EntityTable, { props: { ...props, widthKey: 'probe-table' } })
     expect(widths(unknown)[0]).toMatch(/%/)
     unknown.unmount()
     // Laid out at 1,000 px before: pixels for it from the first render.
     laidOutWidth.set('probe-table', 1000)
-    const known = mount(EntityTable, { props: { ...props, name: 'probe-table' } })
+    const known = mount(EntityTable, { props: { ...props, widthKey: 'probe-table' } })
     expect(
       widths(known)
         .slice(0, 2)
@@ -65,7 +65,7 @@ describe('EntityTable', () => {
     ).toBe(true)
     known.unmount()
     // Another list keeps its own.
-    const other = mount(EntityTable, { props: { ...props, name: 'another-table' } })
+    const other = mount(EntityTable, { props: { ...props, widthKey: 'another-table' } })
     expect(widths(other)[0]).toMatch(/%/)
     other.unmount()
   })

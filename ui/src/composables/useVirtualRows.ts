@@ -66,9 +66,10 @@ export function sameRowsOr<T>(previous: T[] | undefined, next: T[]): T[] {
  * visits 84 → 76 ms, medians of 30). A list not yet laid out in this run gets the whole window. */
 const firstRowTop = new Map<string, number>()
 
-/** The width each list's table was last laid out at, by the list's name: its next table sizes
- * its columns for it in its first render, so its first frame is laid out once, not a second time
- * when the table's size is observed and every column rewritten. */
+/** The width tables were last laid out at, by where they sit (`EntityTable`'s `widthKey`): the
+ * next one there sizes its columns for it in its first render, so its first frame is laid out
+ * once, not a second time when its size is observed and every column rewritten (a group page
+ * opened from the overview: the overview's table told the width). */
 export const laidOutWidth = new Map<string, number>()
 
 /** The height of the window below where list `name`'s first row was last laid out. */
