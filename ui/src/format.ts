@@ -46,3 +46,8 @@ export function clockTime(iso: string, now: Date = new Date()): string {
   if (d.toDateString() === now.toDateString()) return time
   return `${d.toLocaleDateString([], { day: 'numeric', month: 'short' })}, ${time}`
 }
+
+/** A count with its noun, singular for one: "1 request", "2,500 requests". */
+export function counted(n: number | bigint, noun: string): string {
+  return `${n.toLocaleString('en-US')} ${noun}${Number(n) === 1 ? '' : 's'}`
+}
