@@ -4,6 +4,7 @@ import type { CompatibilityIssue } from './bindings/CompatibilityIssue'
 import type { CompatibilityState } from './bindings/CompatibilityState'
 import type { InstanceCompatibility } from './bindings/InstanceCompatibility'
 import type { RuntimeInstanceRow } from './bindings/RuntimeInstanceRow'
+import { counted } from './format'
 
 export type BadgeAppearance = 'success' | 'warning' | 'danger' | 'neutral'
 
@@ -53,5 +54,5 @@ export function refusalOf(row: RuntimeInstanceRow): CompatibilityIssue | undefin
 /** "1 issue", "2 issues"; empty without any. */
 export function issueCount(compatibility: InstanceCompatibility): string {
   const n = compatibility.issues.length
-  return n ? `${n} issue${n === 1 ? '' : 's'}` : ''
+  return n ? counted(n, 'issue') : ''
 }

@@ -27,7 +27,7 @@ export function relativeTime(iso: string, now: Date = new Date()): string {
   for (const [size, name] of units) {
     if (seconds >= size) {
       const n = Math.floor(seconds / size)
-      return `${n} ${name}${n === 1 ? '' : 's'} ago`
+      return `${counted(n, name)} ago`
     }
   }
   return 'just now'

@@ -2,6 +2,7 @@
 // asked for, counted down second by second, or that fewer requests are in flight than usual.
 import { computed, onUnmounted, ref, watch } from 'vue'
 import type { RateLimitStatus } from '../bindings/RateLimitStatus'
+import { counted } from '../format'
 
 /** How often the countdown looks at the clock: often enough to turn at each whole second. */
 const TICK_MS = 250
@@ -14,8 +15,7 @@ export function rateLimitText(status: RateLimitStatus | null | undefined, now: n
   const seconds = Math.ceil((until - now) / 1000)
   if (seconds > 0) return `Waiting ${seconds} s on Konnect's rate limit`
   if (status.concurrency > 0 && status.concurrency < status.max_concurrency) {
-    const n = status.concurrency
-    return `Slowed by Konnect's rate limit: ${n} request${n === 1 ? '' : 's'} at a time`
+    return `Slowed by Konnect's rate limit: ${counted(status.concurrency, 'request')} at a time`
   }
   return ''
 }

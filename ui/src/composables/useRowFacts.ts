@@ -4,6 +4,7 @@
 import { reactive } from 'vue'
 import { backend } from '../backend'
 import type { CertificateDetails } from '../bindings/CertificateDetails'
+import { counted } from '../format'
 import type { EntityKind } from '../vocabulary'
 
 type Row = Record<string, unknown>
@@ -68,6 +69,6 @@ export function expiresIn(iso: string, now = new Date()): string {
   const days = Math.round((new Date(iso).getTime() - now.getTime()) / 86_400_000)
   if (days === 0) return 'today'
   const n = Math.abs(days)
-  const span = `${n.toLocaleString('en-US')} day${n === 1 ? '' : 's'}`
+  const span = counted(n, 'day')
   return days > 0 ? `in ${span}` : `${span} ago`
 }
