@@ -2352,11 +2352,10 @@ async fn the_window_comes_back_where_it_was_left() {
     // The app saves a moment after the window stops changing; the session's end then kills it.
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     s.close().await;
-    // The app and its runtimes stop within seconds; a loaded 2-core machine can take longer.
-    let deadline = Instant::now() + std::time::Duration::from_secs(30);
-    while !desk.processes("runtime-manager").is_empty() {
-        assert!(Instant::now() < deadline, "the first app did not quit");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    // The app stops within seconds (a close WebDriver failed to deliver is asked for with
+    // SIGTERM after 10 s; the window's place was saved before).
+    for pid in desk.processes("runtime-manager") {
+        system_tests::processes::until_app_quits(pid, std::time::Duration::from_secs(10)).await;
     }
     let s = desk.launch(&[]).await;
     let back = s.window_rect().await;
