@@ -508,14 +508,22 @@ async fn configuration_lists_with_a_filter(j: &mut Journey) {
     s.click(&s.find("[data-testid=kind-plugins]").await).await;
     s.find("[data-testid=entity-rate-limiting]").await;
     // The demo has key-auth twice (on orders-api and on the refunds route): one is a service's.
-    let scopes = s
-        .execute(
-            "return Array.from(document.querySelectorAll('[data-testid=entity-key-auth]')) \
-             .map(e => e.textContent).join(' | ')",
-        )
-        .await;
-    let scopes = scopes.as_str().unwrap_or_default().to_string();
-    assert!(scopes.contains("service"), "key-auth applies to a service: {scopes}");
+    // (A list's first frame holds the rows on screen; the rows below follow a moment later.)
+    let deadline = Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let scopes = s
+            .execute(
+                "return Array.from(document.querySelectorAll('[data-testid=entity-key-auth]')) \
+                 .map(e => e.textContent).join(' | ')",
+            )
+            .await;
+        let scopes = scopes.as_str().unwrap_or_default().to_string();
+        if scopes.contains("service") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "key-auth applies to a service: {scopes}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     s.screenshot(&shots.join("configuration.png")).await;
 }
 
