@@ -1,5 +1,5 @@
 //! The console's core against the real control plane: the sync engine (progress, unchanged
-//! groups skipped, per-group commits, cancel), search, entity edits with field errors, decK
+//! groups skipped until due a full fetch, per-group commits, cancel), search, entity edits with field errors, decK
 //! export and import with a preview, comparing two groups, and offline behaviour.
 
 use std::sync::{Arc, Mutex};
@@ -255,6 +255,68 @@ async fn sync_search_edits_import_export_compare_and_offline() {
 
 /// Each group is committed whole: a sync that fails part-way (here: one request keeps failing)
 /// or is cancelled leaves every group either as it was or as fetched, never a mix.
+#[tokio::test]
+async fn an_edit_no_config_hash_shows_is_cached_once_the_group_is_due_a_full_fetch() {
+    let (cp_dir, app_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let cp = start_control_plane(cp_dir.path()).await;
+    let api = Api::new(cp.base_url(), ADMIN_TOKEN);
+    let g = seed(&api, "staging", None).await;
+    let services = format!("/v2/control-planes/{g}/core-entities/services");
+    let (st, legacy) = api
+        .call(
+            "POST",
+            &services,
+            Some(json!({"name": "legacy", "host": "legacy.internal", "enabled": false})),
+        )
+        .await;
+    assert_eq!(st, 201, "{legacy}");
+    let cache_file = app_dir.path().join("cache.sqlite");
+    let client = KonnectClient::new(&cp.base_url(), ADMIN_TOKEN).unwrap();
+    let console = Console::new(Profile::local(), client, &cache_file).unwrap();
+    console.sync(recorder().0, CancelToken::default()).await.unwrap();
+    let cached_host = || async {
+        let list = console.cached_group_entities(&g, "services").await.unwrap().unwrap();
+        let legacy = list.rows.iter().find(|r| r["name"] == "legacy").cloned().unwrap();
+        legacy["host"].as_str().unwrap().to_string()
+    };
+    assert_eq!(cached_host().await, "legacy.internal");
+
+    // An edit outside the app to the disabled service only: the group's config hash stays.
+    let hash = || async {
+        api.call("GET", &format!("/v2/control-planes/{g}/expected-config-hash"), None).await.1
+            ["expected_hash"]
+            .clone()
+    };
+    let before = hash().await;
+    let (st, _) = api
+        .call(
+            "PUT",
+            &format!("{services}/{}", legacy["id"].as_str().unwrap()),
+            Some(json!({"name": "legacy", "host": "legacy-v2.internal", "enabled": false})),
+        )
+        .await;
+    assert_eq!(st, 200);
+    assert_eq!(hash().await, before, "the premise: a disabled service is not in the hash");
+    let report = console.sync(recorder().0, CancelToken::default()).await.unwrap();
+    let total = report.progress.groups_total;
+    assert_eq!(report.progress.groups_unchanged, total, "fetched whole within the bound");
+    assert_eq!(cached_host().await, "legacy.internal");
+
+    // The group's last full fetch two hours ago (past the bound and its spread): fetched whole.
+    let two_hours_ago = (chrono::Utc::now() - chrono::Duration::hours(2))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let aged = rusqlite::Connection::open(&cache_file)
+        .unwrap()
+        .execute("UPDATE group_sync SET synced_at = ?1 WHERE group_id = ?2", [&two_hours_ago, &g])
+        .unwrap();
+    assert_eq!(aged, 1);
+    let report = console.sync(recorder().0, CancelToken::default()).await.unwrap();
+    assert_eq!(report.progress.groups_unchanged, total - 1, "only the aged group fetched");
+    assert_eq!(cached_host().await, "legacy-v2.internal");
+    let again = console.sync(recorder().0, CancelToken::default()).await.unwrap();
+    assert_eq!(again.progress.groups_unchanged, total, "its bound starts again");
+}
+
 #[tokio::test]
 async fn groups_are_committed_whole_when_a_sync_fails_or_is_cancelled() {
     let (cp_dir, app_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());

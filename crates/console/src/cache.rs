@@ -437,6 +437,13 @@ impl Cache {
 }
 
 /// One group's configuration as fetched in one sync: every kind's rows and the hash they match.
+/// A group's last full fetch: the config hash it was fetched at and when (RFC 3339).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncedAt {
+    pub config_hash: String,
+    pub synced_at: String,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct GroupSnapshot {
     pub group_id: String,
@@ -645,18 +652,21 @@ impl Cache {
         .await
     }
 
-    /// Every group's last synced config hash, read once at the start of a sync (so no group
-    /// waits on the cache, busy with another group's commit, before it starts fetching).
+    /// Every group's last full fetch (its config hash then, and when), read once at the start of
+    /// a sync (so no group waits on the cache, busy with another group's commit, before it starts
+    /// fetching).
     pub async fn synced_hashes(
         &self,
         profile: &str,
-    ) -> Result<std::collections::HashMap<String, String>, CacheError> {
+    ) -> Result<std::collections::HashMap<String, SyncedAt>, CacheError> {
         let profile = profile.to_string();
         self.call(move |c| {
             let mut stmt = c.prepare_cached(
-                "SELECT group_id, config_hash FROM group_sync WHERE profile_id = ?1",
+                "SELECT group_id, config_hash, synced_at FROM group_sync WHERE profile_id = ?1",
             )?;
-            let rows = stmt.query_map(params![profile], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let rows = stmt.query_map(params![profile], |r| {
+                Ok((r.get(0)?, SyncedAt { config_hash: r.get(1)?, synced_at: r.get(2)? }))
+            })?;
             Ok(rows.collect::<Result<_, _>>()?)
         })
         .await

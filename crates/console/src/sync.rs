@@ -1,10 +1,12 @@
 //! The sync engine: every group, its nodes and every entity kind, fetched concurrently under one
 //! adaptive bound on requests in flight (fewer after a 429, waiting what `Retry-After` asks), with
 //! progress events; a group whose expected config hash is the one it was last synced at is not
-//! fetched again; each group is committed in one transaction.
+//! fetched again unless its last full fetch is older than a bound; each group is committed in one
+//! transaction.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use konnect::{AdaptiveLimiter, KonnectClient, KonnectError};
 use serde::Serialize;
@@ -12,7 +14,7 @@ use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinSet;
 use ts_rs::TS;
 
-use crate::cache::{Cache, CachedGroup, GroupSnapshot};
+use crate::cache::{Cache, CachedGroup, GroupSnapshot, SyncedAt};
 use crate::instances::{self, GroupInstances};
 use crate::pacing::{ProgressPace, RateLimitStatus};
 use crate::vocabulary::EntityKind;
@@ -25,6 +27,15 @@ pub const DEFAULT_CONCURRENCY: usize = 8;
 /// requests ready), few enough that only these groups' entities are held in memory before their
 /// commit (8 groups of 5,000 entities are a few MB).
 const GROUPS_IN_FLIGHT: usize = 8;
+/// How long a group's cached entities are trusted by its config hash alone. Konnect's hash, like
+/// Kong's, leaves out disabled services, their routes and disabled plugins, so an edit to only
+/// those moves no hash; past this age the group is fetched whole again. One full fetch of each
+/// group an hour is a small share of what the syncs in that hour ask anyway (two requests per
+/// group each time).
+const FULL_FETCH_EVERY: Duration = Duration::from_secs(60 * 60);
+/// Each group's bound is lengthened by up to this much, by its id, so the groups one sync fetched
+/// together come due across many later syncs instead of in one burst.
+const FULL_FETCH_SPREAD: Duration = Duration::from_secs(30 * 60);
 
 /// What a progress bar needs, sent after every finished group, when a rate-limit wait begins, and
 /// as the limit on requests in flight moves (at most ten times a second).
@@ -146,8 +157,7 @@ pub async fn run(
             let outcome = tokio::select! {
                 r = async {
                     let slot = run.groups.acquire().await.expect("the semaphore is never closed");
-                    let hash = synced.get(&id).map(String::as_str);
-                    sync_group(&run, &cache, &profile, &id, hash, slot).await
+                    sync_group(&run, &cache, &profile, &id, synced.get(&id), slot).await
                 } => Some(r),
                 _ = cancel.cancelled() => None,
             };
@@ -237,7 +247,7 @@ async fn sync_group(
     cache: &Cache,
     profile: &str,
     group_id: &str,
-    synced_hash: Option<&str>,
+    synced: Option<&SyncedAt>,
     slot: tokio::sync::SemaphorePermit<'_>,
 ) -> Result<GroupDone, KonnectError> {
     let (hash, nodes) = tokio::try_join!(
@@ -259,7 +269,11 @@ async fn sync_group(
         url: "cache".into(),
         message: e.to_string(),
     };
-    let unchanged = !expected.is_empty() && synced_hash == Some(expected.as_str());
+    let unchanged = synced.is_some_and(|s| {
+        !expected.is_empty()
+            && s.config_hash == expected
+            && !full_fetch_due(group_id, &s.synced_at, chrono::Utc::now())
+    });
     if unchanged {
         if let Some(v) = view {
             cache
@@ -306,6 +320,22 @@ async fn sync_group(
     Ok(GroupDone { unchanged: false, counts })
 }
 
+/// Whether a group last fetched whole at `synced_at` is due a full fetch whatever its hash says
+/// (an unreadable time is due).
+fn full_fetch_due(group_id: &str, synced_at: &str, now: chrono::DateTime<chrono::Utc>) -> bool {
+    let Ok(synced_at) = chrono::DateTime::parse_from_rfc3339(synced_at) else { return true };
+    let age = now.signed_duration_since(synced_at).to_std().unwrap_or_default();
+    age >= FULL_FETCH_EVERY + spread_of(group_id)
+}
+
+/// A group's share of [`FULL_FETCH_SPREAD`], the same on every run (FNV-1a of its id).
+fn spread_of(group_id: &str) -> Duration {
+    let hash = group_id
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    FULL_FETCH_SPREAD.mul_f64((hash % 1000) as f64 / 1000.0)
+}
+
 /// One kind's every page; each page is one request under the bound. A kind the API does not
 /// serve (404) is an empty list, so older control planes still sync.
 async fn list_kind(
@@ -332,5 +362,44 @@ async fn list_kind(
             Some(next) if !next.is_empty() => offset = Some(next),
             _ => return Ok(out),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> chrono::DateTime<chrono::Utc> {
+        chrono::DateTime::parse_from_rfc3339(s).unwrap().into()
+    }
+
+    #[test]
+    fn a_group_is_fetched_whole_once_its_last_full_fetch_is_old_enough() {
+        let synced = "2026-12-01T10:00:00.000Z";
+        // (now, due) for a group whose spread is known below.
+        let id = "a1b2";
+        let due_at = at(synced) + FULL_FETCH_EVERY + spread_of(id);
+        let cases = [
+            (at(synced), false),
+            (at("2026-12-01T10:59:59.000Z"), false),
+            (due_at - chrono::Duration::seconds(1), false),
+            (due_at, true),
+            (at("2026-12-02T10:00:00.000Z"), true),
+            // A clock set back does not make an old fetch new, nor a panic.
+            (at("2026-12-01T09:00:00.000Z"), false),
+        ];
+        for (now, due) in cases {
+            assert_eq!(full_fetch_due(id, synced, now), due, "at {now}");
+        }
+        assert!(full_fetch_due(id, "not a time", at(synced)), "an unreadable time is due");
+    }
+
+    #[test]
+    fn groups_come_due_spread_over_the_half_hour_the_same_way_each_run() {
+        let spreads: Vec<Duration> = (0..200).map(|i| spread_of(&format!("group-{i}"))).collect();
+        assert!(spreads.iter().all(|s| *s < FULL_FETCH_SPREAD));
+        let early = spreads.iter().filter(|s| **s < FULL_FETCH_SPREAD / 2).count();
+        assert!((60..=140).contains(&early), "{early} of 200 in the first quarter-hour");
+        assert_eq!(spread_of("group-7"), spreads[7]);
     }
 }
