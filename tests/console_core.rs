@@ -302,7 +302,7 @@ async fn an_edit_no_config_hash_shows_is_cached_once_the_group_is_due_a_full_fet
     assert_eq!(report.progress.groups_unchanged, total, "fetched whole within the bound");
     assert_eq!(cached_host().await, "legacy.internal");
 
-    // The group's last full fetch two hours ago (past the bound and its spread): fetched whole.
+    // The group's last full fetch two hours ago (past the hour it is trusted): fetched whole.
     let two_hours_ago = (chrono::Utc::now() - chrono::Duration::hours(2))
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let aged = rusqlite::Connection::open(&cache_file)

@@ -29,13 +29,12 @@ pub const DEFAULT_CONCURRENCY: usize = 8;
 const GROUPS_IN_FLIGHT: usize = 8;
 /// How long a group's cached entities are trusted by its config hash alone. Konnect's hash, like
 /// Kong's, leaves out disabled services, their routes and disabled plugins, so an edit to only
-/// those moves no hash; past this age the group is fetched whole again. One full fetch of each
-/// group an hour is a small share of what the syncs in that hour ask anyway (two requests per
-/// group each time).
+/// those moves no hash; past this age the group is due a full fetch.
 const FULL_FETCH_EVERY: Duration = Duration::from_secs(60 * 60);
-/// Each group's bound is lengthened by up to this much, by its id, so the groups one sync fetched
-/// together come due across many later syncs instead of in one burst.
-const FULL_FETCH_SPREAD: Duration = Duration::from_secs(30 * 60);
+/// Groups fetched whole for their age in one sync, oldest first: a launch after a day away asks a
+/// few groups' entities, not the whole organization's, and the background syncs (every 30 s by
+/// default) work through the rest, a few more requests each.
+const FULL_FETCHES_FOR_AGE: usize = GROUPS_IN_FLIGHT;
 
 /// What a progress bar needs, sent after every finished group, when a rate-limit wait begins, and
 /// as the limit on requests in flight moves (at most ten times a second).
@@ -126,12 +125,15 @@ pub async fn run(
         entities: AtomicU64::new(0),
     });
     let groups = run.call(run.client.list_all_control_planes()).await?;
-    let synced = Arc::new(
-        cache
-            .synced_hashes(profile)
-            .await
-            .map_err(|e| KonnectError::Decode { url: "cache".into(), message: e.to_string() })?,
-    );
+    let mut trusted = cache
+        .synced_hashes(profile)
+        .await
+        .map_err(|e| KonnectError::Decode { url: "cache".into(), message: e.to_string() })?;
+    let listed = groups.iter().map(|g| g.id.as_str());
+    for id in due_for_full_fetch(listed, &trusted, chrono::Utc::now(), FULL_FETCHES_FOR_AGE) {
+        trusted.remove(&id);
+    }
+    let trusted = Arc::new(trusted);
     let mut state = SyncProgress {
         groups_total: groups.len() as u32,
         requests: run.requests.load(Ordering::Relaxed),
@@ -145,19 +147,19 @@ pub async fn run(
 
     let mut tasks = JoinSet::new();
     for g in &groups {
-        let (run, cache, profile, cancel, id, synced) = (
+        let (run, cache, profile, cancel, id, trusted) = (
             run.clone(),
             cache.clone(),
             profile.to_string(),
             cancel.clone(),
             g.id.clone(),
-            synced.clone(),
+            trusted.clone(),
         );
         tasks.spawn(async move {
             let outcome = tokio::select! {
                 r = async {
                     let slot = run.groups.acquire().await.expect("the semaphore is never closed");
-                    sync_group(&run, &cache, &profile, &id, synced.get(&id), slot).await
+                    sync_group(&run, &cache, &profile, &id, trusted.get(&id), slot).await
                 } => Some(r),
                 _ = cancel.cancelled() => None,
             };
@@ -240,14 +242,15 @@ struct GroupDone {
     counts: (i64, i64, i64),
 }
 
-/// Fetches one group and commits it. `slot` (one of GROUPS_IN_FLIGHT) is given back as soon as
+/// Fetches one group and commits it; a group `trusted` at its last full fetch's hash whose hash
+/// has not moved keeps its cached entities (only its instances are fetched). `slot` (one of GROUPS_IN_FLIGHT) is given back as soon as
 /// the fetching is done, so the next group's requests overlap this group's commit.
 async fn sync_group(
     run: &Arc<Run>,
     cache: &Cache,
     profile: &str,
     group_id: &str,
-    synced: Option<&SyncedAt>,
+    trusted: Option<&SyncedAt>,
     slot: tokio::sync::SemaphorePermit<'_>,
 ) -> Result<GroupDone, KonnectError> {
     let (hash, nodes) = tokio::try_join!(
@@ -269,11 +272,7 @@ async fn sync_group(
         url: "cache".into(),
         message: e.to_string(),
     };
-    let unchanged = synced.is_some_and(|s| {
-        !expected.is_empty()
-            && s.config_hash == expected
-            && !full_fetch_due(group_id, &s.synced_at, chrono::Utc::now())
-    });
+    let unchanged = !expected.is_empty() && trusted.is_some_and(|s| s.config_hash == expected);
     if unchanged {
         if let Some(v) = view {
             cache
@@ -320,20 +319,24 @@ async fn sync_group(
     Ok(GroupDone { unchanged: false, counts })
 }
 
-/// Whether a group last fetched whole at `synced_at` is due a full fetch whatever its hash says
-/// (an unreadable time is due).
-fn full_fetch_due(group_id: &str, synced_at: &str, now: chrono::DateTime<chrono::Utc>) -> bool {
-    let Ok(synced_at) = chrono::DateTime::parse_from_rfc3339(synced_at) else { return true };
-    let age = now.signed_duration_since(synced_at).to_std().unwrap_or_default();
-    age >= FULL_FETCH_EVERY + spread_of(group_id)
-}
-
-/// A group's share of [`FULL_FETCH_SPREAD`], the same on every run (FNV-1a of its id).
-fn spread_of(group_id: &str) -> Duration {
-    let hash = group_id
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
-    FULL_FETCH_SPREAD.mul_f64((hash % 1000) as f64 / 1000.0)
+/// The groups of `listed` this sync fetches whole however their hash reads: those whose last full
+/// fetch is older than [`FULL_FETCH_EVERY`] (an unreadable time counts as oldest), at most `cap`,
+/// oldest first. A group never synced is fetched anyway.
+fn due_for_full_fetch<'a>(
+    listed: impl Iterator<Item = &'a str>,
+    synced: &std::collections::HashMap<String, SyncedAt>,
+    now: chrono::DateTime<chrono::Utc>,
+    cap: usize,
+) -> std::collections::HashSet<String> {
+    let mut due: Vec<(Option<chrono::DateTime<chrono::FixedOffset>>, &str)> = listed
+        .filter_map(|id| {
+            let at = chrono::DateTime::parse_from_rfc3339(&synced.get(id)?.synced_at).ok();
+            let age = at.map(|t| now.signed_duration_since(t).to_std().unwrap_or_default());
+            (age.is_none_or(|a| a >= FULL_FETCH_EVERY)).then_some((at, id))
+        })
+        .collect();
+    due.sort();
+    due.into_iter().take(cap).map(|(_, id)| id.to_string()).collect()
 }
 
 /// One kind's every page; each page is one request under the bound. A kind the API does not
@@ -374,32 +377,36 @@ mod tests {
     }
 
     #[test]
-    fn a_group_is_fetched_whole_once_its_last_full_fetch_is_old_enough() {
-        let synced = "2026-12-01T10:00:00.000Z";
-        // (now, due) for a group whose spread is known below.
-        let id = "a1b2";
-        let due_at = at(synced) + FULL_FETCH_EVERY + spread_of(id);
-        let cases = [
-            (at(synced), false),
-            (at("2026-12-01T10:59:59.000Z"), false),
-            (due_at - chrono::Duration::seconds(1), false),
-            (due_at, true),
-            (at("2026-12-02T10:00:00.000Z"), true),
-            // A clock set back does not make an old fetch new, nor a panic.
-            (at("2026-12-01T09:00:00.000Z"), false),
+    fn the_oldest_groups_past_the_bound_are_fetched_whole_a_few_a_sync() {
+        let now = at("2026-12-01T12:00:00.000Z");
+        let synced: std::collections::HashMap<String, SyncedAt> = [
+            ("fresh", "2026-12-01T11:30:00.000Z"),
+            ("just-due", "2026-12-01T11:00:00.000Z"),
+            ("a-day", "2026-11-30T12:00:00.000Z"),
+            ("a-week", "2026-11-24T12:00:00.000Z"),
+            ("garbled", "yesterday"),
+            // A clock set back since: not due, and no panic.
+            ("future", "2026-12-01T13:00:00.000Z"),
+        ]
+        .into_iter()
+        .map(|(id, at)| (id.into(), SyncedAt { config_hash: "h".into(), synced_at: at.into() }))
+        .collect();
+        let listed = ["fresh", "just-due", "a-day", "a-week", "garbled", "future", "new"];
+        let due = |cap| {
+            let mut d: Vec<String> =
+                due_for_full_fetch(listed.into_iter(), &synced, now, cap).into_iter().collect();
+            d.sort();
+            d
+        };
+        // (cap, the groups fetched whole for their age)
+        let cases: [(usize, &[&str]); 4] = [
+            (0, &[]),
+            (2, &["a-week", "garbled"]),
+            (3, &["a-day", "a-week", "garbled"]),
+            (10, &["a-day", "a-week", "garbled", "just-due"]),
         ];
-        for (now, due) in cases {
-            assert_eq!(full_fetch_due(id, synced, now), due, "at {now}");
+        for (cap, want) in cases {
+            assert_eq!(due(cap), want, "cap {cap}");
         }
-        assert!(full_fetch_due(id, "not a time", at(synced)), "an unreadable time is due");
-    }
-
-    #[test]
-    fn groups_come_due_spread_over_the_half_hour_the_same_way_each_run() {
-        let spreads: Vec<Duration> = (0..200).map(|i| spread_of(&format!("group-{i}"))).collect();
-        assert!(spreads.iter().all(|s| *s < FULL_FETCH_SPREAD));
-        let early = spreads.iter().filter(|s| **s < FULL_FETCH_SPREAD / 2).count();
-        assert!((60..=140).contains(&early), "{early} of 200 in the first quarter-hour");
-        assert_eq!(spread_of("group-7"), spreads[7]);
     }
 }
