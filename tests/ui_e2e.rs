@@ -971,7 +971,7 @@ async fn konnect_profile_scrolls_and_sorts_10000_services(j: &mut Journey) {
     s.screenshot(&shots.join("profile-konnect.png")).await;
     s.click(&s.find("[data-testid=group-row-konnect-prod] a[data-testid=group-name]").await).await;
     s.click(&s.find("[data-testid=configuration-tab]").await).await;
-    s.wait_for_text("10000 of 10000").await;
+    s.wait_for_text("10,000 of 10,000").await;
     // The rendered rows reach the window's bottom edge, and they are a screenful and a margin,
     // not the 10,000.
     let rendered = s
@@ -1161,7 +1161,7 @@ async fn viewer_roles_disable_what_they_do_not_allow(j: &mut Journey) {
     s.click(&s.find("[data-testid=group-row-konnect-prod] a[data-testid=group-name]").await).await;
     s.click(&s.find("[data-testid=configuration-tab]").await).await;
     s.wait_for_text("View only. Not allowed by your roles in this runtime group (Viewer).").await;
-    s.wait_for_text("10000 of 10000").await;
+    s.wait_for_text("10,000 of 10,000").await;
     assert_eq!(
         disabled("new-entity").await,
         serde_json::json!(true),

@@ -47,7 +47,17 @@ export function clockTime(iso: string, now: Date = new Date()): string {
   return `${d.toLocaleDateString([], { day: 'numeric', month: 'short' })}, ${time}`
 }
 
-/** A count with its noun, singular for one: "1 request", "2,500 requests". */
-export function counted(n: number | bigint, noun: string): string {
-  return `${n.toLocaleString('en-US')} ${noun}${Number(n) === 1 ? '' : 's'}`
+/** A number as the app's English words write it: "2,500". */
+export function count(n: number | bigint): string {
+  return n.toLocaleString('en-US')
+}
+
+/** A count with its noun, singular for one: "1 request", "2,500 requests", "3 entities". */
+export function counted(n: number | bigint, noun: string, plural = `${noun}s`): string {
+  return `${count(n)} ${Number(n) === 1 ? noun : plural}`
+}
+
+/** "2,500 of 10,000": a part of a whole, as list headers and progress say it. */
+export function countOf(part: number | bigint, whole: number | bigint): string {
+  return `${count(part)} of ${count(whole)}`
 }

@@ -5,6 +5,7 @@ import { computed, onMounted, ref } from 'vue'
 import { backend, type ConsoleError, type Dashboard } from '../backend'
 import type { MetricCard } from '../bindings/MetricCard'
 import type { TimeFrame } from '../vocabulary'
+import { count } from '../format'
 import { useAsyncAction } from './useAsyncAction'
 import { usePolling } from './usePolling'
 import { appSettings } from './useSettings'
@@ -31,7 +32,7 @@ export function cardsOf(d: Dashboard | null, timeFrame: string) {
     {
       key: 'requests',
       title: 'Requests',
-      value: fmt(d?.requests.value, (n) => n.toLocaleString()),
+      value: fmt(d?.requests.value, count),
       ...changeOf(d?.requests, false, timeFrame),
     },
     {

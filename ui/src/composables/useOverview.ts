@@ -14,6 +14,7 @@ import type { Toast } from './toast'
 import { useAccess } from './useAccess'
 import { useAsyncAction } from './useAsyncAction'
 import { afterPaint } from '../paintMark'
+import { count, counted, countOf } from '../format'
 import { sameRowsOr } from './useVirtualRows'
 import { rememberGroupNames } from './useGroupName'
 import { useConnection } from './useConnection'
@@ -48,22 +49,22 @@ export function syncSummary(r: SyncReport): Toast {
     return {
       appearance: 'warning',
       message:
-        `Sync cancelled: ${p.groups_done} of ${p.groups_total} groups were updated; ` +
+        `Sync cancelled: ${countOf(p.groups_done, p.groups_total)} groups were updated; ` +
         'the others keep their last synced state.',
     }
   if (r.failed.length)
     return {
       appearance: 'warning',
       message:
-        `Synced ${p.groups_done - r.failed.length} of ${p.groups_total} groups; ` +
+        `Synced ${countOf(p.groups_done - r.failed.length, p.groups_total)} groups; ` +
         `${r.failed.length} failed: ${r.failed.map(([, why]) => why).join('; ')}`,
     }
   return {
     appearance: 'success',
     message:
-      `Synced ${p.groups_total} groups: ${p.groups_total - p.groups_unchanged} fetched with ` +
-      `${p.entities_done.toLocaleString()} entities, ${p.groups_unchanged} unchanged since the ` +
-      'last sync.',
+      `Synced ${counted(p.groups_total, 'group')}: ${count(p.groups_total - p.groups_unchanged)} ` +
+      `fetched with ${counted(p.entities_done, 'entity', 'entities')}, ` +
+      `${count(p.groups_unchanged)} unchanged since the last sync.`,
   }
 }
 
