@@ -25,7 +25,7 @@ pub struct RuntimeGroupRow {
     pub labels: BTreeMap<String, String>,
     pub active_instances: i64,
     pub total_instances: i64,
-    /// Instances whose config hash equals the group's expected hash.
+    /// Active instances whose config hash equals the group's expected hash.
     pub in_sync_instances: i64,
     pub is_default: bool,
     /// Part of the first-run demo (label `demo: true`), which the UI can remove.

@@ -136,16 +136,17 @@ pub fn rows(nodes: &[Node], expected_hash: &str) -> Vec<RuntimeInstanceRow> {
     rows
 }
 
-/// (active, total, in sync): active nodes pinged within the last minute; in sync when their hash
-/// is the group's expected hash.
+/// (active, total, in sync): active nodes pinged within the last minute; in sync, the active ones
+/// whose hash is the group's expected hash (a node gone quiet last said it was in sync, which
+/// tells nothing now; an overview saying "0 of 2 · 2 in sync" contradicted itself).
 pub fn instance_counts(nodes: &[Node], expected_hash: &str) -> (i64, i64, i64) {
     let cutoff = chrono::Utc::now().timestamp() - ACTIVE_WINDOW_SECS;
-    let active = nodes.iter().filter(|n| n.last_ping >= cutoff).count() as i64;
-    let in_sync = nodes
+    let active: Vec<&Node> = nodes.iter().filter(|n| n.last_ping >= cutoff).collect();
+    let in_sync = active
         .iter()
         .filter(|n| !expected_hash.is_empty() && n.config_hash == expected_hash)
         .count() as i64;
-    (active, nodes.len() as i64, in_sync)
+    (active.len() as i64, nodes.len() as i64, in_sync)
 }
 
 #[cfg(test)]
@@ -184,6 +185,26 @@ mod tests {
                 .into_iter()
                 .collect(),
             documentation_url: None,
+        }
+    }
+
+    #[test]
+    fn only_active_nodes_count_as_in_sync() {
+        let now = chrono::Utc::now().timestamp();
+        let at = |last_ping: i64, hash: &str| Node {
+            last_ping,
+            config_hash: hash.into(),
+            ..node("COMPATIBILITY_STATE_FULLY_COMPATIBLE", vec![])
+        };
+        // (nodes, expected hash, (active, total, in sync))
+        let cases = [
+            (vec![at(now, "h"), at(now, "old")], "h", (2, 2, 1)),
+            (vec![at(now - 3600, "h"), at(now - 3600, "h")], "h", (0, 2, 0)),
+            (vec![at(now, "h"), at(now - 3600, "h")], "h", (1, 2, 1)),
+            (vec![at(now, "")], "", (1, 1, 0)),
+        ];
+        for (nodes, expected, want) in cases {
+            assert_eq!(instance_counts(&nodes, expected), want, "{nodes:?}");
         }
     }
 
