@@ -31,9 +31,17 @@ export interface KindSpec {
   columns: Column[]
 }
 
+// Each scope as Kong Manager's plugin list names it.
+const SCOPES: Array<[string, string]> = [
+  ['service', 'Service'],
+  ['route', 'Route'],
+  ['consumer', 'Consumer'],
+  ['consumer_group', 'Consumer group'],
+]
+
 const appliedTo = (row: Record<string, unknown>) => {
-  const scopes = ['service', 'route', 'consumer', 'consumer_group'].filter((k) => row[k])
-  return scopes.length ? scopes.map((s) => s.replace('_', ' ')).join(' + ') : 'Global'
+  const scopes = SCOPES.filter(([field]) => row[field]).map(([, name]) => name)
+  return scopes.length ? scopes.join(' + ') : 'Global'
 }
 
 const COLUMNS: Record<EntityKind, Column[]> = {
