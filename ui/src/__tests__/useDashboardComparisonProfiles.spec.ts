@@ -123,10 +123,40 @@ describe('useComparison', () => {
     unmount = s.unmount
     await flushPromises()
     expect([s.result.left.value, s.result.right.value]).toEqual(['3', '2'])
-    await s.result.run()
+    // Compared at once, without a click.
     expect(backend.compareGroups).toHaveBeenCalledWith('3', '2', '15m')
     expect(s.result.error.value).toBe('Pick another group than A.')
     expect(s.result.busy.value).toBe(false)
+  })
+
+  it('compares again when a picker changes, and shows only the latest answer', async () => {
+    backend.cachedOverview.mockResolvedValue({ groups: [g('1', 'a'), g('2', 'b'), g('3', 'c')] })
+    const answers: Array<(v: unknown) => void> = []
+    backend.compareGroups.mockReset()
+    backend.compareGroups.mockImplementation(() => new Promise((done) => answers.push(done)))
+    const s = withSetup(useComparison)
+    unmount = s.unmount
+    await flushPromises()
+    expect(backend.compareGroups).toHaveBeenLastCalledWith('1', '2', '15m')
+    s.result.right.value = '3'
+    await flushPromises()
+    expect(backend.compareGroups).toHaveBeenLastCalledWith('1', '3', '15m')
+    answers[1]({ left_group: 'a', right_group: 'c' })
+    answers[0]({ left_group: 'a', right_group: 'b' })
+    await flushPromises()
+    expect(s.result.result.value).toEqual({ left_group: 'a', right_group: 'c' })
+    expect(s.result.busy.value).toBe(false)
+  })
+
+  it('compares nothing in an organization of one group', async () => {
+    backend.cachedOverview.mockResolvedValue({ groups: [g('1', 'default')] })
+    backend.compareGroups.mockReset()
+    const s = withSetup(useComparison)
+    unmount = s.unmount
+    await flushPromises()
+    expect(s.result.loaded.value).toBe(true)
+    expect([s.result.left.value, s.result.right.value]).toEqual(['1', ''])
+    expect(backend.compareGroups).not.toHaveBeenCalled()
   })
 
   it('falls back to the first two groups', async () => {
