@@ -109,6 +109,15 @@ describe('form tree', () => {
     expect(fieldLabel('connect_timeout')).toBe('Connect timeout')
     expect(fieldLabel('ssl_verify')).toBe('SSL verify')
     expect(fieldLabel('hide_client_headers')).toBe('Hide client headers')
+    // Abbreviations in capitals, their plurals with a small s.
+    expect(fieldLabel('ca_certificates')).toBe('CA certificates')
+    expect(fieldLabel('tls_sans')).toBe('TLS SANs')
+    expect(fieldLabel('snis')).toBe('SNIs')
+    expect(fieldLabel('allowed_ips')).toBe('Allowed IPs')
+    expect(fieldLabel('redirect_uris')).toBe('Redirect URIs')
+    expect(fieldLabel('https_redirect_status_code')).toBe('HTTPS redirect status code')
+    // A word that only ends like one is left alone.
+    expect(fieldLabel('aliases')).toBe('Aliases')
   })
 })
 

@@ -81,20 +81,24 @@ export function asSchema(raw: unknown): KongSchemaBody {
 
 /** Abbreviations spelled in capitals in labels, as Konnect writes them. */
 const CAPITALS = new Set([
-  'id', 'url', 'uri', 'urls', 'ssl', 'tls', 'http', 'https', 'sni', 'snis', 'jwt', 'jwk', 'ttl',
-  'ip', 'ips', 'dns', 'pem', 'ca', 'api', 'aws', 'gcp', 'llm', 'ai', 'acl', 'cors', 'grpc',
-  'hmac', 'oidc', 'sts', 'tcp', 'udp', 'json', 'srv', 'kid', 'iam', 'uuid', 'sdk', 'dp', 'cp',
+  'id', 'url', 'uri', 'ssl', 'tls', 'http', 'https', 'sni', 'jwt', 'jwk', 'ttl', 'ip', 'dns',
+  'pem', 'ca', 'api', 'aws', 'gcp', 'llm', 'ai', 'acl', 'cors', 'grpc', 'hmac', 'oidc', 'sts',
+  'tcp', 'udp', 'json', 'srv', 'kid', 'iam', 'uuid', 'sdk', 'dp', 'cp', 'san',
 ]) // prettier-ignore
 
-/** A field name as a label: `connect_timeout` → "Connect timeout", `ssl_verify` → "SSL verify". */
+/** One word of a label: an abbreviation in capitals, its plural with a small s ("SNIs"). */
+function spelled(word: string): string {
+  const w = word.toLowerCase()
+  if (CAPITALS.has(w)) return w.toUpperCase()
+  if (w.endsWith('s') && CAPITALS.has(w.slice(0, -1))) return `${w.slice(0, -1).toUpperCase()}s`
+  return word
+}
+
+/** A field name as a label: `connect_timeout` → "Connect timeout", `ssl_verify` → "SSL verify",
+ * `tls_sans` → "TLS SANs". */
 export function fieldLabel(name: string): string {
-  const words = name.split(/[_-]/).filter(Boolean)
-  return words
-    .map((w, i) => {
-      if (CAPITALS.has(w.toLowerCase())) return w.toUpperCase()
-      return i === 0 ? w.charAt(0).toUpperCase() + w.slice(1) : w
-    })
-    .join(' ')
+  const text = name.split(/[_-]/).filter(Boolean).map(spelled).join(' ')
+  return text.charAt(0).toUpperCase() + text.slice(1)
 }
 
 /** The label of the field at a dotted path: its last part's. */

@@ -2,6 +2,7 @@
 // forms label them, references as links to their pages, timestamps as dates, structured values
 // as YAML, and secrets (a certificate's private key) never shown.
 import { cellText } from '../../entityColumns'
+import { fieldLabel } from '../../schema/kongSchema'
 import type { EntityKind } from '../../vocabulary'
 import { REFERENCE_KINDS, refId } from './entityTabs'
 
@@ -19,15 +20,6 @@ const SECRETS: Partial<Record<EntityKind, string[]>> = {
 
 /** Long texts (PEM certificates) shown as code, folded. */
 const CODE = new Set(['cert', 'cert_alt'])
-
-/** `read_timeout` → `Read timeout`; IDs and protocols keep their capitals. */
-export function fieldLabel(key: string): string {
-  const words = key
-    .split('_')
-    .map((w) => (['id', 'sni', 'url', 'ttl'].includes(w) ? w.toUpperCase() : w))
-  const text = words.join(' ')
-  return text.charAt(0).toUpperCase() + text.slice(1)
-}
 
 /** A Kong timestamp (unix seconds) as a local date and time. */
 function when(seconds: number): string {
