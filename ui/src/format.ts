@@ -47,6 +47,12 @@ export function clockTime(iso: string, now: Date = new Date()): string {
   return `${d.toLocaleDateString([], { day: 'numeric', month: 'short' })}, ${time}`
 }
 
+/** A phrase starting a sentence or a label: "gateway service" → "Gateway service" (sentence case,
+ * as Konnect writes its labels; CSS `capitalize` would make it "Gateway Service"). */
+export function capitalized(phrase: string): string {
+  return phrase.charAt(0).toUpperCase() + phrase.slice(1)
+}
+
 /** A number as the app's English words write it: "2,500". */
 export function count(n: number | bigint): string {
   return n.toLocaleString('en-US')

@@ -1,6 +1,6 @@
 // Counts said in words: singular for one, thousands separated, parts of a whole.
 import { describe, expect, it } from 'vitest'
-import { counted, countOf } from '../format'
+import { capitalized, counted, countOf } from '../format'
 
 describe('counted', () => {
   it('says one in the singular and the rest in the plural', () => {
@@ -20,5 +20,13 @@ describe('countOf', () => {
   it('separates the thousands of both counts', () => {
     expect(countOf(10000, 10000)).toBe('10,000 of 10,000')
     expect(countOf(3, 1200)).toBe('3 of 1,200')
+  })
+})
+
+describe('capitalized', () => {
+  it('starts a label in sentence case, as Konnect writes them', () => {
+    expect(capitalized('gateway service')).toBe('Gateway service')
+    expect(capitalized('key-auth credential')).toBe('Key-auth credential')
+    expect(capitalized('')).toBe('')
   })
 })
