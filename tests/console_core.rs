@@ -1,6 +1,7 @@
 //! The console's core against the real control plane: the sync engine (progress, unchanged
-//! groups skipped until due a full fetch, per-group commits, cancel), search, entity edits with field errors, decK
-//! export and import with a preview, comparing two groups, and offline behaviour.
+//! groups skipped until due a full fetch, per-group commits, cancel), search, entity edits with
+//! field errors, decK export and import with a preview, comparing two groups, and offline
+//! behaviour.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -243,8 +243,9 @@ struct GroupDone {
 }
 
 /// Fetches one group and commits it; a group `trusted` at its last full fetch's hash whose hash
-/// has not moved keeps its cached entities (only its instances are fetched). `slot` (one of GROUPS_IN_FLIGHT) is given back as soon as
-/// the fetching is done, so the next group's requests overlap this group's commit.
+/// has not moved keeps its cached entities (only its instances are fetched). `slot` (one of
+/// GROUPS_IN_FLIGHT) is given back as soon as the fetching is done, so the next group's requests
+/// overlap this group's commit.
 async fn sync_group(
     run: &Arc<Run>,
     cache: &Cache,

@@ -5,7 +5,7 @@
  */
 export type RuntimeGroupRow = { id: string, name: string, description: string, cluster_type: string, labels: { [key in string]?: string }, active_instances: bigint, total_instances: bigint, 
 /**
- * Instances whose config hash equals the group's expected hash.
+ * Active instances whose config hash equals the group's expected hash.
  */
 in_sync_instances: bigint, is_default: boolean, 
 /**
