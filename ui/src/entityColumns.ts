@@ -116,31 +116,48 @@ const COLUMNS: Record<EntityKind, Column[]> = {
     { key: 'tags', label: 'Tags' },
   ],
   ca_certificates: [{ key: 'tags', label: 'Tags' }],
+  // Credentials show who they belong to and when they were made, never their secret (key,
+  // password, secret). Under their consumer's page the consumer's own column is left out.
   'key-auths': [
-    { key: 'consumer', label: 'Consumer ID', share: 2 },
+    { key: 'created_at', label: 'Created', get: createdOn, share: 2 },
+    { key: 'consumer', label: 'Consumer ID' },
     { key: 'tags', label: 'Tags' },
   ],
-  // Credentials show who they belong to, never their secret (key, password, secret).
   'basic-auths': [
     { key: 'username', label: 'Username', share: 2 },
     { key: 'consumer', label: 'Consumer ID' },
+    { key: 'created_at', label: 'Created', get: createdOn },
     { key: 'tags', label: 'Tags' },
   ],
   jwts: [
     { key: 'key', label: 'Key (iss)', share: 2 },
     { key: 'algorithm', label: 'Algorithm' },
     { key: 'consumer', label: 'Consumer ID' },
+    { key: 'created_at', label: 'Created', get: createdOn },
   ],
   'hmac-auths': [
     { key: 'username', label: 'Username', share: 2 },
     { key: 'consumer', label: 'Consumer ID' },
+    { key: 'created_at', label: 'Created', get: createdOn },
     { key: 'tags', label: 'Tags' },
   ],
   acls: [
     { key: 'group', label: 'Group', share: 2 },
     { key: 'consumer', label: 'Consumer ID' },
+    { key: 'created_at', label: 'Created', get: createdOn },
     { key: 'tags', label: 'Tags' },
   ],
+}
+
+/** When an entity was created (Kong's unix seconds), as a date: "1 Dec 2026". */
+function createdOn(row: Record<string, unknown>): string {
+  const at = row.created_at
+  if (typeof at !== 'number') return '–'
+  return new Date(at * 1000).toLocaleDateString('en-GB', {
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+  })
 }
 
 /** A certificate's subject as a list shows it: its common name, else the whole subject. */
@@ -163,6 +180,11 @@ export const KINDS: KindSpec[] = LISTED_KINDS.map(specOf)
 /** Any kind's columns, nested ones included (an upstream's targets, a consumer's jwts). */
 export const specFor = (kind: EntityKind): KindSpec =>
   specOf(ENTITY_KINDS.find((k) => k.kind === kind)!)
+
+/** A nested kind's columns under its parent's page: the parent's own column (a consumer's ID
+ * beside each of its credentials) says nothing there. */
+export const columnsUnder = (kind: EntityKind, parentField: string): Column[] =>
+  specFor(kind).columns.filter((c) => c.key !== parentField)
 
 /** A cell as text: lists joined, booleans as Yes/No, references as short ids, empty as a dash. */
 export function cellText(value: unknown): string {

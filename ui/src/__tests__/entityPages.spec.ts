@@ -17,7 +17,7 @@ import {
   memberCountOf,
 } from '../composables/useRowFacts'
 import { tagsOf, withTag } from '../composables/useTagFilter'
-import { specFor } from '../entityColumns'
+import { columnsUnder, specFor } from '../entityColumns'
 import { detailRows } from '../pages/entity/detailRows'
 import { fieldLabel } from '../schema/kongSchema'
 import { tabsOf } from '../pages/entity/entityTabs'
@@ -131,6 +131,19 @@ describe('a nested list', () => {
     await flushPromises()
     expect(r.rows.value).toHaveLength(2)
     expect(r.whyNotChange.value).toContain('Offline')
+  })
+
+  it("leaves out the parent's own column and says when a credential was made", () => {
+    const columns = columnsUnder('key-auths', 'consumer')
+    expect(columns.map((c) => c.key)).toEqual(['created_at', 'tags'])
+    const created = columns[0].get!
+    expect(created({ created_at: 1764590400 })).toBe('1 Dec 2025')
+    expect(created({})).toBe('–')
+    expect(columnsUnder('targets', 'upstream').map((c) => c.key)).toEqual([
+      'target',
+      'weight',
+      'tags',
+    ])
   })
 
   it('matches a reference given as an object or a bare ID', () => {
