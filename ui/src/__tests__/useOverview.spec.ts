@@ -106,6 +106,15 @@ describe('syncSummary', () => {
     expect(t.appearance).toBe('success')
     expect(t.message).toMatch(/^Synced 3 groups: 2 fetched with 1,200 entities, 1 unchanged/)
   })
+  it('says a sync that changed nothing, and one that fetched every group, in fewer words', () => {
+    const progress = report().progress
+    const none = report({ progress: { ...progress, groups_unchanged: 3, entities_done: 0n } })
+    expect(syncSummary(none).message).toBe(
+      'Synced 3 groups: nothing had changed since the last sync.',
+    )
+    const all = report({ progress: { ...progress, groups_unchanged: 0 } })
+    expect(syncSummary(all).message).toBe('Synced 3 groups: 1,200 entities fetched.')
+  })
   it('warns about a cancelled sync and failed groups', () => {
     expect(syncSummary(report({ cancelled: true })).message).toMatch(/^Sync cancelled: 3 of 3/)
     const failed = syncSummary(report({ failed: [['g', 'timed out']] }))

@@ -59,13 +59,16 @@ export function syncSummary(r: SyncReport): Toast {
         `Synced ${countOf(p.groups_done - r.failed.length, p.groups_total)} groups; ` +
         `${r.failed.length} failed: ${r.failed.map(([, why]) => why).join('; ')}`,
     }
-  return {
-    appearance: 'success',
-    message:
-      `Synced ${counted(p.groups_total, 'group')}: ${count(p.groups_total - p.groups_unchanged)} ` +
-      `fetched with ${counted(p.entities_done, 'entity', 'entities')}, ` +
-      `${count(p.groups_unchanged)} unchanged since the last sync.`,
-  }
+  // Said as it happened: nothing fetched, everything fetched, or some of each.
+  const fetched = p.groups_total - p.groups_unchanged
+  const entities = counted(p.entities_done, 'entity', 'entities')
+  const what = !fetched
+    ? 'nothing had changed since the last sync'
+    : !p.groups_unchanged
+      ? `${entities} fetched`
+      : `${count(fetched)} fetched with ${entities}, ${count(p.groups_unchanged)} unchanged ` +
+        'since the last sync'
+  return { appearance: 'success', message: `Synced ${counted(p.groups_total, 'group')}: ${what}.` }
 }
 
 const NO_CREATOR =
