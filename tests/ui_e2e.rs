@@ -518,7 +518,7 @@ async fn configuration_lists_with_a_filter(j: &mut Journey) {
             )
             .await;
         let scopes = scopes.as_str().unwrap_or_default().to_string();
-        if scopes.contains("Service") {
+        if scopes.contains("Gateway service") {
             break;
         }
         assert!(Instant::now() < deadline, "key-auth applies to a service: {scopes}");
@@ -587,7 +587,7 @@ async fn plugin_catalog_adds_cors_to_a_service(j: &mut Journey) {
     s.wait_gone("[data-testid=entity-form]").await;
     s.find("[data-testid=entity-orders-cors]").await;
     let row = s.text_content("[data-testid=entity-orders-cors]").await;
-    assert!(row.contains("Service"), "cors applies to a service: {row}");
+    assert!(row.contains("Gateway service"), "cors applies to a service: {row}");
     // Edit it: the form opens on the saved values. The row's menu is brought to the middle of
     // the window first: near the bottom, the "saved" toast can lie over it.
     let menu = "[data-testid=entity-orders-cors] [data-testid=actions-dropdown] button";

@@ -11,6 +11,8 @@ import {
   type KindInfo,
 } from './vocabulary'
 import { certificateOf, expiryText, memberCountOf } from './composables/useRowFacts'
+import { kongDate } from './format'
+import { SCOPED, scopeName } from './pluginCatalog'
 
 export { kindName }
 
@@ -31,18 +33,14 @@ export interface KindSpec {
   columns: Column[]
 }
 
-// Each scope as Kong Manager's plugin list names it.
-const SCOPES: Array<[string, string]> = [
-  ['service', 'Service'],
-  ['route', 'Route'],
-  ['consumer', 'Consumer'],
-  ['consumer_group', 'Consumer group'],
-]
-
+// Named as the plugin form's scope picker names them.
 const appliedTo = (row: Record<string, unknown>) => {
-  const scopes = SCOPES.filter(([field]) => row[field]).map(([, name]) => name)
-  return scopes.length ? scopes.join(' + ') : 'Global'
+  const scopes = SCOPED.filter((field) => row[field])
+  return scopes.length ? scopes.map(scopeName).join(' + ') : scopeName('global')
 }
+
+/** When credentials were made, one column for each kind of them. */
+const CREATED: Column = { key: 'created_at', label: 'Created', get: (r) => kongDate(r.created_at) }
 
 const COLUMNS: Record<EntityKind, Column[]> = {
   services: [
@@ -119,45 +117,34 @@ const COLUMNS: Record<EntityKind, Column[]> = {
   // Credentials show who they belong to and when they were made, never their secret (key,
   // password, secret). Under their consumer's page the consumer's own column is left out.
   'key-auths': [
-    { key: 'created_at', label: 'Created', get: createdOn, share: 2 },
+    { ...CREATED, share: 2 },
     { key: 'consumer', label: 'Consumer ID' },
     { key: 'tags', label: 'Tags' },
   ],
   'basic-auths': [
     { key: 'username', label: 'Username', share: 2 },
     { key: 'consumer', label: 'Consumer ID' },
-    { key: 'created_at', label: 'Created', get: createdOn },
+    CREATED,
     { key: 'tags', label: 'Tags' },
   ],
   jwts: [
     { key: 'key', label: 'Key (iss)', share: 2 },
     { key: 'algorithm', label: 'Algorithm' },
     { key: 'consumer', label: 'Consumer ID' },
-    { key: 'created_at', label: 'Created', get: createdOn },
+    CREATED,
   ],
   'hmac-auths': [
     { key: 'username', label: 'Username', share: 2 },
     { key: 'consumer', label: 'Consumer ID' },
-    { key: 'created_at', label: 'Created', get: createdOn },
+    CREATED,
     { key: 'tags', label: 'Tags' },
   ],
   acls: [
     { key: 'group', label: 'Group', share: 2 },
     { key: 'consumer', label: 'Consumer ID' },
-    { key: 'created_at', label: 'Created', get: createdOn },
+    CREATED,
     { key: 'tags', label: 'Tags' },
   ],
-}
-
-/** When an entity was created (Kong's unix seconds), as a date: "1 Dec 2026". */
-function createdOn(row: Record<string, unknown>): string {
-  const at = row.created_at
-  if (typeof at !== 'number') return '–'
-  return new Date(at * 1000).toLocaleDateString('en-GB', {
-    day: 'numeric',
-    month: 'short',
-    year: 'numeric',
-  })
 }
 
 /** A certificate's subject as a list shows it: its common name, else the whole subject. */

@@ -47,6 +47,19 @@ export function clockTime(iso: string, now: Date = new Date()): string {
   return `${d.toLocaleDateString([], { day: 'numeric', month: 'short' })}, ${time}`
 }
 
+/** A Kong timestamp (unix seconds) as a date, as the locale writes a short one ("1 Dec 2026");
+ * a dash when there is none. */
+export function kongDate(seconds: unknown): string {
+  if (typeof seconds !== 'number') return '–'
+  const date = { day: 'numeric', month: 'short', year: 'numeric' } as const
+  return new Date(seconds * 1000).toLocaleDateString([], date)
+}
+
+/** A Kong timestamp (unix seconds) as a local date and time. */
+export function kongDateTime(seconds: number): string {
+  return new Date(seconds * 1000).toLocaleString()
+}
+
 /** A phrase starting a sentence or a label: "gateway service" → "Gateway service" (sentence case,
  * as Konnect writes its labels; CSS `capitalize` would make it "Gateway Service"). */
 export function capitalized(phrase: string): string {

@@ -44,7 +44,7 @@ describe('entity columns', () => {
     const plugins = KINDS.find((k) => k.kind === 'plugins')!
     const applied = plugins.columns.find((c) => c.key === 'applied_to')!
     expect(applied.get!({ name: 'key-auth' })).toBe('Global')
-    expect(applied.get!({ name: 'key-auth', service: { id: 'x' } })).toBe('Service')
+    expect(applied.get!({ name: 'key-auth', service: { id: 'x' } })).toBe('Gateway service')
     expect(
       applied.get!({ name: 'rate-limiting', route: { id: 'r' }, consumer_group: { id: 'g' } }),
     ).toBe('Route + Consumer group')

@@ -1,5 +1,6 @@
 // Kong's schema wire format (`GET /schemas/…`): fields as an ordered list of one-key objects,
 // their validators, and entity checks naming fields by dotted path. Types and small readers only.
+import { capitalized } from '../format'
 
 /** One field's definition, as Kong serves it (functions and foreign sub-schemas stripped). */
 export interface FieldDef {
@@ -97,8 +98,7 @@ function spelled(word: string): string {
 /** A field name as a label: `connect_timeout` → "Connect timeout", `ssl_verify` → "SSL verify",
  * `tls_sans` → "TLS SANs". */
 export function fieldLabel(name: string): string {
-  const text = name.split(/[_-]/).filter(Boolean).map(spelled).join(' ')
-  return text.charAt(0).toUpperCase() + text.slice(1)
+  return capitalized(name.split(/[_-]/).filter(Boolean).map(spelled).join(' '))
 }
 
 /** The label of the field at a dotted path: its last part's. */

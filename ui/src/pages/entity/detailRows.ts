@@ -2,6 +2,7 @@
 // forms label them, references as links to their pages, timestamps as dates, structured values
 // as YAML, and secrets (a certificate's private key) never shown.
 import { cellText } from '../../entityColumns'
+import { kongDateTime } from '../../format'
 import { fieldLabel } from '../../schema/kongSchema'
 import type { EntityKind } from '../../vocabulary'
 import { REFERENCE_KINDS, refId } from './entityTabs'
@@ -20,11 +21,6 @@ const SECRETS: Partial<Record<EntityKind, string[]>> = {
 
 /** Long texts (PEM certificates) shown as code, folded. */
 const CODE = new Set(['cert', 'cert_alt'])
-
-/** A Kong timestamp (unix seconds) as a local date and time. */
-function when(seconds: number): string {
-  return new Date(seconds * 1000).toLocaleString()
-}
 
 /** What names an entity first, as Konnect's pages open; then the rest, timestamps last. */
 const FIRST = ['name', 'username', 'custom_id', 'prefix', 'target', 'kid', 'id', 'enabled']
@@ -51,7 +47,7 @@ export function detailRows(kind: EntityKind, entity: Record<string, unknown>): D
     if (refKind && refId(value))
       return { key, label, show: 'link', kind: refKind, id: refId(value) }
     if ((key === 'created_at' || key === 'updated_at') && typeof value === 'number')
-      return { key, label, show: 'text', text: when(value) }
+      return { key, label, show: 'text', text: kongDateTime(value) }
     const structured =
       (value !== null && typeof value === 'object' && !Array.isArray(value)) ||
       (Array.isArray(value) && value.some((v) => v !== null && typeof v === 'object'))
