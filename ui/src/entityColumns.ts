@@ -12,7 +12,7 @@ import {
 } from './vocabulary'
 import { certificateOf, expiryText, memberCountOf } from './composables/useRowFacts'
 import { kongDate } from './format'
-import { SCOPED, scopeName } from './pluginCatalog'
+import { SCOPED, scopeName } from './pluginScopes'
 
 export { kindName }
 

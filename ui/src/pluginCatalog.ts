@@ -2,9 +2,8 @@
 // display name and one-line description (Kong's @kong-ui-public/entities-plugins-metadata), and
 // the scopes a plugin may take: what its schema allows, narrowed by what Kong's metadata says.
 import { PLUGIN_GROUP_AND_SCOPE_MAP, PluginGroup } from '@kong-ui-public/entities-plugins-metadata'
-import { capitalized } from './format'
 import { fieldsOf, type KongSchemaBody } from './schema/kongSchema'
-import { kindName } from './vocabulary'
+import { SCOPED, type Scope } from './pluginScopes'
 
 export interface CatalogPlugin {
   name: string
@@ -79,16 +78,6 @@ function matches(p: CatalogPlugin, query: string): boolean {
 function rank(group: string): number {
   const i = GROUP_ORDER.indexOf(group)
   return i < 0 ? GROUP_ORDER.length + (group === OTHER ? 1 : 0) : i
-}
-
-/** A plugin's scope: the whole group, or one entity of a kind. */
-export type Scope = 'global' | 'service' | 'route' | 'consumer' | 'consumer_group'
-export const SCOPED: Exclude<Scope, 'global'>[] = ['service', 'route', 'consumer', 'consumer_group']
-
-/** A scope as the plugin form's picker and the plugins list name it: "Global", "Gateway service". */
-export function scopeName(s: Scope): string {
-  if (s === 'global') return 'Global'
-  return capitalized(kindName(s === 'consumer_group' ? 'consumer_groups' : `${s}s`))
 }
 
 /**

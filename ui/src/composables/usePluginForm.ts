@@ -2,7 +2,8 @@
 // configuration (rendered from the plugin's Kong schema) and the general fields every plugin has.
 import { computed, ref, watch } from 'vue'
 import { asConsoleError, backend } from '../backend'
-import { allowedScopes, groupCatalog, SCOPED, type Scope } from '../pluginCatalog'
+import { allowedScopes, groupCatalog } from '../pluginCatalog'
+import { SCOPED, type Scope } from '../pluginScopes'
 import { asSchema, fieldsOf, type FieldList, type KongSchemaBody } from '../schema/kongSchema'
 import { kindName } from '../vocabulary'
 import { useAccess } from './useAccess'

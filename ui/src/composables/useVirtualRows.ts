@@ -2,6 +2,7 @@
 // blocks of rows placed at their own offsets in a body as tall as the whole list, so 10,000 rows
 // scroll with about a hundred table rows in the page at any time.
 import { computed, onMounted, onUnmounted, ref, watch, type Ref } from 'vue'
+import { LayoutMemory } from '../layoutMemory'
 import { afterPaint } from '../paintMark'
 
 /** Rows kept rendered beyond each edge of the viewport. */
@@ -61,16 +62,18 @@ export function sameRowsOr<T>(previous: T[] | undefined, next: T[]): T[] {
 }
 
 /** Where a list's first row was from the top of its scroller when the list was last laid out, by
- * the list's name: its next first frame renders the rows that fit below that rather than a
- * window's worth (a group's routes start halfway down its page: 9 rows on screen, not 17; later
- * visits 84 → 76 ms, medians of 30). A list not yet laid out in this run gets the whole window. */
-const firstRowTop = new Map<string, number>()
+ * the list's name (in this run or the last): its next first frame renders the rows that fit below
+ * that rather than a window's worth (a group's routes start halfway down its page: 9 rows on
+ * screen, not 17; later visits 84 → 76 ms, medians of 30). A list never laid out at this window
+ * width gets the whole window. */
+const firstRowTop = new LayoutMemory('runtime-manager.first-row-top')
 
-/** The width tables were last laid out at, by where they sit (`EntityTable`'s `widthKey`): the
- * next one there sizes its columns for it in its first render, so its first frame is laid out
- * once, not a second time when its size is observed and every column rewritten (a group page
- * opened from the overview: the overview's table told the width). */
-export const laidOutWidth = new Map<string, number>()
+/** The width tables were last laid out at, by where they sit (`EntityTable`'s `widthKey`), in
+ * this run or the last: the next one there sizes its columns for it in its first render, so its
+ * first frame is laid out once, not a second time when its size is observed and every column
+ * rewritten (a group page opened from the overview: the overview's table told the width; the
+ * launch's overview: the last run's). */
+export const laidOutWidth = new LayoutMemory('runtime-manager.table-width')
 
 /** The height of the window below where list `name`'s first row was last laid out. */
 export function roomBelow(name: string, rowHeight: number): number {
