@@ -229,6 +229,11 @@ pub fn open_from_args<R: Runtime>(app: &AppHandle<R>, args: &[String]) {
     }
 }
 
+/// Log lines waiting for the file's writer thread; more are dropped (never the app held up). The
+/// writer's default, 128,000, is a channel of 4 MB allocated and written whole at start: resident
+/// for the app's life, for a log that writes a few lines a minute.
+const LOG_LINES_BUFFERED: usize = 4096;
+
 /// The rotating log file in the app's log directory (a file a day, a week kept), beside stderr.
 /// Tokens never reach it: the console logs no request headers or bodies.
 pub fn init_logging(
@@ -251,7 +256,9 @@ pub fn init_logging(
     });
     match file {
         Some(appender) => {
-            let (writer, guard) = tracing_appender::non_blocking(appender);
+            let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+                .buffered_lines_limit(LOG_LINES_BUFFERED)
+                .finish(appender);
             let file = tracing_subscriber::fmt::layer().with_ansi(false).with_writer(writer);
             let _ = tracing_subscriber::registry().with(filter).with(stderr).with(file).try_init();
             Some(guard)

@@ -127,6 +127,18 @@ impl Console {
         )
         .await;
         self.invalidate_search();
+        let outcome = self.after_sync(result).await;
+        // A sync's responses are freed by now; off the async threads, as it walks every arena.
+        tokio::task::spawn_blocking(crate::heap::give_back_freed);
+        outcome
+    }
+
+    /// What a finished sync leaves: the schemas and dashboards it found missing cached, or the
+    /// failure recorded for the overview to say.
+    async fn after_sync(
+        &self,
+        result: Result<crate::sync::SyncReport, KonnectError>,
+    ) -> Result<crate::sync::SyncReport, ConsoleError> {
         match result {
             Ok(report) => {
                 self.forget_access();
