@@ -145,7 +145,8 @@ const SELECT_VIEWS_UNDER: &str = "SELECT key, fetched_at FROM views WHERE profil
 /// one), so that the keys under a prefix are read as a range of the key's index, a seek, where
 /// comparing each key's start scanned every view (the dashboards' check after a sync read all
 /// views once per group: 500 groups × 1,000 views). SQLite compares text as UTF-8 bytes, in code
-/// point order. A prefix of `char::MAX` alone has no such string: a longer run of it stands in.
+/// point order. An empty prefix, or one of `char::MAX` alone, has no such string: a run of
+/// `char::MAX` one longer stands in (the app's keys are ASCII).
 fn prefix_end(prefix: &str) -> String {
     let mut chars: Vec<char> = prefix.chars().collect();
     while let Some(last) = chars.pop() {
